@@ -1,0 +1,32 @@
+namespace Tessera.Abstractions;
+
+/// <summary>Stable error codes used by validation, quarantine and the API.</summary>
+public static class ErrorCodes
+{
+    public const string ParseError = "PARSE_ERROR";
+    public const string RequiredMissing = "REQUIRED_MISSING";
+    public const string TypeMismatch = "TYPE_MISMATCH";
+    public const string FormatInvalid = "FORMAT_INVALID";
+    public const string EnumViolation = "ENUM_VIOLATION";
+    public const string PatternViolation = "PATTERN_VIOLATION";
+    public const string BelowMinimum = "BELOW_MINIMUM";
+    public const string AboveMaximum = "ABOVE_MAXIMUM";
+    public const string TooLong = "MAX_LENGTH_EXCEEDED";
+    public const string UnknownField = "UNKNOWN_FIELD";
+    public const string UnknownNamespace = "UNKNOWN_NAMESPACE";
+    public const string NoPrimaryIdentity = "NO_PRIMARY_IDENTITY";
+    public const string RecordTooLarge = "RECORD_TOO_LARGE";
+    public const string TooManyIdentities = "TOO_MANY_IDENTITIES";
+    public const string IdentityTooLong = "IDENTITY_VALUE_TOO_LONG";
+    public const string TooManyFields = "TOO_MANY_FIELDS";
+    public const string MappingError = "MAPPING_ERROR";
+}
+
+/// <summary>One reason a record was rejected: where (field path) and why (code, message).</summary>
+public sealed record ValidationError(string Path, string Code, string Message);
+
+/// <summary>A request that the catalog refuses (unknown object, breaking change, bad definition).</summary>
+public sealed class CatalogException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}

@@ -1,0 +1,95 @@
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+using Tessera.Abstractions;
+
+namespace Tessera.Catalog;
+
+/// <summary>
+/// A schema resolved for validation: field groups mixed in, event fields added, patterns compiled,
+/// identity fields listed. Immutable and shared by every ingestion of its version.
+/// </summary>
+public sealed class CompiledSchema
+{
+    public const string IdField = "_id";
+    public const string TimestampField = "timestamp";
+
+    internal CompiledSchema(SchemaDocument document, CompiledField root, IReadOnlyList<CompiledField> identities)
+    {
+        Document = document;
+        Root = root;
+        IdentityFields = identities;
+        PrimaryIdentityField = identities.FirstOrDefault(f => f.Identity!.Primary);
+    }
+
+    public SchemaDocument Document { get; }
+
+    public string Name => Document.Name;
+
+    public int Version => Document.Version;
+
+    public SchemaClass Class => Document.Class;
+
+    public UnknownFieldPolicy UnknownFields => Document.UnknownFields;
+
+    public CompiledField Root { get; }
+
+    /// <summary>Scalar fields with an identity descriptor, in declaration order.</summary>
+    public IReadOnlyList<CompiledField> IdentityFields { get; }
+
+    public CompiledField? PrimaryIdentityField { get; }
+
+    /// <summary>Finds a field by dotted path (<c>loyalty.tier</c>); null when the schema has none.</summary>
+    public CompiledField? Resolve(string dottedPath)
+    {
+        var field = Root;
+        foreach (var part in dottedPath.Split('.'))
+        {
+            if (field.Children is null || !field.Children.TryGetValue(part, out var child))
+            {
+                return null;
+            }
+            field = child;
+        }
+        return field;
+    }
+}
+
+/// <summary>One field of a compiled schema, with its dotted path and compiled constraints.</summary>
+public sealed class CompiledField
+{
+    internal CompiledField(string path, string name, FieldDefinition definition)
+    {
+        Path = path;
+        Name = name;
+        Definition = definition;
+        Pattern = definition.Pattern is null ? null : new Regex(definition.Pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+        Enum = definition.Enum?.ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    public string Path { get; }
+
+    public string Name { get; }
+
+    public FieldDefinition Definition { get; }
+
+    public FieldType Type => Definition.Type;
+
+    public Regex? Pattern { get; }
+
+    public FrozenSet<string>? Enum { get; }
+
+    public IdentityDescriptor? Identity => Definition.Identity;
+
+    public FrozenDictionary<string, CompiledField>? Children { get; internal set; }
+
+    /// <summary>Names of required children (objects only).</summary>
+    public string[] RequiredChildren { get; internal set; } = [];
+
+    public CompiledField? Items { get; internal set; }
+
+    public CompiledField? Values { get; internal set; }
+
+    public bool Open => Definition.Open;
+
+    public override string ToString() => Path;
+}

@@ -1,0 +1,170 @@
+using System.Text.RegularExpressions;
+using Tessera.Abstractions;
+
+namespace Tessera.Catalog;
+
+/// <summary>Checks a schema document for internal consistency and compiles it for validation.</summary>
+public static partial class SchemaCompiler
+{
+    [GeneratedRegex("^[A-Za-z_@][A-Za-z0-9_:@\\-]*$")]
+    private static partial Regex FieldNamePattern();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_\\-]{0,127}$")]
+    public static partial Regex ObjectNamePattern();
+
+    /// <summary>
+    /// Resolves field groups and implicit event fields into one root. Throws
+    /// <see cref="CatalogException"/> with code <c>SCHEMA_INVALID</c> naming the field at fault.
+    /// </summary>
+    public static CompiledSchema Compile(SchemaDocument document, Func<string, bool> namespaceExists)
+    {
+        if (!ObjectNamePattern().IsMatch(document.Name))
+        {
+            throw Invalid($"schema name '{document.Name}' must start with a letter and use letters, digits, '_' or '-'");
+        }
+        var fields = MergedFields(document);
+        var root = new CompiledField("", "", new FieldDefinition { Type = FieldType.Object, Fields = fields });
+        var identities = new List<CompiledField>();
+        Build(root, namespaceExists, identities);
+        var primaries = identities.Where(f => f.Identity!.Primary).ToList();
+        if (primaries.Count > 1)
+        {
+            throw Invalid($"fields '{primaries[0].Path}' and '{primaries[1].Path}' are both marked primary identity; at most one may be");
+        }
+        return new CompiledSchema(document, root, identities);
+    }
+
+    /// <summary>The schema's own fields plus its field groups' (plus <c>_id</c>/<c>timestamp</c> for events).</summary>
+    public static Dictionary<string, FieldDefinition> MergedFields(SchemaDocument document)
+    {
+        var fields = new Dictionary<string, FieldDefinition>(StringComparer.Ordinal);
+        var origin = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Add(string name, FieldDefinition field, string source)
+        {
+            if (fields.TryGetValue(name, out var existing))
+            {
+                if (!SameDefinition(existing, field))
+                {
+                    throw Invalid($"field '{name}' is defined by both {origin[name]} and {source} with different definitions");
+                }
+                return;
+            }
+            fields[name] = field;
+            origin[name] = source;
+        }
+        foreach (var group in document.FieldGroups ?? [])
+        {
+            foreach (var (name, field) in group.Fields)
+            {
+                Add(name, field, $"field group '{group.Name}'");
+            }
+        }
+        foreach (var (name, field) in document.Fields ?? new Dictionary<string, FieldDefinition>())
+        {
+            Add(name, field, "the schema");
+        }
+        if (document.Class == SchemaClass.Event)
+        {
+            RequireEventField(fields, CompiledSchema.IdField, FieldType.String);
+            RequireEventField(fields, CompiledSchema.TimestampField, FieldType.DateTime);
+        }
+        return fields;
+    }
+
+    private static bool SameDefinition(FieldDefinition a, FieldDefinition b) =>
+        System.Text.Json.JsonSerializer.Serialize(a, CatalogJson.Default.FieldDefinition) ==
+        System.Text.Json.JsonSerializer.Serialize(b, CatalogJson.Default.FieldDefinition);
+
+    private static void RequireEventField(Dictionary<string, FieldDefinition> fields, string name, FieldType type)
+    {
+        if (fields.TryGetValue(name, out var declared))
+        {
+            if (declared.Type != type)
+            {
+                throw Invalid($"field '{name}' of an event schema must be of type {TypeName(type)}, not {TypeName(declared.Type)}");
+            }
+            fields[name] = declared with { Required = true };
+            return;
+        }
+        fields[name] = new FieldDefinition { Type = type, Required = true };
+    }
+
+    private static void Build(CompiledField field, Func<string, bool> namespaceExists, List<CompiledField> identities)
+    {
+        var definition = field.Definition;
+        var where = field.Path.Length == 0 ? "the schema root" : $"field '{field.Path}'";
+        if (definition.Min is { } min && definition.Max is { } max && min > max)
+        {
+            throw Invalid($"{where}: min {min} is greater than max {max}");
+        }
+        if (definition.MaxLength is < 0)
+        {
+            throw Invalid($"{where}: maxLength must not be negative");
+        }
+        if (definition.Pattern is not null)
+        {
+            try
+            {
+                _ = new Regex(definition.Pattern, RegexOptions.NonBacktracking);
+            }
+            catch (ArgumentException error)
+            {
+                throw Invalid($"{where}: pattern is not a valid regular expression: {error.Message}");
+            }
+        }
+        if (definition.Identity is { } identity)
+        {
+            if (definition.Type != FieldType.String)
+            {
+                throw Invalid($"{where}: only string fields can be identities (found {TypeName(definition.Type)})");
+            }
+            if (!namespaceExists(identity.Namespace))
+            {
+                throw Invalid($"{where}: identity namespace '{identity.Namespace}' is not defined");
+            }
+            identities.Add(field);
+        }
+        switch (definition.Type)
+        {
+            case FieldType.Object:
+                var children = new Dictionary<string, CompiledField>(StringComparer.Ordinal);
+                foreach (var (name, child) in definition.Fields ?? new Dictionary<string, FieldDefinition>())
+                {
+                    if (!FieldNamePattern().IsMatch(name))
+                    {
+                        throw Invalid($"{where}: field name '{name}' is not allowed (letters, digits, '_', '-', ':', '@')");
+                    }
+                    var compiled = new CompiledField(field.Path.Length == 0 ? name : $"{field.Path}.{name}", name, child);
+                    Build(compiled, namespaceExists, identities);
+                    children[name] = compiled;
+                }
+                field.Children = System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(children, StringComparer.Ordinal);
+                field.RequiredChildren = [.. children.Values.Where(c => c.Definition.Required).Select(c => c.Name)];
+                break;
+            case FieldType.Array:
+                if (definition.Items is null)
+                {
+                    throw Invalid($"{where}: an array needs 'items'");
+                }
+                field.Items = new CompiledField(field.Path + "[]", "[]", definition.Items);
+                Build(field.Items, namespaceExists, identities);
+                break;
+            case FieldType.Map:
+                if (definition.Values is null)
+                {
+                    throw Invalid($"{where}: a map needs 'values'");
+                }
+                field.Values = new CompiledField(field.Path + "{}", "{}", definition.Values);
+                Build(field.Values, namespaceExists, identities);
+                break;
+        }
+    }
+
+    public static string TypeName(FieldType type) => type switch
+    {
+        FieldType.DateTime => "date-time",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+
+    private static CatalogException Invalid(string message) => new("SCHEMA_INVALID", message);
+}

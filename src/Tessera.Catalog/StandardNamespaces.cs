@@ -1,0 +1,33 @@
+using Tessera.Abstractions;
+
+namespace Tessera.Catalog;
+
+/// <summary>The namespaces every sandbox starts with (codes follow Adobe's standard set where one exists).</summary>
+public static class StandardNamespaces
+{
+    public const string Ecid = "ECID";
+    public const string Email = "Email";
+    public const string Phone = "Phone";
+    public const string EmailSha256 = "Email_LC_SHA256";
+    public const string PhoneSha256 = "Phone_SHA256";
+    public const string CrmId = "CRMID";
+    public const string LoyaltyId = "LoyaltyID";
+    public const string Idfa = "IDFA";
+    public const string Gaid = "GAID";
+
+    public static IReadOnlyList<IdentityNamespace> All { get; } =
+    [
+        Make(Ecid, "First-party device id", IdentityType.Cookie, "First-party cookie/device id set by the web or app SDK (like Adobe's ECID)."),
+        Make(Email, "Email", IdentityType.Email, "Email address; normalized by trimming and lower-casing."),
+        Make(Phone, "Phone", IdentityType.Phone, "Phone number in E.164."),
+        Make(EmailSha256, "Email (SHA-256, lower-cased)", IdentityType.Email, "SHA-256 of the normalized email, 64 lowercase hex."),
+        Make(PhoneSha256, "Phone (SHA-256)", IdentityType.Phone, "SHA-256 of the E.164 phone number, 64 lowercase hex."),
+        Make(CrmId, "CRM id", IdentityType.CrossDevice, "Customer id from the CRM."),
+        Make(LoyaltyId, "Loyalty id", IdentityType.CrossDevice, "Loyalty programme member id."),
+        Make(Idfa, "Apple IDFA", IdentityType.Device, "Apple identifier for advertisers (UUID)."),
+        Make(Gaid, "Google Advertising ID", IdentityType.Device, "Google advertising id (UUID)."),
+    ];
+
+    private static IdentityNamespace Make(string code, string name, IdentityType type, string description) =>
+        new() { Code = code, Name = name, Type = type, Standard = true, Description = description };
+}

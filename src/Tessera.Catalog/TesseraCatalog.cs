@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Tessera.Abstractions;
+using Tessera.Storage;
+
+namespace Tessera.Catalog;
+
+/// <summary>
+/// Sandboxes, schemas, identity namespaces, datasets, batches and API keys of one workspace.
+/// Every object belongs to a sandbox; nothing here lets one sandbox read another's objects.
+/// </summary>
+public sealed class TesseraCatalog
+{
+    public const string DefaultSandbox = "prod";
+    private const string SandboxKind = "sandbox";
+    private const string SchemaKind = "schema";
+    private const string SchemaLatestKind = "schema-latest";
+    private const string NamespaceKind = "ns";
+    private const string DatasetKind = "dataset";
+    private const string BatchKind = "batch";
+    private const string ApiKeyKind = "apikey";
+    private const string ApiKeyHashKind = "apikey-hash";
+    private const string Global = "";
+
+    private readonly CatalogStore _store;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<(string Sandbox, string Name, int Version), CompiledSchema> _compiled = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    public TesseraCatalog(IStore store, TimeProvider time)
+    {
+        _store = new CatalogStore(store);
+        _time = time;
+    }
+
+    public IStore Store => _store.Store;
+
+    public TimeProvider Time => _time;
+
+    // ---------------------------------------------------------------- sandboxes
+
+    public async Task<SandboxInfo> EnsureSandboxAsync(string name)
+    {
+        if (!SchemaCompiler.ObjectNamePattern().IsMatch(name))
+        {
+            throw new CatalogException("NAME_INVALID", $"sandbox name '{name}' must start with a letter and use letters, digits, '_' or '-'");
+        }
+        if (GetSandbox(name) is { } existing)
+        {
+            return existing;
+        }
+        var sandbox = new SandboxInfo { Name = name, CreatedAt = _time.GetUtcNow() };
+        using var writes = new WriteSet(8 * 1024);
+        CatalogStore.Put(writes, SandboxKind, Global, name, sandbox, CatalogJson.Default.SandboxInfo);
+        foreach (var ns in StandardNamespaces.All)
+        {
+            CatalogStore.Put(writes, NamespaceKind, name, ns.Code, ns, CatalogJson.Default.IdentityNamespace);
+        }
+        await Store.CommitAsync(writes).ConfigureAwait(false);
+        return sandbox;
+    }
+
+    public SandboxInfo? GetSandbox(string name) => _store.Get(SandboxKind, Global, name, CatalogJson.Default.SandboxInfo);
+
+    public List<SandboxInfo> ListSandboxes() => _store.List(SandboxKind, Global, CatalogJson.Default.SandboxInfo);
+
+    public SandboxInfo RequireSandbox(string name) =>
+        GetSandbox(name) ?? throw new CatalogException("SANDBOX_NOT_FOUND", $"sandbox '{name}' does not exist");
+
+    // ---------------------------------------------------------------- identity namespaces
+
+    public IdentityNamespace? GetNamespace(string sandbox, string code) =>
+        _store.Get(NamespaceKind, sandbox, code, CatalogJson.Default.IdentityNamespace);
+
+    public List<IdentityNamespace> ListNamespaces(string sandbox) => _store.List(NamespaceKind, sandbox, CatalogJson.Default.IdentityNamespace);
+
+    public async Task<IdentityNamespace> CreateNamespaceAsync(string sandbox, IdentityNamespace ns)
+    {
+        RequireSandbox(sandbox);
+        if (!SchemaCompiler.ObjectNamePattern().IsMatch(ns.Code))
+        {
+            throw new CatalogException("NAME_INVALID", $"namespace code '{ns.Code}' must start with a letter and use letters, digits, '_' or '-'");
+        }
+        if (GetNamespace(sandbox, ns.Code) is { } existing)
+        {
+            if (existing.Type != ns.Type)
+            {
+                throw new CatalogException("NAMESPACE_EXISTS", $"namespace '{ns.Code}' already exists with identity type {existing.Type}");
+            }
+            return existing;
+        }
+        var stored = ns with { Standard = false };
+        await _store.PutAsync(NamespaceKind, sandbox, ns.Code, stored, CatalogJson.Default.IdentityNamespace).ConfigureAwait(false);
+        return stored;
+    }
+
+    // ---------------------------------------------------------------- schemas
+
+    /// <summary>
+    /// Registers a schema or a new version of it. An identical document returns the current
+    /// version; a breaking change is refused with <c>SCHEMA_BREAKING_CHANGE</c> naming each field.
+    /// </summary>
+    public async Task<SchemaDocument> RegisterSchemaAsync(string sandbox, SchemaDocument document)
+    {
+        RequireSandbox(sandbox);
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            SchemaCompiler.Compile(document with { Version = 1 }, code => GetNamespace(sandbox, code) is not null);
+            var current = GetSchema(sandbox, document.Name);
+            var version = 1;
+            if (current is not null)
+            {
+                var problems = SchemaEvolution.BreakingChanges(current, document);
+                if (problems.Count > 0)
+                {
+                    throw new CatalogException("SCHEMA_BREAKING_CHANGE",
+                        $"schema '{document.Name}' v{current.Version}: refused, only additive changes are allowed: " + string.Join("; ", problems));
+                }
+                if (Canonical(current with { Version = 0 }) == Canonical(document with { Version = 0 }))
+                {
+                    return current;
+                }
+                version = current.Version + 1;
+            }
+            var stored = document with { Version = version };
+            using var writes = new WriteSet(16 * 1024);
+            CatalogStore.Put(writes, SchemaKind, sandbox, $"{document.Name}\0{version:D6}", stored, CatalogJson.Default.SchemaDocument);
+            CatalogStore.Put(writes, SchemaLatestKind, sandbox, document.Name, stored, CatalogJson.Default.SchemaDocument);
+            await Store.CommitAsync(writes).ConfigureAwait(false);
+            return stored;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The latest version, or a given one.</summary>
+    public SchemaDocument? GetSchema(string sandbox, string name, int? version = null) => version is { } v
+        ? _store.Get(SchemaKind, sandbox, $"{name}\0{v:D6}", CatalogJson.Default.SchemaDocument)
+        : _store.Get(SchemaLatestKind, sandbox, name, CatalogJson.Default.SchemaDocument);
+
+    public List<SchemaDocument> ListSchemas(string sandbox) => _store.List(SchemaLatestKind, sandbox, CatalogJson.Default.SchemaDocument);
+
+    public List<SchemaDocument> SchemaVersions(string sandbox, string name) =>
+        [.. _store.List(SchemaKind, sandbox, CatalogJson.Default.SchemaDocument).Where(s => s.Name == name)];
+
+    public CompiledSchema Compiled(string sandbox, string name, int? version = null)
+    {
+        var document = GetSchema(sandbox, name, version)
+            ?? throw new CatalogException("SCHEMA_NOT_FOUND", $"schema '{name}' does not exist in sandbox '{sandbox}'");
+        return _compiled.GetOrAdd((sandbox, name, document.Version),
+            _ => SchemaCompiler.Compile(document, code => GetNamespace(sandbox, code) is not null));
+    }
+
+    private static string Canonical(SchemaDocument document) =>
+        System.Text.Json.JsonSerializer.Serialize(document, CatalogJson.Default.SchemaDocument);
+
+    // ---------------------------------------------------------------- datasets
+
+    public async Task<DatasetDefinition> CreateDatasetAsync(string sandbox, DatasetDefinition dataset)
+    {
+        RequireSandbox(sandbox);
+        if (!SchemaCompiler.ObjectNamePattern().IsMatch(dataset.Name))
+        {
+            throw new CatalogException("NAME_INVALID", $"dataset name '{dataset.Name}' must start with a letter and use letters, digits, '_' or '-'");
+        }
+        var schema = GetSchema(sandbox, dataset.Schema)
+            ?? throw new CatalogException("SCHEMA_NOT_FOUND", $"dataset '{dataset.Name}': schema '{dataset.Schema}' does not exist in sandbox '{sandbox}'");
+        if (dataset.EventTtl is not null && schema.Class != SchemaClass.Event)
+        {
+            throw new CatalogException("DATASET_INVALID", $"dataset '{dataset.Name}': an event TTL needs an event schema, '{schema.Name}' is a profile schema");
+        }
+        if (GetDataset(sandbox, dataset.Name) is { } existing)
+        {
+            if (existing.Schema != dataset.Schema)
+            {
+                throw new CatalogException("DATASET_EXISTS", $"dataset '{dataset.Name}' already exists, bound to schema '{existing.Schema}'");
+            }
+            return existing;
+        }
+        var stored = dataset with { CreatedAt = _time.GetUtcNow() };
+        await _store.PutAsync(DatasetKind, sandbox, dataset.Name, stored, CatalogJson.Default.DatasetDefinition).ConfigureAwait(false);
+        return stored;
+    }
+
+    public DatasetDefinition? GetDataset(string sandbox, string name) => _store.Get(DatasetKind, sandbox, name, CatalogJson.Default.DatasetDefinition);
+
+    public DatasetDefinition RequireDataset(string sandbox, string name) => GetDataset(sandbox, name)
+        ?? throw new CatalogException("DATASET_NOT_FOUND", $"dataset '{name}' does not exist in sandbox '{sandbox}'");
+
+    public List<DatasetDefinition> ListDatasets(string sandbox) => _store.List(DatasetKind, sandbox, CatalogJson.Default.DatasetDefinition);
+
+    // ---------------------------------------------------------------- batches
+
+    public string NewBatchId()
+    {
+        // Time-ordered ids (ms timestamp + random) so that listing batches is chronological.
+        Span<byte> random = stackalloc byte[5];
+        RandomNumberGenerator.Fill(random);
+        return $"b{_time.GetUtcNow().ToUnixTimeMilliseconds():x11}{Convert.ToHexStringLower(random)}";
+    }
+
+    public BatchInfo? GetBatch(string sandbox, string id) => _store.Get(BatchKind, sandbox, id, CatalogJson.Default.BatchInfo);
+
+    public BatchInfo RequireBatch(string sandbox, string id) => GetBatch(sandbox, id)
+        ?? throw new CatalogException("BATCH_NOT_FOUND", $"batch '{id}' does not exist in sandbox '{sandbox}'");
+
+    public List<BatchInfo> ListBatches(string sandbox) => _store.List(BatchKind, sandbox, CatalogJson.Default.BatchInfo);
+
+    /// <summary>Adds the batch record to a write set (so it lands atomically with the batch's data).</summary>
+    public static void PutBatch(WriteSet writes, BatchInfo batch) =>
+        CatalogStore.Put(writes, BatchKind, batch.Sandbox, batch.Id, batch, CatalogJson.Default.BatchInfo);
+
+    public Task SaveBatchAsync(BatchInfo batch) => _store.PutAsync(BatchKind, batch.Sandbox, batch.Id, batch, CatalogJson.Default.BatchInfo);
+
+    // ---------------------------------------------------------------- API keys
+
+    /// <summary>Creates a key and returns its secret, which is shown once and stored only hashed.</summary>
+    public async Task<(ApiKeyRecord Record, string Secret)> CreateApiKeyAsync(string sandbox, ApiRole role, string name)
+    {
+        RequireSandbox(sandbox);
+        Span<byte> idBytes = stackalloc byte[6];
+        RandomNumberGenerator.Fill(idBytes);
+        var id = "k" + Convert.ToHexStringLower(idBytes);
+        Span<byte> secretBytes = stackalloc byte[24];
+        RandomNumberGenerator.Fill(secretBytes);
+        var secret = $"tsk_{(role == ApiRole.Admin ? "admin" : "collect")}_{id}_{Convert.ToHexStringLower(secretBytes)}";
+        var record = new ApiKeyRecord
+        {
+            Id = id,
+            Name = name,
+            Sandbox = sandbox,
+            Role = role,
+            SecretSha256 = HashSecret(secret),
+            CreatedAt = _time.GetUtcNow(),
+        };
+        using var writes = new WriteSet(2048);
+        CatalogStore.Put(writes, ApiKeyKind, Global, id, record, CatalogJson.Default.ApiKeyRecord);
+        writes.Put(StoreSpace.Catalog, 0, CatalogStore.Key(ApiKeyHashKind, Global, record.SecretSha256), Encoding.UTF8.GetBytes(id));
+        await Store.CommitAsync(writes).ConfigureAwait(false);
+        return (record, secret);
+    }
+
+    public async Task<ApiKeyRecord> RevokeApiKeyAsync(string id)
+    {
+        var record = _store.Get(ApiKeyKind, Global, id, CatalogJson.Default.ApiKeyRecord)
+            ?? throw new CatalogException("APIKEY_NOT_FOUND", $"API key '{id}' does not exist");
+        if (record.RevokedAt is not null)
+        {
+            return record;
+        }
+        var revoked = record with { RevokedAt = _time.GetUtcNow() };
+        await _store.PutAsync(ApiKeyKind, Global, id, revoked, CatalogJson.Default.ApiKeyRecord).ConfigureAwait(false);
+        return revoked;
+    }
+
+    public List<ApiKeyRecord> ListApiKeys() => _store.List(ApiKeyKind, Global, CatalogJson.Default.ApiKeyRecord);
+
+    /// <summary>The live key for a presented secret, or null (unknown or revoked).</summary>
+    public ApiKeyRecord? Authenticate(string secret)
+    {
+        var id = Store.Get(StoreSpace.Catalog, 0, CatalogStore.Key(ApiKeyHashKind, Global, HashSecret(secret)));
+        if (id is null)
+        {
+            return null;
+        }
+        var record = _store.Get(ApiKeyKind, Global, Encoding.UTF8.GetString(id), CatalogJson.Default.ApiKeyRecord);
+        return record is { RevokedAt: null } ? record : null;
+    }
+
+    private static string HashSecret(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+}

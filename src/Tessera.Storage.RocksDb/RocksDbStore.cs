@@ -1,0 +1,204 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using RocksDbSharp;
+
+namespace Tessera.Storage.RocksDb;
+
+/// <summary>
+/// The embedded backend: one RocksDB database with a column family per space and per fact shard.
+/// Commits from every caller are grouped by one committer thread into a single synced write
+/// (group commit), so many small acknowledged writes share one fsync.
+/// </summary>
+public sealed class RocksDbStore : IStore
+{
+    private const string LayoutFile = "layout.json";
+    private readonly RocksDbSharp.RocksDb _db;
+    private readonly ColumnFamilyHandle _catalog;
+    private readonly ColumnFamilyHandle _quarantine;
+    private readonly ColumnFamilyHandle[] _facts;
+    private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
+    private readonly ReadOptions _read = new();
+    private readonly Channel<PendingCommit> _pending = Channel.CreateUnbounded<PendingCommit>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly Thread _committer;
+    private readonly int _maxGroupBytes;
+    private int _disposed;
+
+    private RocksDbStore(string path, int shardCount, int maxGroupBytes)
+    {
+        ShardCount = shardCount;
+        _maxGroupBytes = maxGroupBytes;
+        var options = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetCreateMissingColumnFamilies(true)
+            .IncreaseParallelism(Environment.ProcessorCount);
+        var families = new ColumnFamilies();
+        var tableOptions = new BlockBasedTableOptions()
+            .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
+            .SetWholeKeyFiltering(true);
+        ColumnFamilyOptions FamilyOptions() => new ColumnFamilyOptions()
+            .SetBlockBasedTableFactory(tableOptions)
+            .SetCompression(Compression.Lz4)
+            .SetWriteBufferSize(64UL * 1024 * 1024);
+        families.Add("catalog", FamilyOptions());
+        families.Add("quarantine", FamilyOptions());
+        for (var i = 0; i < shardCount; i++)
+        {
+            families.Add(FactFamily(i), FamilyOptions());
+        }
+        _db = RocksDbSharp.RocksDb.Open(options, path, families);
+        _catalog = _db.GetColumnFamily("catalog");
+        _quarantine = _db.GetColumnFamily("quarantine");
+        _facts = new ColumnFamilyHandle[shardCount];
+        for (var i = 0; i < shardCount; i++)
+        {
+            _facts[i] = _db.GetColumnFamily(FactFamily(i));
+        }
+        _committer = new Thread(CommitLoop) { IsBackground = true, Name = "tessera-group-commit" };
+        _committer.Start();
+    }
+
+    public int ShardCount { get; }
+
+    /// <summary>
+    /// Opens (or creates) the store in <paramref name="path"/>. The shard count is fixed when the
+    /// store is created and recorded beside it; later opens use the recorded count.
+    /// </summary>
+    public static RocksDbStore Open(string path, int shardCountIfNew = 8, int maxGroupBytes = 32 * 1024 * 1024)
+    {
+        Directory.CreateDirectory(path);
+        var layoutPath = Path.Combine(path, LayoutFile);
+        int shards;
+        if (File.Exists(layoutPath))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(layoutPath));
+            shards = doc.RootElement.GetProperty("shards").GetInt32();
+        }
+        else
+        {
+            if (shardCountIfNew is < 1 or > 1024)
+            {
+                throw new ArgumentOutOfRangeException(nameof(shardCountIfNew), "shard count must be 1..1024");
+            }
+            shards = shardCountIfNew;
+            var temp = layoutPath + ".tmp";
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+            {
+                stream.Write(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, int> { ["shards"] = shards }));
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, layoutPath, overwrite: true);
+        }
+        return new RocksDbStore(path, shards, maxGroupBytes);
+    }
+
+    public Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (writes.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        var pending = new PendingCommit(writes);
+        if (!_pending.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(RocksDbStore));
+        }
+        return pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    public byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key) => _db.Get(key, Family(space, shard), _read);
+
+    public bool Exists(StoreSpace space, int shard, ReadOnlySpan<byte> key) => _db.HasKey(key, Family(space, shard), _read);
+
+    public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix)
+    {
+        using var iterator = _db.NewIterator(Family(space, shard), _read);
+        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.Key();
+            if (!key.AsSpan().StartsWith(prefix))
+            {
+                yield break;
+            }
+            yield return new KeyValuePair<byte[], byte[]>(key, iterator.Value());
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _pending.Writer.TryComplete();
+        _committer.Join();
+        _db.Dispose();
+    }
+
+    private static string FactFamily(int shard) => $"facts-{shard:D3}";
+
+    private ColumnFamilyHandle Family(StoreSpace space, int shard) => space switch
+    {
+        StoreSpace.Catalog => _catalog,
+        StoreSpace.Quarantine => _quarantine,
+        StoreSpace.Facts => _facts[shard],
+        _ => throw new ArgumentOutOfRangeException(nameof(space)),
+    };
+
+    private void CommitLoop()
+    {
+        var reader = _pending.Reader;
+        var group = new List<PendingCommit>();
+        var visitor = new BatchFiller(this);
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            group.Clear();
+            long bytes = 0;
+            while (bytes < _maxGroupBytes && reader.TryRead(out var next))
+            {
+                group.Add(next);
+                bytes += next.Writes.Bytes;
+            }
+            try
+            {
+                using var batch = new WriteBatch();
+                visitor.Batch = batch;
+                foreach (var pending in group)
+                {
+                    pending.Writes.ForEach(visitor);
+                }
+                _db.Write(batch, _syncWrite);
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetResult();
+                }
+            }
+            catch (Exception error)
+            {
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetException(error);
+                }
+            }
+        }
+    }
+
+    private sealed class BatchFiller(RocksDbStore store) : WriteVisitor
+    {
+        public WriteBatch? Batch { get; set; }
+
+        public override void Put(StoreSpace space, int shard, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
+            Batch!.Put(key, value, store.Family(space, shard));
+
+        public override void Delete(StoreSpace space, int shard, ReadOnlySpan<byte> key) =>
+            Batch!.Delete(key, store.Family(space, shard));
+    }
+
+    private sealed class PendingCommit(WriteSet writes)
+    {
+        public WriteSet Writes { get; } = writes;
+
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

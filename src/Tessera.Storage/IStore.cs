@@ -1,0 +1,49 @@
+namespace Tessera.Storage;
+
+/// <summary>
+/// Where a key lives. Facts (records and events) are partitioned into shards by a stable hash of
+/// their partition key; catalog and quarantine are small and unsharded.
+/// </summary>
+public enum StoreSpace : byte
+{
+    Catalog = 0,
+    Quarantine = 1,
+    Facts = 2,
+}
+
+/// <summary>
+/// The narrow storage contract every backend implements. Reads are point gets and ordered prefix
+/// scans; writes go through <see cref="CommitAsync"/>, which completes only once the whole set is
+/// durable (atomic within one backend instance).
+/// </summary>
+public interface IStore : IDisposable
+{
+    int ShardCount { get; }
+
+    /// <summary>Durably and atomically applies <paramref name="writes"/>.</summary>
+    Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default);
+
+    byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key);
+
+    bool Exists(StoreSpace space, int shard, ReadOnlySpan<byte> key);
+
+    /// <summary>All entries whose key starts with <paramref name="prefix"/>, in key order.</summary>
+    IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix);
+}
+
+/// <summary>Stable shard assignment shared by every backend (FNV-1a 64 over the partition key).</summary>
+public static class Sharding
+{
+    public static int ShardOf(ReadOnlySpan<byte> partitionKey, int shardCount)
+    {
+        const ulong offset = 14695981039346656037UL;
+        const ulong prime = 1099511628211UL;
+        var hash = offset;
+        foreach (var b in partitionKey)
+        {
+            hash ^= b;
+            hash *= prime;
+        }
+        return (int)(hash % (ulong)shardCount);
+    }
+}

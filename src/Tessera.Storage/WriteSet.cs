@@ -1,0 +1,97 @@
+using System.Buffers;
+
+namespace Tessera.Storage;
+
+/// <summary>
+/// A set of puts and deletes applied atomically by <see cref="IStore.CommitAsync"/>. Keys and
+/// values are appended into one pooled buffer so that building a set of thousands of records does
+/// not allocate per record.
+/// </summary>
+public sealed class WriteSet : IDisposable
+{
+    private byte[] _buffer;
+    private int _used;
+    private readonly List<Op> _ops = [];
+
+    public WriteSet(int initialBytes = 64 * 1024) => _buffer = ArrayPool<byte>.Shared.Rent(initialBytes);
+
+    public int Count => _ops.Count;
+
+    public long Bytes => _used;
+
+    public void Put(StoreSpace space, int shard, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        var keyAt = Append(key);
+        var valueAt = Append(value);
+        _ops.Add(new Op(space, shard, keyAt, key.Length, valueAt, value.Length));
+    }
+
+    public void Delete(StoreSpace space, int shard, ReadOnlySpan<byte> key)
+    {
+        var keyAt = Append(key);
+        _ops.Add(new Op(space, shard, keyAt, key.Length, -1, 0));
+    }
+
+
+    public void Clear()
+    {
+        _ops.Clear();
+        _used = 0;
+    }
+
+    public void ForEach(WriteVisitor visitor)
+    {
+        foreach (var op in _ops)
+        {
+            var key = _buffer.AsSpan(op.KeyAt, op.KeyLength);
+            if (op.ValueAt < 0)
+            {
+                visitor.Delete(op.Space, op.Shard, key);
+            }
+            else
+            {
+                visitor.Put(op.Space, op.Shard, key, _buffer.AsSpan(op.ValueAt, op.ValueLength));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+
+    private int Append(ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length);
+        var at = _used;
+        bytes.CopyTo(_buffer.AsSpan(at));
+        _used += bytes.Length;
+        return at;
+    }
+
+    private void Ensure(int extra)
+    {
+        if (_used + extra <= _buffer.Length)
+        {
+            return;
+        }
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _used + extra));
+        _buffer.AsSpan(0, _used).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = bigger;
+    }
+
+    private readonly record struct Op(StoreSpace Space, int Shard, int KeyAt, int KeyLength, int ValueAt, int ValueLength);
+}
+
+/// <summary>Receives the operations of a <see cref="WriteSet"/> in order.</summary>
+public abstract class WriteVisitor
+{
+    public abstract void Put(StoreSpace space, int shard, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    public abstract void Delete(StoreSpace space, int shard, ReadOnlySpan<byte> key);
+}
