@@ -1,0 +1,172 @@
+using System.IO.Compression;
+using System.Text;
+using nietras.SeparatedValues;
+using Tessera.Ingestion.Mapping;
+
+namespace Tessera.Ingestion.Sources;
+
+/// <summary>
+/// Delimited text through Sep (any single-character delimiter, quotes, header or not), plus a
+/// whitespace mode for fixed-ish layouts separated by runs of spaces or tabs (Sep needs one
+/// delimiter character, so that mode splits lines itself). Values stay strings here: "00001"
+/// is typed by the schema, never by guessing.
+/// </summary>
+public sealed class CsvReader : ISourceReader
+{
+    private readonly Stream _stream;
+    private readonly MappingSpec _mapping;
+    private readonly SepReader? _sep;
+    private readonly StreamReader? _lines;
+    private readonly string[] _columns;
+    private readonly long _headerLines;
+
+    public CsvReader(Stream stream, MappingSpec mapping)
+    {
+        _stream = stream;
+        _mapping = mapping;
+        var delimiter = mapping.Delimiter;
+        if (delimiter is "whitespace" or "ws" or " +")
+        {
+            _lines = new StreamReader(stream, Encoding.UTF8, true, 1 << 16, leaveOpen: true);
+            string[] header = [];
+            if (mapping.Header)
+            {
+                header = SplitWhitespace(_lines.ReadLine() ?? "");
+                _headerLines = 1;
+            }
+            _columns = mapping.Columns?.ToArray() ?? header;
+        }
+        else
+        {
+            var options = new SepReaderOptions(delimiter is null ? null : new Sep(ParseDelimiter(delimiter)))
+            {
+                HasHeader = mapping.Header,
+                Unescape = true,
+                DisableColCountCheck = true,
+            };
+            _sep = options.From(stream);
+            var header = mapping.Header ? _sep.Header.ColNames.ToArray() : [];
+            _headerLines = mapping.Header ? 1 : 0;
+            _columns = mapping.Columns?.ToArray() ?? header;
+        }
+        if (_columns.Length == 0 && !_mapping.Header)
+        {
+            throw new Tessera.Abstractions.CatalogException(Tessera.Abstractions.ErrorCodes.MappingError,
+                "a file without a header needs \"columns\" in the mapping");
+        }
+    }
+
+    public string Format => "csv";
+
+    public IReadOnlyList<string> Columns => _columns;
+
+    /// <summary>Opens a file, transparently un-gzipping <c>.gz</c>.</summary>
+    public static Stream OpenFile(string path)
+    {
+        Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+    }
+
+    public IEnumerable<SourceRecord> Read() => _sep is not null ? ReadSep(_sep) : ReadWhitespace(_lines!);
+
+    private IEnumerable<SourceRecord> ReadSep(SepReader sep)
+    {
+        var record = new SourceRecord();
+        long row = 0;
+        foreach (var current in sep)
+        {
+            row++;
+            record.Row = row;
+            record.Line = current.LineNumberFrom;
+            record.ParseError = null;
+            record.RawText = null;
+            if (current.ColCount == 1 && current.Span.IsEmpty)
+            {
+                row--;
+                continue; // blank line
+            }
+            var values = new object?[_columns.Length];
+            if (current.ColCount != _columns.Length)
+            {
+                record.ParseError = $"line {current.LineNumberFrom}: {current.ColCount} columns, expected {_columns.Length}";
+                record.RawText = current.Span.ToString();
+            }
+            var count = Math.Min(current.ColCount, _columns.Length);
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = current[i].ToString();
+            }
+            record.Values = values;
+            yield return record;
+        }
+    }
+
+    private IEnumerable<SourceRecord> ReadWhitespace(StreamReader reader)
+    {
+        var record = new SourceRecord();
+        var line = _headerLines;
+        long row = 0;
+        while (reader.ReadLine() is { } text)
+        {
+            line++;
+            var parts = SplitWhitespace(text);
+            if (parts.Length == 0)
+            {
+                continue;
+            }
+            row++;
+            record.Row = row;
+            record.Line = line;
+            record.RawText = null;
+            record.ParseError = parts.Length == _columns.Length ? null : $"line {line}: {parts.Length} columns, expected {_columns.Length}";
+            if (record.ParseError is not null)
+            {
+                record.RawText = text;
+            }
+            var values = new object?[_columns.Length];
+            for (var i = 0; i < Math.Min(parts.Length, values.Length); i++)
+            {
+                values[i] = parts[i];
+            }
+            record.Values = values;
+            yield return record;
+        }
+    }
+
+    private static string[] SplitWhitespace(string line)
+    {
+        var span = line.AsSpan().Trim();
+        if (span.IsEmpty)
+        {
+            return [];
+        }
+        var parts = new List<string>();
+        while (!span.IsEmpty)
+        {
+            var end = span.IndexOfAny(' ', '\t');
+            if (end < 0)
+            {
+                parts.Add(span.ToString());
+                break;
+            }
+            parts.Add(span[..end].ToString());
+            span = span[end..].TrimStart();
+        }
+        return [.. parts];
+    }
+
+    private static char ParseDelimiter(string delimiter) => delimiter switch
+    {
+        "\\t" or "\t" or "tab" => '\t',
+        { Length: 1 } => delimiter[0],
+        _ => throw new Tessera.Abstractions.CatalogException(Tessera.Abstractions.ErrorCodes.MappingError,
+            $"delimiter '{delimiter}' must be one character, '\\t', or 'whitespace'"),
+    };
+
+    public void Dispose()
+    {
+        _sep?.Dispose();
+        _lines?.Dispose();
+        _stream.Dispose();
+    }
+}
