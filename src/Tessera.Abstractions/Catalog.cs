@@ -83,6 +83,8 @@ public sealed record BatchInfo
     public string? FailureReason { get; init; }
     /// <summary>Schema version the batch was validated against.</summary>
     public int SchemaVersion { get; init; }
+    /// <summary>The mapping used (JSON), kept so that a replay or a restart reads the source the same way.</summary>
+    public string? Mapping { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<ApiRole>))]

@@ -1,0 +1,490 @@
+using System.Text.Json;
+using Tessera.Abstractions;
+using Tessera.Catalog;
+using Tessera.Ingestion.Mapping;
+using Tessera.Ingestion.Sources;
+using Tessera.Storage;
+
+namespace Tessera.Ingestion;
+
+/// <summary>What happened to one record of a streaming request.</summary>
+public sealed record RecordOutcome(int Index, string Status, IReadOnlyList<ValidationError>? Errors = null)
+{
+    public const string Accepted = "accepted";
+    public const string Duplicate = "duplicate";
+    public const string Rejected = "rejected";
+}
+
+public sealed record StreamResult(BatchInfo Batch, IReadOnlyList<RecordOutcome> Records);
+
+/// <summary>
+/// The ingestion stage: file batches (validated in full before anything becomes visible, failed as
+/// a whole above the failure threshold), streaming requests (each record on its own, acknowledged
+/// after the durable write), replay from quarantine, and recovery of batches a crash interrupted.
+/// </summary>
+public sealed class IngestionService
+{
+    /// <summary>Good records are committed in chunks of about this many bytes.</summary>
+    private const int ChunkBytes = 8 * 1024 * 1024;
+    private const int QuarantineChunk = 2_000;
+
+    private readonly TesseraCatalog _catalog;
+    private readonly IStore _store;
+    private readonly QuarantineStore _quarantine;
+
+    public IngestionService(TesseraCatalog catalog, IngestionLimits limits, string uploadDirectory)
+    {
+        _catalog = catalog;
+        _store = catalog.Store;
+        _quarantine = new QuarantineStore(_store);
+        Limits = limits;
+        UploadDirectory = uploadDirectory;
+    }
+
+    public IngestionLimits Limits { get; }
+
+    /// <summary>Where uploaded batch files are kept (so an interrupted batch can be finished on restart).</summary>
+    public string UploadDirectory { get; }
+
+    /// <summary>
+    /// Largest total size of validated records kept in memory between the validation pass and the
+    /// write; a larger batch is read a second time instead.
+    /// </summary>
+    public long RetainBytes { get; init; } = 256L * 1024 * 1024;
+
+    public IEnumerable<QuarantineEntry> Quarantine(string sandbox, string batchId) => _quarantine.List(sandbox, batchId);
+
+    // ------------------------------------------------------------------ file batches
+
+    /// <summary>
+    /// Ingests a file as one batch and returns it once it is durable (or failed). The file must stay
+    /// in place until then; see <see cref="StageUploadAsync"/> for bytes that arrive over HTTP.
+    /// </summary>
+    public async Task<BatchInfo> IngestFileAsync(string sandbox, string dataset, string path, MappingSpec? mapping = null, CancellationToken cancellationToken = default)
+    {
+        mapping ??= new MappingSpec();
+        var definition = _catalog.RequireDataset(sandbox, dataset);
+        var schema = _catalog.Compiled(sandbox, definition.Schema);
+        var format = mapping.ResolveFormat(path);
+        if (!File.Exists(path))
+        {
+            throw new CatalogException("FILE_NOT_FOUND", $"file '{path}' does not exist");
+        }
+        var batch = new BatchInfo
+        {
+            Id = _catalog.NewBatchId(),
+            Sandbox = sandbox,
+            Dataset = dataset,
+            Kind = BatchKind.File,
+            Format = format,
+            Status = BatchStatus.Loading,
+            CreatedAt = _catalog.Time.GetUtcNow(),
+            Source = Path.GetFullPath(path),
+            SchemaVersion = schema.Version,
+            Mapping = mapping.ToJson(),
+        };
+        await _catalog.SaveBatchAsync(batch).ConfigureAwait(false);
+        return await RunFileBatchAsync(batch, mapping, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies uploaded bytes durably into the upload directory and returns the path to ingest.</summary>
+    public async Task<string> StageUploadAsync(Stream body, string extension, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(UploadDirectory);
+        var path = Path.Combine(UploadDirectory, $"{Guid.NewGuid():N}{extension}");
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        {
+            await body.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+        return path;
+    }
+
+    private async Task<BatchInfo> RunFileBatchAsync(BatchInfo batch, MappingSpec mapping, CancellationToken cancellationToken)
+    {
+        var schema = _catalog.Compiled(batch.Sandbox, _catalog.RequireDataset(batch.Sandbox, batch.Dataset).Schema, batch.SchemaVersion);
+        var namespaces = NamespaceSet(batch.Sandbox);
+        var bad = new HashSet<long>();
+        var retained = new List<WriteSet>();
+        var retaining = true;
+        long retainedBytes = 0;
+        long input = 0, failed = 0, duplicates = 0;
+        var seen = schema.Class == SchemaClass.Event ? new HashSet<UInt128>() : null;
+
+        // Pass 1: validate everything; quarantine the bad; keep the good in memory while it fits.
+        using (var reader = OpenReader(batch.Source!, batch.Format, mapping))
+        using (var processor = NewProcessor(batch, schema, namespaces, reader, mapping))
+        using (var quarantine = new WriteSet(64 * 1024))
+        {
+            var current = retaining ? new WriteSet(1 << 20) : null;
+            foreach (var record in reader.Read())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                input++;
+                if (!processor.Process(record))
+                {
+                    failed++;
+                    bad.Add(record.Row);
+                    QuarantineStore.Put(quarantine, batch.Sandbox, ToQuarantine(batch, record, reader, processor));
+                    if (quarantine.Count >= QuarantineChunk)
+                    {
+                        await _store.CommitAsync(quarantine, cancellationToken).ConfigureAwait(false);
+                        quarantine.Clear();
+                    }
+                    continue;
+                }
+                if (!retaining)
+                {
+                    continue;
+                }
+                if (!processor.AddFact(current!, _store, seen))
+                {
+                    duplicates++;
+                }
+                if (current!.Bytes >= ChunkBytes)
+                {
+                    retainedBytes += current.Bytes;
+                    retained.Add(current);
+                    current = new WriteSet(1 << 20);
+                    if (retainedBytes > RetainBytes)
+                    {
+                        retaining = false;
+                        DisposeAll(retained);
+                        current.Dispose();
+                        current = null;
+                        duplicates = 0;
+                        seen?.Clear();
+                    }
+                }
+            }
+            if (current is not null)
+            {
+                retained.Add(current);
+            }
+            await _store.CommitAsync(quarantine, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (input > 0 && (double)failed / input > Limits.BatchFailureThreshold)
+        {
+            DisposeAll(retained);
+            var failedBatch = batch with
+            {
+                Status = BatchStatus.Failed,
+                CompletedAt = _catalog.Time.GetUtcNow(),
+                Counts = new BatchCounts { Input = input, Accepted = 0, Failed = failed },
+                FailureReason = $"{failed} of {input} records ({100.0 * failed / input:0.##}%) were rejected, above the failure threshold of "
+                    + $"{100 * Limits.BatchFailureThreshold:0.##}% (limits.batchFailureThreshold); nothing from this batch was stored",
+            };
+            await _catalog.SaveBatchAsync(failedBatch).ConfigureAwait(false);
+            return failedBatch;
+        }
+
+        var writing = batch with { Status = BatchStatus.Writing, Counts = new BatchCounts { Input = input, Failed = failed } };
+        await _catalog.SaveBatchAsync(writing).ConfigureAwait(false);
+
+        // Pass 2 (only when the good records did not fit in memory): read again, write the good.
+        if (!retaining)
+        {
+            using var reader = OpenReader(batch.Source!, batch.Format, mapping);
+            using var processor = NewProcessor(batch, schema, namespaces, reader, mapping);
+            var current = new WriteSet(1 << 20);
+            Task pending = Task.CompletedTask;
+            foreach (var record in reader.Read())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (bad.Contains(record.Row) || !processor.Process(record))
+                {
+                    continue;
+                }
+                if (!processor.AddFact(current, _store, seen))
+                {
+                    duplicates++;
+                }
+                if (current.Bytes >= ChunkBytes)
+                {
+                    await pending.ConfigureAwait(false);
+                    var full = current;
+                    pending = CommitAndDispose(full, cancellationToken);
+                    current = new WriteSet(1 << 20);
+                }
+            }
+            await pending.ConfigureAwait(false);
+            retained.Add(current);
+        }
+
+        var done = writing with
+        {
+            Status = BatchStatus.Success,
+            CompletedAt = _catalog.Time.GetUtcNow(),
+            Counts = new BatchCounts { Input = input, Accepted = input - failed, Failed = failed, Duplicates = duplicates },
+        };
+        // The batch turns successful in the same atomic write as its last records.
+        TesseraCatalog.PutBatch(retained[^1], done);
+        for (var i = 0; i < retained.Count; i++)
+        {
+            await _store.CommitAsync(retained[i], cancellationToken).ConfigureAwait(false);
+        }
+        DisposeAll(retained);
+        return done;
+    }
+
+    private async Task CommitAndDispose(WriteSet writes, CancellationToken cancellationToken)
+    {
+        using (writes)
+        {
+            await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void DisposeAll(List<WriteSet> sets)
+    {
+        foreach (var set in sets)
+        {
+            set.Dispose();
+        }
+        sets.Clear();
+    }
+
+    // ------------------------------------------------------------------ streaming
+
+    /// <summary>
+    /// Stores each valid record of one request and quarantines the rest, all in one durable write
+    /// together with the request's batch record. Returns only after that write is durable.
+    /// </summary>
+    public async Task<StreamResult> IngestRecordsAsync(string sandbox, string dataset, IReadOnlyList<JsonElement> records, string source, CancellationToken cancellationToken = default)
+    {
+        var definition = _catalog.RequireDataset(sandbox, dataset);
+        var schema = _catalog.Compiled(sandbox, definition.Schema);
+        if (records.Count > Limits.MaxRecordsPerRequest)
+        {
+            throw new CatalogException("TOO_MANY_RECORDS", $"{records.Count} records in one request, more than the limit of {Limits.MaxRecordsPerRequest} (limits.maxRecordsPerRequest)");
+        }
+        var batch = new BatchInfo
+        {
+            Id = _catalog.NewBatchId(),
+            Sandbox = sandbox,
+            Dataset = dataset,
+            Kind = BatchKind.Stream,
+            Format = "json",
+            Status = BatchStatus.Success,
+            CreatedAt = _catalog.Time.GetUtcNow(),
+            Source = source,
+            SchemaVersion = schema.Version,
+        };
+        var namespaces = NamespaceSet(sandbox);
+        var outcomes = new RecordOutcome[records.Count];
+        using var writes = new WriteSet(Math.Max(4096, records.Count * 512));
+        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Contains, converter: null);
+        var seen = new HashSet<UInt128>();
+        var record = new SourceRecord();
+        long accepted = 0, failed = 0, duplicates = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            record.Row = i + 1;
+            record.Line = i + 1;
+            record.Json = records[i];
+            if (!processor.Process(record))
+            {
+                failed++;
+                outcomes[i] = new RecordOutcome(i, RecordOutcome.Rejected, [.. processor.Result.Errors]);
+                QuarantineStore.Put(writes, sandbox, ToQuarantine(batch, record, (IReadOnlyList<string>?)null, processor));
+                continue;
+            }
+            accepted++;
+            if (processor.AddFact(writes, _store, seen))
+            {
+                outcomes[i] = new RecordOutcome(i, RecordOutcome.Accepted);
+            }
+            else
+            {
+                duplicates++;
+                outcomes[i] = new RecordOutcome(i, RecordOutcome.Duplicate);
+            }
+        }
+        batch = batch with
+        {
+            CompletedAt = batch.CreatedAt,
+            Counts = new BatchCounts { Input = records.Count, Accepted = accepted, Failed = failed, Duplicates = duplicates },
+        };
+        TesseraCatalog.PutBatch(writes, batch);
+        await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        return new StreamResult(batch, outcomes);
+    }
+
+    // ------------------------------------------------------------------ replay
+
+    /// <summary>
+    /// Runs a batch's unresolved quarantined records again, against the dataset's current schema
+    /// and the given mapping (or the original one). Records that now pass are stored under a new
+    /// replay batch and their quarantine entries are marked resolved; the rest are quarantined
+    /// again under the replay batch, with their new errors.
+    /// </summary>
+    public async Task<BatchInfo> ReplayAsync(string sandbox, string batchId, MappingSpec? mapping = null, CancellationToken cancellationToken = default)
+    {
+        var original = _catalog.RequireBatch(sandbox, batchId);
+        var entries = _quarantine.List(sandbox, batchId).Where(e => e.ResolvedBy is null).ToList();
+        mapping ??= original.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
+        var definition = _catalog.RequireDataset(sandbox, original.Dataset);
+        var schema = _catalog.Compiled(sandbox, definition.Schema);
+        var replay = new BatchInfo
+        {
+            Id = _catalog.NewBatchId(),
+            Sandbox = sandbox,
+            Dataset = original.Dataset,
+            Kind = BatchKind.Replay,
+            Format = original.Format,
+            Status = BatchStatus.Success,
+            CreatedAt = _catalog.Time.GetUtcNow(),
+            Source = original.Source,
+            ReplayOf = batchId,
+            SchemaVersion = schema.Version,
+            Mapping = mapping.ToJson(),
+        };
+        var columns = entries.Where(e => e.Tabular && e.Raw is not null)
+            .SelectMany(e => JsonDocumentKeys(e.Raw!)).Distinct(StringComparer.Ordinal).ToList();
+        var converter = columns.Count > 0 ? new TabularConverter(columns, mapping, schema) : null;
+        var namespaces = NamespaceSet(sandbox);
+        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces.Contains, converter);
+        using var writes = new WriteSet(64 * 1024);
+        var seen = new HashSet<UInt128>();
+        var record = new SourceRecord();
+        long accepted = 0, failed = 0, duplicates = 0;
+        foreach (var entry in entries)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var document = JsonDocument.Parse(string.IsNullOrEmpty(entry.Raw) ? "null" : entry.Raw);
+            record.Row = entry.Row;
+            record.Line = entry.Line;
+            record.RawText = entry.Raw;
+            record.ParseError = null;
+            record.Values = null;
+            record.Json = default;
+            if (entry.Tabular)
+            {
+                record.Values = [.. columns.Select(c => document.RootElement.TryGetProperty(c, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)];
+            }
+            else if (entry.Errors.Any(e => e.Code == ErrorCodes.ParseError) && document.RootElement.ValueKind == JsonValueKind.Null)
+            {
+                record.ParseError = entry.Errors[0].Message;
+            }
+            else
+            {
+                record.Json = document.RootElement;
+            }
+            if (!processor.Process(record))
+            {
+                failed++;
+                QuarantineStore.Put(writes, sandbox, ToQuarantine(replay, record, columns, processor));
+                continue;
+            }
+            accepted++;
+            if (!processor.AddFact(writes, _store, seen))
+            {
+                duplicates++;
+            }
+            QuarantineStore.Put(writes, sandbox, entry with { ResolvedBy = replay.Id });
+        }
+        replay = replay with
+        {
+            CompletedAt = _catalog.Time.GetUtcNow(),
+            Counts = new BatchCounts { Input = entries.Count, Accepted = accepted, Failed = failed, Duplicates = duplicates },
+        };
+        TesseraCatalog.PutBatch(writes, replay);
+        await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        return replay;
+    }
+
+    private static IEnumerable<string> JsonDocumentKeys(string raw)
+    {
+        using var document = JsonDocument.Parse(raw);
+        return [.. document.RootElement.EnumerateObject().Select(p => p.Name)];
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    /// <summary>
+    /// Finishes file batches that a crash interrupted (status loading or writing): their source is
+    /// read again and the batch runs to its end. Re-running is safe because every fact key is
+    /// idempotent. A batch whose source is gone is marked failed, saying so.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchInfo>> RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        var finished = new List<BatchInfo>();
+        foreach (var sandbox in _catalog.ListSandboxes())
+        {
+            foreach (var batch in _catalog.ListBatches(sandbox.Name))
+            {
+                if (batch.Status is not (BatchStatus.Loading or BatchStatus.Writing) || batch.Kind != BatchKind.File)
+                {
+                    continue;
+                }
+                if (batch.Source is null || !File.Exists(batch.Source))
+                {
+                    var lost = batch with
+                    {
+                        Status = BatchStatus.Failed,
+                        CompletedAt = _catalog.Time.GetUtcNow(),
+                        FailureReason = batch.Status == BatchStatus.Writing
+                            ? $"interrupted while writing and its source '{batch.Source}' is gone: some of its records may be stored; ingest the file again to complete it"
+                            : $"interrupted before it was stored and its source '{batch.Source}' is gone; nothing from it was stored",
+                    };
+                    await _catalog.SaveBatchAsync(lost).ConfigureAwait(false);
+                    finished.Add(lost);
+                    continue;
+                }
+                var mapping = batch.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
+                finished.Add(await RunFileBatchAsync(batch, mapping, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        return finished;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private HashSet<string> NamespaceSet(string sandbox) =>
+        [.. _catalog.ListNamespaces(sandbox).Select(n => n.Code)];
+
+    private RecordProcessor NewProcessor(BatchInfo batch, CompiledSchema schema, HashSet<string> namespaces, ISourceReader reader, MappingSpec mapping)
+    {
+        var converter = reader.Columns is { } columns ? new TabularConverter(columns, mapping, schema) : null;
+        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Contains, converter);
+    }
+
+    public static ISourceReader OpenReader(string path, string format, MappingSpec mapping)
+    {
+        var stream = CsvReader.OpenFile(path);
+        try
+        {
+            return format switch
+            {
+                "csv" => new CsvReader(stream, mapping),
+                "jsonl" => new JsonLinesReader(stream),
+                "json" => new JsonDocumentReader(stream),
+                "parquet" => new ParquetSourceReader(stream),
+                _ => throw new CatalogException(ErrorCodes.MappingError, $"unknown format '{format}' (csv, jsonl, json, parquet)"),
+            };
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    private static QuarantineEntry ToQuarantine(BatchInfo batch, SourceRecord record, ISourceReader? reader, RecordProcessor processor) =>
+        ToQuarantine(batch, record, reader?.Columns, processor);
+
+    private static QuarantineEntry ToQuarantine(BatchInfo batch, SourceRecord record, IReadOnlyList<string>? columns, RecordProcessor processor) => new()
+    {
+        BatchId = batch.Id,
+        Dataset = batch.Dataset,
+        Row = record.Row,
+        Line = record.Line,
+        Source = batch.Source,
+        Format = batch.Format,
+        Tabular = record.IsTabular,
+        Raw = RecordProcessor.RawForQuarantine(record, columns),
+        Errors = [.. processor.Result.Errors],
+    };
+}

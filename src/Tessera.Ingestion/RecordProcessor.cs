@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Tessera.Abstractions;
+using Tessera.Catalog;
+using Tessera.Ingestion.Mapping;
+using Tessera.Ingestion.Sources;
+using Tessera.Ingestion.Validation;
+using Tessera.Storage;
+
+namespace Tessera.Ingestion;
+
+/// <summary>
+/// Validates records of one batch and turns the good ones into stored facts. One per thread:
+/// it reuses its JSON buffers, so a record costs no allocation beyond what parsing needs.
+/// </summary>
+internal sealed class RecordProcessor : IDisposable
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private readonly string _sandbox;
+    private readonly string _dataset;
+    private readonly string _batchId;
+    private readonly string _ingestedAt;
+    private readonly CompiledSchema _schema;
+    private readonly IngestionLimits _limits;
+    private readonly RecordValidator _validator;
+    private readonly TabularConverter? _converter;
+    private readonly ArrayBufferWriter<byte> _tabular = new(4096);
+    private readonly ArrayBufferWriter<byte> _output = new(4096);
+    private readonly Utf8JsonWriter _tabularWriter;
+    private readonly Utf8JsonWriter _outputWriter;
+    private byte[] _key = new byte[512];
+
+    public RecordProcessor(string sandbox, string dataset, string batchId, DateTimeOffset ingestedAt, CompiledSchema schema,
+        IngestionLimits limits, Func<string, bool> namespaceExists, TabularConverter? converter)
+    {
+        _sandbox = sandbox;
+        _dataset = dataset;
+        _batchId = batchId;
+        _ingestedAt = TemporalParsing.Format(ingestedAt);
+        _schema = schema;
+        _limits = limits;
+        _validator = new RecordValidator(schema, limits, namespaceExists);
+        _converter = converter;
+        _tabularWriter = new Utf8JsonWriter(_tabular, WriterOptions);
+        _outputWriter = new Utf8JsonWriter(_output, WriterOptions);
+    }
+
+    public ValidationResult Result { get; } = new();
+
+    /// <summary>Validates <paramref name="record"/>; when it returns true the stored form is ready for <see cref="AddFact"/>.</summary>
+    public bool Process(SourceRecord record)
+    {
+        Result.Reset();
+        if (record.ParseError is not null)
+        {
+            Result.Errors.Add(new ValidationError("", ErrorCodes.ParseError, record.ParseError));
+            return false;
+        }
+        JsonDocument? converted = null;
+        try
+        {
+            JsonElement element;
+            int size;
+            if (record.IsTabular)
+            {
+                if (_converter is null)
+                {
+                    throw new InvalidOperationException("a tabular record needs a converter");
+                }
+                _tabular.ResetWrittenCount();
+                _tabularWriter.Reset(_tabular);
+                _converter.Write(record.Values!, record.Row, _tabularWriter);
+                _tabularWriter.Flush();
+                size = _tabular.WrittenCount;
+                converted = JsonDocument.Parse(_tabular.WrittenMemory);
+                element = converted.RootElement;
+            }
+            else
+            {
+                element = record.Json;
+                size = JsonMarshal.GetRawUtf8Value(element).Length;
+            }
+            if (size > _limits.MaxRecordBytes)
+            {
+                Result.Errors.Add(new ValidationError("", ErrorCodes.RecordTooLarge,
+                    $"record is {size} bytes, more than the limit of {_limits.MaxRecordBytes} (limits.maxRecordBytes)"));
+                return false;
+            }
+            _output.ResetWrittenCount();
+            _outputWriter.Reset(_output);
+            _outputWriter.WriteStartObject();
+            _outputWriter.WritePropertyName("record");
+            _validator.Validate(element, _outputWriter, Result);
+            if (!Result.IsValid)
+            {
+                return false;
+            }
+            _outputWriter.WriteStartArray("identities");
+            foreach (var identity in Result.Identities)
+            {
+                _outputWriter.WriteStartObject();
+                _outputWriter.WriteString("namespace", identity.Namespace);
+                _outputWriter.WriteString("id", identity.Value);
+                if (identity.Primary)
+                {
+                    _outputWriter.WriteBoolean("primary", true);
+                }
+                _outputWriter.WriteEndObject();
+            }
+            _outputWriter.WriteEndArray();
+            _outputWriter.WriteString("batch", _batchId);
+            _outputWriter.WriteString("ingestedAt", _ingestedAt);
+            _outputWriter.WriteEndObject();
+            _outputWriter.Flush();
+            return true;
+        }
+        finally
+        {
+            converted?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Adds the fact just processed to <paramref name="writes"/>. Returns false for an event whose
+    /// key is already stored or already in this batch: it is a duplicate and is not written again.
+    /// </summary>
+    public bool AddFact(WriteSet writes, IStore store, HashSet<UInt128>? seenInBatch)
+    {
+        var primary = Result.Primary!.Value;
+        var isEvent = _schema.Class == SchemaClass.Event;
+        var eventId = isEvent ? Result.EventId : null;
+        var max = FactKeys.MaxKeyBytes(_sandbox, primary, _dataset, eventId);
+        if (_key.Length < max)
+        {
+            _key = new byte[Math.Max(max, _key.Length * 2)];
+        }
+        var length = FactKeys.FactKey(_key, isEvent ? FactKeys.EventTag : FactKeys.RecordTag, _sandbox, primary, _dataset, eventId,
+            out var partitionOffset, out var partitionLength);
+        var key = _key.AsSpan(0, length);
+        var shard = Sharding.ShardOf(key.Slice(partitionOffset, partitionLength), store.ShardCount);
+        if (isEvent)
+        {
+            var fingerprint = XxHash128.HashToUInt128(key);
+            if (seenInBatch is not null && !seenInBatch.Add(fingerprint))
+            {
+                return false;
+            }
+            if (store.Exists(StoreSpace.Facts, shard, key))
+            {
+                return false;
+            }
+        }
+        writes.Put(StoreSpace.Facts, shard, key, _output.WrittenSpan);
+        return true;
+    }
+
+    /// <summary>The record's raw form for the quarantine: its JSON text, or a JSON object of column → value.</summary>
+    public static string RawForQuarantine(SourceRecord record, IReadOnlyList<string>? columns)
+    {
+        if (record.IsTabular && columns is not null)
+        {
+            var buffer = new ArrayBufferWriter<byte>(512);
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            {
+                writer.WriteStartObject();
+                for (var i = 0; i < columns.Count && i < record.Values!.Length; i++)
+                {
+                    writer.WritePropertyName(columns[i]);
+                    if (record.Values[i] is { } value)
+                    {
+                        writer.WriteStringValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        writer.WriteNullValue();
+                    }
+                }
+                writer.WriteEndObject();
+            }
+            return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        if (record.RawText is not null)
+        {
+            return record.RawText;
+        }
+        return record.Json.ValueKind == JsonValueKind.Undefined ? "" : record.Json.GetRawText();
+    }
+
+    public void Dispose()
+    {
+        _tabularWriter.Dispose();
+        _outputWriter.Dispose();
+    }
+}

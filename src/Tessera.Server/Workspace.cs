@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Tessera.Abstractions;
+using Tessera.Catalog;
+using Tessera.Ingestion;
+using Tessera.Storage;
+using Tessera.Storage.RocksDb;
+
+namespace Tessera.Server;
+
+/// <summary>
+/// One Tessera workspace on disk (<c>--data DIR</c>): the embedded store, the catalog, the
+/// configured limits (<c>tessera.json</c>) and the services over them. The <c>prod</c> sandbox
+/// always exists.
+/// </summary>
+public sealed class Workspace : IDisposable
+{
+    public const string ConfigFile = "tessera.json";
+
+    private Workspace(string directory, IStore store, TesseraCatalog catalog, WorkspaceConfig config)
+    {
+        Directory = directory;
+        Store = store;
+        Catalog = catalog;
+        Config = config;
+        Ingestion = new IngestionService(catalog, config.Limits, Path.Combine(directory, "uploads"));
+    }
+
+    public string Directory { get; }
+
+    public IStore Store { get; }
+
+    public TesseraCatalog Catalog { get; }
+
+    public WorkspaceConfig Config { get; }
+
+    public IngestionService Ingestion { get; }
+
+    public static async Task<Workspace> OpenAsync(string directory, TimeProvider? time = null)
+    {
+        var full = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(full);
+        var config = WorkspaceConfig.Load(Path.Combine(full, ConfigFile));
+        var store = RocksDbStore.Open(Path.Combine(full, "store"), config.Shards);
+        try
+        {
+            var catalog = new TesseraCatalog(store, time ?? TimeProvider.System);
+            await catalog.EnsureSandboxAsync(TesseraCatalog.DefaultSandbox).ConfigureAwait(false);
+            return new Workspace(full, store, catalog, config);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => Store.Dispose();
+}
+
+/// <summary>Workspace settings from <c>tessera.json</c>; every field optional (docs/limits.md).</summary>
+public sealed record WorkspaceConfig
+{
+    /// <summary>Fact shards; fixed when the store is created.</summary>
+    public int Shards { get; init; } = 8;
+
+    public IngestionLimits Limits { get; init; } = new();
+
+    /// <summary>How Segment-spec calls map onto datasets and namespaces, per sandbox.</summary>
+    public Dictionary<string, SegmentBinding> Segment { get; init; } = [];
+
+    public static WorkspaceConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new WorkspaceConfig();
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), ServerJson.Default.WorkspaceConfig) ?? new WorkspaceConfig();
+        }
+        catch (JsonException error)
+        {
+            throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}");
+        }
+    }
+}
+
+/// <summary>Where Segment-spec messages go in one sandbox.</summary>
+public sealed record SegmentBinding
+{
+    /// <summary>Event dataset for track, page, screen, group and alias calls.</summary>
+    public string EventDataset { get; init; } = "segment-events";
+
+    /// <summary>Profile dataset for identify calls (traits).</summary>
+    public string ProfileDataset { get; init; } = "segment-profiles";
+
+    public string UserIdNamespace { get; init; } = StandardNamespaces.CrmId;
+
+    public string AnonymousIdNamespace { get; init; } = StandardNamespaces.Ecid;
+}
