@@ -29,7 +29,7 @@ public sealed record DatasetDefinition
 {
     public required string Name { get; init; }
     public required string Schema { get; init; }
-    public bool ProfileEnabled { get; init; } = true;
+    public bool ProfileEnabled { get; set; } = true;
     /// <summary>Events older than this (by event time) expire; null keeps them.</summary>
     public TimeSpan? EventTtl { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
@@ -75,7 +75,7 @@ public sealed record BatchInfo
     public required BatchKind Kind { get; init; }
     public required string Format { get; init; }
     public BatchStatus Status { get; init; }
-    public BatchCounts Counts { get; init; } = new();
+    public BatchCounts Counts { get; set; } = new();
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
     public string? Source { get; init; }

@@ -1,4 +1,6 @@
 namespace Tessera.Abstractions;
+// Properties with defaults are settable, not init-only: System.Text.Json source generation sets every
+// init-only property in its object initializer, so a missing JSON property would erase the default.
 
 /// <summary>
 /// Explicit, configurable limits (docs/limits.md). Loaded from <c>tessera.json</c> in the workspace;
@@ -7,15 +9,15 @@ namespace Tessera.Abstractions;
 public sealed record IngestionLimits
 {
     /// <summary>Largest accepted record, in bytes of its input form.</summary>
-    public int MaxRecordBytes { get; init; } = 1024 * 1024;
-    public int MaxIdentitiesPerRecord { get; init; } = 20;
-    public int MaxIdentityValueLength { get; init; } = 1024;
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
+    public int MaxIdentitiesPerRecord { get; set; } = 20;
+    public int MaxIdentityValueLength { get; set; } = 1024;
     /// <summary>Leaf values (scalars, including array elements) per record.</summary>
-    public int MaxFieldsPerRecord { get; init; } = 2000;
+    public int MaxFieldsPerRecord { get; set; } = 2000;
     /// <summary>A file batch fails as a whole when more than this share of its records is rejected.</summary>
-    public double BatchFailureThreshold { get; init; } = 0.05;
+    public double BatchFailureThreshold { get; set; } = 0.05;
     /// <summary>Largest HTTP request body (413 beyond it).</summary>
-    public long MaxRequestBodyBytes { get; init; } = 64L * 1024 * 1024;
+    public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
     /// <summary>Largest number of records in one streaming request.</summary>
-    public int MaxRecordsPerRequest { get; init; } = 10_000;
+    public int MaxRecordsPerRequest { get; set; } = 10_000;
 }

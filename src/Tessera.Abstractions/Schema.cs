@@ -79,5 +79,5 @@ public sealed record SchemaDocument
     public string? Description { get; init; }
     public IReadOnlyList<FieldGroup>? FieldGroups { get; init; }
     public IReadOnlyDictionary<string, FieldDefinition>? Fields { get; init; }
-    public UnknownFieldPolicy UnknownFields { get; init; } = UnknownFieldPolicy.Reject;
+    public UnknownFieldPolicy UnknownFields { get; set; } = UnknownFieldPolicy.Reject;
 }

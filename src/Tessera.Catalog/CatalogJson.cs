@@ -13,6 +13,7 @@ namespace Tessera.Catalog;
     WriteIndented = false)]
 [JsonSerializable(typeof(SchemaDocument))]
 [JsonSerializable(typeof(FieldDefinition))]
+[JsonSerializable(typeof(IdentityType))]
 [JsonSerializable(typeof(IdentityNamespace))]
 [JsonSerializable(typeof(DatasetDefinition))]
 [JsonSerializable(typeof(BatchInfo))]

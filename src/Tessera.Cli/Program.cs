@@ -1,6 +1,40 @@
+using System.CommandLine;
+using Tessera.Cli.Commands;
+
 namespace Tessera.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => args.Length >= 0 ? 0 : 1;
+    public static async Task<int> Main(string[] args)
+    {
+        var root = BuildRoot();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+            await Console.Error.WriteLineAsync("see 'tessera --help'");
+            return ExitCodes.Usage;
+        }
+        return await parse.InvokeAsync();
+    }
+
+    internal static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("Tessera: an open, self-hostable customer data platform");
+        root.Options.Add(CommonOptions.Data);
+        root.Options.Add(CommonOptions.Sandbox);
+        root.Options.Add(CommonOptions.Json);
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(IngestCommands.Ingest());
+        root.Subcommands.Add(IngestCommands.Batch());
+        root.Subcommands.Add(CatalogCommands.Schema());
+        root.Subcommands.Add(CatalogCommands.Dataset());
+        root.Subcommands.Add(CatalogCommands.Identity());
+        root.Subcommands.Add(CatalogCommands.Sandbox());
+        root.Subcommands.Add(CatalogCommands.Key());
+        return root;
+    }
 }

@@ -61,12 +61,12 @@ public sealed class Workspace : IDisposable
 public sealed record WorkspaceConfig
 {
     /// <summary>Fact shards; fixed when the store is created.</summary>
-    public int Shards { get; init; } = 8;
+    public int Shards { get; set; } = 8;
 
-    public IngestionLimits Limits { get; init; } = new();
+    public IngestionLimits Limits { get; set; } = new();
 
     /// <summary>How Segment-spec calls map onto datasets and namespaces, per sandbox.</summary>
-    public Dictionary<string, SegmentBinding> Segment { get; init; } = [];
+    public Dictionary<string, SegmentBinding> Segment { get; set; } = [];
 
     public static WorkspaceConfig Load(string path)
     {
@@ -89,12 +89,12 @@ public sealed record WorkspaceConfig
 public sealed record SegmentBinding
 {
     /// <summary>Event dataset for track, page, screen, group and alias calls.</summary>
-    public string EventDataset { get; init; } = "segment-events";
+    public string EventDataset { get; set; } = "segment-events";
 
     /// <summary>Profile dataset for identify calls (traits).</summary>
-    public string ProfileDataset { get; init; } = "segment-profiles";
+    public string ProfileDataset { get; set; } = "segment-profiles";
 
-    public string UserIdNamespace { get; init; } = StandardNamespaces.CrmId;
+    public string UserIdNamespace { get; set; } = StandardNamespaces.CrmId;
 
-    public string AnonymousIdNamespace { get; init; } = StandardNamespaces.Ecid;
+    public string AnonymousIdNamespace { get; set; } = StandardNamespaces.Ecid;
 }

@@ -17,7 +17,7 @@ public sealed record MappingSpec
     /// <summary>A single character, <c>\t</c>, or <c>whitespace</c> for runs of spaces and tabs.</summary>
     public string? Delimiter { get; init; }
 
-    public bool Header { get; init; } = true;
+    public bool Header { get; set; } = true;
 
     /// <summary>Column names for a file without a header (or to rename a header's columns by position).</summary>
     public IReadOnlyList<string>? Columns { get; init; }

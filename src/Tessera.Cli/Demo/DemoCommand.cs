@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+using Tessera.Abstractions;
+using Tessera.Catalog;
+using Tessera.Cli.Demo;
+using Tessera.Ingestion;
+using Tessera.Ingestion.Mapping;
+using Tessera.Storage;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary>
+/// <c>tessera demo</c>: the whole pipeline so far on generated retail data. Re-running it on the
+/// same workspace stores nothing twice (its data is deterministic).
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var customers = new Option<int>("--profiles") { Description = "Customers to generate", DefaultValueFactory = _ => 5_000 };
+        var command = new Command("demo", "Create a workspace, define sample schemas, ingest generated offline and online data, report") { customers };
+        command.WithWorkspace((context, parse, cancellationToken) => RunAsync(context, parse.GetValue(customers), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliContext context, int customers, CancellationToken cancellationToken)
+    {
+        var workspace = context.Workspace;
+        var catalog = workspace.Catalog;
+        var sandbox = context.Sandbox;
+        await catalog.EnsureSandboxAsync(sandbox);
+        AnsiConsole.MarkupLine($"[bold]Tessera demo[/] — workspace [blue]{Markup.Escape(workspace.Directory)}[/], sandbox [blue]{Markup.Escape(sandbox)}[/]");
+
+        foreach (var schema in new[] { SampleSchemas.CrmProfile, SampleSchemas.PosOrder, SampleSchemas.WebEvent })
+        {
+            var stored = await catalog.RegisterSchemaAsync(sandbox, JsonSerializer.Deserialize(schema, CatalogJson.Default.SchemaDocument)!);
+            AnsiConsole.MarkupLine($"  schema [green]{stored.Name}[/] v{stored.Version} ({stored.Class.ToString().ToLowerInvariant()})");
+        }
+        await catalog.CreateDatasetAsync(sandbox, new DatasetDefinition { Name = "crm", Schema = "crm-profile" });
+        await catalog.CreateDatasetAsync(sandbox, new DatasetDefinition { Name = "orders", Schema = "pos-order" });
+        await catalog.CreateDatasetAsync(sandbox, new DatasetDefinition { Name = "web", Schema = "web-event", EventTtl = TimeSpan.FromDays(90) });
+        AnsiConsole.MarkupLine("  datasets [green]crm[/] (profile), [green]orders[/] (event), [green]web[/] (event, 90-day TTL)");
+
+        var sampleDirectory = Path.Combine(workspace.Directory, "sample");
+        Directory.CreateDirectory(sampleDirectory);
+        var data = new SampleData(customers);
+        var crmFile = data.WriteCrm(sampleDirectory);
+        var ordersFile = data.WriteOrders(sampleDirectory);
+
+        var batches = new List<BatchInfo>();
+        long webRequests = 0;
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var crmTask = progress.AddTask("CRM customers (CSV)", maxValue: 1);
+                batches.Add(await workspace.Ingestion.IngestFileAsync(sandbox, "crm", crmFile, MappingSpec.FromJson(SampleSchemas.CrmMapping), cancellationToken));
+                crmTask.Increment(1);
+                var ordersTask = progress.AddTask("POS orders (CSV ;)", maxValue: 1);
+                batches.Add(await workspace.Ingestion.IngestFileAsync(sandbox, "orders", ordersFile, MappingSpec.FromJson(SampleSchemas.OrderMapping), cancellationToken));
+                ordersTask.Increment(1);
+                var requests = data.WebEventRequests(250).ToList();
+                var webTask = progress.AddTask("web events (streamed)", maxValue: requests.Count);
+                foreach (var request in requests)
+                {
+                    using var document = JsonDocument.Parse(request);
+                    var result = await workspace.Ingestion.IngestRecordsAsync(sandbox, "web", [.. document.RootElement.EnumerateArray()], "demo-stream", cancellationToken);
+                    batches.Add(result.Batch);
+                    webRequests++;
+                    webTask.Increment(1);
+                }
+            });
+
+        PrintSummary(batches);
+        PrintQuarantine(workspace.Ingestion, sandbox, batches);
+        PrintStored(workspace.Store, sandbox);
+
+        var (_, adminKey) = await catalog.CreateApiKeyAsync(sandbox, ApiRole.Admin, "demo-admin");
+        var (_, collectKey) = await catalog.CreateApiKeyAsync(sandbox, ApiRole.Collect, "demo-collect");
+        AnsiConsole.MarkupLine("\n[bold]API keys[/] made for this demo (stored hashed; shown once):");
+        AnsiConsole.MarkupLine($"  admin   [yellow]{adminKey}[/]");
+        AnsiConsole.MarkupLine($"  collect [yellow]{collectKey}[/]  (safe in a web page: can only send events)");
+        AnsiConsole.MarkupLine($"\nSample files: [blue]{Markup.Escape(sampleDirectory)}[/]. Try: [grey]tessera batch list[/], [grey]tessera batch show {batches[0].Id}[/], [grey]tessera serve[/].");
+        return ExitCodes.Ok;
+    }
+
+    private static void PrintSummary(List<BatchInfo> batches)
+    {
+        var table = new Table().Title("[bold]ingested[/]").AddColumns("dataset", "source", "batches", "records in", "stored", "quarantined", "duplicates", "status");
+        foreach (var group in batches.GroupBy(b => b.Dataset))
+        {
+            var first = group.First();
+            var statuses = string.Join(", ", group.Select(b => b.Status).Distinct().Select(IngestCommands.StatusMarkup));
+            table.AddRow(group.Key, first.Kind == BatchKind.File ? Markup.Escape(Path.GetFileName(first.Source ?? "")) : "HTTP-style stream",
+                IngestCommands.N(group.Count()), IngestCommands.N(group.Sum(b => b.Counts.Input)),
+                IngestCommands.N(group.Sum(b => b.Counts.Accepted - b.Counts.Duplicates)), IngestCommands.N(group.Sum(b => b.Counts.Failed)),
+                IngestCommands.N(group.Sum(b => b.Counts.Duplicates)), statuses);
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintQuarantine(IngestionService ingestion, string sandbox, List<BatchInfo> batches)
+    {
+        var reasons = new Dictionary<(string Dataset, string Code, string Path), int>();
+        var examples = new Dictionary<(string, string, string), string>();
+        foreach (var batch in batches.Where(b => b.Counts.Failed > 0))
+        {
+            foreach (var entry in ingestion.Quarantine(sandbox, batch.Id))
+            {
+                foreach (var error in entry.Errors)
+                {
+                    var key = (batch.Dataset, error.Code, error.Path);
+                    reasons[key] = reasons.GetValueOrDefault(key) + 1;
+                    examples.TryAdd(key, $"row {entry.Row}: {error.Message}");
+                }
+            }
+        }
+        var table = new Table().Title("[bold]quarantined, by reason[/]").AddColumns("dataset", "code", "field", "records", "example");
+        foreach (var ((dataset, code, path), count) in reasons.OrderByDescending(r => r.Value))
+        {
+            table.AddRow(dataset, code, Markup.Escape(path), IngestCommands.N(count), Markup.Escape(examples[(dataset, code, path)]));
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintStored(IStore store, string sandbox)
+    {
+        long records = 0, events = 0;
+        for (var shard = 0; shard < store.ShardCount; shard++)
+        {
+            records += store.Scan(StoreSpace.Facts, shard, [FactKeys.RecordTag, 0, .. System.Text.Encoding.UTF8.GetBytes(sandbox), 0]).LongCount();
+            events += store.Scan(StoreSpace.Facts, shard, [FactKeys.EventTag, 0, .. System.Text.Encoding.UTF8.GetBytes(sandbox), 0]).LongCount();
+        }
+        AnsiConsole.MarkupLine($"\n[bold]stored[/] (RocksDB, {store.ShardCount} shards): {IngestCommands.N(records)} profile fragments, {IngestCommands.N(events)} events");
+    }
+}
