@@ -23,6 +23,7 @@ public sealed class RocksDbStore : IStore
     private readonly Thread _committer;
     private readonly int _maxGroupBytes;
     private int _disposed;
+    private long _syncedWrites;
 
     private RocksDbStore(string path, int shardCount, int maxGroupBytes)
     {
@@ -92,9 +93,23 @@ public sealed class RocksDbStore : IStore
         return new RocksDbStore(path, shards, maxGroupBytes);
     }
 
+    /// <summary>Number of synced writes made so far; each covers one or more grouped commits.</summary>
+    public long SyncedWrites => Interlocked.Read(ref _syncedWrites);
+
+    /// <remarks>
+    /// The cancellation token is honoured only before the set is queued: once queued, the set is
+    /// written (the caller must not touch it until the task completes), so the task then reports
+    /// the real outcome rather than an early cancellation that would hide a durable write.
+    /// </remarks>
     public Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (writes.MaxFactShard >= ShardCount)
+        {
+            // Refused here, not in the committer, so that one bad set cannot fail the group it would share.
+            throw new ArgumentOutOfRangeException(nameof(writes), $"fact shard {writes.MaxFactShard} does not exist (the store has {ShardCount} shards)");
+        }
         if (writes.Count == 0)
         {
             return Task.CompletedTask;
@@ -104,7 +119,7 @@ public sealed class RocksDbStore : IStore
         {
             throw new ObjectDisposedException(nameof(RocksDbStore));
         }
-        return pending.Completion.Task.WaitAsync(cancellationToken);
+        return pending.Completion.Task;
     }
 
     public byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key) => _db.Get(key, Family(space, shard), _read);
@@ -169,6 +184,7 @@ public sealed class RocksDbStore : IStore
                     pending.Writes.ForEach(visitor);
                 }
                 _db.Write(batch, _syncWrite);
+                Interlocked.Increment(ref _syncedWrites);
                 foreach (var pending in group)
                 {
                     pending.Completion.TrySetResult();

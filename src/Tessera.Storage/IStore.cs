@@ -20,7 +20,11 @@ public interface IStore : IDisposable
 {
     int ShardCount { get; }
 
-    /// <summary>Durably and atomically applies <paramref name="writes"/>.</summary>
+    /// <summary>
+    /// Durably and atomically applies <paramref name="writes"/>. The set must not be changed or
+    /// disposed until the returned task completes. <paramref name="cancellationToken"/> can only
+    /// stop a commit before it is queued; a queued commit always runs to its real outcome.
+    /// </summary>
     Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default);
 
     byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key);

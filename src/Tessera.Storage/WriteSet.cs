@@ -19,8 +19,12 @@ public sealed class WriteSet : IDisposable
 
     public long Bytes => _used;
 
+    /// <summary>Highest fact shard any operation names (-1 when none), so a store can refuse a set it has no shard for.</summary>
+    public int MaxFactShard { get; private set; } = -1;
+
     public void Put(StoreSpace space, int shard, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
+        CheckShard(space, shard);
         var keyAt = Append(key);
         var valueAt = Append(value);
         _ops.Add(new Op(space, shard, keyAt, key.Length, valueAt, value.Length));
@@ -28,15 +32,16 @@ public sealed class WriteSet : IDisposable
 
     public void Delete(StoreSpace space, int shard, ReadOnlySpan<byte> key)
     {
+        CheckShard(space, shard);
         var keyAt = Append(key);
         _ops.Add(new Op(space, shard, keyAt, key.Length, -1, 0));
     }
-
 
     public void Clear()
     {
         _ops.Clear();
         _used = 0;
+        MaxFactShard = -1;
     }
 
     public void ForEach(WriteVisitor visitor)
@@ -61,6 +66,15 @@ public sealed class WriteSet : IDisposable
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
+        }
+    }
+
+    private void CheckShard(StoreSpace space, int shard)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        if (space == StoreSpace.Facts && shard > MaxFactShard)
+        {
+            MaxFactShard = shard;
         }
     }
 

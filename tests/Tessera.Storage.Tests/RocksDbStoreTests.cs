@@ -1,0 +1,300 @@
+using Tessera.Storage.RocksDb;
+using static Tessera.Storage.Tests.Bytes;
+
+namespace Tessera.Storage.Tests;
+
+public sealed class RocksDbStoreTests : IDisposable
+{
+    private readonly TempStore _temp = new(shards: 4);
+
+    private RocksDbStore Store => _temp.Store;
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Put_then_get_exists_and_delete_in_every_space()
+    {
+        using (var writes = new WriteSet())
+        {
+            writes.Put(StoreSpace.Catalog, 0, Of("c1"), Of("catalog value"));
+            writes.Put(StoreSpace.Quarantine, 0, Of("q1"), Of("quarantine value"));
+            writes.Put(StoreSpace.Facts, 3, Of("f1"), Of("fact value"));
+            await Store.CommitAsync(writes);
+        }
+
+        Assert.Equal("catalog value", Text(Store.Get(StoreSpace.Catalog, 0, Of("c1"))));
+        Assert.Equal("quarantine value", Text(Store.Get(StoreSpace.Quarantine, 0, Of("q1"))));
+        Assert.Equal("fact value", Text(Store.Get(StoreSpace.Facts, 3, Of("f1"))));
+        Assert.True(Store.Exists(StoreSpace.Facts, 3, Of("f1")));
+        // Spaces and shards are separate key spaces.
+        Assert.Null(Store.Get(StoreSpace.Catalog, 0, Of("f1")));
+        Assert.False(Store.Exists(StoreSpace.Facts, 2, Of("f1")));
+
+        using (var writes = new WriteSet())
+        {
+            writes.Delete(StoreSpace.Facts, 3, Of("f1"));
+            writes.Put(StoreSpace.Catalog, 0, Of("c1"), Of("overwritten"));
+            await Store.CommitAsync(writes);
+        }
+
+        Assert.Null(Store.Get(StoreSpace.Facts, 3, Of("f1")));
+        Assert.False(Store.Exists(StoreSpace.Facts, 3, Of("f1")));
+        Assert.Equal("overwritten", Text(Store.Get(StoreSpace.Catalog, 0, Of("c1"))));
+    }
+
+    [Fact]
+    public async Task Scan_returns_exactly_the_prefix_in_key_order()
+    {
+        using (var writes = new WriteSet())
+        {
+            foreach (var key in new[] { "user\0b", "user\0a", "use", "user\0c", "userx", "v" })
+            {
+                writes.Put(StoreSpace.Facts, 1, Of(key), Of("value of " + key));
+            }
+            writes.Put(StoreSpace.Facts, 2, Of("user\0z"), Of("other shard"));
+            await Store.CommitAsync(writes);
+        }
+
+        var found = Store.Scan(StoreSpace.Facts, 1, Of("user\0")).Select(e => Text(e.Key)).ToList();
+
+        Assert.Equal(["user\0a", "user\0b", "user\0c"], found);
+        Assert.Equal("value of user\0a", Text(Store.Scan(StoreSpace.Facts, 1, Of("user\0a")).Single().Value));
+        Assert.Empty(Store.Scan(StoreSpace.Facts, 0, Of("user")));
+        Assert.Equal(6, Store.Scan(StoreSpace.Facts, 1, []).Count());
+    }
+
+    [Fact]
+    public async Task Operations_of_one_set_apply_in_order()
+    {
+        using var writes = new WriteSet();
+        writes.Put(StoreSpace.Catalog, 0, Of("a"), Of("1"));
+        writes.Delete(StoreSpace.Catalog, 0, Of("a"));
+        writes.Delete(StoreSpace.Catalog, 0, Of("b"));
+        writes.Put(StoreSpace.Catalog, 0, Of("b"), Of("2"));
+        writes.Put(StoreSpace.Catalog, 0, Of("c"), Of("3"));
+        writes.Put(StoreSpace.Catalog, 0, Of("c"), Of("4"));
+        await Store.CommitAsync(writes);
+
+        Assert.Null(Store.Get(StoreSpace.Catalog, 0, Of("a")));
+        Assert.Equal("2", Text(Store.Get(StoreSpace.Catalog, 0, Of("b"))));
+        Assert.Equal("4", Text(Store.Get(StoreSpace.Catalog, 0, Of("c"))));
+    }
+
+    [Fact]
+    public async Task A_set_larger_than_its_initial_buffer_is_written_whole()
+    {
+        using var writes = new WriteSet(initialBytes: 16);
+        var value = new byte[10_000];
+        for (var i = 0; i < value.Length; i++)
+        {
+            value[i] = (byte)(i * 31);
+        }
+        for (var i = 0; i < 200; i++)
+        {
+            writes.Put(StoreSpace.Facts, i % Store.ShardCount, Of($"k{i:D4}"), value);
+        }
+        await Store.CommitAsync(writes);
+
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal(value, Store.Get(StoreSpace.Facts, i % Store.ShardCount, Of($"k{i:D4}")));
+        }
+    }
+
+    [Fact]
+    public async Task A_set_naming_a_shard_the_store_does_not_have_is_refused_whole_and_harms_no_other_commit()
+    {
+        using var bad = new WriteSet();
+        bad.Put(StoreSpace.Catalog, 0, Of("from-bad-set"), Of("x"));
+        bad.Put(StoreSpace.Facts, 1, Of("from-bad-set"), Of("x"));
+        bad.Put(StoreSpace.Facts, Store.ShardCount, Of("from-bad-set"), Of("x"));
+        using var good = new WriteSet();
+        good.Put(StoreSpace.Facts, 0, Of("from-good-set"), Of("y"));
+
+        var goodCommit = Store.CommitAsync(good);
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = Store.CommitAsync(bad); });
+        await goodCommit;
+
+        Assert.Equal("y", Text(Store.Get(StoreSpace.Facts, 0, Of("from-good-set"))));
+        Assert.Null(Store.Get(StoreSpace.Catalog, 0, Of("from-bad-set")));
+        Assert.Null(Store.Get(StoreSpace.Facts, 1, Of("from-bad-set")));
+    }
+
+    [Fact]
+    public void A_negative_shard_is_refused_when_the_set_is_built()
+    {
+        using var writes = new WriteSet();
+        Assert.Throws<ArgumentOutOfRangeException>(() => writes.Put(StoreSpace.Facts, -1, Of("k"), Of("v")));
+        Assert.Equal(0, writes.Count);
+    }
+
+    [Fact]
+    public async Task Nothing_of_a_set_is_visible_before_it_is_committed_and_all_of_it_after()
+    {
+        using var writes = new WriteSet();
+        for (var shard = 0; shard < Store.ShardCount; shard++)
+        {
+            writes.Put(StoreSpace.Facts, shard, Of("atomic"), Of($"shard {shard}"));
+        }
+        writes.Put(StoreSpace.Catalog, 0, Of("atomic"), Of("catalog"));
+        writes.Put(StoreSpace.Quarantine, 0, Of("atomic"), Of("quarantine"));
+
+        Assert.Null(Store.Get(StoreSpace.Catalog, 0, Of("atomic")));
+        await Store.CommitAsync(writes);
+
+        for (var shard = 0; shard < Store.ShardCount; shard++)
+        {
+            Assert.Equal($"shard {shard}", Text(Store.Get(StoreSpace.Facts, shard, Of("atomic"))));
+        }
+        Assert.Equal("catalog", Text(Store.Get(StoreSpace.Catalog, 0, Of("atomic"))));
+        Assert.Equal("quarantine", Text(Store.Get(StoreSpace.Quarantine, 0, Of("atomic"))));
+    }
+
+    [Fact]
+    public async Task Many_concurrent_commits_are_grouped_into_fewer_synced_writes()
+    {
+        const int commits = 2_000;
+        var before = Store.SyncedWrites;
+        var sets = new WriteSet[commits];
+        var tasks = new Task[commits];
+        for (var i = 0; i < commits; i++)
+        {
+            sets[i] = new WriteSet(256);
+            sets[i].Put(StoreSpace.Facts, i % Store.ShardCount, Of($"c{i:D5}"), Of($"v{i}"));
+            sets[i].Put(StoreSpace.Catalog, 0, Of($"c{i:D5}"), Of($"v{i}"));
+        }
+        // Queued from many threads at once, as concurrent HTTP requests would.
+        Parallel.For(0, commits, i => tasks[i] = Store.CommitAsync(sets[i]));
+        await Task.WhenAll(tasks);
+        foreach (var set in sets)
+        {
+            set.Dispose();
+        }
+
+        var synced = Store.SyncedWrites - before;
+        Assert.InRange(synced, 1, commits - 1);
+        for (var i = 0; i < commits; i++)
+        {
+            Assert.Equal($"v{i}", Text(Store.Get(StoreSpace.Facts, i % Store.ShardCount, Of($"c{i:D5}"))));
+            Assert.Equal($"v{i}", Text(Store.Get(StoreSpace.Catalog, 0, Of($"c{i:D5}"))));
+        }
+    }
+
+    [Fact]
+    public async Task An_empty_set_completes_at_once()
+    {
+        using var writes = new WriteSet();
+        var before = Store.SyncedWrites;
+        await Store.CommitAsync(writes);
+        Assert.Equal(before, Store.SyncedWrites);
+    }
+
+    [Fact]
+    public async Task A_commit_cancelled_before_it_is_queued_writes_nothing()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        using var writes = new WriteSet();
+        writes.Put(StoreSpace.Catalog, 0, Of("cancelled"), Of("x"));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.CommitAsync(writes, cancelled.Token));
+
+        // Commits are applied in order: once a later one is durable, the cancelled one would be too.
+        using var later = new WriteSet();
+        later.Put(StoreSpace.Catalog, 0, Of("later"), Of("y"));
+        await Store.CommitAsync(later);
+        Assert.Null(Store.Get(StoreSpace.Catalog, 0, Of("cancelled")));
+    }
+
+    [Fact]
+    public async Task A_queued_commit_reports_its_real_outcome_even_if_cancelled_afterwards()
+    {
+        using var cancellation = new CancellationTokenSource();
+        using var writes = new WriteSet();
+        writes.Put(StoreSpace.Catalog, 0, Of("queued"), Of("x"));
+
+        var commit = Store.CommitAsync(writes, cancellation.Token);
+        await cancellation.CancelAsync();
+        await commit; // the caller may only reuse the set once this completes: it must not throw early
+
+        Assert.Equal("x", Text(Store.Get(StoreSpace.Catalog, 0, Of("queued"))));
+    }
+
+    [Fact]
+    public async Task Reopening_keeps_committed_data()
+    {
+        using (var writes = new WriteSet())
+        {
+            writes.Put(StoreSpace.Facts, 2, Of("durable"), Of("fact"));
+            writes.Put(StoreSpace.Catalog, 0, Of("durable"), Of("catalog"));
+            await Store.CommitAsync(writes);
+        }
+
+        var reopened = _temp.Reopen();
+
+        Assert.Equal("fact", Text(reopened.Get(StoreSpace.Facts, 2, Of("durable"))));
+        Assert.Equal("catalog", Text(reopened.Get(StoreSpace.Catalog, 0, Of("durable"))));
+    }
+
+    [Fact]
+    public async Task Commits_still_queued_at_dispose_are_written_before_it_returns()
+    {
+        var tasks = new List<Task>();
+        var sets = new List<WriteSet>();
+        for (var i = 0; i < 100; i++)
+        {
+            var set = new WriteSet(256);
+            set.Put(StoreSpace.Catalog, 0, Of($"late{i:D3}"), Of("v"));
+            sets.Add(set);
+            tasks.Add(Store.CommitAsync(set));
+        }
+
+        var reopened = _temp.Reopen();
+        await Task.WhenAll(tasks);
+        sets.ForEach(s => s.Dispose());
+
+        Assert.Equal(100, reopened.Scan(StoreSpace.Catalog, 0, Of("late")).Count());
+    }
+
+    [Fact]
+    public void A_commit_after_dispose_is_refused()
+    {
+        Store.Dispose();
+        using var writes = new WriteSet();
+        writes.Put(StoreSpace.Catalog, 0, Of("k"), Of("v"));
+        Assert.Throws<ObjectDisposedException>(() => { _ = Store.CommitAsync(writes); });
+    }
+
+    [Fact]
+    public async Task The_shard_count_is_fixed_when_the_store_is_created()
+    {
+        using (var writes = new WriteSet())
+        {
+            writes.Put(StoreSpace.Facts, 3, Of("k"), Of("on shard 3"));
+            await Store.CommitAsync(writes);
+        }
+
+        var reopened = _temp.Reopen(shardCountIfNew: 16);
+
+        Assert.Equal(4, reopened.ShardCount);
+        Assert.Equal("on shard 3", Text(reopened.Get(StoreSpace.Facts, 3, Of("k"))));
+        var layout = await File.ReadAllTextAsync(Path.Combine(_temp.Directory, "layout.json"));
+        Assert.Contains("\"shards\":4", layout.Replace(" ", ""), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1025)]
+    public void A_new_store_needs_a_sensible_shard_count(int shards)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "tessera-store-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => RocksDbStore.Open(directory, shards));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
