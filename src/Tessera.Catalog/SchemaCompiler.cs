@@ -101,17 +101,6 @@ public static partial class SchemaCompiler
         {
             throw Invalid($"{where}: maxLength must not be negative");
         }
-        if (definition.Pattern is not null)
-        {
-            try
-            {
-                _ = new Regex(definition.Pattern, RegexOptions.NonBacktracking);
-            }
-            catch (ArgumentException error)
-            {
-                throw Invalid($"{where}: pattern is not a valid regular expression: {error.Message}");
-            }
-        }
         if (definition.Identity is { } identity)
         {
             if (definition.Type != FieldType.String)
@@ -134,7 +123,7 @@ public static partial class SchemaCompiler
                     {
                         throw Invalid($"{where}: field name '{name}' is not allowed (letters, digits, '_', '-', ':', '@')");
                     }
-                    var compiled = new CompiledField(field.Path.Length == 0 ? name : $"{field.Path}.{name}", name, child);
+                    var compiled = NewField(field.Path.Length == 0 ? name : $"{field.Path}.{name}", name, child);
                     Build(compiled, namespaceExists, identities);
                     children[name] = compiled;
                 }
@@ -146,7 +135,7 @@ public static partial class SchemaCompiler
                 {
                     throw Invalid($"{where}: an array needs 'items'");
                 }
-                field.Items = new CompiledField(field.Path + "[]", "[]", definition.Items);
+                field.Items = NewField(field.Path + "[]", "[]", definition.Items);
                 Build(field.Items, namespaceExists, identities);
                 break;
             case FieldType.Map:
@@ -154,9 +143,25 @@ public static partial class SchemaCompiler
                 {
                     throw Invalid($"{where}: a map needs 'values'");
                 }
-                field.Values = new CompiledField(field.Path + "{}", "{}", definition.Values);
+                field.Values = NewField(field.Path + "{}", "{}", definition.Values);
                 Build(field.Values, namespaceExists, identities);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Compiles a field; its pattern is compiled here, so a pattern that does not parse, or that
+    /// the linear-time engine cannot run (look-arounds, back-references), is refused naming the field.
+    /// </summary>
+    private static CompiledField NewField(string path, string name, FieldDefinition definition)
+    {
+        try
+        {
+            return new CompiledField(path, name, definition);
+        }
+        catch (Exception error) when (definition.Pattern is not null && error is ArgumentException or NotSupportedException)
+        {
+            throw Invalid($"field '{path}': pattern is not a valid regular expression: {error.Message}");
         }
     }
 
