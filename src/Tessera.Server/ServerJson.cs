@@ -1,9 +1,32 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tessera.Abstractions;
+using Tessera.Ingestion;
+using Tessera.Server.Api;
 
 namespace Tessera.Server;
 
+/// <summary>
+/// Source-generated JSON for the workspace configuration and for every HTTP request and response
+/// body (no reflection serialization anywhere in the server).
+/// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
 [JsonSerializable(typeof(WorkspaceConfig))]
+[JsonSerializable(typeof(ApiErrorResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(IngestResponse))]
+[JsonSerializable(typeof(QuarantinePage))]
+[JsonSerializable(typeof(SegmentResponse))]
+[JsonSerializable(typeof(SegmentSetupResponse))]
+[JsonSerializable(typeof(SchemaDocument))]
+[JsonSerializable(typeof(List<SchemaDocument>))]
+[JsonSerializable(typeof(DatasetDefinition))]
+[JsonSerializable(typeof(List<DatasetDefinition>))]
+[JsonSerializable(typeof(IdentityNamespace))]
+[JsonSerializable(typeof(List<IdentityNamespace>))]
+[JsonSerializable(typeof(BatchInfo))]
+[JsonSerializable(typeof(List<BatchInfo>))]
+[JsonSerializable(typeof(QuarantineEntry))]
+[JsonSerializable(typeof(JsonElement))]
 public sealed partial class ServerJson : JsonSerializerContext;

@@ -54,6 +54,10 @@ public sealed class Workspace : IDisposable
         }
     }
 
+    /// <summary>Where Segment-spec calls of <paramref name="sandbox"/> go: its entry in <c>segment</c>, else the default binding.</summary>
+    public SegmentBinding SegmentBindingFor(string sandbox) =>
+        Config.Segment.TryGetValue(sandbox, out var binding) ? binding : new SegmentBinding();
+
     public void Dispose() => Store.Dispose();
 }
 

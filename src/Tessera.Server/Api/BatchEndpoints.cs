@@ -1,0 +1,289 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+using Tessera.Abstractions;
+using Tessera.Ingestion.Mapping;
+
+namespace Tessera.Server.Api;
+
+/// <summary>
+/// File batches (admin keys): upload, list, show, quarantine, replay.
+/// <para>Upload, <c>POST /batches/v1/datasets/{dataset}</c>, takes the file in either of two forms:
+/// the raw body, with <c>?format=csv|jsonl|json|parquet</c> (else the mapping's format, else the
+/// Content-Type) and optionally <c>?mapping=</c> holding the mapping JSON; or
+/// <c>multipart/form-data</c> with a <c>file</c> part (its file name's extension can give the format)
+/// and an optional <c>mapping</c> part holding the mapping JSON. The file is staged durably, then
+/// ingested as one batch; the answer (201) is the finished batch, whose status may be
+/// <c>failed</c> when too many records were rejected.</para>
+/// </summary>
+internal static class BatchEndpoints
+{
+    private static readonly string[] Formats = ["csv", "jsonl", "json", "parquet"];
+
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/batches/v1").RequireAccess(ApiAccess.Admin).WithTags("Batches");
+        group.MapPost("/datasets/{dataset}", UploadAsync)
+            .WithName("UploadBatch")
+            .WithSummary("Ingests an uploaded file (raw body or multipart file+mapping) as one batch.")
+            .Accepts<string>("text/csv", "application/x-ndjson", "application/json", "application/vnd.apache.parquet", "application/octet-stream", "multipart/form-data")
+            .Produces<BatchInfo>(StatusCodes.Status201Created);
+        group.MapGet("/", List)
+            .WithName("ListBatches")
+            .WithSummary("Lists the sandbox's batches, newest first.")
+            .Produces<List<BatchInfo>>();
+        group.MapGet("/{id}", Get)
+            .WithName("GetBatch")
+            .Produces<BatchInfo>();
+        group.MapGet("/{id}/quarantine", Quarantine)
+            .WithName("GetBatchQuarantine")
+            .WithSummary("Lists a batch's rejected records with row, field path, error code and message.")
+            .Produces<QuarantinePage>();
+        group.MapPost("/{id}/replay", ReplayAsync)
+            .WithName("ReplayBatch")
+            .WithSummary("Runs a batch's unresolved quarantined records again (optionally with a new mapping as the body).")
+            .Accepts<JsonElement>("application/json")
+            .Produces<BatchInfo>(StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> UploadAsync(string dataset, [FromQuery] string? format, [FromQuery] string? mapping,
+        HttpContext http, [FromServices] Workspace workspace, [FromServices] IHostApplicationLifetime lifetime)
+    {
+        var caller = http.Caller();
+        workspace.Catalog.RequireDataset(caller.Sandbox, dataset);
+        var spec = mapping is null ? null : ParseMapping(mapping);
+        string? staged = null;
+        try
+        {
+            if (MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var contentType)
+                && contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            {
+                (staged, spec, format) = await ReadMultipartAsync(http, contentType, workspace, spec, format);
+            }
+            else
+            {
+                format = ResolveFormat(format, spec, fileName: null, http.Request.ContentType);
+                staged = await workspace.Ingestion.StageUploadAsync(http.Request.Body, "." + format, http.RequestAborted);
+            }
+            spec = (spec ?? new MappingSpec()) with { Format = format };
+            // Once staged, the batch runs to its end even if the client goes away (or it is
+            // recovered at the next start when the server stops first).
+            var batch = await workspace.Ingestion.IngestFileAsync(caller.Sandbox, dataset, staged, spec, lifetime.ApplicationStopping);
+            http.Response.Headers.Location = $"/batches/v1/{batch.Id}";
+            return TypedResults.Json(batch, ServerJson.Default.BatchInfo, statusCode: StatusCodes.Status201Created);
+        }
+        catch (CatalogException error) when (staged is not null)
+        {
+            await FailStagedBatchAsync(workspace, caller.Sandbox, staged, error.Message);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A batch that the ingestion refused outright (a mapping that does not fit the file or the
+    /// schema) would otherwise stay "loading" and be retried, and refused again, at every start:
+    /// mark it failed with the reason and drop its staged file.
+    /// </summary>
+    private static async Task FailStagedBatchAsync(Workspace workspace, string sandbox, string staged, string reason)
+    {
+        var source = Path.GetFullPath(staged);
+        var stuck = workspace.Catalog.ListBatches(sandbox)
+            .LastOrDefault(b => b.Source == source && b.Status is BatchStatus.Loading or BatchStatus.Writing);
+        if (stuck is not null)
+        {
+            await workspace.Catalog.SaveBatchAsync(stuck with
+            {
+                Status = BatchStatus.Failed,
+                CompletedAt = workspace.Catalog.Time.GetUtcNow(),
+                FailureReason = reason,
+            });
+        }
+        File.Delete(source);
+    }
+
+    private static async Task<(string Staged, MappingSpec? Mapping, string Format)> ReadMultipartAsync(HttpContext http, MediaTypeHeaderValue contentType,
+        Workspace workspace, MappingSpec? mapping, string? format)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
+        if (string.IsNullOrEmpty(boundary))
+        {
+            throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "multipart/form-data without a boundary");
+        }
+        var reader = new MultipartReader(boundary, http.Request.Body);
+        var explicitFormat = format is not null;
+        string? staged = null;
+        string? fileName = null;
+        try
+        {
+            while (await reader.ReadNextSectionAsync(http.RequestAborted) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+                {
+                    throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "a multipart section without Content-Disposition");
+                }
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+                switch (name)
+                {
+                    case "mapping":
+                        using (var text = new StreamReader(section.Body))
+                        {
+                            mapping = ParseMapping(await text.ReadToEndAsync(http.RequestAborted));
+                        }
+                        break;
+                    case "file" when staged is null:
+                        fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                        // The format decides the staged file's extension; a mapping part after the file cannot change it.
+                        format = ResolveFormat(format, mapping, fileName, section.ContentType);
+                        staged = await workspace.Ingestion.StageUploadAsync(section.Body, "." + format, http.RequestAborted);
+                        break;
+                    case "file":
+                        throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "one 'file' part per upload");
+                    default:
+                        throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"unexpected multipart part '{name}': send 'file' and optionally 'mapping'");
+                }
+            }
+        }
+        catch
+        {
+            if (staged is not null)
+            {
+                File.Delete(staged);
+            }
+            throw;
+        }
+        if (staged is null)
+        {
+            throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "the multipart form has no 'file' part");
+        }
+        if (!explicitFormat && mapping?.Format is { } mapped && !mapped.Equals(format, StringComparison.OrdinalIgnoreCase))
+        {
+            File.Delete(staged);
+            throw ApiException.BadRequest(ApiErrorCodes.FormatUnknown,
+                $"the mapping says format '{mapped}' but the file part was taken as '{format}'; send the mapping part before the file, or set ?format=");
+        }
+        return (staged, mapping, format!);
+    }
+
+    private static string ResolveFormat(string? format, MappingSpec? mapping, string? fileName, string? contentType)
+    {
+        var resolved = format ?? mapping?.Format ?? FromFileName(fileName) ?? FromContentType(contentType)
+            ?? throw ApiException.BadRequest(ApiErrorCodes.FormatUnknown,
+                "cannot tell the file's format: add ?format=csv|jsonl|json|parquet, set \"format\" in the mapping, or send a Content-Type such as text/csv");
+        resolved = resolved.ToLowerInvariant();
+        if (Array.IndexOf(Formats, resolved) < 0)
+        {
+            throw ApiException.BadRequest(ApiErrorCodes.FormatUnknown, $"unknown format '{resolved}': use csv, jsonl, json or parquet");
+        }
+        return resolved;
+    }
+
+    private static string? FromFileName(string? fileName) => Path.GetExtension(fileName ?? "").ToLowerInvariant() switch
+    {
+        ".csv" or ".tsv" or ".txt" => "csv",
+        ".jsonl" or ".ndjson" => "jsonl",
+        ".json" => "json",
+        ".parquet" => "parquet",
+        _ => null,
+    };
+
+    private static string? FromContentType(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed))
+        {
+            return null;
+        }
+        return parsed.MediaType.Value?.ToLowerInvariant() switch
+        {
+            "text/csv" or "text/tab-separated-values" => "csv",
+            "application/x-ndjson" or "application/jsonl" or "application/x-jsonlines" or "application/jsonlines" => "jsonl",
+            "application/json" => "json",
+            "application/vnd.apache.parquet" or "application/x-parquet" => "parquet",
+            _ => null,
+        };
+    }
+
+    private static MappingSpec ParseMapping(string json)
+    {
+        try
+        {
+            return MappingSpec.FromJson(json) ?? throw ApiException.BadRequest(ErrorCodes.MappingError, "the mapping must be a JSON object, not null");
+        }
+        catch (JsonException error)
+        {
+            throw ApiException.BadRequest(ErrorCodes.MappingError, $"the mapping is not valid mapping JSON: {error.Message}");
+        }
+    }
+
+    private static IResult List([FromQuery] string? dataset, [FromQuery] string? status, [FromQuery] int? limit, HttpContext http, [FromServices] Workspace workspace)
+    {
+        var caller = http.Caller();
+        var take = limit ?? 100;
+        if (take is < 1 or > 10_000)
+        {
+            throw ApiException.BadRequest("PARAMETER_INVALID", $"limit must be between 1 and 10000, not {take}");
+        }
+        BatchStatus? wanted = null;
+        if (status is not null)
+        {
+            wanted = status.ToLowerInvariant() switch
+            {
+                "loading" => BatchStatus.Loading,
+                "writing" => BatchStatus.Writing,
+                "success" => BatchStatus.Success,
+                "failed" => BatchStatus.Failed,
+                _ => throw ApiException.BadRequest("PARAMETER_INVALID", $"status must be loading, writing, success or failed, not '{status}'"),
+            };
+        }
+        var batches = workspace.Catalog.ListBatches(caller.Sandbox);
+        var result = new List<BatchInfo>(Math.Min(take, batches.Count));
+        for (var i = batches.Count - 1; i >= 0 && result.Count < take; i--)
+        {
+            var batch = batches[i];
+            if ((dataset is null || batch.Dataset == dataset) && (wanted is null || batch.Status == wanted))
+            {
+                result.Add(batch);
+            }
+        }
+        return TypedResults.Json(result, ServerJson.Default.ListBatchInfo);
+    }
+
+    private static IResult Get(string id, HttpContext http, [FromServices] Workspace workspace) =>
+        TypedResults.Json(workspace.Catalog.RequireBatch(http.Caller().Sandbox, id), ServerJson.Default.BatchInfo);
+
+    private static IResult Quarantine(string id, [FromQuery] int? offset, [FromQuery] int? limit, [FromQuery] bool? unresolved,
+        HttpContext http, [FromServices] Workspace workspace)
+    {
+        var sandbox = http.Caller().Sandbox;
+        workspace.Catalog.RequireBatch(sandbox, id);
+        var skip = offset ?? 0;
+        var take = limit ?? 1000;
+        if (skip < 0 || take is < 1 or > 10_000)
+        {
+            throw ApiException.BadRequest("PARAMETER_INVALID", "offset must be 0 or more and limit between 1 and 10000");
+        }
+        var entries = workspace.Ingestion.Quarantine(sandbox, id);
+        if (unresolved == true)
+        {
+            entries = entries.Where(e => e.ResolvedBy is null);
+        }
+        var page = entries.Skip(skip).Take(take + 1).ToList();
+        var more = page.Count > take;
+        if (more)
+        {
+            page.RemoveAt(page.Count - 1);
+        }
+        return TypedResults.Json(new QuarantinePage { BatchId = id, Entries = page, NextOffset = more ? skip + take : null }, ServerJson.Default.QuarantinePage);
+    }
+
+    private static async Task<IResult> ReplayAsync(string id, HttpContext http, [FromServices] Workspace workspace, [FromServices] IHostApplicationLifetime lifetime)
+    {
+        var sandbox = http.Caller().Sandbox;
+        workspace.Catalog.RequireBatch(sandbox, id);
+        var body = await RequestBody.ReadTextAsync(http);
+        var mapping = string.IsNullOrWhiteSpace(body) ? null : ParseMapping(body);
+        var replay = await workspace.Ingestion.ReplayAsync(sandbox, id, mapping, lifetime.ApplicationStopping);
+        http.Response.Headers.Location = $"/batches/v1/{replay.Id}";
+        return TypedResults.Json(replay, ServerJson.Default.BatchInfo, statusCode: StatusCodes.Status201Created);
+    }
+}

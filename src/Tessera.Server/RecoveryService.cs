@@ -1,0 +1,37 @@
+namespace Tessera.Server;
+
+/// <summary>
+/// Finishes file batches that a crash interrupted (<see cref="Tessera.Ingestion.IngestionService.RecoverAsync"/>)
+/// while the host is starting: lifecycle "starting" hooks run before any hosted service starts,
+/// Kestrel included, so the server listens only once recovery is done.
+/// </summary>
+internal sealed class RecoveryService(Workspace workspace, ILogger<RecoveryService> logger) : IHostedLifecycleService
+{
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var recovered = await workspace.Ingestion.RecoverAsync(cancellationToken);
+            foreach (var batch in recovered)
+            {
+                logger.LogInformation("Recovered batch {Batch} ({Sandbox}/{Dataset}): {Status}", batch.Id, batch.Sandbox, batch.Dataset, batch.Status);
+            }
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            // A batch that cannot be finished must not keep the whole server from starting; it
+            // stays unfinished (and is tried again at the next start) and the log says why.
+            logger.LogError(error, "Recovering interrupted batches failed; the server starts anyway and retries at the next start");
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

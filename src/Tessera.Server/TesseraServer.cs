@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Http.Json;
+using Tessera.Server.Api;
+
+namespace Tessera.Server;
+
+/// <summary>
+/// The Tessera HTTP API on Kestrel. <see cref="Build"/> gives a ready <see cref="WebApplication"/>;
+/// run it with <c>RunAsync()</c> or <c>StartAsync()</c>. Starting it first finishes interrupted
+/// batches (<see cref="Tessera.Ingestion.IngestionService.RecoverAsync"/>), then listens.
+/// </summary>
+public static class TesseraServer
+{
+    /// <summary>CORS policy of the collection and Segment endpoints (browsers send events from any origin).</summary>
+    public const string CollectCorsPolicy = "collect";
+
+    /// <summary>
+    /// Builds the server over an open <paramref name="workspace"/> (which the caller keeps and
+    /// disposes after the server stopped). It binds to <paramref name="urls"/> only (for example
+    /// <c>http://127.0.0.1:0</c> for a free port, read back from <c>app.Urls</c> once started) and
+    /// ignores appsettings files and <c>ASPNETCORE_*</c> variables. <paramref name="time"/> is the
+    /// clock of request handling (Segment's <c>receivedAt</c>); it defaults to the catalog's.
+    /// <paramref name="configure"/> may adjust the builder (logging, extra services) before it is built.
+    /// </summary>
+    public static WebApplication Build(Workspace workspace, string[] urls, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(urls);
+        if (urls.Length == 0)
+        {
+            throw new ArgumentException("at least one URL to listen on is needed", nameof(urls));
+        }
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = workspace.Directory });
+        builder.Configuration.Sources.Clear();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = workspace.Config.Limits.MaxRequestBodyBytes;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddSingleton(workspace);
+        services.AddSingleton(time ?? workspace.Catalog.Time);
+        services.AddHostedService<RecoveryService>();
+        services.Configure<JsonOptions>(options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default);
+            options.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddCors(cors => cors.AddPolicy(CollectCorsPolicy, policy => policy
+            .AllowAnyOrigin()
+            .WithMethods("POST")
+            .WithHeaders("Authorization", "Content-Type", ApiKeyMiddleware.ApiKeyHeader, ApiKeyMiddleware.SandboxHeader)));
+        services.AddOpenApi(OpenApiSetup.Configure);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.Urls.Clear();
+        foreach (var url in urls)
+        {
+            app.Urls.Add(url);
+        }
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseRouting();
+        app.UseCors();
+        app.UseMiddleware<ApiKeyMiddleware>();
+
+        app.MapGet("/health", () => TypedResults.Json(new HealthResponse("ok"), ServerJson.Default.HealthResponse))
+            .RequireAccess(ApiAccess.Anonymous)
+            .WithName("Health")
+            .WithSummary("Readiness: answers once the server listens, which is after interrupted batches were recovered.")
+            .WithTags("Health");
+        app.MapOpenApi().RequireAccess(ApiAccess.Collect);
+        CollectionEndpoints.Map(app);
+        SegmentEndpoints.Map(app);
+        BatchEndpoints.Map(app);
+        CatalogEndpoints.Map(app);
+        return app;
+    }
+}
