@@ -41,7 +41,8 @@ public static class TesseraServer
 
         var services = builder.Services;
         services.AddSingleton(workspace);
-        services.AddSingleton(time ?? workspace.Catalog.Time);
+        // Kept out of the container as TimeProvider so that the framework's own timers stay on the real clock.
+        services.AddSingleton(new RequestClock(time ?? workspace.Catalog.Time));
         services.AddHostedService<RecoveryService>();
         services.Configure<JsonOptions>(options =>
         {
@@ -79,3 +80,6 @@ public static class TesseraServer
         return app;
     }
 }
+
+/// <summary>The clock request handlers read (Segment's <c>receivedAt</c>).</summary>
+internal sealed record RequestClock(TimeProvider Time);

@@ -31,8 +31,8 @@ internal static class SegmentEndpoints
             .WithTags("Segment");
         foreach (var (path, type) in Routes)
         {
-            var builder = group.MapPost("/" + path, (HttpContext http, [FromServices] Workspace workspace, [FromServices] TimeProvider time) =>
-                    HandleAsync(type, http, workspace, time))
+            var builder = group.MapPost("/" + path, (HttpContext http, [FromServices] Workspace workspace, [FromServices] RequestClock clock) =>
+                    HandleAsync(type, http, workspace, clock.Time))
                 .WithName("Segment_" + path)
                 .Accepts<JsonElement>("application/json", "text/plain")
                 .Produces<SegmentResponse>(StatusCodes.Status200OK)
