@@ -353,24 +353,28 @@ public sealed class IngestionService
         foreach (var entry in entries)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var document = JsonDocument.Parse(string.IsNullOrEmpty(entry.Raw) ? "null" : entry.Raw);
+            // A record that could not be parsed (malformed JSON, a row with the wrong number of
+            // columns) is not fixed by a schema or mapping change: it stays quarantined, under the
+            // replay, until its source is corrected and ingested again.
+            var parseError = entry.Errors.FirstOrDefault(e => e.Code == ErrorCodes.ParseError);
+            using var document = parseError is null ? JsonDocument.Parse(string.IsNullOrEmpty(entry.Raw) ? "null" : entry.Raw) : null;
             record.Row = entry.Row;
             record.Line = entry.Line;
             record.RawText = entry.Raw;
             record.ParseError = null;
             record.Values = null;
             record.Json = default;
-            if (entry.Tabular)
+            if (parseError is not null)
             {
-                record.Values = [.. columns.Select(c => document.RootElement.TryGetProperty(c, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)];
+                record.ParseError = parseError.Message;
             }
-            else if (entry.Errors.Any(e => e.Code == ErrorCodes.ParseError) && document.RootElement.ValueKind == JsonValueKind.Null)
+            else if (entry.Tabular)
             {
-                record.ParseError = entry.Errors[0].Message;
+                record.Values = [.. columns.Select(c => document!.RootElement.TryGetProperty(c, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)];
             }
             else
             {
-                record.Json = document.RootElement;
+                record.Json = document!.RootElement;
             }
             if (!processor.Process(record))
             {
@@ -475,16 +479,21 @@ public sealed class IngestionService
     private static QuarantineEntry ToQuarantine(BatchInfo batch, SourceRecord record, ISourceReader? reader, RecordProcessor processor) =>
         ToQuarantine(batch, record, reader?.Columns, processor);
 
-    private static QuarantineEntry ToQuarantine(BatchInfo batch, SourceRecord record, IReadOnlyList<string>? columns, RecordProcessor processor) => new()
+    private static QuarantineEntry ToQuarantine(BatchInfo batch, SourceRecord record, IReadOnlyList<string>? columns, RecordProcessor processor)
     {
-        BatchId = batch.Id,
-        Dataset = batch.Dataset,
-        Row = record.Row,
-        Line = record.Line,
-        Source = batch.Source,
-        Format = batch.Format,
-        Tabular = record.IsTabular,
-        Raw = RecordProcessor.RawForQuarantine(record, columns),
-        Errors = [.. processor.Result.Errors],
-    };
+        // A row that could not be split into its columns is kept whole, as the text it was.
+        var unparsed = record.ParseError is not null && record.RawText is not null;
+        return new()
+        {
+            BatchId = batch.Id,
+            Dataset = batch.Dataset,
+            Row = record.Row,
+            Line = record.Line,
+            Source = batch.Source,
+            Format = batch.Format,
+            Tabular = record.IsTabular && !unparsed,
+            Raw = unparsed ? record.RawText : RecordProcessor.RawForQuarantine(record, columns),
+            Errors = [.. processor.Result.Errors],
+        };
+    }
 }

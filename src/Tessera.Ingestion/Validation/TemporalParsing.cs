@@ -5,10 +5,28 @@ namespace Tessera.Ingestion.Validation;
 /// <summary>Date-time parsing and the one stored form (UTC, ISO 8601, millisecond precision).</summary>
 public static class TemporalParsing
 {
-    /// <summary>ISO 8601 with an offset or Z; a value without an offset is taken as UTC.</summary>
-    public static bool TryParseDateTime(string text, out DateTimeOffset instant) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant)
-        && text.Length >= 10 && char.IsAsciiDigit(text[0]);
+    /// <summary>
+    /// ISO 8601 with an offset or Z; a value without an offset is taken as UTC. The value must start
+    /// with <c>yyyy-MM-dd</c> (then <c>T</c> or a space and the time, or nothing), so that local forms
+    /// such as <c>03/07/2024</c> (March or July?) are refused rather than guessed; a mapping's
+    /// per-column format reads those.
+    /// </summary>
+    public static bool TryParseDateTime(string text, out DateTimeOffset instant)
+    {
+        if (!StartsWithIsoDate(text))
+        {
+            instant = default;
+            return false;
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant);
+    }
+
+    private static bool StartsWithIsoDate(string text) =>
+        text.Length >= 10
+        && char.IsAsciiDigit(text[0]) && char.IsAsciiDigit(text[1]) && char.IsAsciiDigit(text[2]) && char.IsAsciiDigit(text[3])
+        && text[4] == '-' && char.IsAsciiDigit(text[5]) && char.IsAsciiDigit(text[6])
+        && text[7] == '-' && char.IsAsciiDigit(text[8]) && char.IsAsciiDigit(text[9])
+        && (text.Length == 10 || text[10] is 'T' or 't' or ' ');
 
     public static string Format(DateTimeOffset instant) =>
         instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
