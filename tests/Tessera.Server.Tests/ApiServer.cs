@@ -46,9 +46,10 @@ public sealed class ApiServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server. <paramref name="config"/> is the workspace's tessera.json;
-    /// <paramref name="beforeStart"/> runs on the opened workspace before the server starts.
+    /// <paramref name="beforeStart"/> runs on the opened workspace before the server starts;
+    /// <paramref name="segment"/> false leaves the Segment schemas and datasets out.
     /// </summary>
-    public static async Task<ApiServer> StartAsync(string? config = null, Func<Workspace, Task>? beforeStart = null)
+    public static async Task<ApiServer> StartAsync(string? config = null, Func<Workspace, Task>? beforeStart = null, bool segment = true)
     {
         var directory = Path.Combine(Path.GetTempPath(), "tessera-server-test-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -60,7 +61,7 @@ public sealed class ApiServer : IAsyncDisposable
         var workspace = await Workspace.OpenAsync(directory, time);
         try
         {
-            var keys = await SetUpAsync(workspace);
+            var keys = await SetUpAsync(workspace, segment);
             if (beforeStart is not null)
             {
                 await beforeStart(workspace);
@@ -77,13 +78,16 @@ public sealed class ApiServer : IAsyncDisposable
         }
     }
 
-    private static async Task<Keys> SetUpAsync(Workspace workspace)
+    private static async Task<Keys> SetUpAsync(Workspace workspace, bool segment)
     {
         var catalog = workspace.Catalog;
         await catalog.EnsureSandboxAsync("dev");
         foreach (var sandbox in new[] { "prod", "dev" })
         {
-            await SegmentSchemas.EnsureAsync(catalog, sandbox, workspace.SegmentBindingFor(sandbox));
+            if (segment)
+            {
+                await SegmentSchemas.EnsureAsync(catalog, sandbox, workspace.SegmentBindingFor(sandbox));
+            }
             await catalog.RegisterSchemaAsync(sandbox, Parse(TestSchemas.Web));
             await catalog.RegisterSchemaAsync(sandbox, Parse(TestSchemas.Crm));
         }
