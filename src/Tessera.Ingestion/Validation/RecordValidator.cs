@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Collections.Frozen;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Catalog;
@@ -50,10 +54,20 @@ public sealed class ValidationResult
 /// canonical stored form (unknown fields dropped when the schema says so, dates normalized).
 /// One instance per ingestion thread: it reuses its buffers.
 /// </summary>
+/// <remarks>
+/// The hot path allocates nothing for a valid value that is not an identity or a key field: names
+/// are matched as spans against the schema, field paths are the schema's own strings (a path is
+/// built only for an error, or below an array or map), and unescaped strings are copied as UTF-8.
+/// </remarks>
 public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limits, Func<string, bool> namespaceExists)
 {
     private const int MaxErrorsPerRecord = 20;
+    /// <summary>Longest value decoded on the stack for a constraint check; longer ones use a pooled buffer.</summary>
+    private const int StackChars = 256;
     private static readonly string[] IdentityMapNames = ["identityMap", "xdm:identityMap"];
+    private readonly CompiledField? _idField = schema.Root.Children?.GetValueOrDefault(CompiledSchema.IdField);
+    private readonly CompiledField? _timestampField = schema.Root.Children?.GetValueOrDefault(CompiledSchema.TimestampField);
+    private readonly Dictionary<string, string> _namespaceNames = new(StringComparer.Ordinal);
 
     public CompiledSchema Schema => schema;
 
@@ -66,7 +80,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             result.Errors.Add(new ValidationError("", ErrorCodes.TypeMismatch, $"a record must be a JSON object, found {Describe(record.ValueKind)}"));
             return;
         }
-        WriteObject(record, schema.Root, "", output, result);
+        WriteObject(record, schema.Root, "", exactPath: true, output, result);
         if (result.LeafCount > limits.MaxFieldsPerRecord)
         {
             result.Errors.Add(new ValidationError("", ErrorCodes.TooManyFields,
@@ -100,20 +114,23 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         }
     }
 
-    private void WriteObject(JsonElement element, CompiledField field, string path, Utf8JsonWriter output, ValidationResult result)
+    /// <param name="exactPath">Whether <paramref name="path"/> is <paramref name="field"/>'s schema path (no array or map above it).</param>
+    private void WriteObject(JsonElement element, CompiledField field, string path, bool exactPath, Utf8JsonWriter output, ValidationResult result)
     {
         output.WriteStartObject();
         var seenRequired = 0;
+        var children = field.Children;
+        Span<char> nameBuffer = stackalloc char[128];
         foreach (var property in element.EnumerateObject())
         {
-            var name = property.Name;
-            var childPath = path.Length == 0 ? name : $"{path}.{name}";
             if (property.Value.ValueKind == JsonValueKind.Null)
             {
                 continue;
             }
-            if (field.Children is null || !field.Children.TryGetValue(name, out var child))
+            if (children is null || !TryGetChild(children, property, nameBuffer, out var child))
             {
+                var name = property.Name;
+                var childPath = path.Length == 0 ? name : $"{path}.{name}";
                 if (path.Length == 0 && Array.IndexOf(IdentityMapNames, name) >= 0)
                 {
                     output.WritePropertyName(name);
@@ -137,8 +154,8 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             {
                 seenRequired++;
             }
-            output.WritePropertyName(name);
-            WriteValue(property.Value, child, childPath, output, result);
+            output.WritePropertyName(child.Name);
+            WriteValue(property.Value, child, exactPath ? child.Path : path.Length == 0 ? child.Name : $"{path}.{child.Name}", exactPath, output, result);
         }
         if (seenRequired < field.RequiredChildren.Length)
         {
@@ -154,7 +171,20 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         output.WriteEndObject();
     }
 
-    private void WriteValue(JsonElement value, CompiledField field, string path, Utf8JsonWriter output, ValidationResult result)
+    /// <summary>Finds the schema field a property names without allocating its name (escaped names take the slow way).</summary>
+    private static bool TryGetChild(FrozenDictionary<string, CompiledField> children, JsonProperty property, Span<char> buffer, out CompiledField child)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (raw.Length <= buffer.Length && raw.IndexOf((byte)'\\') < 0
+            && children.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup))
+        {
+            var length = Encoding.UTF8.GetChars(raw, buffer);
+            return lookup.TryGetValue(buffer[..length], out child!);
+        }
+        return children.TryGetValue(property.Name, out child!);
+    }
+
+    private void WriteValue(JsonElement value, CompiledField field, string path, bool exactPath, Utf8JsonWriter output, ValidationResult result)
     {
         switch (field.Type)
         {
@@ -171,7 +201,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                     result.LeafCount++;
                     return;
                 }
-                WriteObject(value, field, path, output, result);
+                WriteObject(value, field, path, exactPath, output, result);
                 return;
             case FieldType.Array:
                 if (value.ValueKind != JsonValueKind.Array)
@@ -184,7 +214,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 var index = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    WriteValue(item, field.Items!, $"{path}[{index++}]", output, result);
+                    WriteValue(item, field.Items!, $"{path}[{index++}]", exactPath: false, output, result);
                 }
                 output.WriteEndArray();
                 return;
@@ -199,7 +229,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 foreach (var entry in value.EnumerateObject())
                 {
                     output.WritePropertyName(entry.Name);
-                    WriteValue(entry.Value, field.Values!, $"{path}.{entry.Name}", output, result);
+                    WriteValue(entry.Value, field.Values!, $"{path}.{entry.Name}", exactPath: false, output, result);
                 }
                 output.WriteEndObject();
                 return;
@@ -214,6 +244,11 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                     output.WriteNullValue();
                     return;
                 }
+                var isId = ReferenceEquals(field, _idField) && path == CompiledSchema.IdField;
+                if (field.Identity is null && !isId && TryWriteUnescapedString(value, field, path, output, result))
+                {
+                    return;
+                }
                 var text = value.GetString()!;
                 CheckString(text, field, path, result);
                 output.WriteStringValue(text);
@@ -221,7 +256,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 {
                     AddIdentity(result, identity.Namespace, text, identity.Primary, path);
                 }
-                if (path == CompiledSchema.IdField)
+                if (isId)
                 {
                     result.EventId = text;
                 }
@@ -257,14 +292,16 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 output.WriteBooleanValue(value.GetBoolean());
                 return;
             case FieldType.Date:
-                if (value.ValueKind != JsonValueKind.String
-                    || !DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                if (value.ValueKind != JsonValueKind.String || !TryParseDate(value, out var date))
                 {
                     AddError(result, path, ErrorCodes.FormatInvalid, $"field '{path}': expected a date as yyyy-MM-dd, found {Show(value)}");
                     output.WriteNullValue();
                     return;
                 }
-                output.WriteStringValue(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                Span<char> formatted = stackalloc char[16];
+                output.WriteStringValue(date.TryFormat(formatted, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture)
+                    ? formatted[..written]
+                    : date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
                 return;
             case FieldType.DateTime:
                 if (value.ValueKind != JsonValueKind.String || !TemporalParsing.TryParseDateTime(value.GetString()!, out var instant))
@@ -274,7 +311,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                     return;
                 }
                 output.WriteStringValue(TemporalParsing.Format(instant));
-                if (path == CompiledSchema.TimestampField)
+                if (ReferenceEquals(field, _timestampField) && path == CompiledSchema.TimestampField)
                 {
                     result.Timestamp = instant;
                 }
@@ -293,37 +330,71 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         map.WriteTo(output);
         foreach (var entry in map.EnumerateObject())
         {
-            var ns = entry.Name;
-            var entryPath = $"{path}.{ns}";
+            var ns = NamespaceName(entry);
             if (!namespaceExists(ns))
             {
+                var entryPath = $"{path}.{ns}";
                 AddError(result, entryPath, ErrorCodes.UnknownNamespace, $"identity namespace '{ns}' is not defined in this sandbox");
                 continue;
             }
             if (entry.Value.ValueKind != JsonValueKind.Array)
             {
+                var entryPath = $"{path}.{ns}";
                 AddError(result, entryPath, ErrorCodes.TypeMismatch, $"'{entryPath}' must be an array of identity objects");
                 continue;
             }
             var index = 0;
             foreach (var item in entry.Value.EnumerateArray())
             {
-                var itemPath = $"{entryPath}[{index++}]";
+                var itemIndex = index++;
                 if (item.ValueKind != JsonValueKind.Object
                     || !(item.TryGetProperty("id", out var id) || item.TryGetProperty("xdm:id", out id))
                     || id.ValueKind != JsonValueKind.String)
                 {
+                    var itemPath = $"{path}.{ns}[{itemIndex}]";
                     AddError(result, itemPath, ErrorCodes.TypeMismatch, $"'{itemPath}' must be an object with a string 'id'");
                     continue;
                 }
                 var primary = (item.TryGetProperty("primary", out var flag) || item.TryGetProperty("xdm:primary", out flag))
                     && flag.ValueKind == JsonValueKind.True;
-                AddIdentity(result, ns, id.GetString()!, primary, itemPath + ".id");
+                AddIdentity(result, ns, id.GetString()!, primary, new IdentityPath(null, path, ns, itemIndex));
             }
         }
     }
 
-    private void AddIdentity(ValidationResult result, string ns, string value, bool primary, string path)
+    /// <summary>An identityMap key as a string, shared across records (namespaces are few and repeat on every record).</summary>
+    private string NamespaceName(JsonProperty entry)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(entry);
+        Span<char> buffer = stackalloc char[64];
+        if (raw.Length <= buffer.Length && raw.IndexOf((byte)'\\') < 0)
+        {
+            var lookup = _namespaceNames.GetAlternateLookup<ReadOnlySpan<char>>();
+            var chars = buffer[..Encoding.UTF8.GetChars(raw, buffer)];
+            if (lookup.TryGetValue(chars, out var known))
+            {
+                return known;
+            }
+            if (_namespaceNames.Count < 256)
+            {
+                var name = chars.ToString();
+                _namespaceNames[name] = name;
+                return name;
+            }
+        }
+        return entry.Name;
+    }
+
+    /// <summary>Where an identity came from; its text is built only for an error message.</summary>
+    private readonly record struct IdentityPath(string? Field, string? MapPath, string? Namespace, int Index)
+    {
+        public override string ToString() => Field ?? $"{MapPath}.{Namespace}[{Index}].id";
+    }
+
+    private void AddIdentity(ValidationResult result, string ns, string value, bool primary, string path) =>
+        AddIdentity(result, ns, value, primary, new IdentityPath(path, null, null, 0));
+
+    private void AddIdentity(ValidationResult result, string ns, string value, bool primary, IdentityPath where)
     {
         var trimmed = value.Trim();
         if (trimmed.Length == 0)
@@ -332,6 +403,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         }
         if (trimmed.Length > limits.MaxIdentityValueLength)
         {
+            var path = where.ToString();
             AddError(result, path, ErrorCodes.IdentityTooLong,
                 $"identity '{ns}' at '{path}' is {trimmed.Length} characters, more than the limit of {limits.MaxIdentityValueLength} (limits.maxIdentityValueLength)");
             return;
@@ -360,6 +432,77 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         {
             AddError(result, path, ErrorCodes.PatternViolation, $"field '{path}': '{Truncate(text)}' does not match pattern {field.Definition.Pattern}");
         }
+    }
+
+    /// <summary>
+    /// Checks and writes a string value straight from its UTF-8 bytes when it has no escapes: the
+    /// written bytes are the same as writing the decoded string. Returns false when the caller must
+    /// take the general way (escaped value).
+    /// </summary>
+    private static bool TryWriteUnescapedString(JsonElement value, CompiledField field, string path, Utf8JsonWriter output, ValidationResult result)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        var content = raw[1..^1];
+        if (content.IndexOf((byte)'\\') >= 0)
+        {
+            return false;
+        }
+        if (field.Enum is not null || field.Pattern is not null)
+        {
+            char[]? rented = null;
+            var buffer = content.Length <= StackChars ? stackalloc char[StackChars] : (rented = ArrayPool<char>.Shared.Rent(content.Length));
+            try
+            {
+                CheckString(buffer[..Encoding.UTF8.GetChars(content, buffer)], field, path, result);
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<char>.Shared.Return(rented);
+                }
+            }
+        }
+        else if (field.Definition.MaxLength is { } maxLength && content.Length > maxLength)
+        {
+            // UTF-16 length is at most the UTF-8 length; count it only when it may be too long.
+            var length = Encoding.UTF8.GetCharCount(content);
+            if (length > maxLength)
+            {
+                AddError(result, path, ErrorCodes.TooLong, $"field '{path}': {length} characters, more than maxLength {maxLength}");
+            }
+        }
+        output.WriteStringValue(content);
+        return true;
+    }
+
+    private static void CheckString(ReadOnlySpan<char> text, CompiledField field, string path, ValidationResult result)
+    {
+        if (field.Definition.MaxLength is { } maxLength && text.Length > maxLength)
+        {
+            AddError(result, path, ErrorCodes.TooLong, $"field '{path}': {text.Length} characters, more than maxLength {maxLength}");
+        }
+        if (field.Enum is { } allowed && !(allowed.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup) ? lookup.Contains(text) : allowed.Contains(text.ToString())))
+        {
+            AddError(result, path, ErrorCodes.EnumViolation, $"field '{path}': '{Truncate(text.ToString())}' is not one of [{string.Join(", ", field.Definition.Enum!)}]");
+        }
+        if (field.Pattern is { } pattern && !pattern.IsMatch(text))
+        {
+            AddError(result, path, ErrorCodes.PatternViolation, $"field '{path}': '{Truncate(text.ToString())}' does not match pattern {field.Definition.Pattern}");
+        }
+    }
+
+    /// <summary><c>yyyy-MM-dd</c> exactly, parsed from the value's UTF-8 without allocating.</summary>
+    private static bool TryParseDate(JsonElement value, out DateOnly date)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        var content = raw[1..^1];
+        if (content.Length > 64 || content.IndexOf((byte)'\\') >= 0)
+        {
+            return DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+        }
+        Span<char> chars = stackalloc char[64];
+        return DateOnly.TryParseExact(chars[..Encoding.UTF8.GetChars(content, chars)], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
     }
 
     private static void CheckRange(double number, CompiledField field, string path, ValidationResult result)
