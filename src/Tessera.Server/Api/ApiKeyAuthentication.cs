@@ -179,3 +179,16 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, Workspace workspace
         return user.Length > 0 ? user : password;
     }
 }
+
+public static class ApiErrorMetadata
+{
+    /// <summary>Documents the JSON error answers every keyed endpoint can give (plus <paramref name="more"/>).</summary>
+    public static TBuilder ProducesApiErrors<TBuilder>(this TBuilder builder, params int[] more) where TBuilder : IEndpointConventionBuilder
+    {
+        foreach (var status in (int[])[StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, .. more])
+        {
+            builder.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ApiErrorResponse), ["application/json"]));
+        }
+        return builder;
+    }
+}

@@ -23,7 +23,10 @@ internal static class BatchEndpoints
 
     public static void Map(IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/batches/v1").RequireAccess(ApiAccess.Admin).WithTags("Batches");
+        var group = routes.MapGroup("/batches/v1")
+            .RequireAccess(ApiAccess.Admin)
+            .ProducesApiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge)
+            .WithTags("Batches");
         group.MapPost("/datasets/{dataset}", UploadAsync)
             .WithName("UploadBatch")
             .WithSummary("Ingests an uploaded file (raw body or multipart file+mapping) as one batch.")

@@ -14,7 +14,10 @@ internal static class CatalogEndpoints
 {
     public static void Map(IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/catalog/v1").RequireAccess(ApiAccess.Admin).WithTags("Catalog");
+        var group = routes.MapGroup("/catalog/v1")
+            .RequireAccess(ApiAccess.Admin)
+            .ProducesApiErrors(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
+            .WithTags("Catalog");
 
         group.MapGet("/schemas", (HttpContext http, [FromServices] Workspace workspace) =>
                 TypedResults.Json(workspace.Catalog.ListSchemas(http.Caller().Sandbox), ServerJson.Default.ListSchemaDocument))
@@ -33,8 +36,7 @@ internal static class CatalogEndpoints
             .WithName("RegisterSchema").WithSummary("Registers a schema or an additive new version; a breaking change is refused (409).")
             .Accepts<SchemaDocument>("application/json")
             .Produces<SchemaDocument>(StatusCodes.Status200OK)
-            .Produces<SchemaDocument>(StatusCodes.Status201Created)
-            .Produces<ApiErrorResponse>(StatusCodes.Status409Conflict);
+            .Produces<SchemaDocument>(StatusCodes.Status201Created);
 
         group.MapGet("/datasets", (HttpContext http, [FromServices] Workspace workspace) =>
                 TypedResults.Json(workspace.Catalog.ListDatasets(http.Caller().Sandbox), ServerJson.Default.ListDatasetDefinition))

@@ -19,6 +19,7 @@ internal static class CollectionEndpoints
         var group = routes.MapGroup("/collection/v1/datasets/{dataset}")
             .RequireAccess(ApiAccess.Collect)
             .RequireCors(TesseraServer.CollectCorsPolicy)
+            .ProducesApiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge)
             .WithTags("Collection");
         group.MapPost("/events", (string dataset, [FromQuery] string? outcomes, HttpContext http, [FromServices] Workspace workspace) =>
                 IngestAsync(dataset, SchemaClass.Event, outcomes, http, workspace))

@@ -28,6 +28,7 @@ internal static class SegmentEndpoints
         var group = routes.MapGroup("/v1")
             .RequireAccess(ApiAccess.CollectOrBodyWriteKey)
             .RequireCors(TesseraServer.CollectCorsPolicy)
+            .ProducesApiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge)
             .WithTags("Segment");
         foreach (var (path, type) in Routes)
         {
