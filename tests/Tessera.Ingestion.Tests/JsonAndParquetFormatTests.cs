@@ -130,7 +130,7 @@ public sealed class JsonAndParquetFormatTests
         Assert.Equal("ev1", fact.EventId);
     }
 
-    [Fact(Skip = "pending the RecordValidator fix")]
+    [Fact]
     public async Task The_schema_declared_primary_identity_keys_the_record_whatever_the_identityMap_says()
     {
         await using var test = await TestWorkspace.CreateAsync();
@@ -152,7 +152,7 @@ public sealed class JsonAndParquetFormatTests
         Assert.Equal([("CRMID", "00002")], second.Identities.Where(i => i.Primary).Select(i => (i.Namespace, i.Id)));
     }
 
-    [Fact(Skip = "pending the RecordValidator fix")]
+    [Fact]
     public async Task Xdm_event_documents_use_at_id_and_xdm_timestamp_as_the_event_id_and_time()
     {
         await using var test = await TestWorkspace.CreateAsync();

@@ -98,16 +98,25 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         }
         if (schema.PrimaryIdentityField is { } primaryField && result.Errors.Count == 0)
         {
-            // A schema-declared primary identity wins over identityMap flags.
-            var declared = result.Identities.FindIndex(i => i.Primary && i.Namespace == primaryField.Identity!.Namespace);
-            if (declared < 0)
+            // A schema-declared primary identity wins over identityMap flags: one identity of its
+            // namespace (a flagged one first) becomes the only primary, so that a record is keyed
+            // the same way whatever order its properties come in.
+            var ns = primaryField.Identity!.Namespace;
+            var chosen = -1;
+            for (var i = 0; i < result.Identities.Count; i++)
+            {
+                if (result.Identities[i].Namespace == ns && (chosen < 0 || (result.Identities[i].Primary && !result.Identities[chosen].Primary)))
+                {
+                    chosen = i;
+                }
+            }
+            if (chosen >= 0)
             {
                 for (var i = 0; i < result.Identities.Count; i++)
                 {
-                    if (result.Identities[i].Namespace == primaryField.Identity!.Namespace)
+                    if (result.Identities[i].Primary != (i == chosen))
                     {
-                        result.Identities[i] = result.Identities[i] with { Primary = true };
-                        break;
+                        result.Identities[i] = result.Identities[i] with { Primary = i == chosen };
                     }
                 }
             }
@@ -127,7 +136,8 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             {
                 continue;
             }
-            if (children is null || !TryGetChild(children, property, nameBuffer, out var child))
+            if ((children is null || !TryGetChild(children, property, nameBuffer, out var child))
+                && !TryXdmAlias(element, property, path, out child))
             {
                 var name = property.Name;
                 var childPath = path.Length == 0 ? name : $"{path}.{name}";
@@ -161,7 +171,8 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         {
             foreach (var required in field.RequiredChildren)
             {
-                if (!element.TryGetProperty(required, out var value) || value.ValueKind == JsonValueKind.Null)
+                if ((!element.TryGetProperty(required, out var value) || value.ValueKind == JsonValueKind.Null)
+                    && !(path.Length == 0 && XdmAliasOf(required) is { } alias && element.TryGetProperty(alias, out var aliased) && aliased.ValueKind != JsonValueKind.Null))
                 {
                     var requiredPath = path.Length == 0 ? required : $"{path}.{required}";
                     AddError(result, requiredPath, ErrorCodes.RequiredMissing, $"required field '{requiredPath}' is missing");
@@ -170,6 +181,35 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         }
         output.WriteEndObject();
     }
+
+    /// <summary>
+    /// XDM documents in their JSON-LD form name an event's id <c>@id</c> and its time
+    /// <c>xdm:timestamp</c> (the XDM ExperienceEvent requires both). At the root of an event record
+    /// that does not declare them, they stand for <c>_id</c> and <c>timestamp</c> (and are stored
+    /// under those names), unless the record has <c>_id</c> or <c>timestamp</c> itself.
+    /// </summary>
+    private bool TryXdmAlias(JsonElement record, JsonProperty property, string path, out CompiledField child)
+    {
+        child = null!;
+        if (path.Length != 0 || schema.Class != SchemaClass.Event)
+        {
+            return false;
+        }
+        var canonical = property.NameEquals("@id") ? _idField : property.NameEquals("xdm:timestamp") ? _timestampField : null;
+        if (canonical is null || (record.TryGetProperty(canonical.Name, out var own) && own.ValueKind != JsonValueKind.Null))
+        {
+            return false;
+        }
+        child = canonical;
+        return true;
+    }
+
+    private string? XdmAliasOf(string required) => schema.Class != SchemaClass.Event ? null : required switch
+    {
+        CompiledSchema.IdField => "@id",
+        CompiledSchema.TimestampField => "xdm:timestamp",
+        _ => null,
+    };
 
     /// <summary>Finds the schema field a property names without allocating its name (escaped names take the slow way).</summary>
     private static bool TryGetChild(FrozenDictionary<string, CompiledField> children, JsonProperty property, Span<char> buffer, out CompiledField child)
