@@ -1,6 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
+using Tessera.Server;
 using Tessera.Abstractions;
 using Tessera.Catalog;
 using Tessera.Cli.Demo;
@@ -48,8 +54,17 @@ internal static class DemoCommand
         var crmFile = data.WriteCrm(sampleDirectory);
         var ordersFile = data.WriteOrders(sampleDirectory);
 
+        var (_, adminKey) = await catalog.CreateApiKeyAsync(sandbox, ApiRole.Admin, "demo-admin");
+        var (_, collectKey) = await catalog.CreateApiKeyAsync(sandbox, ApiRole.Collect, "demo-collect");
+
+        // The online part arrives the way a site sends it: over HTTP, with the collect key.
+        await using var server = TesseraServer.Build(workspace, ["http://127.0.0.1:0"], configure: builder => builder.Logging.ClearProviders());
+        await server.StartAsync(cancellationToken);
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", collectKey);
+
         var batches = new List<BatchInfo>();
-        long webRequests = 0;
         await AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
@@ -61,23 +76,28 @@ internal static class DemoCommand
                 batches.Add(await workspace.Ingestion.IngestFileAsync(sandbox, "orders", ordersFile, MappingSpec.FromJson(SampleSchemas.OrderMapping), cancellationToken));
                 ordersTask.Increment(1);
                 var requests = data.WebEventRequests(250).ToList();
-                var webTask = progress.AddTask("web events (streamed)", maxValue: requests.Count);
-                foreach (var request in requests)
+                var webTask = progress.AddTask($"web events (HTTP, {Markup.Escape(address)})", maxValue: requests.Count);
+                var streamed = new System.Collections.Concurrent.ConcurrentBag<string>();
+                await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (request, token) =>
                 {
-                    using var document = JsonDocument.Parse(request);
-                    var result = await workspace.Ingestion.IngestRecordsAsync(sandbox, "web", [.. document.RootElement.EnumerateArray()], "demo-stream", cancellationToken);
-                    batches.Add(result.Batch);
-                    webRequests++;
+                    using var response = await http.PostAsync("/collection/v1/datasets/web/events?outcomes=none",
+                        new StringContent(request, System.Text.Encoding.UTF8, "application/json"), token);
+                    using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(token));
+                    if (!response.IsSuccessStatusCode || !body.RootElement.TryGetProperty("batchId", out var batchId))
+                    {
+                        throw new CatalogException("DEMO_FAILED", $"the server refused web events: {(int)response.StatusCode} {body.RootElement.GetRawText()}");
+                    }
+                    streamed.Add(batchId.GetString()!);
                     webTask.Increment(1);
-                }
+                });
+                batches.AddRange(streamed.Select(id => catalog.RequireBatch(sandbox, id)));
             });
 
         PrintSummary(batches);
         PrintQuarantine(workspace.Ingestion, sandbox, batches);
         PrintStored(workspace.Store, sandbox);
 
-        var (_, adminKey) = await catalog.CreateApiKeyAsync(sandbox, ApiRole.Admin, "demo-admin");
-        var (_, collectKey) = await catalog.CreateApiKeyAsync(sandbox, ApiRole.Collect, "demo-collect");
+        await server.StopAsync(cancellationToken);
         AnsiConsole.MarkupLine("\n[bold]API keys[/] made for this demo (stored hashed; shown once):");
         AnsiConsole.MarkupLine($"  admin   [yellow]{adminKey}[/]");
         AnsiConsole.MarkupLine($"  collect [yellow]{collectKey}[/]  (safe in a web page: can only send events)");
@@ -92,7 +112,7 @@ internal static class DemoCommand
         {
             var first = group.First();
             var statuses = string.Join(", ", group.Select(b => b.Status).Distinct().Select(IngestCommands.StatusMarkup));
-            table.AddRow(group.Key, first.Kind == BatchKind.File ? Markup.Escape(Path.GetFileName(first.Source ?? "")) : "HTTP-style stream",
+            table.AddRow(group.Key, first.Kind == BatchKind.File ? Markup.Escape(Path.GetFileName(first.Source ?? "")) : "HTTP (collect key)",
                 IngestCommands.N(group.Count()), IngestCommands.N(group.Sum(b => b.Counts.Input)),
                 IngestCommands.N(group.Sum(b => b.Counts.Accepted - b.Counts.Duplicates)), IngestCommands.N(group.Sum(b => b.Counts.Failed)),
                 IngestCommands.N(group.Sum(b => b.Counts.Duplicates)), statuses);
