@@ -53,6 +53,9 @@ public static class TesseraServer
             .AllowAnyOrigin()
             .WithMethods("POST")
             .WithHeaders("Authorization", "Content-Type", ApiKeyMiddleware.ApiKeyHeader, ApiKeyMiddleware.SandboxHeader)));
+        // Senders may gzip their bodies (Content-Encoding: gzip, deflate or br); the size limit
+        // applies to the decompressed body too.
+        services.AddRequestDecompression();
         services.AddOpenApi(OpenApiSetup.Configure);
         configure?.Invoke(builder);
 
@@ -63,6 +66,7 @@ public static class TesseraServer
             app.Urls.Add(url);
         }
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseRequestDecompression();
         app.UseRouting();
         app.UseCors();
         app.UseMiddleware<ApiKeyMiddleware>();

@@ -182,7 +182,11 @@ public sealed class AuthTests
         {
             Assert.Equal("ok", (await health.ExpectAsync(HttpStatusCode.OK)).Str("status"));
         }
-        using var missing = await client.GetAsync("/nothing/here", ct);
-        await missing.ExpectErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+        using (var missing = await client.GetAsync("/nothing/here", ct))
+        {
+            await missing.ExpectErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+        }
+        using var method = await server.Client(server.Key.ProdAdmin).GetAsync("/collection/v1/datasets/web/events", ct);
+        await method.ExpectErrorAsync(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
     }
 }

@@ -46,6 +46,24 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public async Task A_gzipped_body_is_held_to_the_limit_once_decompressed()
+    {
+        await using var server = await ApiServer.StartAsync(Config);
+        var json = Encoding.UTF8.GetBytes(Events(100));
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(json);
+        }
+        Assert.True(buffer.Length < 2048);
+        var content = new ByteArrayContent(buffer.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await server.Client(server.Key.ProdCollect).PostAsync("/collection/v1/datasets/web/events", content, TestContext.Current.CancellationToken);
+        await response.ExpectErrorAsync(HttpStatusCode.RequestEntityTooLarge, "REQUEST_TOO_LARGE");
+    }
+
+    [Fact]
     public async Task A_missing_key_is_reported_before_the_size()
     {
         await using var server = await ApiServer.StartAsync(Config);

@@ -167,6 +167,24 @@ public sealed class SegmentTests
     }
 
     [Fact]
+    public async Task Gzipped_bodies_are_accepted()
+    {
+        await using var server = await ApiServer.StartAsync();
+        var json = """{"batch":[{"type":"track","messageId":"z-1","userId":"u1","event":"Zipped"}]}"""u8.ToArray();
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(json);
+        }
+        var content = new ByteArrayContent(buffer.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await server.BasicClient(server.Key.ProdCollect).PostAsync("/v1/batch", content, TestContext.Current.CancellationToken);
+        await ExpectSuccessAsync(response);
+        Assert.Equal("Zipped", StoredEvent(server, User1, "z-1").Str("event"));
+    }
+
+    [Fact]
     public async Task Browsers_get_cors_headers_on_collection_endpoints()
     {
         await using var server = await ApiServer.StartAsync();
