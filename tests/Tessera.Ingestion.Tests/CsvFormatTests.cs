@@ -180,6 +180,34 @@ public sealed class CsvFormatTests
     }
 
     [Fact]
+    public async Task Columns_map_to_identityMap_entries_with_a_chosen_primary()
+    {
+        await using var test = await TestWorkspace.CreateAsync();
+        await test.DefineAsync(Schemas.Web);
+        var path = test.WriteFile("web.csv", "event,at,cookie,mail,page\nev1,2024-05-01T10:00:00Z,E-1,a@x.com,/home\nev2,2024-05-01T11:00:00Z,E-2,,/cart\n");
+        var mapping = new MappingSpec
+        {
+            Fields = new Dictionary<string, string?>
+            {
+                ["event"] = "_id",
+                ["at"] = "timestamp",
+                ["cookie"] = "identityMap.ECID",
+                ["mail"] = "identityMap.Email",
+            },
+            PrimaryIdentity = "Email",
+        };
+
+        var batch = await test.IngestAsync("web", path, mapping);
+
+        Assert.Equal(2, batch.Counts.Accepted);
+        var first = Assert.Single(test.FactsOf(FactKeys.EventTag, "prod", "Email", "a@x.com"));
+        Assert.Equal("ev1", first.EventId);
+        Assert.Equal([("ECID", "E-1", false), ("Email", "a@x.com", true)], first.Identities);
+        // Without an email the row is keyed by its cookie.
+        Assert.Equal("ev2", Assert.Single(test.FactsOf(FactKeys.EventTag, "prod", "ECID", "E-2")).EventId);
+    }
+
+    [Fact]
     public async Task A_column_mapped_to_an_unknown_field_is_rejected_by_the_schema()
     {
         await using var test = await CrmAsync();
