@@ -207,6 +207,13 @@ public sealed class SegmentTests
         using var sent = await client.SendAsync(request, ct);
         await ExpectSuccessAsync(sent);
         Assert.Equal("*", sent.Headers.GetValues("Access-Control-Allow-Origin").Single());
+
+        // Errors too, so that the page's script can read why.
+        using var refused = new HttpRequestMessage(HttpMethod.Post, "/v1/t") { Content = new StringContent("{}", Encoding.UTF8, "text/plain") };
+        refused.Headers.Add("Origin", "https://shop.example");
+        using var error = await client.SendAsync(refused, ct);
+        await error.ExpectErrorAsync(HttpStatusCode.Unauthorized, "API_KEY_MISSING");
+        Assert.Equal("*", error.Headers.GetValues("Access-Control-Allow-Origin").Single());
     }
 
     [Fact]

@@ -15,7 +15,8 @@ namespace Tessera.Server.Api;
 /// <c>multipart/form-data</c> with a <c>file</c> part (its file name's extension can give the format)
 /// and an optional <c>mapping</c> part holding the mapping JSON. The file is staged durably, then
 /// ingested as one batch; the answer (201) is the finished batch, whose status may be
-/// <c>failed</c> when too many records were rejected.</para>
+/// <c>failed</c> when too many records were rejected. The staged copy is removed once the batch
+/// has finished (it is kept only while a restart may need to finish the batch).</para>
 /// </summary>
 internal static class BatchEndpoints
 {
@@ -73,6 +74,12 @@ internal static class BatchEndpoints
             // Once staged, the batch runs to its end even if the client goes away (or it is
             // recovered at the next start when the server stops first).
             var batch = await workspace.Ingestion.IngestFileAsync(caller.Sandbox, dataset, staged, spec, lifetime.ApplicationStopping);
+            if (batch.Status is BatchStatus.Success or BatchStatus.Failed)
+            {
+                // The staged copy only serves recovery; a finished batch's rejected rows live on in
+                // its quarantine (which replay reads), so the copy would just fill the disk.
+                File.Delete(staged);
+            }
             http.Response.Headers.Location = $"/batches/v1/{batch.Id}";
             return TypedResults.Json(batch, ServerJson.Default.BatchInfo, statusCode: StatusCodes.Status201Created);
         }
