@@ -52,7 +52,7 @@ public static class TesseraServer
         services.AddCors(cors => cors.AddPolicy(CollectCorsPolicy, policy => policy
             .AllowAnyOrigin()
             .WithMethods("POST")
-            .WithHeaders("Authorization", "Content-Type", ApiKeyMiddleware.ApiKeyHeader, ApiKeyMiddleware.SandboxHeader)));
+            .AllowAnyHeader()));
         // Senders may gzip their bodies (Content-Encoding: gzip, deflate or br); the size limit
         // applies to the decompressed body too.
         services.AddRequestDecompression();
