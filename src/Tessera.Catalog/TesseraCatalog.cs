@@ -19,6 +19,7 @@ public sealed class TesseraCatalog
     private const string NamespaceKind = "ns";
     private const string DatasetKind = "dataset";
     private const string BatchKind = "batch";
+    private const string OpenBatchKind = "batch-open";
     private const string ApiKeyKind = "apikey";
     private const string ApiKeyHashKind = "apikey-hash";
     private const string Global = "";
@@ -210,11 +211,49 @@ public sealed class TesseraCatalog
 
     public List<BatchInfo> ListBatches(string sandbox) => _store.List(BatchKind, sandbox, CatalogJson.Default.BatchInfo);
 
-    /// <summary>Adds the batch record to a write set (so it lands atomically with the batch's data).</summary>
-    public static void PutBatch(WriteSet writes, BatchInfo batch) =>
-        CatalogStore.Put(writes, BatchKind, batch.Sandbox, batch.Id, batch, CatalogJson.Default.BatchInfo);
+    /// <summary>
+    /// Batches still <c>loading</c> or <c>writing</c> in any sandbox: the ones a crash interrupted
+    /// (an index, so that recovery does not read every batch ever made).
+    /// </summary>
+    public List<BatchInfo> ListUnfinishedBatches()
+    {
+        var result = new List<BatchInfo>();
+        foreach (var (key, _) in Store.Scan(StoreSpace.Catalog, 0, Encoding.UTF8.GetBytes($"{OpenBatchKind}\0")))
+        {
+            var parts = Encoding.UTF8.GetString(key).Split('\0');
+            if (GetBatch(parts[1], parts[2]) is { } batch)
+            {
+                result.Add(batch);
+            }
+        }
+        return result;
+    }
 
-    public Task SaveBatchAsync(BatchInfo batch) => _store.PutAsync(BatchKind, batch.Sandbox, batch.Id, batch, CatalogJson.Default.BatchInfo);
+    /// <summary>Adds the batch record to a write set (so it lands atomically with the batch's data).</summary>
+    public static void PutBatch(WriteSet writes, BatchInfo batch)
+    {
+        CatalogStore.Put(writes, BatchKind, batch.Sandbox, batch.Id, batch, CatalogJson.Default.BatchInfo);
+        if (batch.Kind != Abstractions.BatchKind.File)
+        {
+            return; // Streaming and replay batches are written whole, in one commit: never unfinished.
+        }
+        var openKey = CatalogStore.Key(OpenBatchKind, batch.Sandbox, batch.Id);
+        if (batch.Status is BatchStatus.Loading or BatchStatus.Writing)
+        {
+            writes.Put(StoreSpace.Catalog, 0, openKey, []);
+        }
+        else
+        {
+            writes.Delete(StoreSpace.Catalog, 0, openKey);
+        }
+    }
+
+    public async Task SaveBatchAsync(BatchInfo batch)
+    {
+        using var writes = new WriteSet(4096);
+        PutBatch(writes, batch);
+        await Store.CommitAsync(writes).ConfigureAwait(false);
+    }
 
     // ---------------------------------------------------------------- API keys
 

@@ -1,17 +1,17 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
-using Tessera.Server;
 using Tessera.Abstractions;
 using Tessera.Catalog;
 using Tessera.Cli.Demo;
 using Tessera.Ingestion;
 using Tessera.Ingestion.Mapping;
+using Tessera.Server;
 using Tessera.Storage;
 
 namespace Tessera.Cli.Commands;
