@@ -12,6 +12,7 @@ using Tessera.Cli.Demo;
 using Tessera.Ingestion;
 using Tessera.Ingestion.Mapping;
 using Tessera.Server;
+using Tessera.Server.Segment;
 using Tessera.Storage;
 
 namespace Tessera.Cli.Commands;
@@ -91,6 +92,26 @@ internal static class DemoCommand
                     webTask.Increment(1);
                 });
                 batches.AddRange(streamed.Select(id => catalog.RequireBatch(sandbox, id)));
+
+                // An analytics.js-style sender works unchanged: Segment's batch call, write key as Basic user.
+                var segmentTask = progress.AddTask("Segment calls (/v1/batch)", maxValue: 1);
+                var binding = workspace.SegmentBindingFor(sandbox);
+                await SegmentSchemas.EnsureAsync(catalog, sandbox, binding);
+                var since = catalog.Time.GetUtcNow();
+                using var segment = new HttpRequestMessage(HttpMethod.Post, "/v1/batch")
+                {
+                    Content = new StringContent(data.SegmentBatch(), System.Text.Encoding.UTF8, "application/json"),
+                };
+                segment.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(collectKey + ":")));
+                using (var response = await http.SendAsync(segment, cancellationToken))
+                {
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        throw new CatalogException("DEMO_FAILED", $"the server refused Segment calls: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                    }
+                }
+                batches.AddRange(catalog.ListBatches(sandbox).Where(b => b.CreatedAt >= since && (b.Dataset == binding.EventDataset || b.Dataset == binding.ProfileDataset)));
+                segmentTask.Increment(1);
             });
 
         PrintSummary(batches);
@@ -112,7 +133,8 @@ internal static class DemoCommand
         {
             var first = group.First();
             var statuses = string.Join(", ", group.Select(b => b.Status).Distinct().Select(IngestCommands.StatusMarkup));
-            table.AddRow(group.Key, first.Kind == BatchKind.File ? Markup.Escape(Path.GetFileName(first.Source ?? "")) : "HTTP (collect key)",
+            table.AddRow(group.Key, first.Kind == BatchKind.File ? Markup.Escape(Path.GetFileName(first.Source ?? ""))
+                : group.Key.StartsWith("segment", StringComparison.Ordinal) ? "Segment API" : "HTTP (collect key)",
                 IngestCommands.N(group.Count()), IngestCommands.N(group.Sum(b => b.Counts.Input)),
                 IngestCommands.N(group.Sum(b => b.Counts.Accepted - b.Counts.Duplicates)), IngestCommands.N(group.Sum(b => b.Counts.Failed)),
                 IngestCommands.N(group.Sum(b => b.Counts.Duplicates)), statuses);

@@ -160,6 +160,49 @@ internal sealed class SampleData(int customers, int seed = 20261128)
         }
     }
 
+    /// <summary>A Segment <c>/v1/batch</c> body: identify calls for some customers and their order events.</summary>
+    public string SegmentBatch()
+    {
+        var random = new Random(seed + 3);
+        var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("batch");
+            for (var i = 1; i <= Math.Min(customers, 200); i++)
+            {
+                var customer = random.Next(1, customers + 1);
+                var (first, last) = NameOf(customer);
+                var sent = Epoch.AddDays(31).AddMinutes(i);
+                json.WriteStartObject();
+                json.WriteString("type", "identify");
+                json.WriteString("messageId", $"seg-id-{i}");
+                json.WriteString("userId", customer.ToString("D8", CultureInfo.InvariantCulture));
+                json.WriteString("anonymousId", $"ecid-{customer:D8}-0");
+                json.WriteString("timestamp", sent.ToString("o", CultureInfo.InvariantCulture));
+                json.WriteStartObject("traits");
+                json.WriteString("email", Email(first, last, customer));
+                json.WriteString("firstName", first);
+                json.WriteEndObject();
+                json.WriteEndObject();
+                json.WriteStartObject();
+                json.WriteString("type", "track");
+                json.WriteString("messageId", $"seg-tr-{i}");
+                json.WriteString("userId", customer.ToString("D8", CultureInfo.InvariantCulture));
+                json.WriteString("event", "Order Completed");
+                json.WriteString("timestamp", sent.AddSeconds(30).ToString("o", CultureInfo.InvariantCulture));
+                json.WriteStartObject("properties");
+                json.WriteNumber("revenue", Math.Round(random.NextDouble() * 120 + 10, 2));
+                json.WriteString("currency", "EUR");
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
     private static (string First, string Last) NameOf(int customer) =>
         (FirstNames[customer % FirstNames.Length], LastNames[customer / FirstNames.Length % LastNames.Length]);
 
