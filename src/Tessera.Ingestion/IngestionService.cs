@@ -323,6 +323,17 @@ public sealed class IngestionService
     public async Task<BatchInfo> ReplayAsync(string sandbox, string batchId, MappingSpec? mapping = null, CancellationToken cancellationToken = default)
     {
         var original = _catalog.RequireBatch(sandbox, batchId);
+        if (original.Status == BatchStatus.Failed)
+        {
+            // Its good records were never stored: replaying only the rejected ones would leave the
+            // batch half in. The whole source has to go in again.
+            throw new CatalogException("BATCH_FAILED",
+                $"batch '{batchId}' failed as a whole and stored nothing ({original.FailureReason}); fix the schema or mapping and ingest its source again");
+        }
+        if (original.Status is BatchStatus.Loading or BatchStatus.Writing)
+        {
+            throw new CatalogException("BATCH_NOT_FINISHED", $"batch '{batchId}' is still {(original.Status == BatchStatus.Loading ? "loading" : "writing")}; replay it once it has finished");
+        }
         var entries = _quarantine.List(sandbox, batchId).Where(e => e.ResolvedBy is null).ToList();
         mapping ??= original.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
         var definition = _catalog.RequireDataset(sandbox, original.Dataset);

@@ -150,6 +150,26 @@ public sealed class ReplayTests
     }
 
     [Fact]
+    public async Task A_batch_that_failed_as_a_whole_is_not_replayed_piecemeal()
+    {
+        await using var test = await TestWorkspace.CreateAsync();
+        await test.DefineAsync(Schemas.Crm);
+        var path = test.WriteFile("crm.csv", CrmRows([.. Enumerable.Range(41, 10).Select(i => $"{i:D5},platinum,{i}")]));
+        var failed = await test.IngestAsync("crm", path);
+        Assert.Equal(BatchStatus.Failed, failed.Status);
+        await test.Catalog.RegisterSchemaAsync("prod", TestWorkspace.Parse(Schemas.Crm.Replace("\"gold\"]", "\"gold\",\"platinum\"]", StringComparison.Ordinal)));
+
+        // Its 40 good rows were never stored: a replay would store only the 10 rejected ones.
+        var error = await Assert.ThrowsAsync<CatalogException>(() => test.Ingestion.ReplayAsync("prod", failed.Id));
+
+        Assert.Equal("BATCH_FAILED", error.Code);
+        Assert.Contains("ingest", error.Message, StringComparison.Ordinal);
+        Assert.Empty(test.Facts());
+        var again = await test.IngestAsync("crm", path);
+        Assert.Equal((50L, 50L), (again.Counts.Input, again.Counts.Accepted));
+    }
+
+    [Fact]
     public async Task Replaying_a_batch_of_another_sandbox_is_refused()
     {
         await using var test = await TestWorkspace.CreateAsync();
