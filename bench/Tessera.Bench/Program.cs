@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using nietras.SeparatedValues;
 using Spectre.Console;
 using Tessera.Abstractions;
@@ -8,6 +9,7 @@ using Tessera.Catalog;
 using Tessera.Ingestion;
 using Tessera.Ingestion.Mapping;
 using Tessera.Server;
+using Tessera.Storage;
 
 namespace Tessera.Bench;
 
@@ -51,7 +53,7 @@ public static class Program
             {
                 await suite.RunCsvAsync().ConfigureAwait(false);
             }
-            if (options.Only is null or "events")
+            if (options.Only is null or "events" or "http")
             {
                 await suite.RunEventsAsync().ConfigureAwait(false);
             }
@@ -141,6 +143,11 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         }, floor, check: () => batch is { Status: BatchStatus.Success } b && b.Counts.Accepted == options.CsvRows
             ? null
             : $"batch {batch?.Status}: accepted {batch?.Counts.Accepted} of {options.CsvRows}, failed {batch?.Counts.Failed} ({batch?.FailureReason})").ConfigureAwait(false);
+
+        // Diagnostic: the store alone committing as many facts of the same size, in the same 8 MB sets, one after the other.
+        var (keyBytes, value) = SampleFact(workspace);
+        await StoreOnlyAsync("csv", $"stage: store commits only ({value.Length} B facts, 8 MB sets, 1 writer)", "rows", options.CsvRows, bytes,
+            keyBytes, value, perCommit: (int)Math.Max(1, 8_000_000 / (keyBytes + value.Length)), writers: 1, floor).ConfigureAwait(false);
     }
 
     public async Task RunEventsAsync()
@@ -163,13 +170,130 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             await DefineWebAsync(warm).ConfigureAwait(false);
             await StreamInProcessAsync(warm, warmBodies).ConfigureAwait(false);
         }
+        if (options.Only is null or "events")
+        {
+            using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
+            await DefineWebAsync(workspace).ConfigureAwait(false);
+            long accepted = 0;
+            await MeasureAsync("events", $"Tessera IngestRecordsAsync, {options.Callers} callers (durable)", "events", events, bytes, async () =>
+            {
+                accepted = await StreamInProcessAsync(workspace, bodies).ConfigureAwait(false);
+            }, parse, check: () => accepted == events ? null : $"accepted {accepted} of {events}", extraFloor: walk).ConfigureAwait(false);
+
+            // Diagnostic: the store alone committing as many facts of the same size, in sets of one request, from as many writers.
+            var (keyBytes, value) = SampleFact(workspace);
+            await StoreOnlyAsync("events", $"stage: store commits only ({value.Length} B facts, {options.EventBatch} per set, {options.Callers} writers)", "events",
+                events, bytes, keyBytes, value, options.EventBatch, options.Callers, parse).ConfigureAwait(false);
+        }
+        if (options.Only is null or "http")
+        {
+            await RunHttpAsync(bodies, bytes, parse, walk).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>(e) The same request bodies POSTed to the real server on loopback by concurrent HttpClient senders.</summary>
+    private async Task RunHttpAsync(List<byte[]> bodies, long bytes, BenchResult parse, BenchResult walk)
+    {
+        var events = options.Events;
+        var warmBodies = DataGen.WebEventBatches(Math.Min(20_000, events), options.EventBatch, seed: 99, out _);
         using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
         await DefineWebAsync(workspace).ConfigureAwait(false);
+        var (_, secret) = await workspace.Catalog.CreateApiKeyAsync(Sandbox, ApiRole.Collect, "bench").ConfigureAwait(false);
+        await using var app = TesseraServer.Build(workspace, ["http://127.0.0.1:0"], configure: builder => builder.Logging.ClearProviders());
+        await app.StartAsync().ConfigureAwait(false);
+        var address = app.Urls.First();
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Callers, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(5) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        // Warm-up into another dataset, so the measured one starts empty.
+        await workspace.Catalog.CreateDatasetAsync(Sandbox, new DatasetDefinition { Name = "warmup", Schema = "web" }).ConfigureAwait(false);
+        await PostAllAsync(client, "warmup", warmBodies).ConfigureAwait(false);
         long accepted = 0;
-        await MeasureAsync("events", $"Tessera IngestRecordsAsync, {options.Callers} callers (durable)", "events", events, bytes, async () =>
+        await MeasureAsync("http", $"Tessera POST /collection/v1 events, {options.Callers} HttpClient senders (durable)", "events", events, bytes, async () =>
         {
-            accepted = await StreamInProcessAsync(workspace, bodies).ConfigureAwait(false);
+            accepted = await PostAllAsync(client, "web", bodies).ConfigureAwait(false);
         }, parse, check: () => accepted == events ? null : $"accepted {accepted} of {events}", extraFloor: walk).ConfigureAwait(false);
+        await app.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Posts every body (outcomes=none: the response carries the counts only); returns the events stored.</summary>
+    private async Task<long> PostAllAsync(HttpClient client, string dataset, List<byte[]> bodies)
+    {
+        var next = -1;
+        long accepted = 0;
+        var senders = Enumerable.Range(0, options.Callers).Select(_ => Task.Run(async () =>
+        {
+            long mine = 0;
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < bodies.Count)
+            {
+                using var content = new ByteArrayContent(bodies[index]);
+                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                using var response = await client.PostAsync($"/collection/v1/datasets/{dataset}/events?outcomes=none", content).ConfigureAwait(false);
+                var text = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                if (response.StatusCode != System.Net.HttpStatusCode.OK)
+                {
+                    throw new InvalidOperationException($"POST answered {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(text)}");
+                }
+                using var answer = JsonDocument.Parse(text);
+                var counts = answer.RootElement.GetProperty("counts");
+                mine += counts.GetProperty("accepted").GetInt64() - (counts.TryGetProperty("duplicates", out var d) ? d.GetInt64() : 0);
+            }
+            Interlocked.Add(ref accepted, mine);
+        })).ToArray();
+        await Task.WhenAll(senders).ConfigureAwait(false);
+        return accepted;
+    }
+
+    /// <summary>Average key size and one real stored value of the facts a measured run wrote (first shard).</summary>
+    private static (int KeyBytes, byte[] Value) SampleFact(Workspace workspace)
+    {
+        long count = 0, keys = 0;
+        byte[] value = [];
+        foreach (var (key, stored) in workspace.Store.Scan(StoreSpace.Facts, 0, []))
+        {
+            count++;
+            keys += key.Length;
+            if (count == 1)
+            {
+                value = stored;
+            }
+            if (count == 10_000)
+            {
+                break;
+            }
+        }
+        return ((int)(keys / Math.Max(1, count)), value);
+    }
+
+    /// <summary>Commits <paramref name="facts"/> facts of the given sizes into a fresh store: the storage part of an ingestion alone.</summary>
+    private async Task StoreOnlyAsync(string group, string name, string unit, long facts, long bytes, int keyBytes, byte[] value, int perCommit, int writers, BenchResult floor)
+    {
+        using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
+        var store = workspace.Store;
+        var next = -1L;
+        var commits = (facts + perCommit - 1) / perCommit;
+        await MeasureAsync(group, name, unit, facts, bytes, async () =>
+        {
+            var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+            {
+                var random = new Random(w);
+                var key = new byte[Math.Max(8, keyBytes)];
+                long commit;
+                while ((commit = Interlocked.Increment(ref next)) < commits)
+                {
+                    using var set = new WriteSet((int)Math.Min(int.MaxValue, (long)perCommit * (key.Length + value.Length) + 4096));
+                    var count = (int)Math.Min(perCommit, facts - commit * perCommit);
+                    for (var i = 0; i < count; i++)
+                    {
+                        random.NextBytes(key);
+                        set.Put(StoreSpace.Facts, key[0] % store.ShardCount, key, value);
+                    }
+                    await store.CommitAsync(set).ConfigureAwait(false);
+                }
+            })).ToArray();
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }, floor, check: () => null, kind: "stage").ConfigureAwait(false);
     }
 
     private async Task<long> StreamInProcessAsync(Workspace workspace, List<byte[]> bodies)
@@ -306,13 +430,19 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     }
 
     private async Task MeasureAsync(string group, string name, string unit, long items, long bytes, Func<Task> action, BenchResult floor,
-        Func<string?> check, BenchResult? extraFloor = null)
+        Func<string?> check, BenchResult? extraFloor = null, string kind = "tessera")
     {
         Collect();
+        var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         await action().ConfigureAwait(false);
         watch.Stop();
-        Add(new BenchResult(group, name, unit, items, bytes, watch.Elapsed.TotalSeconds, "tessera", floor, extraFloor) { Problem = check() });
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var gc = $"GC {GC.CollectionCount(0) - gcBefore.Gen0}/{GC.CollectionCount(1) - gcBefore.Gen1}/{GC.CollectionCount(2) - gcBefore.Gen2} (gen0/1/2), "
+            + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalSeconds:0.00} s; process CPU {cpu.TotalSeconds:0.0} s in {watch.Elapsed.TotalSeconds:0.0} s";
+        AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(gc)}[/]");
+        Add(new BenchResult(group, name, unit, items, bytes, watch.Elapsed.TotalSeconds, kind, floor, extraFloor) { Problem = check(), Notes = gc });
     }
 
     private BenchResult Add(BenchResult result)
@@ -342,6 +472,9 @@ internal sealed record BenchResult(string Group, string Name, string Unit, long 
     public double? Ratio => Floor is null ? null : ItemsPerSecond / Floor.ItemsPerSecond;
 
     public string? Problem { get; init; }
+
+    /// <summary>Garbage collections, pause time and process CPU time during the measurement.</summary>
+    public string? Notes { get; init; }
 }
 
 internal sealed record BenchOptions

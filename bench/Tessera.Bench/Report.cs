@@ -79,6 +79,10 @@ internal static class Report
             {
                 writer.WriteString("problem", problem);
             }
+            if (result.Notes is { } notes)
+            {
+                writer.WriteString("notes", notes);
+            }
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
