@@ -31,6 +31,7 @@ internal sealed class RecordProcessor : IDisposable
     private readonly Utf8JsonWriter _tabularWriter;
     private readonly Utf8JsonWriter _outputWriter;
     private byte[] _key = new byte[512];
+    private byte[]? _batchMarker;
 
     public RecordProcessor(string sandbox, string dataset, string batchId, DateTimeOffset ingestedAt, CompiledSchema schema,
         IngestionLimits limits, Func<string, bool> namespaceExists, TabularConverter? converter)
@@ -147,13 +148,23 @@ internal sealed class RecordProcessor : IDisposable
             {
                 return false;
             }
-            if (store.Exists(StoreSpace.Facts, shard, key))
+            if (store.Exists(StoreSpace.Facts, shard, key) && !WrittenByThisBatch(store, shard, key))
             {
                 return false;
             }
         }
         writes.Put(StoreSpace.Facts, shard, key, _output.WrittenSpan);
         return true;
+    }
+
+    /// <summary>
+    /// Whether the stored event is this batch's own, written before a crash interrupted it: a
+    /// re-run writes it again and counts it as accepted, not as a duplicate.
+    /// </summary>
+    private bool WrittenByThisBatch(IStore store, int shard, ReadOnlySpan<byte> key)
+    {
+        _batchMarker ??= System.Text.Encoding.UTF8.GetBytes($"\"batch\":\"{_batchId}\"");
+        return store.Get(StoreSpace.Facts, shard, key) is { } stored && stored.AsSpan().IndexOf(_batchMarker) >= 0;
     }
 
     /// <summary>The record's raw form for the quarantine: its JSON text, or a JSON object of column → value.</summary>
