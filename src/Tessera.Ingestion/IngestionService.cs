@@ -86,7 +86,7 @@ public sealed class IngestionService
             Mapping = mapping.ToJson(),
         };
         await _catalog.SaveBatchAsync(batch).ConfigureAwait(false);
-        return await RunFileBatchAsync(batch, mapping, cancellationToken).ConfigureAwait(false);
+        return await RunOrFailAsync(batch, mapping, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Copies uploaded bytes durably into the upload directory and returns the path to ingest.</summary>
@@ -94,13 +94,41 @@ public sealed class IngestionService
     {
         Directory.CreateDirectory(UploadDirectory);
         var path = Path.Combine(UploadDirectory, $"{Guid.NewGuid():N}{extension}");
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        try
         {
+            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
             await body.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             file.Flush(flushToDisk: true);
         }
+        catch
+        {
+            File.Delete(path); // A partial upload is no source for anything.
+            throw;
+        }
         return path;
+    }
+
+    /// <summary>
+    /// Runs a file batch; when the source or the mapping is refused outright (a missing column, an
+    /// unreadable file), the batch is recorded as failed with that reason before the error propagates.
+    /// </summary>
+    private async Task<BatchInfo> RunOrFailAsync(BatchInfo batch, MappingSpec mapping, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunFileBatchAsync(batch, mapping, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CatalogException error)
+        {
+            await _catalog.SaveBatchAsync(batch with
+            {
+                Status = BatchStatus.Failed,
+                CompletedAt = _catalog.Time.GetUtcNow(),
+                FailureReason = $"{error.Code}: {error.Message}; nothing from this batch was stored",
+            }).ConfigureAwait(false);
+            throw;
+        }
     }
 
     private async Task<BatchInfo> RunFileBatchAsync(BatchInfo batch, MappingSpec mapping, CancellationToken cancellationToken)
@@ -428,30 +456,31 @@ public sealed class IngestionService
     public async Task<IReadOnlyList<BatchInfo>> RecoverAsync(CancellationToken cancellationToken = default)
     {
         var finished = new List<BatchInfo>();
-        foreach (var sandbox in _catalog.ListSandboxes())
+        foreach (var batch in _catalog.ListUnfinishedBatches())
         {
-            foreach (var batch in _catalog.ListBatches(sandbox.Name))
+            if (batch.Source is null || !File.Exists(batch.Source))
             {
-                if (batch.Status is not (BatchStatus.Loading or BatchStatus.Writing) || batch.Kind != BatchKind.File)
+                var lost = batch with
                 {
-                    continue;
-                }
-                if (batch.Source is null || !File.Exists(batch.Source))
-                {
-                    var lost = batch with
-                    {
-                        Status = BatchStatus.Failed,
-                        CompletedAt = _catalog.Time.GetUtcNow(),
-                        FailureReason = batch.Status == BatchStatus.Writing
-                            ? $"interrupted while writing and its source '{batch.Source}' is gone: some of its records may be stored; ingest the file again to complete it"
-                            : $"interrupted before it was stored and its source '{batch.Source}' is gone; nothing from it was stored",
-                    };
-                    await _catalog.SaveBatchAsync(lost).ConfigureAwait(false);
-                    finished.Add(lost);
-                    continue;
-                }
-                var mapping = batch.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
-                finished.Add(await RunFileBatchAsync(batch, mapping, cancellationToken).ConfigureAwait(false));
+                    Status = BatchStatus.Failed,
+                    CompletedAt = _catalog.Time.GetUtcNow(),
+                    FailureReason = batch.Status == BatchStatus.Writing
+                        ? $"interrupted while writing and its source '{batch.Source}' is gone: some of its records may be stored; ingest the file again to complete it"
+                        : $"interrupted before it was stored and its source '{batch.Source}' is gone; nothing from it was stored",
+                };
+                await _catalog.SaveBatchAsync(lost).ConfigureAwait(false);
+                finished.Add(lost);
+                continue;
+            }
+            var mapping = batch.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
+            try
+            {
+                finished.Add(await RunOrFailAsync(batch, mapping, cancellationToken).ConfigureAwait(false));
+            }
+            catch (CatalogException)
+            {
+                // Recorded as failed with its reason; one bad batch must not stop the others' recovery.
+                finished.Add(_catalog.RequireBatch(batch.Sandbox, batch.Id));
             }
         }
         return finished;
