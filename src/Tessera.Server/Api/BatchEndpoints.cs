@@ -83,33 +83,12 @@ internal static class BatchEndpoints
             http.Response.Headers.Location = $"/batches/v1/{batch.Id}";
             return TypedResults.Json(batch, ServerJson.Default.BatchInfo, statusCode: StatusCodes.Status201Created);
         }
-        catch (CatalogException error) when (staged is not null)
+        catch (CatalogException) when (staged is not null)
         {
-            await FailStagedBatchAsync(workspace, caller.Sandbox, staged, error.Message);
+            // The ingestion recorded the batch as failed with the reason; its staged copy is of no further use.
+            File.Delete(staged);
             throw;
         }
-    }
-
-    /// <summary>
-    /// A batch that the ingestion refused outright (a mapping that does not fit the file or the
-    /// schema) would otherwise stay "loading" and be retried, and refused again, at every start:
-    /// mark it failed with the reason and drop its staged file.
-    /// </summary>
-    private static async Task FailStagedBatchAsync(Workspace workspace, string sandbox, string staged, string reason)
-    {
-        var source = Path.GetFullPath(staged);
-        var stuck = workspace.Catalog.ListBatches(sandbox)
-            .LastOrDefault(b => b.Source == source && b.Status is BatchStatus.Loading or BatchStatus.Writing);
-        if (stuck is not null)
-        {
-            await workspace.Catalog.SaveBatchAsync(stuck with
-            {
-                Status = BatchStatus.Failed,
-                CompletedAt = workspace.Catalog.Time.GetUtcNow(),
-                FailureReason = reason,
-            });
-        }
-        File.Delete(source);
     }
 
     private static async Task<(string Staged, MappingSpec? Mapping, string Format)> ReadMultipartAsync(HttpContext http, MediaTypeHeaderValue contentType,
