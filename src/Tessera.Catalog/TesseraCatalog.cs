@@ -47,19 +47,39 @@ public sealed class TesseraCatalog
         {
             throw new CatalogException("NAME_INVALID", $"sandbox name '{name}' must start with a letter and use letters, digits, '_' or '-'");
         }
-        if (GetSandbox(name) is { } existing)
+        return await ExclusiveAsync(async () =>
         {
-            return existing;
-        }
-        var sandbox = new SandboxInfo { Name = name, CreatedAt = _time.GetUtcNow() };
-        using var writes = new WriteSet(8 * 1024);
-        CatalogStore.Put(writes, SandboxKind, Global, name, sandbox, CatalogJson.Default.SandboxInfo);
-        foreach (var ns in StandardNamespaces.All)
+            if (GetSandbox(name) is { } existing)
+            {
+                return existing;
+            }
+            var sandbox = new SandboxInfo { Name = name, CreatedAt = _time.GetUtcNow() };
+            using var writes = new WriteSet(8 * 1024);
+            CatalogStore.Put(writes, SandboxKind, Global, name, sandbox, CatalogJson.Default.SandboxInfo);
+            foreach (var ns in StandardNamespaces.All)
+            {
+                CatalogStore.Put(writes, NamespaceKind, name, ns.Code, ns, CatalogJson.Default.IdentityNamespace);
+            }
+            await Store.CommitAsync(writes).ConfigureAwait(false);
+            return sandbox;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a check-then-write of the catalog alone, so that two racing creates of one object cannot
+    /// both succeed with different definitions (the last write silently winning).
+    /// </summary>
+    private async Task<T> ExclusiveAsync<T>(Func<Task<T>> checkAndWrite)
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
         {
-            CatalogStore.Put(writes, NamespaceKind, name, ns.Code, ns, CatalogJson.Default.IdentityNamespace);
+            return await checkAndWrite().ConfigureAwait(false);
         }
-        await Store.CommitAsync(writes).ConfigureAwait(false);
-        return sandbox;
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     public SandboxInfo? GetSandbox(string name) => _store.Get(SandboxKind, Global, name, CatalogJson.Default.SandboxInfo);
@@ -83,17 +103,20 @@ public sealed class TesseraCatalog
         {
             throw new CatalogException("NAME_INVALID", $"namespace code '{ns.Code}' must start with a letter and use letters, digits, '_' or '-'");
         }
-        if (GetNamespace(sandbox, ns.Code) is { } existing)
+        return await ExclusiveAsync(async () =>
         {
-            if (existing.Type != ns.Type)
+            if (GetNamespace(sandbox, ns.Code) is { } existing)
             {
-                throw new CatalogException("NAMESPACE_EXISTS", $"namespace '{ns.Code}' already exists with identity type {existing.Type}");
+                if (existing.Type != ns.Type)
+                {
+                    throw new CatalogException("NAMESPACE_EXISTS", $"namespace '{ns.Code}' already exists with identity type {existing.Type}");
+                }
+                return existing;
             }
-            return existing;
-        }
-        var stored = ns with { Standard = false };
-        await _store.PutAsync(NamespaceKind, sandbox, ns.Code, stored, CatalogJson.Default.IdentityNamespace).ConfigureAwait(false);
-        return stored;
+            var stored = ns with { Standard = false };
+            await _store.PutAsync(NamespaceKind, sandbox, ns.Code, stored, CatalogJson.Default.IdentityNamespace).ConfigureAwait(false);
+            return stored;
+        }).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- schemas
@@ -174,17 +197,20 @@ public sealed class TesseraCatalog
         {
             throw new CatalogException("DATASET_INVALID", $"dataset '{dataset.Name}': an event TTL needs an event schema, '{schema.Name}' is a profile schema");
         }
-        if (GetDataset(sandbox, dataset.Name) is { } existing)
+        return await ExclusiveAsync(async () =>
         {
-            if (existing.Schema != dataset.Schema)
+            if (GetDataset(sandbox, dataset.Name) is { } existing)
             {
-                throw new CatalogException("DATASET_EXISTS", $"dataset '{dataset.Name}' already exists, bound to schema '{existing.Schema}'");
+                if (existing.Schema != dataset.Schema)
+                {
+                    throw new CatalogException("DATASET_EXISTS", $"dataset '{dataset.Name}' already exists, bound to schema '{existing.Schema}'");
+                }
+                return existing;
             }
-            return existing;
-        }
-        var stored = dataset with { CreatedAt = _time.GetUtcNow() };
-        await _store.PutAsync(DatasetKind, sandbox, dataset.Name, stored, CatalogJson.Default.DatasetDefinition).ConfigureAwait(false);
-        return stored;
+            var stored = dataset with { CreatedAt = _time.GetUtcNow() };
+            await _store.PutAsync(DatasetKind, sandbox, dataset.Name, stored, CatalogJson.Default.DatasetDefinition).ConfigureAwait(false);
+            return stored;
+        }).ConfigureAwait(false);
     }
 
     public DatasetDefinition? GetDataset(string sandbox, string name) => _store.Get(DatasetKind, sandbox, name, CatalogJson.Default.DatasetDefinition);
