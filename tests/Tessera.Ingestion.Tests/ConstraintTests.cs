@@ -152,6 +152,21 @@ public sealed class ConstraintTests
     }
 
     [Fact]
+    public async Task An_empty_event_id_is_refused_rather_than_deduplicated_away()
+    {
+        await using var test = await TestWorkspace.CreateAsync();
+        await test.DefineAsync(Schemas.Web);
+
+        var result = await test.StreamAsync("web", """
+            [{"_id":"","timestamp":"2024-05-01T10:00:00Z","ecid":"E1","page":"/a"},
+             {"_id":"  ","timestamp":"2024-05-01T10:00:00Z","ecid":"E1","page":"/b"}]
+            """);
+
+        Assert.All(result.Records, r => Assert.Equal(("_id", ErrorCodes.RequiredMissing), (r.Errors![0].Path, r.Errors[0].Code)));
+        Assert.Empty(test.Facts());
+    }
+
+    [Fact]
     public async Task Constraints_apply_to_csv_values_with_the_mapped_field_path()
     {
         await using var test = await TestWorkspace.CreateAsync();

@@ -298,6 +298,11 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 }
                 if (isId)
                 {
+                    if (string.IsNullOrWhiteSpace(text) && schema.Class == SchemaClass.Event)
+                    {
+                        // Every event without an id would share one key: all but the first would be dropped as duplicates.
+                        AddError(result, path, ErrorCodes.RequiredMissing, $"field '{path}' is empty: an event needs an id");
+                    }
                     result.EventId = text;
                 }
                 return;
