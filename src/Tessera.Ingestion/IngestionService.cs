@@ -31,6 +31,7 @@ public sealed class IngestionService
     private readonly TesseraCatalog _catalog;
     private readonly IStore _store;
     private readonly QuarantineStore _quarantine;
+    private readonly InFlightKeys _inFlight = new();
 
     public IngestionService(TesseraCatalog catalog, IngestionLimits limits, string uploadDirectory)
     {
@@ -307,6 +308,7 @@ public sealed class IngestionService
         using var writes = new WriteSet(Math.Max(4096, records.Count * 512));
         using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Contains, converter: null);
         var seen = new HashSet<UInt128>();
+        using var inFlight = _inFlight.Begin();
         var record = new SourceRecord();
         long accepted = 0, failed = 0, duplicates = 0;
         for (var i = 0; i < records.Count; i++)
@@ -322,7 +324,7 @@ public sealed class IngestionService
                 continue;
             }
             accepted++;
-            if (processor.AddFact(writes, _store, seen))
+            if (processor.AddFact(writes, _store, seen, inFlight))
             {
                 outcomes[i] = new RecordOutcome(i, RecordOutcome.Accepted);
             }
@@ -338,7 +340,18 @@ public sealed class IngestionService
             Counts = new BatchCounts { Input = records.Count, Accepted = accepted, Failed = failed, Duplicates = duplicates },
         };
         TesseraCatalog.PutBatch(writes, batch);
-        await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+            inFlight.Complete(null);
+        }
+        catch (Exception error)
+        {
+            inFlight.Complete(error);
+            throw;
+        }
+        // A record answered "duplicate" because a concurrent request holds it is acknowledged only once that request's commit is durable.
+        await inFlight.OthersCommittedAsync().ConfigureAwait(false);
         return new StreamResult(batch, outcomes);
     }
 

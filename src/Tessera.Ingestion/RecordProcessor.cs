@@ -127,7 +127,7 @@ internal sealed class RecordProcessor : IDisposable
     /// Adds the fact just processed to <paramref name="writes"/>. Returns false for an event whose
     /// key is already stored or already in this batch: it is a duplicate and is not written again.
     /// </summary>
-    public bool AddFact(WriteSet writes, IStore store, HashSet<UInt128>? seenInBatch)
+    public bool AddFact(WriteSet writes, IStore store, HashSet<UInt128>? seenInBatch, InFlightKeys.Scope? inFlight = null)
     {
         var primary = Result.Primary!.Value;
         var isEvent = _schema.Class == SchemaClass.Event;
@@ -147,6 +147,10 @@ internal sealed class RecordProcessor : IDisposable
             if (seenInBatch is not null && !seenInBatch.Add(fingerprint))
             {
                 return false;
+            }
+            if (inFlight is not null && !inFlight.TryReserve(fingerprint))
+            {
+                return false; // Another request is committing this very event right now.
             }
             if (store.Exists(StoreSpace.Facts, shard, key) && !WrittenByThisBatch(store, shard, key))
             {
