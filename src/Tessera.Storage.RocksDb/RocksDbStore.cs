@@ -85,7 +85,7 @@ public sealed class RocksDbStore : IStore
             var temp = layoutPath + ".tmp";
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
             {
-                stream.Write(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, int> { ["shards"] = shards }));
+                stream.Write(System.Text.Encoding.UTF8.GetBytes($"{{\"shards\":{shards}}}\n"));
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, layoutPath, overwrite: true);
