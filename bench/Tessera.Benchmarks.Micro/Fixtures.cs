@@ -13,6 +13,8 @@ internal static class Fixtures
 
     public static bool NamespaceExists(string code) => Namespaces.Contains(code);
 
+    public static string? ResolveNamespace(string code) => Namespaces.Contains(code) ? code : null;
+
     public static CompiledSchema Compile(string json) =>
         SchemaCompiler.Compile(JsonSerializer.Deserialize(json, CatalogJson.Default.SchemaDocument)! with { Version = 1 }, NamespaceExists);
 

@@ -22,6 +22,11 @@ public sealed record IdentityNamespace
     public required IdentityType Type { get; init; }
     public bool Standard { get; init; }
     public string? Description { get; init; }
+    /// <summary>
+    /// Adobe's integer namespace id, when the namespace has one (ECID 4, Email 6, Phone 7, ...):
+    /// XDM identityMaps may name a namespace as <c>https://data.adobe.io/entities/namespace/{id}</c>.
+    /// </summary>
+    public int? NumericId { get; init; }
 }
 
 /// <summary>A named stream of batches bound to one schema.</summary>

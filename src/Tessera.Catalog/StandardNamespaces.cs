@@ -17,17 +17,18 @@ public static class StandardNamespaces
 
     public static IReadOnlyList<IdentityNamespace> All { get; } =
     [
-        Make(Ecid, "First-party device id", IdentityType.Cookie, "First-party cookie/device id set by the web or app SDK (like Adobe's ECID)."),
-        Make(Email, "Email", IdentityType.Email, "Email address; normalized by trimming and lower-casing."),
-        Make(Phone, "Phone", IdentityType.Phone, "Phone number in E.164."),
+        Make(Ecid, "First-party device id", IdentityType.Cookie, "First-party cookie/device id set by the web or app SDK (like Adobe's ECID).", 4),
+        Make(Email, "Email", IdentityType.Email, "Email address; normalized by trimming and lower-casing.", 6),
+        Make(Phone, "Phone", IdentityType.Phone, "Phone number in E.164.", 7),
         Make(EmailSha256, "Email (SHA-256, lower-cased)", IdentityType.Email, "SHA-256 of the normalized email, 64 lowercase hex."),
         Make(PhoneSha256, "Phone (SHA-256)", IdentityType.Phone, "SHA-256 of the E.164 phone number, 64 lowercase hex."),
         Make(CrmId, "CRM id", IdentityType.CrossDevice, "Customer id from the CRM."),
         Make(LoyaltyId, "Loyalty id", IdentityType.CrossDevice, "Loyalty programme member id."),
-        Make(Idfa, "Apple IDFA", IdentityType.Device, "Apple identifier for advertisers (UUID)."),
-        Make(Gaid, "Google Advertising ID", IdentityType.Device, "Google advertising id (UUID)."),
+        Make(Idfa, "Apple IDFA", IdentityType.Device, "Apple identifier for advertisers (UUID).", 20915),
+        Make(Gaid, "Google Advertising ID", IdentityType.Device, "Google advertising id (UUID).", 20914),
     ];
 
-    private static IdentityNamespace Make(string code, string name, IdentityType type, string description) =>
-        new() { Code = code, Name = name, Type = type, Standard = true, Description = description };
+    /// <param name="numericId">Adobe's integer id for the same standard namespace, where it has one.</param>
+    private static IdentityNamespace Make(string code, string name, IdentityType type, string description, int? numericId = null) =>
+        new() { Code = code, Name = name, Type = type, Standard = true, Description = description, NumericId = numericId };
 }

@@ -105,6 +105,10 @@ public sealed class TesseraCatalog
         }
         return await ExclusiveAsync(async () =>
         {
+            if (ns.NumericId is { } numericId && ListNamespaces(sandbox).FirstOrDefault(n => n.NumericId == numericId && n.Code != ns.Code) is { } holder)
+            {
+                throw new CatalogException("NAMESPACE_EXISTS", $"namespace '{holder.Code}' already carries numeric id {numericId}");
+            }
             if (GetNamespace(sandbox, ns.Code) is { } existing)
             {
                 if (existing.Type != ns.Type)

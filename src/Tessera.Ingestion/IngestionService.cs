@@ -306,7 +306,7 @@ public sealed class IngestionService
         var namespaces = NamespaceSet(sandbox);
         var outcomes = new RecordOutcome[records.Count];
         using var writes = new WriteSet(Math.Max(4096, records.Count * 512));
-        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Contains, converter: null);
+        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Resolve, converter: null);
         var seen = new HashSet<UInt128>();
         using var inFlight = _inFlight.Begin();
         var record = new SourceRecord();
@@ -399,7 +399,7 @@ public sealed class IngestionService
             .SelectMany(e => JsonDocumentKeys(e.Raw!)).Distinct(StringComparer.Ordinal).ToList();
         var converter = columns.Count > 0 ? new TabularConverter(columns, mapping, schema) : null;
         var namespaces = NamespaceSet(sandbox);
-        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces.Contains, converter);
+        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces.Resolve, converter);
         using var writes = new WriteSet(64 * 1024);
         var seen = new HashSet<UInt128>();
         var record = new SourceRecord();
@@ -501,13 +501,12 @@ public sealed class IngestionService
 
     // ------------------------------------------------------------------ helpers
 
-    private HashSet<string> NamespaceSet(string sandbox) =>
-        [.. _catalog.ListNamespaces(sandbox).Select(n => n.Code)];
+    private NamespaceResolver NamespaceSet(string sandbox) => new(_catalog.ListNamespaces(sandbox));
 
-    private RecordProcessor NewProcessor(BatchInfo batch, CompiledSchema schema, HashSet<string> namespaces, ISourceReader reader, MappingSpec mapping)
+    private RecordProcessor NewProcessor(BatchInfo batch, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader, MappingSpec mapping)
     {
         var converter = reader.Columns is { } columns ? new TabularConverter(columns, mapping, schema) : null;
-        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Contains, converter);
+        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Resolve, converter);
     }
 
     public static ISourceReader OpenReader(string path, string format, MappingSpec mapping)

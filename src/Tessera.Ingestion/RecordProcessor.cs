@@ -34,7 +34,7 @@ internal sealed class RecordProcessor : IDisposable
     private byte[]? _batchMarker;
 
     public RecordProcessor(string sandbox, string dataset, string batchId, DateTimeOffset ingestedAt, CompiledSchema schema,
-        IngestionLimits limits, Func<string, bool> namespaceExists, TabularConverter? converter)
+        IngestionLimits limits, Func<string, string?> resolveNamespace, TabularConverter? converter)
     {
         _sandbox = sandbox;
         _dataset = dataset;
@@ -42,7 +42,7 @@ internal sealed class RecordProcessor : IDisposable
         _ingestedAt = TemporalParsing.Format(ingestedAt);
         _schema = schema;
         _limits = limits;
-        _validator = new RecordValidator(schema, limits, namespaceExists);
+        _validator = new RecordValidator(schema, limits, resolveNamespace);
         _converter = converter;
         _tabularWriter = new Utf8JsonWriter(_tabular, WriterOptions);
         _outputWriter = new Utf8JsonWriter(_output, WriterOptions);

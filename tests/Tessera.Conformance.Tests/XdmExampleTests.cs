@@ -126,14 +126,29 @@ public sealed class XdmExampleTests
     }
 
     /// <summary>
-    /// The first experience-event example keys its identityMap by namespace URIs
-    /// (<c>https://data.adobe.io/entities/namespace/4</c>, the XDM form that names a namespace by
-    /// its numeric id in Adobe's registry) rather than by code. Tessera has no such ids, so the
-    /// record has no usable identity: it is refused, naming each entry, rather than stored under a
-    /// guessed namespace. Everything else in it is accepted (see the assertions on the errors).
+    /// The first experience-event example keys its identityMap by Adobe's numeric namespace ids
+    /// (<c>https://data.adobe.io/entities/namespace/4</c> is ECID; 9 is TNTID and 10 is AAID in
+    /// Adobe's registry). ECID carries its id in the standard set; TNTID and AAID are created here
+    /// with theirs, as a team moving from Adobe would. The identities are stored under the codes.
     /// </summary>
     [Fact]
-    public async Task The_first_experience_event_example_is_refused_for_its_namespace_uris_alone()
+    public async Task The_first_experience_event_example_ingests_with_numeric_namespace_ids()
+    {
+        var path = SharedDatasets.Require("xdm_examples/components_classes_experienceevent.example.1.json");
+        await using var test = await XdmAsync();
+        await test.Catalog.CreateNamespaceAsync("prod", new IdentityNamespace { Code = "TNTID", Name = "Adobe Target id", Type = IdentityType.Cookie, NumericId = 9 });
+        await test.Catalog.CreateNamespaceAsync("prod", new IdentityNamespace { Code = "AAID", Name = "Adobe Analytics id", Type = IdentityType.Cookie, NumericId = 10 });
+
+        var batch = await test.Ingestion.IngestFileAsync("prod", "xdm-events", path);
+
+        Assert.True(batch.Counts.Failed == 0, ConformanceWorkspace.Describe(test.Quarantine(batch.Id)));
+        var (_, fact) = Assert.Single(test.Facts());
+        Assert.Equal([("AAID", "2394509340-30453470347"), ("ECID", "92312748749128"), ("TNTID", "1233ce17-20e0-4a2c-8198-2a77fd60cf4d")],
+            fact.GetProperty("identities").EnumerateArray().Select(i => (i.GetProperty("namespace").GetString(), i.GetProperty("id").GetString())).Order());
+    }
+
+    [Fact]
+    public async Task A_numeric_namespace_id_nobody_carries_is_refused_naming_the_entry()
     {
         var path = SharedDatasets.Require("xdm_examples/components_classes_experienceevent.example.1.json");
         await using var test = await XdmAsync();
@@ -141,10 +156,10 @@ public sealed class XdmExampleTests
         var batch = await test.Ingestion.IngestFileAsync("prod", "xdm-events", path);
 
         var entry = Assert.Single(test.Quarantine(batch.Id));
-        Assert.All(entry.Errors, e => Assert.Equal(ErrorCodes.UnknownNamespace, e.Code));
         Assert.Equal(
-            ["xdm:identityMap.https://data.adobe.io/entities/namespace/10", "xdm:identityMap.https://data.adobe.io/entities/namespace/4", "xdm:identityMap.https://data.adobe.io/entities/namespace/9"],
+            ["xdm:identityMap.https://data.adobe.io/entities/namespace/10", "xdm:identityMap.https://data.adobe.io/entities/namespace/9"],
             entry.Errors.Select(e => e.Path).Order(StringComparer.Ordinal));
+        Assert.All(entry.Errors, e => Assert.Equal(ErrorCodes.UnknownNamespace, e.Code));
         Assert.Empty(test.Facts());
     }
 }

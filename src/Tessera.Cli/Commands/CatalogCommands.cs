@@ -152,7 +152,8 @@ internal static class CatalogCommands
         var code = new Argument<string>("code");
         var type = new Option<string>("--type") { Description = "cookie, device, cross-device, email, phone, partner or non-people", Required = true };
         var displayName = new Option<string?>("--name") { Description = "Display name" };
-        var create = new Command("create", "Create a custom namespace") { code, type, displayName };
+        var numericId = new Option<int?>("--numeric-id") { Description = "Adobe's integer namespace id, so XDM identityMaps keyed https://data.adobe.io/entities/namespace/{id} resolve here" };
+        var create = new Command("create", "Create a custom namespace") { code, type, displayName, numericId };
         create.WithWorkspace(async (context, parse, _) =>
         {
             IdentityType identityType;
@@ -169,6 +170,7 @@ internal static class CatalogCommands
                 Code = parse.GetValue(code)!,
                 Name = parse.GetValue(displayName) ?? parse.GetValue(code)!,
                 Type = identityType,
+                NumericId = parse.GetValue(numericId),
             });
             Print(context, ns, CatalogJson.Indented.IdentityNamespace, $"namespace [bold]{ns.Code}[/] ready");
             return ExitCodes.Ok;

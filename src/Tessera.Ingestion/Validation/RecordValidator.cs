@@ -59,7 +59,7 @@ public sealed class ValidationResult
 /// are matched as spans against the schema, field paths are the schema's own strings (a path is
 /// built only for an error, or below an array or map), and unescaped strings are copied as UTF-8.
 /// </remarks>
-public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limits, Func<string, bool> namespaceExists)
+public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limits, Func<string, string?> resolveNamespace)
 {
     private const int MaxErrorsPerRecord = 20;
     /// <summary>Longest value decoded on the stack for a constraint check; longer ones use a pooled buffer.</summary>
@@ -376,7 +376,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         foreach (var entry in map.EnumerateObject())
         {
             var ns = NamespaceName(entry);
-            if (!namespaceExists(ns))
+            if (resolveNamespace(ns) is not { } code)
             {
                 var entryPath = $"{path}.{ns}";
                 AddError(result, entryPath, ErrorCodes.UnknownNamespace, $"identity namespace '{ns}' is not defined in this sandbox");
@@ -402,7 +402,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 }
                 var primary = (item.TryGetProperty("primary", out var flag) || item.TryGetProperty("xdm:primary", out flag))
                     && flag.ValueKind == JsonValueKind.True;
-                AddIdentity(result, ns, id.GetString()!, primary, new IdentityPath(null, path, ns, itemIndex));
+                AddIdentity(result, code, id.GetString()!, primary, new IdentityPath(null, path, ns, itemIndex));
             }
         }
     }
