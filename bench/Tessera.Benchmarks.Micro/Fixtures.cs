@@ -64,6 +64,8 @@ internal sealed class NullStore : IStore
 
     public Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
+    public Task BulkLoadAsync(IReadOnlyList<WriteSet> sets, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     public byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key) => null;
 
     public bool Exists(StoreSpace space, int shard, ReadOnlySpan<byte> key) => false;

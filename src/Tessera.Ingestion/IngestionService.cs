@@ -252,10 +252,9 @@ public sealed class IngestionService
         };
         // The batch turns successful in the same atomic write as its last records.
         TesseraCatalog.PutBatch(retained[^1], done);
-        for (var i = 0; i < retained.Count; i++)
-        {
-            await _store.CommitAsync(retained[i], cancellationToken).ConfigureAwait(false);
-        }
+        // Every set commits as one bulk load: a large batch bypasses the WAL (sorted files handed to
+        // the store), and its success status lands only after its facts are durable.
+        await _store.BulkLoadAsync(retained, cancellationToken).ConfigureAwait(false);
         DisposeAll(retained);
         return done;
     }

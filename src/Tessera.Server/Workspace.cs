@@ -41,6 +41,7 @@ public sealed class Workspace : IDisposable
         System.IO.Directory.CreateDirectory(full);
         var config = WorkspaceConfig.Load(Path.Combine(full, ConfigFile));
         var store = RocksDbStore.Open(Path.Combine(full, "store"), config.Shards);
+        store.BulkLoadThreshold = config.BulkLoadThreshold;
         try
         {
             var catalog = new TesseraCatalog(store, time ?? TimeProvider.System);
@@ -66,6 +67,9 @@ public sealed record WorkspaceConfig
 {
     /// <summary>Fact shards; fixed when the store is created.</summary>
     public int Shards { get; set; } = 8;
+
+    /// <summary>File batches with at least this many facts are bulk-loaded (sorted files, no WAL).</summary>
+    public int BulkLoadThreshold { get; set; } = 50_000;
 
     public IngestionLimits Limits { get; set; } = new();
 

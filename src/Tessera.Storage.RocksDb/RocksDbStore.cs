@@ -12,8 +12,10 @@ namespace Tessera.Storage.RocksDb;
 public sealed class RocksDbStore : IStore
 {
     private const string LayoutFile = "layout.json";
+    private const string BulkDirectory = "bulk";
     private const ulong WriteBufferBytes = 16UL * 1024 * 1024;
     private readonly RocksDbSharp.RocksDb _db;
+    private readonly string _path;
     private readonly ColumnFamilyHandle _catalog;
     private readonly ColumnFamilyHandle _quarantine;
     private readonly ColumnFamilyHandle[] _facts;
@@ -28,6 +30,7 @@ public sealed class RocksDbStore : IStore
 
     private RocksDbStore(string path, int shardCount, int maxGroupBytes)
     {
+        _path = path;
         ShardCount = shardCount;
         _maxGroupBytes = maxGroupBytes;
         var options = new DbOptions()
@@ -52,6 +55,15 @@ public sealed class RocksDbStore : IStore
             families.Add(FactFamily(i), FamilyOptions());
         }
         _db = RocksDbSharp.RocksDb.Open(options, path, families);
+        // Files of a bulk load that a crash interrupted before RocksDB took them in: their batch is
+        // re-run at recovery, so they are of no use.
+        if (Directory.Exists(Path.Combine(path, BulkDirectory)))
+        {
+            foreach (var leftover in Directory.GetFiles(Path.Combine(path, BulkDirectory), "*.sst"))
+            {
+                File.Delete(leftover);
+            }
+        }
         _catalog = _db.GetColumnFamily("catalog");
         _quarantine = _db.GetColumnFamily("quarantine");
         _facts = new ColumnFamilyHandle[shardCount];
@@ -64,6 +76,115 @@ public sealed class RocksDbStore : IStore
     }
 
     public int ShardCount { get; }
+
+    /// <summary>Below this many fact puts, <see cref="BulkLoadAsync"/> commits through the WAL as usual.</summary>
+    public int BulkLoadThreshold { get; set; } = 50_000;
+
+    /// <summary>
+    /// Large loads bypass the WAL and the memtables, which are what a put costs here: each shard's
+    /// puts are sorted, written to an SST file and handed to RocksDB (IngestExternalFile syncs the
+    /// file and the manifest before it returns). Shards are built in parallel. The remaining
+    /// operations (catalog, quarantine, deletes) then commit through the group commit, after the facts.
+    /// </summary>
+    public async Task BulkLoadAsync(IReadOnlyList<WriteSet> sets, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var factPuts = 0L;
+        foreach (var set in sets)
+        {
+            for (var i = 0; i < set.Count; i++)
+            {
+                var op = set[i];
+                if (op.Space == StoreSpace.Facts && !op.IsDelete)
+                {
+                    factPuts++;
+                }
+            }
+        }
+        if (factPuts < BulkLoadThreshold)
+        {
+            foreach (var set in sets)
+            {
+                await CommitAsync(set, cancellationToken).ConfigureAwait(false);
+            }
+            return;
+        }
+        var perShard = new List<BulkEntry>[ShardCount];
+        for (var shard = 0; shard < ShardCount; shard++)
+        {
+            perShard[shard] = [];
+        }
+        using var rest = new WriteSet(64 * 1024);
+        var order = 0;
+        foreach (var set in sets)
+        {
+            for (var i = 0; i < set.Count; i++)
+            {
+                var op = set[i];
+                if (op.Space == StoreSpace.Facts && !op.IsDelete)
+                {
+                    perShard[op.Shard].Add(new BulkEntry(op.Key, op.Value, order++));
+                }
+                else if (op.IsDelete)
+                {
+                    rest.Delete(op.Space, op.Shard, op.Key.Span);
+                }
+                else
+                {
+                    rest.Put(op.Space, op.Shard, op.Key.Span, op.Value.Span);
+                }
+            }
+        }
+        var directory = Path.Combine(_path, BulkDirectory);
+        Directory.CreateDirectory(directory);
+        await Parallel.ForAsync(0, ShardCount, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            (shard, _) =>
+            {
+                LoadShard(shard, perShard[shard], Path.Combine(directory, $"{Guid.NewGuid():N}.sst"));
+                return ValueTask.CompletedTask;
+            }).ConfigureAwait(false);
+        await CommitAsync(rest, cancellationToken).ConfigureAwait(false);
+    }
+
+    private unsafe void LoadShard(int shard, List<BulkEntry> entries, string file)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+        // Sorted by key, the later of two equal keys first, so that writing the first of each run keeps the latest.
+        entries.Sort(static (a, b) =>
+        {
+            var byKey = a.Key.Span.SequenceCompareTo(b.Key.Span);
+            return byKey != 0 ? byKey : b.Order.CompareTo(a.Order);
+        });
+        using (var writer = new SstFileWriter(new EnvOptions(), new ColumnFamilyOptions().SetCompression(Compression.Lz4)))
+        {
+            writer.Open(file);
+            ReadOnlySpan<byte> previous = default;
+            var first = true;
+            foreach (var entry in entries)
+            {
+                var key = entry.Key.Span;
+                if (!first && key.SequenceEqual(previous))
+                {
+                    continue;
+                }
+                first = false;
+                previous = key;
+                var value = entry.Value.Span;
+                fixed (byte* k = key)
+                fixed (byte* v = value)
+                {
+                    Native.Instance.rocksdb_sstfilewriter_put(writer.Handle, k, (UIntPtr)key.Length, v, (UIntPtr)value.Length);
+                }
+            }
+            writer.Finish();
+        }
+        _db.IngestExternalFiles([file], new IngestExternalFileOptions().SetMoveFiles(true), _facts[shard]);
+    }
+
+    private readonly record struct BulkEntry(ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value, int Order);
 
     /// <summary>
     /// Opens (or creates) the store in <paramref name="path"/>. The shard count is fixed when the

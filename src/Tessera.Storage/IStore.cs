@@ -27,6 +27,15 @@ public interface IStore : IDisposable
     /// </summary>
     Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Durably applies many sets at once, for a file batch that has passed validation. Not atomic:
+    /// fact puts may land shard by shard; every other operation (catalog, quarantine, deletes) is
+    /// applied after them in one atomic commit, so a status written there turns true only once the
+    /// facts are durable. A later operation on the same key wins over an earlier one. A caller
+    /// interrupted by a crash must be able to run it again (idempotent keys).
+    /// </summary>
+    Task BulkLoadAsync(IReadOnlyList<WriteSet> sets, CancellationToken cancellationToken = default);
+
     byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key);
 
     bool Exists(StoreSpace space, int shard, ReadOnlySpan<byte> key);

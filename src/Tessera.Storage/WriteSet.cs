@@ -17,6 +17,17 @@ public sealed class WriteSet : IDisposable
 
     public int Count => _ops.Count;
 
+    /// <summary>The <paramref name="index"/>-th operation; its key and value view this set's buffer (valid until it changes).</summary>
+    public WriteOperation this[int index]
+    {
+        get
+        {
+            var op = _ops[index];
+            return new WriteOperation(op.Space, op.Shard, _buffer.AsMemory(op.KeyAt, op.KeyLength),
+                op.ValueAt < 0 ? default : _buffer.AsMemory(op.ValueAt, op.ValueLength), op.ValueAt < 0);
+        }
+    }
+
     public long Bytes => _used;
 
     /// <summary>Highest fact shard any operation names (-1 when none), so a store can refuse a set it has no shard for.</summary>
@@ -109,3 +120,6 @@ public abstract class WriteVisitor
 
     public abstract void Delete(StoreSpace space, int shard, ReadOnlySpan<byte> key);
 }
+
+/// <summary>One operation of a <see cref="WriteSet"/>.</summary>
+public readonly record struct WriteOperation(StoreSpace Space, int Shard, ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value, bool IsDelete);

@@ -30,6 +30,9 @@ public sealed class CrashTests
         var cancellationToken = TestContext.Current.CancellationToken;
         var directory = Path.Combine(Path.GetTempPath(), "tessera-crash-" + Guid.NewGuid().ToString("N"));
         string key;
+        // Uploads bulk-load (sorted files handed to RocksDB, no WAL), so kills land in that path too.
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, Workspace.ConfigFile), $$"""{"bulkLoadThreshold": {{RowsPerUpload / 2}}}""", cancellationToken);
         using (var workspace = await Workspace.OpenAsync(directory))
         {
             await workspace.Catalog.RegisterSchemaAsync("prod", new SchemaDocument

@@ -1,0 +1,44 @@
+namespace Tessera.Storage.Tests;
+
+public sealed class BulkLoadTests
+{
+    [Theory]
+    [InlineData(1)] // through sorted files handed to RocksDB
+    [InlineData(1_000_000)] // below the threshold: through the WAL
+    public async Task A_bulk_load_stores_every_fact_the_latest_write_wins_and_the_rest_lands_after(int threshold)
+    {
+        using var temp = new TempStore(shards: 4);
+        temp.Store.BulkLoadThreshold = threshold;
+        var sets = new List<WriteSet>();
+        for (var s = 0; s < 3; s++)
+        {
+            var set = new WriteSet();
+            for (var i = 0; i < 500; i++)
+            {
+                // Keys repeat across sets: the later set's value must win, as it would through the WAL.
+                set.Put(StoreSpace.Facts, i % 4, Bytes.Of($"k{i:D4}"), Bytes.Of($"v{i}-set{s}"));
+            }
+            sets.Add(set);
+        }
+        sets[^1].Put(StoreSpace.Catalog, 0, Bytes.Of("status"), Bytes.Of("success"));
+        sets[^1].Delete(StoreSpace.Facts, 1, Bytes.Of("k0001"));
+
+        await temp.Store.BulkLoadAsync(sets);
+        foreach (var set in sets)
+        {
+            set.Dispose();
+        }
+
+        var store = temp.Reopen();
+        Assert.Equal("success", Bytes.Text(store.Get(StoreSpace.Catalog, 0, Bytes.Of("status"))));
+        Assert.Null(store.Get(StoreSpace.Facts, 1, Bytes.Of("k0001")));
+        for (var i = 0; i < 500; i++)
+        {
+            if (i != 1)
+            {
+                Assert.Equal($"v{i}-set2", Bytes.Text(store.Get(StoreSpace.Facts, i % 4, Bytes.Of($"k{i:D4}"))));
+            }
+        }
+        Assert.Equal(125, store.Scan(StoreSpace.Facts, 0, Bytes.Of("k")).Count());
+    }
+}
