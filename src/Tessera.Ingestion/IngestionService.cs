@@ -22,7 +22,7 @@ public sealed record StreamResult(BatchInfo Batch, IReadOnlyList<RecordOutcome> 
 /// a whole above the failure threshold), streaming requests (each record on its own, acknowledged
 /// after the durable write), replay from quarantine, and recovery of batches a crash interrupted.
 /// </summary>
-public sealed class IngestionService
+public sealed partial class IngestionService
 {
     /// <summary>Good records are committed in chunks of about this many bytes.</summary>
     private const int ChunkBytes = 8 * 1024 * 1024;
@@ -136,66 +136,26 @@ public sealed class IngestionService
     {
         var schema = _catalog.Compiled(batch.Sandbox, _catalog.RequireDataset(batch.Sandbox, batch.Dataset).Schema, batch.SchemaVersion);
         var namespaces = NamespaceSet(batch.Sandbox);
-        var bad = new HashSet<long>();
-        var retained = new List<WriteSet>();
-        var retaining = true;
-        long retainedBytes = 0;
-        long input = 0, failed = 0, duplicates = 0;
+        HashSet<long> bad;
+        List<WriteSet> retained;
+        bool retaining;
+        long input, failed, duplicates = 0;
         var seen = schema.Class == SchemaClass.Event ? new HashSet<UInt128>() : null;
 
         // Pass 1: validate everything; quarantine the bad; keep the good in memory while it fits.
         using (var reader = OpenReader(batch.Source!, batch.Format, mapping))
-        using (var processor = NewProcessor(batch, schema, namespaces, reader, mapping))
-        using (var quarantine = new WriteSet(64 * 1024))
         {
-            var current = retaining ? new WriteSet(1 << 20) : null;
-            foreach (var record in reader.Read())
+            if (reader.Columns is not null && schema.Class == SchemaClass.Profile && Environment.ProcessorCount > 1)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                input++;
-                if (!processor.Process(record))
-                {
-                    failed++;
-                    bad.Add(record.Row);
-                    QuarantineStore.Put(quarantine, batch.Sandbox, ToQuarantine(batch, record, reader, processor));
-                    if (quarantine.Count >= QuarantineChunk)
-                    {
-                        await _store.CommitAsync(quarantine, cancellationToken).ConfigureAwait(false);
-                        quarantine.Clear();
-                    }
-                    continue;
-                }
-                if (!retaining)
-                {
-                    continue;
-                }
-                if (!processor.AddFact(current!, _store, seen))
-                {
-                    duplicates++;
-                }
-                if (current!.Bytes >= ChunkBytes)
-                {
-                    retainedBytes += current.Bytes;
-                    retained.Add(current);
-                    current = new WriteSet(1 << 20);
-                    if (retainedBytes > RetainBytes)
-                    {
-                        retaining = false;
-                        DisposeAll(retained);
-                        current.Dispose();
-                        current = null;
-                        duplicates = 0;
-                        seen?.Clear();
-                    }
-                }
+                var pass = await ValidateTabularInParallelAsync(batch, schema, namespaces, reader, mapping, cancellationToken).ConfigureAwait(false);
+                (input, failed, bad, retained, retaining) = (pass.Input, pass.Failed, pass.Bad, pass.Retained, pass.Retaining);
             }
-            if (current is not null)
+            else
             {
-                retained.Add(current);
+                var sequential = await ValidateSequentiallyAsync(batch, schema, namespaces, reader, mapping, seen, cancellationToken).ConfigureAwait(false);
+                (input, failed, duplicates, bad, retained, retaining) = (sequential.Input, sequential.Failed, sequential.Duplicates, sequential.Bad, sequential.Retained, sequential.Retaining);
             }
-            await _store.CommitAsync(quarantine, cancellationToken).ConfigureAwait(false);
         }
-
         if (input > 0 && (double)failed / input > Limits.BatchFailureThreshold)
         {
             DisposeAll(retained);
