@@ -72,6 +72,8 @@ internal sealed class NullStore : IStore
 
     public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix) => [];
 
+    public IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null) => [];
+
     public void Dispose()
     {
     }

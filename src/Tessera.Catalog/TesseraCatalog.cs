@@ -242,6 +242,20 @@ public sealed class TesseraCatalog
     public List<BatchInfo> ListBatches(string sandbox) => _store.List(BatchKind, sandbox, CatalogJson.Default.BatchInfo);
 
     /// <summary>
+    /// A sandbox's batches newest first (batch ids are time-ordered), read lazily: take what a page
+    /// needs. <paramref name="before"/> is the id of the last batch of the previous page.
+    /// </summary>
+    public IEnumerable<BatchInfo> BatchesNewestFirst(string sandbox, string? before = null)
+    {
+        var prefix = CatalogStore.Key(BatchKind, sandbox, "");
+        var cursor = before is null ? null : CatalogStore.Key(BatchKind, sandbox, before);
+        foreach (var (_, value) in Store.ScanReverse(StoreSpace.Catalog, 0, prefix, cursor))
+        {
+            yield return System.Text.Json.JsonSerializer.Deserialize(value, CatalogJson.Default.BatchInfo)!;
+        }
+    }
+
+    /// <summary>
     /// Batches still <c>loading</c> or <c>writing</c> in any sandbox: the ones a crash interrupted
     /// (an index, so that recovery does not read every batch ever made).
     /// </summary>

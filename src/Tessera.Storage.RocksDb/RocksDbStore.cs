@@ -265,6 +265,51 @@ public sealed class RocksDbStore : IStore
         }
     }
 
+    public IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null)
+    {
+        using var iterator = _db.NewIterator(Family(space, shard), _read);
+        if (before is not null)
+        {
+            iterator.SeekForPrev(before);
+            if (iterator.Valid() && iterator.Key().AsSpan().SequenceEqual(before))
+            {
+                iterator.Prev();
+            }
+        }
+        else
+        {
+            iterator.SeekForPrev(Successor(prefix));
+        }
+        for (; iterator.Valid(); iterator.Prev())
+        {
+            var key = iterator.Key();
+            if (!key.AsSpan().StartsWith(prefix))
+            {
+                if (key.AsSpan().SequenceCompareTo(prefix) < 0)
+                {
+                    yield break;
+                }
+                continue; // the successor itself, or a key above the prefix range
+            }
+            yield return new KeyValuePair<byte[], byte[]>(key, iterator.Value());
+        }
+    }
+
+    /// <summary>The smallest key greater than every key that starts with <paramref name="prefix"/> (prefix of all 0xFF has none: then the prefix padded).</summary>
+    private static byte[] Successor(byte[] prefix)
+    {
+        var successor = (byte[])prefix.Clone();
+        for (var i = successor.Length - 1; i >= 0; i--)
+        {
+            if (successor[i] != 0xFF)
+            {
+                successor[i]++;
+                return successor[..(i + 1)];
+            }
+        }
+        return [.. prefix, .. Enumerable.Repeat((byte)0xFF, 64)];
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -42,6 +42,12 @@ public interface IStore : IDisposable
 
     /// <summary>All entries whose key starts with <paramref name="prefix"/>, in key order.</summary>
     IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix);
+
+    /// <summary>
+    /// Entries whose key starts with <paramref name="prefix"/>, in descending key order, starting
+    /// below <paramref name="before"/> when given (a cursor: the last key of the previous page).
+    /// </summary>
+    IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null);
 }
 
 /// <summary>Stable shard assignment shared by every backend (FNV-1a 64 over the partition key).</summary>

@@ -41,9 +41,15 @@ public sealed class BatchTests
             Assert.Equal(2, batches.Count);
             Assert.Equal(batch.Str("id"), batches[1].Str("id")); // newest first
         }
+        string newest;
         using (var limited = await admin.GetAsync("/batches/v1?limit=1&status=success", ct))
         {
-            Assert.Single((await limited.ExpectAsync(HttpStatusCode.OK)).EnumerateArray());
+            newest = Assert.Single((await limited.ExpectAsync(HttpStatusCode.OK)).EnumerateArray()).Str("id");
+        }
+        using (var next = await admin.GetAsync($"/batches/v1?limit=1&status=success&before={newest}", ct))
+        {
+            // The next page starts below the cursor: the older batch.
+            Assert.Equal(batch.Str("id"), Assert.Single((await next.ExpectAsync(HttpStatusCode.OK)).EnumerateArray()).Str("id"));
         }
         using (var bad = await admin.GetAsync("/batches/v1?status=done", ct))
         {

@@ -34,10 +34,11 @@ internal static class IngestCommands
 
     public static Command Batch()
     {
-        var list = new Command("list", "List batches, newest last");
-        list.WithWorkspace((context, _, _) =>
+        var count = new Option<int>("--limit") { Description = "How many of the newest batches to list", DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "List the newest batches (newest last)") { count };
+        list.WithWorkspace((context, parse, _) =>
         {
-            var batches = context.Workspace.Catalog.ListBatches(context.Sandbox);
+            var batches = context.Workspace.Catalog.BatchesNewestFirst(context.Sandbox).Take(parse.GetValue(count)).Reverse().ToList();
             if (context.Json)
             {
                 CliContext.PrintJson(batches, CatalogJson.Indented.ListBatchInfo);

@@ -204,7 +204,7 @@ internal static class BatchEndpoints
         }
     }
 
-    private static IResult List([FromQuery] string? dataset, [FromQuery] string? status, [FromQuery] int? limit, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult List([FromQuery] string? dataset, [FromQuery] string? status, [FromQuery] int? limit, [FromQuery] string? before, HttpContext http, [FromServices] Workspace workspace)
     {
         var caller = http.Caller();
         var take = limit ?? 100;
@@ -224,16 +224,11 @@ internal static class BatchEndpoints
                 _ => throw ApiException.BadRequest("PARAMETER_INVALID", $"status must be loading, writing, success or failed, not '{status}'"),
             };
         }
-        var batches = workspace.Catalog.ListBatches(caller.Sandbox);
-        var result = new List<BatchInfo>(Math.Min(take, batches.Count));
-        for (var i = batches.Count - 1; i >= 0 && result.Count < take; i--)
-        {
-            var batch = batches[i];
-            if ((dataset is null || batch.Dataset == dataset) && (wanted is null || batch.Status == wanted))
-            {
-                result.Add(batch);
-            }
-        }
+        // Newest first, read lazily: a page costs what it shows, not every batch ever made.
+        var result = workspace.Catalog.BatchesNewestFirst(caller.Sandbox, before)
+            .Where(batch => (dataset is null || batch.Dataset == dataset) && (wanted is null || batch.Status == wanted))
+            .Take(take)
+            .ToList();
         return TypedResults.Json(result, ServerJson.Default.ListBatchInfo);
     }
 
