@@ -48,6 +48,9 @@ public static class FactKeys
     public static int MaxKeyBytes(string sandbox, IdentityValue identity, string dataset, string? eventId) =>
         8 + Encoding.UTF8.GetMaxByteCount(sandbox.Length + identity.Namespace.Length + identity.Value.Length + dataset.Length + (eventId?.Length ?? 0));
 
+    /// <summary>Prefix of every fact of one kind (<see cref="RecordTag"/> or <see cref="EventTag"/>) in a sandbox, on any shard.</summary>
+    public static byte[] SandboxPrefix(byte tag, string sandbox) => [tag, Separator, .. Encoding.UTF8.GetBytes(sandbox), Separator];
+
     /// <summary>Prefix of every fact of one identity in a sandbox (records and events of all datasets).</summary>
     public static byte[] IdentityPrefix(byte tag, string sandbox, IdentityValue identity)
     {

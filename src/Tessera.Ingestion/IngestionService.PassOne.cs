@@ -34,7 +34,7 @@ public sealed partial class IngestionService
             {
                 failed++;
                 bad.Add(record.Row);
-                QuarantineStore.Put(quarantine, batch.Sandbox, ToQuarantine(batch, record, reader, processor));
+                QuarantineStore.Put(quarantine, batch.Sandbox, ToQuarantine(batch, record, reader.Columns, processor));
                 if (quarantine.Count >= QuarantineChunk)
                 {
                     await _store.CommitAsync(quarantine, cancellationToken).ConfigureAwait(false);

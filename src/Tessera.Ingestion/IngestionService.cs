@@ -135,27 +135,18 @@ public sealed partial class IngestionService
     private async Task<BatchInfo> RunFileBatchAsync(BatchInfo batch, MappingSpec mapping, CancellationToken cancellationToken)
     {
         var schema = _catalog.Compiled(batch.Sandbox, _catalog.RequireDataset(batch.Sandbox, batch.Dataset).Schema, batch.SchemaVersion);
-        var namespaces = NamespaceSet(batch.Sandbox);
-        HashSet<long> bad;
-        List<WriteSet> retained;
-        bool retaining;
-        long input, failed, duplicates = 0;
+        var namespaces = NamespacesOf(batch.Sandbox);
         var seen = schema.Class == SchemaClass.Event ? new HashSet<UInt128>() : null;
 
         // Pass 1: validate everything; quarantine the bad; keep the good in memory while it fits.
+        PassOne pass;
         using (var reader = OpenReader(batch.Source!, batch.Format, mapping))
         {
-            if (reader.Columns is not null && schema.Class == SchemaClass.Profile && Environment.ProcessorCount > 1)
-            {
-                var pass = await ValidateTabularInParallelAsync(batch, schema, namespaces, reader, mapping, cancellationToken).ConfigureAwait(false);
-                (input, failed, bad, retained, retaining) = (pass.Input, pass.Failed, pass.Bad, pass.Retained, pass.Retaining);
-            }
-            else
-            {
-                var sequential = await ValidateSequentiallyAsync(batch, schema, namespaces, reader, mapping, seen, cancellationToken).ConfigureAwait(false);
-                (input, failed, duplicates, bad, retained, retaining) = (sequential.Input, sequential.Failed, sequential.Duplicates, sequential.Bad, sequential.Retained, sequential.Retaining);
-            }
+            pass = reader.Columns is not null && schema.Class == SchemaClass.Profile && Environment.ProcessorCount > 1
+                ? await ValidateTabularInParallelAsync(batch, schema, namespaces, reader, mapping, cancellationToken).ConfigureAwait(false)
+                : await ValidateSequentiallyAsync(batch, schema, namespaces, reader, mapping, seen, cancellationToken).ConfigureAwait(false);
         }
+        var (input, failed, duplicates, bad, retained, retaining) = pass;
         if (input > 0 && (double)failed / input > Limits.BatchFailureThreshold)
         {
             DisposeAll(retained);
@@ -210,10 +201,9 @@ public sealed partial class IngestionService
             CompletedAt = _catalog.Time.GetUtcNow(),
             Counts = new BatchCounts { Input = input, Accepted = input - failed, Failed = failed, Duplicates = duplicates },
         };
-        // The batch turns successful in the same atomic write as its last records.
+        // The success status goes with the last set; the bulk load applies it only after every fact
+        // is durable (a large batch bypasses the WAL: sorted files handed to the store).
         TesseraCatalog.PutBatch(retained[^1], done);
-        // Every set commits as one bulk load: a large batch bypasses the WAL (sorted files handed to
-        // the store), and its success status lands only after its facts are durable.
         await _store.BulkLoadAsync(retained, cancellationToken).ConfigureAwait(false);
         DisposeAll(retained);
         return done;
@@ -262,7 +252,7 @@ public sealed partial class IngestionService
             Source = source,
             SchemaVersion = schema.Version,
         };
-        var namespaces = NamespaceSet(sandbox);
+        var namespaces = NamespacesOf(sandbox);
         var outcomes = new RecordOutcome[records.Count];
         using var writes = new WriteSet(Math.Max(4096, records.Count * 512));
         using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Resolve, converter: null);
@@ -279,7 +269,7 @@ public sealed partial class IngestionService
             {
                 failed++;
                 outcomes[i] = new RecordOutcome(i, RecordOutcome.Rejected, [.. processor.Result.Errors]);
-                QuarantineStore.Put(writes, sandbox, ToQuarantine(batch, record, (IReadOnlyList<string>?)null, processor));
+                QuarantineStore.Put(writes, sandbox, ToQuarantine(batch, record, columns: null, processor));
                 continue;
             }
             accepted++;
@@ -357,7 +347,7 @@ public sealed partial class IngestionService
         var columns = entries.Where(e => e.Tabular && e.Raw is not null)
             .SelectMany(e => JsonDocumentKeys(e.Raw!)).Distinct(StringComparer.Ordinal).ToList();
         var converter = columns.Count > 0 ? new TabularConverter(columns, mapping, schema) : null;
-        var namespaces = NamespaceSet(sandbox);
+        var namespaces = NamespacesOf(sandbox);
         using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces.Resolve, converter);
         using var writes = new WriteSet(64 * 1024);
         var seen = new HashSet<UInt128>();
@@ -460,7 +450,7 @@ public sealed partial class IngestionService
 
     // ------------------------------------------------------------------ helpers
 
-    private NamespaceResolver NamespaceSet(string sandbox) => new(_catalog.ListNamespaces(sandbox));
+    private NamespaceResolver NamespacesOf(string sandbox) => new(_catalog.ListNamespaces(sandbox));
 
     private RecordProcessor NewProcessor(BatchInfo batch, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader, MappingSpec mapping)
     {
@@ -488,9 +478,6 @@ public sealed partial class IngestionService
             throw;
         }
     }
-
-    private static QuarantineEntry ToQuarantine(BatchInfo batch, SourceRecord record, ISourceReader? reader, RecordProcessor processor) =>
-        ToQuarantine(batch, record, reader?.Columns, processor);
 
     private static QuarantineEntry ToQuarantine(BatchInfo batch, SourceRecord record, IReadOnlyList<string>? columns, RecordProcessor processor)
     {

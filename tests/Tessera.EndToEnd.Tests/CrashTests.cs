@@ -157,13 +157,13 @@ public sealed class CrashTests
             var storedCrmIds = new HashSet<string>(StringComparer.Ordinal);
             for (var shard = 0; shard < check.Store.ShardCount; shard++)
             {
-                foreach (var (_, value) in check.Store.Scan(StoreSpace.Facts, shard, Prefix(FactKeys.EventTag)))
+                foreach (var (_, value) in check.Store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.EventTag, "prod")))
                 {
                     using var envelope = JsonDocument.Parse(value);
                     var id = envelope.RootElement.GetProperty("record").GetProperty("_id").GetString()!;
                     stored[id] = stored.GetValueOrDefault(id) + 1;
                 }
-                foreach (var (_, value) in check.Store.Scan(StoreSpace.Facts, shard, Prefix(FactKeys.RecordTag)))
+                foreach (var (_, value) in check.Store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.RecordTag, "prod")))
                 {
                     using var envelope = JsonDocument.Parse(value);
                     Assert.True(storedCrmIds.Add(envelope.RootElement.GetProperty("record").GetProperty("crmId").GetString()!));
@@ -200,8 +200,6 @@ public sealed class CrashTests
             }
         }
     }
-
-    private static byte[] Prefix(byte tag) => [tag, 0, .. "prod"u8, 0];
 
     private static string EventJson(string id, int device) =>
         $$$"""{"_id":"{{{id}}}","timestamp":"2026-11-01T12:00:00Z","eventType":"click","identityMap":{"ECID":[{"id":"dev-{{{device}}}","primary":true}]}}""";

@@ -171,8 +171,8 @@ internal static class DemoCommand
         long records = 0, events = 0;
         for (var shard = 0; shard < store.ShardCount; shard++)
         {
-            records += store.Scan(StoreSpace.Facts, shard, [FactKeys.RecordTag, 0, .. System.Text.Encoding.UTF8.GetBytes(sandbox), 0]).LongCount();
-            events += store.Scan(StoreSpace.Facts, shard, [FactKeys.EventTag, 0, .. System.Text.Encoding.UTF8.GetBytes(sandbox), 0]).LongCount();
+            records += store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.RecordTag, sandbox)).LongCount();
+            events += store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.EventTag, sandbox)).LongCount();
         }
         AnsiConsole.MarkupLine($"\n[bold]stored[/] (RocksDB, {store.ShardCount} shards): {IngestCommands.N(records)} profile fragments, {IngestCommands.N(events)} events");
     }
