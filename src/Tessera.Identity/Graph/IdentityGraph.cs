@@ -1,0 +1,631 @@
+using System.Runtime.InteropServices;
+
+namespace Tessera.Identity.Graph;
+
+/// <summary>
+/// The identity graph of one sandbox, derived from its links under a set of rules.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The derivation (docs/identity.md) is a function of the links and the rules alone: links are
+/// taken newest first (by the time of their newest occurrence, then by ledger sequence) and each
+/// joins its two graphs unless the joined graph would hold two identities of a unique namespace or
+/// exceed the size cap, in which case it is cut. So the most recent link wins a conflict, replay in
+/// any order gives the same graphs, and deleting links and deriving again is the same as never
+/// having had them.
+/// </para>
+/// <para>
+/// Adding a link is incremental. If the two graphs it joins may be joined under the rules, joining
+/// them is exactly what a full derivation would do (every intermediate graph stays inside the joined
+/// one, so no other decision changes), and that costs one union. Only a conflict makes the graph
+/// derive the links of the region that the link touches again: every identity reachable from it over
+/// any link, kept or cut (regions never interact, so that is exact too).
+/// </para>
+/// <para>
+/// Identities are interned to integers; links between the same two identities are one link that
+/// remembers its newest occurrence and how many it has had. Not thread-safe: one writer, and
+/// readers only while no write is running.
+/// </para>
+/// </remarks>
+public sealed partial class IdentityGraph
+{
+    private const int None = -1;
+
+    private readonly CompiledGraphRules _rules;
+    private readonly Dictionary<string, int> _namespaceIndex = new(StringComparer.Ordinal);
+    private readonly List<NamespaceSlot> _namespaces = [];
+    private readonly Dictionary<NodeKey, int> _nodeIndex = new();
+    private readonly Dictionary<long, int> _pairIndex = new();
+    private readonly Dictionary<(string Dataset, string Batch), int> _sourceIndex = new();
+    private readonly List<(string Dataset, string Batch)> _sources = [];
+
+    // Nodes, as parallel arrays: a union-find over kept links with each root's unique-namespace mask
+    // and size, a circular list of members per graph, and each node's list of links.
+    private int _nodeCount;
+    private int[] _nodeNamespace = new int[16];
+    private string[] _nodeValue = new string[16];
+    private long[] _nodeLastSeen = new long[16];
+    private int[] _parent = new int[16];
+    private int[] _size = new int[16];
+    private ulong[] _mask = new ulong[16];
+    private int[] _nextMember = new int[16];
+    private int[] _firstLink = new int[16];
+    private int[] _visit = new int[16];
+    private int _visitEpoch;
+
+    private int _linkCount;
+    private LinkSlot[] _links = new LinkSlot[16];
+    private int _graphCount;
+
+    public IdentityGraph(CompiledGraphRules rules)
+    {
+        _rules = rules;
+    }
+
+    public CompiledGraphRules Rules => _rules;
+
+    public int IdentityCount => _nodeCount;
+
+    public int LinkCount => _linkCount;
+
+    public int GraphCount => _graphCount;
+
+    /// <summary>Registers where occurrences come from; the id is passed to <see cref="Add(ReadOnlySpan{int}, int, string?, long, long)"/>.</summary>
+    public int Source(string dataset, string batch)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_sourceIndex, (dataset, batch), out var exists);
+        if (!exists)
+        {
+            slot = _sources.Count;
+            _sources.Add((dataset, batch));
+        }
+        return slot;
+    }
+
+    /// <summary>The node of an identity, created (as a graph of one) if new.</summary>
+    public int Intern(string ns, string value)
+    {
+        var nsIndex = NamespaceIndex(ns);
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_nodeIndex, new NodeKey(nsIndex, value), out var exists);
+        if (exists)
+        {
+            return slot;
+        }
+        var node = _nodeCount;
+        if (node == _parent.Length)
+        {
+            GrowNodes();
+        }
+        _nodeCount++;
+        _nodeNamespace[node] = nsIndex;
+        _nodeValue[node] = value;
+        _nodeLastSeen[node] = long.MinValue;
+        _parent[node] = node;
+        _size[node] = 1;
+        _mask[node] = _namespaces[nsIndex].UniqueBit;
+        _nextMember[node] = node;
+        _firstLink[node] = None;
+        _graphCount++;
+        slot = node;
+        return node;
+    }
+
+    public bool TryGetNode(IdentityKey identity, out int node)
+    {
+        node = None;
+        return _namespaceIndex.TryGetValue(identity.Namespace, out var ns) && _nodeIndex.TryGetValue(new NodeKey(ns, identity.Value), out node);
+    }
+
+    public IdentityKey KeyOf(int node) => new(_namespaces[_nodeNamespace[node]].Code, _nodeValue[node]);
+
+    /// <summary>Adds one ledger entry incrementally.</summary>
+    public GraphChange Add(LedgerEntry entry)
+    {
+        Span<int> nodes = entry.Identities.Count <= 64 ? stackalloc int[entry.Identities.Count] : new int[entry.Identities.Count];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            nodes[i] = Intern(entry.Identities[i].Namespace, entry.Identities[i].Value);
+        }
+        return Add(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
+    }
+
+    /// <summary>Builds a graph from a whole ledger: links first, then one derivation (faster than adding one by one).</summary>
+    public static IdentityGraph Build(CompiledGraphRules rules, IEnumerable<LedgerEntry> ledger)
+    {
+        var graph = new IdentityGraph(rules);
+        foreach (var entry in ledger)
+        {
+            graph.Record(entry);
+        }
+        graph.RederiveAll();
+        return graph;
+    }
+
+    /// <summary>Records a ledger entry's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
+    public void Record(LedgerEntry entry)
+    {
+        Span<int> nodes = entry.Identities.Count <= 64 ? stackalloc int[entry.Identities.Count] : new int[entry.Identities.Count];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            nodes[i] = Intern(entry.Identities[i].Namespace, entry.Identities[i].Value);
+        }
+        Record(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
+    }
+
+    /// <summary>Records an occurrence's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
+    public void Record(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence)
+    {
+        if (nodes.IsEmpty)
+        {
+            return;
+        }
+        foreach (var node in nodes)
+        {
+            if (time > _nodeLastSeen[node])
+            {
+                _nodeLastSeen[node] = time;
+            }
+        }
+        for (var i = 1; i < nodes.Length; i++)
+        {
+            if (nodes[0] != nodes[i])
+            {
+                UpsertLink(nodes[0], nodes[i], source, record, time, sequence, i, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds one occurrence: identities seen together in a record or event, the first being its
+    /// primary. Each other identity is linked to the first (a star: the record joins them all).
+    /// </summary>
+    /// <param name="time">UTC ticks of the occurrence (the event's time, or when a record was ingested).</param>
+    /// <param name="sequence">The occurrence's place in the ledger; breaks ties between equal times.</param>
+    public GraphChange Add(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence)
+    {
+        var change = GraphChange.None;
+        if (nodes.IsEmpty)
+        {
+            return change;
+        }
+        var center = nodes[0];
+        foreach (var node in nodes)
+        {
+            if (time > _nodeLastSeen[node])
+            {
+                _nodeLastSeen[node] = time;
+            }
+        }
+        for (var i = 1; i < nodes.Length; i++)
+        {
+            var result = AddLink(center, nodes[i], source, record, time, sequence, i);
+            if (result > change)
+            {
+                change = result;
+            }
+        }
+        return change;
+    }
+
+    /// <summary>Finds or creates the link between two identities and records an occurrence on it.</summary>
+    private UpsertResult UpsertLink(int a, int b, int source, string? record, long time, long sequence, int position, out int index)
+    {
+        ref var pairSlot = ref CollectionsMarshal.GetValueRefOrAddDefault(_pairIndex, PairKey(a, b), out var exists);
+        if (exists)
+        {
+            index = pairSlot;
+            ref var link = ref _links[index];
+            link.Occurrences++;
+            if (new OrderKey(time, sequence, position, index).CompareTo(new OrderKey(link.Time, link.Sequence, link.Position, index)) >= 0)
+            {
+                return UpsertResult.Unmoved;
+            }
+            link.Time = time;
+            link.Sequence = sequence;
+            link.Position = position;
+            link.Source = source;
+            link.Record = record;
+            return UpsertResult.MovedEarlier;
+        }
+        index = _linkCount;
+        if (index == _links.Length)
+        {
+            Array.Resize(ref _links, _links.Length * 2);
+        }
+        _linkCount++;
+        pairSlot = index;
+        _links[index] = new LinkSlot
+        {
+            A = a,
+            B = b,
+            NextOfA = _firstLink[a],
+            NextOfB = _firstLink[b],
+            Time = time,
+            Sequence = sequence,
+            Position = position,
+            Source = source,
+            Record = record,
+            Occurrences = 1,
+        };
+        _firstLink[a] = index;
+        _firstLink[b] = index;
+        return UpsertResult.Created;
+    }
+
+    private GraphChange AddLink(int a, int b, int source, string? record, long time, long sequence, int position)
+    {
+        if (a == b)
+        {
+            return GraphChange.None;
+        }
+        var upsert = UpsertLink(a, b, source, record, time, sequence, position, out var index);
+        if (upsert == UpsertResult.Unmoved)
+        {
+            return GraphChange.None; // Its place in the order is unchanged, so nothing is.
+        }
+        if (upsert == UpsertResult.MovedEarlier)
+        {
+            // A kept link moving earlier only joins earlier what is joined anyway; a link between two
+            // identities of one unique namespace is cut wherever it stands. Anything else may now win.
+            if (_links[index].State == LinkState.Kept || (OwnBit(a) & OwnBit(b)) != 0)
+            {
+                return GraphChange.None;
+            }
+            Rederive(a);
+            return GraphChange.Rederived;
+        }
+        var rootA = Find(a);
+        var rootB = Find(b);
+        if (rootA == rootB)
+        {
+            return GraphChange.None;
+        }
+        if ((OwnBit(a) & OwnBit(b)) != 0)
+        {
+            _links[index].State = LinkState.CutUniqueNamespace;
+            return GraphChange.None;
+        }
+        if ((_mask[rootA] & _mask[rootB]) == 0 && _size[rootA] + _size[rootB] <= _rules.MaxIdentities)
+        {
+            Union(rootA, rootB);
+            return GraphChange.Merged;
+        }
+        Rederive(a);
+        return GraphChange.Rederived;
+    }
+
+    /// <summary>The graph an identity belongs to: valid until the next write.</summary>
+    public int GraphOf(int node)
+    {
+        // No path compression: reads must not write. Union by size keeps paths logarithmic.
+        while (_parent[node] != node)
+        {
+            node = _parent[node];
+        }
+        return node;
+    }
+
+    public int SizeOf(int graph) => _size[GraphOf(graph)];
+
+    /// <summary>The nodes of a graph, in no particular order.</summary>
+    public MemberEnumerator Members(int graph) => new(_nextMember, GraphOf(graph));
+
+    /// <summary>The primary identity: best-ranked namespace, then the most recently seen, then the lowest value.</summary>
+    public int PrimaryOf(int graph)
+    {
+        var best = None;
+        foreach (var node in Members(graph))
+        {
+            if (best == None || ComparePrimary(node, best) < 0)
+            {
+                best = node;
+            }
+        }
+        return best;
+    }
+
+    private int ComparePrimary(int x, int y)
+    {
+        var byRank = _namespaces[_nodeNamespace[x]].Rank.CompareTo(_namespaces[_nodeNamespace[y]].Rank);
+        if (byRank != 0)
+        {
+            return byRank;
+        }
+        var byNamespace = string.CompareOrdinal(_namespaces[_nodeNamespace[x]].Code, _namespaces[_nodeNamespace[y]].Code);
+        if (byNamespace != 0)
+        {
+            return byNamespace;
+        }
+        var byRecency = _nodeLastSeen[y].CompareTo(_nodeLastSeen[x]);
+        return byRecency != 0 ? byRecency : string.CompareOrdinal(_nodeValue[x], _nodeValue[y]);
+    }
+
+    /// <summary>A graph as identities, primary first and the rest in the primary order.</summary>
+    public GraphSnapshot Snapshot(int graph)
+    {
+        var nodes = new List<int>();
+        foreach (var node in Members(graph))
+        {
+            nodes.Add(node);
+        }
+        nodes.Sort(ComparePrimary);
+        return new GraphSnapshot(KeyOf(nodes[0]), nodes.ConvertAll(KeyOf));
+    }
+
+    /// <summary>Every graph, ordered by primary identity (namespace, then value) so output is stable.</summary>
+    public List<GraphSnapshot> Snapshots()
+    {
+        var result = new List<GraphSnapshot>(_graphCount);
+        for (var node = 0; node < _nodeCount; node++)
+        {
+            if (_parent[node] == node)
+            {
+                result.Add(Snapshot(node));
+            }
+        }
+        result.Sort(static (x, y) =>
+        {
+            var byNamespace = string.CompareOrdinal(x.Primary.Namespace, y.Primary.Namespace);
+            return byNamespace != 0 ? byNamespace : string.CompareOrdinal(x.Primary.Value, y.Primary.Value);
+        });
+        return result;
+    }
+
+    /// <summary>Every link the rules cut, with the rule and the identities that clashed, newest first.</summary>
+    public List<CutLink> CutLinks()
+    {
+        var regions = new HashSet<int>();
+        var result = new List<CutLink>();
+        for (var i = 0; i < _linkCount; i++)
+        {
+            if (_links[i].State != LinkState.Kept && regions.Add(_links[i].A))
+            {
+                // Trace the region once; mark its other nodes so they are not traced again.
+                var traced = TraceRegion(_links[i].A);
+                foreach (var (link, cut) in traced)
+                {
+                    result.Add(cut);
+                    regions.Add(_links[link].A);
+                    regions.Add(_links[link].B);
+                }
+            }
+        }
+        result.Sort(static (x, y) => y.Link.Origin.Time.CompareTo(x.Link.Origin.Time));
+        return result;
+    }
+
+    /// <summary>Every link touching the graph of <paramref name="node"/>: the kept ones that hold it and the cut ones.</summary>
+    public List<LinkInfo> LinksOf(int node)
+    {
+        var result = new List<LinkInfo>();
+        var root = GraphOf(node);
+        foreach (var member in Members(root))
+        {
+            for (var link = _firstLink[member]; link != None; link = NextLink(link, member))
+            {
+                var other = _links[link].A == member ? _links[link].B : _links[link].A;
+                // Inside the graph each link is met from both ends: take it from its lower node.
+                if (GraphOf(other) != root || other > member)
+                {
+                    result.Add(Info(link));
+                }
+            }
+        }
+        result.Sort(static (x, y) => y.Origin.Time.CompareTo(x.Origin.Time));
+        return result;
+    }
+
+    public LinkInfo Info(int link) => Info(link, _links[link].A);
+
+    /// <summary>The link as seen from <paramref name="from"/>, one of its two identities.</summary>
+    private LinkInfo Info(int link, int from)
+    {
+        ref readonly var slot = ref _links[link];
+        var (dataset, batch) = _sources[slot.Source];
+        var to = slot.A == from ? slot.B : slot.A;
+        return new LinkInfo(KeyOf(from), KeyOf(to), slot.State,
+            new LinkOrigin(dataset, batch, slot.Record, new DateTimeOffset(slot.Time, TimeSpan.Zero)), slot.Occurrences);
+    }
+
+    /// <summary>Derives every graph again from the links under the rules (a full rebuild).</summary>
+    public void RederiveAll()
+    {
+        var nodes = new int[_nodeCount];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            nodes[i] = i;
+        }
+        var links = new int[_linkCount];
+        for (var i = 0; i < links.Length; i++)
+        {
+            links[i] = i;
+        }
+        Derive(nodes, links, trace: null);
+    }
+
+    /// <summary>The same identities and links derived under other rules: for a dry run or to switch.</summary>
+    public IdentityGraph WithRules(CompiledGraphRules rules)
+    {
+        var copy = new IdentityGraph(rules);
+        foreach (var (dataset, batch) in _sources)
+        {
+            copy.Source(dataset, batch);
+        }
+        for (var node = 0; node < _nodeCount; node++)
+        {
+            var key = KeyOf(node);
+            copy.Intern(key.Namespace, key.Value);
+            copy._nodeLastSeen[node] = _nodeLastSeen[node];
+        }
+        copy._links = new LinkSlot[Math.Max(16, _linkCount)];
+        Array.Copy(_links, copy._links, _linkCount);
+        copy._linkCount = _linkCount;
+        Array.Copy(_firstLink, copy._firstLink, _nodeCount);
+        foreach (var (pair, link) in _pairIndex)
+        {
+            copy._pairIndex.Add(pair, link);
+        }
+        copy.RederiveAll();
+        return copy;
+    }
+
+    /// <summary>How the graphs of <paramref name="after"/> differ from this one's (same identities, e.g. <see cref="WithRules"/>).</summary>
+    public GraphDiff Compare(IdentityGraph after)
+    {
+        var splitFrom = new Dictionary<int, int>();   // before graph -> first after graph seen
+        var mergedInto = new Dictionary<int, int>();  // after graph -> first before graph seen
+        var split = new HashSet<int>();
+        var merged = new HashSet<int>();
+        var primaryChanged = 0;
+        for (var node = 0; node < _nodeCount; node++)
+        {
+            var before = GraphOf(node);
+            var now = after.GraphOf(node);
+            if (splitFrom.TryGetValue(before, out var seenAfter))
+            {
+                if (seenAfter != now)
+                {
+                    split.Add(before);
+                }
+            }
+            else
+            {
+                splitFrom[before] = now;
+                var primary = PrimaryOf(before);
+                if (after.PrimaryOf(after.GraphOf(primary)) != primary)
+                {
+                    primaryChanged++;
+                }
+            }
+            if (mergedInto.TryGetValue(now, out var seenBefore))
+            {
+                if (seenBefore != before)
+                {
+                    merged.Add(now);
+                }
+            }
+            else
+            {
+                mergedInto[now] = before;
+            }
+        }
+        return new GraphDiff(_graphCount, after._graphCount, merged.Count, split.Count, primaryChanged, CountCut(), after.CountCut());
+    }
+
+    private int CountCut()
+    {
+        var cut = 0;
+        for (var i = 0; i < _linkCount; i++)
+        {
+            if (_links[i].State != LinkState.Kept)
+            {
+                cut++;
+            }
+        }
+        return cut;
+    }
+
+    private int NamespaceIndex(string ns)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_namespaceIndex, ns, out var exists);
+        if (!exists)
+        {
+            slot = _namespaces.Count;
+            _namespaces.Add(new NamespaceSlot(ns, _rules.UniqueBit(ns), _rules.Rank(ns)));
+        }
+        return slot;
+    }
+
+    private int Find(int node)
+    {
+        while (_parent[node] != node)
+        {
+            var grandparent = _parent[_parent[node]];
+            _parent[node] = grandparent;
+            node = grandparent;
+        }
+        return node;
+    }
+
+    private void Union(int rootA, int rootB)
+    {
+        if (_size[rootA] < _size[rootB])
+        {
+            (rootA, rootB) = (rootB, rootA);
+        }
+        _parent[rootB] = rootA;
+        _size[rootA] += _size[rootB];
+        _mask[rootA] |= _mask[rootB];
+        // Splice the two circular member lists into one.
+        (_nextMember[rootA], _nextMember[rootB]) = (_nextMember[rootB], _nextMember[rootA]);
+        _graphCount--;
+    }
+
+    private ulong OwnBit(int node) => _namespaces[_nodeNamespace[node]].UniqueBit;
+
+    private int NextLink(int link, int node) => _links[link].A == node ? _links[link].NextOfA : _links[link].NextOfB;
+
+    private static long PairKey(int a, int b) => a < b ? ((long)a << 32) | (uint)b : ((long)b << 32) | (uint)a;
+
+    private void GrowNodes()
+    {
+        var size = _parent.Length * 2;
+        Array.Resize(ref _nodeNamespace, size);
+        Array.Resize(ref _nodeValue, size);
+        Array.Resize(ref _nodeLastSeen, size);
+        Array.Resize(ref _parent, size);
+        Array.Resize(ref _size, size);
+        Array.Resize(ref _mask, size);
+        Array.Resize(ref _nextMember, size);
+        Array.Resize(ref _firstLink, size);
+        Array.Resize(ref _visit, size);
+    }
+
+    private enum UpsertResult : byte
+    {
+        Unmoved,
+        MovedEarlier,
+        Created,
+    }
+
+    private readonly record struct NodeKey(int Namespace, string Value);
+
+    private sealed record NamespaceSlot(string Code, ulong UniqueBit, int Rank);
+
+    private struct LinkSlot
+    {
+        public int A;
+        public int B;
+        public int NextOfA;
+        public int NextOfB;
+        public long Time;
+        public long Sequence;
+        /// <summary>Which identity of its occurrence the link leads to: orders the links of one occurrence.</summary>
+        public int Position;
+        public int Source;
+        public int Occurrences;
+        public string? Record;
+        public LinkState State;
+    }
+
+    /// <summary>Walks a graph's circular member list without allocating.</summary>
+    public struct MemberEnumerator(int[] next, int root)
+    {
+        private int _current = None;
+
+        public readonly int Current => _current;
+
+        public readonly MemberEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (_current == None)
+            {
+                _current = root;
+                return true;
+            }
+            _current = next[_current];
+            return _current != root;
+        }
+    }
+}

@@ -1,0 +1,327 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tessera.Abstractions;
+using Tessera.Identity.Graph;
+using Tessera.Storage;
+
+namespace Tessera.Identity;
+
+/// <summary>Which ledger entries a deletion removes: those of a batch, of a dataset, or one identity from every entry.</summary>
+public sealed record LedgerFilter(string? Batch = null, string? Dataset = null, IdentityKey? Identity = null)
+{
+    public override string ToString() =>
+        Batch is not null ? $"batch {Batch}" : Dataset is not null ? $"dataset {Dataset}" : $"identity {Identity}";
+}
+
+/// <summary>What a ledger deletion removed, and the graphs before and after.</summary>
+public sealed record LedgerDeletion(string Filter, int EntriesRemoved, int EntriesRewritten, int GraphsBefore, int GraphsAfter, int LinksBefore, int LinksAfter);
+
+/// <summary>One identity's graph, as the profile store and the APIs see it.</summary>
+public sealed record IdentityLookup(IdentityKey Identity, GraphSnapshot Graph, IReadOnlyList<LinkInfo> Links);
+
+/// <summary>
+/// The identity graphs of every sandbox, kept in memory and derived from the durable link ledger.
+/// Ingestion writes ledger entries in the same commit as the facts that carry them
+/// (<see cref="Write"/>) and applies them here once durable (<see cref="Apply"/>); opening a
+/// workspace derives every graph from the ledger again, so nothing acknowledged is lost.
+/// </summary>
+public sealed class IdentityService
+{
+    private const string RulesKeyPrefix = "identity-rules\0";
+    private const int DeleteChunk = 10_000;
+
+    private readonly IStore _store;
+    private readonly Func<string, Func<string, IdentityType?>> _namespaceTypes;
+    private readonly ConcurrentDictionary<string, SandboxGraph> _sandboxes = new(StringComparer.Ordinal);
+    private long _lastSequence;
+
+    /// <param name="namespaceTypes">Per sandbox: a namespace's type, or null when the sandbox has no such namespace.</param>
+    private IdentityService(IStore store, Func<string, Func<string, IdentityType?>> namespaceTypes)
+    {
+        _store = store;
+        _namespaceTypes = namespaceTypes;
+    }
+
+    /// <summary>Derives every sandbox's graph from the ledger in <paramref name="store"/>.</summary>
+    public static IdentityService Open(IStore store, Func<string, Func<string, IdentityType?>> namespaceTypes)
+    {
+        var service = new IdentityService(store, namespaceTypes);
+        for (var shard = 0; shard < store.ShardCount; shard++)
+        {
+            foreach (var (key, value) in store.Scan(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0]))
+            {
+                var sandbox = SandboxOf(key);
+                var entry = LedgerCodec.Decode(key, value);
+                service.GetOrCreate(sandbox).Graph.Record(entry);
+                service._lastSequence = Math.Max(service._lastSequence, entry.Sequence);
+            }
+        }
+        foreach (var sandbox in service._sandboxes.Values)
+        {
+            sandbox.Graph.RederiveAll();
+        }
+        return service;
+    }
+
+    /// <summary>The sequence number of the next ledger entry; unique and increasing across restarts.</summary>
+    public long NextSequence() => Interlocked.Increment(ref _lastSequence);
+
+    /// <summary>Adds a ledger entry to a commit, on the shard of the fact that carries it.</summary>
+    public static void Write(WriteSet writes, int shard, string sandbox, LedgerEntry entry, ArrayBufferWriter<byte> scratch)
+    {
+        scratch.ResetWrittenCount();
+        LedgerCodec.Encode(entry, scratch);
+        writes.Put(StoreSpace.Facts, shard, LedgerCodec.Key(sandbox, entry.Sequence), scratch.WrittenSpan);
+    }
+
+    /// <summary>Applies durable ledger entries to the sandbox's graph.</summary>
+    public void Apply(string sandbox, IReadOnlyList<LedgerEntry> entries)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+        var state = GetOrCreate(sandbox);
+        state.Lock.EnterWriteLock();
+        try
+        {
+            foreach (var entry in entries)
+            {
+                state.Graph.Add(entry);
+            }
+            state.Pending?.AddRange(entries);
+        }
+        finally
+        {
+            state.Lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>The graph an identity belongs to, with its kept and cut links; null when the identity is unknown.</summary>
+    public IdentityLookup? Find(string sandbox, IdentityKey identity) => Read(sandbox, graph =>
+    {
+        if (!graph.TryGetNode(identity, out var node))
+        {
+            return null;
+        }
+        var snapshot = graph.Snapshot(node);
+        return new IdentityLookup(identity, snapshot, graph.LinksOf(node));
+    });
+
+    public Explanation Explain(string sandbox, IdentityKey a, IdentityKey b)
+    {
+        var state = GetOrCreate(sandbox);
+        // Explaining a cut derives its region again (to the same result), which writes.
+        state.Lock.EnterWriteLock();
+        try
+        {
+            return state.Graph.Explain(a, b);
+        }
+        finally
+        {
+            state.Lock.ExitWriteLock();
+        }
+    }
+
+    public (int Identities, int Graphs, int Links) Counts(string sandbox) =>
+        Read(sandbox, graph => (graph.IdentityCount, graph.GraphCount, graph.LinkCount));
+
+    public IdentityGraphRules GetRules(string sandbox) => GetOrCreate(sandbox).Graph.Rules.Source;
+
+    /// <summary>
+    /// Derives the sandbox's graphs under <paramref name="rules"/> and reports what would change;
+    /// unless <paramref name="dryRun"/>, stores the rules and switches to the new graphs.
+    /// </summary>
+    /// <exception cref="InvalidGraphRulesException">when the rules are refused.</exception>
+    public async Task<GraphDiff> SetRulesAsync(string sandbox, IdentityGraphRules rules, bool dryRun, CancellationToken cancellationToken = default)
+    {
+        var compiled = CompiledGraphRules.Compile(rules, _namespaceTypes(sandbox));
+        var state = GetOrCreate(sandbox);
+        if (dryRun)
+        {
+            return Read(sandbox, graph => graph.Compare(graph.WithRules(compiled)));
+        }
+        using var writes = new WriteSet(1024);
+        writes.Put(StoreSpace.Catalog, 0, RulesKey(sandbox), JsonSerializer.SerializeToUtf8Bytes(rules, IdentityJson.Default.IdentityGraphRules));
+        await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        state.Lock.EnterWriteLock();
+        try
+        {
+            var next = state.Graph.WithRules(compiled);
+            var diff = state.Graph.Compare(next);
+            state.Graph = next;
+            return diff;
+        }
+        finally
+        {
+            state.Lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Removes ledger entries (of a batch or a dataset), or one identity from every entry, and derives
+    /// the sandbox's graphs again from what remains: graphs split where nothing else holds them.
+    /// Ingestion goes on meanwhile: what it applies is applied to the new graphs as well.
+    /// </summary>
+    public async Task<LedgerDeletion> DeleteAsync(string sandbox, LedgerFilter filter, CancellationToken cancellationToken = default)
+    {
+        var state = GetOrCreate(sandbox);
+        await state.Maintenance.WaitAsync(cancellationToken).ConfigureAwait(false);
+        List<WriteSet> changes = [];
+        try
+        {
+            IdentityGraph before;
+            state.Lock.EnterWriteLock();
+            try
+            {
+                before = state.Graph;
+                state.Pending = [];
+            }
+            finally
+            {
+                state.Lock.ExitWriteLock();
+            }
+            var rebuilt = new IdentityGraph(before.Rules);
+            var (removed, rewritten) = RewriteLedger(sandbox, filter, rebuilt, changes);
+            foreach (var writes in changes)
+            {
+                await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+            }
+            rebuilt.RederiveAll();
+            state.Lock.EnterWriteLock();
+            try
+            {
+                foreach (var entry in state.Pending)
+                {
+                    rebuilt.Add(entry);
+                }
+                state.Graph = rebuilt;
+                state.Pending = null;
+            }
+            finally
+            {
+                state.Lock.ExitWriteLock();
+            }
+            return new LedgerDeletion(filter.ToString(), removed, rewritten, before.GraphCount, rebuilt.GraphCount, before.LinkCount, rebuilt.LinkCount);
+        }
+        finally
+        {
+            if (state.Pending is not null)
+            {
+                state.Lock.EnterWriteLock();
+                state.Pending = null;
+                state.Lock.ExitWriteLock();
+            }
+            foreach (var writes in changes)
+            {
+                writes.Dispose();
+            }
+            state.Maintenance.Release();
+        }
+    }
+
+    /// <summary>Scans the sandbox's ledger: the changes <paramref name="filter"/> asks for go to <paramref name="changes"/>, what remains to <paramref name="remaining"/>.</summary>
+    private (int Removed, int Rewritten) RewriteLedger(string sandbox, LedgerFilter filter, IdentityGraph remaining, List<WriteSet> changes)
+    {
+        var prefix = LedgerCodec.SandboxPrefix(sandbox);
+        var scratch = new ArrayBufferWriter<byte>(256);
+        var removed = 0;
+        var rewritten = 0;
+        WriteSet? writes = null;
+        for (var shard = 0; shard < _store.ShardCount; shard++)
+        {
+            foreach (var (key, value) in _store.Scan(StoreSpace.Facts, shard, prefix))
+            {
+                if (writes is null || writes.Count >= DeleteChunk)
+                {
+                    writes = new WriteSet();
+                    changes.Add(writes);
+                }
+                LedgerEntry? entry = LedgerCodec.Decode(key, value);
+                if (filter.Batch is not null ? entry.Batch == filter.Batch : filter.Dataset is not null && entry.Dataset == filter.Dataset)
+                {
+                    writes.Delete(StoreSpace.Facts, shard, key);
+                    removed++;
+                    entry = null;
+                }
+                else if (filter.Identity is { } identity && entry.Identities.Contains(identity))
+                {
+                    IdentityKey[] rest = [.. entry.Identities.Where(i => i != identity)];
+                    if (rest.Length == 0)
+                    {
+                        writes.Delete(StoreSpace.Facts, shard, key);
+                        removed++;
+                        entry = null;
+                    }
+                    else
+                    {
+                        entry = entry with { Identities = rest };
+                        Write(writes, shard, sandbox, entry, scratch);
+                        rewritten++;
+                    }
+                }
+                if (entry is not null)
+                {
+                    remaining.Record(entry);
+                }
+            }
+        }
+        return (removed, rewritten);
+    }
+
+    private T Read<T>(string sandbox, Func<IdentityGraph, T> read)
+    {
+        var state = GetOrCreate(sandbox);
+        state.Lock.EnterReadLock();
+        try
+        {
+            return read(state.Graph);
+        }
+        finally
+        {
+            state.Lock.ExitReadLock();
+        }
+    }
+
+    private SandboxGraph GetOrCreate(string sandbox) => _sandboxes.GetOrAdd(sandbox, static (name, service) =>
+    {
+        var stored = service._store.Get(StoreSpace.Catalog, 0, RulesKey(name));
+        var rules = stored is null ? IdentityGraphRules.Default() : JsonSerializer.Deserialize(stored, IdentityJson.Default.IdentityGraphRules)!;
+        var types = service._namespaceTypes(name);
+        CompiledGraphRules compiled;
+        try
+        {
+            compiled = CompiledGraphRules.Compile(rules, types);
+        }
+        catch (InvalidGraphRulesException) when (stored is null)
+        {
+            // A sandbox without the default's namespaces (a CRMID) starts with no unique namespace.
+            compiled = CompiledGraphRules.Compile(new IdentityGraphRules(), types);
+        }
+        return new SandboxGraph(new IdentityGraph(compiled));
+    }, this);
+
+    private static byte[] RulesKey(string sandbox) => Encoding.UTF8.GetBytes(RulesKeyPrefix + sandbox + "\0rules");
+
+    private static string SandboxOf(ReadOnlySpan<byte> key) => Encoding.UTF8.GetString(key[2..^9]);
+
+    private sealed class SandboxGraph(IdentityGraph graph)
+    {
+        public IdentityGraph Graph { get; set; } = graph;
+
+        public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
+
+        /// <summary>One deletion at a time; it may take a while and awaits commits, so not under <see cref="Lock"/>.</summary>
+        public SemaphoreSlim Maintenance { get; } = new(1, 1);
+
+        /// <summary>While a deletion rebuilds the graph: entries applied meanwhile, to apply to the new graph too.</summary>
+        public List<LedgerEntry>? Pending { get; set; }
+    }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = false)]
+[JsonSerializable(typeof(IdentityGraphRules))]
+internal sealed partial class IdentityJson : JsonSerializerContext;

@@ -1,0 +1,107 @@
+using FsCheck.Xunit;
+using Tessera.Identity.Graph;
+using static Tessera.Identity.Tests.Graph.GraphFixtures;
+
+namespace Tessera.Identity.Tests.Graph;
+
+/// <summary>
+/// Random ledgers over small pools of identities (so that conflicts are common), each occurrence
+/// written by FsCheck as four bytes: three identities (the third optional) and a minute.
+/// </summary>
+public sealed class GraphProperties
+{
+    private static readonly string[] Namespaces = ["CRMID", "Email", "ECID", "Phone"];
+
+    private static List<LedgerEntry> ToLedger((byte A, byte B, byte C, byte Minute)[]? occurrences, int batches = 3)
+    {
+        var ledger = new List<LedgerEntry>();
+        foreach (var (a, b, c, minute) in occurrences ?? [])
+        {
+            var identities = new List<IdentityKey> { Decode(a), Decode(b) };
+            if (c % 3 == 0)
+            {
+                identities.Add(Decode(c));
+            }
+            var sequence = ledger.Count + 1;
+            // Few distinct minutes, so equal times (ordered by sequence) happen often.
+            ledger.Add(new LedgerEntry(sequence, Start.AddMinutes(minute % 16), "web", $"b{sequence % batches}", $"r{sequence}",
+                identities.Distinct().ToList()));
+        }
+        return ledger;
+    }
+
+    private static IdentityKey Decode(byte code) => new(Namespaces[code % 4], $"v{code / 4 % 6}");
+
+    private static CompiledGraphRules RulesFor(byte choice) => (choice % 3) switch
+    {
+        0 => Rules(unique: ["CRMID"], maxIdentities: 2 + choice % 7),
+        1 => Rules(unique: ["CRMID", "Email"], maxIdentities: 50),
+        _ => Rules(unique: ["CRMID", "Phone"], maxIdentities: 4),
+    };
+
+    private static string Fingerprint(IdentityGraph graph) => Describe(graph) + " || " + DescribeCuts(graph);
+
+    [Property(Replay = "(31337,543657)", MaxTest = 300)]
+    public bool No_graph_breaks_a_unique_namespace_or_the_size_cap((byte, byte, byte, byte)[] occurrences, byte rulesChoice)
+    {
+        var rules = RulesFor(rulesChoice);
+        var graph = Incremental(rules, ToLedger(occurrences));
+        return graph.Snapshots().All(g =>
+            g.Identities.Count <= rules.MaxIdentities &&
+            rules.Source.UniqueNamespaces.All(ns => g.Identities.Count(i => i.Namespace == ns) <= 1));
+    }
+
+    [Property(Replay = "(31337,543659)", MaxTest = 300)]
+    public bool Adding_in_any_arrival_order_equals_deriving_the_whole_ledger((byte, byte, byte, byte)[] occurrences, byte rulesChoice, int shuffleSeed)
+    {
+        var rules = RulesFor(rulesChoice);
+        var ledger = ToLedger(occurrences);
+        var arrival = ledger.OrderBy(_ => 0).ToList();
+        new Random(shuffleSeed).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(arrival));
+        return Fingerprint(Incremental(rules, arrival)) == Fingerprint(IdentityGraph.Build(rules, ledger));
+    }
+
+    [Property(Replay = "(31337,543661)", MaxTest = 300)]
+    public bool Deleting_a_batch_equals_never_having_had_it((byte, byte, byte, byte)[] occurrences, byte rulesChoice, byte deleted)
+    {
+        var rules = RulesFor(rulesChoice);
+        var ledger = ToLedger(occurrences);
+        var batch = $"b{deleted % 3}";
+        // The ledger as it is after the delete, against one that never had the batch: its
+        // sequence numbers are dense, as if the batch's occurrences had never been appended.
+        var afterDelete = IdentityGraph.Build(rules, ledger.Where(e => e.Batch != batch));
+        var neverHad = Incremental(rules, ledger.Where(e => e.Batch != batch).Select((e, i) => e with { Sequence = i + 1 }));
+        return Fingerprint(afterDelete) == Fingerprint(neverHad);
+    }
+
+    [Property(Replay = "(31337,543663)", MaxTest = 200)]
+    public bool Replaying_the_ledger_twice_gives_the_same_graphs((byte, byte, byte, byte)[] occurrences, byte rulesChoice)
+    {
+        var rules = RulesFor(rulesChoice);
+        var ledger = ToLedger(occurrences);
+        var once = IdentityGraph.Build(rules, ledger);
+        var twice = IdentityGraph.Build(rules, ledger.Concat(ledger));
+        return Fingerprint(once) == Fingerprint(twice) && Fingerprint(once) == Fingerprint(IdentityGraph.Build(rules, ledger));
+    }
+
+    [Property(Replay = "(31337,543665)", MaxTest = 200)]
+    public bool Changing_rules_equals_deriving_under_the_new_rules((byte, byte, byte, byte)[] occurrences, byte before, byte after)
+    {
+        var ledger = ToLedger(occurrences);
+        var switched = IdentityGraph.Build(RulesFor(before), ledger).WithRules(RulesFor(after));
+        return Fingerprint(switched) == Fingerprint(IdentityGraph.Build(RulesFor(after), ledger));
+    }
+
+    [Property(Replay = "(31337,543667)", MaxTest = 200)]
+    public bool Explain_agrees_with_the_graphs((byte, byte, byte, byte)[] occurrences, byte rulesChoice, byte x, byte y)
+    {
+        var graph = Incremental(RulesFor(rulesChoice), ToLedger(occurrences));
+        var a = Decode(x);
+        var b = Decode(y);
+        var why = graph.Explain(a, b);
+        var together = graph.TryGetNode(a, out var na) && graph.TryGetNode(b, out var nb) && graph.GraphOf(na) == graph.GraphOf(nb);
+        return why.Joined == together &&
+            (!together || why.Path.All(l => l.State == LinkState.Kept)) &&
+            why.Cuts.Count == why.Path.Count(l => l.State != LinkState.Kept);
+    }
+}
