@@ -97,6 +97,10 @@ internal static class CommandExtensions
     public static int Fail(string code, string message)
     {
         var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        if (Console.IsErrorRedirected)
+        {
+            stderr.Profile.Width = int.MaxValue; // One line per error in a log or a pipe, not wrapped at 80 columns.
+        }
         stderr.MarkupLine($"[red]error[/] [bold]{Markup.Escape(code)}[/]: {Markup.Escape(message)}");
         return ExitCodes.Refused;
     }

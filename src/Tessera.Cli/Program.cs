@@ -33,7 +33,7 @@ public static class Program
         root.Subcommands.Add(IngestCommands.Batch());
         root.Subcommands.Add(CatalogCommands.Schema());
         root.Subcommands.Add(CatalogCommands.Dataset());
-        root.Subcommands.Add(CatalogCommands.Identity());
+        root.Subcommands.Add(IdentityGraphCommands.AddTo(CatalogCommands.Identity()));
         root.Subcommands.Add(CatalogCommands.Sandbox());
         root.Subcommands.Add(CatalogCommands.Key());
         return root;

@@ -394,6 +394,15 @@ public sealed partial class IdentityGraph
         return result;
     }
 
+    /// <summary>Every link, kept or cut, each as first recorded (the primary identity of its occurrence first).</summary>
+    public IEnumerable<LinkInfo> AllLinks()
+    {
+        for (var link = 0; link < _linkCount; link++)
+        {
+            yield return Info(link);
+        }
+    }
+
     /// <summary>Every link touching the graph of <paramref name="node"/>: the kept ones that hold it and the cut ones.</summary>
     public List<LinkInfo> LinksOf(int node)
     {
