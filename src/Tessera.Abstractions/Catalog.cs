@@ -14,6 +14,22 @@ public enum IdentityType
     [JsonStringEnumMemberName("non-people")] NonPeople,
 }
 
+/// <summary>How the values of a namespace are checked and normalized before they are linked (docs/identity.md).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<IdentityFormat>))]
+public enum IdentityFormat
+{
+    /// <summary>Any value: trimmed, case kept; only blocked values are refused.</summary>
+    [JsonStringEnumMemberName("text")] Text,
+    /// <summary>Trimmed, lower-cased, <c>local@domain.tld</c> syntax.</summary>
+    [JsonStringEnumMemberName("email")] Email,
+    /// <summary>A valid phone number (libphonenumber), written in E.164.</summary>
+    [JsonStringEnumMemberName("phone")] Phone,
+    /// <summary>A SHA-256 digest: 64 hex digits, lower-cased.</summary>
+    [JsonStringEnumMemberName("sha256")] Sha256,
+    /// <summary>A UUID in its 8-4-4-4-12 form, lower-cased (IDFA, GAID).</summary>
+    [JsonStringEnumMemberName("uuid")] Uuid,
+}
+
 /// <summary>An identity namespace: a code such as <c>Email</c> and the kind of identity it holds.</summary>
 public sealed record IdentityNamespace
 {
@@ -27,6 +43,32 @@ public sealed record IdentityNamespace
     /// XDM identityMaps may name a namespace as <c>https://data.adobe.io/entities/namespace/{id}</c>.
     /// </summary>
     public int? NumericId { get; init; }
+    /// <summary>How values are checked and normalized; null takes the type's (<see cref="DefaultFormat"/>).</summary>
+    public IdentityFormat? Format { get; init; }
+    /// <summary>
+    /// Phone format only: the ISO 3166 alpha-2 region (e.g. <c>US</c>) that numbers written without a
+    /// <c>+</c> country code are read in; null takes the workspace's (<c>identity.defaultPhoneRegion</c>).
+    /// </summary>
+    public string? DefaultRegion { get; init; }
+    /// <summary>Values refused in this namespace besides the default blocked values (compared case-insensitively, trimmed).</summary>
+    public IReadOnlyList<string>? BlockedValues { get; init; }
+    /// <summary>
+    /// Whether the default blocked values (<c>null</c>, <c>unknown</c>, <c>n/a</c>, all zeros, ...) apply;
+    /// null means yes. False leaves only <see cref="BlockedValues"/> and the format's own checks.
+    /// </summary>
+    public bool? DefaultBlockedValues { get; init; }
+
+    /// <summary>The format in force: <see cref="Format"/>, or the one <see cref="Type"/> implies.</summary>
+    [JsonIgnore]
+    public IdentityFormat EffectiveFormat => Format ?? DefaultFormat(Type);
+
+    /// <summary>Email-type namespaces hold email addresses, phone-type ones phone numbers, the rest any text.</summary>
+    public static IdentityFormat DefaultFormat(IdentityType type) => type switch
+    {
+        IdentityType.Email => IdentityFormat.Email,
+        IdentityType.Phone => IdentityFormat.Phone,
+        _ => IdentityFormat.Text,
+    };
 }
 
 /// <summary>A named stream of batches bound to one schema.</summary>
@@ -67,8 +109,10 @@ public sealed record BatchCounts
     public long Failed { get; init; }
     /// <summary>Events whose <c>_id</c> was already stored (accepted, stored once).</summary>
     public long Duplicates { get; init; }
-    /// <summary>Identities dropped from a stored record (blocked or invalid values).</summary>
+    /// <summary>Identities dropped from accepted records (blocked or invalid values); the records were stored without them.</summary>
     public long IdentitiesDropped { get; init; }
+    /// <summary><see cref="IdentitiesDropped"/> by reason code (<c>IDENTITY_BLOCKED</c>, <c>IDENTITY_INVALID_EMAIL</c>, ...); null when none.</summary>
+    public IReadOnlyDictionary<string, long>? IdentitiesDroppedByReason { get; init; }
 }
 
 /// <summary>One ingestion: a file, an HTTP request, or a replay of quarantined records.</summary>

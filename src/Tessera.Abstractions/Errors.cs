@@ -20,6 +20,16 @@ public static class ErrorCodes
     public const string IdentityTooLong = "IDENTITY_VALUE_TOO_LONG";
     public const string TooManyFields = "TOO_MANY_FIELDS";
     public const string MappingError = "MAPPING_ERROR";
+    /// <summary>Every identity of the record was dropped (blocked or invalid); the message names each and why.</summary>
+    public const string NoUsableIdentity = "NO_USABLE_IDENTITY";
+
+    // Why an identity value was dropped from linking (docs/identity.md); counted per batch, not record errors.
+    /// <summary>A blocked value: a default one (<c>null</c>, <c>unknown</c>, all zeros, ...), the namespace's own, or its format's (the SHA-256 of "", the all-zero UUID).</summary>
+    public const string IdentityBlocked = "IDENTITY_BLOCKED";
+    public const string IdentityInvalidEmail = "IDENTITY_INVALID_EMAIL";
+    public const string IdentityInvalidPhone = "IDENTITY_INVALID_PHONE";
+    public const string IdentityInvalidHash = "IDENTITY_INVALID_HASH";
+    public const string IdentityInvalidUuid = "IDENTITY_INVALID_UUID";
 }
 
 /// <summary>One reason a record was rejected: where (field path) and why (code, message).</summary>

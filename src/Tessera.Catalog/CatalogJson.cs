@@ -14,6 +14,7 @@ namespace Tessera.Catalog;
 [JsonSerializable(typeof(SchemaDocument))]
 [JsonSerializable(typeof(FieldDefinition))]
 [JsonSerializable(typeof(IdentityType))]
+[JsonSerializable(typeof(IdentityFormat))]
 [JsonSerializable(typeof(IdentityNamespace))]
 [JsonSerializable(typeof(DatasetDefinition))]
 [JsonSerializable(typeof(BatchInfo))]

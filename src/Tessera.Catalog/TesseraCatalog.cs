@@ -92,10 +92,16 @@ public sealed class TesseraCatalog
     // ---------------------------------------------------------------- identity namespaces
 
     public IdentityNamespace? GetNamespace(string sandbox, string code) =>
-        _store.Get(NamespaceKind, sandbox, code, CatalogJson.Default.IdentityNamespace);
+        _store.Get(NamespaceKind, sandbox, code, CatalogJson.Default.IdentityNamespace) is { } ns ? NamespaceDefinitions.WithStandardFormat(ns) : null;
 
-    public List<IdentityNamespace> ListNamespaces(string sandbox) => _store.List(NamespaceKind, sandbox, CatalogJson.Default.IdentityNamespace);
+    public List<IdentityNamespace> ListNamespaces(string sandbox) =>
+        [.. _store.List(NamespaceKind, sandbox, CatalogJson.Default.IdentityNamespace).Select(NamespaceDefinitions.WithStandardFormat)];
 
+    /// <summary>
+    /// Creates a custom namespace. Posting one that exists returns it unchanged, unless the request
+    /// sets a type, format, default region or blocked values that differ from the stored ones
+    /// (<c>NAMESPACE_EXISTS</c>): a namespace's normalization is not changed after the fact.
+    /// </summary>
     public async Task<IdentityNamespace> CreateNamespaceAsync(string sandbox, IdentityNamespace ns)
     {
         RequireSandbox(sandbox);
@@ -103,6 +109,7 @@ public sealed class TesseraCatalog
         {
             throw new CatalogException("NAME_INVALID", $"namespace code '{ns.Code}' must start with a letter and use letters, digits, '_' or '-'");
         }
+        ns = NamespaceDefinitions.Checked(ns);
         return await ExclusiveAsync(async () =>
         {
             if (ns.NumericId is { } numericId && ListNamespaces(sandbox).FirstOrDefault(n => n.NumericId == numericId && n.Code != ns.Code) is { } holder)
@@ -114,6 +121,10 @@ public sealed class TesseraCatalog
                 if (existing.Type != ns.Type)
                 {
                     throw new CatalogException("NAMESPACE_EXISTS", $"namespace '{ns.Code}' already exists with identity type {existing.Type}");
+                }
+                if (NamespaceDefinitions.Difference(existing, ns) is { } difference)
+                {
+                    throw new CatalogException("NAMESPACE_EXISTS", $"namespace '{ns.Code}' already exists with {difference}");
                 }
                 return existing;
             }
