@@ -128,7 +128,8 @@ public sealed class TesseraCatalog
                 }
                 return existing;
             }
-            var stored = ns with { Standard = false };
+            // The format is stored explicitly: what a namespace accepts does not change under it.
+            var stored = ns with { Standard = false, Format = ns.EffectiveFormat };
             await _store.PutAsync(NamespaceKind, sandbox, ns.Code, stored, CatalogJson.Default.IdentityNamespace).ConfigureAwait(false);
             return stored;
         }).ConfigureAwait(false);
