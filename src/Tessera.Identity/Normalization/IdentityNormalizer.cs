@@ -92,7 +92,7 @@ public sealed class IdentityNormalizer
         }
         if (_defaults && BlockedValues.IsDefault(span))
         {
-            return NormalizationOutcome.Blocked($"'{Show(span)}' is a blocked value (a placeholder, not an identity)");
+            return NormalizationOutcome.Blocked($"'{Show(span)}' is a blocked value");
         }
         var trimmed = span.Length == value.Length ? value : span.ToString();
         var outcome = NormalizeFormat(trimmed);
