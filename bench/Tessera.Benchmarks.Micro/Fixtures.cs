@@ -2,6 +2,7 @@ using System.Text.Json;
 using nietras.SeparatedValues;
 using Tessera.Bench;
 using Tessera.Catalog;
+using Tessera.Ingestion;
 using Tessera.Storage;
 
 namespace Tessera.Benchmarks.Micro;
@@ -13,7 +14,8 @@ internal static class Fixtures
 
     public static bool NamespaceExists(string code) => Namespaces.Contains(code);
 
-    public static string? ResolveNamespace(string code) => Namespaces.Contains(code) ? code : null;
+    /// <summary>The standard namespaces with their normalizers, as a batch of a new sandbox sees them.</summary>
+    public static NamespaceResolver Resolver { get; } = new(StandardNamespaces.All);
 
     public static CompiledSchema Compile(string json) =>
         SchemaCompiler.Compile(JsonSerializer.Deserialize(json, CatalogJson.Default.SchemaDocument)! with { Version = 1 }, NamespaceExists);

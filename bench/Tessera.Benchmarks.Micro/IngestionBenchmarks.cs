@@ -14,7 +14,7 @@ namespace Tessera.Benchmarks.Micro;
 [MemoryDiagnoser]
 public class RecordValidatorBenchmarks
 {
-    private readonly RecordValidator _validator = new(Fixtures.Web, new IngestionLimits(), Fixtures.ResolveNamespace);
+    private readonly RecordValidator _validator = new(Fixtures.Web, new IngestionLimits(), Fixtures.Resolver);
     private readonly ValidationResult _result = new();
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private Utf8JsonWriter _writer = null!;
@@ -94,9 +94,9 @@ public class RecordProcessorBenchmarks
         _event.Json = Fixtures.WebEvent();
         var limits = new IngestionLimits();
         var at = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
-        _crm = new RecordProcessor("prod", "crm", "b0001", at, Fixtures.Crm, limits, Fixtures.ResolveNamespace,
+        _crm = new RecordProcessor("prod", "crm", "b0001", at, Fixtures.Crm, limits, Fixtures.Resolver,
             new TabularConverter(columns, new MappingSpec(), Fixtures.Crm));
-        _web = new RecordProcessor("prod", "web", "b0002", at, Fixtures.Web, limits, Fixtures.ResolveNamespace, converter: null);
+        _web = new RecordProcessor("prod", "web", "b0002", at, Fixtures.Web, limits, Fixtures.Resolver, converter: null);
         _writes = new WriteSet(1 << 20);
         if (!_crm.Process(_csv) || !_web.Process(_event))
         {

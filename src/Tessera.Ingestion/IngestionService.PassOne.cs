@@ -14,7 +14,7 @@ public sealed partial class IngestionService
     private const int ParallelChunkRows = 4096;
 
     /// <summary>What the validation pass found: counts, the rejected rows, and the good facts when they fit in memory.</summary>
-    private sealed record PassOne(long Input, long Failed, long Duplicates, HashSet<long> Bad, List<WriteSet> Retained, bool Retaining);
+    private sealed record PassOne(long Input, long Failed, long Duplicates, HashSet<long> Bad, List<WriteSet> Retained, bool Retaining, DroppedIdentityCounts Dropped);
 
     private async Task<PassOne> ValidateSequentiallyAsync(BatchInfo batch, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader,
         MappingSpec mapping, HashSet<UInt128>? seen, CancellationToken cancellationToken)
@@ -71,7 +71,7 @@ public sealed partial class IngestionService
             retained.Add(current);
         }
         await _store.CommitAsync(quarantine, cancellationToken).ConfigureAwait(false);
-        return new PassOne(input, failed, duplicates, bad, retained, retaining);
+        return new PassOne(input, failed, duplicates, bad, retained, retaining, processor.DroppedIdentities);
     }
 
     /// <summary>
@@ -90,6 +90,7 @@ public sealed partial class IngestionService
         var columns = reader.Columns!;
         long retainedBytes = 0;
         var overflow = 0;
+        var dropped = new DroppedIdentityCounts();
 
         async Task WorkAsync()
         {
@@ -124,6 +125,10 @@ public sealed partial class IngestionService
                         Volatile.Write(ref overflow, 1);
                     }
                     results[chunk.Index] = new ChunkResult(bad, facts);
+                }
+                lock (dropped)
+                {
+                    dropped.Add(processor.DroppedIdentities);
                 }
             }
             catch
@@ -186,7 +191,7 @@ public sealed partial class IngestionService
         {
             retained.Add(new WriteSet(4096));
         }
-        return new PassOne(input, allBad.Count, 0, allBad, retained, retaining);
+        return new PassOne(input, allBad.Count, 0, allBad, retained, retaining, dropped);
     }
 
     private sealed record ChunkResult(List<long> Bad, WriteSet? Facts);

@@ -55,6 +55,9 @@ public sealed partial class IngestionService
     /// </summary>
     public long RetainBytes { get; init; } = Math.Clamp(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8, 256L << 20, 2L << 30);
 
+    /// <summary>The region phone numbers without a country code are read in, for phone namespaces that set none (null: US).</summary>
+    public string? DefaultPhoneRegion { get; init; }
+
     public IEnumerable<QuarantineEntry> Quarantine(string sandbox, string batchId) => _quarantine.List(sandbox, batchId);
 
     // ------------------------------------------------------------------ file batches
@@ -146,7 +149,7 @@ public sealed partial class IngestionService
                 ? await ValidateTabularInParallelAsync(batch, schema, namespaces, reader, mapping, cancellationToken).ConfigureAwait(false)
                 : await ValidateSequentiallyAsync(batch, schema, namespaces, reader, mapping, seen, cancellationToken).ConfigureAwait(false);
         }
-        var (input, failed, duplicates, bad, retained, retaining) = pass;
+        var (input, failed, duplicates, bad, retained, retaining, dropped) = pass;
         if (input > 0 && (double)failed / input > Limits.BatchFailureThreshold)
         {
             DisposeAll(retained);
@@ -199,7 +202,7 @@ public sealed partial class IngestionService
         {
             Status = BatchStatus.Success,
             CompletedAt = _catalog.Time.GetUtcNow(),
-            Counts = new BatchCounts { Input = input, Accepted = input - failed, Failed = failed, Duplicates = duplicates },
+            Counts = dropped.AddTo(new BatchCounts { Input = input, Accepted = input - failed, Failed = failed, Duplicates = duplicates }),
         };
         // The success status goes with the last set; the bulk load applies it only after every fact
         // is durable (a large batch bypasses the WAL: sorted files handed to the store).
@@ -255,7 +258,7 @@ public sealed partial class IngestionService
         var namespaces = NamespacesOf(sandbox);
         var outcomes = new RecordOutcome[records.Count];
         using var writes = new WriteSet(Math.Max(4096, records.Count * 512));
-        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Resolve, converter: null);
+        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces, converter: null);
         var seen = new HashSet<UInt128>();
         using var inFlight = _inFlight.Begin();
         var record = new SourceRecord();
@@ -286,7 +289,7 @@ public sealed partial class IngestionService
         batch = batch with
         {
             CompletedAt = batch.CreatedAt,
-            Counts = new BatchCounts { Input = records.Count, Accepted = accepted, Failed = failed, Duplicates = duplicates },
+            Counts = processor.DroppedIdentities.AddTo(new BatchCounts { Input = records.Count, Accepted = accepted, Failed = failed, Duplicates = duplicates }),
         };
         TesseraCatalog.PutBatch(writes, batch);
         try
@@ -348,7 +351,7 @@ public sealed partial class IngestionService
             .SelectMany(e => JsonDocumentKeys(e.Raw!)).Distinct(StringComparer.Ordinal).ToList();
         var converter = columns.Count > 0 ? new TabularConverter(columns, mapping, schema) : null;
         var namespaces = NamespacesOf(sandbox);
-        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces.Resolve, converter);
+        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces, converter);
         using var writes = new WriteSet(64 * 1024);
         var seen = new HashSet<UInt128>();
         var record = new SourceRecord();
@@ -395,7 +398,7 @@ public sealed partial class IngestionService
         replay = replay with
         {
             CompletedAt = _catalog.Time.GetUtcNow(),
-            Counts = new BatchCounts { Input = entries.Count, Accepted = accepted, Failed = failed, Duplicates = duplicates },
+            Counts = processor.DroppedIdentities.AddTo(new BatchCounts { Input = entries.Count, Accepted = accepted, Failed = failed, Duplicates = duplicates }),
         };
         TesseraCatalog.PutBatch(writes, replay);
         await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
@@ -450,12 +453,12 @@ public sealed partial class IngestionService
 
     // ------------------------------------------------------------------ helpers
 
-    private NamespaceResolver NamespacesOf(string sandbox) => new(_catalog.ListNamespaces(sandbox));
+    private NamespaceResolver NamespacesOf(string sandbox) => new(_catalog.ListNamespaces(sandbox), DefaultPhoneRegion);
 
     private RecordProcessor NewProcessor(BatchInfo batch, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader, MappingSpec mapping)
     {
         var converter = reader.Columns is { } columns ? new TabularConverter(columns, mapping, schema) : null;
-        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces.Resolve, converter);
+        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces, converter);
     }
 
     public static ISourceReader OpenReader(string path, string format, MappingSpec mapping)

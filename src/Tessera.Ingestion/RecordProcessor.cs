@@ -34,7 +34,7 @@ internal sealed class RecordProcessor : IDisposable
     private byte[]? _batchMarker;
 
     public RecordProcessor(string sandbox, string dataset, string batchId, DateTimeOffset ingestedAt, CompiledSchema schema,
-        IngestionLimits limits, Func<string, string?> resolveNamespace, TabularConverter? converter)
+        IngestionLimits limits, NamespaceResolver namespaces, TabularConverter? converter)
     {
         _sandbox = sandbox;
         _dataset = dataset;
@@ -42,13 +42,16 @@ internal sealed class RecordProcessor : IDisposable
         _ingestedAt = TemporalParsing.Format(ingestedAt);
         _schema = schema;
         _limits = limits;
-        _validator = new RecordValidator(schema, limits, resolveNamespace);
+        _validator = new RecordValidator(schema, limits, namespaces);
         _converter = converter;
         _tabularWriter = new Utf8JsonWriter(_tabular, WriterOptions);
         _outputWriter = new Utf8JsonWriter(_output, WriterOptions);
     }
 
     public ValidationResult Result { get; } = new();
+
+    /// <summary>Identities dropped from the records this processor accepted, by reason.</summary>
+    public DroppedIdentityCounts DroppedIdentities { get; } = new();
 
     /// <summary>Validates <paramref name="record"/>; when it returns true the stored form is ready for <see cref="AddFact"/>.</summary>
     public bool Process(SourceRecord record)
@@ -111,6 +114,10 @@ internal sealed class RecordProcessor : IDisposable
                 _outputWriter.WriteEndObject();
             }
             _outputWriter.WriteEndArray();
+            foreach (var dropped in Result.DroppedIdentities)
+            {
+                DroppedIdentities.Add(dropped.Reason);
+            }
             _outputWriter.WriteString("batch", _batchId);
             _outputWriter.WriteString("ingestedAt", _ingestedAt);
             _outputWriter.WriteEndObject();

@@ -22,7 +22,10 @@ public sealed class Workspace : IDisposable
         Store = store;
         Catalog = catalog;
         Config = config;
-        Ingestion = new IngestionService(catalog, config.Limits, Path.Combine(directory, "uploads"));
+        Ingestion = new IngestionService(catalog, config.Limits, Path.Combine(directory, "uploads"))
+        {
+            DefaultPhoneRegion = config.Identity.DefaultPhoneRegion,
+        };
     }
 
     public string Directory { get; }
@@ -76,21 +79,44 @@ public sealed record WorkspaceConfig
     /// <summary>How Segment-spec calls map onto datasets and namespaces, per sandbox.</summary>
     public Dictionary<string, SegmentBinding> Segment { get; set; } = [];
 
+    /// <summary>Identity normalization settings (docs/identity.md).</summary>
+    public IdentityConfig Identity { get; set; } = new();
+
     public static WorkspaceConfig Load(string path)
     {
         if (!File.Exists(path))
         {
             return new WorkspaceConfig();
         }
+        WorkspaceConfig config;
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), ServerJson.Default.WorkspaceConfig) ?? new WorkspaceConfig();
+            config = JsonSerializer.Deserialize(File.ReadAllBytes(path), ServerJson.Default.WorkspaceConfig) ?? new WorkspaceConfig();
         }
         catch (JsonException error)
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}");
         }
+        // "identity": null or "defaultPhoneRegion": null in the file mean the defaults.
+        config.Identity ??= new IdentityConfig();
+        config.Identity.DefaultPhoneRegion = (config.Identity.DefaultPhoneRegion ?? "US").Trim().ToUpperInvariant();
+        if (!NamespaceDefinitions.IsPhoneRegion(config.Identity.DefaultPhoneRegion))
+        {
+            throw new CatalogException("CONFIG_INVALID",
+                $"{path}: identity.defaultPhoneRegion '{config.Identity.DefaultPhoneRegion}' is not an ISO 3166 alpha-2 region known to libphonenumber (e.g. US, GB, DE)");
+        }
+        return config;
     }
+}
+
+/// <summary>Identity settings of the workspace.</summary>
+public sealed record IdentityConfig
+{
+    /// <summary>
+    /// The region phone numbers written without a <c>+</c> country code are read in, for phone
+    /// namespaces that set no <c>defaultRegion</c> of their own (ISO 3166 alpha-2).
+    /// </summary>
+    public string DefaultPhoneRegion { get; set; } = "US";
 }
 
 /// <summary>Where Segment-spec messages go in one sandbox.</summary>

@@ -258,7 +258,7 @@ public sealed class BatchLifecycleTests
         var text = new System.Text.StringBuilder("customerId,timestamp,amount,quantity\n");
         for (var i = 0; i < rows; i++)
         {
-            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i % 997:D5},2024-05-01T10:{i % 60:D2}:00Z,{(i == 77 ? "-1" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))},{i % 9}\n");
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i % 997 + 1:D5},2024-05-01T10:{i % 60:D2}:00Z,{(i == 77 ? "-1" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))},{i % 9}\n");
         }
         var path = test.WriteFile("orders.csv", text.ToString());
         var streaming = new IngestionService(test.Catalog, test.Ingestion.Limits, Path.Combine(test.Directory, "uploads")) { RetainBytes = 0 };

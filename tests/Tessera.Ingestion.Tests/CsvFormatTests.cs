@@ -42,7 +42,7 @@ public sealed class CsvFormatTests
         Assert.Equal("2024-05-01T08:00:00.000Z", ann.Text("lastSeen"));
         Assert.Equal(batch.Id, ann.Batch);
         Assert.Contains(("CRMID", "00042", true), ann.Identities);
-        Assert.Contains(("Email", "Ann@Example.com", false), ann.Identities);
+        Assert.Contains(("Email", "ann@example.com", false), ann.Identities); // normalized: lower-cased
         // Empty cells are absent values, not empty strings.
         var bob = Crm(test, "00043");
         Assert.False(bob.Record.TryGetProperty("age", out _));

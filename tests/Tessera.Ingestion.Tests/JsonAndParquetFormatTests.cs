@@ -120,7 +120,7 @@ public sealed class JsonAndParquetFormatTests
         await using var test = await TestWorkspace.CreateAsync();
         await test.DefineAsync(Schemas.Web);
         var path = test.WriteFile("web.jsonl", """
-            {"_id":"ev1","timestamp":"2024-05-01T10:00:00Z","page":"/","identityMap":{"ECID":[{"id":"E-9"}],"Email":[{"id":"x@y.z"}]}}
+            {"_id":"ev1","timestamp":"2024-05-01T10:00:00Z","page":"/","identityMap":{"ECID":[{"id":"E-9"}],"Email":[{"id":"x@y.io"}]}}
             """);
 
         var batch = await test.IngestAsync("web", path);

@@ -46,7 +46,7 @@ public sealed class LimitTests
     public static TheoryData<string, string, string, string> Breaches => new()
     {
         { "record size", "{\"crmId\":\"1\",\"address\":{\"street\":\"" + new string('x', 300) + "\"}}", "", ErrorCodes.RecordTooLarge },
-        { "identities per record", """{"crmId":"1","email":"a@b.c","identityMap":{"ECID":[{"id":"e1"},{"id":"e2"}]}}""", "", ErrorCodes.TooManyIdentities },
+        { "identities per record", """{"crmId":"1","email":"a@b.co","identityMap":{"ECID":[{"id":"e1"},{"id":"e2"}]}}""", "", ErrorCodes.TooManyIdentities },
         { "identity value length (field)", """{"crmId":"12345678901234567"}""", "crmId", ErrorCodes.IdentityTooLong },
         { "identity value length (identityMap)", """{"crmId":"1","identityMap":{"ECID":[{"id":"12345678901234567"}]}}""", "identityMap.ECID[0].id", ErrorCodes.IdentityTooLong },
         { "fields per record", """{"crmId":"1","tags":["a","b","c","d","e","f","g","h"]}""", "", ErrorCodes.TooManyFields },
@@ -75,7 +75,7 @@ public sealed class LimitTests
         await using var test = await LimitedAsync();
 
         var result = await test.StreamAsync("crm", """
-            [{"crmId":"1234567890123456","email":"a@b.c","identityMap":{"ECID":[{"id":"e1"}]}},
+            [{"crmId":"1234567890123456","email":"a@b.co","identityMap":{"ECID":[{"id":"e1"}]}},
              {"crmId":"2","tags":["a","b","c","d","e","f","g"]}]
             """);
 

@@ -27,7 +27,7 @@ public sealed class ParallelValidationTests
         var rejected = new List<long>();
         for (var row = 1; row <= Rows; row++)
         {
-            var id = (row % Identities).ToString("D6", CultureInfo.InvariantCulture);
+            var id = (row % Identities + 1).ToString("D6", CultureInfo.InvariantCulture); // not 000000: all zeros is a blocked identity
             var age = row % 997 == 0 ? 200 : row % 150;
             text.Append(CultureInfo.InvariantCulture, $"{id},{age},n{row}\n");
             if (age == 200)

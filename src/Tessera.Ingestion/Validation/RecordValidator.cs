@@ -6,15 +6,27 @@ using System.Text;
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Catalog;
+using Tessera.Identity.Normalization;
 
 namespace Tessera.Ingestion.Validation;
+
+/// <summary>
+/// An identity left out of a record because its value is blocked or invalid for its namespace:
+/// where it was (<see cref="Path"/>), why (<see cref="Reason"/>, e.g. <c>IDENTITY_BLOCKED</c>) and
+/// in words. The record is stored without it (or rejected when no identity remains).
+/// </summary>
+public sealed record DroppedIdentity(string Namespace, string Path, string Reason, string Message);
 
 /// <summary>The outcome of validating one record: its identities and key fields, or why it was rejected.</summary>
 public sealed class ValidationResult
 {
     public List<ValidationError> Errors { get; } = [];
 
+    /// <summary>The record's identities, normalized (docs/identity.md), without duplicates.</summary>
     public List<IdentityValue> Identities { get; } = [];
+
+    /// <summary>Identities dropped from <see cref="Identities"/> (blocked or invalid values).</summary>
+    public List<DroppedIdentity> DroppedIdentities { get; } = [];
 
     public string? EventId { get; set; }
 
@@ -43,6 +55,7 @@ public sealed class ValidationResult
     {
         Errors.Clear();
         Identities.Clear();
+        DroppedIdentities.Clear();
         EventId = null;
         Timestamp = null;
         LeafCount = 0;
@@ -52,6 +65,8 @@ public sealed class ValidationResult
 /// <summary>
 /// Checks a JSON record against a compiled schema and the ingestion limits, and writes the
 /// canonical stored form (unknown fields dropped when the schema says so, dates normalized).
+/// Identity values are normalized by their namespace's <see cref="IdentityNormalizer"/>; a blocked
+/// or invalid one is dropped from the identities (the record keeps the field as written).
 /// One instance per ingestion thread: it reuses its buffers.
 /// </summary>
 /// <remarks>
@@ -59,7 +74,7 @@ public sealed class ValidationResult
 /// are matched as spans against the schema, field paths are the schema's own strings (a path is
 /// built only for an error, or below an array or map), and unescaped strings are copied as UTF-8.
 /// </remarks>
-public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limits, Func<string, string?> resolveNamespace)
+public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limits, NamespaceResolver namespaces)
 {
     private const int MaxErrorsPerRecord = 20;
     /// <summary>Longest value decoded on the stack for a constraint check; longer ones use a pooled buffer.</summary>
@@ -93,8 +108,10 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         }
         if (result.Errors.Count == 0 && result.Identities.Count == 0)
         {
-            result.Errors.Add(new ValidationError("", ErrorCodes.NoPrimaryIdentity,
-                "record has no identity: set a field that the schema marks as an identity, or an identityMap entry"));
+            result.Errors.Add(result.DroppedIdentities.Count > 0
+                ? NoUsableIdentity(result.DroppedIdentities)
+                : new ValidationError("", ErrorCodes.NoPrimaryIdentity,
+                    "record has no identity: set a field that the schema marks as an identity, or an identityMap entry"));
         }
         if (schema.PrimaryIdentityField is { } primaryField && result.Errors.Count == 0)
         {
@@ -376,7 +393,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         foreach (var entry in map.EnumerateObject())
         {
             var ns = NamespaceName(entry);
-            if (resolveNamespace(ns) is not { } code)
+            if (namespaces.Resolve(ns) is not { } code)
             {
                 var entryPath = $"{path}.{ns}";
                 AddError(result, entryPath, ErrorCodes.UnknownNamespace, $"identity namespace '{ns}' is not defined in this sandbox");
@@ -453,14 +470,33 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 $"identity '{ns}' at '{path}' is {trimmed.Length} characters, more than the limit of {limits.MaxIdentityValueLength} (limits.maxIdentityValueLength)");
             return;
         }
+        var normalized = trimmed;
+        if (namespaces.NormalizerOf(ns) is { } normalizer)
+        {
+            var outcome = normalizer.Normalize(trimmed);
+            if (!outcome.IsNormalized)
+            {
+                result.DroppedIdentities.Add(new DroppedIdentity(ns, where.ToString(), outcome.Reason!, outcome.Message!));
+                return;
+            }
+            normalized = outcome.Value!;
+        }
         foreach (var existing in result.Identities)
         {
-            if (existing.Namespace == ns && existing.Value == trimmed)
+            if (existing.Namespace == ns && existing.Value == normalized)
             {
                 return;
             }
         }
-        result.Identities.Add(new IdentityValue(ns, trimmed, primary));
+        result.Identities.Add(new IdentityValue(ns, normalized, primary));
+    }
+
+    /// <summary>The error of a record whose every identity was dropped: each one, where, and why.</summary>
+    private static ValidationError NoUsableIdentity(List<DroppedIdentity> dropped)
+    {
+        var reasons = string.Join("; ", dropped.Select(d => $"{d.Namespace} at '{d.Path}': {d.Message} ({d.Reason})"));
+        return new ValidationError(dropped.Count == 1 ? dropped[0].Path : "", ErrorCodes.NoUsableIdentity,
+            $"record has no usable identity, every identity was dropped: {reasons}");
     }
 
     private static void CheckString(string text, CompiledField field, string path, ValidationResult result)
