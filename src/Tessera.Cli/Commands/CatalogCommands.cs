@@ -141,10 +141,12 @@ internal static class CatalogCommands
                 CliContext.PrintJson(namespaces, CatalogJson.Indented.ListIdentityNamespace);
                 return Task.FromResult(ExitCodes.Ok);
             }
-            var table = new Table().AddColumns("code", "name", "type", "standard");
+            var table = new Table().AddColumns("code", "name", "type", "format", "standard");
             foreach (var ns in namespaces)
             {
-                table.AddRow(Markup.Escape(ns.Code), Markup.Escape(ns.Name), JsonSerializer.Serialize(ns.Type, CatalogJson.Default.IdentityType).Trim('"'), ns.Standard ? "yes" : "custom");
+                var format = NamespaceDefinitions.FormatName(ns.EffectiveFormat) + (ns.DefaultRegion is { } region ? $" ({region})" : "");
+                table.AddRow(Markup.Escape(ns.Code), Markup.Escape(ns.Name), JsonSerializer.Serialize(ns.Type, CatalogJson.Default.IdentityType).Trim('"'),
+                    format, ns.Standard ? "yes" : "custom");
             }
             AnsiConsole.Write(table);
             return Task.FromResult(ExitCodes.Ok);
@@ -153,7 +155,12 @@ internal static class CatalogCommands
         var type = new Option<string>("--type") { Description = "cookie, device, cross-device, email, phone, partner or non-people", Required = true };
         var displayName = new Option<string?>("--name") { Description = "Display name" };
         var numericId = new Option<int?>("--numeric-id") { Description = "Adobe's integer namespace id, so XDM identityMaps keyed https://data.adobe.io/entities/namespace/{id} resolve here" };
-        var create = new Command("create", "Create a custom namespace") { code, type, displayName, numericId };
+        var format = new Option<string?>("--format") { Description = "How values are checked and normalized: text, email, phone, sha256 or uuid (default: email for type email, phone for type phone, else text)" };
+        format.AcceptOnlyFromAmong("text", "email", "phone", "sha256", "uuid");
+        var region = new Option<string?>("--default-region") { Description = "Phone format: ISO 3166 alpha-2 region of numbers written without +country code (default: the workspace's identity.defaultPhoneRegion)" };
+        var blocked = new Option<string[]>("--blocked") { Description = "A value to refuse in this namespace besides the default blocked values (repeatable)" };
+        var noDefaults = new Option<bool>("--no-default-blocked") { Description = "Do not refuse the default blocked values (null, unknown, n/a, all zeros, ...)" };
+        var create = new Command("create", "Create a custom namespace") { code, type, displayName, numericId, format, region, blocked, noDefaults };
         create.WithWorkspace(async (context, parse, _) =>
         {
             IdentityType identityType;
@@ -171,6 +178,10 @@ internal static class CatalogCommands
                 Name = parse.GetValue(displayName) ?? parse.GetValue(code)!,
                 Type = identityType,
                 NumericId = parse.GetValue(numericId),
+                Format = parse.GetValue(format) is { } name ? JsonSerializer.Deserialize($"\"{name}\"", CatalogJson.Default.IdentityFormat) : null,
+                DefaultRegion = parse.GetValue(region),
+                BlockedValues = parse.GetValue(blocked) is { Length: > 0 } values ? values : null,
+                DefaultBlockedValues = parse.GetValue(noDefaults) ? false : null,
             });
             Print(context, ns, CatalogJson.Indented.IdentityNamespace, $"namespace [bold]{ns.Code}[/] ready");
             return ExitCodes.Ok;

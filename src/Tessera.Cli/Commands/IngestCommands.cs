@@ -108,6 +108,13 @@ internal static class IngestCommands
         grid.AddRow("accepted", N(batch.Counts.Accepted));
         grid.AddRow("failed (quarantined)", N(batch.Counts.Failed));
         grid.AddRow("duplicates", N(batch.Counts.Duplicates));
+        if (batch.Counts.IdentitiesDropped > 0)
+        {
+            var reasons = batch.Counts.IdentitiesDroppedByReason is { } byReason
+                ? " (" + string.Join(", ", byReason.Select(r => $"{r.Key} {N(r.Value)}")) + ")"
+                : "";
+            grid.AddRow("identities dropped", N(batch.Counts.IdentitiesDropped) + reasons);
+        }
         if (batch.ReplayOf is not null)
         {
             grid.AddRow("replay of", batch.ReplayOf);
