@@ -77,6 +77,24 @@ public sealed class IdentityService
         writes.Put(StoreSpace.Facts, shard, LedgerCodec.Key(sandbox, entry.Sequence), scratch.WrittenSpan);
     }
 
+    /// <summary>Applies the ledger entries in a commit that is now durable to the sandbox's graph.</summary>
+    public void ApplyCommitted(string sandbox, WriteSet writes)
+    {
+        List<LedgerEntry>? entries = null;
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var operation = writes[i];
+            if (operation is { Space: StoreSpace.Facts, IsDelete: false } && operation.Key.Span[0] == LedgerCodec.Tag)
+            {
+                (entries ??= []).Add(LedgerCodec.Decode(operation.Key.Span, operation.Value.Span));
+            }
+        }
+        if (entries is not null)
+        {
+            Apply(sandbox, entries);
+        }
+    }
+
     /// <summary>Applies durable ledger entries to the sandbox's graph.</summary>
     public void Apply(string sandbox, IReadOnlyList<LedgerEntry> entries)
     {

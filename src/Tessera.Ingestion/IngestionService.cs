@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Catalog;
+using Tessera.Identity;
 using Tessera.Ingestion.Mapping;
 using Tessera.Ingestion.Sources;
 using Tessera.Storage;
@@ -32,10 +33,12 @@ public sealed partial class IngestionService
     private readonly IStore _store;
     private readonly QuarantineStore _quarantine;
     private readonly InFlightKeys _inFlight = new();
+    private readonly IdentityService _identity;
 
-    public IngestionService(TesseraCatalog catalog, IngestionLimits limits, string uploadDirectory)
+    public IngestionService(TesseraCatalog catalog, IdentityService identity, IngestionLimits limits, string uploadDirectory)
     {
         _catalog = catalog;
+        _identity = identity;
         _store = catalog.Store;
         _quarantine = new QuarantineStore(_store);
         Limits = limits;
@@ -190,7 +193,7 @@ public sealed partial class IngestionService
                 {
                     await pending.ConfigureAwait(false);
                     var full = current;
-                    pending = CommitAndDispose(full, cancellationToken);
+                    pending = CommitAndDispose(batch.Sandbox, full, cancellationToken);
                     current = new WriteSet(1 << 20);
                 }
             }
@@ -208,15 +211,20 @@ public sealed partial class IngestionService
         // is durable (a large batch bypasses the WAL: sorted files handed to the store).
         TesseraCatalog.PutBatch(retained[^1], done);
         await _store.BulkLoadAsync(retained, cancellationToken).ConfigureAwait(false);
+        foreach (var set in retained)
+        {
+            _identity.ApplyCommitted(batch.Sandbox, set);
+        }
         DisposeAll(retained);
         return done;
     }
 
-    private async Task CommitAndDispose(WriteSet writes, CancellationToken cancellationToken)
+    private async Task CommitAndDispose(string sandbox, WriteSet writes, CancellationToken cancellationToken)
     {
         using (writes)
         {
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+            _identity.ApplyCommitted(sandbox, writes);
         }
     }
 
@@ -258,7 +266,7 @@ public sealed partial class IngestionService
         var namespaces = NamespacesOf(sandbox);
         var outcomes = new RecordOutcome[records.Count];
         using var writes = new WriteSet(Math.Max(4096, records.Count * 512));
-        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces, converter: null);
+        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces, _identity, converter: null);
         var seen = new HashSet<UInt128>();
         using var inFlight = _inFlight.Begin();
         var record = new SourceRecord();
@@ -296,6 +304,7 @@ public sealed partial class IngestionService
         {
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
             inFlight.Complete(null);
+            _identity.ApplyCommitted(sandbox, writes);
         }
         catch (Exception error)
         {
@@ -351,7 +360,7 @@ public sealed partial class IngestionService
             .SelectMany(e => JsonDocumentKeys(e.Raw!)).Distinct(StringComparer.Ordinal).ToList();
         var converter = columns.Count > 0 ? new TabularConverter(columns, mapping, schema) : null;
         var namespaces = NamespacesOf(sandbox);
-        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces, converter);
+        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces, _identity, converter);
         using var writes = new WriteSet(64 * 1024);
         var seen = new HashSet<UInt128>();
         var record = new SourceRecord();
@@ -402,6 +411,7 @@ public sealed partial class IngestionService
         };
         TesseraCatalog.PutBatch(writes, replay);
         await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        _identity.ApplyCommitted(sandbox, writes);
         return replay;
     }
 
@@ -458,7 +468,7 @@ public sealed partial class IngestionService
     private RecordProcessor NewProcessor(BatchInfo batch, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader, MappingSpec mapping)
     {
         var converter = reader.Columns is { } columns ? new TabularConverter(columns, mapping, schema) : null;
-        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces, converter);
+        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces, _identity, converter);
     }
 
     public static ISourceReader OpenReader(string path, string format, MappingSpec mapping)

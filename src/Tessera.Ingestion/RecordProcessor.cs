@@ -4,6 +4,8 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Catalog;
+using Tessera.Identity;
+using Tessera.Identity.Graph;
 using Tessera.Ingestion.Mapping;
 using Tessera.Ingestion.Sources;
 using Tessera.Ingestion.Validation;
@@ -22,6 +24,9 @@ internal sealed class RecordProcessor : IDisposable
     private readonly string _dataset;
     private readonly string _batchId;
     private readonly string _ingestedAt;
+    private readonly DateTimeOffset _ingestedAtTime;
+    private readonly IdentityService _identity;
+    private readonly ArrayBufferWriter<byte> _ledger = new(256);
     private readonly CompiledSchema _schema;
     private readonly IngestionLimits _limits;
     private readonly RecordValidator _validator;
@@ -34,8 +39,10 @@ internal sealed class RecordProcessor : IDisposable
     private byte[]? _batchMarker;
 
     public RecordProcessor(string sandbox, string dataset, string batchId, DateTimeOffset ingestedAt, CompiledSchema schema,
-        IngestionLimits limits, NamespaceResolver namespaces, TabularConverter? converter)
+        IngestionLimits limits, NamespaceResolver namespaces, IdentityService identity, TabularConverter? converter)
     {
+        _identity = identity;
+        _ingestedAtTime = ingestedAt;
         _sandbox = sandbox;
         _dataset = dataset;
         _batchId = batchId;
@@ -165,7 +172,25 @@ internal sealed class RecordProcessor : IDisposable
             }
         }
         writes.Put(StoreSpace.Facts, shard, key, _output.WrittenSpan);
+        // The fact's identities go to the link ledger in the same commit; they are linked once it is durable.
+        IdentityService.Write(writes, shard, _sandbox, new LedgerEntry(_identity.NextSequence(), (isEvent ? Result.Timestamp : null) ?? _ingestedAtTime,
+            _dataset, _batchId, eventId ?? primary.ToString(), IdentitiesPrimaryFirst(primary)), _ledger);
         return true;
+    }
+
+    private IdentityKey[] IdentitiesPrimaryFirst(IdentityValue primary)
+    {
+        var keys = new IdentityKey[Result.Identities.Count];
+        keys[0] = new IdentityKey(primary.Namespace, primary.Value);
+        var next = 1;
+        foreach (var identity in Result.Identities)
+        {
+            if (identity != primary && next < keys.Length)
+            {
+                keys[next++] = new IdentityKey(identity.Namespace, identity.Value);
+            }
+        }
+        return keys;
     }
 
     /// <summary>

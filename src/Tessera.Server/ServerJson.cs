@@ -29,4 +29,10 @@ namespace Tessera.Server;
 [JsonSerializable(typeof(List<BatchInfo>))]
 [JsonSerializable(typeof(QuarantineEntry))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(IdentityGraphRules))]
+[JsonSerializable(typeof(IdentityGraphResponse))]
+[JsonSerializable(typeof(ExplainResponse))]
+[JsonSerializable(typeof(RulesChangeResponse))]
+[JsonSerializable(typeof(LedgerDeletionRequest))]
+[JsonSerializable(typeof(Tessera.Identity.LedgerDeletion))]
 public sealed partial class ServerJson : JsonSerializerContext;

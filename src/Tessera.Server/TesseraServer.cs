@@ -81,6 +81,7 @@ public static class TesseraServer
         SegmentEndpoints.Map(app);
         BatchEndpoints.Map(app);
         CatalogEndpoints.Map(app);
+        IdentityEndpoints.Map(app);
         return app;
     }
 }

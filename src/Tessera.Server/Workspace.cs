@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Catalog;
+using Tessera.Identity;
+using Tessera.Identity.Graph;
+using Tessera.Identity.Normalization;
 using Tessera.Ingestion;
 using Tessera.Storage;
 using Tessera.Storage.RocksDb;
@@ -22,7 +25,9 @@ public sealed class Workspace : IDisposable
         Store = store;
         Catalog = catalog;
         Config = config;
-        Ingestion = new IngestionService(catalog, config.Limits, Path.Combine(directory, "uploads"))
+        // The graphs are derived from the ledger before anything can be ingested or looked up.
+        Identity = IdentityService.Open(store, sandbox => code => catalog.GetNamespace(sandbox, code)?.Type);
+        Ingestion = new IngestionService(catalog, Identity, config.Limits, Path.Combine(directory, "uploads"))
         {
             DefaultPhoneRegion = config.Identity.DefaultPhoneRegion,
         };
@@ -37,6 +42,9 @@ public sealed class Workspace : IDisposable
     public WorkspaceConfig Config { get; }
 
     public IngestionService Ingestion { get; }
+
+    /// <summary>The identity graphs of every sandbox.</summary>
+    public IdentityService Identity { get; }
 
     public static async Task<Workspace> OpenAsync(string directory, TimeProvider? time = null)
     {
@@ -56,6 +64,26 @@ public sealed class Workspace : IDisposable
             store.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Reads <c>Namespace:value</c> typed by a person (CLI, API) as the graph knows it: the namespace
+    /// must exist in the sandbox and the value is normalized as ingestion does (<c>Email:Ann@X.com</c>
+    /// finds <c>Email:ann@x.com</c>).
+    /// </summary>
+    /// <exception cref="CatalogException">IDENTITY_INVALID or NAMESPACE_NOT_FOUND, saying why.</exception>
+    public IdentityKey ParseIdentity(string sandbox, string text)
+    {
+        if (!IdentityKey.TryParse(text, out var key))
+        {
+            throw new CatalogException("IDENTITY_INVALID", $"'{text}' is not Namespace:value (for example Email:ann@example.com)");
+        }
+        var ns = Catalog.GetNamespace(sandbox, key.Namespace)
+            ?? throw new CatalogException("NAMESPACE_NOT_FOUND", $"identity namespace '{key.Namespace}' does not exist in sandbox '{sandbox}'");
+        var outcome = new IdentityNormalizer(ns, Config.Identity.DefaultPhoneRegion).Normalize(key.Value);
+        return outcome.IsNormalized
+            ? key with { Value = outcome.Value! }
+            : throw new CatalogException("IDENTITY_INVALID", $"'{text}': {outcome.Reason}: {outcome.Message}");
     }
 
     /// <summary>Where Segment-spec calls of <paramref name="sandbox"/> go: its entry in <c>segment</c>, else the default binding.</summary>

@@ -261,7 +261,7 @@ public sealed class BatchLifecycleTests
             text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i % 997 + 1:D5},2024-05-01T10:{i % 60:D2}:00Z,{(i == 77 ? "-1" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))},{i % 9}\n");
         }
         var path = test.WriteFile("orders.csv", text.ToString());
-        var streaming = new IngestionService(test.Catalog, test.Ingestion.Limits, Path.Combine(test.Directory, "uploads")) { RetainBytes = 0 };
+        var streaming = new IngestionService(test.Catalog, test.Workspace.Identity, test.Ingestion.Limits, Path.Combine(test.Directory, "uploads")) { RetainBytes = 0 };
 
         var batch = await streaming.IngestFileAsync("prod", "orders", path);
 

@@ -41,7 +41,7 @@ public sealed class ParallelValidationTests
         }
         var path = test.WriteFile("crm.csv", text.ToString());
         var ingestion = readTwice
-            ? new IngestionService(test.Catalog, test.Ingestion.Limits, Path.Combine(test.Directory, "uploads")) { RetainBytes = 0 }
+            ? new IngestionService(test.Catalog, test.Workspace.Identity, test.Ingestion.Limits, Path.Combine(test.Directory, "uploads")) { RetainBytes = 0 }
             : test.Ingestion;
 
         var batch = await ingestion.IngestFileAsync("prod", "crm", path);

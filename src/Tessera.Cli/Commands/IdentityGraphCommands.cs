@@ -5,7 +5,9 @@ using System.Text.Json.Serialization;
 using Spectre.Console;
 using Tessera.Abstractions;
 using Tessera.Catalog;
+using Tessera.Identity;
 using Tessera.Identity.Graph;
+using Tessera.Server.Api;
 
 namespace Tessera.Cli.Commands;
 
@@ -14,7 +16,154 @@ internal static class IdentityGraphCommands
 {
     private static readonly DateTimeOffset SimulationStart = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static Command AddTo(Command identity) => identity.With(Simulate());
+    public static Command AddTo(Command identity) =>
+        identity.With(Simulate()).With(Show()).With(Explain()).With(Rules()).With(Delete());
+
+    private static Command Show()
+    {
+        var identity = new Argument<string>("identity") { Description = "Namespace:value, e.g. Email:ann@example.com" };
+        var command = new Command("show", "The graph of an identity: primary identity, identities, and links (kept and cut)") { identity };
+        command.WithWorkspace((context, parse, _) =>
+        {
+            var key = context.Workspace.ParseIdentity(context.Sandbox, parse.GetValue(identity)!);
+            var found = context.Workspace.Identity.Find(context.Sandbox, key)
+                ?? throw new CatalogException("IDENTITY_NOT_FOUND", $"no record or event of sandbox '{context.Sandbox}' carries {key}");
+            var view = IdentityGraphResponse.From(found);
+            if (context.Json)
+            {
+                CliContext.PrintJson(view, IdentityCliJson.Default.IdentityGraphResponse);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            AnsiConsole.MarkupLine($"graph of [bold]{Markup.Escape(view.Identity)}[/]: {view.Identities.Count} identities, primary [bold]{Markup.Escape(view.Primary)}[/]");
+            AnsiConsole.MarkupLine(Markup.Escape(string.Join(", ", view.Identities)));
+            AnsiConsole.Write(LinkTable(view.Links));
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    private static Command Explain()
+    {
+        var a = new Argument<string>("a") { Description = "Namespace:value" };
+        var b = new Argument<string>("b") { Description = "Namespace:value" };
+        var command = new Command("explain", "Why two identities are in one graph (the links that join them) or not (which rule cut which link)") { a, b };
+        command.WithWorkspace((context, parse, _) =>
+        {
+            var workspace = context.Workspace;
+            var why = ExplainResponse.From(workspace.Identity.Explain(context.Sandbox,
+                workspace.ParseIdentity(context.Sandbox, parse.GetValue(a)!), workspace.ParseIdentity(context.Sandbox, parse.GetValue(b)!)));
+            if (context.Json)
+            {
+                CliContext.PrintJson(why, IdentityCliJson.Default.ExplainResponse);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            AnsiConsole.MarkupLine($"{Markup.Escape(why.A)} and {Markup.Escape(why.B)}: {Markup.Escape(why.Summary)}");
+            if (why.Path.Count > 0)
+            {
+                AnsiConsole.Write(LinkTable(why.Path));
+            }
+            foreach (var cut in why.Cuts)
+            {
+                AnsiConsole.MarkupLine($"[red]cut[/] {Markup.Escape(cut.Link.From)} – {Markup.Escape(cut.Link.To)} by [bold]{Markup.Escape(cut.Rule)}[/]: {Markup.Escape(cut.Detail)}");
+            }
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    private static Command Rules()
+    {
+        var show = new Command("show", "The sandbox's graph rules");
+        show.WithWorkspace((context, _, _) =>
+        {
+            CliContext.PrintJson(context.Workspace.Identity.GetRules(context.Sandbox), IdentityCliJson.Default.IdentityGraphRules);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        var file = new Argument<FileInfo>("rules") { Description = "Rules as JSON: {\"uniqueNamespaces\": [...], \"priority\": [...], \"maxIdentities\": 50}" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only report how many graphs would merge, split or change primary identity" };
+        var set = new Command("set", "Replace the graph rules; every graph is derived again from the link ledger") { file, dryRun };
+        set.WithWorkspace(async (context, parse, cancellationToken) =>
+        {
+            var path = parse.GetValue(file)!;
+            IdentityGraphRules rules;
+            try
+            {
+                rules = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path.FullName, cancellationToken), IdentityCliJson.Default.IdentityGraphRules)
+                    ?? throw new CatalogException("RULES_INVALID_JSON", $"{path.Name}: empty rules");
+            }
+            catch (JsonException error)
+            {
+                throw new CatalogException("RULES_INVALID_JSON", $"{path.Name}: {error.Message}");
+            }
+            GraphDiff diff;
+            try
+            {
+                diff = await context.Workspace.Identity.SetRulesAsync(context.Sandbox, rules, parse.GetValue(dryRun), cancellationToken);
+            }
+            catch (InvalidGraphRulesException error)
+            {
+                throw new CatalogException(InvalidGraphRulesException.Code, error.Message);
+            }
+            var change = new RulesChangeResponse(!parse.GetValue(dryRun), rules, diff);
+            if (context.Json)
+            {
+                CliContext.PrintJson(change, IdentityCliJson.Default.RulesChangeResponse);
+                return ExitCodes.Ok;
+            }
+            AnsiConsole.MarkupLine(change.Applied ? "rules applied" : "dry run: nothing changed");
+            AnsiConsole.MarkupLine($"graphs {diff.GraphsBefore} → {diff.GraphsAfter}: {diff.Merged} merged, {diff.Split} split, {diff.PrimaryChanged} with another primary identity; cut links {diff.LinksCutBefore} → {diff.LinksCutAfter}");
+            return ExitCodes.Ok;
+        });
+        return new Command("rules", "Identity graph rules: unique namespaces, priority, size cap").With(show).With(set);
+    }
+
+    private static Command Delete()
+    {
+        var batch = new Option<string?>("--batch") { Description = "Remove the links of this batch" };
+        var dataset = new Option<string?>("--dataset") { Description = "Remove the links of every batch of this dataset" };
+        var identity = new Option<string?>("--identity") { Description = "Remove this identity (Namespace:value) from every link" };
+        var command = new Command("delete", "Remove links from the identity ledger and derive the graphs again; graphs split where nothing else holds them") { batch, dataset, identity };
+        command.WithWorkspace(async (context, parse, cancellationToken) =>
+        {
+            var workspace = context.Workspace;
+            var (batchId, datasetName, identityText) = (parse.GetValue(batch), parse.GetValue(dataset), parse.GetValue(identity));
+            if ((batchId is null ? 0 : 1) + (datasetName is null ? 0 : 1) + (identityText is null ? 0 : 1) != 1)
+            {
+                throw new CatalogException("USAGE", "give exactly one of --batch, --dataset or --identity");
+            }
+            if (batchId is not null)
+            {
+                workspace.Catalog.RequireBatch(context.Sandbox, batchId);
+            }
+            if (datasetName is not null)
+            {
+                workspace.Catalog.RequireDataset(context.Sandbox, datasetName);
+            }
+            var filter = new LedgerFilter(batchId, datasetName, identityText is null ? null : workspace.ParseIdentity(context.Sandbox, identityText));
+            var receipt = await workspace.Identity.DeleteAsync(context.Sandbox, filter, cancellationToken);
+            if (context.Json)
+            {
+                CliContext.PrintJson(receipt, IdentityCliJson.Default.LedgerDeletion);
+                return ExitCodes.Ok;
+            }
+            AnsiConsole.MarkupLine($"{Markup.Escape(receipt.Filter)}: {receipt.EntriesRemoved} ledger entries removed, {receipt.EntriesRewritten} rewritten; "
+                + $"graphs {receipt.GraphsBefore} → {receipt.GraphsAfter}, links {receipt.LinksBefore} → {receipt.LinksAfter}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Table LinkTable(IEnumerable<LinkResponse> links)
+    {
+        var table = new Table().AddColumns("link", "state", "dataset", "batch", "record", "time", "seen");
+        foreach (var link in links)
+        {
+            table.AddRow(Markup.Escape($"{link.From} – {link.To}"), link.State == "kept" ? "kept" : $"[red]{link.State}[/]", Markup.Escape(link.Dataset),
+                Markup.Escape(link.Batch), Markup.Escape(link.Record ?? ""), link.Time.ToString("u", System.Globalization.CultureInfo.InvariantCulture),
+                link.Occurrences.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return table;
+    }
 
     private static Command Simulate()
     {
@@ -160,4 +309,8 @@ internal sealed record SimulationResult(List<SimulatedGraph> Graphs, List<Remove
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(IdentityGraphRules))]
 [JsonSerializable(typeof(SimulationResult))]
+[JsonSerializable(typeof(IdentityGraphResponse))]
+[JsonSerializable(typeof(ExplainResponse))]
+[JsonSerializable(typeof(RulesChangeResponse))]
+[JsonSerializable(typeof(LedgerDeletion))]
 internal sealed partial class IdentityCliJson : JsonSerializerContext;
