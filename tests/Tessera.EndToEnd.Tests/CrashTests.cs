@@ -162,11 +162,13 @@ public sealed class CrashTests
                     using var envelope = JsonDocument.Parse(value);
                     var id = envelope.RootElement.GetProperty("record").GetProperty("_id").GetString()!;
                     stored[id] = stored.GetValueOrDefault(id) + 1;
+                    AssertInGraph(check, envelope.RootElement);
                 }
                 foreach (var (_, value) in check.Store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.RecordTag, "prod")))
                 {
                     using var envelope = JsonDocument.Parse(value);
                     Assert.True(storedCrmIds.Add(envelope.RootElement.GetProperty("record").GetProperty("crmId").GetString()!));
+                    AssertInGraph(check, envelope.RootElement);
                 }
             }
             var recovered = check.Catalog.ListBatches("prod").Count(b => b.Kind == BatchKind.File && b.Status == BatchStatus.Success && !acknowledgedUploads.Values.Contains(b.Id));
@@ -203,4 +205,14 @@ public sealed class CrashTests
 
     private static string EventJson(string id, int device) =>
         $$$"""{"_id":"{{{id}}}","timestamp":"2026-11-01T12:00:00Z","eventType":"click","identityMap":{"ECID":[{"id":"dev-{{{device}}}","primary":true}]}}""";
+
+    /// <summary>A stored fact's link ledger entry went into the same commit: its identities are in the graph after the restart.</summary>
+    private static void AssertInGraph(Workspace workspace, JsonElement envelope)
+    {
+        foreach (var identity in envelope.GetProperty("identities").EnumerateArray())
+        {
+            var key = new Identity.Graph.IdentityKey(identity.GetProperty("namespace").GetString()!, identity.GetProperty("id").GetString()!);
+            Assert.True(workspace.Identity.Find("prod", key) is not null, $"stored identity {key} is not in the identity graph");
+        }
+    }
 }
