@@ -19,6 +19,9 @@ public sealed record LedgerFilter(string? Batch = null, string? Dataset = null, 
 /// <summary>What a ledger deletion removed, and the graphs before and after.</summary>
 public sealed record LedgerDeletion(string Filter, int EntriesRemoved, int EntriesRewritten, int GraphsBefore, int GraphsAfter, int LinksBefore, int LinksAfter);
 
+/// <summary>The size of a sandbox's identity graphs: identities, graphs (people), links, and links the rules cut.</summary>
+public sealed record GraphCounts(int Identities, int Graphs, int Links, int CutLinks);
+
 /// <summary>One identity's graph, as the profile store and the APIs see it.</summary>
 public sealed record IdentityLookup(IdentityKey Identity, GraphSnapshot Graph, IReadOnlyList<LinkInfo> Links);
 
@@ -144,8 +147,8 @@ public sealed class IdentityService
         }
     }
 
-    public (int Identities, int Graphs, int Links) Counts(string sandbox) =>
-        Read(sandbox, graph => (graph.IdentityCount, graph.GraphCount, graph.LinkCount));
+    public GraphCounts Counts(string sandbox) =>
+        Read(sandbox, graph => new GraphCounts(graph.IdentityCount, graph.GraphCount, graph.LinkCount, graph.CutLinkCount));
 
     public IdentityGraphRules GetRules(string sandbox) => GetOrCreate(sandbox).Graph.Rules.Source;
 

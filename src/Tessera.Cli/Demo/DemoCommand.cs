@@ -117,6 +117,9 @@ internal static class DemoCommand
         PrintSummary(batches);
         PrintQuarantine(workspace.Ingestion, sandbox, batches);
         PrintStored(workspace.Store, sandbox);
+        var graph = workspace.Identity.Counts(sandbox);
+        AnsiConsole.MarkupLine($"[bold]identity graph[/]: {IngestCommands.N(graph.Identities)} identities in {IngestCommands.N(graph.Graphs)} graphs, "
+            + $"{IngestCommands.N(graph.Links)} links of which {IngestCommands.N(graph.CutLinks)} cut by the rules (tessera identity show NS:value)");
 
         await server.StopAsync(cancellationToken);
         AnsiConsole.MarkupLine("\n[bold]API keys[/] made for this demo (stored hashed; shown once):");

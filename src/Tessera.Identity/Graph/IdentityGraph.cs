@@ -70,6 +70,8 @@ public sealed partial class IdentityGraph
 
     public int GraphCount => _graphCount;
 
+    public int CutLinkCount => CountCut();
+
     /// <summary>Registers where occurrences come from; the id is passed to <see cref="Add(ReadOnlySpan{int}, int, string?, long, long)"/>.</summary>
     public int Source(string dataset, string batch)
     {
