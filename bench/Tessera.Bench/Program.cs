@@ -37,6 +37,10 @@ public static class Program
             Console.WriteLine(BenchOptions.Usage);
             return 0;
         }
+        if (options.Only == "identity")
+        {
+            return IdentityBench.Run(options);
+        }
         var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"tessera-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(root);
         var results = new List<BenchResult>();
@@ -497,7 +501,8 @@ internal sealed record BenchOptions
 {
     public const string Usage = """
         usage: tessera-bench [--quick] [--json FILE] [--data DIR] [--rows N] [--events N] [--batch N] [--callers N] [--only WHAT] [--keep]
-          --quick       small sizes (200,000 rows, 200,000 events), under a minute
+                             [--identities N] [--lookups N] [--budget SECONDS]
+          --quick       small sizes (200,000 rows, 200,000 events; 1,000,000 identities), under a minute
           --json FILE   also write the results as JSON
           --data DIR    where to put generated input and workspaces (default: a temp folder, deleted after)
           --rows N      CSV rows (default 2,000,000)
@@ -505,7 +510,12 @@ internal sealed record BenchOptions
           --batch N     events per request (default 500)
           --callers N   concurrent in-process callers / HTTP senders (default 4)
           --keep        keep the generated data and workspaces
-          --only WHAT   run one group: csv, events or http
+          --only WHAT   run one group: csv, events or http; or identity (the identity graph, in memory,
+                        only run when asked for)
+          --identities N  identities in the identity graph benchmark (default 10,000,000)
+          --lookups N   identity-to-graph lookups timed (default 1,000,000)
+          --budget SECONDS  longest any one identity step on first-seen ids may run before it is stopped
+                        and reported as the share of the ledger it got through (default 60)
         """;
 
     public bool Quick { get; init; }
@@ -518,13 +528,16 @@ internal sealed record BenchOptions
     public int Events { get; init; } = 1_000_000;
     public int EventBatch { get; init; } = 500;
     public int Callers { get; init; } = 4;
+    public int Identities { get; init; } = 10_000_000;
+    public int Lookups { get; init; } = 1_000_000;
+    public int Budget { get; init; } = 60;
 
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
         if (args.Contains("--quick"))
         {
-            options = options with { Quick = true, CsvRows = 200_000, Events = 200_000 };
+            options = options with { Quick = true, CsvRows = 200_000, Events = 200_000, Identities = 1_000_000 };
         }
         for (var i = 0; i < args.Length; i++)
         {
@@ -537,12 +550,15 @@ internal sealed record BenchOptions
                 "--help" or "-h" => options with { Help = true },
                 "--keep" => options with { Keep = true },
                 "--json" => options with { JsonPath = Value() },
-                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" ? only : throw new ArgumentException("--only takes csv, events or http") },
+                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" ? only : throw new ArgumentException("--only takes csv, events, http or identity") },
                 "--data" => options with { DataDirectory = Path.GetFullPath(Value()) },
                 "--rows" => options with { CsvRows = Count() },
                 "--events" => options with { Events = Count() },
                 "--batch" => options with { EventBatch = Count() },
                 "--callers" => options with { Callers = Count() },
+                "--identities" => options with { Identities = Count() },
+                "--lookups" => options with { Lookups = Count() },
+                "--budget" => options with { Budget = Count() },
                 var other => throw new ArgumentException($"unknown option '{other}'"),
             };
         }
