@@ -34,8 +34,7 @@ public sealed partial class IdentityGraph
     private readonly CompiledGraphRules _rules;
     private readonly Dictionary<string, int> _namespaceIndex = new(StringComparer.Ordinal);
     private readonly List<NamespaceSlot> _namespaces = [];
-    private readonly Dictionary<NodeKey, int> _nodeIndex = new();
-    private readonly Dictionary<long, int> _pairIndex = new();
+    private readonly Dictionary<long, int> _pairIndex = new(PairKeyComparer.Instance);
     private readonly Dictionary<(string Dataset, string Batch), int> _sourceIndex = new();
     private readonly List<(string Dataset, string Batch)> _sources = [];
 
@@ -88,7 +87,7 @@ public sealed partial class IdentityGraph
     public int Intern(string ns, string value)
     {
         var nsIndex = NamespaceIndex(ns);
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_nodeIndex, new NodeKey(nsIndex, value), out var exists);
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_namespaces[nsIndex].Nodes, value, out var exists);
         if (exists)
         {
             return slot;
@@ -115,7 +114,7 @@ public sealed partial class IdentityGraph
     public bool TryGetNode(IdentityKey identity, out int node)
     {
         node = None;
-        return _namespaceIndex.TryGetValue(identity.Namespace, out var ns) && _nodeIndex.TryGetValue(new NodeKey(ns, identity.Value), out node);
+        return _namespaceIndex.TryGetValue(identity.Namespace, out var ns) && _namespaces[ns].Nodes.TryGetValue(identity.Value, out node);
     }
 
     public IdentityKey KeyOf(int node) => new(_namespaces[_nodeNamespace[node]].Code, _nodeValue[node]);
@@ -592,6 +591,19 @@ public sealed partial class IdentityGraph
         Array.Resize(ref _visit, size);
     }
 
+    /// <summary>
+    /// A pair key is two node ids; long's own hash xors them, and ids seen together are close in
+    /// number, so nearly every pair would land in a handful of buckets. Fibonacci hashing spreads them.
+    /// </summary>
+    private sealed class PairKeyComparer : IEqualityComparer<long>
+    {
+        public static readonly PairKeyComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
+    }
+
     private enum UpsertResult : byte
     {
         Unmoved,
@@ -599,9 +611,14 @@ public sealed partial class IdentityGraph
         Created,
     }
 
-    private readonly record struct NodeKey(int Namespace, string Value);
-
-    private sealed record NamespaceSlot(string Code, ulong UniqueBit, int Rank);
+    /// <summary>
+    /// A namespace's interned values: one string-keyed dictionary per namespace, so lookups get the
+    /// runtime's fast non-randomized string hashing (a composite key would not).
+    /// </summary>
+    private sealed record NamespaceSlot(string Code, ulong UniqueBit, int Rank)
+    {
+        public Dictionary<string, int> Nodes { get; } = new(StringComparer.Ordinal);
+    }
 
     private struct LinkSlot
     {

@@ -16,6 +16,11 @@ public sealed class GraphScenarioTests
 
         Assert.Equal("CRMID:alice | CRMID:bob ECID:d1", Describe(graph));
         Assert.Equal("CRMID:alice-ECID:d1 unique-namespace", DescribeCuts(graph));
+        var why = graph.Explain(Key("CRMID:alice"), Key("ECID:d1"));
+        Assert.Equal("not joined: 1 link on the closest path was cut (CRMID:alice–ECID:d1 by rule unique-namespace)", why.Summary);
+        Assert.Equal("unique namespace: it would put CRMID:alice and CRMID:bob in one graph, and newer links already hold them", Assert.Single(why.Cuts).Detail);
+        var joined = graph.Explain(Key("CRMID:bob"), Key("ECID:d1"));
+        Assert.Equal(("joined by 1 link", "r2"), (joined.Summary, Assert.Single(joined.Path).Origin.Record));
 
         graph.Add(Entry(4, 3, "CRMID:alice, ECID:d1"));
         Assert.Equal("CRMID:alice ECID:d1 | CRMID:bob", Describe(graph));
