@@ -20,17 +20,17 @@ public sealed partial class IdentityGraph
     private void CollectRegion(int start, List<int> nodes, List<int> links)
     {
         var epoch = ++_visitEpoch;
-        _visit[start] = epoch;
+        _nodes[start].Visit = epoch;
         nodes.Add(start);
         for (var next = 0; next < nodes.Count; next++)
         {
             var node = nodes[next];
-            for (var link = _firstLink[node]; link != None; link = NextLink(link, node))
+            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
             {
                 var other = _links[link].A == node ? _links[link].B : _links[link].A;
-                if (_visit[other] != epoch)
+                if (_nodes[other].Visit != epoch)
                 {
-                    _visit[other] = epoch;
+                    _nodes[other].Visit = epoch;
                     nodes.Add(other);
                 }
                 if (other > node)
@@ -49,17 +49,17 @@ public sealed partial class IdentityGraph
     {
         foreach (var node in nodes)
         {
-            if (_parent[node] == node)
+            if (_nodes[node].Parent == node)
             {
                 _graphCount--;
             }
         }
         foreach (var node in nodes)
         {
-            _parent[node] = node;
-            _size[node] = 1;
-            _mask[node] = OwnBit(node);
-            _nextMember[node] = node;
+            _nodes[node].Parent = node;
+            _nodes[node].Size = 1;
+            _nodes[node].Mask = OwnBit(node);
+            _nodes[node].NextMember = node;
         }
         _graphCount += nodes.Length;
 
@@ -81,16 +81,16 @@ public sealed partial class IdentityGraph
                 {
                     link.State = LinkState.Kept;
                 }
-                else if ((_mask[rootA] & _mask[rootB]) != 0)
+                else if ((_nodes[rootA].Mask & _nodes[rootB].Mask) != 0)
                 {
                     link.State = LinkState.CutUniqueNamespace;
                     trace?.Add((key.Link, new CutLink(Info(key.Link), UniqueNamespaceRule, DescribeUniqueClash(rootA, rootB))));
                 }
-                else if (_size[rootA] + _size[rootB] > _rules.MaxIdentities)
+                else if (_nodes[rootA].Size + _nodes[rootB].Size > _rules.MaxIdentities)
                 {
                     link.State = LinkState.CutSizeCap;
                     trace?.Add((key.Link, new CutLink(Info(key.Link), SizeCapRule,
-                        $"the graphs on either side hold {_size[rootA]} and {_size[rootB]} identities; together more than the cap of {_rules.MaxIdentities}")));
+                        $"the graphs on either side hold {_nodes[rootA].Size} and {_nodes[rootB].Size} identities; together more than the cap of {_rules.MaxIdentities}")));
                 }
                 else
                 {
@@ -107,17 +107,17 @@ public sealed partial class IdentityGraph
 
     private string DescribeUniqueClash(int rootA, int rootB)
     {
-        var clash = _mask[rootA] & _mask[rootB];
+        var clash = _nodes[rootA].Mask & _nodes[rootB].Mask;
         var parts = new List<string>();
         foreach (var a in Members(rootA))
         {
-            if ((_namespaces[_nodeNamespace[a]].UniqueBit & clash) == 0)
+            if ((_namespaces[_nodes[a].Namespace].UniqueBit & clash) == 0)
             {
                 continue;
             }
             foreach (var b in Members(rootB))
             {
-                if (_nodeNamespace[b] == _nodeNamespace[a])
+                if (_nodes[b].Namespace == _nodes[a].Namespace)
                 {
                     parts.Add($"{KeyOf(a)} and {KeyOf(b)}");
                 }
@@ -210,7 +210,7 @@ public sealed partial class IdentityGraph
             {
                 continue;
             }
-            for (var link = _firstLink[node]; link != None; link = NextLink(link, node))
+            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
             {
                 var kept = _links[link].State == LinkState.Kept;
                 if (keptOnly && !kept)

@@ -34,22 +34,15 @@ public sealed partial class IdentityGraph
     private readonly CompiledGraphRules _rules;
     private readonly Dictionary<string, int> _namespaceIndex = new(StringComparer.Ordinal);
     private readonly List<NamespaceSlot> _namespaces = [];
-    private readonly Dictionary<long, int> _pairIndex = new(PairKeyComparer.Instance);
+    private readonly Dictionary<Pair, int> _pairIndex = new();
     private readonly Dictionary<(string Dataset, string Batch), int> _sourceIndex = new();
     private readonly List<(string Dataset, string Batch)> _sources = [];
 
     // Nodes, as parallel arrays: a union-find over kept links with each root's unique-namespace mask
     // and size, a circular list of members per graph, and each node's list of links.
     private int _nodeCount;
-    private int[] _nodeNamespace = new int[16];
+    private NodeSlot[] _nodes = new NodeSlot[16];
     private string[] _nodeValue = new string[16];
-    private long[] _nodeLastSeen = new long[16];
-    private int[] _parent = new int[16];
-    private int[] _size = new int[16];
-    private ulong[] _mask = new ulong[16];
-    private int[] _nextMember = new int[16];
-    private int[] _firstLink = new int[16];
-    private int[] _visit = new int[16];
     private int _visitEpoch;
 
     private int _linkCount;
@@ -93,19 +86,19 @@ public sealed partial class IdentityGraph
             return slot;
         }
         var node = _nodeCount;
-        if (node == _parent.Length)
+        if (node == _nodes.Length)
         {
             GrowNodes();
         }
         _nodeCount++;
-        _nodeNamespace[node] = nsIndex;
+        _nodes[node].Namespace = nsIndex;
         _nodeValue[node] = value;
-        _nodeLastSeen[node] = long.MinValue;
-        _parent[node] = node;
-        _size[node] = 1;
-        _mask[node] = _namespaces[nsIndex].UniqueBit;
-        _nextMember[node] = node;
-        _firstLink[node] = None;
+        _nodes[node].LastSeen = long.MinValue;
+        _nodes[node].Parent = node;
+        _nodes[node].Size = 1;
+        _nodes[node].Mask = _namespaces[nsIndex].UniqueBit;
+        _nodes[node].NextMember = node;
+        _nodes[node].FirstLink = None;
         _graphCount++;
         slot = node;
         return node;
@@ -117,7 +110,7 @@ public sealed partial class IdentityGraph
         return _namespaceIndex.TryGetValue(identity.Namespace, out var ns) && _namespaces[ns].Nodes.TryGetValue(identity.Value, out node);
     }
 
-    public IdentityKey KeyOf(int node) => new(_namespaces[_nodeNamespace[node]].Code, _nodeValue[node]);
+    public IdentityKey KeyOf(int node) => new(_namespaces[_nodes[node].Namespace].Code, _nodeValue[node]);
 
     /// <summary>Adds one ledger entry incrementally.</summary>
     public GraphChange Add(LedgerEntry entry)
@@ -162,9 +155,9 @@ public sealed partial class IdentityGraph
         }
         foreach (var node in nodes)
         {
-            if (time > _nodeLastSeen[node])
+            if (time > _nodes[node].LastSeen)
             {
-                _nodeLastSeen[node] = time;
+                _nodes[node].LastSeen = time;
             }
         }
         for (var i = 1; i < nodes.Length; i++)
@@ -192,9 +185,9 @@ public sealed partial class IdentityGraph
         var center = nodes[0];
         foreach (var node in nodes)
         {
-            if (time > _nodeLastSeen[node])
+            if (time > _nodes[node].LastSeen)
             {
-                _nodeLastSeen[node] = time;
+                _nodes[node].LastSeen = time;
             }
         }
         for (var i = 1; i < nodes.Length; i++)
@@ -211,7 +204,7 @@ public sealed partial class IdentityGraph
     /// <summary>Finds or creates the link between two identities and records an occurrence on it.</summary>
     private UpsertResult UpsertLink(int a, int b, int source, string? record, long time, long sequence, int position, out int index)
     {
-        ref var pairSlot = ref CollectionsMarshal.GetValueRefOrAddDefault(_pairIndex, PairKey(a, b), out var exists);
+        ref var pairSlot = ref CollectionsMarshal.GetValueRefOrAddDefault(_pairIndex, new Pair(a, b), out var exists);
         if (exists)
         {
             index = pairSlot;
@@ -239,8 +232,8 @@ public sealed partial class IdentityGraph
         {
             A = a,
             B = b,
-            NextOfA = _firstLink[a],
-            NextOfB = _firstLink[b],
+            NextOfA = _nodes[a].FirstLink,
+            NextOfB = _nodes[b].FirstLink,
             Time = time,
             Sequence = sequence,
             Position = position,
@@ -248,8 +241,8 @@ public sealed partial class IdentityGraph
             Record = record,
             Occurrences = 1,
         };
-        _firstLink[a] = index;
-        _firstLink[b] = index;
+        _nodes[a].FirstLink = index;
+        _nodes[b].FirstLink = index;
         return UpsertResult.Created;
     }
 
@@ -286,7 +279,7 @@ public sealed partial class IdentityGraph
             _links[index].State = LinkState.CutUniqueNamespace;
             return GraphChange.None;
         }
-        if ((_mask[rootA] & _mask[rootB]) == 0 && _size[rootA] + _size[rootB] <= _rules.MaxIdentities)
+        if ((_nodes[rootA].Mask & _nodes[rootB].Mask) == 0 && _nodes[rootA].Size + _nodes[rootB].Size <= _rules.MaxIdentities)
         {
             Union(rootA, rootB);
             return GraphChange.Merged;
@@ -299,17 +292,17 @@ public sealed partial class IdentityGraph
     public int GraphOf(int node)
     {
         // No path compression: reads must not write. Union by size keeps paths logarithmic.
-        while (_parent[node] != node)
+        while (_nodes[node].Parent != node)
         {
-            node = _parent[node];
+            node = _nodes[node].Parent;
         }
         return node;
     }
 
-    public int SizeOf(int graph) => _size[GraphOf(graph)];
+    public int SizeOf(int graph) => _nodes[GraphOf(graph)].Size;
 
     /// <summary>The nodes of a graph, in no particular order.</summary>
-    public MemberEnumerator Members(int graph) => new(_nextMember, GraphOf(graph));
+    public MemberEnumerator Members(int graph) => new(_nodes, GraphOf(graph));
 
     /// <summary>The primary identity: best-ranked namespace, then the most recently seen, then the lowest value.</summary>
     public int PrimaryOf(int graph)
@@ -327,17 +320,17 @@ public sealed partial class IdentityGraph
 
     private int ComparePrimary(int x, int y)
     {
-        var byRank = _namespaces[_nodeNamespace[x]].Rank.CompareTo(_namespaces[_nodeNamespace[y]].Rank);
+        var byRank = _namespaces[_nodes[x].Namespace].Rank.CompareTo(_namespaces[_nodes[y].Namespace].Rank);
         if (byRank != 0)
         {
             return byRank;
         }
-        var byNamespace = string.CompareOrdinal(_namespaces[_nodeNamespace[x]].Code, _namespaces[_nodeNamespace[y]].Code);
+        var byNamespace = string.CompareOrdinal(_namespaces[_nodes[x].Namespace].Code, _namespaces[_nodes[y].Namespace].Code);
         if (byNamespace != 0)
         {
             return byNamespace;
         }
-        var byRecency = _nodeLastSeen[y].CompareTo(_nodeLastSeen[x]);
+        var byRecency = _nodes[y].LastSeen.CompareTo(_nodes[x].LastSeen);
         return byRecency != 0 ? byRecency : string.CompareOrdinal(_nodeValue[x], _nodeValue[y]);
     }
 
@@ -359,7 +352,7 @@ public sealed partial class IdentityGraph
         var result = new List<GraphSnapshot>(_graphCount);
         for (var node = 0; node < _nodeCount; node++)
         {
-            if (_parent[node] == node)
+            if (_nodes[node].Parent == node)
             {
                 result.Add(Snapshot(node));
             }
@@ -411,7 +404,7 @@ public sealed partial class IdentityGraph
         var root = GraphOf(node);
         foreach (var member in Members(root))
         {
-            for (var link = _firstLink[member]; link != None; link = NextLink(link, member))
+            for (var link = _nodes[member].FirstLink; link != None; link = NextLink(link, member))
             {
                 var other = _links[link].A == member ? _links[link].B : _links[link].A;
                 // Inside the graph each link is met from both ends: take it from its lower node.
@@ -465,12 +458,15 @@ public sealed partial class IdentityGraph
         {
             var key = KeyOf(node);
             copy.Intern(key.Namespace, key.Value);
-            copy._nodeLastSeen[node] = _nodeLastSeen[node];
+            copy._nodes[node].LastSeen = _nodes[node].LastSeen;
         }
         copy._links = new LinkSlot[Math.Max(16, _linkCount)];
         Array.Copy(_links, copy._links, _linkCount);
         copy._linkCount = _linkCount;
-        Array.Copy(_firstLink, copy._firstLink, _nodeCount);
+        for (var node = 0; node < _nodeCount; node++)
+        {
+            copy._nodes[node].FirstLink = _nodes[node].FirstLink;
+        }
         foreach (var (pair, link) in _pairIndex)
         {
             copy._pairIndex.Add(pair, link);
@@ -548,10 +544,10 @@ public sealed partial class IdentityGraph
 
     private int Find(int node)
     {
-        while (_parent[node] != node)
+        while (_nodes[node].Parent != node)
         {
-            var grandparent = _parent[_parent[node]];
-            _parent[node] = grandparent;
+            var grandparent = _nodes[_nodes[node].Parent].Parent;
+            _nodes[node].Parent = grandparent;
             node = grandparent;
         }
         return node;
@@ -559,49 +555,43 @@ public sealed partial class IdentityGraph
 
     private void Union(int rootA, int rootB)
     {
-        if (_size[rootA] < _size[rootB])
+        if (_nodes[rootA].Size < _nodes[rootB].Size)
         {
             (rootA, rootB) = (rootB, rootA);
         }
-        _parent[rootB] = rootA;
-        _size[rootA] += _size[rootB];
-        _mask[rootA] |= _mask[rootB];
+        _nodes[rootB].Parent = rootA;
+        _nodes[rootA].Size += _nodes[rootB].Size;
+        _nodes[rootA].Mask |= _nodes[rootB].Mask;
         // Splice the two circular member lists into one.
-        (_nextMember[rootA], _nextMember[rootB]) = (_nextMember[rootB], _nextMember[rootA]);
+        (_nodes[rootA].NextMember, _nodes[rootB].NextMember) = (_nodes[rootB].NextMember, _nodes[rootA].NextMember);
         _graphCount--;
     }
 
-    private ulong OwnBit(int node) => _namespaces[_nodeNamespace[node]].UniqueBit;
+    private ulong OwnBit(int node) => _namespaces[_nodes[node].Namespace].UniqueBit;
 
     private int NextLink(int link, int node) => _links[link].A == node ? _links[link].NextOfA : _links[link].NextOfB;
 
-    private static long PairKey(int a, int b) => a < b ? ((long)a << 32) | (uint)b : ((long)b << 32) | (uint)a;
-
     private void GrowNodes()
     {
-        var size = _parent.Length * 2;
-        Array.Resize(ref _nodeNamespace, size);
+        var size = _nodes.Length * 2;
+        Array.Resize(ref _nodes, size);
         Array.Resize(ref _nodeValue, size);
-        Array.Resize(ref _nodeLastSeen, size);
-        Array.Resize(ref _parent, size);
-        Array.Resize(ref _size, size);
-        Array.Resize(ref _mask, size);
-        Array.Resize(ref _nextMember, size);
-        Array.Resize(ref _firstLink, size);
-        Array.Resize(ref _visit, size);
     }
 
     /// <summary>
-    /// A pair key is two node ids; long's own hash xors them, and ids seen together are close in
-    /// number, so nearly every pair would land in a handful of buckets. Fibonacci hashing spreads them.
+    /// Two node ids, lower first. long's own hash would xor them, and ids seen together are close in
+    /// number, so nearly every pair would share a handful of buckets; Fibonacci hashing spreads them.
+    /// A struct key (not a custom comparer) keeps the dictionary's devirtualized fast path.
     /// </summary>
-    private sealed class PairKeyComparer : IEqualityComparer<long>
+    private readonly struct Pair(int a, int b) : IEquatable<Pair>
     {
-        public static readonly PairKeyComparer Instance = new();
+        private readonly long _value = a < b ? ((long)a << 32) | (uint)b : ((long)b << 32) | (uint)a;
 
-        public bool Equals(long x, long y) => x == y;
+        public bool Equals(Pair other) => _value == other._value;
 
-        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
+        public override bool Equals(object? obj) => obj is Pair other && Equals(other);
+
+        public override int GetHashCode() => (int)(((ulong)_value * 0x9E3779B97F4A7C15UL) >> 32);
     }
 
     private enum UpsertResult : byte
@@ -618,6 +608,27 @@ public sealed partial class IdentityGraph
     private sealed record NamespaceSlot(string Code, ulong UniqueBit, int Rank)
     {
         public Dictionary<string, int> Nodes { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Everything the hot paths touch about an identity, in one place: linking an identity reads and
+    /// writes one cache line instead of one per array.
+    /// </summary>
+    internal struct NodeSlot
+    {
+        /// <summary>Union-find parent over kept links; a root is its own parent.</summary>
+        public int Parent;
+        /// <summary>At a root: identities in the graph.</summary>
+        public int Size;
+        /// <summary>At a root: the unique namespaces present in the graph.</summary>
+        public ulong Mask;
+        public long LastSeen;
+        public int FirstLink;
+        public int Namespace;
+        /// <summary>Next member in the graph's circular member list.</summary>
+        public int NextMember;
+        /// <summary>Breadth-first search marker (the epoch of the last visit).</summary>
+        public int Visit;
     }
 
     private struct LinkSlot
@@ -637,9 +648,17 @@ public sealed partial class IdentityGraph
     }
 
     /// <summary>Walks a graph's circular member list without allocating.</summary>
-    public struct MemberEnumerator(int[] next, int root)
+    public struct MemberEnumerator
     {
+        private readonly NodeSlot[] _slots;
+        private readonly int _root;
         private int _current = None;
+
+        internal MemberEnumerator(NodeSlot[] slots, int root)
+        {
+            _slots = slots;
+            _root = root;
+        }
 
         public readonly int Current => _current;
 
@@ -649,11 +668,11 @@ public sealed partial class IdentityGraph
         {
             if (_current == None)
             {
-                _current = root;
+                _current = _root;
                 return true;
             }
-            _current = next[_current];
-            return _current != root;
+            _current = _slots[_current].NextMember;
+            return _current != _root;
         }
     }
 }
