@@ -641,6 +641,31 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         var tesseraByBatch = AddLatency("Tessera TryGetNode + GraphOf", "tessera", batchMethod, tesseraBatches);
         AddLatency("floor: Dictionary<string,int> + union-find find", "floor", batchMethod, floorBatches);
 
+        // The two halves apart, same method: identity to node, and node to graph.
+        var nodes = new int[lookups];
+        var ids = new int[lookups];
+        for (var k = 0; k < lookups; k++)
+        {
+            graph.TryGetNode(keys[k], out nodes[k]);
+            ids[k] = index[values[k]];
+        }
+        var toNode = new double[batches];
+        var toId = new double[batches];
+        var toGraph = new double[batches];
+        var toRoot = new double[batches];
+        for (var b = 0; b < batches; b++)
+        {
+            var from = b * IdentityBench.LookupBatch;
+            toNode[b] = NodeBatch(graph, keys, from) * toNanoseconds / IdentityBench.LookupBatch;
+            toId[b] = IdBatch(index, values, from) * toNanoseconds / IdentityBench.LookupBatch;
+            toGraph[b] = GraphBatch(graph, nodes, from) * toNanoseconds / IdentityBench.LookupBatch;
+            toRoot[b] = RootBatch(unionFind, ids, from) * toNanoseconds / IdentityBench.LookupBatch;
+        }
+        AddLatency("stage: Tessera TryGetNode alone", "stage", batchMethod, toNode);
+        AddLatency("stage: floor Dictionary<string,int> alone", "stage", batchMethod, toId);
+        AddLatency("stage: Tessera GraphOf alone (node known)", "stage", batchMethod, toGraph);
+        AddLatency("stage: floor union-find find alone (id known)", "stage", batchMethod, toRoot);
+
         // Single method: each lookup between two timestamps, the timer's own cost taken off.
         var tesseraSingle = new double[lookups];
         var floorSingle = new double[lookups];
@@ -687,6 +712,62 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         for (var k = from; k < from + IdentityBench.LookupBatch; k++)
         {
             sum += index.TryGetValue(values[k], out var node) ? unionFind.FindReadOnly(node) : -1;
+        }
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        _sink += sum;
+        return elapsed;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long NodeBatch(IdentityGraph graph, IdentityKey[] keys, int from)
+    {
+        long sum = 0;
+        var started = Stopwatch.GetTimestamp();
+        for (var k = from; k < from + IdentityBench.LookupBatch; k++)
+        {
+            sum += graph.TryGetNode(keys[k], out var node) ? node : -1;
+        }
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        _sink += sum;
+        return elapsed;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long IdBatch(Dictionary<string, int> index, string[] values, int from)
+    {
+        long sum = 0;
+        var started = Stopwatch.GetTimestamp();
+        for (var k = from; k < from + IdentityBench.LookupBatch; k++)
+        {
+            sum += index.TryGetValue(values[k], out var id) ? id : -1;
+        }
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        _sink += sum;
+        return elapsed;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long GraphBatch(IdentityGraph graph, int[] nodes, int from)
+    {
+        long sum = 0;
+        var started = Stopwatch.GetTimestamp();
+        for (var k = from; k < from + IdentityBench.LookupBatch; k++)
+        {
+            sum += graph.GraphOf(nodes[k]);
+        }
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        _sink += sum;
+        return elapsed;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long RootBatch(UnionFind unionFind, int[] ids, int from)
+    {
+        long sum = 0;
+        var started = Stopwatch.GetTimestamp();
+        for (var k = from; k < from + IdentityBench.LookupBatch; k++)
+        {
+            sum += unionFind.FindReadOnly(ids[k]);
         }
         var elapsed = Stopwatch.GetTimestamp() - started;
         _sink += sum;
