@@ -127,7 +127,11 @@ internal sealed class IdentityWorkload
         return new IdentityWorkload(values, namespaceOf, Start, members, Time, SourceOf, RecordOf, Sources, Stats);
     }
 
-    /// <summary>The ledger as <see cref="LedgerEntry"/> objects sharing this workload's strings.</summary>
+    /// <summary>
+    /// The ledger as <see cref="LedgerEntry"/> objects. Each entry gets its own copy of each identity
+    /// value, as entries decoded from the store do, so interning compares characters rather than
+    /// finding the very same string; namespace codes, datasets, batches and record ids are shared.
+    /// </summary>
     public List<LedgerEntry> ToLedger()
     {
         var ledger = new List<LedgerEntry>(OccurrenceCount);
@@ -137,7 +141,7 @@ internal sealed class IdentityWorkload
             var keys = new IdentityKey[nodes.Length];
             for (var k = 0; k < nodes.Length; k++)
             {
-                keys[k] = new IdentityKey(Namespaces[NamespaceOf[nodes[k]]], Values[nodes[k]]);
+                keys[k] = new IdentityKey(Namespaces[NamespaceOf[nodes[k]]], new string(Values[nodes[k]].AsSpan()));
             }
             var (dataset, batch) = Sources[SourceOf[i]];
             ledger.Add(new LedgerEntry(i + 1, new DateTimeOffset(Time[i], TimeSpan.Zero), dataset, batch, RecordOf[i], keys));
