@@ -13,7 +13,7 @@ namespace Tessera.Identity;
 public sealed record LedgerFilter(string? Batch = null, string? Dataset = null, IdentityKey? Identity = null)
 {
     public override string ToString() =>
-        Batch is not null ? $"batch {Batch}" : Dataset is not null ? $"dataset {Dataset}" : $"identity {Identity}";
+        Batch is not null ? $"batch {Batch}" : Dataset is not null ? $"dataset {Dataset}" : Identity is not null ? $"identity {Identity}" : "nothing";
 }
 
 /// <summary>What a ledger deletion removed, and the graphs before and after.</summary>
@@ -76,8 +76,9 @@ public sealed class IdentityService
     public static void Write(WriteSet writes, int shard, string sandbox, LedgerEntry entry, ArrayBufferWriter<byte> scratch)
     {
         scratch.ResetWrittenCount();
+        var keyLength = LedgerCodec.WriteKey(scratch, sandbox, entry.Sequence);
         LedgerCodec.Encode(entry, scratch);
-        writes.Put(StoreSpace.Facts, shard, LedgerCodec.Key(sandbox, entry.Sequence), scratch.WrittenSpan);
+        writes.Put(StoreSpace.Facts, shard, scratch.WrittenSpan[..keyLength], scratch.WrittenSpan[keyLength..]);
     }
 
     /// <summary>Applies the ledger entries in a commit that is now durable to the sandbox's graph.</summary>
@@ -243,6 +244,10 @@ public sealed class IdentityService
             state.Maintenance.Release();
         }
     }
+
+    /// <summary>Derives the sandbox's graphs again from the durable ledger (after a write that may not have landed).</summary>
+    public Task RederiveAsync(string sandbox, CancellationToken cancellationToken = default) =>
+        DeleteAsync(sandbox, new LedgerFilter(), cancellationToken);
 
     /// <summary>Scans the sandbox's ledger: the changes <paramref name="filter"/> asks for go to <paramref name="changes"/>, what remains to <paramref name="remaining"/>.</summary>
     private (int Removed, int Rewritten) RewriteLedger(string sandbox, LedgerFilter filter, IdentityGraph remaining, List<WriteSet> changes)

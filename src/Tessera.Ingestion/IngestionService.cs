@@ -210,12 +210,31 @@ public sealed partial class IngestionService
         // The success status goes with the last set; the bulk load applies it only after every fact
         // is durable (a large batch bypasses the WAL: sorted files handed to the store).
         TesseraCatalog.PutBatch(retained[^1], done);
-        await _store.BulkLoadAsync(retained, cancellationToken).ConfigureAwait(false);
-        foreach (var set in retained)
+        // The batch has passed, so its links go into the graph on the other core while the store
+        // writes (a crash loses only memory: the graph is derived from the durable ledger at open).
+        var linking = Task.Run(() =>
         {
-            _identity.ApplyCommitted(batch.Sandbox, set);
+            foreach (var set in retained)
+            {
+                _identity.ApplyCommitted(batch.Sandbox, set);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await _store.BulkLoadAsync(retained, cancellationToken).ConfigureAwait(false);
         }
-        DisposeAll(retained);
+        catch
+        {
+            // Links of facts that did not land must not stay in the graph: derive it from the ledger.
+            await linking.ConfigureAwait(false);
+            await _identity.RederiveAsync(batch.Sandbox, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            await linking.ConfigureAwait(false);
+            DisposeAll(retained);
+        }
         return done;
     }
 

@@ -16,13 +16,18 @@ public static class LedgerCodec
 
     public static byte[] SandboxPrefix(string sandbox) => [Tag, 0, .. Encoding.UTF8.GetBytes(sandbox), 0];
 
-    public static byte[] Key(string sandbox, long sequence)
+    /// <summary>Writes the key into <paramref name="output"/> without allocating; returns its length.</summary>
+    public static int WriteKey(ArrayBufferWriter<byte> output, string sandbox, long sequence)
     {
-        var prefix = SandboxPrefix(sandbox);
-        var key = new byte[prefix.Length + 8];
-        prefix.CopyTo(key, 0);
-        BinaryPrimitives.WriteInt64BigEndian(key.AsSpan(prefix.Length), sequence);
-        return key;
+        var length = 2 + Encoding.UTF8.GetByteCount(sandbox) + 1 + 8;
+        var span = output.GetSpan(length);
+        span[0] = Tag;
+        span[1] = 0;
+        var written = 2 + Encoding.UTF8.GetBytes(sandbox, span[2..]);
+        span[written++] = 0;
+        BinaryPrimitives.WriteInt64BigEndian(span[written..], sequence);
+        output.Advance(length);
+        return length;
     }
 
     public static long SequenceOf(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadInt64BigEndian(key[^8..]);
