@@ -96,21 +96,16 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         var linkFloor = Floor("link", "floor: union-find, every link occurrence in ledger order", Links, "links", unionFind.Reset, () => LinkAll(unionFind));
         DescribeRegions(unionFind);
 
-        // Interning, beside a plain string dictionary filled with the same values (kept for the lookup
-        // floor). Its keys are copies, so that a lookup in one never finds the other's strings in cache.
-        var copies = new string[n];
-        for (var i = 0; i < n; i++)
-        {
-            copies[i] = new string(workload.Values[i].AsSpan());
-        }
+        // Interning, beside a plain string dictionary filled with the same values.
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         var internFloor = Once("intern", "floor: Dictionary<string,int>.Add of every value (no capacity)", n, "identities", "floor", null, () =>
         {
             for (var i = 0; i < n; i++)
             {
-                index.Add(copies[i], i);
+                index.Add(workload.Values[i], i);
             }
         });
+        index = null;
         Once("intern", "stage: the same with the capacity given up front", n, "identities", "stage", internFloor, () =>
         {
             var sized = new Dictionary<string, int>(n, StringComparer.Ordinal);
@@ -195,11 +190,21 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             + $"({memory.ValueStringBytes / 1048576.0:N0} MiB, held by the ledger entries too); process working set {memory.WorkingSetAfter / 1048576.0:N0} MiB "
             + $"with the workload and lookup floor alive, {memory.WorkingSetWithLedger / 1048576.0:N0} MiB with the LedgerEntry list, peak {memory.PeakWorkingSet / 1048576.0:N0} MiB");
 
+        // The floor's dictionaries hold the very strings the graph holds, so that neither side's keys
+        // are laid out better in memory than the other's.
+        var graphValues = new string[n];
+        var floorIndex = new Dictionary<string, int>(n, StringComparer.Ordinal);
+        for (var id = 0; id < n; id++)
+        {
+            graphValues[id] = built!.KeyOf(id).Value;
+            floorIndex.Add(graphValues[id], id);
+        }
+
         // What Build pays per identity occurrence on top of Record: interning a value it has seen before.
-        InternStages(built!, index);
+        InternStages(built!, floorIndex);
 
         // (d) Identity to graph.
-        Lookups(built!, index, unionFind, copies);
+        Lookups(built!, floorIndex, unionFind, graphValues);
         GC.KeepAlive(built);
     }
 
@@ -600,8 +605,8 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
     /// two methods, each alternating Tessera and the floor lookup by lookup or batch by batch so that
     /// noise falls on both alike.
     /// </summary>
-    /// <param name="copies">The floor's copies of every identity value, by id.</param>
-    private void Lookups(IdentityGraph graph, Dictionary<string, int> index, UnionFind unionFind, string[] copies)
+    /// <param name="graphValues">Every identity value by id: the strings the graph holds.</param>
+    private void Lookups(IdentityGraph graph, Dictionary<string, int> index, UnionFind unionFind, string[] graphValues)
     {
         var random = new Random(IdentityBench.Seed + 1);
         var keys = new IdentityKey[lookups];
@@ -692,9 +697,9 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         {
             perNamespace[ns] = new Dictionary<string, int>(StringComparer.Ordinal);
         }
-        for (var id = 0; id < copies.Length; id++)
+        for (var id = 0; id < graphValues.Length; id++)
         {
-            perNamespace[workload.NamespaceOf[id]].Add(copies[id], id);
+            perNamespace[workload.NamespaceOf[id]].Add(graphValues[id], id);
         }
         var namespaceOf = new byte[lookups];
         for (var k = 0; k < lookups; k++)

@@ -348,6 +348,11 @@ internal sealed class IdentityWorkload
                 values[renumber[old]] = _values[old];
                 namespaces[renumber[old]] = _namespaces[old];
             }
+            // Copied in id order, so they lie in memory in the order a ledger read from the start would have made them.
+            for (var id = 0; id < values.Length; id++)
+            {
+                values[id] = new string(values[id].AsSpan());
+            }
             var sources = new (string, string)[2 * Days];
             for (var day = 0; day < Days; day++)
             {
