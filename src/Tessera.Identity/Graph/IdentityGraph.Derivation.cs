@@ -11,10 +11,11 @@ public sealed partial class IdentityGraph
     /// <summary>Derives again the region of every identity reachable from <paramref name="start"/> over any link.</summary>
     private void Rederive(int start)
     {
-        var nodes = new List<int>();
-        var links = new List<int>();
-        CollectRegion(start, nodes, links);
-        Derive(CollectionsMarshal.AsSpan(nodes), CollectionsMarshal.AsSpan(links), trace: null);
+        // Reused between calls: a shared junk value makes many large re-derivations in a row.
+        _regionNodes.Clear();
+        _regionLinks.Clear();
+        CollectRegion(start, _regionNodes, _regionLinks);
+        Derive(CollectionsMarshal.AsSpan(_regionNodes), CollectionsMarshal.AsSpan(_regionLinks), trace: null);
     }
 
     private void CollectRegion(int start, List<int> nodes, List<int> links)

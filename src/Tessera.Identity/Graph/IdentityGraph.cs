@@ -45,6 +45,8 @@ public sealed partial class IdentityGraph
     private string[] _nodeValue = new string[16];
     private int _visitEpoch;
 
+    private readonly List<int> _regionNodes = [];
+    private readonly List<int> _regionLinks = [];
     private int _linkCount;
     private LinkSlot[] _links = new LinkSlot[16];
     private int _graphCount;
