@@ -38,15 +38,15 @@ public sealed partial class IdentityGraph
     private readonly Dictionary<(string Dataset, string Batch), int> _sourceIndex = new();
     private readonly List<(string Dataset, string Batch)> _sources = [];
 
-    // Nodes, as parallel arrays: a union-find over kept links with each root's unique-namespace mask
-    // and size, a circular list of members per graph, and each node's list of links.
+    // Nodes: a union-find over kept links with each root's unique-namespace mask and size, a
+    // circular list of members per graph, and each node's list of links (see NodeSlot); values apart.
     private int _nodeCount;
     private NodeSlot[] _nodes = new NodeSlot[16];
     private string[] _nodeValue = new string[16];
     private int _visitEpoch;
-
     private readonly List<int> _regionNodes = [];
     private readonly List<int> _regionLinks = [];
+
     private int _linkCount;
     private LinkSlot[] _links = new LinkSlot[16];
     private int _graphCount;
