@@ -39,7 +39,9 @@ public sealed class IdentityService
     private readonly IStore _store;
     private readonly Func<string, Func<string, IdentityType?>> _namespaceTypes;
     private readonly ConcurrentDictionary<string, SandboxGraph> _sandboxes = new(StringComparer.Ordinal);
+    private readonly Lock _loadLock = new();
     private long _lastSequence;
+    private volatile bool _loaded;
 
     /// <param name="namespaceTypes">Per sandbox: a namespace's type, or null when the sandbox has no such namespace.</param>
     private IdentityService(IStore store, Func<string, Func<string, IdentityType?>> namespaceTypes)
@@ -48,29 +50,48 @@ public sealed class IdentityService
         _namespaceTypes = namespaceTypes;
     }
 
-    /// <summary>Derives every sandbox's graph from the ledger in <paramref name="store"/>.</summary>
-    public static IdentityService Open(IStore store, Func<string, Func<string, IdentityType?>> namespaceTypes)
+    /// <summary>
+    /// The identity service of a store. Cheap: the graphs are derived from the ledger on first use
+    /// (<see cref="EnsureLoaded"/>), so a command that never touches identities does not pay for it.
+    /// </summary>
+    public static IdentityService Open(IStore store, Func<string, Func<string, IdentityType?>> namespaceTypes) => new(store, namespaceTypes);
+
+    /// <summary>Derives every sandbox's graph from the ledger, once; a server calls it before it listens.</summary>
+    public void EnsureLoaded()
     {
-        var service = new IdentityService(store, namespaceTypes);
-        for (var shard = 0; shard < store.ShardCount; shard++)
+        if (_loaded)
         {
-            foreach (var (key, value) in store.Scan(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0]))
+            return;
+        }
+        lock (_loadLock)
+        {
+            if (_loaded)
             {
-                var sandbox = SandboxOf(key);
-                var entry = LedgerCodec.Decode(key, value);
-                service.GetOrCreate(sandbox).Graph.Record(entry);
-                service._lastSequence = Math.Max(service._lastSequence, entry.Sequence);
+                return;
             }
+            for (var shard = 0; shard < _store.ShardCount; shard++)
+            {
+                foreach (var (key, value) in _store.Scan(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0]))
+                {
+                    var entry = LedgerCodec.Decode(key, value);
+                    Slot(SandboxOf(key)).Graph.Record(entry);
+                    _lastSequence = Math.Max(_lastSequence, entry.Sequence);
+                }
+            }
+            foreach (var sandbox in _sandboxes.Values)
+            {
+                sandbox.Graph.RederiveAll();
+            }
+            _loaded = true;
         }
-        foreach (var sandbox in service._sandboxes.Values)
-        {
-            sandbox.Graph.RederiveAll();
-        }
-        return service;
     }
 
     /// <summary>The sequence number of the next ledger entry; unique and increasing across restarts.</summary>
-    public long NextSequence() => Interlocked.Increment(ref _lastSequence);
+    public long NextSequence()
+    {
+        EnsureLoaded();
+        return Interlocked.Increment(ref _lastSequence);
+    }
 
     /// <summary>Adds a ledger entry to a commit, on the shard of the fact that carries it.</summary>
     public static void Write(WriteSet writes, int shard, string sandbox, LedgerEntry entry, ArrayBufferWriter<byte> scratch)
@@ -312,7 +333,13 @@ public sealed class IdentityService
         }
     }
 
-    private SandboxGraph GetOrCreate(string sandbox) => _sandboxes.GetOrAdd(sandbox, static (name, service) =>
+    private SandboxGraph GetOrCreate(string sandbox)
+    {
+        EnsureLoaded();
+        return Slot(sandbox);
+    }
+
+    private SandboxGraph Slot(string sandbox) => _sandboxes.GetOrAdd(sandbox, static (name, service) =>
     {
         var stored = service._store.Get(StoreSpace.Catalog, 0, RulesKey(name));
         var rules = stored is null ? IdentityGraphRules.Default() : JsonSerializer.Deserialize(stored, IdentityJson.Default.IdentityGraphRules)!;

@@ -1,7 +1,7 @@
 namespace Tessera.Server;
 
 /// <summary>
-/// Finishes file batches that a crash interrupted (<see cref="Tessera.Ingestion.IngestionService.RecoverAsync"/>)
+/// Derives the identity graphs and finishes file batches that a crash interrupted (<see cref="Tessera.Ingestion.IngestionService.RecoverAsync"/>)
 /// while the host is starting: lifecycle "starting" hooks run before any hosted service starts,
 /// Kestrel included, so the server listens only once recovery is done.
 /// </summary>
@@ -9,6 +9,8 @@ internal sealed class RecoveryService(Workspace workspace, ILogger<RecoveryServi
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
+        // The identity graphs are derived from the ledger now, not in the first request that needs them.
+        workspace.Identity.EnsureLoaded();
         try
         {
             var recovered = await workspace.Ingestion.RecoverAsync(cancellationToken);

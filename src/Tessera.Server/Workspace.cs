@@ -25,7 +25,7 @@ public sealed class Workspace : IDisposable
         Store = store;
         Catalog = catalog;
         Config = config;
-        // The graphs are derived from the ledger before anything can be ingested or looked up.
+        // The graphs are derived from the ledger on first use (a server does it before it listens).
         Identity = IdentityService.Open(store, sandbox => code => catalog.GetNamespace(sandbox, code)?.Type);
         Ingestion = new IngestionService(catalog, Identity, config.Limits, Path.Combine(directory, "uploads"))
         {
@@ -84,6 +84,20 @@ public sealed class Workspace : IDisposable
         return outcome.IsNormalized
             ? key with { Value = outcome.Value! }
             : throw new CatalogException("IDENTITY_INVALID", $"'{text}': {outcome.Reason}: {outcome.Message}");
+    }
+
+    /// <summary>What a ledger deletion removes: its batch or dataset must exist, its identity is read as <see cref="ParseIdentity"/> does.</summary>
+    public LedgerFilter ResolveLedgerFilter(string sandbox, string? batch, string? dataset, string? identity)
+    {
+        if (batch is not null)
+        {
+            Catalog.RequireBatch(sandbox, batch);
+        }
+        if (dataset is not null)
+        {
+            Catalog.RequireDataset(sandbox, dataset);
+        }
+        return new LedgerFilter(batch, dataset, identity is null ? null : ParseIdentity(sandbox, identity));
     }
 
     /// <summary>Where Segment-spec calls of <paramref name="sandbox"/> go: its entry in <c>segment</c>, else the default binding.</summary>

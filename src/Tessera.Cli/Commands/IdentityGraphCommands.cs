@@ -84,17 +84,7 @@ internal static class IdentityGraphCommands
         var set = new Command("set", "Replace the graph rules; every graph is derived again from the link ledger") { file, dryRun };
         set.WithWorkspace(async (context, parse, cancellationToken) =>
         {
-            var path = parse.GetValue(file)!;
-            IdentityGraphRules rules;
-            try
-            {
-                rules = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path.FullName, cancellationToken), IdentityCliJson.Default.IdentityGraphRules)
-                    ?? throw new CatalogException("RULES_INVALID_JSON", $"{path.Name}: empty rules");
-            }
-            catch (JsonException error)
-            {
-                throw new CatalogException("RULES_INVALID_JSON", $"{path.Name}: {error.Message}");
-            }
+            var rules = await ReadRulesAsync(parse.GetValue(file)!, cancellationToken);
             GraphDiff diff;
             try
             {
@@ -131,15 +121,7 @@ internal static class IdentityGraphCommands
             {
                 throw new CatalogException("USAGE", "give exactly one of --batch, --dataset or --identity");
             }
-            if (batchId is not null)
-            {
-                workspace.Catalog.RequireBatch(context.Sandbox, batchId);
-            }
-            if (datasetName is not null)
-            {
-                workspace.Catalog.RequireDataset(context.Sandbox, datasetName);
-            }
-            var filter = new LedgerFilter(batchId, datasetName, identityText is null ? null : workspace.ParseIdentity(context.Sandbox, identityText));
+            var filter = workspace.ResolveLedgerFilter(context.Sandbox, batchId, datasetName, identityText);
             var receipt = await workspace.Identity.DeleteAsync(context.Sandbox, filter, cancellationToken);
             if (context.Json)
             {
@@ -175,10 +157,7 @@ internal static class IdentityGraphCommands
         {
             try
             {
-                var rules = parse.GetValue(rulesFile) is { } path
-                    ? JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path.FullName, cancellationToken), IdentityCliJson.Default.IdentityGraphRules)
-                        ?? throw new SimulationException($"{path.Name}: empty rules")
-                    : IdentityGraphRules.Default();
+                var rules = parse.GetValue(rulesFile) is { } path ? await ReadRulesAsync(path, cancellationToken) : IdentityGraphRules.Default();
                 var graph = new IdentityGraph(CompiledGraphRules.Compile(rules, SimulationTypeOf));
                 var input = parse.GetValue(file)!;
                 var lineNumber = 0;
@@ -220,12 +199,12 @@ internal static class IdentityGraphCommands
                 }
                 return ExitCodes.Ok;
             }
-            catch (Exception error) when (error is SimulationException or InvalidGraphRulesException or JsonException or IOException)
+            catch (Exception error) when (error is SimulationException or InvalidGraphRulesException or CatalogException or IOException)
             {
                 var code = error switch
                 {
                     InvalidGraphRulesException => InvalidGraphRulesException.Code,
-                    JsonException => "RULES_INVALID_JSON",
+                    CatalogException rulesError => rulesError.Code,
                     IOException => "FILE_UNREADABLE",
                     _ => "SIMULATION_INPUT_INVALID",
                 };
@@ -233,6 +212,20 @@ internal static class IdentityGraphCommands
             }
         });
         return command;
+    }
+
+    /// <summary>Graph rules from a JSON file; unreadable JSON is RULES_INVALID_JSON naming the file.</summary>
+    private static async Task<IdentityGraphRules> ReadRulesAsync(FileInfo path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path.FullName, cancellationToken), IdentityCliJson.Default.IdentityGraphRules)
+                ?? throw new CatalogException("RULES_INVALID_JSON", $"{path.Name}: empty rules");
+        }
+        catch (JsonException error)
+        {
+            throw new CatalogException("RULES_INVALID_JSON", $"{path.Name}: {error.Message}");
+        }
     }
 
     /// <summary>Standard namespaces have their types; any other code is taken for a person id (most custom ids are).</summary>

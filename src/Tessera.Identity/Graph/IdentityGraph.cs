@@ -118,10 +118,7 @@ public sealed partial class IdentityGraph
     public GraphChange Add(LedgerEntry entry)
     {
         Span<int> nodes = entry.Identities.Count <= 64 ? stackalloc int[entry.Identities.Count] : new int[entry.Identities.Count];
-        for (var i = 0; i < nodes.Length; i++)
-        {
-            nodes[i] = Intern(entry.Identities[i].Namespace, entry.Identities[i].Value);
-        }
+        InternAll(entry, nodes);
         return Add(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
     }
 
@@ -141,11 +138,28 @@ public sealed partial class IdentityGraph
     public void Record(LedgerEntry entry)
     {
         Span<int> nodes = entry.Identities.Count <= 64 ? stackalloc int[entry.Identities.Count] : new int[entry.Identities.Count];
+        InternAll(entry, nodes);
+        Record(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
+    }
+
+    private void InternAll(LedgerEntry entry, Span<int> nodes)
+    {
         for (var i = 0; i < nodes.Length; i++)
         {
             nodes[i] = Intern(entry.Identities[i].Namespace, entry.Identities[i].Value);
         }
-        Record(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
+    }
+
+    /// <summary>Each node's last-seen time decides between identities of one namespace for primary.</summary>
+    private void MarkSeen(ReadOnlySpan<int> nodes, long time)
+    {
+        foreach (var node in nodes)
+        {
+            if (time > _nodes[node].LastSeen)
+            {
+                _nodes[node].LastSeen = time;
+            }
+        }
     }
 
     /// <summary>Records an occurrence's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
@@ -155,13 +169,7 @@ public sealed partial class IdentityGraph
         {
             return;
         }
-        foreach (var node in nodes)
-        {
-            if (time > _nodes[node].LastSeen)
-            {
-                _nodes[node].LastSeen = time;
-            }
-        }
+        MarkSeen(nodes, time);
         for (var i = 1; i < nodes.Length; i++)
         {
             if (nodes[0] != nodes[i])
@@ -185,13 +193,7 @@ public sealed partial class IdentityGraph
             return change;
         }
         var center = nodes[0];
-        foreach (var node in nodes)
-        {
-            if (time > _nodes[node].LastSeen)
-            {
-                _nodes[node].LastSeen = time;
-            }
-        }
+        MarkSeen(nodes, time);
         for (var i = 1; i < nodes.Length; i++)
         {
             var result = AddLink(center, nodes[i], source, record, time, sequence, i);

@@ -78,15 +78,7 @@ internal static class IdentityEndpoints
         {
             throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "give exactly one of batch, dataset or identity");
         }
-        if (request.Batch is { } batch)
-        {
-            workspace.Catalog.RequireBatch(sandbox, batch);
-        }
-        if (request.Dataset is { } dataset)
-        {
-            workspace.Catalog.RequireDataset(sandbox, dataset);
-        }
-        var filter = new LedgerFilter(request.Batch, request.Dataset, request.Identity is { } identity ? workspace.ParseIdentity(sandbox, identity) : null);
+        var filter = workspace.ResolveLedgerFilter(sandbox, request.Batch, request.Dataset, request.Identity);
         var receipt = await workspace.Identity.DeleteAsync(sandbox, filter, http.RequestAborted);
         return TypedResults.Json(receipt, ServerJson.Default.LedgerDeletion);
     }
