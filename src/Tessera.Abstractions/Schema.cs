@@ -58,6 +58,13 @@ public sealed record FieldDefinition
     public FieldDefinition? Values { get; init; }
     public bool Open { get; init; }
     public IdentityDescriptor? Identity { get; init; }
+    /// <summary>Arrays and maps of profile schemas: how values merge across records (null: replace).</summary>
+    public FieldMerge? Merge { get; init; }
+    /// <summary>
+    /// A date-time field of a profile schema that holds the record's own last-updated time: the newer
+    /// record (and the timestamp merge policy) is decided by it instead of the ingestion time. At most one per schema.
+    /// </summary>
+    public bool LastUpdated { get; init; }
 }
 
 /// <summary>A named, reusable set of fields mixed into a schema's root.</summary>
