@@ -124,6 +124,9 @@ public sealed record WorkspaceConfig
     /// <summary>Identity normalization settings (docs/identity.md).</summary>
     public IdentityConfig Identity { get; set; } = new();
 
+    /// <summary>Profile limits and cache sizes (docs/limits.md).</summary>
+    public ProfileSettings Profiles { get; set; } = new();
+
     public static WorkspaceConfig Load(string path)
     {
         if (!File.Exists(path))
@@ -141,6 +144,7 @@ public sealed record WorkspaceConfig
         }
         // "identity": null or "defaultPhoneRegion": null in the file mean the defaults.
         config.Identity ??= new IdentityConfig();
+        config.Profiles ??= new ProfileSettings();
         config.Identity.DefaultPhoneRegion = (config.Identity.DefaultPhoneRegion ?? "US").Trim().ToUpperInvariant();
         if (!NamespaceDefinitions.IsPhoneRegion(config.Identity.DefaultPhoneRegion))
         {
