@@ -13,8 +13,9 @@ public sealed class CompiledSchema
     public const string IdField = "_id";
     public const string TimestampField = "timestamp";
 
-    internal CompiledSchema(SchemaDocument document, CompiledField root, IReadOnlyList<CompiledField> identities)
+    internal CompiledSchema(SchemaDocument document, CompiledField root, IReadOnlyList<CompiledField> identities, CompiledField? lastUpdated)
     {
+        LastUpdatedField = lastUpdated;
         Document = document;
         Root = root;
         IdentityFields = identities;
@@ -37,6 +38,12 @@ public sealed class CompiledSchema
     public IReadOnlyList<CompiledField> IdentityFields { get; }
 
     public CompiledField? PrimaryIdentityField { get; }
+
+    /// <summary>
+    /// The date-time field marked <c>lastUpdated</c> (profile schemas, at most one, never inside an
+    /// array or map): a record's own time, which orders its versions instead of the ingestion time.
+    /// </summary>
+    public CompiledField? LastUpdatedField { get; }
 
     /// <summary>Finds a field by dotted path (<c>loyalty.tier</c>); null when the schema has none.</summary>
     public CompiledField? Resolve(string dottedPath)
@@ -79,6 +86,9 @@ public sealed class CompiledField
     public FrozenSet<string>? Enum { get; }
 
     public IdentityDescriptor? Identity => Definition.Identity;
+
+    /// <summary>How this field's values merge across profile records (arrays and maps; <see cref="FieldMerge.Replace"/> when unset).</summary>
+    public FieldMerge Merge => Definition.Merge ?? FieldMerge.Replace;
 
     public FrozenDictionary<string, CompiledField>? Children { get; internal set; }
 

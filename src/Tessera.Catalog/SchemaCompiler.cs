@@ -24,14 +24,19 @@ public static partial class SchemaCompiler
         }
         var fields = MergedFields(document);
         var root = new CompiledField("", "", new FieldDefinition { Type = FieldType.Object, Fields = fields });
-        var identities = new List<CompiledField>();
-        Build(root, namespaceExists, identities);
+        var context = new BuildContext(document.Class, namespaceExists);
+        Build(root, context, insideCollection: false);
+        var identities = context.Identities;
+        if (context.LastUpdated.Count > 1)
+        {
+            throw Invalid($"fields '{context.LastUpdated[0].Path}' and '{context.LastUpdated[1].Path}' are both marked lastUpdated; at most one may be");
+        }
         var primaries = identities.Where(f => f.Identity!.Primary).ToList();
         if (primaries.Count > 1)
         {
             throw Invalid($"fields '{primaries[0].Path}' and '{primaries[1].Path}' are both marked primary identity; at most one may be");
         }
-        return new CompiledSchema(document, root, identities);
+        return new CompiledSchema(document, root, identities, context.LastUpdated.FirstOrDefault());
     }
 
     /// <summary>The schema's own fields plus its field groups' (plus <c>_id</c>/<c>timestamp</c> for events).</summary>
@@ -89,7 +94,19 @@ public static partial class SchemaCompiler
         fields[name] = new FieldDefinition { Type = type, Required = true };
     }
 
-    private static void Build(CompiledField field, Func<string, bool> namespaceExists, List<CompiledField> identities)
+    /// <summary>What compiling one schema collects across its fields.</summary>
+    private sealed class BuildContext(SchemaClass schemaClass, Func<string, bool> namespaceExists)
+    {
+        public SchemaClass Class { get; } = schemaClass;
+
+        public Func<string, bool> NamespaceExists { get; } = namespaceExists;
+
+        public List<CompiledField> Identities { get; } = [];
+
+        public List<CompiledField> LastUpdated { get; } = [];
+    }
+
+    private static void Build(CompiledField field, BuildContext context, bool insideCollection)
     {
         var definition = field.Definition;
         var where = field.Path.Length == 0 ? "the schema root" : $"field '{field.Path}'";
@@ -107,12 +124,13 @@ public static partial class SchemaCompiler
             {
                 throw Invalid($"{where}: only string fields can be identities (found {TypeName(definition.Type)})");
             }
-            if (!namespaceExists(identity.Namespace))
+            if (!context.NamespaceExists(identity.Namespace))
             {
                 throw Invalid($"{where}: identity namespace '{identity.Namespace}' is not defined");
             }
-            identities.Add(field);
+            context.Identities.Add(field);
         }
+        CheckMergeAnnotations(field, where, context, insideCollection);
         switch (definition.Type)
         {
             case FieldType.Object:
@@ -124,7 +142,7 @@ public static partial class SchemaCompiler
                         throw Invalid($"{where}: field name '{name}' is not allowed (letters, digits, '_', '-', ':', '@')");
                     }
                     var compiled = NewField(field.Path.Length == 0 ? name : $"{field.Path}.{name}", name, child);
-                    Build(compiled, namespaceExists, identities);
+                    Build(compiled, context, insideCollection);
                     children[name] = compiled;
                 }
                 field.Children = System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(children, StringComparer.Ordinal);
@@ -136,7 +154,7 @@ public static partial class SchemaCompiler
                     throw Invalid($"{where}: an array needs 'items'");
                 }
                 field.Items = NewField(field.Path + "[]", "[]", definition.Items);
-                Build(field.Items, namespaceExists, identities);
+                Build(field.Items, context, insideCollection: true);
                 break;
             case FieldType.Map:
                 if (definition.Values is null)
@@ -144,8 +162,49 @@ public static partial class SchemaCompiler
                     throw Invalid($"{where}: a map needs 'values'");
                 }
                 field.Values = NewField(field.Path + "{}", "{}", definition.Values);
-                Build(field.Values, namespaceExists, identities);
+                Build(field.Values, context, insideCollection: true);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// <c>merge</c> and <c>lastUpdated</c> say how profile records merge, so they mean nothing on an
+    /// event schema; a value inside an array or map has no single place in a record to merge at or to
+    /// date the record by.
+    /// </summary>
+    private static void CheckMergeAnnotations(CompiledField field, string where, BuildContext context, bool insideCollection)
+    {
+        var definition = field.Definition;
+        if (definition.Merge is not null)
+        {
+            if (context.Class != SchemaClass.Profile)
+            {
+                throw Invalid($"{where}: 'merge' applies only to profile schemas (events are not merged across records)");
+            }
+            if (definition.Type is not (FieldType.Array or FieldType.Map))
+            {
+                throw Invalid($"{where}: 'merge' applies only to array or map fields (found {TypeName(definition.Type)})");
+            }
+            if (insideCollection)
+            {
+                throw Invalid($"{where}: 'merge' cannot be set inside an array or map (the outer field's value merges as a whole)");
+            }
+        }
+        if (definition.LastUpdated)
+        {
+            if (context.Class != SchemaClass.Profile)
+            {
+                throw Invalid($"{where}: 'lastUpdated' applies only to profile schemas (an event's time is its 'timestamp')");
+            }
+            if (definition.Type != FieldType.DateTime)
+            {
+                throw Invalid($"{where}: 'lastUpdated' must be on a date-time field (found {TypeName(definition.Type)})");
+            }
+            if (insideCollection)
+            {
+                throw Invalid($"{where}: 'lastUpdated' cannot be inside an array or map (a record has one last-updated time)");
+            }
+            context.LastUpdated.Add(field);
         }
     }
 

@@ -5,6 +5,8 @@ namespace Tessera.Catalog;
 /// <summary>
 /// Only additive evolution is accepted: new optional fields, wider enums, looser bounds. Anything
 /// that could make stored data invalid or change identities is refused, naming the field and why.
+/// <c>merge</c> and <c>lastUpdated</c> may be added, changed or removed freely: they change how stored
+/// versions merge into a profile, not which data is valid (so <see cref="CompareField"/> ignores them).
 /// </summary>
 public static class SchemaEvolution
 {
