@@ -22,12 +22,16 @@ namespace Tessera.Catalog;
 [JsonSerializable(typeof(SandboxInfo))]
 [JsonSerializable(typeof(IngestionLimits))]
 [JsonSerializable(typeof(ValidationError))]
+[JsonSerializable(typeof(MergePolicy))]
+[JsonSerializable(typeof(AttributeMerge))]
+[JsonSerializable(typeof(IdentityStitching))]
 [JsonSerializable(typeof(List<SchemaDocument>))]
 [JsonSerializable(typeof(List<IdentityNamespace>))]
 [JsonSerializable(typeof(List<DatasetDefinition>))]
 [JsonSerializable(typeof(List<BatchInfo>))]
 [JsonSerializable(typeof(List<ApiKeyRecord>))]
 [JsonSerializable(typeof(List<SandboxInfo>))]
+[JsonSerializable(typeof(List<MergePolicy>))]
 public sealed partial class CatalogJson : JsonSerializerContext
 {
     /// <summary>Indented variant for files and CLI output.</summary>

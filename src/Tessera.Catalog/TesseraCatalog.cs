@@ -7,7 +7,7 @@ using Tessera.Storage;
 namespace Tessera.Catalog;
 
 /// <summary>
-/// Sandboxes, schemas, identity namespaces, datasets, batches and API keys of one workspace.
+/// Sandboxes, schemas, identity namespaces, datasets, batches, API keys and merge policies of one workspace.
 /// Every object belongs to a sandbox; nothing here lets one sandbox read another's objects.
 /// </summary>
 public sealed class TesseraCatalog
@@ -22,6 +22,7 @@ public sealed class TesseraCatalog
     private const string OpenBatchKind = "batch-open";
     private const string ApiKeyKind = "apikey";
     private const string ApiKeyHashKind = "apikey-hash";
+    private const string MergePolicyKind = "merge-policy";
     private const string Global = "";
 
     private readonly CatalogStore _store;
@@ -308,6 +309,167 @@ public sealed class TesseraCatalog
     {
         using var writes = new WriteSet(4096);
         PutBatch(writes, batch);
+        await Store.CommitAsync(writes).ConfigureAwait(false);
+    }
+
+    // ---------------------------------------------------------------- merge policies
+
+    public List<MergePolicy> ListMergePolicies(string sandbox) => _store.List(MergePolicyKind, sandbox, CatalogJson.Default.MergePolicy);
+
+    public MergePolicy? GetMergePolicy(string sandbox, string name) => _store.Get(MergePolicyKind, sandbox, name, CatalogJson.Default.MergePolicy);
+
+    /// <summary>
+    /// The policy a lookup or audience uses: the one named (<c>MERGE_POLICY_NOT_FOUND</c> if it does
+    /// not exist), else the sandbox's default, else <see cref="MergePolicy.BuiltInDefault"/> when the
+    /// sandbox defines none.
+    /// </summary>
+    public MergePolicy ResolveMergePolicy(string sandbox, string? name)
+    {
+        if (name is not null)
+        {
+            return GetMergePolicy(sandbox, name)
+                ?? throw new CatalogException("MERGE_POLICY_NOT_FOUND", $"merge policy '{name}' does not exist in sandbox '{sandbox}'");
+        }
+        return ListMergePolicies(sandbox).FirstOrDefault(p => p.Default) ?? MergePolicy.BuiltInDefault;
+    }
+
+    /// <summary>
+    /// Creates a merge policy (a name in use is refused, <c>MERGE_POLICY_EXISTS</c>). The sandbox's
+    /// first policy becomes its default whatever <see cref="MergePolicy.Default"/> says; a later one
+    /// with <c>Default</c> set takes the flag from the old default in the same commit. At most
+    /// <paramref name="maxPolicies"/> per sandbox (<c>profiles.maxMergePolicies</c>).
+    /// </summary>
+    public async Task<MergePolicy> CreateMergePolicyAsync(string sandbox, MergePolicy policy, int maxPolicies)
+    {
+        RequireSandbox(sandbox);
+        if (!SchemaCompiler.ObjectNamePattern().IsMatch(policy.Name))
+        {
+            throw new CatalogException("NAME_INVALID", $"merge policy name '{policy.Name}' must start with a letter and use letters, digits, '_' or '-'");
+        }
+        return await ExclusiveAsync(async () =>
+        {
+            var existing = ListMergePolicies(sandbox);
+            if (existing.Any(p => p.Name == policy.Name))
+            {
+                throw new CatalogException("MERGE_POLICY_EXISTS", $"merge policy '{policy.Name}' already exists in sandbox '{sandbox}'");
+            }
+            if (existing.Count >= maxPolicies)
+            {
+                throw new CatalogException("MERGE_POLICY_LIMIT",
+                    $"merge policy '{policy.Name}': sandbox '{sandbox}' already has {existing.Count} merge policies, the limit (profiles.maxMergePolicies = {maxPolicies}); delete one or raise the limit");
+            }
+            var stored = CheckedMergePolicy(sandbox, policy) with { CreatedAt = _time.GetUtcNow() };
+            stored.Default = stored.Default || existing.Count == 0;
+            await SaveMergePolicyAsync(sandbox, stored, existing).ConfigureAwait(false);
+            return stored;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replaces a policy's rules (its name and creation time stay). <c>Default</c> set makes it the
+    /// default; unset it changes nothing: a default stops being one only when another is made the
+    /// default, so that a sandbox that has policies always has exactly one default.
+    /// </summary>
+    public async Task<MergePolicy> UpdateMergePolicyAsync(string sandbox, MergePolicy policy)
+    {
+        RequireSandbox(sandbox);
+        return await ExclusiveAsync(async () =>
+        {
+            var current = ResolveMergePolicy(sandbox, policy.Name);
+            var stored = CheckedMergePolicy(sandbox, policy) with { CreatedAt = current.CreatedAt };
+            stored.Default = stored.Default || current.Default;
+            await SaveMergePolicyAsync(sandbox, stored, ListMergePolicies(sandbox)).ConfigureAwait(false);
+            return stored;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes <paramref name="name"/> the sandbox's default, clearing the flag on the old default in the same commit.</summary>
+    public async Task<MergePolicy> SetDefaultMergePolicyAsync(string sandbox, string name)
+    {
+        RequireSandbox(sandbox);
+        return await ExclusiveAsync(async () =>
+        {
+            var policy = ResolveMergePolicy(sandbox, name);
+            if (policy.Default)
+            {
+                return policy;
+            }
+            policy.Default = true;
+            await SaveMergePolicyAsync(sandbox, policy, ListMergePolicies(sandbox)).ConfigureAwait(false);
+            return policy;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes a policy and returns it. The default is refused while other policies exist
+    /// (<c>MERGE_POLICY_IS_DEFAULT</c>); the last one may go, and the sandbox falls back to
+    /// <see cref="MergePolicy.BuiltInDefault"/>.
+    /// </summary>
+    public async Task<MergePolicy> DeleteMergePolicyAsync(string sandbox, string name)
+    {
+        RequireSandbox(sandbox);
+        return await ExclusiveAsync(async () =>
+        {
+            var policy = ResolveMergePolicy(sandbox, name);
+            var others = ListMergePolicies(sandbox).Where(p => p.Name != name).Select(p => p.Name).ToList();
+            if (policy.Default && others.Count > 0)
+            {
+                throw new CatalogException("MERGE_POLICY_IS_DEFAULT",
+                    $"merge policy '{name}' is the default of sandbox '{sandbox}'; make another one ({string.Join(", ", others)}) the default first");
+            }
+            using var writes = new WriteSet(256);
+            writes.Delete(StoreSpace.Catalog, 0, CatalogStore.Key(MergePolicyKind, sandbox, name));
+            await Store.CommitAsync(writes).ConfigureAwait(false);
+            return policy;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>The policy as stored: dataset precedence names distinct, existing datasets; other modes carry none.</summary>
+    private MergePolicy CheckedMergePolicy(string sandbox, MergePolicy policy)
+    {
+        if (policy.AttributeMerge != AttributeMerge.DatasetPrecedence)
+        {
+            // A list the merge would ignore is most likely a mistake (a forgotten attributeMerge).
+            return policy.Datasets is { Count: > 0 }
+                ? throw new CatalogException("MERGE_POLICY_INVALID",
+                    $"merge policy '{policy.Name}': datasets are only used with attributeMerge datasetPrecedence, not {AttributeMergeName(policy.AttributeMerge)}")
+                : policy with { Datasets = null };
+        }
+        if (policy.Datasets is not { Count: > 0 } datasets)
+        {
+            throw new CatalogException("MERGE_POLICY_INVALID",
+                $"merge policy '{policy.Name}': attributeMerge datasetPrecedence needs datasets, the dataset list in precedence order (highest first)");
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var dataset in datasets)
+        {
+            if (!seen.Add(dataset))
+            {
+                throw new CatalogException("MERGE_POLICY_INVALID", $"merge policy '{policy.Name}': dataset '{dataset}' is listed twice in the precedence");
+            }
+            if (GetDataset(sandbox, dataset) is null)
+            {
+                throw new CatalogException("MERGE_POLICY_INVALID", $"merge policy '{policy.Name}': dataset '{dataset}' does not exist in sandbox '{sandbox}'");
+            }
+        }
+        return policy with { Datasets = [.. datasets] };
+    }
+
+    private static string AttributeMergeName(AttributeMerge merge) =>
+        System.Text.Json.JsonSerializer.Serialize(merge, CatalogJson.Default.AttributeMerge).Trim('"');
+
+    /// <summary>Writes <paramref name="policy"/>; when it is the default, the old default loses its flag in the same commit.</summary>
+    private async Task SaveMergePolicyAsync(string sandbox, MergePolicy policy, List<MergePolicy> existing)
+    {
+        using var writes = new WriteSet(2048);
+        if (policy.Default)
+        {
+            foreach (var old in existing.Where(p => p.Default && p.Name != policy.Name))
+            {
+                CatalogStore.Put(writes, MergePolicyKind, sandbox, old.Name, old with { Default = false }, CatalogJson.Default.MergePolicy);
+            }
+        }
+        CatalogStore.Put(writes, MergePolicyKind, sandbox, policy.Name, policy, CatalogJson.Default.MergePolicy);
         await Store.CommitAsync(writes).ConfigureAwait(false);
     }
 
