@@ -34,6 +34,7 @@ public static class Program
         root.Subcommands.Add(CatalogCommands.Schema());
         root.Subcommands.Add(CatalogCommands.Dataset());
         root.Subcommands.Add(IdentityGraphCommands.AddTo(CatalogCommands.Identity()));
+        root.Subcommands.Add(MergePolicyCommands.Create());
         root.Subcommands.Add(CatalogCommands.Sandbox());
         root.Subcommands.Add(CatalogCommands.Key());
         return root;
