@@ -76,8 +76,8 @@ public sealed class ProfileView
         }
     }
 
-    public void AddEvent(IdentityKey identity, string dataset, ulong idHash, long ticks) =>
-        _events.Add(new TimelineEntry(ticks, idHash, dataset, _memberIndex[identity]));
+    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks) =>
+        _events.Add(new TimelineEntry(ticks, TimelineEntry.Hash(dataset, eventId), dataset, eventId, _memberIndex[identity]));
 
     /// <summary>The merged attributes under <paramref name="rule"/>; kept and maintained from now on.</summary>
     public IReadOnlyDictionary<string, MergedValue> Attributes(MergeRule rule)
@@ -99,8 +99,11 @@ public sealed class ProfileView
     public IReadOnlyDictionary<string, MergedValue> AttributesOf(IdentityKey identity, MergeRule rule) =>
         AttributeMerger.Merge(_fragments.Values.Where(f => f.Identity == identity), rule);
 
-    public TimelineSummary Timeline(TimelinePolicy policy, IdentityKey? only = null) =>
-        TimelineReader.Summarize(only is { } member ? _events.Where(e => _members[e.Member] == member) : _events, policy);
+    public TimelineSummary Timeline(TimelinePolicy policy, IdentityKey? only = null) => ReadTimeline(policy, only).Summary;
+
+    /// <summary>The timeline newest first (of one member when given) and its summary.</summary>
+    public (List<TimelineEntry> NewestFirst, TimelineSummary Summary) ReadTimeline(TimelinePolicy policy, IdentityKey? only = null) =>
+        TimelineReader.Read(only is { } member ? _events.Where(e => _members[e.Member] == member) : _events, policy);
 
     /// <summary>Fragments of datasets the rule takes values from (of one member when given).</summary>
     public int FragmentCount(MergeRule rule, IdentityKey? only = null) =>
@@ -137,7 +140,7 @@ public sealed class ProfileView
     /// <summary>Approximate managed bytes held (for the cache's accounting and the benchmark's report).</summary>
     public long EstimatedBytes()
     {
-        long bytes = 200 + _members.Count * 80L + _events.Capacity * 32L;
+        long bytes = 200 + _members.Count * 80L + _events.Capacity * 40L + _events.Sum(e => 24L + e.EventId.Length * 2);
         foreach (var fragment in _fragments.Values)
         {
             bytes += 120;

@@ -76,8 +76,8 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
     public void ApplyVersion(string dataset, IdentityKey identity, RecordVersion version) =>
         Holding(identity)?.ApplyVersion(dataset, identity, version);
 
-    public void AddEvent(IdentityKey identity, string dataset, ulong idHash, long ticks) =>
-        Holding(identity)?.AddEvent(identity, dataset, idHash, ticks);
+    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks) =>
+        Holding(identity)?.AddEvent(identity, dataset, eventId, ticks);
 
     /// <summary>Forgets the view holding <paramref name="identity"/> (its facts changed on disk in a way not replayed here).</summary>
     public void Evict(IdentityKey identity)

@@ -22,7 +22,7 @@ public sealed class ProfileViewProperties
     private static readonly MergeRule ByPrecedence = Precedence(["loyalty", "crm"], "crm", "loyalty");
     private static readonly TimelinePolicy Timeline = new(d => d is "web" or "app", d => d == "web" ? TimeSpan.FromHours(2) : null, Now, cap: 3);
 
-    private sealed record Fact(IdentityKey Identity, string Dataset, RecordVersion? Version, ulong IdHash, long Ticks);
+    private sealed record Fact(IdentityKey Identity, string Dataset, RecordVersion? Version, string EventId, long Ticks);
 
     [Property(Replay = "(20261128,1)", MaxTest = 250)]
     public bool The_incremental_view_equals_the_view_recomputed_from_scratch(int seed, byte length)
@@ -43,14 +43,14 @@ public sealed class ProfileViewProperties
                 if (roll < 0.4)
                 {
                     var dataset = random.Next(2) == 0 ? "crm" : "loyalty";
-                    fact = new Fact(identity, dataset, Version(RandomRecord(random), random.Next(30), order: step, batch: $"b{step}"), 0, 0);
+                    fact = new Fact(identity, dataset, Version(RandomRecord(random), random.Next(30), order: step, batch: $"b{step}"), "", 0);
                     views.ApplyVersion(dataset, identity, fact.Version!);
                 }
                 else
                 {
                     var dataset = random.Next(2) == 0 ? "web" : "app";
-                    fact = new Fact(identity, dataset, null, (ulong)random.Next(6), Start.AddMinutes(minute).UtcTicks);
-                    views.AddEvent(identity, dataset, fact.IdHash, fact.Ticks);
+                    fact = new Fact(identity, dataset, null, $"ev{random.Next(6)}", Start.AddMinutes(minute).UtcTicks);
+                    views.AddEvent(identity, dataset, fact.EventId, fact.Ticks);
                 }
                 disk.Add(fact);
                 graph.Add(new LedgerEntry(step + 1, Start.AddMinutes(minute), fact.Dataset, $"b{step}", $"r{step}", identity == linked ? [identity] : [identity, linked]));
@@ -70,8 +70,11 @@ public sealed class ProfileViewProperties
     }
 
     private static string Describe(ProfileView view, IdentityKey member) =>
-        $"{ViewFixtures.Describe(view.Attributes(ByTime))} | {ViewFixtures.Describe(view.Attributes(ByPrecedence))} | {view.Timeline(Timeline)}"
+        $"{ViewFixtures.Describe(view.Attributes(ByTime))} | {ViewFixtures.Describe(view.Attributes(ByPrecedence))} | {Page(view.ReadTimeline(Timeline).NewestFirst, view)}"
         + $" | {ViewFixtures.Describe(view.AttributesOf(member, ByTime))} | {view.Timeline(Timeline, member)} | {view.FragmentCount(ByTime)}";
+
+    private static string Page(List<TimelineEntry> newestFirst, ProfileView view) =>
+        string.Join(",", newestFirst.Select(e => $"{e.Ticks}/{e.Dataset}/{e.EventId}/{view.MemberOf(e)}"));
 
     /// <summary>Builds a view from the facts of <paramref name="members"/>, in a shuffled order when given a random.</summary>
     private static ProfileView Load(IReadOnlyCollection<IdentityKey> members, List<Fact> disk, Random? random)
@@ -87,7 +90,7 @@ public sealed class ProfileViewProperties
             }
             else
             {
-                view.AddEvent(fact.Identity, fact.Dataset, fact.IdHash, fact.Ticks);
+                view.AddEvent(fact.Identity, fact.Dataset, fact.EventId, fact.Ticks);
             }
         }
         return view;
