@@ -17,7 +17,7 @@ internal static class OpenApiSetup
             {
                 Title = "Tessera API",
                 Version = "v1",
-                Description = "Collection (own JSON and Segment-spec), batch upload, quarantine and replay, and the catalog of one sandbox. "
+                Description = "Collection (own JSON and Segment-spec), batch upload, quarantine and replay, the catalog, the identity graph and the merge policies of one sandbox. "
                     + "Every operation but /health needs an API key; the key decides the sandbox. Collect keys may only send events and records.",
             };
             document.Components ??= new OpenApiComponents();

@@ -35,4 +35,6 @@ namespace Tessera.Server;
 [JsonSerializable(typeof(RulesChangeResponse))]
 [JsonSerializable(typeof(LedgerDeletionRequest))]
 [JsonSerializable(typeof(Tessera.Identity.LedgerDeletion))]
+[JsonSerializable(typeof(MergePolicy))]
+[JsonSerializable(typeof(List<MergePolicy>))]
 public sealed partial class ServerJson : JsonSerializerContext;

@@ -82,6 +82,7 @@ public static class TesseraServer
         BatchEndpoints.Map(app);
         CatalogEndpoints.Map(app);
         IdentityEndpoints.Map(app);
+        MergePolicyEndpoints.Map(app);
         return app;
     }
 }

@@ -6,7 +6,7 @@ namespace Tessera.Server.Api;
 /// <summary>
 /// Outermost middleware: turns every refusal into <c>{"error":{"code","message"}}</c> with a
 /// fitting status. <see cref="CatalogException"/> maps by its code (<c>*_NOT_FOUND</c> → 404,
-/// <c>*_EXISTS</c> and <c>SCHEMA_BREAKING_CHANGE</c> → 409, <c>TOO_MANY_RECORDS</c> → 413, other → 400);
+/// <c>*_EXISTS</c>, <c>SCHEMA_BREAKING_CHANGE</c>, <c>MERGE_POLICY_LIMIT</c> and <c>MERGE_POLICY_IS_DEFAULT</c> → 409, <c>TOO_MANY_RECORDS</c> → 413, other → 400);
 /// Kestrel's body-size refusal becomes 413 naming the limit; a bodiless 404/405 gets a JSON body too.
 /// </summary>
 internal sealed class ErrorHandlingMiddleware(RequestDelegate next, Workspace workspace, ILogger<ErrorHandlingMiddleware> logger)
@@ -76,6 +76,8 @@ internal sealed class ErrorHandlingMiddleware(RequestDelegate next, Workspace wo
         _ when code.EndsWith("_NOT_FOUND", StringComparison.Ordinal) => StatusCodes.Status404NotFound,
         _ when code.EndsWith("_EXISTS", StringComparison.Ordinal) => StatusCodes.Status409Conflict,
         "SCHEMA_BREAKING_CHANGE" => StatusCodes.Status409Conflict,
+        // Both depend on the sandbox's other policies: deleting one, or naming another default, clears them.
+        "MERGE_POLICY_LIMIT" or "MERGE_POLICY_IS_DEFAULT" => StatusCodes.Status409Conflict,
         "TOO_MANY_RECORDS" => StatusCodes.Status413PayloadTooLarge,
         "CONFIG_INVALID" => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,
