@@ -256,9 +256,9 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         byte[] value = [];
         foreach (var (key, stored) in workspace.Store.Scan(StoreSpace.Facts, 0, []))
         {
-            if (key[0] == Tessera.Identity.Graph.LedgerCodec.Tag)
+            if (key[0] is Tessera.Identity.Graph.LedgerCodec.Tag or FactKeys.TimelineTag)
             {
-                continue; // the identity link ledger shares the shards; the sample is of facts
+                continue; // the identity link ledger and the timeline index share the shards; the sample is of facts
             }
             count++;
             keys += key.Length;

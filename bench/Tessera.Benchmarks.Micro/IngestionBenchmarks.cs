@@ -96,9 +96,9 @@ public class RecordProcessorBenchmarks
         var at = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
         // An empty ledger: the identity service only hands out sequence numbers here.
         var identity = Tessera.Identity.IdentityService.Open(new NullStore(), _ => _ => null);
-        _crm = new RecordProcessor("prod", "crm", "b0001", at, Fixtures.Crm, limits, Fixtures.Resolver, identity,
+        _crm = new RecordProcessor("prod", "crm", "b0001", at, order: 1, Fixtures.Crm, limits, Fixtures.Resolver, identity,
             new TabularConverter(columns, new MappingSpec(), Fixtures.Crm));
-        _web = new RecordProcessor("prod", "web", "b0002", at, Fixtures.Web, limits, Fixtures.Resolver, identity, converter: null);
+        _web = new RecordProcessor("prod", "web", "b0002", at, order: 2, Fixtures.Web, limits, Fixtures.Resolver, identity, converter: null);
         _writes = new WriteSet(1 << 20);
         if (!_crm.Process(_csv) || !_web.Process(_event))
         {

@@ -16,14 +16,14 @@ public sealed partial class IngestionService
     /// <summary>What the validation pass found: counts, the rejected rows, and the good facts when they fit in memory.</summary>
     private sealed record PassOne(long Input, long Failed, long Duplicates, HashSet<long> Bad, List<WriteSet> Retained, bool Retaining, DroppedIdentityCounts Dropped);
 
-    private async Task<PassOne> ValidateSequentiallyAsync(BatchInfo batch, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader,
+    private async Task<PassOne> ValidateSequentiallyAsync(BatchInfo batch, long order, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader,
         MappingSpec mapping, HashSet<UInt128>? seen, CancellationToken cancellationToken)
     {
         var bad = new HashSet<long>();
         var retained = new List<WriteSet>();
         var retaining = true;
         long retainedBytes = 0, input = 0, failed = 0, duplicates = 0;
-        using var processor = NewProcessor(batch, schema, namespaces, reader, mapping);
+        using var processor = NewProcessor(batch, order, schema, namespaces, reader, mapping);
         using var quarantine = new WriteSet(64 * 1024);
         var current = new WriteSet(1 << 20);
         foreach (var record in reader.Read())
@@ -80,7 +80,7 @@ public sealed partial class IngestionService
     /// so that a later row still wins over an earlier one for the same identity. (Events keep the
     /// sequential pass: their in-batch dedupe is order-dependent.)
     /// </summary>
-    private async Task<PassOne> ValidateTabularInParallelAsync(BatchInfo batch, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader,
+    private async Task<PassOne> ValidateTabularInParallelAsync(BatchInfo batch, long order, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader,
         MappingSpec mapping, CancellationToken cancellationToken)
     {
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -96,7 +96,7 @@ public sealed partial class IngestionService
         {
             try
             {
-                using var processor = NewProcessor(batch, schema, namespaces, reader, mapping);
+                using var processor = NewProcessor(batch, order, schema, namespaces, reader, mapping);
                 var record = new SourceRecord();
                 await foreach (var chunk in chunks.Reader.ReadAllAsync(failure.Token).ConfigureAwait(false))
                 {

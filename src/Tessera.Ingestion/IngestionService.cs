@@ -34,6 +34,8 @@ public sealed partial class IngestionService
     private readonly QuarantineStore _quarantine;
     private readonly InFlightKeys _inFlight = new();
     private readonly IdentityService _identity;
+    private readonly Lock _observersLock = new();
+    private ICommittedFactsObserver[] _observers = [];
 
     public IngestionService(TesseraCatalog catalog, IdentityService identity, IngestionLimits limits, string uploadDirectory)
     {
@@ -62,6 +64,43 @@ public sealed partial class IngestionService
     public string? DefaultPhoneRegion { get; init; }
 
     public IEnumerable<QuarantineEntry> Quarantine(string sandbox, string batchId) => _quarantine.List(sandbox, batchId);
+
+    /// <summary>
+    /// Called with an observer's exception (the observer is not called again for that set). An
+    /// observer runs after the batch is durable, so its failure cannot fail the batch: it is only
+    /// reported here (null: ignored). Must not throw.
+    /// </summary>
+    public Action<Exception>? ObserverFailed { get; set; }
+
+    /// <summary>
+    /// Adds an observer that sees every write set of facts once it is durable and its identity links
+    /// are in the graph: streaming requests, replays, and each set of a file batch. Sets also hold the
+    /// ledger, quarantine and batch entries; an observer picks the facts out (<see cref="FactKeys.TryParse"/>).
+    /// It is called on the ingesting thread, before the set is released: it must not keep the set.
+    /// </summary>
+    public void AddObserver(ICommittedFactsObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        lock (_observersLock)
+        {
+            _observers = [.. _observers, observer]; // copy on write: notifying takes no lock
+        }
+    }
+
+    private void NotifyCommitted(string sandbox, WriteSet committed)
+    {
+        foreach (var observer in Volatile.Read(ref _observers))
+        {
+            try
+            {
+                observer.OnCommitted(sandbox, committed);
+            }
+            catch (Exception error)
+            {
+                ObserverFailed?.Invoke(error);
+            }
+        }
+    }
 
     // ------------------------------------------------------------------ file batches
 
@@ -143,14 +182,16 @@ public sealed partial class IngestionService
         var schema = _catalog.Compiled(batch.Sandbox, _catalog.RequireDataset(batch.Sandbox, batch.Dataset).Schema, batch.SchemaVersion);
         var namespaces = NamespacesOf(batch.Sandbox);
         var seen = schema.Class == SchemaClass.Event ? new HashSet<UInt128>() : null;
+        // One order for the whole run, both passes and every worker: it ranks this batch's record versions.
+        var order = _identity.NextSequence();
 
         // Pass 1: validate everything; quarantine the bad; keep the good in memory while it fits.
         PassOne pass;
         using (var reader = OpenReader(batch.Source!, batch.Format, mapping))
         {
             pass = reader.Columns is not null && schema.Class == SchemaClass.Profile && Environment.ProcessorCount > 1
-                ? await ValidateTabularInParallelAsync(batch, schema, namespaces, reader, mapping, cancellationToken).ConfigureAwait(false)
-                : await ValidateSequentiallyAsync(batch, schema, namespaces, reader, mapping, seen, cancellationToken).ConfigureAwait(false);
+                ? await ValidateTabularInParallelAsync(batch, order, schema, namespaces, reader, mapping, cancellationToken).ConfigureAwait(false)
+                : await ValidateSequentiallyAsync(batch, order, schema, namespaces, reader, mapping, seen, cancellationToken).ConfigureAwait(false);
         }
         var (input, failed, duplicates, bad, retained, retaining, dropped) = pass;
         if (input > 0 && (double)failed / input > Limits.BatchFailureThreshold)
@@ -175,7 +216,7 @@ public sealed partial class IngestionService
         if (!retaining)
         {
             using var reader = OpenReader(batch.Source!, batch.Format, mapping);
-            using var processor = NewProcessor(batch, schema, namespaces, reader, mapping);
+            using var processor = NewProcessor(batch, order, schema, namespaces, reader, mapping);
             var current = new WriteSet(1 << 20);
             Task pending = Task.CompletedTask;
             foreach (var record in reader.Read())
@@ -219,9 +260,11 @@ public sealed partial class IngestionService
                 _identity.ApplyCommitted(batch.Sandbox, set);
             }
         }, CancellationToken.None);
+        var loaded = false;
         try
         {
             await _store.BulkLoadAsync(retained, cancellationToken).ConfigureAwait(false);
+            loaded = true;
         }
         catch
         {
@@ -233,6 +276,13 @@ public sealed partial class IngestionService
         finally
         {
             await linking.ConfigureAwait(false);
+            if (loaded)
+            {
+                foreach (var set in retained)
+                {
+                    NotifyCommitted(batch.Sandbox, set);
+                }
+            }
             DisposeAll(retained);
         }
         return done;
@@ -244,6 +294,7 @@ public sealed partial class IngestionService
         {
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
             _identity.ApplyCommitted(sandbox, writes);
+            NotifyCommitted(sandbox, writes);
         }
     }
 
@@ -285,7 +336,7 @@ public sealed partial class IngestionService
         var namespaces = NamespacesOf(sandbox);
         var outcomes = new RecordOutcome[records.Count];
         using var writes = new WriteSet(Math.Max(4096, records.Count * 512));
-        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces, _identity, converter: null);
+        using var processor = new RecordProcessor(sandbox, dataset, batch.Id, batch.CreatedAt, _identity.NextSequence(), schema, Limits, namespaces, _identity, converter: null);
         var seen = new HashSet<UInt128>();
         using var inFlight = _inFlight.Begin();
         var record = new SourceRecord();
@@ -324,6 +375,7 @@ public sealed partial class IngestionService
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
             inFlight.Complete(null);
             _identity.ApplyCommitted(sandbox, writes);
+            NotifyCommitted(sandbox, writes);
         }
         catch (Exception error)
         {
@@ -379,7 +431,7 @@ public sealed partial class IngestionService
             .SelectMany(e => JsonDocumentKeys(e.Raw!)).Distinct(StringComparer.Ordinal).ToList();
         var converter = columns.Count > 0 ? new TabularConverter(columns, mapping, schema) : null;
         var namespaces = NamespacesOf(sandbox);
-        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, schema, Limits, namespaces, _identity, converter);
+        using var processor = new RecordProcessor(sandbox, original.Dataset, replay.Id, replay.CreatedAt, _identity.NextSequence(), schema, Limits, namespaces, _identity, converter);
         using var writes = new WriteSet(64 * 1024);
         var seen = new HashSet<UInt128>();
         var record = new SourceRecord();
@@ -431,6 +483,7 @@ public sealed partial class IngestionService
         TesseraCatalog.PutBatch(writes, replay);
         await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
         _identity.ApplyCommitted(sandbox, writes);
+        NotifyCommitted(sandbox, writes);
         return replay;
     }
 
@@ -484,10 +537,10 @@ public sealed partial class IngestionService
 
     private NamespaceResolver NamespacesOf(string sandbox) => new(_catalog.ListNamespaces(sandbox), DefaultPhoneRegion);
 
-    private RecordProcessor NewProcessor(BatchInfo batch, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader, MappingSpec mapping)
+    private RecordProcessor NewProcessor(BatchInfo batch, long order, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader, MappingSpec mapping)
     {
         var converter = reader.Columns is { } columns ? new TabularConverter(columns, mapping, schema) : null;
-        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, schema, Limits, namespaces, _identity, converter);
+        return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, order, schema, Limits, namespaces, _identity, converter);
     }
 
     public static ISourceReader OpenReader(string path, string format, MappingSpec mapping)

@@ -25,6 +25,8 @@ internal sealed class RecordProcessor : IDisposable
     private readonly string _batchId;
     private readonly string _ingestedAt;
     private readonly DateTimeOffset _ingestedAtTime;
+    private readonly long _order;
+    private long _row;
     private readonly IdentityService _identity;
     private readonly ArrayBufferWriter<byte> _ledger = new(256);
     private readonly CompiledSchema _schema;
@@ -38,9 +40,14 @@ internal sealed class RecordProcessor : IDisposable
     private byte[] _key = new byte[512];
     private byte[]? _batchMarker;
 
-    public RecordProcessor(string sandbox, string dataset, string batchId, DateTimeOffset ingestedAt, CompiledSchema schema,
+    /// <param name="order">
+    /// The batch's place among batches (one <see cref="IdentityService.NextSequence"/> per batch, shared by
+    /// all its processors): it orders record versions of equal time.
+    /// </param>
+    public RecordProcessor(string sandbox, string dataset, string batchId, DateTimeOffset ingestedAt, long order, CompiledSchema schema,
         IngestionLimits limits, NamespaceResolver namespaces, IdentityService identity, TabularConverter? converter)
     {
+        _order = order;
         _identity = identity;
         _ingestedAtTime = ingestedAt;
         _sandbox = sandbox;
@@ -64,6 +71,7 @@ internal sealed class RecordProcessor : IDisposable
     public bool Process(SourceRecord record)
     {
         Result.Reset();
+        _row = record.Row;
         if (record.ParseError is not null)
         {
             Result.Errors.Add(new ValidationError("", ErrorCodes.ParseError, record.ParseError));
@@ -127,6 +135,20 @@ internal sealed class RecordProcessor : IDisposable
             }
             _outputWriter.WriteString("batch", _batchId);
             _outputWriter.WriteString("ingestedAt", _ingestedAt);
+            if (_schema.Class == SchemaClass.Profile)
+            {
+                // A record is one version of its fragment; the newest by (time, order, row) is the latest.
+                if (Result.LastUpdated is { } lastUpdated)
+                {
+                    _outputWriter.WriteString("time", TemporalParsing.Format(lastUpdated));
+                }
+                else
+                {
+                    _outputWriter.WriteString("time", _ingestedAt);
+                }
+                _outputWriter.WriteNumber("order", _order);
+                _outputWriter.WriteNumber("row", _row);
+            }
             _outputWriter.WriteEndObject();
             _outputWriter.Flush();
             return true;
@@ -146,13 +168,14 @@ internal sealed class RecordProcessor : IDisposable
         var primary = Result.Primary!.Value;
         var isEvent = _schema.Class == SchemaClass.Event;
         var eventId = isEvent ? Result.EventId : null;
-        var max = FactKeys.MaxKeyBytes(_sandbox, primary, _dataset, eventId);
-        if (_key.Length < max)
+        var max = FactKeys.MaxKeyBytes(_sandbox, primary, _dataset, eventId ?? _batchId);
+        if (_key.Length < 2 * max)
         {
-            _key = new byte[Math.Max(max, _key.Length * 2)];
+            _key = new byte[Math.Max(2 * max, _key.Length * 2)]; // the event key, then its timeline key
         }
-        var length = FactKeys.FactKey(_key, isEvent ? FactKeys.EventTag : FactKeys.RecordTag, _sandbox, primary, _dataset, eventId,
-            out var partitionOffset, out var partitionLength);
+        var length = isEvent
+            ? FactKeys.EventKey(_key, _sandbox, primary, _dataset, eventId!, out var partitionOffset, out var partitionLength)
+            : FactKeys.RecordKey(_key, _sandbox, primary, _dataset, _batchId, _row, out partitionOffset, out partitionLength);
         var key = _key.AsSpan(0, length);
         var shard = Sharding.ShardOf(key.Slice(partitionOffset, partitionLength), store.ShardCount);
         if (isEvent)
@@ -172,6 +195,11 @@ internal sealed class RecordProcessor : IDisposable
             }
         }
         writes.Put(StoreSpace.Facts, shard, key, _output.WrittenSpan);
+        if (isEvent)
+        {
+            var timeline = _key.AsSpan(length, FactKeys.TimelineKey(_key.AsSpan(length), _sandbox, primary, Result.Timestamp!.Value.UtcTicks, _dataset, eventId!));
+            writes.Put(StoreSpace.Facts, shard, timeline, []);
+        }
         // The fact's identities go to the link ledger in the same commit; they are linked once it is durable.
         IdentityService.Write(writes, shard, _sandbox, new LedgerEntry(_identity.NextSequence(), (isEvent ? Result.Timestamp : null) ?? _ingestedAtTime,
             _dataset, _batchId, eventId ?? primary.ToString(), IdentitiesPrimaryFirst(primary)), _ledger);

@@ -53,9 +53,9 @@ public sealed class ConformanceWorkspace : IAsyncDisposable
         {
             foreach (var (key, value) in store.Scan(StoreSpace.Facts, shard, []))
             {
-                if (key[0] == Identity.Graph.LedgerCodec.Tag)
+                if (key[0] is Identity.Graph.LedgerCodec.Tag or FactKeys.TimelineTag)
                 {
-                    continue; // the link ledger shares the shards
+                    continue; // the link ledger shares the shards; timeline keys only index the events
                 }
                 using var document = JsonDocument.Parse(value);
                 yield return (Encoding.UTF8.GetString(key).Split('\0'), document.RootElement.Clone());

@@ -55,17 +55,21 @@ public sealed class BatchLifecycleTests
     }
 
     [Fact]
-    public async Task A_profile_file_ingested_twice_leaves_one_fragment_per_identity()
+    public async Task A_profile_file_ingested_twice_leaves_two_versions_per_identity_the_second_batch_newest()
     {
         await using var test = await TestWorkspace.CreateAsync();
         await test.DefineAsync(Schemas.Crm);
         var path = test.WriteFile("crm.csv", "crmId,age\n00001,10\n00002,20\n");
 
-        await test.IngestAsync("crm", path);
+        var first = await test.IngestAsync("crm", path);
         var second = await test.IngestAsync("crm", path);
 
-        Assert.Equal(2, test.Facts().Count);
-        Assert.All(test.Facts(), f => Assert.Equal(second.Id, f.Batch)); // a fragment is the latest write
+        Assert.Equal(4, test.Facts().Count);
+        Assert.Equal(2, test.Facts().Count(f => f.Batch == first.Id));
+        Assert.All(test.Facts(), f => Assert.Equal(f.KeyBatch, f.Batch));
+        var newest = test.NewestFacts();
+        Assert.Equal(2, newest.Count);
+        Assert.All(newest, f => Assert.Equal(second.Id, f.Batch)); // same time (one clock tick): the later batch's order wins
     }
 
     [Fact]
@@ -151,6 +155,7 @@ public sealed class BatchLifecycleTests
         var rows = string.Join('\n', ["crmId,age", .. Enumerable.Range(1, 40).Select(i => $"{i:D5},{i}"), "00041,-1"]);
         var path = test.WriteFile("crm.csv", rows);
         var done = await test.IngestAsync("crm", path);
+        var keys = test.Facts().Select(f => Convert.ToHexString(f.Key)).Order(StringComparer.Ordinal).ToList();
 
         // Simulate a crash in the middle of writing: the batch record says "writing" and only part
         // of its records reached the store.
@@ -159,7 +164,7 @@ public sealed class BatchLifecycleTests
         {
             foreach (var fact in test.Facts().Where(f => string.CompareOrdinal(f.Identity, "00020") > 0))
             {
-                deletes.Delete(StoreSpace.Facts, fact.Shard, System.Text.Encoding.UTF8.GetBytes($"r\0prod\0CRMID\0{fact.Identity}\0crm"));
+                deletes.Delete(StoreSpace.Facts, fact.Shard, fact.Key);
             }
             await test.Workspace.Store.CommitAsync(deletes);
         }
@@ -174,6 +179,7 @@ public sealed class BatchLifecycleTests
         Assert.Equal(BatchStatus.Success, test.Catalog.RequireBatch("prod", done.Id).Status);
         Assert.Equal(40, test.Facts().Count);
         Assert.All(test.Facts(), f => Assert.Equal(done.Id, f.Batch));
+        Assert.Equal(keys, test.Facts().Select(f => Convert.ToHexString(f.Key)).Order(StringComparer.Ordinal)); // the same versions, not new ones
         Assert.Single(test.Quarantine(done.Id));
         Assert.Empty(await test.Ingestion.RecoverAsync()); // nothing left to do
     }

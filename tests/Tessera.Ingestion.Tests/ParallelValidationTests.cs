@@ -50,7 +50,11 @@ public sealed class ParallelValidationTests
         Assert.Equal((Rows, Rows - rejected.Count, rejected.Count), (batch.Counts.Input, batch.Counts.Accepted, batch.Counts.Failed));
         Assert.Equal(rejected, test.Quarantine(batch.Id).Select(e => e.Row));
         var facts = test.Facts();
-        Assert.Equal(expected.Count, facts.Count);
-        Assert.All(facts, fact => Assert.Equal(expected[fact.Identity], fact.Record.GetProperty("age").GetInt64()));
+        Assert.Equal(Rows - rejected.Count, facts.Count); // every accepted row is a version of its identity's fragment
+        Assert.All(facts, fact => Assert.Equal(fact.KeyRow, fact.Value.GetProperty("row").GetInt64()));
+        Assert.Single(facts.Select(f => f.Value.GetProperty("order").GetInt64()).Distinct()); // one order for every worker of the batch
+        var newest = test.NewestFacts();
+        Assert.Equal(expected.Count, newest.Count);
+        Assert.All(newest, fact => Assert.Equal(expected[fact.Identity], fact.Record.GetProperty("age").GetInt64())); // the last row wins
     }
 }

@@ -97,7 +97,8 @@ public sealed class TestWorkspace : IAsyncDisposable
         {
             foreach (var (key, value) in store.Scan(StoreSpace.Facts, shard, []))
             {
-                if (key[0] != Identity.Graph.LedgerCodec.Tag) // the link ledger shares the shards
+                // The link ledger shares the shards; timeline keys index the events (no value of their own).
+                if (key[0] is not (Identity.Graph.LedgerCodec.Tag or FactKeys.TimelineTag))
                 {
                     facts.Add(StoredFact.Decode(shard, key, value));
                 }
@@ -105,6 +106,13 @@ public sealed class TestWorkspace : IAsyncDisposable
         }
         return facts;
     }
+
+    /// <summary>
+    /// The newest version of every record fragment (identity, dataset) by (time, order, row), and
+    /// every event: what a profile sees when no merge of fields is involved.
+    /// </summary>
+    public List<StoredFact> NewestFacts() =>
+        [.. Facts().GroupBy(f => (f.Tag, f.Sandbox, f.Namespace, f.Identity, f.Dataset, f.EventId)).Select(g => g.MaxBy(f => f.Tag == 'r' ? f.Rank : default)!)];
 
     public List<StoredFact> Facts(string sandbox, string dataset) => [.. Facts().Where(f => f.Sandbox == sandbox && f.Dataset == dataset)];
 
@@ -132,9 +140,22 @@ public sealed class TestWorkspace : IAsyncDisposable
     }
 }
 
-/// <summary>A stored fact: its key parts (tag, sandbox, primary identity, dataset, event id) and its JSON value.</summary>
+/// <summary>
+/// A stored fact: its key parts (tag, sandbox, primary identity, dataset; an event's id; a record
+/// version's batch and row) and its JSON value.
+/// </summary>
 public sealed record StoredFact(int Shard, char Tag, string Sandbox, string Namespace, string Identity, string Dataset, string? EventId, JsonElement Value)
 {
+    public byte[] Key { get; init; } = [];
+
+    public string? KeyBatch { get; init; }
+
+    public long KeyRow { get; init; }
+
+    /// <summary>A record version's rank: the newest version of a fragment has the greatest (time, order, row).</summary>
+    public (DateTimeOffset Time, long Order, long Row) Rank =>
+        (Value.GetProperty("time").GetDateTimeOffset(), Value.GetProperty("order").GetInt64(), Value.GetProperty("row").GetInt64());
+
     public JsonElement Record => Value.GetProperty("record");
 
     public string Batch => Value.GetProperty("batch").GetString()!;
@@ -157,8 +178,13 @@ public sealed record StoredFact(int Shard, char Tag, string Sandbox, string Name
 
     public static StoredFact Decode(int shard, byte[] key, byte[] value)
     {
-        var parts = Encoding.UTF8.GetString(key).Split('\0');
+        if (!FactKeys.TryParse(key, out var parsed) || parsed.Tag == FactKeys.TimelineTag)
+        {
+            throw new InvalidOperationException($"not a record or event key: {Convert.ToHexString(key)}");
+        }
         using var document = JsonDocument.Parse(value);
-        return new StoredFact(shard, parts[0][0], parts[1], parts[2], parts[3], parts[4], parts.Length > 5 ? parts[5] : null, document.RootElement.Clone());
+        return new StoredFact(shard, (char)parsed.Tag, parsed.Sandbox, parsed.Identity.Namespace, parsed.Identity.Value, parsed.Dataset, parsed.EventId,
+            document.RootElement.Clone())
+        { Key = key, KeyBatch = parsed.BatchId, KeyRow = parsed.Row };
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Ingestion;
@@ -9,7 +8,7 @@ namespace Tessera.Server.Tests;
 /// <summary>Reads stored facts straight from the store, to check what the API acknowledged.</summary>
 public static class StoredFacts
 {
-    /// <summary>Facts of <paramref name="dataset"/> in <paramref name="sandbox"/> across every shard.</summary>
+    /// <summary>Facts (events and record versions) of <paramref name="dataset"/> in <paramref name="sandbox"/> across every shard.</summary>
     public static int Count(Workspace workspace, string sandbox, string dataset)
     {
         var count = 0;
@@ -17,11 +16,9 @@ public static class StoredFacts
         {
             for (var shard = 0; shard < workspace.Store.ShardCount; shard++)
             {
-                foreach (var (key, _) in workspace.Store.Scan(StoreSpace.Facts, shard, [tag, 0]))
+                foreach (var (key, _) in workspace.Store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(tag, sandbox)))
                 {
-                    var parts = Encoding.UTF8.GetString(key).Split('\0');
-                    // tag, sandbox, namespace, value, dataset[, _id]
-                    if (parts[1] == sandbox && parts[4] == dataset)
+                    if (FactKeys.TryParse(key, out var parsed) && parsed.Dataset == dataset)
                     {
                         count++;
                     }
@@ -32,18 +29,9 @@ public static class StoredFacts
     }
 
     /// <summary>The stored event, or null.</summary>
-    public static JsonElement? Event(Workspace workspace, string sandbox, string dataset, IdentityValue primary, string id) =>
-        Get(workspace, FactKeys.EventTag, sandbox, dataset, primary, id);
-
-    /// <summary>The stored profile record, or null.</summary>
-    public static JsonElement? Record(Workspace workspace, string sandbox, string dataset, IdentityValue primary) =>
-        Get(workspace, FactKeys.RecordTag, sandbox, dataset, primary, null);
-
-    private static JsonElement? Get(Workspace workspace, byte tag, string sandbox, string dataset, IdentityValue primary, string? id)
+    public static JsonElement? Event(Workspace workspace, string sandbox, string dataset, IdentityValue primary, string id)
     {
-        var buffer = new byte[FactKeys.MaxKeyBytes(sandbox, primary, dataset, id)];
-        var length = FactKeys.FactKey(buffer, tag, sandbox, primary, dataset, id, out _, out _);
-        var value = workspace.Store.Get(StoreSpace.Facts, FactKeys.ShardOf(sandbox, primary, workspace.Store.ShardCount), buffer.AsSpan(0, length));
+        var value = workspace.Store.Get(StoreSpace.Facts, FactKeys.ShardOf(sandbox, primary, workspace.Store.ShardCount), FactKeys.EventKey(sandbox, primary, dataset, id));
         if (value is null)
         {
             return null;
@@ -51,4 +39,24 @@ public static class StoredFacts
         using var document = JsonDocument.Parse(value);
         return document.RootElement.Clone();
     }
+
+    /// <summary>The newest stored version (by time, order, row) of the profile record, or null.</summary>
+    public static JsonElement? Record(Workspace workspace, string sandbox, string dataset, IdentityValue primary)
+    {
+        var shard = FactKeys.ShardOf(sandbox, primary, workspace.Store.ShardCount);
+        JsonElement? newest = null;
+        foreach (var (_, value) in workspace.Store.Scan(StoreSpace.Facts, shard, FactKeys.IdentityDatasetPrefix(FactKeys.RecordTag, sandbox, primary, dataset)))
+        {
+            using var document = JsonDocument.Parse(value);
+            var version = document.RootElement.Clone();
+            if (newest is null || Rank(version).CompareTo(Rank(newest.Value)) > 0)
+            {
+                newest = version;
+            }
+        }
+        return newest;
+    }
+
+    private static (DateTimeOffset Time, long Order, long Row) Rank(JsonElement version) =>
+        (version.GetProperty("time").GetDateTimeOffset(), version.GetProperty("order").GetInt64(), version.GetProperty("row").GetInt64());
 }

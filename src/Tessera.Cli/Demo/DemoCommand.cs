@@ -171,12 +171,25 @@ internal static class DemoCommand
 
     private static void PrintStored(IStore store, string sandbox)
     {
-        long records = 0, events = 0;
+        long fragments = 0, versions = 0, events = 0;
         for (var shard = 0; shard < store.ShardCount; shard++)
         {
-            records += store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.RecordTag, sandbox)).LongCount();
+            // Each record is stored as a version of its fragment (identity, dataset); the versions of
+            // one fragment are adjacent keys, so a fragment starts where the key's fragment part changes.
+            byte[] previous = [];
+            foreach (var (key, _) in store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.RecordTag, sandbox)))
+            {
+                versions++;
+                var fragment = key.AsSpan(0, FactKeys.FragmentPrefixLength(key));
+                if (!fragment.SequenceEqual(previous))
+                {
+                    fragments++;
+                    previous = fragment.ToArray();
+                }
+            }
             events += store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.EventTag, sandbox)).LongCount();
         }
-        AnsiConsole.MarkupLine($"\n[bold]stored[/] (RocksDB, {store.ShardCount} shards): {IngestCommands.N(records)} profile fragments, {IngestCommands.N(events)} events");
+        AnsiConsole.MarkupLine($"\n[bold]stored[/] (RocksDB, {store.ShardCount} shards): {IngestCommands.N(fragments)} profile fragments "
+            + $"({IngestCommands.N(versions)} record versions), {IngestCommands.N(events)} events");
     }
 }

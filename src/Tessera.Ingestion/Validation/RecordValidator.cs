@@ -32,6 +32,9 @@ public sealed class ValidationResult
 
     public DateTimeOffset? Timestamp { get; set; }
 
+    /// <summary>The value of the schema's <c>lastUpdated</c> field, when it declares one and the record has it.</summary>
+    public DateTimeOffset? LastUpdated { get; set; }
+
     public int LeafCount { get; set; }
 
     public bool IsValid => Errors.Count == 0;
@@ -58,6 +61,7 @@ public sealed class ValidationResult
         DroppedIdentities.Clear();
         EventId = null;
         Timestamp = null;
+        LastUpdated = null;
         LeafCount = 0;
     }
 }
@@ -82,6 +86,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
     private static readonly string[] IdentityMapNames = ["identityMap", "xdm:identityMap"];
     private readonly CompiledField? _idField = schema.Root.Children?.GetValueOrDefault(CompiledSchema.IdField);
     private readonly CompiledField? _timestampField = schema.Root.Children?.GetValueOrDefault(CompiledSchema.TimestampField);
+    private readonly CompiledField? _lastUpdatedField = schema.LastUpdatedField;
     private readonly Dictionary<string, string> _namespaceNames = new(StringComparer.Ordinal);
 
     public CompiledSchema Schema => schema;
@@ -376,6 +381,10 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 if (ReferenceEquals(field, _timestampField) && path == CompiledSchema.TimestampField)
                 {
                     result.Timestamp = instant;
+                }
+                else if (ReferenceEquals(field, _lastUpdatedField))
+                {
+                    result.LastUpdated = instant; // never inside an array or map, so at most once per record
                 }
                 return;
         }
