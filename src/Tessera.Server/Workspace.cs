@@ -5,6 +5,7 @@ using Tessera.Identity;
 using Tessera.Identity.Graph;
 using Tessera.Identity.Normalization;
 using Tessera.Ingestion;
+using Tessera.Profiles;
 using Tessera.Storage;
 using Tessera.Storage.RocksDb;
 
@@ -31,6 +32,8 @@ public sealed class Workspace : IDisposable
         {
             DefaultPhoneRegion = config.Identity.DefaultPhoneRegion,
         };
+        Profiles = new ProfileService(store, catalog, Identity, config.Profiles, catalog.Time);
+        Ingestion.AddObserver(Profiles);
     }
 
     public string Directory { get; }
@@ -45,6 +48,9 @@ public sealed class Workspace : IDisposable
 
     /// <summary>The identity graphs of every sandbox.</summary>
     public IdentityService Identity { get; }
+
+    /// <summary>Unified profiles: lookups, cached views kept current as facts are committed.</summary>
+    public ProfileService Profiles { get; }
 
     public static async Task<Workspace> OpenAsync(string directory, TimeProvider? time = null)
     {

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Tessera.Profiles;
+
+/// <summary>A unified profile as a lookup returns it (CLI <c>profile show</c>, HTTP <c>GET /profile/v1/profile</c>).</summary>
+public sealed record ProfileReport
+{
+    public required string Sandbox { get; init; }
+    /// <summary>The identity the profile was looked up by.</summary>
+    public required string Identity { get; init; }
+    public required string MergePolicy { get; init; }
+    /// <summary>The graph's primary identity (the looked-up identity itself without stitching).</summary>
+    public required string Primary { get; init; }
+    /// <summary>The identities whose facts form the profile.</summary>
+    public required IReadOnlyList<string> Identities { get; init; }
+    /// <summary>The merged attributes, nested as the schemas nest them.</summary>
+    public required JsonObject Attributes { get; init; }
+    /// <summary>Where each merged value came from, by dotted path.</summary>
+    public required IReadOnlyList<AttributeSource> Sources { get; init; }
+    public required IReadOnlyList<FragmentInfo> Fragments { get; init; }
+    public required TimelineInfo Timeline { get; init; }
+    /// <summary>Audience memberships (filled in once segmentation exists).</summary>
+    public IReadOnlyList<JsonObject> Memberships { get; init; } = [];
+}
+
+public sealed record AttributeSource(string Path, string Dataset, string Batch, DateTimeOffset Time, string Identity);
+
+public sealed record FragmentInfo(string Dataset, string Identity, int Versions, DateTimeOffset Updated);
+
+public sealed record TimelineInfo
+{
+    /// <summary>Events in the timeline (deduplicated, unexpired, at most the cap).</summary>
+    public int Count { get; init; }
+    /// <summary>The profile has reached the event cap (<c>profiles.maxEventsPerProfile</c>): older events are left out.</summary>
+    public bool CapReached { get; init; }
+    public DateTimeOffset? Newest { get; init; }
+    public DateTimeOffset? Oldest { get; init; }
+    /// <summary>The newest events (after <c>before</c> when given), newest first.</summary>
+    public IReadOnlyList<TimelineEvent> Events { get; init; } = [];
+    /// <summary>Pass as <c>before</c> for the next page; null on the last page.</summary>
+    public string? Next { get; init; }
+}
+
+public sealed record TimelineEvent(string Dataset, string Id, DateTimeOffset Timestamp, string Identity, string? Batch, JsonNode? Event);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ProfileReport))]
+public sealed partial class ProfileJson : JsonSerializerContext;

@@ -1,0 +1,317 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Tessera.Abstractions;
+using Tessera.Catalog;
+using Tessera.Identity;
+using Tessera.Identity.Graph;
+using Tessera.Ingestion;
+using Tessera.Profiles.Fragments;
+using Tessera.Profiles.Views;
+using Tessera.Storage;
+
+namespace Tessera.Profiles;
+
+/// <summary>
+/// Unified profiles over the stored facts: lookups by any identity under any merge policy, kept
+/// current as facts are committed (<see cref="OnCommitted"/>), with a bounded cache of views per
+/// sandbox; a view not in the cache is read from the store (one prefix scan per identity and kind).
+/// </summary>
+public sealed class ProfileService : ICommittedFactsObserver
+{
+    private readonly IStore _store;
+    private readonly TesseraCatalog _catalog;
+    private readonly IdentityService _identity;
+    private readonly ProfileSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, SandboxProfiles> _sandboxes = new(StringComparer.Ordinal);
+
+    public ProfileService(IStore store, TesseraCatalog catalog, IdentityService identity, ProfileSettings settings, TimeProvider time)
+    {
+        _store = store;
+        _catalog = catalog;
+        _identity = identity;
+        _settings = settings;
+        _time = time;
+    }
+
+    public ProfileSettings Settings => _settings;
+
+    /// <summary>Identities whose facts were read from the store to build a view (a cache miss costs one per member).</summary>
+    public long IdentitiesLoaded => Interlocked.Read(ref _identitiesLoaded);
+
+    private long _identitiesLoaded;
+
+    /// <summary>
+    /// The profile <paramref name="identity"/> belongs to under <paramref name="policyName"/> (the
+    /// sandbox's default when null), with up to <paramref name="events"/> newest events older than
+    /// the <paramref name="before"/> cursor; null when no profile holds anything about it.
+    /// </summary>
+    public ProfileReport? Lookup(string sandbox, IdentityKey identity, string? policyName = null, int events = 10, string? before = null)
+    {
+        var policy = _catalog.ResolveMergePolicy(sandbox, policyName);
+        var datasets = Datasets(sandbox);
+        var rule = new MergeRule(policy, datasets.ProfileDatasets);
+        var timelinePolicy = new TimelinePolicy(datasets.IsEventDataset, datasets.TtlOf, _time.GetUtcNow(), _settings.MaxEventsPerProfile);
+        var graph = _identity.Find(sandbox, identity)?.Graph;
+        var members = graph?.Identities ?? [identity];
+        var primary = graph?.Primary ?? identity;
+        var stitched = policy.Stitching == IdentityStitching.Graph;
+        var state = State(sandbox);
+        lock (state)
+        {
+            var view = state.Views.Get(members);
+            IdentityKey? only = stitched ? null : identity;
+            var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
+            List<FragmentInfo> fragments = [.. view.Fragments
+                .Where(f => rule.Allows(f.Dataset) && (only is null || f.Identity == only) && f.Fields.Values.Any(s => s.IsLive))
+                .OrderBy(f => f.Dataset, StringComparer.Ordinal).ThenBy(f => f.Identity.ToString(), StringComparer.Ordinal)
+                .Select(f => new FragmentInfo(f.Dataset, f.Identity.ToString(), f.Versions, f.Newest.Time))];
+            var (timeline, summary) = view.ReadTimeline(timelinePolicy, only);
+            if (fragments.Count == 0 && summary.Events == 0)
+            {
+                return null; // A profile with no fragments and no events does not exist.
+            }
+            // One more than asked for says whether there is a next page.
+            var page = Page(timeline, before, events + 1);
+            var more = page.Count > events;
+            if (more)
+            {
+                page.RemoveAt(page.Count - 1);
+            }
+            IReadOnlyList<IdentityKey> shown = stitched ? view.Members : [identity];
+            return new ProfileReport
+            {
+                Sandbox = sandbox,
+                Identity = identity.ToString(),
+                MergePolicy = policy.Name,
+                Primary = (stitched ? primary : identity).ToString(),
+                Identities = [.. shown.Select(i => i.ToString()).Order(StringComparer.Ordinal)],
+                Attributes = Nest(attributes),
+                Sources = [.. attributes.Select(a => new AttributeSource(a.Key, a.Value.Dataset, a.Value.Batch, a.Value.Stamp.Time, a.Value.Identity.ToString()))],
+                Fragments = fragments,
+                Timeline = new TimelineInfo
+                {
+                    Count = summary.Events,
+                    CapReached = summary.CapReached,
+                    Newest = summary.Newest,
+                    Oldest = summary.Oldest,
+                    Events = [.. page.Select(e => ReadEvent(sandbox, e, view.MemberOf(e)))],
+                    Next = more ? Cursor(page[^1]) : null,
+                },
+            };
+        }
+    }
+
+    /// <summary>The entries after the cursor (newest first), at most <paramref name="take"/>.</summary>
+    private static List<TimelineEntry> Page(List<TimelineEntry> newestFirst, string? before, int take)
+    {
+        var skipped = 0;
+        if (before is not null)
+        {
+            var at = newestFirst.FindIndex(e => Cursor(e) == before);
+            if (at < 0)
+            {
+                throw new CatalogException("CURSOR_INVALID", $"'{before}' is not an event of this profile's timeline (pass the 'next' of a previous page)");
+            }
+            skipped = at + 1;
+        }
+        return newestFirst.Skip(skipped).Take(Math.Max(0, take)).ToList();
+    }
+
+    private static string Cursor(in TimelineEntry entry) => $"{entry.Ticks:x}.{entry.IdHash:x}";
+
+    private TimelineEvent ReadEvent(string sandbox, TimelineEntry entry, IdentityKey member)
+    {
+        var identity = new IdentityValue(member.Namespace, member.Value, true);
+        var key = FactKeys.EventKey(sandbox, identity, entry.Dataset, entry.EventId);
+        var stored = _store.Get(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), key);
+        JsonNode? body = null;
+        string? batch = null;
+        if (stored is not null)
+        {
+            var node = JsonNode.Parse(stored)!.AsObject();
+            body = node["record"]?.DeepClone();
+            batch = (string?)node["batch"];
+        }
+        return new TimelineEvent(entry.Dataset, entry.EventId, new DateTimeOffset(entry.Ticks, TimeSpan.Zero), member.ToString(), batch, body);
+    }
+
+    /// <summary>Merged values by dotted path, as nested JSON objects (a value at a path shadows values below it).</summary>
+    private static JsonObject Nest(IReadOnlyDictionary<string, MergedValue> attributes)
+    {
+        var root = new JsonObject();
+        foreach (var (path, value) in attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            var parts = path.Split('.');
+            var parent = root;
+            var blocked = false;
+            for (var i = 0; i < parts.Length - 1 && !blocked; i++)
+            {
+                if (parent[parts[i]] is JsonObject child)
+                {
+                    parent = child;
+                }
+                else if (parent.ContainsKey(parts[i]))
+                {
+                    blocked = true;
+                }
+                else
+                {
+                    child = [];
+                    parent[parts[i]] = child;
+                    parent = child;
+                }
+            }
+            if (!blocked && !parent.ContainsKey(parts[^1]))
+            {
+                parent[parts[^1]] = JsonNode.Parse(value.Json);
+            }
+        }
+        return root;
+    }
+
+    // ------------------------------------------------------------------ keeping views current
+
+    public void OnCommitted(string sandbox, WriteSet committed)
+    {
+        var state = State(sandbox);
+        lock (state)
+        {
+            if (state.Views.Count == 0)
+            {
+                return; // Nothing cached: the facts are on disk for whoever reads them.
+            }
+            for (var i = 0; i < committed.Count; i++)
+            {
+                var operation = committed[i];
+                if (operation.Space != StoreSpace.Facts || operation.Key.Span[0] is not (FactKeys.RecordTag or FactKeys.TimelineTag)
+                    || !FactKeys.TryParse(operation.Key.Span, out var key))
+                {
+                    continue;
+                }
+                var identity = new IdentityKey(key.Identity.Namespace, key.Identity.Value);
+                if (operation.IsDelete)
+                {
+                    state.Views.Evict(identity);
+                }
+                else if (state.Views.Holding(identity) is { } view)
+                {
+                    Apply(state, view, key, identity, operation.Value.Span);
+                }
+            }
+        }
+    }
+
+    /// <summary>Forgets cached views of a sandbox (after a deletion or an expiry changed facts underneath them).</summary>
+    public void Invalidate(string sandbox, IEnumerable<IdentityKey>? identities = null)
+    {
+        var state = State(sandbox);
+        lock (state)
+        {
+            if (identities is null)
+            {
+                state.Views.Clear();
+                state.Shapes.Clear();
+                return;
+            }
+            foreach (var identity in identities)
+            {
+                state.Views.Evict(identity);
+            }
+        }
+    }
+
+    private void Apply(SandboxProfiles state, ProfileView view, in ParsedFactKey key, IdentityKey identity, ReadOnlySpan<byte> value)
+    {
+        if (key.Tag == FactKeys.TimelineTag)
+        {
+            view.AddEvent(identity, Intern(key.Dataset), key.EventId!, key.Ticks);
+        }
+        else
+        {
+            view.ApplyVersion(Intern(key.Dataset), identity, RecordVersion.Parse(value, ShapeOf(state, key.Sandbox, key.Dataset)));
+        }
+    }
+
+    private ProfileView Load(string sandbox, SandboxProfiles state, IReadOnlyCollection<IdentityKey> members)
+    {
+        var view = new ProfileView(members);
+        Interlocked.Add(ref _identitiesLoaded, members.Count);
+        foreach (var member in members)
+        {
+            var identity = new IdentityValue(member.Namespace, member.Value, true);
+            var shard = FactKeys.ShardOf(sandbox, identity, _store.ShardCount);
+            foreach (var tag in (ReadOnlySpan<byte>)[FactKeys.RecordTag, FactKeys.TimelineTag])
+            {
+                foreach (var (keyBytes, value) in _store.Scan(StoreSpace.Facts, shard, FactKeys.IdentityPrefix(tag, sandbox, identity)))
+                {
+                    if (FactKeys.TryParse(keyBytes, out var key))
+                    {
+                        Apply(state, view, key, member, value);
+                    }
+                }
+            }
+        }
+        return view;
+    }
+
+    private FieldShape ShapeOf(SandboxProfiles state, string sandbox, string dataset)
+    {
+        if (state.Shapes.TryGetValue(dataset, out var shape))
+        {
+            return shape;
+        }
+        var definition = _catalog.GetDataset(sandbox, dataset);
+        shape = definition is null ? FieldShape.Flat : FieldShape.Of(_catalog.Compiled(sandbox, definition.Schema));
+        state.Shapes[dataset] = shape;
+        return shape;
+    }
+
+    private readonly ConcurrentDictionary<string, string> _datasetNames = new(StringComparer.Ordinal);
+
+    /// <summary>One string per dataset name, so that a view's timeline entries share it.</summary>
+    private string Intern(string dataset) => _datasetNames.GetOrAdd(dataset, dataset);
+
+    private DatasetTable Datasets(string sandbox)
+    {
+        var profile = new List<string>();
+        var events = new Dictionary<string, TimeSpan?>(StringComparer.Ordinal);
+        foreach (var dataset in _catalog.ListDatasets(sandbox))
+        {
+            if (!dataset.ProfileEnabled)
+            {
+                continue;
+            }
+            if (_catalog.Compiled(sandbox, dataset.Schema).Class == SchemaClass.Profile)
+            {
+                profile.Add(dataset.Name);
+            }
+            else
+            {
+                events[dataset.Name] = dataset.EventTtl;
+            }
+        }
+        return new DatasetTable(profile, events);
+    }
+
+    private SandboxProfiles State(string sandbox) => _sandboxes.GetOrAdd(sandbox, name =>
+    {
+        SandboxProfiles? created = null;
+        created = new SandboxProfiles(new ProfileViewSet(_settings.CachedProfiles, members => Load(name, created!, members)));
+        return created;
+    });
+
+    private sealed class SandboxProfiles(ProfileViewSet views)
+    {
+        public ProfileViewSet Views { get; } = views;
+
+        public Dictionary<string, FieldShape> Shapes { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed record DatasetTable(IReadOnlyList<string> ProfileDatasets, Dictionary<string, TimeSpan?> EventDatasets)
+    {
+        public bool IsEventDataset(string dataset) => EventDatasets.ContainsKey(dataset);
+
+        public TimeSpan? TtlOf(string dataset) => EventDatasets.GetValueOrDefault(dataset);
+    }
+}

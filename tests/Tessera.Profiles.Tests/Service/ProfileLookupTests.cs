@@ -1,0 +1,140 @@
+using Tessera.Abstractions;
+using static Tessera.Profiles.Tests.Service.ProfileWorkspace;
+
+namespace Tessera.Profiles.Tests.Service;
+
+public sealed class ProfileLookupTests
+{
+    [Fact]
+    public async Task A_newer_record_replaces_the_older_field_by_field_and_an_explicit_null_erases()
+    {
+        await using var test = await CreateAsync();
+        await test.StreamAsync("crm", """[{"crmId":"1","email":"ann@example.com","firstName":"Ann","address":{"city":"Paris","zip":"75001"},"interests":["golf"]}]""");
+        test.Time.Advance(TimeSpan.FromMinutes(1));
+        await test.StreamAsync("crm", """[{"crmId":"1","address":{"city":"Lyon"},"firstName":null,"interests":["tennis"]}]""");
+
+        var profile = test.Lookup("CRMID:1")!;
+        Assert.Equal("""{"address":{"city":"Lyon","zip":"75001"},"crmId":"1","email":"ann@example.com","interests":["golf","tennis"]}""",
+            Canonical(profile.Attributes));
+        var city = Assert.Single(profile.Sources, s => s.Path == "address.city");
+        Assert.Equal(("crm", Start.AddMinutes(1)), (city.Dataset, city.Time));
+        Assert.Equal(2, Assert.Single(profile.Fragments).Versions);
+    }
+
+    [Fact]
+    public async Task The_schemas_last_updated_field_decides_which_record_is_newer()
+    {
+        await using var test = await CreateAsync();
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","updatedAt":"2026-10-05T00:00:00Z"}]""");
+        test.Time.Advance(TimeSpan.FromMinutes(1));
+        // Arrives later, but was last updated earlier: it does not win.
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"silver","updatedAt":"2026-10-01T00:00:00Z"}]""");
+        Assert.Equal("\"gold\"", test.Lookup("CRMID:1")!.Attributes["tier"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Timestamp_and_dataset_precedence_policies_pick_different_values()
+    {
+        await using var test = await CreateAsync();
+        await test.Workspace.Catalog.CreateMergePolicyAsync("prod", new MergePolicy { Name = "newest" }, 5);
+        await test.Workspace.Catalog.CreateMergePolicyAsync("prod",
+            new MergePolicy { Name = "loyalty-first", AttributeMerge = AttributeMerge.DatasetPrecedence, Datasets = ["loyalty", "crm"] }, 5);
+        await test.Workspace.Catalog.CreateMergePolicyAsync("prod",
+            new MergePolicy { Name = "loyalty-only", AttributeMerge = AttributeMerge.DatasetPrecedence, Datasets = ["loyalty"] }, 5);
+        await test.StreamAsync("loyalty", """[{"crmId":"1","tier":"gold"}]""");
+        test.Time.Advance(TimeSpan.FromMinutes(1));
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"silver","firstName":"Ann"}]""");
+
+        Assert.Equal("\"silver\"", test.Lookup("CRMID:1", "newest")!.Attributes["tier"]!.ToJsonString());
+        var precedence = test.Lookup("CRMID:1", "loyalty-first")!;
+        Assert.Equal("\"gold\"", precedence.Attributes["tier"]!.ToJsonString());
+        Assert.Equal("\"Ann\"", precedence.Attributes["firstName"]!.ToJsonString()); // Loyalty has none: the next dataset's.
+        var only = test.Lookup("CRMID:1", "loyalty-only")!;
+        Assert.False(only.Attributes.ContainsKey("firstName")); // Datasets not listed are left out.
+        Assert.Equal(["loyalty"], only.Fragments.Select(f => f.Dataset));
+    }
+
+    [Fact]
+    public async Task Stitching_joins_the_graphs_identities_and_without_it_a_profile_is_one_primary_identity()
+    {
+        await using var test = await CreateAsync();
+        await test.Workspace.Catalog.CreateMergePolicyAsync("prod", new MergePolicy { Name = "stitched" }, 5);
+        await test.Workspace.Catalog.CreateMergePolicyAsync("prod", new MergePolicy { Name = "unstitched", Stitching = IdentityStitching.None }, 5);
+        await test.StreamAsync("crm", """[{"crmId":"1","firstName":"Ann"}]""");
+        await test.StreamAsync("web", """[{"_id":"v1","timestamp":"2026-11-01T11:00:00Z","ecid":"K1","crmId":"1","page":"home"}]""");
+
+        var stitched = test.Lookup("ECID:K1", "stitched")!;
+        Assert.Equal(["CRMID:1", "ECID:K1"], stitched.Identities);
+        Assert.Equal("\"Ann\"", stitched.Attributes["firstName"]!.ToJsonString());
+        Assert.Equal(1, stitched.Timeline.Count);
+
+        var alone = test.Lookup("ECID:K1", "unstitched")!;
+        Assert.Equal(["ECID:K1"], alone.Identities);
+        Assert.Empty(alone.Attributes);
+        Assert.Equal(1, alone.Timeline.Count);
+        Assert.Equal(0, test.Lookup("CRMID:1", "unstitched")!.Timeline.Count);
+    }
+
+    [Fact]
+    public async Task Events_expire_with_their_datasets_ttl_as_the_clock_moves()
+    {
+        await using var test = await CreateAsync(webTtl: TimeSpan.FromDays(1));
+        await test.StreamAsync("web", """
+            [{"_id":"old","timestamp":"2026-10-30T12:00:00Z","ecid":"K1"},
+             {"_id":"new","timestamp":"2026-11-01T11:00:00Z","ecid":"K1"}]
+            """);
+        await test.StreamAsync("app", """[{"_id":"app","timestamp":"2026-10-01T12:00:00Z","ecid":"K1"}]""");
+
+        var profile = test.Lookup("ECID:K1")!;
+        Assert.Equal(["new", "app"], profile.Timeline.Events.Select(e => e.Id)); // "old" is past the web TTL; app keeps all.
+        test.Time.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(["app"], test.Lookup("ECID:K1")!.Timeline.Events.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task A_profile_with_nothing_left_ceases_to_exist()
+    {
+        await using var test = await CreateAsync(webTtl: TimeSpan.FromHours(1));
+        await test.StreamAsync("web", """[{"_id":"e1","timestamp":"2026-11-01T11:30:00Z","ecid":"K1"}]""");
+        Assert.NotNull(test.Lookup("ECID:K1"));
+        test.Time.Advance(TimeSpan.FromHours(1));
+        Assert.Null(test.Lookup("ECID:K1"));
+        Assert.Null(test.Lookup("ECID:never-seen"));
+    }
+
+    [Fact]
+    public async Task The_event_cap_keeps_the_newest_and_flags_the_profile()
+    {
+        await using var test = await CreateAsync(config: """{"profiles":{"maxEventsPerProfile":3}}""");
+        await test.StreamAsync("app", string.Concat("[", string.Join(",", Enumerable.Range(1, 5).Select(i =>
+            $$"""{"_id":"e{{i}}","timestamp":"2026-11-01T0{{i}}:00:00Z","ecid":"K1"}""")), "]"));
+        var timeline = test.Lookup("ECID:K1")!.Timeline;
+        Assert.True(timeline.CapReached);
+        Assert.Equal(3, timeline.Count);
+        Assert.Equal(["e5", "e4", "e3"], timeline.Events.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task Events_are_paged_newest_first_and_deduplicated_across_identities()
+    {
+        await using var test = await CreateAsync();
+        await test.StreamAsync("app", """
+            [{"_id":"e1","timestamp":"2026-11-01T01:00:00Z","ecid":"K1","crmId":"1"},
+             {"_id":"e2","timestamp":"2026-11-01T02:00:00Z","ecid":"K1"},
+             {"_id":"e3","timestamp":"2026-11-01T03:00:00Z","ecid":"K1"}]
+            """);
+        // The same event again, stored under the person's own id: one event in the profile, at its newest time.
+        await test.StreamAsync("app", """[{"_id":"e1","timestamp":"2026-11-01T04:00:00Z","crmId":"1"}]""");
+        await test.StreamAsync("web", """[{"_id":"e1","timestamp":"2026-11-01T00:30:00Z","crmId":"1"}]""");
+
+        var first = test.Lookup("CRMID:1", events: 2)!;
+        Assert.Equal(4, first.Timeline.Count);
+        Assert.Equal(["e1", "e3"], first.Timeline.Events.Select(e => e.Id));
+        var second = test.Lookup("CRMID:1", events: 2, before: first.Timeline.Next)!;
+        Assert.Equal([("app", "e2"), ("web", "e1")], second.Timeline.Events.Select(e => (e.Dataset, e.Id)));
+        Assert.Null(second.Timeline.Next);
+        Assert.Equal("CRMID:1", first.Timeline.Events[0].Identity);
+    }
+
+    private static string Canonical(System.Text.Json.Nodes.JsonObject attributes) => attributes.ToJsonString();
+}
