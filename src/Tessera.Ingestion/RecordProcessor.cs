@@ -111,7 +111,7 @@ internal sealed class RecordProcessor : IDisposable
             _outputWriter.Reset(_output);
             _outputWriter.WriteStartObject();
             _outputWriter.WritePropertyName("record");
-            _validator.Validate(element, _outputWriter, Result);
+            _validator.Validate(element, _outputWriter, Result, explicitNulls: !record.IsTabular);
             if (!Result.IsValid)
             {
                 return false;

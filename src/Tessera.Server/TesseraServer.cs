@@ -83,6 +83,7 @@ public static class TesseraServer
         CatalogEndpoints.Map(app);
         IdentityEndpoints.Map(app);
         MergePolicyEndpoints.Map(app);
+        ProfileEndpoints.Map(app);
         return app;
     }
 }

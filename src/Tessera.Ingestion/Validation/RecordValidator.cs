@@ -88,12 +88,18 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
     private readonly CompiledField? _timestampField = schema.Root.Children?.GetValueOrDefault(CompiledSchema.TimestampField);
     private readonly CompiledField? _lastUpdatedField = schema.LastUpdatedField;
     private readonly Dictionary<string, string> _namespaceNames = new(StringComparer.Ordinal);
+    private bool _explicitNulls;
 
     public CompiledSchema Schema => schema;
 
     /// <summary>Validates <paramref name="record"/>; when valid, its canonical form is in <paramref name="output"/>.</summary>
-    public void Validate(JsonElement record, Utf8JsonWriter output, ValidationResult result)
+    /// <param name="explicitNulls">
+    /// Keep a null on a declared field of a profile record (it erases the field); false for tabular
+    /// sources, where an empty cell means absent.
+    /// </param>
+    public void Validate(JsonElement record, Utf8JsonWriter output, ValidationResult result, bool explicitNulls = false)
     {
+        _explicitNulls = explicitNulls && schema.Class == SchemaClass.Profile;
         result.Reset();
         if (record.ValueKind != JsonValueKind.Object)
         {
@@ -156,6 +162,14 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         {
             if (property.Value.ValueKind == JsonValueKind.Null)
             {
+                // A profile record's explicit null erases that field of the fragment (docs/profiles.md);
+                // anywhere else, and for identity or required fields, null means absent.
+                if (_explicitNulls && children is not null && TryGetChild(children, property, nameBuffer, out var erased)
+                    && erased.Identity is null && !erased.Definition.Required)
+                {
+                    output.WritePropertyName(erased.Name);
+                    output.WriteNullValue();
+                }
                 continue;
             }
             if ((children is null || !TryGetChild(children, property, nameBuffer, out var child))
