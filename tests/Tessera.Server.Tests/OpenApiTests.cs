@@ -24,7 +24,7 @@ public sealed class OpenApiTests
             "/batches/v1/datasets/{dataset}", "/batches/v1", "/batches/v1/{id}", "/batches/v1/{id}/quarantine", "/batches/v1/{id}/replay",
             "/catalog/v1/schemas", "/catalog/v1/schemas/{name}", "/catalog/v1/datasets", "/catalog/v1/namespaces", "/catalog/v1/segment",
             "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
-            "/profile/v1/merge-policies", "/profile/v1/merge-policies/{name}",
+            "/profile/v1/merge-policies", "/profile/v1/merge-policies/{name}", "/profile/v1/profile",
         })
         {
             Assert.Contains(path, paths);
