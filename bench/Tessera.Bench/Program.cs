@@ -41,6 +41,10 @@ public static class Program
         {
             return IdentityBench.Run(options);
         }
+        if (options.Only == "profiles")
+        {
+            return await ProfileBench.RunAsync(options).ConfigureAwait(false);
+        }
         var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"tessera-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(root);
         var results = new List<BenchResult>();
@@ -514,12 +518,15 @@ internal sealed record BenchOptions
           --batch N     events per request (default 500)
           --callers N   concurrent in-process callers / HTTP senders (default 4)
           --keep        keep the generated data and workspaces
-          --only WHAT   run one group: csv, events or http; or identity (the identity graph, in memory,
-                        only run when asked for)
+          --only WHAT   run one group: csv, events or http; or identity (the identity graph, in memory)
+                        or profiles (lookups and incremental views), only run when asked for
           --identities N  identities in the identity graph benchmark (default 10,000,000)
           --lookups N   identity-to-graph lookups timed (default 1,000,000)
           --budget SECONDS  longest any one identity step on first-seen ids may run before it is stopped
                         and reported as the share of the ledger it got through (default 60)
+          --profiles N  profiles in the profile benchmark (--only profiles; default 1,000,000)
+          --heavy N     of them, profiles with 10 fragments and 500 events (default 1,000)
+          --light-cached N  light profiles cached to measure their memory (default 100,000)
         """;
 
     public bool Quick { get; init; }
@@ -535,13 +542,16 @@ internal sealed record BenchOptions
     public int Identities { get; init; } = 10_000_000;
     public int Lookups { get; init; } = 1_000_000;
     public int Budget { get; init; } = 60;
+    public int Profiles { get; init; } = 1_000_000;
+    public int HeavyProfiles { get; init; } = 1_000;
+    public int LightCached { get; init; } = 100_000;
 
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
         if (args.Contains("--quick"))
         {
-            options = options with { Quick = true, CsvRows = 200_000, Events = 200_000, Identities = 1_000_000 };
+            options = options with { Quick = true, CsvRows = 200_000, Events = 200_000, Identities = 1_000_000, Profiles = 100_000, HeavyProfiles = 200, LightCached = 20_000 };
         }
         for (var i = 0; i < args.Length; i++)
         {
@@ -554,7 +564,7 @@ internal sealed record BenchOptions
                 "--help" or "-h" => options with { Help = true },
                 "--keep" => options with { Keep = true },
                 "--json" => options with { JsonPath = Value() },
-                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" ? only : throw new ArgumentException("--only takes csv, events, http or identity") },
+                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" or "profiles" ? only : throw new ArgumentException("--only takes csv, events, http, identity or profiles") },
                 "--data" => options with { DataDirectory = Path.GetFullPath(Value()) },
                 "--rows" => options with { CsvRows = Count() },
                 "--events" => options with { Events = Count() },
@@ -563,6 +573,9 @@ internal sealed record BenchOptions
                 "--identities" => options with { Identities = Count() },
                 "--lookups" => options with { Lookups = Count() },
                 "--budget" => options with { Budget = Count() },
+                "--profiles" => options with { Profiles = Count() },
+                "--heavy" => options with { HeavyProfiles = Count() },
+                "--light-cached" => options with { LightCached = Count() },
                 var other => throw new ArgumentException($"unknown option '{other}'"),
             };
         }

@@ -74,6 +74,10 @@ internal sealed class NullStore : IStore
 
     public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix) => [];
 
+    public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit)
+    {
+    }
+
     public IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null) => [];
 
     public void Dispose()

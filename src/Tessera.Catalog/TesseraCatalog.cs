@@ -29,6 +29,7 @@ public sealed class TesseraCatalog
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<(string Sandbox, string Name, int Version), CompiledSchema> _compiled = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private long _definitionsVersion;
 
     public TesseraCatalog(IStore store, TimeProvider time)
     {
@@ -62,6 +63,7 @@ public sealed class TesseraCatalog
                 CatalogStore.Put(writes, NamespaceKind, name, ns.Code, ns, CatalogJson.Default.IdentityNamespace);
             }
             await Store.CommitAsync(writes).ConfigureAwait(false);
+            Interlocked.Increment(ref _definitionsVersion);
             return sandbox;
         }).ConfigureAwait(false);
     }
@@ -82,6 +84,12 @@ public sealed class TesseraCatalog
             _writeLock.Release();
         }
     }
+
+    /// <summary>
+    /// Changes with every write of a definition (sandbox, namespace, schema, dataset, merge policy),
+    /// not with batches or keys: what is derived from definitions can be kept while it stays the same.
+    /// </summary>
+    public long DefinitionsVersion => Interlocked.Read(ref _definitionsVersion);
 
     public SandboxInfo? GetSandbox(string name) => _store.Get(SandboxKind, Global, name, CatalogJson.Default.SandboxInfo);
 
@@ -132,6 +140,7 @@ public sealed class TesseraCatalog
             // The format is stored explicitly: what a namespace accepts does not change under it.
             var stored = ns with { Standard = false, Format = ns.EffectiveFormat };
             await _store.PutAsync(NamespaceKind, sandbox, ns.Code, stored, CatalogJson.Default.IdentityNamespace).ConfigureAwait(false);
+            Interlocked.Increment(ref _definitionsVersion);
             return stored;
         }).ConfigureAwait(false);
     }
@@ -170,6 +179,7 @@ public sealed class TesseraCatalog
             CatalogStore.Put(writes, SchemaKind, sandbox, $"{document.Name}\0{version:D6}", stored, CatalogJson.Default.SchemaDocument);
             CatalogStore.Put(writes, SchemaLatestKind, sandbox, document.Name, stored, CatalogJson.Default.SchemaDocument);
             await Store.CommitAsync(writes).ConfigureAwait(false);
+            Interlocked.Increment(ref _definitionsVersion);
             return stored;
         }
         finally
@@ -226,6 +236,7 @@ public sealed class TesseraCatalog
             }
             var stored = dataset with { CreatedAt = _time.GetUtcNow() };
             await _store.PutAsync(DatasetKind, sandbox, dataset.Name, stored, CatalogJson.Default.DatasetDefinition).ConfigureAwait(false);
+            Interlocked.Increment(ref _definitionsVersion);
             return stored;
         }).ConfigureAwait(false);
     }
@@ -420,6 +431,7 @@ public sealed class TesseraCatalog
             using var writes = new WriteSet(256);
             writes.Delete(StoreSpace.Catalog, 0, CatalogStore.Key(MergePolicyKind, sandbox, name));
             await Store.CommitAsync(writes).ConfigureAwait(false);
+            Interlocked.Increment(ref _definitionsVersion);
             return policy;
         }).ConfigureAwait(false);
     }
@@ -471,6 +483,7 @@ public sealed class TesseraCatalog
         }
         CatalogStore.Put(writes, MergePolicyKind, sandbox, policy.Name, policy, CatalogJson.Default.MergePolicy);
         await Store.CommitAsync(writes).ConfigureAwait(false);
+        Interlocked.Increment(ref _definitionsVersion);
     }
 
     // ---------------------------------------------------------------- API keys

@@ -154,6 +154,10 @@ public sealed class IdentityService
         return new IdentityLookup(identity, snapshot, graph.LinksOf(node));
     });
 
+    /// <summary>The graph an identity belongs to (primary and identities, no links); null when the identity is unknown.</summary>
+    public GraphSnapshot? GraphOf(string sandbox, IdentityKey identity) => Read(sandbox, graph =>
+        graph.TryGetNode(identity, out var node) ? graph.Snapshot(node) : null);
+
     public Explanation Explain(string sandbox, IdentityKey a, IdentityKey b)
     {
         var state = GetOrCreate(sandbox);
@@ -269,6 +273,34 @@ public sealed class IdentityService
     /// <summary>Derives the sandbox's graphs again from the durable ledger (after a write that may not have landed).</summary>
     public Task RederiveAsync(string sandbox, CancellationToken cancellationToken = default) =>
         DeleteAsync(sandbox, new LedgerFilter(), cancellationToken);
+
+    /// <summary>
+    /// The durable ledger entries that name any of <paramref name="identities"/> (in shard, then
+    /// sequence order): what links them, and where each link came from. A scan of the sandbox's
+    /// ledger on every shard: the ledger is keyed by sequence, not by identity.
+    /// </summary>
+    public List<LedgerEntry> LedgerEntriesNaming(string sandbox, IReadOnlyCollection<IdentityKey> identities)
+    {
+        var wanted = identities as IReadOnlySet<IdentityKey> ?? identities.ToHashSet();
+        var result = new List<LedgerEntry>();
+        if (wanted.Count == 0)
+        {
+            return result;
+        }
+        var prefix = LedgerCodec.SandboxPrefix(sandbox);
+        for (var shard = 0; shard < _store.ShardCount; shard++)
+        {
+            foreach (var (key, value) in _store.Scan(StoreSpace.Facts, shard, prefix))
+            {
+                var entry = LedgerCodec.Decode(key, value);
+                if (entry.Identities.Any(wanted.Contains))
+                {
+                    result.Add(entry);
+                }
+            }
+        }
+        return result;
+    }
 
     /// <summary>Scans the sandbox's ledger: the changes <paramref name="filter"/> asks for go to <paramref name="changes"/>, what remains to <paramref name="remaining"/>.</summary>
     private (int Removed, int Rewritten) RewriteLedger(string sandbox, LedgerFilter filter, IdentityGraph remaining, List<WriteSet> changes)

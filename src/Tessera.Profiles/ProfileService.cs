@@ -24,6 +24,7 @@ public sealed class ProfileService : ICommittedFactsObserver
     private readonly ProfileSettings _settings;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, SandboxProfiles> _sandboxes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SandboxDefinitions> _definitions = new(StringComparer.Ordinal);
 
     public ProfileService(IStore store, TesseraCatalog catalog, IdentityService identity, ProfileSettings settings, TimeProvider time)
     {
@@ -48,11 +49,12 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// </summary>
     public ProfileReport? Lookup(string sandbox, IdentityKey identity, string? policyName = null, int events = 10, string? before = null)
     {
-        var policy = _catalog.ResolveMergePolicy(sandbox, policyName);
-        var datasets = Datasets(sandbox);
-        var rule = new MergeRule(policy, datasets.ProfileDatasets);
+        var definitions = Definitions(sandbox);
+        var rule = definitions.RuleFor(policyName);
+        var policy = rule.Policy;
+        var datasets = definitions.Datasets;
         var timelinePolicy = new TimelinePolicy(datasets.IsEventDataset, datasets.TtlOf, _time.GetUtcNow(), _settings.MaxEventsPerProfile);
-        var graph = _identity.Find(sandbox, identity)?.Graph;
+        var graph = _identity.GraphOf(sandbox, identity);
         var members = graph?.Identities ?? [identity];
         var primary = graph?.Primary ?? identity;
         var stitched = policy.Stitching == IdentityStitching.Graph;
@@ -96,7 +98,7 @@ public sealed class ProfileService : ICommittedFactsObserver
                     Newest = summary.Newest,
                     Oldest = summary.Oldest,
                     Events = [.. page.Select(e => ReadEvent(sandbox, e, view.MemberOf(e)))],
-                    Next = more ? Cursor(page[^1]) : null,
+                    Next = more && page.Count > 0 ? Cursor(page[^1]) : null,
                 },
             };
         }
@@ -196,9 +198,19 @@ public sealed class ProfileService : ICommittedFactsObserver
                 }
                 else if (state.Views.Holding(identity) is { } view)
                 {
-                    Apply(state, view, key, identity, operation.Value.Span);
+                    Apply(view, key, identity, operation.Value.Span);
                 }
             }
+        }
+    }
+
+    /// <summary>Estimated managed bytes of a sandbox's cached views (the benchmark's report).</summary>
+    public long CachedViewBytes(string sandbox)
+    {
+        var state = State(sandbox);
+        lock (state)
+        {
+            return state.Views.Views.Sum(v => v.EstimatedBytes());
         }
     }
 
@@ -211,7 +223,6 @@ public sealed class ProfileService : ICommittedFactsObserver
             if (identities is null)
             {
                 state.Views.Clear();
-                state.Shapes.Clear();
                 return;
             }
             foreach (var identity in identities)
@@ -221,7 +232,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
     }
 
-    private void Apply(SandboxProfiles state, ProfileView view, in ParsedFactKey key, IdentityKey identity, ReadOnlySpan<byte> value)
+    private void Apply(ProfileView view, in ParsedFactKey key, IdentityKey identity, ReadOnlySpan<byte> value)
     {
         if (key.Tag == FactKeys.TimelineTag)
         {
@@ -229,42 +240,74 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
         else
         {
-            view.ApplyVersion(Intern(key.Dataset), identity, RecordVersion.Parse(value, ShapeOf(state, key.Sandbox, key.Dataset)));
+            view.ApplyVersion(Intern(key.Dataset), identity, RecordVersion.Parse(value, ShapeOf(key.Sandbox, key.Dataset)));
         }
     }
 
-    private ProfileView Load(string sandbox, SandboxProfiles state, IReadOnlyCollection<IdentityKey> members)
+    private ProfileView Load(string sandbox, IReadOnlyCollection<IdentityKey> members)
     {
         var view = new ProfileView(members);
         Interlocked.Add(ref _identitiesLoaded, members.Count);
+        var datasets = new List<(byte[] Utf8, string Name)>();
         foreach (var member in members)
         {
             var identity = new IdentityValue(member.Namespace, member.Value, true);
             var shard = FactKeys.ShardOf(sandbox, identity, _store.ShardCount);
-            foreach (var tag in (ReadOnlySpan<byte>)[FactKeys.RecordTag, FactKeys.TimelineTag])
+            foreach (var (keyBytes, value) in _store.Scan(StoreSpace.Facts, shard, FactKeys.IdentityPrefix(FactKeys.RecordTag, sandbox, identity)))
             {
-                foreach (var (keyBytes, value) in _store.Scan(StoreSpace.Facts, shard, FactKeys.IdentityPrefix(tag, sandbox, identity)))
+                if (FactKeys.TryParse(keyBytes, out var key))
                 {
-                    if (FactKeys.TryParse(keyBytes, out var key))
-                    {
-                        Apply(state, view, key, member, value);
-                    }
+                    Apply(view, key, member, value);
                 }
             }
+            // A profile's events are most of its keys: visit the timeline's tails (time, dataset, _id) in place.
+            var prefixLength = FactKeys.IdentityPrefix(FactKeys.TimelineTag, sandbox, identity).Length;
+            _store.Scan(StoreSpace.Facts, shard, FactKeys.IdentityPrefix(FactKeys.TimelineTag, sandbox, identity), (key, _) =>
+            {
+                var tail = key[prefixLength..];
+                var separator = tail.Length > 8 ? tail[8..].IndexOf((byte)0) : -1;
+                if (separator >= 0)
+                {
+                    var ticks = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(tail);
+                    var dataset = DatasetName(datasets, tail.Slice(8, separator));
+                    view.AddEvent(member, dataset, System.Text.Encoding.UTF8.GetString(tail[(9 + separator)..]), ticks);
+                }
+                return true;
+            });
         }
         return view;
     }
 
-    private FieldShape ShapeOf(SandboxProfiles state, string sandbox, string dataset)
+    private string DatasetName(List<(byte[] Utf8, string Name)> seen, ReadOnlySpan<byte> utf8)
     {
-        if (state.Shapes.TryGetValue(dataset, out var shape))
+        foreach (var (bytes, name) in seen)
         {
-            return shape;
+            if (utf8.SequenceEqual(bytes))
+            {
+                return name;
+            }
         }
-        var definition = _catalog.GetDataset(sandbox, dataset);
-        shape = definition is null ? FieldShape.Flat : FieldShape.Of(_catalog.Compiled(sandbox, definition.Schema));
-        state.Shapes[dataset] = shape;
-        return shape;
+        var added = Intern(System.Text.Encoding.UTF8.GetString(utf8));
+        seen.Add((utf8.ToArray(), added));
+        return added;
+    }
+
+    private FieldShape ShapeOf(string sandbox, string dataset) => Definitions(sandbox).Shapes.GetOrAdd(dataset, static (name, context) =>
+        context.Catalog.GetDataset(context.Sandbox, name) is { } definition
+            ? FieldShape.Of(context.Catalog.Compiled(context.Sandbox, definition.Schema))
+            : FieldShape.Flat, (Catalog: _catalog, Sandbox: sandbox));
+
+    /// <summary>What the sandbox's definitions say, derived once per change of them (datasets, merge rules, record shapes).</summary>
+    private SandboxDefinitions Definitions(string sandbox)
+    {
+        var version = _catalog.DefinitionsVersion; // Read before the definitions: a change after it makes the next call derive again.
+        if (_definitions.TryGetValue(sandbox, out var known) && known.Version == version)
+        {
+            return known;
+        }
+        var derived = new SandboxDefinitions(version, sandbox, _catalog, Datasets(sandbox));
+        _definitions[sandbox] = derived;
+        return derived;
     }
 
     private readonly ConcurrentDictionary<string, string> _datasetNames = new(StringComparer.Ordinal);
@@ -297,15 +340,30 @@ public sealed class ProfileService : ICommittedFactsObserver
     private SandboxProfiles State(string sandbox) => _sandboxes.GetOrAdd(sandbox, name =>
     {
         SandboxProfiles? created = null;
-        created = new SandboxProfiles(new ProfileViewSet(_settings.CachedProfiles, members => Load(name, created!, members)));
+        created = new SandboxProfiles(new ProfileViewSet(_settings.CachedProfiles, members => Load(name, members)));
         return created;
     });
 
     private sealed class SandboxProfiles(ProfileViewSet views)
     {
         public ProfileViewSet Views { get; } = views;
+    }
 
-        public Dictionary<string, FieldShape> Shapes { get; } = new(StringComparer.Ordinal);
+    private sealed class SandboxDefinitions(long version, string sandbox, TesseraCatalog catalog, DatasetTable datasets)
+    {
+        private readonly ConcurrentDictionary<string, MergeRule> _rules = new(StringComparer.Ordinal);
+        private MergeRule? _default;
+
+        public long Version { get; } = version;
+
+        public DatasetTable Datasets { get; } = datasets;
+
+        public ConcurrentDictionary<string, FieldShape> Shapes { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The rule of the named policy, or of the sandbox's default.</summary>
+        public MergeRule RuleFor(string? policy) => policy is null
+            ? _default ??= new MergeRule(catalog.ResolveMergePolicy(sandbox, null), Datasets.ProfileDatasets)
+            : _rules.GetOrAdd(policy, name => new MergeRule(catalog.ResolveMergePolicy(sandbox, name), Datasets.ProfileDatasets));
     }
 
     private sealed record DatasetTable(IReadOnlyList<string> ProfileDatasets, Dictionary<string, TimeSpan?> EventDatasets)

@@ -265,6 +265,19 @@ public sealed class RocksDbStore : IStore
         }
     }
 
+    public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit)
+    {
+        using var iterator = _db.NewIterator(Family(space, shard), _read);
+        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.GetKeySpan();
+            if (!key.StartsWith(prefix) || !visit(key, iterator.GetValueSpan()))
+            {
+                return;
+            }
+        }
+    }
+
     public IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null)
     {
         using var iterator = _db.NewIterator(Family(space, shard), _read);

@@ -44,11 +44,21 @@ public interface IStore : IDisposable
     IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix);
 
     /// <summary>
+    /// Visits the entries whose key starts with <paramref name="prefix"/>, in key order, without
+    /// copying them: the spans are valid only during the call. <paramref name="visit"/> returns false to stop.
+    /// For reads of many small entries (a profile's timeline), where a copy per key would dominate.
+    /// </summary>
+    void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit);
+
+    /// <summary>
     /// Entries whose key starts with <paramref name="prefix"/>, in descending key order, starting
     /// below <paramref name="before"/> when given (a cursor: the last key of the previous page).
     /// </summary>
     IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null);
 }
+
+/// <summary>Sees one entry of a scan; the spans are valid only during the call. Returns false to stop the scan.</summary>
+public delegate bool EntryVisitor(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
 
 /// <summary>Stable shard assignment shared by every backend (FNV-1a 64 over the partition key).</summary>
 public static class Sharding

@@ -61,6 +61,22 @@ public sealed class RocksDbStoreTests : IDisposable
         Assert.Equal("value of user\0a", Text(Store.Scan(StoreSpace.Facts, 1, Of("user\0a")).Single().Value));
         Assert.Empty(Store.Scan(StoreSpace.Facts, 0, Of("user")));
         Assert.Equal(6, Store.Scan(StoreSpace.Facts, 1, []).Count());
+
+        // The visiting scan sees the same entries in place, and stops when told to.
+        var visited = new List<string>();
+        Store.Scan(StoreSpace.Facts, 1, Of("user\0"), (key, value) =>
+        {
+            visited.Add($"{Text(key.ToArray())}={Text(value.ToArray())}");
+            return true;
+        });
+        Assert.Equal(["user\0a=value of user\0a", "user\0b=value of user\0b", "user\0c=value of user\0c"], visited);
+        var first = new List<string>();
+        Store.Scan(StoreSpace.Facts, 1, Of("user\0"), (key, _) =>
+        {
+            first.Add(Text(key.ToArray()));
+            return false;
+        });
+        Assert.Equal(["user\0a"], first);
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public sealed class ProfileView
     private readonly Dictionary<IdentityKey, int> _memberIndex;
     private readonly Dictionary<(string Dataset, IdentityKey Identity), Fragment> _fragments = [];
     private readonly List<TimelineEntry> _events = [];
+    private List<TimelineEntry>? _newestFirst; // _events deduplicated and sorted, until the next event arrives.
     private readonly List<(MergeRule Rule, SortedDictionary<string, MergedValue> Values)> _merged = [];
 
     public ProfileView(IEnumerable<IdentityKey> members)
@@ -76,8 +77,11 @@ public sealed class ProfileView
         }
     }
 
-    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks) =>
+    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks)
+    {
         _events.Add(new TimelineEntry(ticks, TimelineEntry.Hash(dataset, eventId), dataset, eventId, _memberIndex[identity]));
+        _newestFirst = null;
+    }
 
     /// <summary>The merged attributes under <paramref name="rule"/>; kept and maintained from now on.</summary>
     public IReadOnlyDictionary<string, MergedValue> Attributes(MergeRule rule)
@@ -102,8 +106,14 @@ public sealed class ProfileView
     public TimelineSummary Timeline(TimelinePolicy policy, IdentityKey? only = null) => ReadTimeline(policy, only).Summary;
 
     /// <summary>The timeline newest first (of one member when given) and its summary.</summary>
-    public (List<TimelineEntry> NewestFirst, TimelineSummary Summary) ReadTimeline(TimelinePolicy policy, IdentityKey? only = null) =>
-        TimelineReader.Read(only is { } member ? _events.Where(e => _members[e.Member] == member) : _events, policy);
+    public (List<TimelineEntry> NewestFirst, TimelineSummary Summary) ReadTimeline(TimelinePolicy policy, IdentityKey? only = null)
+    {
+        if (only is { } member)
+        {
+            return TimelineReader.Read(TimelineReader.Deduplicate(_events.Where(e => _members[e.Member] == member)), policy);
+        }
+        return TimelineReader.Read(_newestFirst ??= TimelineReader.Deduplicate(_events), policy);
+    }
 
     /// <summary>Fragments of datasets the rule takes values from (of one member when given).</summary>
     public int FragmentCount(MergeRule rule, IdentityKey? only = null) =>

@@ -9,11 +9,18 @@ public readonly record struct TimelineEntry(long Ticks, ulong IdHash, string Dat
 {
     public static ulong Hash(string dataset, string eventId)
     {
-        var hash = new System.IO.Hashing.XxHash64();
-        hash.Append(System.Text.Encoding.UTF8.GetBytes(dataset));
-        hash.Append([0]);
-        hash.Append(System.Text.Encoding.UTF8.GetBytes(eventId));
-        return hash.GetCurrentHashAsUInt64();
+        var length = System.Text.Encoding.UTF8.GetMaxByteCount(dataset.Length + eventId.Length) + 1;
+        byte[]? rented = null;
+        var buffer = length <= 512 ? stackalloc byte[length] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(length));
+        var written = System.Text.Encoding.UTF8.GetBytes(dataset, buffer);
+        buffer[written++] = 0;
+        written += System.Text.Encoding.UTF8.GetBytes(eventId, buffer[written..]);
+        var hash = System.IO.Hashing.XxHash64.HashToUInt64(buffer[..written]);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+        return hash;
     }
 }
 
@@ -32,38 +39,46 @@ public readonly record struct TimelineSummary(int Events, bool CapReached, DateT
 /// </summary>
 public static class TimelineReader
 {
-    public static TimelineSummary Summarize(IEnumerable<TimelineEntry> entries, TimelinePolicy policy) => Read(entries, policy).Summary;
+    public static TimelineSummary Summarize(IEnumerable<TimelineEntry> entries, TimelinePolicy policy) => Read(Deduplicate(entries), policy).Summary;
 
-    /// <summary>The timeline newest first (deduplicated, unexpired, capped) and its summary.</summary>
-    public static (List<TimelineEntry> NewestFirst, TimelineSummary Summary) Read(IEnumerable<TimelineEntry> entries, TimelinePolicy policy)
+    /// <summary>Each event once, at its newest time, newest first (what every read of the same events starts from).</summary>
+    public static List<TimelineEntry> Deduplicate(IEnumerable<TimelineEntry> entries)
     {
         var newest = new Dictionary<ulong, TimelineEntry>();
         foreach (var entry in entries)
         {
-            if (policy.Contributes(entry.Dataset) && (!newest.TryGetValue(entry.IdHash, out var seen) || Newer(entry, seen)))
+            if (!newest.TryGetValue(entry.IdHash, out var seen) || Newer(entry, seen))
             {
                 newest[entry.IdHash] = entry;
             }
         }
-        var live = new List<TimelineEntry>(newest.Count);
-        foreach (var entry in newest.Values)
+        var sorted = new List<TimelineEntry>(newest.Values);
+        sorted.Sort(static (a, b) => Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
+        return sorted;
+    }
+
+    /// <summary>The timeline newest first (contributing, unexpired, capped) and its summary, from <see cref="Deduplicate"/>'s list.</summary>
+    public static (List<TimelineEntry> NewestFirst, TimelineSummary Summary) Read(List<TimelineEntry> deduplicated, TimelinePolicy policy)
+    {
+        var live = new List<TimelineEntry>(Math.Min(deduplicated.Count, policy.Cap));
+        var capReached = false;
+        foreach (var entry in deduplicated)
         {
-            if (!policy.Expired(entry))
+            if (!policy.Contributes(entry.Dataset) || policy.Expired(entry))
             {
-                live.Add(entry);
+                continue;
             }
+            if (live.Count == policy.Cap)
+            {
+                capReached = true;
+                break;
+            }
+            live.Add(entry);
         }
-        if (live.Count == 0)
-        {
-            return (live, TimelineSummary.Empty);
-        }
-        live.Sort(static (a, b) => Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
-        var capReached = live.Count >= policy.Cap;
-        if (live.Count > policy.Cap)
-        {
-            live.RemoveRange(policy.Cap, live.Count - policy.Cap);
-        }
-        return (live, new TimelineSummary(live.Count, capReached, new DateTimeOffset(live[0].Ticks, TimeSpan.Zero), new DateTimeOffset(live[^1].Ticks, TimeSpan.Zero)));
+        capReached |= live.Count >= policy.Cap;
+        return live.Count == 0
+            ? (live, TimelineSummary.Empty)
+            : (live, new TimelineSummary(live.Count, capReached, new DateTimeOffset(live[0].Ticks, TimeSpan.Zero), new DateTimeOffset(live[^1].Ticks, TimeSpan.Zero)));
     }
 
     /// <summary>Newest first: by time, then (for equal times) by dataset, _id and member, so the order is total.</summary>
