@@ -1,7 +1,8 @@
 namespace Tessera.Server;
 
 /// <summary>
-/// Derives the identity graphs and finishes file batches that a crash interrupted (<see cref="Tessera.Ingestion.IngestionService.RecoverAsync"/>)
+/// Derives the identity graphs, finishes file batches that a crash interrupted (<see cref="Tessera.Ingestion.IngestionService.RecoverAsync"/>)
+/// and runs again the privacy requests it left processing (<see cref="Tessera.Profiles.Privacy.PrivacyService.RecoverAsync"/>)
 /// while the host is starting: lifecycle "starting" hooks run before any hosted service starts,
 /// Kestrel included, so the server listens only once recovery is done.
 /// </summary>
@@ -24,6 +25,18 @@ internal sealed class RecoveryService(Workspace workspace, ILogger<RecoveryServi
             // A batch that cannot be finished must not keep the whole server from starting; it
             // stays unfinished (and is tried again at the next start) and the log says why.
             logger.LogError(error, "Recovering interrupted batches failed; the server starts anyway and retries at the next start");
+        }
+        try
+        {
+            // After the batches: a re-run batch may have stored facts of a person whose deletion was interrupted.
+            foreach (var request in await workspace.Privacy.RecoverAsync(cancellationToken))
+            {
+                logger.LogInformation("Re-ran privacy request {Request} ({Sandbox}, {Type}): {Status}", request.Id, request.Sandbox, request.Type, request.Status);
+            }
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            logger.LogError(error, "Re-running interrupted privacy requests failed; the server starts anyway and retries at the next start");
         }
     }
 

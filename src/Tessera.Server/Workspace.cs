@@ -6,6 +6,7 @@ using Tessera.Identity.Graph;
 using Tessera.Identity.Normalization;
 using Tessera.Ingestion;
 using Tessera.Profiles;
+using Tessera.Profiles.Privacy;
 using Tessera.Storage;
 using Tessera.Storage.RocksDb;
 
@@ -34,6 +35,7 @@ public sealed class Workspace : IDisposable
         };
         Profiles = new ProfileService(store, catalog, Identity, config.Profiles, catalog.Time);
         Ingestion.AddObserver(Profiles);
+        Privacy = new PrivacyService(store, catalog, Identity, Profiles, catalog.Time);
     }
 
     public string Directory { get; }
@@ -51,6 +53,9 @@ public sealed class Workspace : IDisposable
 
     /// <summary>Unified profiles: lookups, cached views kept current as facts are committed.</summary>
     public ProfileService Profiles { get; }
+
+    /// <summary>Privacy requests: access (export everything about a person) and delete.</summary>
+    public PrivacyService Privacy { get; }
 
     public static async Task<Workspace> OpenAsync(string directory, TimeProvider? time = null)
     {
