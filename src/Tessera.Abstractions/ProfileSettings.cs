@@ -11,4 +11,7 @@ public sealed record ProfileSettings
 
     /// <summary>Profiles whose merged view is kept in memory; the rest are rebuilt from the store when read.</summary>
     public int CachedProfiles { get; set; } = 100_000;
+
+    /// <summary>Minutes between the server's passes that delete events past their dataset's TTL (0: never).</summary>
+    public int ExpiryIntervalMinutes { get; set; } = 60;
 }

@@ -45,6 +45,11 @@ public sealed record TimelineInfo
 
 public sealed record TimelineEvent(string Dataset, string Id, DateTimeOffset Timestamp, string Identity, string? Batch, JsonNode? Event);
 
+/// <summary>What an expiry pass deleted: events past their dataset's TTL as of <see cref="Time"/>.</summary>
+public sealed record ExpiryReport(string Sandbox, DateTimeOffset Time, long EventsExpired, IReadOnlyList<string> DatasetsWithTtl);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ProfileReport))]
+[JsonSerializable(typeof(ExpiryReport))]
+[JsonSerializable(typeof(List<ExpiryReport>))]
 public sealed partial class ProfileJson : JsonSerializerContext;

@@ -172,6 +172,60 @@ public sealed class ProfileService : ICommittedFactsObserver
         return root;
     }
 
+    // ------------------------------------------------------------------ expiry
+
+    private const int ExpiryCommitBytes = 8 << 20;
+
+    /// <summary>
+    /// Deletes the events of <paramref name="sandbox"/> that are past their dataset's TTL (their
+    /// event and timeline keys). Views already leave them out; this frees the store. Run hourly by
+    /// the server and by <c>tessera profile expire</c>.
+    /// </summary>
+    public async Task<ExpiryReport> ExpireAsync(string sandbox, CancellationToken cancellationToken = default)
+    {
+        var datasets = Definitions(sandbox).Datasets;
+        var now = _time.GetUtcNow();
+        var cutoffs = datasets.EventDatasets.Where(d => d.Value is not null)
+            .ToDictionary(d => d.Key, d => (now - d.Value!.Value).UtcTicks, StringComparer.Ordinal);
+        long expired = 0;
+        if (cutoffs.Count > 0)
+        {
+            var prefix = FactKeys.SandboxPrefix(FactKeys.TimelineTag, sandbox);
+            for (var shard = 0; shard < _store.ShardCount; shard++)
+            {
+                // Deletions are committed in bounded sets; each pass scans again from the start (what it deleted is gone).
+                bool full;
+                do
+                {
+                    using var writes = new WriteSet(1 << 16);
+                    full = false;
+                    var current = shard;
+                    _store.Scan(StoreSpace.Facts, shard, prefix, (key, _) =>
+                    {
+                        if (FactKeys.TryParse(key, out var parsed) && cutoffs.TryGetValue(parsed.Dataset, out var cutoff) && parsed.Ticks < cutoff)
+                        {
+                            writes.Delete(StoreSpace.Facts, current, key);
+                            writes.Delete(StoreSpace.Facts, current, FactKeys.EventKey(sandbox, parsed.Identity, parsed.Dataset, parsed.EventId!));
+                            expired++;
+                            full = writes.Bytes >= ExpiryCommitBytes;
+                        }
+                        return !full;
+                    });
+                    if (writes.Count > 0)
+                    {
+                        await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                while (full);
+            }
+        }
+        if (expired > 0)
+        {
+            Invalidate(sandbox); // The cached timelines still list them (left out when read); drop them.
+        }
+        return new ExpiryReport(sandbox, now, expired, cutoffs.Keys.Order(StringComparer.Ordinal).ToList());
+    }
+
     // ------------------------------------------------------------------ keeping views current
 
     public void OnCommitted(string sandbox, WriteSet committed)

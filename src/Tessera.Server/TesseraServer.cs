@@ -44,6 +44,7 @@ public static class TesseraServer
         // Kept out of the container as TimeProvider so that the framework's own timers stay on the real clock.
         services.AddSingleton(new RequestClock(time ?? workspace.Catalog.Time));
         services.AddHostedService<RecoveryService>();
+        services.AddHostedService<ProfileMaintenanceService>();
         services.Configure<JsonOptions>(options =>
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default);
@@ -84,6 +85,7 @@ public static class TesseraServer
         IdentityEndpoints.Map(app);
         MergePolicyEndpoints.Map(app);
         ProfileEndpoints.Map(app);
+        PrivacyEndpoints.Map(app);
         return app;
     }
 }

@@ -13,6 +13,7 @@ internal static class ProfileCommands
     {
         var profile = new Command("profile", "Unified profiles: lookup by identity");
         profile.Subcommands.Add(Show());
+        profile.Subcommands.Add(Expire());
         return profile;
     }
 
@@ -44,6 +45,25 @@ internal static class ProfileCommands
             }
             Print(report);
             return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    private static Command Expire()
+    {
+        var command = new Command("expire", "Delete events past their dataset's TTL from the store (profiles already leave them out)");
+        command.WithWorkspace(async (context, _, cancellationToken) =>
+        {
+            var report = await context.Workspace.Profiles.ExpireAsync(context.Sandbox, cancellationToken);
+            if (context.Json)
+            {
+                CliContext.PrintJson(report, ProfileJson.Default.ExpiryReport);
+                return ExitCodes.Ok;
+            }
+            AnsiConsole.MarkupLine(report.DatasetsWithTtl.Count == 0
+                ? $"no dataset of sandbox [bold]{Markup.Escape(report.Sandbox)}[/] has an event TTL"
+                : $"{report.EventsExpired:N0} events expired ({Markup.Escape(string.Join(", ", report.DatasetsWithTtl))})");
+            return ExitCodes.Ok;
         });
         return command;
     }

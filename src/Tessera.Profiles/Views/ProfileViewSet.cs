@@ -57,7 +57,13 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
         }
         if (uncovered.Count > 0)
         {
-            sources.Add(load(uncovered));
+            var loaded = load(uncovered);
+            if (sources.Count == 0)
+            {
+                Add(loaded); // Nothing cached held any of it: the view read from the store is the graph's.
+                return loaded;
+            }
+            sources.Add(loaded);
         }
         var view = ProfileView.Regroup(members, sources);
         // What the old views held about identities now in other graphs stays cached as its own view.

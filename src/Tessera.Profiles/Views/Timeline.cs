@@ -44,41 +44,60 @@ public static class TimelineReader
     /// <summary>Each event once, at its newest time, newest first (what every read of the same events starts from).</summary>
     public static List<TimelineEntry> Deduplicate(IEnumerable<TimelineEntry> entries)
     {
-        var newest = new Dictionary<ulong, TimelineEntry>();
-        foreach (var entry in entries)
+        // Sorted by hash (newest first within one), the first of each hash is the one kept: no set needed.
+        var byHash = entries.ToArray();
+        Array.Sort(byHash, static (a, b) => a.IdHash != b.IdHash ? a.IdHash.CompareTo(b.IdHash) : Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
+        var kept = new List<TimelineEntry>(byHash.Length);
+        for (var i = 0; i < byHash.Length; i++)
         {
-            if (!newest.TryGetValue(entry.IdHash, out var seen) || Newer(entry, seen))
+            if (i == 0 || byHash[i].IdHash != byHash[i - 1].IdHash)
             {
-                newest[entry.IdHash] = entry;
+                kept.Add(byHash[i]);
             }
         }
-        var sorted = new List<TimelineEntry>(newest.Values);
-        sorted.Sort(static (a, b) => Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
-        return sorted;
+        kept.Sort(static (a, b) => Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
+        return kept;
     }
 
-    /// <summary>The timeline newest first (contributing, unexpired, capped) and its summary, from <see cref="Deduplicate"/>'s list.</summary>
+    /// <summary>
+    /// The timeline newest first (contributing, unexpired, capped) and its summary, from
+    /// <see cref="Deduplicate"/>'s list (returned as is, not copied, when nothing is left out).
+    /// </summary>
     public static (List<TimelineEntry> NewestFirst, TimelineSummary Summary) Read(List<TimelineEntry> deduplicated, TimelinePolicy policy)
     {
-        var live = new List<TimelineEntry>(Math.Min(deduplicated.Count, policy.Cap));
+        var live = deduplicated;
+        var kept = 0;
         var capReached = false;
-        foreach (var entry in deduplicated)
+        for (var i = 0; i < deduplicated.Count; i++)
         {
+            var entry = deduplicated[i];
             if (!policy.Contributes(entry.Dataset) || policy.Expired(entry))
             {
+                if (ReferenceEquals(live, deduplicated))
+                {
+                    live = deduplicated.GetRange(0, i); // The first entry left out: copy from here on.
+                }
                 continue;
             }
-            if (live.Count == policy.Cap)
+            if (kept == policy.Cap)
             {
                 capReached = true;
                 break;
             }
-            live.Add(entry);
+            kept++;
+            if (!ReferenceEquals(live, deduplicated))
+            {
+                live.Add(entry);
+            }
         }
-        capReached |= live.Count >= policy.Cap;
-        return live.Count == 0
-            ? (live, TimelineSummary.Empty)
-            : (live, new TimelineSummary(live.Count, capReached, new DateTimeOffset(live[0].Ticks, TimeSpan.Zero), new DateTimeOffset(live[^1].Ticks, TimeSpan.Zero)));
+        if (ReferenceEquals(live, deduplicated) && kept < deduplicated.Count)
+        {
+            live = deduplicated.GetRange(0, kept); // Stopped at the cap.
+        }
+        capReached |= kept >= policy.Cap;
+        return kept == 0
+            ? ([], TimelineSummary.Empty)
+            : (live, new TimelineSummary(kept, capReached, new DateTimeOffset(live[0].Ticks, TimeSpan.Zero), new DateTimeOffset(live[^1].Ticks, TimeSpan.Zero)));
     }
 
     /// <summary>Newest first: by time, then (for equal times) by dataset, _id and member, so the order is total.</summary>

@@ -92,6 +92,29 @@ public sealed class ProfileLookupTests
     }
 
     [Fact]
+    public async Task Expiry_deletes_expired_events_from_the_store_and_leaves_the_rest()
+    {
+        await using var test = await CreateAsync(webTtl: TimeSpan.FromDays(1));
+        await test.StreamAsync("web", """
+            [{"_id":"old","timestamp":"2026-10-30T12:00:00Z","ecid":"K1"},
+             {"_id":"new","timestamp":"2026-11-01T11:00:00Z","ecid":"K1"}]
+            """);
+        await test.StreamAsync("app", """[{"_id":"kept","timestamp":"2020-01-01T00:00:00Z","ecid":"K1"}]""");
+        var before = Json(test.Lookup("ECID:K1"));
+
+        var report = await test.Profiles.ExpireAsync("prod", TestContext.Current.CancellationToken);
+        Assert.Equal(1, report.EventsExpired);
+        Assert.Equal(["web"], report.DatasetsWithTtl);
+        Assert.Equal(["app/kept", "web/new"], test.StoredEvents("ECID:K1"));
+        Assert.Equal(before, Json(test.Lookup("ECID:K1"))); // The view had already left it out.
+
+        test.Time.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(1, (await test.Profiles.ExpireAsync("prod", TestContext.Current.CancellationToken)).EventsExpired);
+        Assert.Equal(["app/kept"], test.StoredEvents("ECID:K1"));
+        Assert.Equal(0, (await test.Profiles.ExpireAsync("prod", TestContext.Current.CancellationToken)).EventsExpired);
+    }
+
+    [Fact]
     public async Task A_profile_with_nothing_left_ceases_to_exist()
     {
         await using var test = await CreateAsync(webTtl: TimeSpan.FromHours(1));

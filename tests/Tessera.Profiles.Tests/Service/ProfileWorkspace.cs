@@ -3,7 +3,9 @@ using Microsoft.Extensions.Time.Testing;
 using Tessera.Abstractions;
 using Tessera.Catalog;
 using Tessera.Identity.Graph;
+using Tessera.Ingestion;
 using Tessera.Server;
+using Tessera.Storage;
 
 namespace Tessera.Profiles.Tests.Service;
 
@@ -98,6 +100,21 @@ public sealed class ProfileWorkspace : IAsyncDisposable
 
     public ProfileReport? Lookup(string identity, string? policy = null, int events = 10, string? before = null) =>
         Profiles.Lookup("prod", IdentityKey.TryParse(identity, out var key) ? key : throw new ArgumentException(identity), policy, events, before);
+
+    /// <summary>The events stored under one identity as dataset/_id, checked against the timeline index (each event has its key and only it).</summary>
+    public List<string> StoredEvents(string identity)
+    {
+        IdentityKey.TryParse(identity, out var key);
+        var value = new IdentityValue(key.Namespace, key.Value, true);
+        var store = Workspace.Store;
+        var shard = FactKeys.ShardOf("prod", value, store.ShardCount);
+        var events = store.Scan(StoreSpace.Facts, shard, FactKeys.IdentityPrefix(FactKeys.EventTag, "prod", value))
+            .Select(e => FactKeys.TryParse(e.Key, out var p) ? $"{p.Dataset}/{p.EventId}" : "?").Order(StringComparer.Ordinal).ToList();
+        var timeline = store.Scan(StoreSpace.Facts, shard, FactKeys.IdentityPrefix(FactKeys.TimelineTag, "prod", value))
+            .Select(e => FactKeys.TryParse(e.Key, out var p) ? $"{p.Dataset}/{p.EventId}" : "?").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(events, timeline);
+        return events;
+    }
 
     public static string Json(ProfileReport? report) => report is null ? "null" : JsonSerializer.Serialize(report, ProfileJson.Default.ProfileReport);
 
