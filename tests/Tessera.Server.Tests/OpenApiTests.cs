@@ -25,6 +25,7 @@ public sealed class OpenApiTests
             "/catalog/v1/schemas", "/catalog/v1/schemas/{name}", "/catalog/v1/datasets", "/catalog/v1/namespaces", "/catalog/v1/segment",
             "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
             "/profile/v1/merge-policies", "/profile/v1/merge-policies/{name}", "/profile/v1/profile",
+            "/privacy/v1/requests", "/privacy/v1/requests/{id}", "/privacy/v1/requests/{id}/export",
         })
         {
             Assert.Contains(path, paths);
@@ -39,5 +40,7 @@ public sealed class OpenApiTests
         Assert.True(schemas.TryGetProperty("IngestResponse", out _));
         Assert.True(schemas.TryGetProperty("SchemaDocument", out _));
         Assert.True(schemas.TryGetProperty("MergePolicy", out _));
+        Assert.True(schemas.TryGetProperty("PrivacyRequest", out _));
+        Assert.True(schemas.TryGetProperty("PrivacyExport", out _));
     }
 }
