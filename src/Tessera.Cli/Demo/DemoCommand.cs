@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,6 +10,7 @@ using Spectre.Console;
 using Tessera.Abstractions;
 using Tessera.Catalog;
 using Tessera.Cli.Demo;
+using Tessera.Identity.Graph;
 using Tessera.Ingestion;
 using Tessera.Ingestion.Mapping;
 using Tessera.Server;
@@ -120,6 +122,7 @@ internal static class DemoCommand
         var graph = workspace.Identity.Counts(sandbox);
         AnsiConsole.MarkupLine($"[bold]identity graph[/]: {IngestCommands.N(graph.Identities)} identities in {IngestCommands.N(graph.Graphs)} graphs, "
             + $"{IngestCommands.N(graph.Links)} links of which {IngestCommands.N(graph.CutLinks)} cut by the rules (tessera identity show NS:value)");
+        PrintProfile(workspace, sandbox);
 
         await server.StopAsync(cancellationToken);
         AnsiConsole.MarkupLine("\n[bold]API keys[/] made for this demo (stored hashed; shown once):");
@@ -127,6 +130,34 @@ internal static class DemoCommand
         AnsiConsole.MarkupLine($"  collect [yellow]{collectKey}[/]  (safe in a web page: can only send events)");
         AnsiConsole.MarkupLine($"\nSample files: [blue]{Markup.Escape(sampleDirectory)}[/]. Try: [grey]tessera batch list[/], [grey]tessera batch show {batches[0].Id}[/], [grey]tessera serve[/].");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>One stitched profile (CRM record, devices, events) as a lookup shows it.</summary>
+    private static void PrintProfile(Workspace workspace, string sandbox)
+    {
+        for (var customer = 1; customer <= 500; customer++)
+        {
+            var identity = new IdentityKey(StandardNamespaces.CrmId, customer.ToString("D8", CultureInfo.InvariantCulture));
+            // One that shows stitching: its CRM record, a device that logged in, and events.
+            if (workspace.Profiles.Lookup(sandbox, identity, events: 3) is not { Fragments.Count: > 0, Timeline.Count: > 1 } profile
+                || !profile.Identities.Any(i => i.StartsWith(StandardNamespaces.Ecid + ":", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+            var table = new Table().Title($"[bold]profile of {Markup.Escape(identity.ToString())}[/] (merge policy {Markup.Escape(profile.MergePolicy)})")
+                .AddColumns("attribute", "value", "from");
+            foreach (var source in profile.Sources.Take(12))
+            {
+                var value = source.Path.Split('.').Aggregate((System.Text.Json.Nodes.JsonNode?)profile.Attributes, (node, part) => node is System.Text.Json.Nodes.JsonObject o ? o[part] : null);
+                table.AddRow(Markup.Escape(source.Path), Markup.Escape(value?.ToJsonString() ?? ""), Markup.Escape($"{source.Dataset}, {source.Time:u}"));
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"  identities: {Markup.Escape(string.Join(", ", profile.Identities))}");
+            AnsiConsole.MarkupLine($"  {IngestCommands.N(profile.Timeline.Count)} events, newest: "
+                + Markup.Escape(string.Join("; ", profile.Timeline.Events.Select(e => $"{e.Timestamp:u} {e.Dataset} {e.Id}"))));
+            AnsiConsole.MarkupLine($"  [grey]tessera profile show {Markup.Escape(identity.ToString())}[/]");
+            return;
+        }
     }
 
     private static void PrintSummary(List<BatchInfo> batches)

@@ -37,7 +37,7 @@ internal static class SampleSchemas
             "lastName": { "type": "string", "maxLength": 100 },
             "birthDate": { "type": "date" },
             "address": { "type": "object", "fields": { "city": { "type": "string" }, "postalCode": { "type": "string", "maxLength": 10 }, "country": { "type": "string", "maxLength": 2 } } },
-            "updatedAt": { "type": "date-time" }
+            "updatedAt": { "type": "date-time", "lastUpdated": true }
           }
         }
         """;
