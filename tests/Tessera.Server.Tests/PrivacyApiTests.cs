@@ -1,6 +1,7 @@
 using System.Net;
 using Tessera.Identity.Graph;
 using Tessera.Ingestion;
+using Tessera.Profiles.Privacy;
 using Tessera.Storage;
 
 namespace Tessera.Server.Tests;
@@ -100,6 +101,33 @@ public sealed class PrivacyApiTests
         // Another sandbox sees none of them.
         using var dev = await server.Client(server.Key.DevAdmin).GetAsync("/privacy/v1/requests", ct);
         Assert.Equal(0, (await dev.ExpectAsync(HttpStatusCode.OK)).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_server_runs_a_request_a_crash_left_processing_before_it_listens()
+    {
+        var crashed = new PrivacyRequest
+        {
+            Id = "p0000000000000000000001",
+            Sandbox = "prod",
+            Type = PrivacyRequestTypes.Delete,
+            Identities = ["CRMID:c1"],
+            Status = PrivacyRequestStatus.Processing,
+            CreatedAt = ApiServer.Start,
+        };
+        await using var server = await ApiServer.StartAsync(beforeStart: async workspace =>
+        {
+            using var document = System.Text.Json.JsonDocument.Parse("""{"crmId":"c1","email":"ann@example.com"}""");
+            var stored = await workspace.Ingestion.IngestRecordsAsync("prod", "crm", [document.RootElement], "test");
+            Assert.Equal(1, stored.Batch.Counts.Accepted);
+            using var writes = new WriteSet();
+            PrivacyService.Put(writes, crashed);
+            await workspace.Store.CommitAsync(writes);
+        });
+        using var response = await server.Client(server.Key.ProdAdmin).GetAsync($"/privacy/v1/requests/{crashed.Id}", TestContext.Current.CancellationToken);
+        var request = await response.ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(("completed", 1), (request.Str("status"), request.GetProperty("receipt").GetProperty("recordVersions").GetInt32()));
+        Assert.Null(server.Workspace.Identity.Find("prod", new IdentityKey("Email", "ann@example.com")));
     }
 
     [Theory]

@@ -128,6 +128,24 @@ public sealed class PrivacyRequestTests
     }
 
     [Fact]
+    public async Task A_link_to_someone_else_that_a_rule_cut_is_rewritten_without_the_person()
+    {
+        await using var test = await TwoPeopleAsync();
+        // Bob logs in on Ann's device: CRMIDs are unique per graph, so the device follows Bob and its link to Ann is cut.
+        await test.StreamAsync("web", """[{"_id":"b2","timestamp":"2026-11-01T11:30:00Z","ecid":"K1","crmId":"2"}]""");
+        Assert.Equal(Key("CRMID:2"), test.Workspace.Identity.Find("prod", Key("ECID:K1"))!.Graph.Primary);
+
+        var request = await test.Workspace.Privacy.DeleteAsync("prod", [Key("CRMID:1")]);
+
+        var receipt = request.Receipt!;
+        Assert.Equal(["CRMID:1", "Email:ann@example.com"], receipt.Identities.Order());
+        // Ann's CRM and loyalty rows go; the web event that linked her to the device is kept without her.
+        Assert.Equal((3, 2, 1), (receipt.LedgerEntries, receipt.LedgerEntriesRemoved, receipt.LedgerEntriesRewritten));
+        Assert.Empty(PersonKeys(test, ["CRMID:1", "Email:ann@example.com"]));
+        Assert.Equal(["CRMID:2", "ECID:K1", "ECID:K2", "Email:bob@example.com"], test.Lookup("ECID:K1")!.Identities);
+    }
+
+    [Fact]
     public async Task A_request_a_crash_left_processing_is_run_again_on_open()
     {
         await using var test = await TwoPeopleAsync();
