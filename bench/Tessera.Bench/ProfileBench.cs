@@ -134,7 +134,7 @@ internal static class ProfileBench
             var recompute = 1e6 / cold.Mean;
             AnsiConsole.MarkupLine($"[grey]total {total.Elapsed.TotalSeconds:0.0} s[/]");
 
-            var table = new Table().AddColumns("measure", "mean µs", "p50 µs", "p99 µs", "max µs", "× floor", "GCs 0/1/2, pause");
+            var table = new Table().AddColumns("measure", "mean µs", "p50 µs", "p99 µs", "max µs", "× floor", "allocated; GCs 0/1/2, pause");
             foreach (var row in rows)
             {
                 table.AddRow(row);
@@ -348,13 +348,14 @@ internal static class ProfileBench
     {
         var samples = new double[count];
         var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < count; i++)
         {
             var start = Stopwatch.GetTimestamp();
             _ = action(i);
             samples[i] = timedInside ? _measured : Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         }
-        var gc = $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms";
+        var gc = $"{(GC.GetAllocatedBytesForCurrentThread() - allocated) / count / 1024.0:N1} KiB/op; {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms";
         Array.Sort(samples);
         return new Timing(samples.Average(), samples[count / 2], samples[(int)(count * 0.99)], samples[^1], gc);
     }
