@@ -134,7 +134,7 @@ internal static class ProfileBench
             var recompute = 1e6 / cold.Mean;
             AnsiConsole.MarkupLine($"[grey]total {total.Elapsed.TotalSeconds:0.0} s[/]");
 
-            var table = new Table().AddColumns("measure", "mean µs", "p50 µs", "p99 µs", "max µs", "× floor", "allocated; GCs 0/1/2, pause");
+            var table = new Table().AddColumns("measure", "mean µs", "p50 µs", "p99 µs", "max µs", "× floor", "allocated; GCs 0/1/2; GC pause; slow calls");
             foreach (var row in rows)
             {
                 table.AddRow(row);
@@ -349,13 +349,22 @@ internal static class ProfileBench
         var samples = new double[count];
         var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var allocated = GC.GetAllocatedBytesForCurrentThread();
+        // Calls over 2 ms, and how many of them a collection ran in: what the tail is made of.
+        var slowWithGc = 0;
+        var slow = 0;
         for (var i = 0; i < count; i++)
         {
+            var collections = GC.CollectionCount(0);
             var start = Stopwatch.GetTimestamp();
             _ = action(i);
             samples[i] = timedInside ? _measured : Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            if (samples[i] > 2000)
+            {
+                slow++;
+                slowWithGc += GC.CollectionCount(0) != collections ? 1 : 0;
+            }
         }
-        var gc = $"{(GC.GetAllocatedBytesForCurrentThread() - allocated) / count / 1024.0:N1} KiB/op; {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms";
+        var gc = $"{(GC.GetAllocatedBytesForCurrentThread() - allocated) / count / 1024.0:N1} KiB/op; {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms; {slow} over 2 ms ({slowWithGc} met a GC)";
         Array.Sort(samples);
         return new Timing(samples.Average(), samples[count / 2], samples[(int)(count * 0.99)], samples[^1], gc);
     }
