@@ -44,20 +44,65 @@ public static class TimelineReader
     /// <summary>Each event once, at its newest time, newest first (what every read of the same events starts from).</summary>
     public static List<TimelineEntry> Deduplicate(IEnumerable<TimelineEntry> entries)
     {
-        // Sorted by hash (newest first within one), the first of each hash is the one kept: no set needed.
-        var byHash = entries.ToArray();
-        Array.Sort(byHash, static (a, b) => a.IdHash != b.IdHash ? a.IdHash.CompareTo(b.IdHash) : Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
-        var kept = new List<TimelineEntry>(byHash.Length);
-        for (var i = 0; i < byHash.Length; i++)
+        var all = entries as List<TimelineEntry> ?? [.. entries];
+        // A view's entries are runs already in time order (each identity's timeline scan, then events
+        // as they arrive): merge the runs from their newest ends instead of sorting, when there are few.
+        var runEnds = new List<int>();
+        for (var i = 1; i < all.Count && runEnds.Count <= MaxMergedRuns; i++)
         {
-            if (i == 0 || byHash[i].IdHash != byHash[i - 1].IdHash)
+            if (!Newer(all[i], all[i - 1]))
             {
-                kept.Add(byHash[i]);
+                runEnds.Add(i);
             }
         }
-        kept.Sort(static (a, b) => Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
-        return kept;
+        runEnds.Add(all.Count);
+        var seen = new HashSet<ulong>(all.Count);
+        var kept = new List<TimelineEntry>(all.Count);
+        if (runEnds.Count > MaxMergedRuns)
+        {
+            var sorted = all.ToArray();
+            Array.Sort(sorted, static (a, b) => Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
+            foreach (var entry in sorted)
+            {
+                if (seen.Add(entry.IdHash))
+                {
+                    kept.Add(entry);
+                }
+            }
+            return kept;
+        }
+        // Each run is read backwards, from its end (its newest) to its start.
+        Span<int> next = stackalloc int[runEnds.Count];
+        Span<int> start = stackalloc int[runEnds.Count];
+        for (var r = 0; r < runEnds.Count; r++)
+        {
+            next[r] = runEnds[r] - 1;
+            start[r] = r == 0 ? 0 : runEnds[r - 1];
+        }
+        while (true)
+        {
+            var best = -1;
+            for (var r = 0; r < runEnds.Count; r++)
+            {
+                if (next[r] >= start[r] && (best < 0 || Newer(all[next[r]], all[next[best]])))
+                {
+                    best = r;
+                }
+            }
+            if (best < 0)
+            {
+                return kept;
+            }
+            var entry = all[next[best]--];
+            if (seen.Add(entry.IdHash)) // The first of an event met newest first is its newest.
+            {
+                kept.Add(entry);
+            }
+        }
     }
+
+    /// <summary>Above this many time-ordered runs, sorting beats merging them.</summary>
+    private const int MaxMergedRuns = 16;
 
     /// <summary>
     /// The timeline newest first (contributing, unexpired, capped) and its summary, from
