@@ -3,29 +3,8 @@ using System.Text.Json;
 namespace Tessera.EndToEnd.Tests;
 
 /// <summary><c>tessera privacy</c> on a real workspace, through the real command line.</summary>
-public sealed class PrivacyCliTests : IDisposable
+public sealed class PrivacyCliTests() : CliWorkspaceTest("privacy-cli")
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("tessera-privacy-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private Task<CliProcess.Result> RunAsync(params string[] arguments) =>
-        CliProcess.RunAsync(TestContext.Current.CancellationToken, ["--data", Path.Combine(_directory, "data"), .. arguments]);
-
-    private async Task<CliProcess.Result> SucceedAsync(params string[] arguments)
-    {
-        var run = await RunAsync(arguments);
-        Assert.True(run.ExitCode == 0, $"tessera {string.Join(' ', arguments)}: {run.Errors}");
-        return run;
-    }
-
-    private string Write(string name, string content)
-    {
-        var path = Path.Combine(_directory, name);
-        File.WriteAllText(path, content);
-        return path;
-    }
-
     [Fact]
     public async Task Access_writes_an_export_delete_removes_the_person_and_both_are_listed()
     {
@@ -38,7 +17,7 @@ public sealed class PrivacyCliTests : IDisposable
         await SucceedAsync("dataset", "create", "crm", "--schema", "crm");
         await SucceedAsync("ingest", "--dataset", "crm", Write("crm.csv", "crmId,email,tier\nc1,ann@example.com,gold\nc2,bob@example.com,silver\n"));
 
-        var exportFile = Path.Combine(_directory, "ann.json");
+        var exportFile = Path.Combine(Folder, "ann.json");
         string accessId;
         using (var access = JsonDocument.Parse((await SucceedAsync("--json", "privacy", "access", "Email:ANN@example.com", "--out", exportFile)).Output))
         {

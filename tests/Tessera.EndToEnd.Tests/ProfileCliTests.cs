@@ -3,29 +3,8 @@ using System.Text.Json;
 namespace Tessera.EndToEnd.Tests;
 
 /// <summary><c>tessera profile show</c> on a real workspace, through the real command line.</summary>
-public sealed class ProfileCliTests : IDisposable
+public sealed class ProfileCliTests() : CliWorkspaceTest("profile-cli")
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("tessera-profile-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private Task<CliProcess.Result> RunAsync(params string[] arguments) =>
-        CliProcess.RunAsync(TestContext.Current.CancellationToken, ["--data", Path.Combine(_directory, "data"), .. arguments]);
-
-    private async Task<CliProcess.Result> SucceedAsync(params string[] arguments)
-    {
-        var run = await RunAsync(arguments);
-        Assert.True(run.ExitCode == 0, $"tessera {string.Join(' ', arguments)}: {run.Errors}");
-        return run;
-    }
-
-    private string Write(string name, string content)
-    {
-        var path = Path.Combine(_directory, name);
-        File.WriteAllText(path, content);
-        return path;
-    }
-
     [Fact]
     public async Task Show_merges_two_datasets_under_each_policy_and_names_a_missing_profile()
     {
