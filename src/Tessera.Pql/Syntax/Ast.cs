@@ -1,0 +1,119 @@
+namespace Tessera.Pql.Syntax;
+
+/// <summary>Where a node starts in the source: 1-based line and column, 0-based offset.</summary>
+public readonly record struct SourcePosition(int Offset, int Line, int Column)
+{
+    public override string ToString() => $"{Line}:{Column}";
+}
+
+/// <summary>
+/// A node of a parsed PQL expression. Nodes are immutable; <see cref="Position"/> says where each
+/// starts but takes no part in equality, so two parses of the same expression written differently
+/// (spacing, parentheses) are equal trees.
+/// </summary>
+public abstract record PqlNode
+{
+    public SourcePosition Position { get; init; }
+
+    public virtual bool Equals(PqlNode? other) => other is not null && other.GetType() == GetType();
+
+    public override int GetHashCode() => GetType().GetHashCode();
+}
+
+public enum LiteralKind
+{
+    String,
+    Integer,
+    Double,
+    Boolean,
+    Null,
+}
+
+/// <summary>A literal: a string, a 64-bit integer, a double, a boolean or null.</summary>
+public sealed record Literal(LiteralKind Kind, object? Value) : PqlNode
+{
+    public bool Equals(Literal? other) => other is not null && Kind == other.Kind && Equals(Value, other.Value);
+
+    public override int GetHashCode() => HashCode.Combine(Kind, Value);
+}
+
+/// <summary>An array literal: <c>[1, 2, 3]</c>.</summary>
+public sealed record ArrayLiteral(IReadOnlyList<PqlNode> Items) : PqlNode
+{
+    public bool Equals(ArrayLiteral? other) => other is not null && Items.SequenceEqual(other.Items);
+
+    public override int GetHashCode() => Items.Count;
+}
+
+/// <summary>
+/// A reference to an input parameter: <c>$1</c> (by position), a named lambda or quantifier
+/// variable (<c>Profile</c>, <c>X</c>), or <c>^</c>s climbing out of enclosing filters (<see cref="Up"/> levels).
+/// </summary>
+public sealed record Parameter(int Index, string? Name = null, int Up = 0) : PqlNode
+{
+    public bool Equals(Parameter? other) => other is not null && Index == other.Index && Name == other.Name && Up == other.Up;
+
+    public override int GetHashCode() => HashCode.Combine(Index, Name, Up);
+}
+
+/// <summary>A field of <see cref="Target"/>; a null target is the implicit first parameter (or the filter's item).</summary>
+public sealed record FieldLookup(PqlNode? Target, string Field) : PqlNode
+{
+    public bool Equals(FieldLookup? other) => other is not null && Field == other.Field && Equals(Target, other.Target);
+
+    public override int GetHashCode() => HashCode.Combine(Field, Target);
+}
+
+/// <summary>
+/// A function applied to arguments. Operators are functions too (<c>and</c>, <c>=</c>, <c>+</c>, <c>in</c>,
+/// <c>not</c>, <c>neg</c>); <see cref="Receiver"/> is what a method-style call is made on
+/// (<c>name.startsWith("A")</c>), null for a plain call (<c>count(X)</c>, <c>now()</c>).
+/// </summary>
+public sealed record FunctionCall(string Function, PqlNode? Receiver, IReadOnlyList<PqlNode> Arguments) : PqlNode
+{
+    public bool Equals(FunctionCall? other) =>
+        other is not null && Function == other.Function && Equals(Receiver, other.Receiver) && Arguments.SequenceEqual(other.Arguments);
+
+    public override int GetHashCode() => HashCode.Combine(Function, Arguments.Count);
+}
+
+/// <summary>The items of <see cref="Source"/> for which <see cref="Condition"/> holds: <c>xEvent[eventType = "x"]</c>.</summary>
+public sealed record Filter(PqlNode Source, PqlNode Condition) : PqlNode
+{
+    public bool Equals(Filter? other) => other is not null && Source.Equals(other.Source) && Condition.Equals(other.Condition);
+
+    public override int GetHashCode() => HashCode.Combine(Source, Condition);
+}
+
+/// <summary>A lambda: <c>(Profile) =&gt; Profile.age &gt; 18</c>, <c>(K, G) =&gt; ...</c>.</summary>
+public sealed record Lambda(IReadOnlyList<string> Parameters, PqlNode Body) : PqlNode
+{
+    public bool Equals(Lambda? other) => other is not null && Parameters.SequenceEqual(other.Parameters) && Body.Equals(other.Body);
+
+    public override int GetHashCode() => HashCode.Combine(Parameters.Count, Body);
+}
+
+public enum QuantifierKind
+{
+    Exists,
+    ForAll,
+    Select,
+}
+
+/// <summary><c>exists X from xEvent where ...</c>, <c>forall ...</c>, <c>select X from ... where ...</c> (the condition optional for select).</summary>
+public sealed record Quantifier(QuantifierKind Kind, string Variable, PqlNode Source, PqlNode? Condition) : PqlNode
+{
+    public bool Equals(Quantifier? other) =>
+        other is not null && Kind == other.Kind && Variable == other.Variable && Source.Equals(other.Source) && Equals(Condition, other.Condition);
+
+    public override int GetHashCode() => HashCode.Combine(Kind, Variable, Source);
+}
+
+/// <summary><c>let X = expr, Y = expr in body</c>.</summary>
+public sealed record Let(IReadOnlyList<KeyValuePair<string, PqlNode>> Bindings, PqlNode Body) : PqlNode
+{
+    public bool Equals(Let? other) => other is not null && Bindings.Count == other.Bindings.Count
+        && Bindings.Zip(other.Bindings).All(p => p.First.Key == p.Second.Key && p.First.Value.Equals(p.Second.Value)) && Body.Equals(other.Body);
+
+    public override int GetHashCode() => HashCode.Combine(Bindings.Count, Body);
+}

@@ -1,0 +1,463 @@
+using System.Globalization;
+
+namespace Tessera.Pql.Syntax;
+
+/// <summary>
+/// Recursive-descent parser for PQL text (docs/pql.md has the grammar). Operators become
+/// <see cref="FunctionCall"/>s named by the operator, so every tree has one shape whatever the
+/// spelling. Errors are <see cref="PqlException"/>s with the position of the offending token.
+/// </summary>
+public sealed class Parser
+{
+    /// <summary>Deepest nesting accepted: deeper input is refused with an error rather than overflowing the stack.</summary>
+    public const int MaxDepth = 200;
+
+    private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
+    {
+        "and", "or", "not", "true", "false", "null", "exists", "forall", "select", "from", "where", "let", "in", "notIn",
+    };
+
+    private readonly List<Token> _tokens;
+    private readonly List<string> _bound = [];
+    private int _next;
+    private int _depth;
+    private bool _noIn;
+
+    private Parser(List<Token> tokens) => _tokens = tokens;
+
+    public static PqlNode Parse(string text)
+    {
+        var parser = new Parser(Lexer.Tokenize(text));
+        var node = parser.Expression();
+        if (parser.Peek.Kind != TokenKind.End)
+        {
+            throw new PqlException($"unexpected '{parser.Peek.Text}' after the end of the expression", parser.Peek.Position);
+        }
+        return node;
+    }
+
+    public static bool IsKeyword(string name) => Keywords.Contains(name);
+
+    private Token Peek => _tokens[_next];
+
+    private Token PeekAt(int ahead) => _tokens[Math.Min(_next + ahead, _tokens.Count - 1)];
+
+    private Token Take() => _tokens[_next < _tokens.Count - 1 ? _next++ : _next];
+
+    private bool IsWord(string word) => Peek.Kind == TokenKind.Identifier && Peek.Text == word;
+
+    private Token Expect(TokenKind kind, string what)
+    {
+        if (Peek.Kind != kind)
+        {
+            throw new PqlException($"expected {what}, found {Describe(Peek)}", Peek.Position);
+        }
+        return Take();
+    }
+
+    private void ExpectWord(string word)
+    {
+        if (!IsWord(word))
+        {
+            throw new PqlException($"expected '{word}', found {Describe(Peek)}", Peek.Position);
+        }
+        Take();
+    }
+
+    private string Name(string what)
+    {
+        var token = Expect(TokenKind.Identifier, what);
+        return Keywords.Contains(token.Text) ? throw new PqlException($"'{token.Text}' is a keyword, not {what}", token.Position) : token.Text;
+    }
+
+    private static string Describe(Token token) => token.Kind == TokenKind.End ? "the end of the expression" : $"'{token.Text}'";
+
+    private PqlNode Expression()
+    {
+        if (++_depth > MaxDepth)
+        {
+            throw new PqlException($"expression nested deeper than {MaxDepth} levels", Peek.Position);
+        }
+        try
+        {
+            var at = Peek.Position;
+            if (IsLambdaStart())
+            {
+                return Lambda(at);
+            }
+            if (IsWord("let"))
+            {
+                return Let(at);
+            }
+            if (IsWord("exists") || IsWord("forall") || IsWord("select"))
+            {
+                return Quantifier(at);
+            }
+            return Or();
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private bool IsLambdaStart()
+    {
+        if (Peek.Kind == TokenKind.Identifier && PeekAt(1).Kind == TokenKind.Arrow)
+        {
+            return true;
+        }
+        if (Peek.Kind != TokenKind.LeftParen)
+        {
+            return false;
+        }
+        var i = 1;
+        while (PeekAt(i).Kind == TokenKind.Identifier)
+        {
+            if (PeekAt(i + 1).Kind == TokenKind.RightParen)
+            {
+                return PeekAt(i + 2).Kind == TokenKind.Arrow;
+            }
+            if (PeekAt(i + 1).Kind != TokenKind.Comma)
+            {
+                return false;
+            }
+            i += 2;
+        }
+        return false;
+    }
+
+    private PqlNode Lambda(SourcePosition at)
+    {
+        var parameters = new List<string>();
+        if (Peek.Kind == TokenKind.Identifier)
+        {
+            parameters.Add(Name("a parameter name"));
+        }
+        else
+        {
+            Take();
+            do
+            {
+                parameters.Add(Name("a parameter name"));
+            }
+            while (Peek.Kind == TokenKind.Comma && Take().Kind == TokenKind.Comma);
+            Expect(TokenKind.RightParen, "')'");
+        }
+        Expect(TokenKind.Arrow, "'=>'");
+        var body = Bound(parameters, Expression);
+        return new Lambda(parameters, body) { Position = at };
+    }
+
+    private PqlNode Let(SourcePosition at)
+    {
+        Take();
+        var bindings = new List<KeyValuePair<string, PqlNode>>();
+        var names = new List<string>();
+        do
+        {
+            var name = Name("a variable name");
+            Expect(TokenKind.Equal, "'='");
+            // In a binding, 'in' ends the bindings: an 'in' comparison there needs parentheses.
+            var wasNoIn = _noIn;
+            _noIn = true;
+            var value = Bound(names, Expression);
+            _noIn = wasNoIn;
+            bindings.Add(new KeyValuePair<string, PqlNode>(name, value));
+            names.Add(name);
+        }
+        while (Peek.Kind == TokenKind.Comma && Take().Kind == TokenKind.Comma);
+        ExpectWord("in");
+        var body = Bound(names, Expression);
+        return new Let(bindings, body) { Position = at };
+    }
+
+    private PqlNode Quantifier(SourcePosition at)
+    {
+        var kind = Take().Text switch
+        {
+            "exists" => QuantifierKind.Exists,
+            "forall" => QuantifierKind.ForAll,
+            _ => QuantifierKind.Select,
+        };
+        var variable = Name("a variable name");
+        ExpectWord("from");
+        var source = Or();
+        PqlNode? condition = null;
+        if (IsWord("where"))
+        {
+            Take();
+            condition = Bound([variable], Expression);
+        }
+        else if (kind != QuantifierKind.Select)
+        {
+            throw new PqlException($"expected 'where' after the source of '{(kind == QuantifierKind.Exists ? "exists" : "forall")}'", Peek.Position);
+        }
+        return new Quantifier(kind, variable, source, condition) { Position = at };
+    }
+
+    private T Bound<T>(IReadOnlyList<string> names, Func<T> parse)
+    {
+        _bound.AddRange(names);
+        try
+        {
+            return parse();
+        }
+        finally
+        {
+            _bound.RemoveRange(_bound.Count - names.Count, names.Count);
+        }
+    }
+
+    private PqlNode Or()
+    {
+        var left = And();
+        while (IsWord("or"))
+        {
+            var at = Take().Position;
+            left = new FunctionCall("or", null, [left, And()]) { Position = at };
+        }
+        return left;
+    }
+
+    private PqlNode And()
+    {
+        var left = Not();
+        while (IsWord("and"))
+        {
+            var at = Take().Position;
+            left = new FunctionCall("and", null, [left, Not()]) { Position = at };
+        }
+        return left;
+    }
+
+    private PqlNode Not()
+    {
+        if (IsWord("not") || Peek.Kind == TokenKind.Bang)
+        {
+            var at = Take().Position;
+            return new FunctionCall("not", null, [Nested(Not)]) { Position = at };
+        }
+        return Comparison();
+    }
+
+    private PqlNode Comparison()
+    {
+        var left = Additive();
+        string? op = Peek.Kind switch
+        {
+            TokenKind.Equal => "=",
+            TokenKind.NotEqual => "!=",
+            TokenKind.Less => "<",
+            TokenKind.LessEqual => "<=",
+            TokenKind.Greater => ">",
+            TokenKind.GreaterEqual => ">=",
+            TokenKind.Identifier when Peek.Text == "in" && !_noIn => "in",
+            TokenKind.Identifier when Peek.Text == "notIn" => "notIn",
+            _ => null,
+        };
+        if (op is null)
+        {
+            return left;
+        }
+        var at = Take().Position;
+        return new FunctionCall(op, null, [left, Additive()]) { Position = at };
+    }
+
+    private PqlNode Additive()
+    {
+        var left = Multiplicative();
+        while (Peek.Kind is TokenKind.Plus or TokenKind.Minus)
+        {
+            var token = Take();
+            left = new FunctionCall(token.Text, null, [left, Multiplicative()]) { Position = token.Position };
+        }
+        return left;
+    }
+
+    private PqlNode Multiplicative()
+    {
+        var left = Unary();
+        while (Peek.Kind is TokenKind.Star or TokenKind.Slash or TokenKind.Percent)
+        {
+            var token = Take();
+            left = new FunctionCall(token.Text, null, [left, Unary()]) { Position = token.Position };
+        }
+        return left;
+    }
+
+    private PqlNode Unary()
+    {
+        if (Peek.Kind != TokenKind.Minus)
+        {
+            return Postfix();
+        }
+        var at = Take().Position;
+        // A minus written right before a number is part of the literal: -201 is a number, not a negation.
+        if (Peek.Kind is TokenKind.Integer or TokenKind.Double && Peek.Position.Offset == at.Offset + 1
+            && PeekAt(1).Kind is not (TokenKind.Dot or TokenKind.LeftBracket))
+        {
+            var number = Take();
+            return NumberLiteral("-" + number.Text, at);
+        }
+        return new FunctionCall("neg", null, [Nested(Unary)]) { Position = at };
+    }
+
+    private PqlNode Postfix()
+    {
+        var node = Primary();
+        while (true)
+        {
+            if (Peek.Kind == TokenKind.Dot)
+            {
+                Take();
+                var token = Expect(TokenKind.Identifier, "a field or function name after '.'");
+                if (Peek.Kind == TokenKind.LeftParen)
+                {
+                    node = new FunctionCall(token.Text, node, Arguments()) { Position = token.Position };
+                }
+                else
+                {
+                    node = new FieldLookup(node, token.Text) { Position = token.Position };
+                }
+            }
+            else if (Peek.Kind == TokenKind.LeftBracket)
+            {
+                var at = Take().Position;
+                var condition = Nested(Expression);
+                Expect(TokenKind.RightBracket, "']' closing the filter");
+                node = new Filter(node, condition) { Position = at };
+            }
+            else
+            {
+                return node;
+            }
+        }
+    }
+
+    private List<PqlNode> Arguments()
+    {
+        Expect(TokenKind.LeftParen, "'('");
+        var arguments = new List<PqlNode>();
+        if (Peek.Kind != TokenKind.RightParen)
+        {
+            do
+            {
+                arguments.Add(Nested(Expression));
+            }
+            while (Peek.Kind == TokenKind.Comma && Take().Kind == TokenKind.Comma);
+        }
+        Expect(TokenKind.RightParen, "')' or ','");
+        return arguments;
+    }
+
+    /// <summary>Parses inside brackets or arguments, where 'in' is an operator again.</summary>
+    private PqlNode Nested(Func<PqlNode> parse)
+    {
+        if (++_depth > MaxDepth)
+        {
+            throw new PqlException($"expression nested deeper than {MaxDepth} levels", Peek.Position);
+        }
+        var wasNoIn = _noIn;
+        _noIn = false;
+        try
+        {
+            return parse();
+        }
+        finally
+        {
+            _noIn = wasNoIn;
+            _depth--;
+        }
+    }
+
+    private PqlNode Primary()
+    {
+        var token = Peek;
+        var at = token.Position;
+        switch (token.Kind)
+        {
+            case TokenKind.String:
+                Take();
+                return new Literal(LiteralKind.String, token.Text) { Position = at };
+            case TokenKind.Integer or TokenKind.Double:
+                Take();
+                return NumberLiteral(token.Text, at);
+            case TokenKind.Parameter:
+                Take();
+                return new Parameter(int.Parse(token.Text, CultureInfo.InvariantCulture)) { Position = at };
+            case TokenKind.LeftParen:
+                {
+                    Take();
+                    var inner = Nested(Expression);
+                    Expect(TokenKind.RightParen, "')'");
+                    return inner;
+                }
+            case TokenKind.LeftBracket:
+                {
+                    Take();
+                    var items = new List<PqlNode>();
+                    if (Peek.Kind != TokenKind.RightBracket)
+                    {
+                        do
+                        {
+                            items.Add(Nested(Expression));
+                        }
+                        while (Peek.Kind == TokenKind.Comma && Take().Kind == TokenKind.Comma);
+                    }
+                    Expect(TokenKind.RightBracket, "']' or ','");
+                    return new ArrayLiteral(items) { Position = at };
+                }
+            case TokenKind.Caret:
+                {
+                    var levels = 0;
+                    while (Peek.Kind == TokenKind.Caret)
+                    {
+                        Take();
+                        levels++;
+                    }
+                    if (Peek.Kind == TokenKind.Dot)
+                    {
+                        Take();
+                    }
+                    var field = Expect(TokenKind.Identifier, "a field after '^'");
+                    return new FieldLookup(new Parameter(0, null, levels) { Position = at }, field.Text) { Position = field.Position };
+                }
+            case TokenKind.Identifier:
+                return Identifier();
+            default:
+                throw new PqlException($"expected a value, a field or a function, found {Describe(token)}", at);
+        }
+    }
+
+    private PqlNode Identifier()
+    {
+        var token = Take();
+        var at = token.Position;
+        switch (token.Text)
+        {
+            case "true":
+                return new Literal(LiteralKind.Boolean, true) { Position = at };
+            case "false":
+                return new Literal(LiteralKind.Boolean, false) { Position = at };
+            case "null":
+                return new Literal(LiteralKind.Null, null) { Position = at };
+        }
+        if (Peek.Kind == TokenKind.LeftParen)
+        {
+            return new FunctionCall(token.Text, null, Arguments()) { Position = at };
+        }
+        if (Keywords.Contains(token.Text))
+        {
+            throw new PqlException($"unexpected '{token.Text}'", at);
+        }
+        return _bound.Contains(token.Text)
+            ? new Parameter(0, token.Text) { Position = at }
+            : new FieldLookup(null, token.Text) { Position = at };
+    }
+
+    private static Literal NumberLiteral(string text, SourcePosition at) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer) && !text.Contains('.') && !text.Contains('e') && !text.Contains('E')
+            ? new Literal(LiteralKind.Integer, integer) { Position = at }
+            : new Literal(LiteralKind.Double, double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)) { Position = at };
+}

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Tessera.Pql.Syntax;
+
+/// <summary>
+/// The canonical text of a tree: one space around binary operators and after commas, double-quoted
+/// strings, parentheses only where precedence needs them. Parsing the canonical text gives the same
+/// tree back, and printing that gives the same text (text → tree → text is stable).
+/// </summary>
+public static class Printer
+{
+    // Precedence levels, loosest first: what a child needs to be printed without parentheses.
+    private const int Binding = 0; // lambda, let, exists/forall/select
+    private const int OrLevel = 1;
+    private const int AndLevel = 2;
+    private const int NotLevel = 3;
+    private const int ComparisonLevel = 4;
+    private const int AdditiveLevel = 5;
+    private const int MultiplicativeLevel = 6;
+    private const int UnaryLevel = 7;
+    private const int PostfixLevel = 8;
+
+    private static readonly HashSet<string> Comparisons = ["=", "!=", "<", "<=", ">", ">=", "in", "notIn"];
+
+    public static string Print(PqlNode node)
+    {
+        var text = new StringBuilder();
+        Write(node, text);
+        return text.ToString();
+    }
+
+    private static int LevelOf(PqlNode node) => node switch
+    {
+        Lambda or Let or Quantifier => Binding,
+        Literal { Kind: LiteralKind.Integer, Value: long n } when n < 0 => UnaryLevel,
+        Literal { Kind: LiteralKind.Double, Value: double d } when d < 0 || double.IsNegative(d) => UnaryLevel,
+        FunctionCall { Receiver: null, Arguments.Count: 2 } call when call.Function is "or" => OrLevel,
+        FunctionCall { Receiver: null, Arguments.Count: 2 } call when call.Function is "and" => AndLevel,
+        FunctionCall { Receiver: null, Arguments.Count: 1 } call when call.Function is "not" => NotLevel,
+        FunctionCall { Receiver: null, Arguments.Count: 2 } call when Comparisons.Contains(call.Function) => ComparisonLevel,
+        FunctionCall { Receiver: null, Arguments.Count: 2 } call when call.Function is "+" or "-" => AdditiveLevel,
+        FunctionCall { Receiver: null, Arguments.Count: 2 } call when call.Function is "*" or "/" or "%" => MultiplicativeLevel,
+        FunctionCall { Receiver: null, Arguments.Count: 1 } call when call.Function is "neg" => UnaryLevel,
+        _ => PostfixLevel,
+    };
+
+    private static void Write(PqlNode node, StringBuilder text, int needed)
+    {
+        if (LevelOf(node) < needed)
+        {
+            text.Append('(');
+            Write(node, text);
+            text.Append(')');
+        }
+        else
+        {
+            Write(node, text);
+        }
+    }
+
+    private static void Write(PqlNode node, StringBuilder text)
+    {
+        switch (node)
+        {
+            case Literal literal:
+                WriteLiteral(literal, text);
+                break;
+            case ArrayLiteral array:
+                text.Append('[');
+                WriteList(array.Items, text);
+                text.Append(']');
+                break;
+            case Parameter { Up: > 0 } up:
+                text.Append('^', up.Up);
+                break;
+            case Parameter { Name: { } name }:
+                text.Append(name);
+                break;
+            case Parameter parameter:
+                text.Append('$').Append(parameter.Index.ToString(CultureInfo.InvariantCulture));
+                break;
+            case FieldLookup { Target: null } field:
+                text.Append(field.Field);
+                break;
+            case FieldLookup { Target: Parameter { Up: > 0 } } field:
+                Write(field.Target, text);
+                text.Append('.').Append(field.Field);
+                break;
+            case FieldLookup field:
+                Write(field.Target, text, PostfixLevel);
+                text.Append('.').Append(field.Field);
+                break;
+            case Filter filter:
+                Write(filter.Source, text, PostfixLevel);
+                text.Append('[');
+                Write(filter.Condition, text);
+                text.Append(']');
+                break;
+            case Lambda lambda:
+                text.Append('(').Append(string.Join(", ", lambda.Parameters)).Append(") => ");
+                Write(lambda.Body, text);
+                break;
+            case Let let:
+                text.Append("let ");
+                for (var i = 0; i < let.Bindings.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        text.Append(", ");
+                    }
+                    text.Append(let.Bindings[i].Key).Append(" = ");
+                    // A binding's 'in' would end the bindings: anything at comparison level or looser goes in parentheses.
+                    Write(let.Bindings[i].Value, text, AdditiveLevel);
+                }
+                text.Append(" in ");
+                Write(let.Body, text);
+                break;
+            case Quantifier quantifier:
+                text.Append(quantifier.Kind switch { QuantifierKind.Exists => "exists ", QuantifierKind.ForAll => "forall ", _ => "select " })
+                    .Append(quantifier.Variable).Append(" from ");
+                Write(quantifier.Source, text, OrLevel);
+                if (quantifier.Condition is { } condition)
+                {
+                    text.Append(" where ");
+                    Write(condition, text);
+                }
+                break;
+            case FunctionCall call:
+                WriteCall(call, text);
+                break;
+            default:
+                throw new ArgumentException($"unknown node {node.GetType().Name}", nameof(node));
+        }
+    }
+
+    private static void WriteCall(FunctionCall call, StringBuilder text)
+    {
+        var level = LevelOf(call);
+        switch (level)
+        {
+            case OrLevel or AndLevel or AdditiveLevel or MultiplicativeLevel:
+                // Left-associative: the left operand may be at the same level, the right one must bind tighter.
+                Write(call.Arguments[0], text, level);
+                text.Append(' ').Append(call.Function).Append(' ');
+                Write(call.Arguments[1], text, level + 1);
+                return;
+            case ComparisonLevel:
+                Write(call.Arguments[0], text, AdditiveLevel);
+                text.Append(' ').Append(call.Function).Append(' ');
+                Write(call.Arguments[1], text, AdditiveLevel);
+                return;
+            case NotLevel:
+                text.Append("not ");
+                Write(call.Arguments[0], text, NotLevel);
+                return;
+            case UnaryLevel:
+                text.Append('-');
+                // A number right after the minus would read back as a negative literal.
+                Write(call.Arguments[0], text, call.Arguments[0] is Literal { Kind: LiteralKind.Integer or LiteralKind.Double } ? PostfixLevel + 1 : UnaryLevel);
+                return;
+        }
+        if (call.Receiver is { } receiver)
+        {
+            Write(receiver, text, PostfixLevel);
+            text.Append('.');
+        }
+        text.Append(call.Function).Append('(');
+        WriteList(call.Arguments, text);
+        text.Append(')');
+    }
+
+    private static void WriteList(IReadOnlyList<PqlNode> items, StringBuilder text)
+    {
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (i > 0)
+            {
+                text.Append(", ");
+            }
+            Write(items[i], text);
+        }
+    }
+
+    private static void WriteLiteral(Literal literal, StringBuilder text)
+    {
+        switch (literal.Kind)
+        {
+            case LiteralKind.String:
+                text.Append(JsonSerializer.Serialize((string)literal.Value!, PqlJsonContext.Default.String));
+                break;
+            case LiteralKind.Integer:
+                text.Append(((long)literal.Value!).ToString(CultureInfo.InvariantCulture));
+                break;
+            case LiteralKind.Double:
+                var number = ((double)literal.Value!).ToString("R", CultureInfo.InvariantCulture);
+                // Always with a '.' or an exponent, so it reads back as a double.
+                text.Append(number.Contains('.') || number.Contains('E') ? number : number + ".0");
+                break;
+            case LiteralKind.Boolean:
+                text.Append((bool)literal.Value! ? "true" : "false");
+                break;
+            default:
+                text.Append("null");
+                break;
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class PqlJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
