@@ -117,3 +117,38 @@ public sealed record Let(IReadOnlyList<KeyValuePair<string, PqlNode>> Bindings, 
 
     public override int GetHashCode() => HashCode.Combine(Bindings.Count, Body);
 }
+
+/// <summary>
+/// A time condition: <c>X occurs &lt;= 3 days before now</c>, <c>occurs on date(2019, 12, 31)</c>,
+/// <c>occurs between A and B</c>, <c>occurs last week</c>, <c>occurs before today</c>. <see cref="Subject"/>
+/// is null inside a chain step's <c>WHEN(...)</c>, which conditions the step's own time.
+/// <see cref="Relation"/> is before, after, on, between, last, this or next; <see cref="Comparison"/>
+/// (=, &lt;, &lt;=, &gt;, &gt;=) and <see cref="Amount"/> go with a <see cref="Unit"/> before or after an anchor.
+/// </summary>
+public sealed record Occurs(PqlNode? Subject, string? Comparison, PqlNode? Amount, string? Unit, string Relation, PqlNode? Anchor, PqlNode? Until) : PqlNode
+{
+    public bool Equals(Occurs? other) => other is not null && Equals(Subject, other.Subject) && Comparison == other.Comparison
+        && Equals(Amount, other.Amount) && Unit == other.Unit && Relation == other.Relation && Equals(Anchor, other.Anchor) && Equals(Until, other.Until);
+
+    public override int GetHashCode() => HashCode.Combine(Relation, Unit, Comparison);
+}
+
+/// <summary>One step of a chain: <c>A: WHAT(...) WHERE(...) WHEN(...) COUNT(n)</c>, each clause optional.</summary>
+public sealed record ChainStep(string Label, PqlNode? What, PqlNode? Where, PqlNode? When, PqlNode? Count)
+{
+    public bool Equals(ChainStep? other) => other is not null && Label == other.Label && Equals(What, other.What)
+        && Equals(Where, other.Where) && Equals(When, other.When) && Equals(Count, other.Count);
+
+    public override int GetHashCode() => HashCode.Combine(Label, What);
+}
+
+/// <summary>
+/// <c>chain(xEvent, timestamp, [A: WHAT(...) ..., B: ...])</c>: events of <see cref="Source"/> matching
+/// the steps in order of <see cref="TimeField"/>. <see cref="Spelling"/> keeps <c>chain</c> or <c>CHAIN</c>.
+/// </summary>
+public sealed record Chain(string Spelling, PqlNode Source, PqlNode TimeField, IReadOnlyList<ChainStep> Steps) : PqlNode
+{
+    public bool Equals(Chain? other) => other is not null && Source.Equals(other.Source) && TimeField.Equals(other.TimeField) && Steps.SequenceEqual(other.Steps);
+
+    public override int GetHashCode() => HashCode.Combine(Source, Steps.Count);
+}

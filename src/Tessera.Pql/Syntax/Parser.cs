@@ -14,7 +14,7 @@ public sealed class Parser
 
     private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
     {
-        "and", "or", "not", "true", "false", "null", "exists", "forall", "select", "from", "where", "let", "in", "notIn",
+        "and", "or", "not", "true", "false", "null", "exists", "forall", "select", "from", "where", "let", "in", "notIn", "like", "occurs",
     };
 
     private readonly List<Token> _tokens;
@@ -254,8 +254,14 @@ public sealed class Parser
             TokenKind.GreaterEqual => ">=",
             TokenKind.Identifier when Peek.Text == "in" && !_noIn => "in",
             TokenKind.Identifier when Peek.Text == "notIn" => "notIn",
+            TokenKind.Identifier when Peek.Text == "like" => "like",
             _ => null,
         };
+        if (IsWord("occurs"))
+        {
+            var occursAt = Take().Position;
+            return OccursTail(left, occursAt);
+        }
         if (op is null)
         {
             return left;
@@ -443,6 +449,10 @@ public sealed class Parser
             case "null":
                 return new Literal(LiteralKind.Null, null) { Position = at };
         }
+        if (Peek.Kind == TokenKind.LeftParen && token.Text is "chain" or "CHAIN")
+        {
+            return Chain(token.Text, at);
+        }
         if (Peek.Kind == TokenKind.LeftParen)
         {
             return new FunctionCall(token.Text, null, Arguments()) { Position = at };
@@ -454,6 +464,118 @@ public sealed class Parser
         return _bound.Contains(token.Text)
             ? new Parameter(0, token.Text) { Position = at }
             : new FieldLookup(null, token.Text) { Position = at };
+    }
+
+    private static readonly HashSet<string> Units = new(StringComparer.Ordinal)
+    {
+        "second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
+        "century", "centuries", "millennium", "millennia",
+    };
+
+    private static readonly HashSet<string> Anchors = new(StringComparer.Ordinal) { "now", "today", "yesterday", "tomorrow" };
+
+    /// <summary>What follows 'occurs' (or fills a chain step's WHEN): the forms docs/pql.md lists.</summary>
+    private Occurs OccursTail(PqlNode? subject, SourcePosition at)
+    {
+        string? comparison = Peek.Kind switch
+        {
+            TokenKind.Equal => "=",
+            TokenKind.Less => "<",
+            TokenKind.LessEqual => "<=",
+            TokenKind.Greater => ">",
+            TokenKind.GreaterEqual => ">=",
+            _ => null,
+        };
+        if (comparison is not null)
+        {
+            Take();
+        }
+        if (comparison is null && Peek.Kind == TokenKind.Identifier && Peek.Text is "last" or "this" or "next")
+        {
+            var relation = Take().Text;
+            return new Occurs(subject, null, null, Unit(), relation, null, null) { Position = at };
+        }
+        if (comparison is null && IsWord("on"))
+        {
+            Take();
+            return new Occurs(subject, null, null, null, "on", Anchor(), null) { Position = at };
+        }
+        if (comparison is null && IsWord("between"))
+        {
+            Take();
+            var from = Anchor();
+            ExpectWord("and");
+            return new Occurs(subject, null, null, null, "between", from, Anchor()) { Position = at };
+        }
+        PqlNode? amount = null;
+        string? unit = null;
+        if (!(Peek.Kind == TokenKind.Identifier && Peek.Text is "before" or "after"))
+        {
+            if (comparison is null && Peek.Kind == TokenKind.Identifier && Anchors.Contains(Peek.Text))
+            {
+                return new Occurs(subject, null, null, null, "on", Anchor(), null) { Position = at }; // WHEN(today)
+            }
+            amount = Nested(Multiplicative);
+            unit = Unit();
+        }
+        if (!(Peek.Kind == TokenKind.Identifier && Peek.Text is "before" or "after"))
+        {
+            throw new PqlException($"expected 'before' or 'after', found {Describe(Peek)}", Peek.Position);
+        }
+        var direction = Take().Text;
+        return new Occurs(subject, comparison, amount, unit, direction, Anchor(), null) { Position = at };
+    }
+
+    private string Unit()
+    {
+        var token = Expect(TokenKind.Identifier, "a time unit (seconds, minutes, hours, days, weeks, months, years)");
+        return Units.Contains(token.Text) ? token.Text : throw new PqlException($"'{token.Text}' is not a time unit", token.Position);
+    }
+
+    /// <summary>A point in time: now, today, yesterday, tomorrow, or any value (date(...), a field).</summary>
+    private PqlNode Anchor()
+    {
+        if (Peek.Kind == TokenKind.Identifier && Anchors.Contains(Peek.Text) && PeekAt(1).Kind != TokenKind.LeftParen)
+        {
+            var token = Take();
+            return new FunctionCall(token.Text, null, []) { Position = token.Position };
+        }
+        return Nested(Additive);
+    }
+
+    private PqlNode Chain(string spelling, SourcePosition at)
+    {
+        Expect(TokenKind.LeftParen, "'('");
+        var source = Nested(Expression);
+        Expect(TokenKind.Comma, "',' after the chain's events");
+        var time = Nested(Expression);
+        Expect(TokenKind.Comma, "',' after the chain's time field");
+        Expect(TokenKind.LeftBracket, "'[' opening the chain's steps");
+        var steps = new List<ChainStep>();
+        do
+        {
+            var label = Name("a step label");
+            Expect(TokenKind.Colon, "':' after the step label");
+            PqlNode? what = null, where = null, when = null, count = null;
+            while (Peek.Kind == TokenKind.Identifier && Peek.Text is "WHAT" or "WHERE" or "WHEN" or "COUNT" && PeekAt(1).Kind == TokenKind.LeftParen)
+            {
+                var clause = Take();
+                Take();
+                switch (clause.Text)
+                {
+                    case "WHAT": what = Nested(Expression); break;
+                    case "WHERE": where = Nested(Expression); break;
+                    case "WHEN": when = OccursTail(null, Peek.Position); break;
+                    default: count = Nested(Expression); break;
+                }
+                Expect(TokenKind.RightParen, $"')' closing {clause.Text}");
+            }
+            steps.Add(new ChainStep(label, what, where, when, count));
+        }
+        while (Peek.Kind == TokenKind.Comma && Take().Kind == TokenKind.Comma);
+        Expect(TokenKind.RightBracket, "']' closing the chain's steps");
+        Expect(TokenKind.RightParen, "')' closing the chain");
+        return new Chain(spelling, source, time, steps) { Position = at };
     }
 
     private static Literal NumberLiteral(string text, SourcePosition at) =>

@@ -22,7 +22,7 @@ public static class Printer
     private const int UnaryLevel = 7;
     private const int PostfixLevel = 8;
 
-    private static readonly HashSet<string> Comparisons = ["=", "!=", "<", "<=", ">", ">=", "in", "notIn"];
+    private static readonly HashSet<string> Comparisons = ["=", "!=", "<", "<=", ">", ">=", "in", "notIn", "like"];
 
     public static string Print(PqlNode node)
     {
@@ -34,6 +34,7 @@ public static class Printer
     private static int LevelOf(PqlNode node) => node switch
     {
         Lambda or Let or Quantifier => Binding,
+        Occurs => ComparisonLevel,
         Literal { Kind: LiteralKind.Integer, Value: long n } when n < 0 => UnaryLevel,
         Literal { Kind: LiteralKind.Double, Value: double d } when d < 0 || double.IsNegative(d) => UnaryLevel,
         FunctionCall { Receiver: null, Arguments.Count: 2 } call when call.Function is "or" => OrLevel,
@@ -130,9 +131,93 @@ public static class Printer
             case FunctionCall call:
                 WriteCall(call, text);
                 break;
+            case Occurs occurs:
+                if (occurs.Subject is { } subject)
+                {
+                    Write(subject, text, AdditiveLevel);
+                    text.Append(" occurs ");
+                }
+                WriteOccursTail(occurs, text);
+                break;
+            case Chain chain:
+                text.Append(chain.Spelling).Append('(');
+                Write(chain.Source, text);
+                text.Append(", ");
+                Write(chain.TimeField, text);
+                text.Append(", [");
+                for (var i = 0; i < chain.Steps.Count; i++)
+                {
+                    var step = chain.Steps[i];
+                    text.Append(i > 0 ? ", " : "").Append(step.Label).Append(':');
+                    foreach (var (clause, value) in new[] { ("WHAT", step.What), ("WHERE", step.Where), ("WHEN", step.When), ("COUNT", step.Count) })
+                    {
+                        if (value is null)
+                        {
+                            continue;
+                        }
+                        text.Append(' ').Append(clause).Append('(');
+                        if (value is Occurs { Relation: "on", Anchor: FunctionCall { Arguments.Count: 0, Function: "now" or "today" or "yesterday" or "tomorrow" } day })
+                        {
+                            text.Append(day.Function); // WHEN(today), as the documentation writes it.
+                        }
+                        else if (value is Occurs when)
+                        {
+                            WriteOccursTail(when, text);
+                        }
+                        else
+                        {
+                            Write(value, text);
+                        }
+                        text.Append(')');
+                    }
+                }
+                text.Append("])");
+                break;
             default:
                 throw new ArgumentException($"unknown node {node.GetType().Name}", nameof(node));
         }
+    }
+
+    private static void WriteOccursTail(Occurs occurs, StringBuilder text)
+    {
+        switch (occurs.Relation)
+        {
+            case "last" or "this" or "next":
+                text.Append(occurs.Relation).Append(' ').Append(occurs.Unit);
+                return;
+            case "on":
+                text.Append("on ");
+                WriteAnchor(occurs.Anchor!, text);
+                return;
+            case "between":
+                text.Append("between ");
+                WriteAnchor(occurs.Anchor!, text);
+                text.Append(" and ");
+                WriteAnchor(occurs.Until!, text);
+                return;
+        }
+        if (occurs.Comparison is { } comparison)
+        {
+            text.Append(comparison).Append(' ');
+        }
+        if (occurs.Amount is { } amount)
+        {
+            Write(amount, text, MultiplicativeLevel);
+            text.Append(' ').Append(occurs.Unit).Append(' ');
+        }
+        text.Append(occurs.Relation).Append(' ');
+        WriteAnchor(occurs.Anchor!, text);
+    }
+
+    /// <summary>now, today, yesterday and tomorrow are written bare; any other point in time as a value.</summary>
+    private static void WriteAnchor(PqlNode anchor, StringBuilder text)
+    {
+        if (anchor is FunctionCall { Receiver: null, Arguments.Count: 0, Function: "now" or "today" or "yesterday" or "tomorrow" } named)
+        {
+            text.Append(named.Function);
+            return;
+        }
+        Write(anchor, text, AdditiveLevel);
     }
 
     private static void WriteCall(FunctionCall call, StringBuilder text)
