@@ -156,13 +156,13 @@ public static class Printer
                             continue;
                         }
                         text.Append(' ').Append(clause).Append('(');
-                        if (value is Occurs { Relation: "on", Anchor: FunctionCall { Arguments.Count: 0, Function: "now" or "today" or "yesterday" or "tomorrow" } day })
+                        if (clause == "WHEN" && value is Occurs { Relation: "on", Anchor: FunctionCall { Arguments.Count: 0, Function: "now" or "today" or "yesterday" or "tomorrow" } day })
                         {
                             text.Append(day.Function); // WHEN(today), as the documentation writes it.
                         }
-                        else if (value is Occurs when)
+                        else if (clause == "WHEN" && value is Occurs when)
                         {
-                            WriteOccursTail(when, text);
+                            WriteOccursTail(when, text); // The step's own time: no subject.
                         }
                         else
                         {

@@ -19,8 +19,20 @@ public sealed class SyntaxProperties
         var random = new Random(seed);
         var tree = Node(random, depth: 0, bound: []);
         var text = Printer.Print(tree);
-        var parsed = Parser.Parse(text);
-        return parsed.Equals(tree) && Printer.Print(parsed) == text;
+        PqlNode parsed;
+        try
+        {
+            parsed = Parser.Parse(text);
+        }
+        catch (PqlException error)
+        {
+            throw new InvalidOperationException($"{text} => {error.Message}", error);
+        }
+        if (!parsed.Equals(tree) || Printer.Print(parsed) != text)
+        {
+            throw new InvalidOperationException($"{text} => {Printer.Print(parsed)}");
+        }
+        return true;
     }
 
     [Property(Replay = "(20261129,9)", MaxTest = 1000)]
@@ -75,8 +87,15 @@ public sealed class SyntaxProperties
             };
         }
         var next = depth + 1;
-        return random.Next(10) switch
+        return random.Next(12) switch
         {
+            10 => RandomOccurs(random, Node(random, next, bound), next, bound),
+            11 => new Chain(random.Next(2) == 0 ? "chain" : "CHAIN", Node(random, next, bound), new FieldLookup(null, "timestamp"),
+                [.. Enumerable.Range(0, random.Next(1, 3)).Select(i => new ChainStep($"S{i}",
+                    random.Next(3) == 0 ? null : Node(random, next, bound),
+                    random.Next(3) == 0 ? Node(random, next, bound) : null,
+                    random.Next(2) == 0 ? RandomOccurs(random, null, next, bound) : null,
+                    random.Next(3) == 0 ? new Literal(LiteralKind.Integer, (long)random.Next(1, 9)) : null))]),
             0 => new FunctionCall(Operators[random.Next(Operators.Length)], null, [Node(random, next, bound), Node(random, next, bound)]),
             1 => new FunctionCall(random.Next(2) == 0 ? "not" : "neg", null, [Node(random, next, bound)]),
             2 => new FunctionCall(Functions[random.Next(Functions.Length)], random.Next(2) == 0 ? null : Node(random, next, bound),
@@ -88,6 +107,25 @@ public sealed class SyntaxProperties
             7 => Quantifier(random, next, bound),
             8 => Let(random, next, bound),
             _ => new FunctionCall(Operators[random.Next(Operators.Length)], null, [Node(random, next, bound), Node(random, next, bound)]),
+        };
+    }
+
+    private static readonly string[] Units = ["seconds", "hours", "days", "week", "month", "years"];
+    private static readonly string[] Days = ["now", "today", "yesterday", "tomorrow"];
+
+    private static Occurs RandomOccurs(Random random, PqlNode? subject, int depth, List<string> bound)
+    {
+        PqlNode Anchor() => random.Next(2) == 0
+            ? new FunctionCall(Days[random.Next(Days.Length)], null, [])
+            : new FunctionCall("date", null, [new Literal(LiteralKind.Integer, 2020L), new Literal(LiteralKind.Integer, (long)random.Next(1, 13)), new Literal(LiteralKind.Integer, 1L)]);
+        return random.Next(5) switch
+        {
+            0 => new Occurs(subject, null, null, Units[random.Next(Units.Length)], new[] { "last", "this", "next" }[random.Next(3)], null, null),
+            1 => new Occurs(subject, null, null, null, "on", Anchor(), null),
+            2 => new Occurs(subject, null, null, null, "between", Anchor(), Anchor()),
+            3 => new Occurs(subject, null, null, null, random.Next(2) == 0 ? "before" : "after", Anchor(), null),
+            _ => new Occurs(subject, new[] { "=", "<", "<=", ">", ">=" }[random.Next(5)], new Literal(LiteralKind.Integer, (long)random.Next(1, 30)),
+                Units[random.Next(Units.Length)], random.Next(2) == 0 ? "before" : "after", Anchor(), null),
         };
     }
 
