@@ -100,13 +100,32 @@ public enum QuantifierKind
     Select,
 }
 
-/// <summary><c>exists X from xEvent where ...</c>, <c>forall ...</c>, <c>select X from ... where ...</c> (the condition optional for select).</summary>
-public sealed record Quantifier(QuantifierKind Kind, string Variable, PqlNode Source, PqlNode? Condition) : PqlNode
+/// <summary>One source of a quantifier: <c>X from xEvent where ...</c> (the condition optional for select).</summary>
+public sealed record QuantifierClause(string Variable, PqlNode Source, PqlNode? Condition)
 {
-    public bool Equals(Quantifier? other) =>
-        other is not null && Kind == other.Kind && Variable == other.Variable && Source.Equals(other.Source) && Equals(Condition, other.Condition);
+    public bool Equals(QuantifierClause? other) => other is not null && Variable == other.Variable && Source.Equals(other.Source) && Equals(Condition, other.Condition);
 
-    public override int GetHashCode() => HashCode.Combine(Kind, Variable, Source);
+    public override int GetHashCode() => HashCode.Combine(Variable, Source);
+}
+
+/// <summary>
+/// <c>exists X from xEvent where ...</c>, <c>forall ...</c>, <c>select X from ... where ...</c>; several sources
+/// nest (<c>exists E from xEvent where ..., I from E.productListItems where ...</c>): each later clause sees the earlier variables.
+/// </summary>
+public sealed record Quantifier(QuantifierKind Kind, IReadOnlyList<QuantifierClause> Clauses) : PqlNode
+{
+    public bool Equals(Quantifier? other) => other is not null && Kind == other.Kind && Clauses.SequenceEqual(other.Clauses);
+
+    public override int GetHashCode() => HashCode.Combine(Kind, Clauses.Count);
+}
+
+/// <summary><c>sum X.price over X from xEvent where ...</c>: an aggregate of <see cref="Value"/> over the matching items.</summary>
+public sealed record Aggregation(string Function, PqlNode Value, string Variable, PqlNode Source, PqlNode? Condition) : PqlNode
+{
+    public bool Equals(Aggregation? other) => other is not null && Function == other.Function && Value.Equals(other.Value)
+        && Variable == other.Variable && Source.Equals(other.Source) && Equals(Condition, other.Condition);
+
+    public override int GetHashCode() => HashCode.Combine(Function, Variable, Source);
 }
 
 /// <summary><c>let X = expr, Y = expr in body</c>.</summary>

@@ -14,7 +14,7 @@ public sealed class Parser
 
     private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
     {
-        "and", "or", "not", "true", "false", "null", "exists", "forall", "select", "from", "where", "let", "in", "notIn", "like", "occurs",
+        "and", "or", "not", "true", "false", "null", "exists", "forall", "select", "from", "where", "let", "in", "notIn", "like", "occurs", "over",
     };
 
     private readonly List<Token> _tokens;
@@ -180,6 +180,40 @@ public sealed class Parser
             "forall" => QuantifierKind.ForAll,
             _ => QuantifierKind.Select,
         };
+        var clauses = new List<QuantifierClause>();
+        var names = new List<string>();
+        do
+        {
+            var variable = Name("a variable name");
+            ExpectWord("from");
+            var source = Bound(names, Or);
+            names.Add(variable);
+            PqlNode? condition = null;
+            if (IsWord("where"))
+            {
+                Take();
+                condition = Bound(names, Expression);
+            }
+            else if (kind != QuantifierKind.Select)
+            {
+                throw new PqlException($"expected 'where' after the source of '{(kind == QuantifierKind.Exists ? "exists" : "forall")}'", Peek.Position);
+            }
+            clauses.Add(new QuantifierClause(variable, source, condition));
+        }
+        // Another source: ", Y from ...".
+        while (Peek.Kind == TokenKind.Comma && PeekAt(1).Kind == TokenKind.Identifier && PeekAt(2).Kind == TokenKind.Identifier
+            && PeekAt(2).Text == "from" && Take().Kind == TokenKind.Comma);
+        return new Quantifier(kind, clauses) { Position = at };
+    }
+
+    private static readonly HashSet<string> Aggregates = new(StringComparer.Ordinal) { "sum", "count", "average", "min", "max" };
+
+    /// <summary><c>sum X.price over X from xEvent [where ...]</c>, after the function's name.</summary>
+    private PqlNode Aggregation(string function, SourcePosition at)
+    {
+        // The value names the variable that 'over' declares after it: read as fields, then rebound.
+        var value = Additive();
+        ExpectWord("over");
         var variable = Name("a variable name");
         ExpectWord("from");
         var source = Or();
@@ -189,12 +223,19 @@ public sealed class Parser
             Take();
             condition = Bound([variable], Expression);
         }
-        else if (kind != QuantifierKind.Select)
-        {
-            throw new PqlException($"expected 'where' after the source of '{(kind == QuantifierKind.Exists ? "exists" : "forall")}'", Peek.Position);
-        }
-        return new Quantifier(kind, variable, source, condition) { Position = at };
+        return new Aggregation(function, Rebind(value, variable), variable, source, condition) { Position = at };
     }
+
+    /// <summary>The value of an aggregation was read before its variable was declared: turn lookups of that name into the variable.</summary>
+    private static PqlNode Rebind(PqlNode node, string variable) => node switch
+    {
+        FieldLookup { Target: null } field when field.Field == variable => new Parameter(0, variable) { Position = field.Position },
+        FieldLookup field when field.Target is not null => field with { Target = Rebind(field.Target, variable) },
+        FunctionCall call => call with { Receiver = call.Receiver is null ? null : Rebind(call.Receiver, variable), Arguments = [.. call.Arguments.Select(a => Rebind(a, variable))] },
+        Filter filter => filter with { Source = Rebind(filter.Source, variable) },
+        ArrayLiteral array => array with { Items = [.. array.Items.Select(i => Rebind(i, variable))] },
+        _ => node,
+    };
 
     private T Bound<T>(IReadOnlyList<string> names, Func<T> parse)
     {
@@ -448,6 +489,10 @@ public sealed class Parser
                 return new Literal(LiteralKind.Boolean, false) { Position = at };
             case "null":
                 return new Literal(LiteralKind.Null, null) { Position = at };
+        }
+        if (Aggregates.Contains(token.Text) && Peek.Kind is TokenKind.Identifier or TokenKind.Parameter && !Keywords.Contains(Peek.Text))
+        {
+            return Aggregation(token.Text, at);
         }
         if (Peek.Kind == TokenKind.LeftParen && token.Text is "chain" or "CHAIN")
         {

@@ -33,7 +33,7 @@ public static class Printer
 
     private static int LevelOf(PqlNode node) => node switch
     {
-        Lambda or Let or Quantifier => Binding,
+        Lambda or Let or Quantifier or Aggregation => Binding,
         Occurs => ComparisonLevel,
         Literal { Kind: LiteralKind.Integer, Value: long n } when n < 0 => UnaryLevel,
         Literal { Kind: LiteralKind.Double, Value: double d } when d < 0 || double.IsNegative(d) => UnaryLevel,
@@ -119,13 +119,29 @@ public static class Printer
                 Write(let.Body, text);
                 break;
             case Quantifier quantifier:
-                text.Append(quantifier.Kind switch { QuantifierKind.Exists => "exists ", QuantifierKind.ForAll => "forall ", _ => "select " })
-                    .Append(quantifier.Variable).Append(" from ");
-                Write(quantifier.Source, text, OrLevel);
-                if (quantifier.Condition is { } condition)
+                text.Append(quantifier.Kind switch { QuantifierKind.Exists => "exists ", QuantifierKind.ForAll => "forall ", _ => "select " });
+                for (var i = 0; i < quantifier.Clauses.Count; i++)
+                {
+                    var clause = quantifier.Clauses[i];
+                    text.Append(i > 0 ? ", " : "").Append(clause.Variable).Append(" from ");
+                    Write(clause.Source, text, OrLevel);
+                    if (clause.Condition is { } condition)
+                    {
+                        text.Append(" where ");
+                        // A later source would be read as part of an earlier clause's condition otherwise.
+                        Write(condition, text, i < quantifier.Clauses.Count - 1 ? OrLevel : Binding);
+                    }
+                }
+                break;
+            case Aggregation aggregation:
+                text.Append(aggregation.Function).Append(' ');
+                Write(aggregation.Value, text, AdditiveLevel);
+                text.Append(" over ").Append(aggregation.Variable).Append(" from ");
+                Write(aggregation.Source, text, OrLevel);
+                if (aggregation.Condition is { } where)
                 {
                     text.Append(" where ");
-                    Write(condition, text);
+                    Write(where, text);
                 }
                 break;
             case FunctionCall call:

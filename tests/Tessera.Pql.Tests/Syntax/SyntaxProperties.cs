@@ -87,8 +87,9 @@ public sealed class SyntaxProperties
             };
         }
         var next = depth + 1;
-        return random.Next(12) switch
+        return random.Next(13) switch
         {
+            12 => Aggregation(random, next, bound),
             10 => RandomOccurs(random, Node(random, next, bound), next, bound),
             11 => new Chain(random.Next(2) == 0 ? "chain" : "CHAIN", Node(random, next, bound), new FieldLookup(null, "timestamp"),
                 [.. Enumerable.Range(0, random.Next(1, 3)).Select(i => new ChainStep($"S{i}",
@@ -145,10 +146,24 @@ public sealed class SyntaxProperties
     private static PqlNode Quantifier(Random random, int depth, List<string> bound)
     {
         var kind = (QuantifierKind)random.Next(3);
-        var source = Node(random, depth, bound);
+        var clauses = new List<QuantifierClause>();
+        var inner = new List<string>(bound);
+        foreach (var variable in new[] { "X", "Y" }[..random.Next(1, 3)])
+        {
+            var source = Node(random, depth, inner);
+            inner.Add(variable);
+            var condition = kind == QuantifierKind.Select && random.Next(2) == 0 ? null : Node(random, depth, inner);
+            clauses.Add(new QuantifierClause(variable, source, condition));
+        }
+        return new Quantifier(kind, clauses);
+    }
+
+    private static PqlNode Aggregation(Random random, int depth, List<string> bound)
+    {
         var inner = new List<string>(bound) { "X" };
-        var condition = kind == QuantifierKind.Select && random.Next(2) == 0 ? null : Node(random, depth, inner);
-        return new Quantifier(kind, "X", source, condition);
+        var value = new FieldLookup(new Parameter(0, "X"), "price");
+        return new Aggregation(new[] { "sum", "count", "average", "min", "max" }[random.Next(5)], value, "X", Node(random, depth, bound),
+            random.Next(2) == 0 ? null : Node(random, depth, inner));
     }
 
     private static PqlNode Let(Random random, int depth, List<string> bound)
