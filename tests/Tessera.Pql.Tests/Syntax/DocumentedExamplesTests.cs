@@ -43,5 +43,31 @@ public sealed class DocumentedExamplesTests
         Assert.False(NotYetParsed().Contains(pql), $"parses now: take it off not-yet-parsed.txt: {pql}");
         var canonical = Printer.Print(tree);
         Assert.Equal(tree, Parser.Parse(canonical));
+        // text → JSON → text is identity on the canonical text.
+        var json = PqlJson.ToJson(tree).ToJsonString();
+        Assert.Equal(canonical, Printer.Print(PqlJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse(json))));
+    }
+
+    [Theory]
+    // api/segment-definitions: the implicit parameter written as parameter 1 (the same meaning as no object).
+    [InlineData("""{"nodeType":"fnApply","fnName":"=","params":[{"nodeType":"fieldLookup","fieldName":"country","object":{"nodeType":"fieldLookup","fieldName":"workAddress","object":{"nodeType":"parameterReference","position":1}}},{"nodeType":"literal","literalType":"String","value":"US"}]}""",
+        "$1.workAddress.country = \"US\"")]
+    // sources/api-tutorials filter-at-source: no object, and a literal without literalType.
+    [InlineData("""{"nodeType":"fnApply","fnName":"=","params":[{"nodeType":"fieldLookup","fieldName":"city"},{"nodeType":"literal","value":"DDN"}]}""",
+        "city = \"DDN\"")]
+    public void Documented_json_reads_as_the_text_it_stands_for(string json, string text)
+    {
+        Assert.Equal(text, Printer.Print(PqlJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse(json))));
+    }
+
+    [Theory]
+    [InlineData("[]", "$: expected a node object")]
+    [InlineData("""{"nodeType":"fnApply","params":[]}""", "$.fnName: expected a string")]
+    [InlineData("""{"nodeType":"literal","literalType":"Integer","value":"x"}""", "$.value: not a Integer value")]
+    [InlineData("""{"nodeType":"wat"}""", "unknown node type 'wat'")]
+    public void Bad_json_is_refused_naming_where(string json, string message)
+    {
+        var error = Assert.Throws<PqlException>(() => PqlJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse(json)));
+        Assert.Contains(message, error.Reason, StringComparison.Ordinal);
     }
 }

@@ -35,6 +35,14 @@ public sealed class SyntaxProperties
         return true;
     }
 
+    [Property(Replay = "(20261129,11)", MaxTest = 500)]
+    public bool Trees_round_trip_through_the_json_form(int seed)
+    {
+        var tree = Node(new Random(seed), depth: 0, bound: []);
+        var json = PqlJson.ToJson(tree).ToJsonString();
+        return PqlJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse(json)).Equals(tree);
+    }
+
     [Property(Replay = "(20261129,9)", MaxTest = 1000)]
     public bool Random_and_mutated_text_fails_only_with_a_positioned_error(int seed)
     {
