@@ -1,4 +1,5 @@
 using FsCheck.Xunit;
+using Tessera.Pql.Binding;
 using Tessera.Pql.Syntax;
 
 namespace Tessera.Pql.Tests.Syntax;
@@ -32,6 +33,7 @@ public sealed class SyntaxProperties
         {
             throw new InvalidOperationException($"{text} => {Printer.Print(parsed)}");
         }
+        _ = Binder.Bind(parsed, FuzzProfile); // Reports, never throws, on any tree.
         return true;
     }
 
@@ -52,7 +54,9 @@ public sealed class SyntaxProperties
             : Mutate(Printer.Print(Node(random, 0, [])), random);
         try
         {
-            Parser.Parse(text);
+            // Whatever parses, the binder takes without failing (it reports, never throws).
+            var tree = Parser.Parse(text);
+            _ = Binder.Bind(tree, FuzzProfile);
             return true;
         }
         catch (PqlException error)
@@ -60,6 +64,17 @@ public sealed class SyntaxProperties
             return error.Position.Line >= 1 && error.Position.Column >= 1 && error.Position.Offset <= text.Length;
         }
     }
+
+    private static readonly ObjectType FuzzProfile = new(new Dictionary<string, PqlType>
+    {
+        ["age"] = new ScalarType("integer"),
+        ["person"] = new ObjectType(new Dictionary<string, PqlType> { ["gender"] = new ScalarType("string") }),
+        ["xEvent"] = new ArrayType(new ObjectType(new Dictionary<string, PqlType>
+        {
+            ["eventType"] = new ScalarType("string"),
+            ["SKU"] = new ScalarType("string"),
+        })),
+    });
 
     private static string Mutate(string text, Random random)
     {
