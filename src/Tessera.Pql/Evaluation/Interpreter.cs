@@ -1,0 +1,313 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Tessera.Pql.Syntax;
+
+namespace Tessera.Pql.Evaluation;
+
+/// <summary>
+/// The reference interpreter (first part): the plain meaning of each construct, written for
+/// obviousness, not speed; the oracle faster engines are checked against. Values are null, bool,
+/// long, double, string, <see cref="List{T}"/> of values and <see cref="Dictionary{TKey, TValue}"/>
+/// of fields. Null semantics (docs/pql.md): a missing field is null; a comparison, <c>like</c>,
+/// <c>in</c> or string test with a null operand is false (so is <c>notIn</c>: its non-null rule);
+/// only <c>true</c> counts as true in <c>and</c>, <c>or</c>, <c>not</c> and filters; arithmetic with a null is null.
+/// Time (occurs, chain, now) is not interpreted yet.
+/// </summary>
+public sealed class Interpreter
+{
+    private readonly List<object?> _implicit = [];
+    private readonly Dictionary<string, object?> _variables = new(StringComparer.Ordinal);
+    private object? _profile;
+
+    /// <summary>Evaluates <paramref name="expression"/> against a profile given as JSON (attributes, and events under <c>xEvent</c>).</summary>
+    public static object? Evaluate(PqlNode expression, JsonObject profile)
+    {
+        var interpreter = new Interpreter();
+        interpreter._profile = FromJson(profile);
+        interpreter._implicit.Add(interpreter._profile);
+        if (expression is Lambda { Parameters.Count: > 0 } root)
+        {
+            interpreter._variables[root.Parameters[0]] = interpreter._profile;
+            return interpreter.Eval(root.Body);
+        }
+        return interpreter.Eval(expression);
+    }
+
+    public static object? FromJson(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonObject obj => obj.ToDictionary(p => p.Key, p => FromJson(p.Value), StringComparer.Ordinal),
+        JsonArray array => array.Select(FromJson).ToList(),
+        JsonValue value => value.GetValueKind() switch
+        {
+            JsonValueKind.String => value.GetValue<string>(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Number when value.TryGetValue<long>(out var integer) => integer,
+            JsonValueKind.Number => value.GetValue<double>(),
+            _ => null,
+        },
+        _ => null,
+    };
+
+    private object? Eval(PqlNode node) => node switch
+    {
+        Literal literal => literal.Value,
+        ArrayLiteral array => array.Items.Select(Eval).ToList(),
+        Parameter { Up: > 0 } up => up.Up < _implicit.Count ? _implicit[^(up.Up + 1)] : null,
+        Parameter { Name: { } name } => _variables.GetValueOrDefault(name),
+        Parameter => _profile,
+        FieldLookup field => Field(field.Target is null ? _implicit[^1] : Eval(field.Target), field.Field),
+        // A condition that gives an array (a nested filter) holds when the array is not empty.
+        Filter filter => Eval(filter.Source) is List<object?> items ? items.Where(item => Within(item, () => Holds(Eval(filter.Condition)))).ToList() : null,
+        Aggregation aggregation => Aggregate(aggregation),
+        FunctionCall call => Call(call),
+        Quantifier quantifier => Quantify(quantifier, 0),
+        Let let => Bind(let),
+        _ => throw new PqlException($"the interpreter does not evaluate {node.GetType().Name} yet", node.Position),
+    };
+
+    private static object? Field(object? owner, string name) => owner is Dictionary<string, object?> fields ? fields.GetValueOrDefault(name) : null;
+
+    private T Within<T>(object? item, Func<T> body)
+    {
+        _implicit.Add(item);
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            _implicit.RemoveAt(_implicit.Count - 1);
+        }
+    }
+
+    private object? Quantify(Quantifier quantifier, int clause)
+    {
+        var current = quantifier.Clauses[clause];
+        var items = Eval(current.Source) as List<object?> ?? [];
+        var previous = _variables.GetValueOrDefault(current.Variable);
+        var had = _variables.ContainsKey(current.Variable);
+        try
+        {
+            bool Matches(object? item)
+            {
+                _variables[current.Variable] = item;
+                if (current.Condition is { } condition && !IsTrue(Eval(condition)))
+                {
+                    return false;
+                }
+                // With several sources, an item counts when the rest of the clauses hold for it.
+                return clause + 1 == quantifier.Clauses.Count || IsTrue(Quantify(quantifier, clause + 1));
+            }
+            return quantifier.Kind switch
+            {
+                QuantifierKind.Exists => items.Any(Matches),
+                QuantifierKind.ForAll => items.All(Matches),
+                _ => items.Where(Matches).ToList(),
+            };
+        }
+        finally
+        {
+            if (had)
+            {
+                _variables[current.Variable] = previous;
+            }
+            else
+            {
+                _variables.Remove(current.Variable);
+            }
+        }
+    }
+
+    private object? Bind(Let let)
+    {
+        var saved = let.Bindings.Select(b => (b.Key, _variables.TryGetValue(b.Key, out var v), v)).ToList();
+        foreach (var (name, value) in let.Bindings)
+        {
+            _variables[name] = Eval(value);
+        }
+        try
+        {
+            return Eval(let.Body);
+        }
+        finally
+        {
+            foreach (var (name, had, value) in saved)
+            {
+                if (had)
+                {
+                    _variables[name] = value;
+                }
+                else
+                {
+                    _variables.Remove(name);
+                }
+            }
+        }
+    }
+
+    private object? Call(FunctionCall call)
+    {
+        // Method-style and plain calls mean the same: the receiver is the first argument.
+        var arguments = call.Receiver is null ? call.Arguments : [call.Receiver, .. call.Arguments];
+        switch (call.Function)
+        {
+            case "and":
+                return IsTrue(Eval(arguments[0])) && IsTrue(Eval(arguments[1]));
+            case "or":
+                return IsTrue(Eval(arguments[0])) || IsTrue(Eval(arguments[1]));
+            case "not":
+                return !IsTrue(Eval(arguments[0]));
+            case "if":
+                return IsTrue(Eval(arguments[0])) ? Eval(arguments[1]) : Eval(arguments[2]);
+            case "isNull":
+                return Eval(arguments[0]) is null;
+            case "isNotNull":
+                return Eval(arguments[0]) is not null;
+        }
+        var values = arguments.Select(Eval).ToList();
+        object? A(int i) => i < values.Count ? values[i] : null;
+        bool CaseSensitive(int i) => A(i) is not bool flag || flag;
+        return call.Function switch
+        {
+            "=" => Compare(A(0), A(1)) == 0,
+            "!=" => Compare(A(0), A(1)) is { } c && c != 0,
+            "<" => Compare(A(0), A(1)) < 0,
+            "<=" => Compare(A(0), A(1)) <= 0,
+            ">" => Compare(A(0), A(1)) > 0,
+            ">=" => Compare(A(0), A(1)) >= 0,
+            "in" => A(0) is not null && A(1) is List<object?> set && set.Any(v => Compare(A(0), v) == 0),
+            "notIn" => A(0) is not null && A(1) is List<object?> set && !set.Any(v => Compare(A(0), v) == 0),
+            "+" or "-" or "*" or "/" or "%" => Arithmetic(call.Function, A(0), A(1)),
+            "neg" => A(0) switch { long l => -l, double d => -d, _ => null },
+            "like" => A(0) is string s && A(1) is string pattern && Like(pattern).IsMatch(s),
+            "startsWith" => Text(A(0), A(1), (s, p, c) => s.StartsWith(p, c), CaseSensitive(2)),
+            "doesNotStartWith" => Text(A(0), A(1), (s, p, c) => !s.StartsWith(p, c), CaseSensitive(2)),
+            "endsWith" => Text(A(0), A(1), (s, p, c) => s.EndsWith(p, c), CaseSensitive(2)),
+            "doesNotEndWith" => Text(A(0), A(1), (s, p, c) => !s.EndsWith(p, c), CaseSensitive(2)),
+            "contains" => Text(A(0), A(1), (s, p, c) => s.Contains(p, c), CaseSensitive(2)),
+            "doesNotContain" => Text(A(0), A(1), (s, p, c) => !s.Contains(p, c), CaseSensitive(2)),
+            "equals" => Text(A(0), A(1), (s, p, c) => string.Equals(s, p, c), CaseSensitive(2)),
+            "notEqualTo" => Text(A(0), A(1), (s, p, c) => !string.Equals(s, p, c), CaseSensitive(2)),
+            "matches" => A(0) is string s && A(1) is string pattern && Regex.IsMatch(s, pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)),
+            "regexGroup" => A(0) is string s && A(1) is string pattern && Regex.Match(s, pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) is { Success: true } m
+                && A(2) is long group && group < m.Groups.Count ? m.Groups[(int)group].Value : null,
+            "includes" => A(0) is List<object?> list && list.Any(v => Compare(v, A(1)) == 0),
+            "intersects" => A(0) is List<object?> a && A(1) is List<object?> b && a.Any(x => b.Any(y => Compare(x, y) == 0)),
+            "intersection" => A(0) is List<object?> a && A(1) is List<object?> b ? a.Where(x => b.Any(y => Compare(x, y) == 0)).Distinct(ValueComparer.Instance).ToList() : null,
+            "subsetOf" => A(0) is List<object?> a && A(1) is List<object?> b && a.All(x => b.Any(y => Compare(x, y) == 0)),
+            "supersetOf" => A(0) is List<object?> a && A(1) is List<object?> b && b.All(y => a.Any(x => Compare(x, y) == 0)),
+            "distinct" => A(0) is List<object?> list ? list.Distinct(ValueComparer.Instance).ToList() : null,
+            "head" => A(0) is List<object?> { Count: > 0 } list ? list[0] : null,
+            "count" or "sum" or "average" or "min" or "max" => AggregateOf(call.Function, A(0)),
+            "date" when A(0) is long y && A(1) is long mo && A(2) is long d => new DateTimeOffset((int)y, (int)mo, (int)d, 0, 0, 0, TimeSpan.Zero),
+            _ => throw new PqlException($"the interpreter does not evaluate '{call.Function}' yet", call.Position),
+        };
+    }
+
+    private static bool IsTrue(object? value) => value is true;
+
+    private static bool Holds(object? value) => value is true || value is List<object?> { Count: > 0 };
+
+    /// <summary><c>sum X.price over X from orders where ...</c>: the function over the values of the matching items.</summary>
+    private object? Aggregate(Aggregation aggregation)
+    {
+        var items = Eval(aggregation.Source) as List<object?> ?? [];
+        var had = _variables.TryGetValue(aggregation.Variable, out var previous);
+        var values = new List<object?>();
+        try
+        {
+            foreach (var item in items)
+            {
+                _variables[aggregation.Variable] = item;
+                if (aggregation.Condition is null || IsTrue(Eval(aggregation.Condition)))
+                {
+                    values.Add(Eval(aggregation.Value));
+                }
+            }
+        }
+        finally
+        {
+            if (had)
+            {
+                _variables[aggregation.Variable] = previous;
+            }
+            else
+            {
+                _variables.Remove(aggregation.Variable);
+            }
+        }
+        return AggregateOf(aggregation.Function, values);
+    }
+
+    private static object? AggregateOf(string function, object? value) => function switch
+    {
+        "count" => value is List<object?> list ? (long)list.Count : value is null ? 0L : 1L,
+        "sum" => Numbers(value) is { } numbers ? Narrow(numbers.Sum(), value) : null,
+        "average" => Numbers(value) is { Count: > 0 } numbers ? numbers.Average() : null,
+        "min" => Numbers(value) is { Count: > 0 } numbers ? Narrow(numbers.Min(), value) : null,
+        _ => Numbers(value) is { Count: > 0 } numbers ? Narrow(numbers.Max(), value) : null,
+    };
+
+    private static bool Text(object? value, object? pattern, Func<string, string, StringComparison, bool> test, bool caseSensitive) =>
+        value is string s && pattern is string p && test(s, p, caseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>SQL-like pattern: % any run of characters, _ exactly one; case-sensitive.</summary>
+    private static Regex Like(string pattern) =>
+        new("^" + string.Concat(pattern.Select(c => c switch { '%' => ".*", '_' => ".", _ => Regex.Escape(c.ToString()) })) + "$",
+            RegexOptions.Singleline | RegexOptions.CultureInvariant);
+
+    /// <summary>Orders two values of one kind (numbers across long and double); null when either is null or they cannot be compared.</summary>
+    internal static int? Compare(object? a, object? b) => (a, b) switch
+    {
+        (null, _) or (_, null) => null,
+        (long x, long y) => x.CompareTo(y),
+        (long or double, long or double) => Convert.ToDouble(a, CultureInfo.InvariantCulture).CompareTo(Convert.ToDouble(b, CultureInfo.InvariantCulture)),
+        (string x, string y) => string.CompareOrdinal(x, y) is var c ? Math.Sign(c) : 0,
+        (bool x, bool y) => x.CompareTo(y),
+        (DateTimeOffset x, DateTimeOffset y) => x.CompareTo(y),
+        (DateTimeOffset x, string y) when DateTimeOffset.TryParse(y, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) => x.CompareTo(t),
+        (string x, DateTimeOffset y) when DateTimeOffset.TryParse(x, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) => t.CompareTo(y),
+        (List<object?> x, List<object?> y) => x.Count == y.Count && x.Zip(y).All(p => Compare(p.First, p.Second) == 0) ? 0 : null,
+        _ => null,
+    };
+
+    private static object? Arithmetic(string op, object? a, object? b)
+    {
+        if (a is long x && b is long y && op != "/")
+        {
+            return op switch { "+" => x + y, "-" => x - y, "*" => x * y, _ => y == 0 ? null : x % y };
+        }
+        if (a is not (long or double) || b is not (long or double))
+        {
+            return null;
+        }
+        var (l, r) = (Convert.ToDouble(a, CultureInfo.InvariantCulture), Convert.ToDouble(b, CultureInfo.InvariantCulture));
+        return op switch { "+" => l + r, "-" => l - r, "*" => l * r, "/" => r == 0 ? null : l / r, _ => r == 0 ? null : l % r };
+    }
+
+    private static List<double>? Numbers(object? value) =>
+        value is List<object?> list ? [.. list.Where(v => v is long or double).Select(v => Convert.ToDouble(v, CultureInfo.InvariantCulture))] : null;
+
+    /// <summary>A sum, min or max of integers is an integer.</summary>
+    private static object Narrow(double value, object? source) =>
+        source is List<object?> list && list.All(v => v is long or null) ? (object)(long)value : value;
+
+    private sealed class ValueComparer : IEqualityComparer<object?>
+    {
+        public static ValueComparer Instance { get; } = new();
+
+        public new bool Equals(object? x, object? y) => (x is null && y is null) || Compare(x, y) == 0;
+
+        public int GetHashCode(object? value) => value switch
+        {
+            null => 0,
+            long l => ((double)l).GetHashCode(),
+            double d => d.GetHashCode(),
+            _ => value.GetHashCode(),
+        };
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json.Nodes;
+using Tessera.Pql.Evaluation;
+using Tessera.Pql.Syntax;
+
+namespace Tessera.Pql.Tests.Evaluation;
+
+/// <summary>The documented meanings of the string, comparison, boolean and array examples, on profiles built to test them.</summary>
+public sealed class InterpreterTests
+{
+    private static readonly JsonObject Profile = JsonNode.Parse("""
+        {
+          "homeAddress": {"countryISO": "CA", "stateProvince": "QC"},
+          "workAddress": {"stateProvince": "ON"},
+          "city": "Valencia",
+          "emailAddress": "ann@example.com",
+          "person": {
+            "name": "Joe Smith", "emailAddress": "joe2010@gmail.com", "birthMonth": 6, "birthYear": 1985,
+            "favoriteColors": ["red", "yellow"], "favoriteCities": ["Paris"], "visitedCities": ["Paris", "Rome"],
+            "eatenFoods": ["sushi", "pizza", "pasta"],
+            "orders": [{"storeId": "s1", "price": 10}, {"storeId": "s2", "price": 30}, {"storeId": "s1", "price": 20}]
+          },
+          "xEvent": [
+            {"eventType": "commerce.purchases", "commerce": {"order": {"priceTotal": 120.5}}, "productListItems": [{"SKU": "PS"}]},
+            {"eventType": "web.pageViews", "productListItems": []}
+          ]
+        }
+        """)!.AsObject();
+
+    private static object? Eval(string pql) => Interpreter.Evaluate(Parser.Parse(pql), Profile);
+
+    [Theory]
+    [InlineData("city like \"%es%\"", false)]
+    [InlineData("city like \"Val_ncia\"", true)]
+    [InlineData("person.name.startsWith(\"Joe\")", true)]
+    [InlineData("person.name.startsWith(\"joe\")", false)]
+    [InlineData("person.name.startsWith(\"joe\", false)", true)]
+    [InlineData("person.name.doesNotStartWith(\"Joe\")", false)]
+    [InlineData("person.emailAddress.endsWith(\".com\")", true)]
+    [InlineData("person.emailAddress.doesNotEndWith(\".com\")", false)]
+    [InlineData("person.emailAddress.contains(\"2010@gm\")", true)]
+    [InlineData("person.emailAddress.doesNotContain(\"2010@gm\")", false)]
+    [InlineData("person.name.equals(\"John\")", false)]
+    [InlineData("person.name.notEqualTo(\"John\")", true)]
+    [InlineData("person.name.matches(\"(?i)^joe\")", true)]
+    [InlineData("person.birthMonth in [3, 6, 9]", true)]
+    [InlineData("person.birthMonth notIn [3, 6, 9]", false)]
+    [InlineData("person.missing notIn [3, 6, 9]", false)]
+    [InlineData("person.favoriteColors.intersects([\"red\", \"blue\", \"green\"])", true)]
+    [InlineData("person.favoriteCities.subsetOf(person.visitedCities)", true)]
+    [InlineData("person.eatenFoods.supersetOf([\"sushi\", \"pizza\"])", true)]
+    [InlineData("person.favoriteColors.includes(\"red\")", true)]
+    [InlineData("homeAddress.countryISO = \"CA\" and person.birthYear = 1985", true)]
+    [InlineData("homeAddress.countryISO = \"US\" or person.birthYear = 1985", true)]
+    [InlineData("not (homeAddress.countryISO = \"CA\")", false)]
+    [InlineData("homeAddress.countryISO != \"CA\"", false)]
+    [InlineData("person.birthMonth > 2", true)]
+    [InlineData("person.birthMonth <= 2", false)]
+    [InlineData("exists X from xEvent where X.eventType = \"commerce.purchases\"", true)]
+    [InlineData("forall X from xEvent where X.eventType = \"commerce.purchases\"", false)]
+    [InlineData("xEvent[productListItems[SKU = \"PS\"]].count() > 0", true)]
+    [InlineData("exists E from xEvent where E.commerce.order.priceTotal > 50, I from E.productListItems where I.SKU = \"PS\"", true)]
+    [InlineData("(Profile) => Profile.homeAddress.stateProvince = Profile.workAddress.stateProvince", false)]
+    [InlineData("person.missing = null", false)]
+    [InlineData("isNull(person.missing) and isNotNull(person.name)", true)]
+    public void Documented_meanings_hold(string pql, bool expected)
+    {
+        Assert.Equal(expected, Eval(pql));
+    }
+
+    [Fact]
+    public void Values_compute_as_documented()
+    {
+        Assert.Equal(1L, Eval("if (homeAddress.countryISO = \"CA\", 1, 2)"));
+        Assert.Equal("example", Eval("emailAddress.regexGroup(\"@(\\\\w+)\", 1)"));
+        Assert.Equal(30L, Eval("sum X.price over X from person.orders where X.storeId = \"s1\""));
+        Assert.Equal(20.0, Eval("average X.price over X from person.orders"));
+        Assert.Equal(2L, Eval("count(select O from person.orders where O.storeId = \"s1\")"));
+        Assert.Equal(7L, Eval("let X = 3, Y = 4 in X + Y"));
+        Assert.Equal(2.5, Eval("5 / 2"));
+        Assert.Null(Eval("person.missing + 1"));
+    }
+}
