@@ -19,12 +19,24 @@ public sealed class Interpreter
 {
     private readonly List<object?> _implicit = [];
     private readonly Dictionary<string, object?> _variables = new(StringComparer.Ordinal);
+    private readonly DateTimeOffset _now;
+    private readonly TimeWindow _time;
     private object? _profile;
 
-    /// <summary>Evaluates <paramref name="expression"/> against a profile given as JSON (attributes, and events under <c>xEvent</c>).</summary>
-    public static object? Evaluate(PqlNode expression, JsonObject profile)
+    private Interpreter(DateTimeOffset now, TimeZoneInfo zone)
     {
-        var interpreter = new Interpreter();
+        _now = now;
+        _time = new TimeWindow(zone);
+    }
+
+    /// <summary>
+    /// Evaluates <paramref name="expression"/> against a profile given as JSON (attributes, and events
+    /// under <c>xEvent</c>) at the instant <paramref name="clock"/> gives, reading calendar units in
+    /// <paramref name="zone"/> (UTC when null).
+    /// </summary>
+    public static object? Evaluate(PqlNode expression, JsonObject profile, TimeProvider? clock = null, TimeZoneInfo? zone = null)
+    {
+        var interpreter = new Interpreter((clock ?? TimeProvider.System).GetUtcNow(), zone ?? TimeZoneInfo.Utc);
         interpreter._profile = FromJson(profile);
         interpreter._implicit.Add(interpreter._profile);
         if (expression is Lambda { Parameters.Count: > 0 } root)
@@ -63,6 +75,7 @@ public sealed class Interpreter
         // A condition that gives an array (a nested filter) holds when the array is not empty.
         Filter filter => Eval(filter.Source) is List<object?> items ? items.Where(item => Within(item, () => Holds(Eval(filter.Condition)))).ToList() : null,
         Aggregation aggregation => Aggregate(aggregation),
+        Occurs { Subject: { } subject } occurs => _time.Read(Eval(subject)) is { } instant && Occurs(instant, occurs),
         FunctionCall call => Call(call),
         Quantifier quantifier => Quantify(quantifier, 0),
         Let let => Bind(let),
@@ -203,12 +216,74 @@ public sealed class Interpreter
             "distinct" => A(0) is List<object?> list ? list.Distinct(ValueComparer.Instance).ToList() : null,
             "head" => A(0) is List<object?> { Count: > 0 } list ? list[0] : null,
             "count" or "sum" or "average" or "min" or "max" => AggregateOf(call.Function, A(0)),
-            "date" when A(0) is long y && A(1) is long mo && A(2) is long d => new DateTimeOffset((int)y, (int)mo, (int)d, 0, 0, 0, TimeSpan.Zero),
+            "date" when A(0) is long y && A(1) is long mo && A(2) is long d => _time.Read($"{y:D4}-{mo:D2}-{d:D2}"),
+            "now" => _now,
+            "today" => _time.StartOf(_now, "day"),
+            "yesterday" => _time.Add(_time.StartOf(_now, "day"), -1, "day"),
+            "tomorrow" => _time.Add(_time.StartOf(_now, "day"), 1, "day"),
+            "currentMonth" => (long)_time.Local(_now).Month,
+            "currentYear" => (long)_time.Local(_now).Year,
+            "currentDayOfMonth" => (long)_time.Local(_now).Day,
+            "getMonth" => _time.Read(A(0)) is { } t ? (long)_time.Local(t).Month : null,
+            "getYear" => _time.Read(A(0)) is { } t ? (long)_time.Local(t).Year : null,
+            "getDayOfMonth" => _time.Read(A(0)) is { } t ? (long)_time.Local(t).Day : null,
             _ => throw new PqlException($"the interpreter does not evaluate '{call.Function}' yet", call.Position),
         };
     }
 
     private static bool IsTrue(object? value) => value is true;
+
+    /// <summary>
+    /// The time conditions, at the unit's granularity in the configured zone (docs/pql.md): <c>= N unit
+    /// before A</c> is the unit N units before A's; <c>&lt; N unit before A</c> is after that point and
+    /// not after A (within the last N units); <c>&gt;</c> earlier than that point; <c>on D</c> is D's day;
+    /// <c>between A and B</c> includes both days; <c>last/this/next unit</c> the previous, current or next calendar unit.
+    /// </summary>
+    private bool Occurs(DateTimeOffset instant, Occurs occurs)
+    {
+        DateTimeOffset? Anchor(PqlNode? node) => node is null ? null : _time.Read(Eval(node));
+        switch (occurs.Relation)
+        {
+            case "last" or "this" or "next":
+                {
+                    var current = _time.StartOf(_now, occurs.Unit!);
+                    var start = _time.Add(current, occurs.Relation switch { "last" => -1, "this" => 0, _ => 1 }, occurs.Unit!);
+                    return instant >= start && instant < _time.Add(start, 1, occurs.Unit!);
+                }
+            case "on":
+                return Anchor(occurs.Anchor) is { } day && _time.StartOf(instant, "day") == _time.StartOf(day, "day");
+            case "between":
+                return Anchor(occurs.Anchor) is { } from && Anchor(occurs.Until) is { } until
+                    && instant >= _time.StartOf(from, "day") && instant < _time.Add(_time.StartOf(until, "day"), 1, "day");
+        }
+        if (Anchor(occurs.Anchor) is not { } anchor)
+        {
+            return false;
+        }
+        var sign = occurs.Relation == "before" ? -1 : 1;
+        if (occurs.Amount is null)
+        {
+            return sign < 0 ? instant < anchor : instant > anchor;
+        }
+        if (Eval(occurs.Amount) is not long amount)
+        {
+            return false;
+        }
+        var point = _time.Add(anchor, sign * amount, occurs.Unit!);
+        var unit = occurs.Unit!;
+        return (occurs.Comparison ?? "=", sign) switch
+        {
+            ("=", _) => _time.StartOf(instant, unit) == _time.StartOf(point, unit),
+            ("<", < 0) => instant > point && instant <= anchor,
+            ("<=", < 0) => instant >= _time.StartOf(point, unit) && instant <= anchor,
+            (">", < 0) => instant < _time.StartOf(point, unit),
+            (">=", < 0) => instant < _time.Add(_time.StartOf(point, unit), 1, unit),
+            ("<", _) => instant >= anchor && instant < point,
+            ("<=", _) => instant >= anchor && instant < _time.Add(_time.StartOf(point, unit), 1, unit),
+            (">", _) => instant >= _time.Add(_time.StartOf(point, unit), 1, unit),
+            _ => instant >= _time.StartOf(point, unit),
+        };
+    }
 
     private static bool Holds(object? value) => value is true || value is List<object?> { Count: > 0 };
 
