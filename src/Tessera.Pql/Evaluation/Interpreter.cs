@@ -76,6 +76,7 @@ public sealed class Interpreter
         Filter filter => Eval(filter.Source) is List<object?> items ? items.Where(item => Within(item, () => Holds(Eval(filter.Condition)))).ToList() : null,
         Aggregation aggregation => Aggregate(aggregation),
         Occurs { Subject: { } subject } occurs => _time.Read(Eval(subject)) is { } instant && Occurs(instant, occurs),
+        Chain chain => Chain(chain),
         FunctionCall call => Call(call),
         Quantifier quantifier => Quantify(quantifier, 0),
         Let let => Bind(let),
@@ -232,6 +233,53 @@ public sealed class Interpreter
     }
 
     private static bool IsTrue(object? value) => value is true;
+
+    /// <summary>
+    /// Whether the events, in time order, contain the steps one after the other: each step's WHAT, WHERE
+    /// and WHEN hold for an event strictly later than the previous step's last; COUNT(n) asks for n such
+    /// events before the next step. Matching each step as early as possible finds a sequence whenever one exists.
+    /// </summary>
+    private bool Chain(Chain chain)
+    {
+        if (Eval(chain.Source) is not List<object?> items)
+        {
+            return false;
+        }
+        var timed = items.Select(item => (Item: item, Time: _time.Read(Within(item, () => Eval(chain.TimeField)))))
+            .Where(e => e.Time is not null).OrderBy(e => e.Time).ToList();
+        var position = 0;
+        DateTimeOffset? last = null;
+        foreach (var step in chain.Steps)
+        {
+            var needed = step.Count is { } count ? Eval(count) as long? ?? 1 : 1;
+            var found = 0L;
+            while (found < needed && position < timed.Count)
+            {
+                var (item, time) = timed[position++];
+                if (last is { } previous && time <= previous)
+                {
+                    continue; // Strict time order between steps.
+                }
+                var matches = Within(item, () =>
+                    (step.What is null || IsTrue(Eval(step.What)))
+                    && (step.Where is null || IsTrue(Eval(step.Where)))
+                    && (step.When is not Occurs when || Occurs(time!.Value, when)));
+                if (matches)
+                {
+                    found++;
+                    if (found == needed)
+                    {
+                        last = time;
+                    }
+                }
+            }
+            if (found < needed)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /// <summary>
     /// The time conditions, at the unit's granularity in the configured zone (docs/pql.md): <c>= N unit

@@ -53,3 +53,33 @@ public sealed class TimeTests
         Assert.Equal(1L, Interpreter.Evaluate(Parser.Parse("count(xEvent[timestamp occurs < 8 days before now])"), JsonNode.Parse(profile)!.AsObject(), Clock));
     }
 }
+
+public sealed class ChainTests
+{
+    private static readonly FakeTimeProvider Clock = new(new DateTimeOffset(2026, 6, 10, 12, 0, 0, TimeSpan.Zero));
+
+    private const string Events = """
+        {"homeAddress":{"countryCode":"US"},"xEvent":[
+          {"eventType":"homePageView","timestamp":"2026-06-10T08:00:00Z"},
+          {"eventType":"addToCart","timestamp":"2026-06-10T09:00:00Z"},
+          {"eventType":"homePageView","timestamp":"2026-06-10T10:00:00Z"},
+          {"eventType":"commerce.checkouts","timestamp":"2026-06-01T10:00:00Z"}]}
+        """;
+
+    private static object? Eval(string pql) => Interpreter.Evaluate(Parser.Parse(pql), JsonNode.Parse(Events)!.AsObject(), Clock);
+
+    [Theory]
+    [InlineData("chain(xEvent, timestamp, [A: WHAT(eventType = \"addToCart\")])", true)]
+    [InlineData("homeAddress.countryCode = \"US\" and chain(xEvent, timestamp, [X: WHAT(eventType = \"homePageView\") WHEN(< 24 hours before now)])", true)]
+    [InlineData("chain(xEvent, timestamp, [A: WHAT(eventType = \"homePageView\"), B: WHAT(eventType = \"addToCart\"), C: WHAT(eventType = \"homePageView\")])", true)]
+    [InlineData("chain(xEvent, timestamp, [A: WHAT(eventType = \"addToCart\"), B: WHAT(eventType = \"commerce.checkouts\")])", false)]
+    [InlineData("chain(xEvent, timestamp, [A: WHAT(eventType = \"homePageView\") COUNT(2)])", true)]
+    [InlineData("chain(xEvent, timestamp, [A: WHAT(eventType = \"homePageView\") WHEN(< 24 hours before now) COUNT(5)])", false)]
+    [InlineData("not(chain(xEvent, timestamp, [A: WHAT(eventType = \"homePageView\")]))", false)]
+    [InlineData("CHAIN(xEvent, timestamp, [C0: WHAT(eventType.equals(\"commerce.checkouts\", false)) WHEN(today)])", false)]
+    [InlineData("CHAIN(xEvent, timestamp, [C0: WHAT(eventType.equals(\"ADDTOCART\", false)) WHEN(today)])", true)]
+    public void Steps_match_events_in_time_order(string pql, bool expected)
+    {
+        Assert.Equal(expected, Eval(pql));
+    }
+}
