@@ -181,6 +181,8 @@ public sealed class Interpreter
                 return Eval(arguments[0]) is null;
             case "isNotNull":
                 return Eval(arguments[0]) is not null;
+            case "topN" or "bottomN" or "filter" or "map" or "groupBy":
+                return PerItem(call.Function, arguments);
         }
         var values = arguments.Select(Eval).ToList();
         object? A(int i) => i < values.Count ? values[i] : null;
@@ -216,6 +218,9 @@ public sealed class Interpreter
             "supersetOf" => A(0) is List<object?> a && A(1) is List<object?> b && b.All(y => a.Any(x => Compare(x, y) == 0)),
             "distinct" => A(0) is List<object?> list ? list.Distinct(ValueComparer.Instance).ToList() : null,
             "head" => A(0) is List<object?> { Count: > 0 } list ? list[0] : null,
+            "get" => A(0) is Dictionary<string, object?> map && A(1) is string key ? map.GetValueOrDefault(key) : null,
+            "keys" => A(0) is Dictionary<string, object?> map ? map.Keys.Order(StringComparer.Ordinal).Select(k => (object?)k).ToList() : null,
+            "values" => A(0) is Dictionary<string, object?> map ? map.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value).ToList() : null,
             "count" or "sum" or "average" or "min" or "max" => AggregateOf(call.Function, A(0)),
             "date" when A(0) is long y && A(1) is long mo && A(2) is long d => _time.Read($"{y:D4}-{mo:D2}-{d:D2}"),
             "now" => _now,
@@ -233,6 +238,57 @@ public sealed class Interpreter
     }
 
     private static bool IsTrue(object? value) => value is true;
+
+    /// <summary>Functions whose argument is evaluated for each item (as the implicit parameter, or a lambda's).</summary>
+    private object? PerItem(string function, IReadOnlyList<PqlNode> arguments)
+    {
+        if (Eval(arguments[0]) is not List<object?> items || arguments.Count < 2)
+        {
+            return null;
+        }
+        object? For(object? item) => Within(item, () => arguments[1] is Lambda { Parameters.Count: > 0 } lambda
+            ? WithVariable(lambda.Parameters[0], item, () => Eval(lambda.Body))
+            : Eval(arguments[1]));
+        switch (function)
+        {
+            case "filter":
+                return items.Where(item => Holds(For(item))).ToList();
+            case "map":
+                return items.Select(For).ToList();
+            case "groupBy":
+                return items.GroupBy(For, ValueComparer.Instance)
+                    .ToDictionary(g => g.Key?.ToString() ?? "null", g => (object?)g.ToList(), StringComparer.Ordinal);
+            default:
+                var count = arguments.Count > 2 && Eval(arguments[2]) is long n ? (int)Math.Max(0, n) : 1;
+                var keyed = items.Select(item => (Item: item, Key: For(item))).Where(e => e.Key is not null).ToList();
+                // Stable: among equal keys, items keep their order.
+                var ordered = function == "topN"
+                    ? keyed.OrderByDescending(e => e.Key, Comparer<object?>.Create((a, b) => Compare(a, b) ?? 0))
+                    : keyed.OrderBy(e => e.Key, Comparer<object?>.Create((a, b) => Compare(a, b) ?? 0));
+                return ordered.Take(count).Select(e => e.Item).ToList();
+        }
+    }
+
+    private T WithVariable<T>(string name, object? value, Func<T> body)
+    {
+        var had = _variables.TryGetValue(name, out var previous);
+        _variables[name] = value;
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            if (had)
+            {
+                _variables[name] = previous;
+            }
+            else
+            {
+                _variables.Remove(name);
+            }
+        }
+    }
 
     /// <summary>
     /// Whether the events, in time order, contain the steps one after the other: each step's WHAT, WHERE

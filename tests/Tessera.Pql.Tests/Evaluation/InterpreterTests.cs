@@ -79,4 +79,17 @@ public sealed class InterpreterTests
         Assert.Equal(2.5, Eval("5 / 2"));
         Assert.Null(Eval("person.missing + 1"));
     }
+
+    [Fact]
+    public void Per_item_functions_read_each_item()
+    {
+        // The page's text for topN says the highest prices, for bottomN the lowest.
+        Assert.Equal(30L, Eval("person.orders.topN(price, 1).head().price"));
+        Assert.Equal(10L, Eval("person.orders.bottomN(price, 1).head().price"));
+        Assert.Equal(2L, Eval("person.orders.filter(price >= 20).count()"));
+        Assert.Equal(60L, Eval("sum(person.orders.map(price))"));
+        Assert.Equal(60L, Eval("sum(person.orders.map((O) => O.price))"));
+        Assert.Equal(2L, Eval("person.orders.groupBy(storeId).keys().count()"));
+        Assert.Equal("s2", Eval("person.orders.groupBy(storeId).get(\"s2\").head().storeId"));
+    }
 }
