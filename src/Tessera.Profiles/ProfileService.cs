@@ -23,7 +23,7 @@ public sealed class ProfileService : ICommittedFactsObserver
     private readonly IdentityService _identity;
     private readonly ProfileSettings _settings;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, SandboxProfiles> _sandboxes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ProfileViewSet> _sandboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SandboxDefinitions> _definitions = new(StringComparer.Ordinal);
 
     public ProfileService(IStore store, TesseraCatalog catalog, IdentityService identity, ProfileSettings settings, TimeProvider time)
@@ -58,10 +58,10 @@ public sealed class ProfileService : ICommittedFactsObserver
         var members = graph?.Identities ?? [identity];
         var primary = graph?.Primary ?? identity;
         var stitched = policy.Stitching == IdentityStitching.Graph;
-        var state = State(sandbox);
-        lock (state)
+        var views = Views(sandbox);
+        lock (views)
         {
-            var view = state.Views.Get(members);
+            var view = views.Get(members);
             IdentityKey? only = stitched ? null : identity;
             var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
             List<FragmentInfo> fragments = [.. view.Fragments
@@ -230,10 +230,10 @@ public sealed class ProfileService : ICommittedFactsObserver
 
     public void OnCommitted(string sandbox, WriteSet committed)
     {
-        var state = State(sandbox);
-        lock (state)
+        var views = Views(sandbox);
+        lock (views)
         {
-            if (state.Views.Count == 0)
+            if (views.Count == 0)
             {
                 return; // Nothing cached: the facts are on disk for whoever reads them.
             }
@@ -248,9 +248,9 @@ public sealed class ProfileService : ICommittedFactsObserver
                 var identity = new IdentityKey(key.Identity.Namespace, key.Identity.Value);
                 if (operation.IsDelete)
                 {
-                    state.Views.Evict(identity);
+                    views.Evict(identity);
                 }
-                else if (state.Views.Holding(identity) is { } view)
+                else if (views.Holding(identity) is { } view)
                 {
                     Apply(view, key, identity, operation.Value.Span);
                 }
@@ -261,27 +261,27 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// <summary>Estimated managed bytes of a sandbox's cached views (the benchmark's report).</summary>
     public long CachedViewBytes(string sandbox)
     {
-        var state = State(sandbox);
-        lock (state)
+        var views = Views(sandbox);
+        lock (views)
         {
-            return state.Views.Views.Sum(v => v.EstimatedBytes());
+            return views.Views.Sum(v => v.EstimatedBytes());
         }
     }
 
     /// <summary>Forgets cached views of a sandbox (after a deletion or an expiry changed facts underneath them).</summary>
     public void Invalidate(string sandbox, IEnumerable<IdentityKey>? identities = null)
     {
-        var state = State(sandbox);
-        lock (state)
+        var views = Views(sandbox);
+        lock (views)
         {
             if (identities is null)
             {
-                state.Views.Clear();
+                views.Clear();
                 return;
             }
             foreach (var identity in identities)
             {
-                state.Views.Evict(identity);
+                views.Evict(identity);
             }
         }
     }
@@ -391,17 +391,9 @@ public sealed class ProfileService : ICommittedFactsObserver
         return new DatasetTable(profile, events);
     }
 
-    private SandboxProfiles State(string sandbox) => _sandboxes.GetOrAdd(sandbox, name =>
-    {
-        SandboxProfiles? created = null;
-        created = new SandboxProfiles(new ProfileViewSet(_settings.CachedProfiles, members => Load(name, members)));
-        return created;
-    });
-
-    private sealed class SandboxProfiles(ProfileViewSet views)
-    {
-        public ProfileViewSet Views { get; } = views;
-    }
+    /// <summary>A sandbox's cached views; the set is also the lock that serializes access to them.</summary>
+    private ProfileViewSet Views(string sandbox) =>
+        _sandboxes.GetOrAdd(sandbox, name => new ProfileViewSet(_settings.CachedProfiles, members => Load(name, members)));
 
     private sealed class SandboxDefinitions(long version, string sandbox, TesseraCatalog catalog, DatasetTable datasets)
     {

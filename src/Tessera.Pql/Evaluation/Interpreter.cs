@@ -102,66 +102,22 @@ public sealed class Interpreter
     {
         var current = quantifier.Clauses[clause];
         var items = Eval(current.Source) as List<object?> ?? [];
-        var previous = _variables.GetValueOrDefault(current.Variable);
-        var had = _variables.ContainsKey(current.Variable);
-        try
+        bool Matches(object? item) => WithVariable(current.Variable, item, () =>
+            (current.Condition is null || IsTrue(Eval(current.Condition)))
+            // With several sources, an item counts when the rest of the clauses hold for it.
+            && (clause + 1 == quantifier.Clauses.Count || IsTrue(Quantify(quantifier, clause + 1))));
+        return quantifier.Kind switch
         {
-            bool Matches(object? item)
-            {
-                _variables[current.Variable] = item;
-                if (current.Condition is { } condition && !IsTrue(Eval(condition)))
-                {
-                    return false;
-                }
-                // With several sources, an item counts when the rest of the clauses hold for it.
-                return clause + 1 == quantifier.Clauses.Count || IsTrue(Quantify(quantifier, clause + 1));
-            }
-            return quantifier.Kind switch
-            {
-                QuantifierKind.Exists => items.Any(Matches),
-                QuantifierKind.ForAll => items.All(Matches),
-                _ => items.Where(Matches).ToList(),
-            };
-        }
-        finally
-        {
-            if (had)
-            {
-                _variables[current.Variable] = previous;
-            }
-            else
-            {
-                _variables.Remove(current.Variable);
-            }
-        }
+            QuantifierKind.Exists => items.Any(Matches),
+            QuantifierKind.ForAll => items.All(Matches),
+            _ => items.Where(Matches).ToList(),
+        };
     }
 
-    private object? Bind(Let let)
-    {
-        var saved = let.Bindings.Select(b => (b.Key, _variables.TryGetValue(b.Key, out var v), v)).ToList();
-        foreach (var (name, value) in let.Bindings)
-        {
-            _variables[name] = Eval(value);
-        }
-        try
-        {
-            return Eval(let.Body);
-        }
-        finally
-        {
-            foreach (var (name, had, value) in saved)
-            {
-                if (had)
-                {
-                    _variables[name] = value;
-                }
-                else
-                {
-                    _variables.Remove(name);
-                }
-            }
-        }
-    }
+    /// <summary>Each binding sees the ones before it; the body sees them all.</summary>
+    private object? Bind(Let let, int binding = 0) => binding == let.Bindings.Count
+        ? Eval(let.Body)
+        : WithVariable(let.Bindings[binding].Key, Eval(let.Bindings[binding].Value), () => Bind(let, binding + 1));
 
     private object? Call(FunctionCall call)
     {
@@ -395,29 +351,17 @@ public sealed class Interpreter
     private object? Aggregate(Aggregation aggregation)
     {
         var items = Eval(aggregation.Source) as List<object?> ?? [];
-        var had = _variables.TryGetValue(aggregation.Variable, out var previous);
         var values = new List<object?>();
-        try
+        foreach (var item in items)
         {
-            foreach (var item in items)
+            WithVariable(aggregation.Variable, item, () =>
             {
-                _variables[aggregation.Variable] = item;
                 if (aggregation.Condition is null || IsTrue(Eval(aggregation.Condition)))
                 {
                     values.Add(Eval(aggregation.Value));
                 }
-            }
-        }
-        finally
-        {
-            if (had)
-            {
-                _variables[aggregation.Variable] = previous;
-            }
-            else
-            {
-                _variables.Remove(aggregation.Variable);
-            }
+                return true;
+            });
         }
         return AggregateOf(aggregation.Function, values);
     }
