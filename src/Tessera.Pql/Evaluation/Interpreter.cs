@@ -7,13 +7,12 @@ using Tessera.Pql.Syntax;
 namespace Tessera.Pql.Evaluation;
 
 /// <summary>
-/// The reference interpreter (first part): the plain meaning of each construct, written for
+/// The reference interpreter: the plain meaning of each construct, written for
 /// obviousness, not speed; the oracle faster engines are checked against. Values are null, bool,
 /// long, double, string, <see cref="List{T}"/> of values and <see cref="Dictionary{TKey, TValue}"/>
 /// of fields. Null semantics (docs/pql.md): a missing field is null; a comparison, <c>like</c>,
 /// <c>in</c> or string test with a null operand is false (so is <c>notIn</c>: its non-null rule);
 /// only <c>true</c> counts as true in <c>and</c>, <c>or</c>, <c>not</c> and filters; arithmetic with a null is null.
-/// Time (occurs, chain, now) is not interpreted yet.
 /// </summary>
 public sealed class Interpreter
 {
@@ -189,11 +188,20 @@ public sealed class Interpreter
             "getMonth" => _time.Read(A(0)) is { } t ? (long)_time.Local(t).Month : null,
             "getYear" => _time.Read(A(0)) is { } t ? (long)_time.Local(t).Year : null,
             "getDayOfMonth" => _time.Read(A(0)) is { } t ? (long)_time.Local(t).Day : null,
+            "inSegment" => A(0) is string id && InSegment(id),
             _ => throw new PqlException($"the interpreter does not evaluate '{call.Function}' yet", call.Position),
         };
     }
 
     private static bool IsTrue(object? value) => value is true;
+
+    /// <summary>
+    /// Membership as the profile carries it (XDM's <c>segmentMembership</c>: namespace → audience id →
+    /// <c>status</c>): a member is <c>realized</c> or <c>existing</c>; <c>exited</c> or absent is not.
+    /// </summary>
+    private bool InSegment(string id) =>
+        Field(_profile, "segmentMembership") is Dictionary<string, object?> namespaces
+        && namespaces.Values.Any(audiences => Field(Field(audiences, id), "status") is "realized" or "existing");
 
     /// <summary>Functions whose argument is evaluated for each item (as the implicit parameter, or a lambda's).</summary>
     private object? PerItem(string function, IReadOnlyList<PqlNode> arguments)

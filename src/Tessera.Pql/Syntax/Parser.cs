@@ -561,6 +561,10 @@ public sealed class Parser
                 return new Occurs(subject, null, null, null, "on", Anchor(), null) { Position = at }; // WHEN(today)
             }
             amount = Nested(Multiplicative);
+            if (comparison is null && !(Peek.Kind == TokenKind.Identifier && Units.Contains(Peek.Text)))
+            {
+                return new Occurs(subject, null, null, null, "on", amount, null) { Position = at }; // occurs date(2019, 12, 31)
+            }
             unit = Unit();
         }
         if (!(Peek.Kind == TokenKind.Identifier && Peek.Text is "before" or "after"))

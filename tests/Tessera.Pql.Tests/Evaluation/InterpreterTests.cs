@@ -67,6 +67,22 @@ public sealed class InterpreterTests
         Assert.Equal(expected, Eval(pql));
     }
 
+    [Theory]
+    [InlineData("inSegment(\"gold\")", true)]
+    [InlineData("inSegment(\"lapsed\")", true)]
+    [InlineData("inSegment(\"churned\")", false)]
+    [InlineData("inSegment(\"unknown\")", false)]
+    [InlineData("inSegment(\"gold\") and not inSegment(\"churned\")", true)]
+    public void InSegment_reads_the_profile_memberships(string pql, bool expected)
+    {
+        var profile = JsonNode.Parse("""
+            {"segmentMembership": {
+              "ups": {"gold": {"status": "realized"}, "churned": {"status": "exited"}},
+              "external": {"lapsed": {"status": "existing"}}}}
+            """)!.AsObject();
+        Assert.Equal(expected, Interpreter.Evaluate(Parser.Parse(pql), profile));
+    }
+
     [Fact]
     public void Values_compute_as_documented()
     {

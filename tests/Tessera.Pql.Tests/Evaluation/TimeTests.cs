@@ -28,6 +28,8 @@ public sealed class TimeTests
     [InlineData("product.saleDate occurs < 24 hours before now", "2026-06-09T11:30:00Z", false)]
     [InlineData("product.saleDate occurs before today", "2026-06-09T23:59:59Z", true)]
     [InlineData("product.saleDate occurs on date(2019, 12, 31)", "2019-12-31T18:00:00Z", true)]
+    [InlineData("product.saleDate occurs date(2019, 12, 31)", "2019-12-31T18:00:00Z", true)]
+    [InlineData("product.saleDate occurs date(2019, 12, 31)", "2020-01-01T00:00:00Z", false)]
     [InlineData("product.saleDate.getMonth() = 6 and product.saleDate.getYear() = currentYear()", "2026-06-01T00:00:00Z", true)]
     public void Documented_time_conditions_hold(string pql, string saleDate, bool expected)
     {
