@@ -122,20 +122,21 @@ public sealed class Interpreter
     {
         // Method-style and plain calls mean the same: the receiver is the first argument.
         var arguments = call.Receiver is null ? call.Arguments : [call.Receiver, .. call.Arguments];
+        object? Lazy(int i) => i < arguments.Count ? Eval(arguments[i]) : null; // A missing argument is null.
         switch (call.Function)
         {
             case "and":
-                return IsTrue(Eval(arguments[0])) && IsTrue(Eval(arguments[1]));
+                return IsTrue(Lazy(0)) && IsTrue(Lazy(1));
             case "or":
-                return IsTrue(Eval(arguments[0])) || IsTrue(Eval(arguments[1]));
+                return IsTrue(Lazy(0)) || IsTrue(Lazy(1));
             case "not":
-                return !IsTrue(Eval(arguments[0]));
+                return !IsTrue(Lazy(0));
             case "if":
-                return IsTrue(Eval(arguments[0])) ? Eval(arguments[1]) : Eval(arguments[2]);
+                return IsTrue(Lazy(0)) ? Lazy(1) : Lazy(2);
             case "isNull":
-                return Eval(arguments[0]) is null;
+                return Lazy(0) is null;
             case "isNotNull":
-                return Eval(arguments[0]) is not null;
+                return Lazy(0) is not null;
             case "topN" or "bottomN" or "filter" or "map" or "groupBy":
                 return PerItem(call.Function, arguments);
         }
@@ -168,16 +169,16 @@ public sealed class Interpreter
                 && A(2) is long group && group < m.Groups.Count ? m.Groups[(int)group].Value : null,
             "includes" => A(0) is List<object?> list && list.Any(v => Compare(v, A(1)) == 0),
             "intersects" => A(0) is List<object?> a && A(1) is List<object?> b && a.Any(x => b.Any(y => Compare(x, y) == 0)),
-            "intersection" => A(0) is List<object?> a && A(1) is List<object?> b ? a.Where(x => b.Any(y => Compare(x, y) == 0)).Distinct(ValueComparer.Instance).ToList() : null,
+            "intersection" => A(0) is List<object?> a && A(1) is List<object?> b ? Distinct(a.Where(x => b.Any(y => Compare(x, y) == 0))) : null,
             "subsetOf" => A(0) is List<object?> a && A(1) is List<object?> b && a.All(x => b.Any(y => Compare(x, y) == 0)),
             "supersetOf" => A(0) is List<object?> a && A(1) is List<object?> b && b.All(y => a.Any(x => Compare(x, y) == 0)),
-            "distinct" => A(0) is List<object?> list ? list.Distinct(ValueComparer.Instance).ToList() : null,
+            "distinct" => A(0) is List<object?> list ? Distinct(list) : null,
             "head" => A(0) is List<object?> { Count: > 0 } list ? list[0] : null,
             "get" => A(0) is Dictionary<string, object?> map && A(1) is string key ? map.GetValueOrDefault(key) : null,
             "keys" => A(0) is Dictionary<string, object?> map ? map.Keys.Order(StringComparer.Ordinal).Select(k => (object?)k).ToList() : null,
             "values" => A(0) is Dictionary<string, object?> map ? map.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value).ToList() : null,
             "count" or "sum" or "average" or "min" or "max" => AggregateOf(call.Function, A(0)),
-            "date" when A(0) is long y && A(1) is long mo && A(2) is long d => _time.Read($"{y:D4}-{mo:D2}-{d:D2}"),
+            "date" => A(0) is long y && A(1) is long mo && A(2) is long d ? Date(y, mo, d) : null,
             "now" => _now,
             "today" => _time.StartOf(_now, "day"),
             "yesterday" => _time.Add(_time.StartOf(_now, "day"), -1, "day"),
@@ -206,7 +207,7 @@ public sealed class Interpreter
     /// <summary>Functions whose argument is evaluated for each item (as the implicit parameter, or a lambda's).</summary>
     private object? PerItem(string function, IReadOnlyList<PqlNode> arguments)
     {
-        if (Eval(arguments[0]) is not List<object?> items || arguments.Count < 2)
+        if (arguments.Count < 2 || Eval(arguments[0]) is not List<object?> items)
         {
             return null;
         }
@@ -220,8 +221,20 @@ public sealed class Interpreter
             case "map":
                 return items.Select(For).ToList();
             case "groupBy":
-                return items.GroupBy(For, ValueComparer.Instance)
-                    .ToDictionary(g => g.Key?.ToString() ?? "null", g => (object?)g.ToList(), StringComparer.Ordinal);
+                {
+                    // Grouped by the key's text, in the order keys first appear.
+                    var groups = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    foreach (var item in items)
+                    {
+                        var key = KeyText(For(item));
+                        if (!groups.TryGetValue(key, out var group))
+                        {
+                            groups[key] = group = new List<object?>();
+                        }
+                        ((List<object?>)group!).Add(item);
+                    }
+                    return groups;
+                }
             default:
                 var count = arguments.Count > 2 && Eval(arguments[2]) is long n ? (int)Math.Max(0, n) : 1;
                 var keyed = items.Select(item => (Item: item, Key: For(item))).Where(e => e.Key is not null).ToList();
@@ -301,56 +314,12 @@ public sealed class Interpreter
         return true;
     }
 
-    /// <summary>
-    /// The time conditions, at the unit's granularity in the configured zone (docs/pql.md): <c>= N unit
-    /// before A</c> is the unit N units before A's; <c>&lt; N unit before A</c> is after that point and
-    /// not after A (within the last N units); <c>&gt;</c> earlier than that point; <c>on D</c> is D's day;
-    /// <c>between A and B</c> includes both days; <c>last/this/next unit</c> the previous, current or next calendar unit.
-    /// </summary>
+    /// <summary>The time conditions, as the interval of instants each accepts (TimeWindow.Interval, docs/pql.md).</summary>
     private bool Occurs(DateTimeOffset instant, Occurs occurs)
     {
         DateTimeOffset? Anchor(PqlNode? node) => node is null ? null : _time.Read(Eval(node));
-        switch (occurs.Relation)
-        {
-            case "last" or "this" or "next":
-                {
-                    var current = _time.StartOf(_now, occurs.Unit!);
-                    var start = _time.Add(current, occurs.Relation switch { "last" => -1, "this" => 0, _ => 1 }, occurs.Unit!);
-                    return instant >= start && instant < _time.Add(start, 1, occurs.Unit!);
-                }
-            case "on":
-                return Anchor(occurs.Anchor) is { } day && _time.StartOf(instant, "day") == _time.StartOf(day, "day");
-            case "between":
-                return Anchor(occurs.Anchor) is { } from && Anchor(occurs.Until) is { } until
-                    && instant >= _time.StartOf(from, "day") && instant < _time.Add(_time.StartOf(until, "day"), 1, "day");
-        }
-        if (Anchor(occurs.Anchor) is not { } anchor)
-        {
-            return false;
-        }
-        var sign = occurs.Relation == "before" ? -1 : 1;
-        if (occurs.Amount is null)
-        {
-            return sign < 0 ? instant < anchor : instant > anchor;
-        }
-        if (Eval(occurs.Amount) is not long amount)
-        {
-            return false;
-        }
-        var point = _time.Add(anchor, sign * amount, occurs.Unit!);
-        var unit = occurs.Unit!;
-        return (occurs.Comparison ?? "=", sign) switch
-        {
-            ("=", _) => _time.StartOf(instant, unit) == _time.StartOf(point, unit),
-            ("<", < 0) => instant > point && instant <= anchor,
-            ("<=", < 0) => instant >= _time.StartOf(point, unit) && instant <= anchor,
-            (">", < 0) => instant < _time.StartOf(point, unit),
-            (">=", < 0) => instant < _time.Add(_time.StartOf(point, unit), 1, unit),
-            ("<", _) => instant >= anchor && instant < point,
-            ("<=", _) => instant >= anchor && instant < _time.Add(_time.StartOf(point, unit), 1, unit),
-            (">", _) => instant >= _time.Add(_time.StartOf(point, unit), 1, unit),
-            _ => instant >= _time.StartOf(point, unit),
-        };
+        var amount = occurs.Amount is null || occurs.Relation is "last" or "this" or "next" or "on" or "between" ? null : Eval(occurs.Amount);
+        return _time.Interval(occurs, _now, Anchor(occurs.Anchor), Anchor(occurs.Until), amount) is { } interval && interval.Contains(instant.UtcTicks);
     }
 
     private static bool Holds(object? value) => value is true || value is List<object?> { Count: > 0 };
@@ -392,7 +361,7 @@ public sealed class Interpreter
             RegexOptions.Singleline | RegexOptions.CultureInvariant);
 
     /// <summary>Orders two values of one kind (numbers across long and double); null when either is null or they cannot be compared.</summary>
-    internal static int? Compare(object? a, object? b) => (a, b) switch
+    private int? Compare(object? a, object? b) => (a, b) switch
     {
         (null, _) or (_, null) => null,
         (long x, long y) => x.CompareTo(y),
@@ -400,8 +369,8 @@ public sealed class Interpreter
         (string x, string y) => string.CompareOrdinal(x, y) is var c ? Math.Sign(c) : 0,
         (bool x, bool y) => x.CompareTo(y),
         (DateTimeOffset x, DateTimeOffset y) => x.CompareTo(y),
-        (DateTimeOffset x, string y) when DateTimeOffset.TryParse(y, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) => x.CompareTo(t),
-        (string x, DateTimeOffset y) when DateTimeOffset.TryParse(x, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) => t.CompareTo(y),
+        (DateTimeOffset x, string y) => _time.Read(y) is { } t ? x.CompareTo(t) : null,
+        (string x, DateTimeOffset y) => _time.Read(x) is { } t ? t.CompareTo(y) : null,
         (List<object?> x, List<object?> y) => x.Count == y.Count && x.Zip(y).All(p => Compare(p.First, p.Second) == 0) ? 0 : null,
         _ => null,
     };
@@ -427,18 +396,36 @@ public sealed class Interpreter
     private static object Narrow(double value, object? source) =>
         source is List<object?> list && list.All(v => v is long or null) ? (object)(long)value : value;
 
-    private sealed class ValueComparer : IEqualityComparer<object?>
+    /// <summary>The items in order, each kept unless an earlier kept one equals it.</summary>
+    private List<object?> Distinct(IEnumerable<object?> items)
     {
-        public static ValueComparer Instance { get; } = new();
-
-        public new bool Equals(object? x, object? y) => (x is null && y is null) || Compare(x, y) == 0;
-
-        public int GetHashCode(object? value) => value switch
+        var kept = new List<object?>();
+        foreach (var item in items)
         {
-            null => 0,
-            long l => ((double)l).GetHashCode(),
-            double d => d.GetHashCode(),
-            _ => value.GetHashCode(),
-        };
+            if (!kept.Any(k => (k is null && item is null) || Compare(k, item) == 0))
+            {
+                kept.Add(item);
+            }
+        }
+        return kept;
     }
+
+    private object? Date(long year, long month, long day) =>
+        year is >= 1 and <= 9999 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth((int)year, (int)month)
+            ? _time.Read($"{year:D4}-{month:D2}-{day:D2}")
+            : null;
+
+    /// <summary>A <c>groupBy</c> key as map text: strings as they are, numbers invariant, times ISO-8601, arrays and maps as JSON-like text.</summary>
+    internal static string KeyText(object? value) => value switch
+    {
+        null => "null",
+        string text => text,
+        bool flag => flag ? "true" : "false",
+        long integer => integer.ToString(CultureInfo.InvariantCulture),
+        double real => real.ToString("R", CultureInfo.InvariantCulture),
+        DateTimeOffset instant => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture),
+        List<object?> list => "[" + string.Join(",", list.Select(KeyText)) + "]",
+        Dictionary<string, object?> map => "{" + string.Join(",", map.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + ":" + KeyText(e.Value))) + "}",
+        _ => value.ToString() ?? "",
+    };
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tessera.Pql.Syntax;
 
 namespace Tessera.Pql.Evaluation;
 
@@ -16,6 +17,10 @@ internal sealed class TimeWindow(TimeZoneInfo zone)
     /// <summary>The first instant of the <paramref name="unit"/> that <paramref name="instant"/> falls in.</summary>
     public DateTimeOffset StartOf(DateTimeOffset instant, string unit)
     {
+        if (instant == DateTimeOffset.MinValue || instant == DateTimeOffset.MaxValue)
+        {
+            return instant; // A clamped point (occurs < 100000 years before now) stays where it is.
+        }
         var local = Local(instant).DateTime;
         var start = Singular(unit) switch
         {
@@ -28,36 +33,129 @@ internal sealed class TimeWindow(TimeZoneInfo zone)
             "year" => new DateTime(local.Year, 1, 1),
             var other => throw new ArgumentException($"unknown unit '{other}'", nameof(unit)),
         };
-        return new DateTimeOffset(start, Zone.GetUtcOffset(start)).ToUniversalTime();
+        return FromLocal(start);
     }
 
-    /// <summary><paramref name="instant"/> moved by <paramref name="count"/> whole units (calendar months and years).</summary>
+    /// <summary>
+    /// <paramref name="instant"/> moved by <paramref name="count"/> whole units: seconds, minutes and
+    /// hours are elapsed time; days and longer move the wall clock in the zone (a day across a daylight
+    /// saving change is 23 or 25 hours). Clamped to the representable range.
+    /// </summary>
     public DateTimeOffset Add(DateTimeOffset instant, long count, string unit)
     {
-        var local = Local(instant);
-        var moved = Singular(unit) switch
+        try
         {
-            "second" => local.AddSeconds(count),
-            "minute" => local.AddMinutes(count),
-            "hour" => local.AddHours(count),
-            "day" => local.AddDays(count),
-            "week" => local.AddDays(7 * count),
-            "month" => local.AddMonths((int)count),
-            "year" => local.AddYears((int)count),
-            var other => throw new ArgumentException($"unknown unit '{other}'", nameof(unit)),
-        };
-        return moved.ToUniversalTime();
+            return Singular(unit) switch
+            {
+                "second" => instant.AddSeconds(count),
+                "minute" => instant.AddMinutes(count),
+                "hour" => instant.AddHours(count),
+                "day" => FromLocal(Local(instant).DateTime.AddDays(count)),
+                "week" => FromLocal(Local(instant).DateTime.AddDays(7 * (double)count)),
+                "month" => FromLocal(Local(instant).DateTime.AddMonths(checked((int)count))),
+                "year" => FromLocal(Local(instant).DateTime.AddYears(checked((int)count))),
+                var other => throw new ArgumentException($"unknown unit '{other}'", nameof(unit)),
+            };
+        }
+        catch (Exception error) when (error is ArgumentOutOfRangeException or OverflowException)
+        {
+            return count < 0 ? DateTimeOffset.MinValue : DateTimeOffset.MaxValue;
+        }
+    }
+
+    private DateTimeOffset FromLocal(DateTime local)
+    {
+        var offset = Zone.GetUtcOffset(local);
+        var ticks = local.Ticks - offset.Ticks;
+        return ticks < DateTime.MinValue.Ticks ? DateTimeOffset.MinValue
+            : ticks > DateTime.MaxValue.Ticks ? DateTimeOffset.MaxValue
+            : new DateTimeOffset(ticks, TimeSpan.Zero);
     }
 
     public static string Singular(string unit) => unit.EndsWith('s') ? unit[..^1] : unit;
 
-    /// <summary>Reads a stored date or date-time (ISO-8601; a date without time is its day's start in the zone).</summary>
+    /// <summary>
+    /// Reads a stored date or date-time: ISO-8601 only (<c>yyyy-MM-dd</c>, which is its day's start in
+    /// the zone, or <c>yyyy-MM-ddTHH:mm...</c> with an optional offset, UTC when none). Anything else is
+    /// not a time, so nothing depends on the machine's culture or today's year.
+    /// </summary>
     public DateTimeOffset? Read(object? value) => value switch
     {
         DateTimeOffset instant => instant,
-        string text when text.Length == 10 && DateTime.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-            => new DateTimeOffset(day, Zone.GetUtcOffset(day)).ToUniversalTime(),
-        string text when DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant) => instant.ToUniversalTime(),
+        string text => Read(text),
         _ => null,
     };
+
+    public DateTimeOffset? Read(string text)
+    {
+        if (text.Length < 10 || text[4] != '-' || text[7] != '-' || !char.IsAsciiDigit(text[0]))
+        {
+            return null;
+        }
+        if (text.Length == 10)
+        {
+            return DateTime.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? FromLocal(day) : null;
+        }
+        return text[10] is 'T' or 't' or ' '
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant) ? instant.ToUniversalTime() : null;
+    }
+
+    /// <summary>
+    /// The instants an <c>occurs</c> condition accepts, as one interval (docs/pql.md): the anchor, the
+    /// end of a <c>between</c> and the amount already evaluated. Null when a needed part is missing.
+    /// </summary>
+    public TimeInterval? Interval(Occurs occurs, DateTimeOffset now, DateTimeOffset? anchor, DateTimeOffset? until, object? amountValue)
+    {
+        switch (occurs.Relation)
+        {
+            case "last" or "this" or "next":
+                {
+                    var current = StartOf(now, occurs.Unit!);
+                    var start = Add(current, occurs.Relation switch { "last" => -1, "this" => 0, _ => 1 }, occurs.Unit!);
+                    return TimeInterval.From(start, Add(start, 1, occurs.Unit!));
+                }
+            case "on":
+                return anchor is { } day ? TimeInterval.From(StartOf(day, "day"), Add(StartOf(day, "day"), 1, "day")) : null;
+            case "between":
+                return anchor is { } from && until is { } to ? TimeInterval.From(StartOf(from, "day"), Add(StartOf(to, "day"), 1, "day")) : null;
+        }
+        if (anchor is not { } at)
+        {
+            return null;
+        }
+        var before = occurs.Relation == "before";
+        if (occurs.Amount is null)
+        {
+            return before ? new TimeInterval(long.MinValue, at.UtcTicks) : new TimeInterval(at.UtcTicks, long.MaxValue, LowInclusive: false, HighInclusive: true);
+        }
+        if (amountValue is not long amount)
+        {
+            return null;
+        }
+        var unit = occurs.Unit!;
+        var point = Add(at, before ? -amount : amount, unit);
+        var pointUnit = StartOf(point, unit);
+        var afterPointUnit = Add(pointUnit, 1, unit);
+        return (occurs.Comparison ?? "=", before) switch
+        {
+            ("=", _) => TimeInterval.From(pointUnit, afterPointUnit),
+            ("<", true) => new TimeInterval(point.UtcTicks, at.UtcTicks, LowInclusive: false, HighInclusive: true),
+            ("<=", true) => new TimeInterval(pointUnit.UtcTicks, at.UtcTicks, HighInclusive: true),
+            (">", true) => new TimeInterval(long.MinValue, pointUnit.UtcTicks),
+            (">=", true) => new TimeInterval(long.MinValue, afterPointUnit.UtcTicks),
+            ("<", false) => TimeInterval.From(at, point),
+            ("<=", false) => TimeInterval.From(at, afterPointUnit),
+            (">", false) => new TimeInterval(afterPointUnit.UtcTicks, long.MaxValue, HighInclusive: true),
+            _ => new TimeInterval(pointUnit.UtcTicks, long.MaxValue, HighInclusive: true),
+        };
+    }
+}
+
+/// <summary>A span of instants in UTC ticks; the low end is included unless said otherwise, the high end excluded.</summary>
+internal readonly record struct TimeInterval(long Low, long High, bool LowInclusive = true, bool HighInclusive = false)
+{
+    public static TimeInterval From(DateTimeOffset low, DateTimeOffset high) => new(low.UtcTicks, high.UtcTicks);
+
+    public bool Contains(long ticks) =>
+        (LowInclusive ? ticks >= Low : ticks > Low) && (HighInclusive ? ticks <= High : ticks < High);
 }
