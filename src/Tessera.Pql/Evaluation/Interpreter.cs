@@ -56,12 +56,30 @@ public sealed class Interpreter
             JsonValueKind.String => value.GetValue<string>(),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            JsonValueKind.Number when value.TryGetValue<long>(out var integer) => integer,
-            JsonValueKind.Number => value.GetValue<double>(),
+            JsonValueKind.Number => Number(value),
             _ => null,
         },
         _ => null,
     };
+
+    /// <summary>A JSON number as a long when it is integral, else a double (parsed or built in memory alike).</summary>
+    internal static object Number(JsonValue value)
+    {
+        if (value.TryGetValue<long>(out var integer))
+        {
+            return integer;
+        }
+        if (value.TryGetValue<int>(out var small))
+        {
+            return (long)small;
+        }
+        if (value.TryGetValue<double>(out var real))
+        {
+            return real;
+        }
+        var text = value.ToJsonString();
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out integer) ? integer : double.Parse(text, CultureInfo.InvariantCulture);
+    }
 
     private object? Eval(PqlNode node) => node switch
     {
@@ -178,7 +196,7 @@ public sealed class Interpreter
             "keys" => A(0) is Dictionary<string, object?> map ? map.Keys.Order(StringComparer.Ordinal).Select(k => (object?)k).ToList() : null,
             "values" => A(0) is Dictionary<string, object?> map ? map.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value).ToList() : null,
             "count" or "sum" or "average" or "min" or "max" => AggregateOf(call.Function, A(0)),
-            "date" => A(0) is long y && A(1) is long mo && A(2) is long d ? Date(y, mo, d) : null,
+            "date" => A(0) is long y && A(1) is long mo && A(2) is long d ? Date(_time, y, mo, d) : null,
             "now" => _now,
             "today" => _time.StartOf(_now, "day"),
             "yesterday" => _time.Add(_time.StartOf(_now, "day"), -1, "day"),
@@ -356,7 +374,7 @@ public sealed class Interpreter
         value is string s && pattern is string p && test(s, p, caseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
     /// <summary>SQL-like pattern: % any run of characters, _ exactly one; case-sensitive.</summary>
-    private static Regex Like(string pattern) =>
+    internal static Regex Like(string pattern) =>
         new("^" + string.Concat(pattern.Select(c => c switch { '%' => ".*", '_' => ".", _ => Regex.Escape(c.ToString()) })) + "$",
             RegexOptions.Singleline | RegexOptions.CultureInvariant);
 
@@ -410,9 +428,10 @@ public sealed class Interpreter
         return kept;
     }
 
-    private object? Date(long year, long month, long day) =>
+    /// <summary><c>date(y, m, d)</c>: the start of that day in the zone; null when there is no such day.</summary>
+    internal static DateTimeOffset? Date(TimeWindow time, long year, long month, long day) =>
         year is >= 1 and <= 9999 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth((int)year, (int)month)
-            ? _time.Read($"{year:D4}-{month:D2}-{day:D2}")
+            ? time.Read($"{year:D4}-{month:D2}-{day:D2}")
             : null;
 
     /// <summary>A <c>groupBy</c> key as map text: strings as they are, numbers invariant, times ISO-8601, arrays and maps as JSON-like text.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Tessera.Pql.Evaluation;
 using Tessera.Pql.Syntax;
 
 namespace Tessera.Pql.Tests.Evaluation;
@@ -26,7 +25,7 @@ public sealed class InterpreterTests
         }
         """)!.AsObject();
 
-    private static object? Eval(string pql) => Interpreter.Evaluate(Parser.Parse(pql), Profile);
+    private static object? Eval(string pql) => BothEngines.Evaluate(Parser.Parse(pql), Profile);
 
     [Theory]
     [InlineData("city like \"%es%\"", false)]
@@ -80,7 +79,7 @@ public sealed class InterpreterTests
               "ups": {"gold": {"status": "realized"}, "churned": {"status": "exited"}},
               "external": {"lapsed": {"status": "existing"}}}}
             """)!.AsObject();
-        Assert.Equal(expected, Interpreter.Evaluate(Parser.Parse(pql), profile));
+        Assert.Equal(expected, BothEngines.Evaluate(Parser.Parse(pql), profile));
     }
 
     [Fact]

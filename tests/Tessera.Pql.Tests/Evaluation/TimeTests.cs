@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
-using Tessera.Pql.Evaluation;
 using Tessera.Pql.Syntax;
 
 namespace Tessera.Pql.Tests.Evaluation;
@@ -11,7 +10,7 @@ public sealed class TimeTests
     private static readonly FakeTimeProvider Clock = new(new DateTimeOffset(2026, 6, 10, 12, 0, 0, TimeSpan.Zero));
 
     private static bool Holds(string pql, string profile, TimeZoneInfo? zone = null) =>
-        Interpreter.Evaluate(Parser.Parse(pql), JsonNode.Parse(profile)!.AsObject(), Clock, zone) is true;
+        BothEngines.Evaluate(Parser.Parse(pql), JsonNode.Parse(profile)!.AsObject(), Clock, zone) is true;
 
     [Theory]
     [InlineData("product.saleDate occurs last week", "2026-06-03T10:00:00Z", true)]
@@ -52,7 +51,7 @@ public sealed class TimeTests
         const string profile = """{"xEvent":[{"eventType":"addToCart","timestamp":"2026-06-10T09:30:00Z"},{"eventType":"addToCart","timestamp":"2026-06-01T09:00:00Z"}]}""";
         Assert.True(Holds("exists X from xEvent where X.eventType = \"addToCart\" and X.timestamp occurs < 3 hours before now", profile));
         Assert.False(Holds("forall X from xEvent where X.timestamp occurs < 3 hours before now", profile));
-        Assert.Equal(1L, Interpreter.Evaluate(Parser.Parse("count(xEvent[timestamp occurs < 8 days before now])"), JsonNode.Parse(profile)!.AsObject(), Clock));
+        Assert.Equal(1L, BothEngines.Evaluate(Parser.Parse("count(xEvent[timestamp occurs < 8 days before now])"), JsonNode.Parse(profile)!.AsObject(), Clock));
     }
 }
 
@@ -68,7 +67,7 @@ public sealed class ChainTests
           {"eventType":"commerce.checkouts","timestamp":"2026-06-01T10:00:00Z"}]}
         """;
 
-    private static object? Eval(string pql) => Interpreter.Evaluate(Parser.Parse(pql), JsonNode.Parse(Events)!.AsObject(), Clock);
+    private static object? Eval(string pql) => BothEngines.Evaluate(Parser.Parse(pql), JsonNode.Parse(Events)!.AsObject(), Clock);
 
     [Theory]
     [InlineData("chain(xEvent, timestamp, [A: WHAT(eventType = \"addToCart\")])", true)]
@@ -83,5 +82,15 @@ public sealed class ChainTests
     public void Steps_match_events_in_time_order(string pql, bool expected)
     {
         Assert.Equal(expected, Eval(pql));
+    }
+
+    [Theory]
+    [InlineData("2026-06-10T09:00:00Z", "2026-06-10T09:00:00Z", false)]
+    [InlineData("2026-06-10T09:00:00Z", "2026-06-10T09:00:01Z", true)]
+    [InlineData("2026-06-10T09:00:01Z", "2026-06-10T09:00:00Z", false)]
+    public void Steps_need_strictly_later_events(string first, string second, bool expected)
+    {
+        var profile = JsonNode.Parse($$"""{"xEvent":[{"eventType":"a","timestamp":"{{first}}"},{"eventType":"b","timestamp":"{{second}}"}]}""")!.AsObject();
+        Assert.Equal(expected, BothEngines.Evaluate(Parser.Parse("chain(xEvent, timestamp, [A: WHAT(eventType = \"a\"), B: WHAT(eventType = \"b\")])"), profile, Clock));
     }
 }

@@ -1,0 +1,66 @@
+namespace Tessera.Pql.Evaluation;
+
+/// <summary>One node's compiled meaning: a closure over the evaluation's frame.</summary>
+internal delegate PqlValue Code(Frame frame);
+
+/// <summary>
+/// The state of one evaluation: a slot per implicit level and bound variable (assigned when
+/// compiling, so nothing is looked up by name), the clock, and the time windows that depend only on
+/// the clock, kept while the clock reads the same (a batch run evaluates every profile at one instant).
+/// </summary>
+internal sealed class Frame(int slots, int windows, TimeWindow time)
+{
+    public readonly PqlValue[] Slots = new PqlValue[slots];
+    public readonly TimeInterval?[] Windows = new TimeInterval?[windows];
+    public readonly long[] WindowClock = Enumerable.Repeat(long.MinValue, windows).ToArray();
+    public readonly TimeWindow Time = time;
+    public DateTimeOffset Now;
+    public PqlValue Profile;
+}
+
+/// <summary>
+/// An expression compiled to closures for one time zone: evaluate it per profile with
+/// <see cref="Evaluate"/> or <see cref="Matches"/>. Safe to share between threads.
+/// </summary>
+public sealed class CompiledExpression
+{
+    private readonly Code _root;
+    private readonly int _slots;
+    private readonly int _windows;
+    private readonly TimeWindow _time;
+    private Frame? _spare;
+
+    internal CompiledExpression(Code root, int slots, int windows, TimeWindow time)
+    {
+        _root = root;
+        _slots = slots;
+        _windows = windows;
+        _time = time;
+    }
+
+    public TimeZoneInfo Zone => _time.Zone;
+
+    /// <summary>The expression's value for <paramref name="profile"/> at <paramref name="now"/>.</summary>
+    public PqlValue Evaluate(PqlProfile profile, DateTimeOffset now)
+    {
+        if (!ReferenceEquals(profile.Zone, _time.Zone) && !profile.Zone.Equals(_time.Zone))
+        {
+            throw new ArgumentException($"the profile was read in zone {profile.Zone.Id}, the expression compiled for {_time.Zone.Id}", nameof(profile));
+        }
+        var frame = Interlocked.Exchange(ref _spare, null) ?? new Frame(_slots, _windows, _time);
+        try
+        {
+            frame.Now = now.ToUniversalTime();
+            frame.Profile = profile.Root;
+            frame.Slots[0] = profile.Root;
+            return _root(frame);
+        }
+        finally
+        {
+            _spare = frame;
+        }
+    }
+
+    /// <summary>Whether the expression holds (is <c>true</c>) for <paramref name="profile"/> at <paramref name="now"/>.</summary>
+    public bool Matches(PqlProfile profile, DateTimeOffset now) => Evaluate(profile, now).IsTrue;
+}

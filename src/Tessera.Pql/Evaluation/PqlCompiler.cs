@@ -1,0 +1,667 @@
+using System.Text.RegularExpressions;
+using Tessera.Pql.Syntax;
+using static Tessera.Pql.Evaluation.ValueOperations;
+
+namespace Tessera.Pql.Evaluation;
+
+/// <summary>
+/// Compiles an expression to closures over <see cref="PqlValue"/>s with the interpreter's meaning
+/// (a property test holds them equal): names resolve to frame slots when compiling, literal strings
+/// and regular expressions are prepared once, and time windows that depend only on the clock are
+/// computed once per clock reading instead of per event. A construct the interpreter refuses at run
+/// time is refused at the same point here, so the two agree on errors too.
+/// </summary>
+public sealed class PqlCompiler
+{
+    private readonly TimeWindow _time;
+    private readonly List<int> _implicit = [0];
+    private readonly List<(string Name, int Slot)> _variables = [];
+    private int _slots = 1;
+    private int _windows;
+
+    private PqlCompiler(TimeZoneInfo zone) => _time = new TimeWindow(zone);
+
+    /// <summary>Compiles <paramref name="expression"/> for evaluation in <paramref name="zone"/> (UTC when null).</summary>
+    public static CompiledExpression Compile(PqlNode expression, TimeZoneInfo? zone = null)
+    {
+        var compiler = new PqlCompiler(zone ?? TimeZoneInfo.Utc);
+        Code root;
+        if (expression is Lambda { Parameters.Count: > 0 } lambda)
+        {
+            // (Profile) => ...: the first parameter is the profile (slot 0).
+            compiler._variables.Add((lambda.Parameters[0], 0));
+            root = compiler.Compile(lambda.Body);
+        }
+        else
+        {
+            root = compiler.Compile(expression);
+        }
+        return new CompiledExpression(root, compiler._slots, compiler._windows, compiler._time);
+    }
+
+    private int NewSlot() => _slots++;
+
+    private Code Compile(PqlNode node) => node switch
+    {
+        Literal literal => Constant(LiteralValue(literal)),
+        ArrayLiteral array => CompileArray(array),
+        Parameter { Up: > 0 } up => up.Up < _implicit.Count ? ReadSlot(_implicit[^(up.Up + 1)]) : Constant(PqlValue.Null),
+        Parameter { Name: { } name } => Variable(name) is { } slot ? ReadSlot(slot) : Constant(PqlValue.Null),
+        Parameter => ReadSlot(0),
+        FieldLookup field => CompileField(field),
+        Filter filter => CompileFilter(filter),
+        Aggregation aggregation => CompileAggregation(aggregation),
+        Occurs { Subject: { } subject } occurs => CompileOccurs(Compile(subject), occurs),
+        Chain chain => CompileChain(chain),
+        FunctionCall call => CompileCall(call),
+        Quantifier quantifier => CompileQuantifier(quantifier),
+        Let let => CompileLet(let, 0),
+        _ => Refuse($"the interpreter does not evaluate {node.GetType().Name} yet", node.Position),
+    };
+
+    private static Code Constant(PqlValue value) => _ => value;
+
+    private static Code ReadSlot(int slot) => frame => frame.Slots[slot];
+
+    private static Code Refuse(string message, SourcePosition position) => _ => throw new PqlException(message, position);
+
+    private PqlValue LiteralValue(Literal literal) => literal.Value switch
+    {
+        null => PqlValue.Null,
+        bool flag => PqlValue.Of(flag),
+        long integer => PqlValue.Of(integer),
+        double real => PqlValue.Of(real),
+        string text => PqlValue.Of(text, _time),
+        _ => PqlValue.Null,
+    };
+
+    private int? Variable(string name)
+    {
+        for (var i = _variables.Count - 1; i >= 0; i--)
+        {
+            if (_variables[i].Name == name)
+            {
+                return _variables[i].Slot;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Compiles <paramref name="body"/> with <paramref name="name"/> bound to a new slot.</summary>
+    private T WithVariable<T>(string name, int slot, Func<T> body)
+    {
+        _variables.Add((name, slot));
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            _variables.RemoveAt(_variables.Count - 1);
+        }
+    }
+
+    /// <summary>Compiles <paramref name="body"/> with a new implicit level (the item of a filter, a chain, a per-item function).</summary>
+    private T WithImplicit<T>(int slot, Func<T> body)
+    {
+        _implicit.Add(slot);
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            _implicit.RemoveAt(_implicit.Count - 1);
+        }
+    }
+
+    private Code CompileArray(ArrayLiteral array)
+    {
+        if (array.Items.All(item => item is Literal))
+        {
+            // Arrays are never changed once made, so a constant one is made once.
+            var items = array.Items.Select(item => LiteralValue((Literal)item)).ToArray();
+            return Constant(PqlValue.Of(items));
+        }
+        var codes = array.Items.Select(Compile).ToArray();
+        return frame =>
+        {
+            var items = new PqlValue[codes.Length];
+            for (var i = 0; i < codes.Length; i++)
+            {
+                items[i] = codes[i](frame);
+            }
+            return PqlValue.Of(items);
+        };
+    }
+
+    /// <summary>A field read, remembering where the name was found last (records of one schema keep their order).</summary>
+    private sealed class FieldSite(string name)
+    {
+        public readonly string Name = name;
+        public int Hint;
+
+        public PqlValue Read(in PqlValue owner) => owner.Kind == PqlKind.Record ? owner.Record.Get(Name, ref Hint) : PqlValue.Null;
+    }
+
+    private Code CompileField(FieldLookup field)
+    {
+        var site = new FieldSite(field.Field);
+        if (field.Target is null)
+        {
+            var slot = _implicit[^1];
+            return frame => site.Read(frame.Slots[slot]);
+        }
+        var target = Compile(field.Target);
+        return frame => site.Read(target(frame));
+    }
+
+    private Code CompileFilter(Filter filter)
+    {
+        var source = Compile(filter.Source);
+        var slot = NewSlot();
+        var condition = WithImplicit(slot, () => Compile(filter.Condition));
+        return frame =>
+        {
+            if (source(frame) is not { Kind: PqlKind.Array } items)
+            {
+                return PqlValue.Null;
+            }
+            List<PqlValue>? kept = null;
+            foreach (var item in items.Array)
+            {
+                frame.Slots[slot] = item;
+                if (Holds(condition(frame)))
+                {
+                    (kept ??= []).Add(item);
+                }
+            }
+            return PqlValue.Of(kept is null ? [] : kept.ToArray());
+        };
+    }
+
+    private Code CompileAggregation(Aggregation aggregation)
+    {
+        var source = Compile(aggregation.Source);
+        var slot = NewSlot();
+        var (value, condition) = WithVariable(aggregation.Variable, slot, () =>
+            (Compile(aggregation.Value), aggregation.Condition is null ? null : Compile(aggregation.Condition)));
+        var function = aggregation.Function;
+        return frame =>
+        {
+            var items = source(frame) is { Kind: PqlKind.Array } array ? array.Array : [];
+            var values = new List<PqlValue>(items.Length);
+            foreach (var item in items)
+            {
+                frame.Slots[slot] = item;
+                if (condition is null || condition(frame).IsTrue)
+                {
+                    values.Add(value(frame));
+                }
+            }
+            return Aggregate(function, PqlValue.Of(values.ToArray()));
+        };
+    }
+
+    private Code CompileLet(Let let, int binding)
+    {
+        if (binding == let.Bindings.Count)
+        {
+            return Compile(let.Body);
+        }
+        var value = Compile(let.Bindings[binding].Value);
+        var slot = NewSlot();
+        var rest = WithVariable(let.Bindings[binding].Key, slot, () => CompileLet(let, binding + 1));
+        return frame =>
+        {
+            frame.Slots[slot] = value(frame);
+            return rest(frame);
+        };
+    }
+
+    private Code CompileQuantifier(Quantifier quantifier)
+    {
+        var clauses = new List<(Code Source, int Slot, Code? Condition)>();
+        var bound = 0;
+        try
+        {
+            foreach (var clause in quantifier.Clauses)
+            {
+                var source = Compile(clause.Source);
+                var slot = NewSlot();
+                _variables.Add((clause.Variable, slot));
+                bound++;
+                clauses.Add((source, slot, clause.Condition is null ? null : Compile(clause.Condition)));
+            }
+        }
+        finally
+        {
+            _variables.RemoveRange(_variables.Count - bound, bound);
+        }
+        var kind = quantifier.Kind;
+        PqlValue Quantify(Frame frame, int index)
+        {
+            var (source, slot, condition) = clauses[index];
+            var items = source(frame) is { Kind: PqlKind.Array } array ? array.Array : [];
+            bool Matches(PqlValue item)
+            {
+                frame.Slots[slot] = item;
+                // With several sources, an item counts when the rest of the clauses hold for it.
+                return (condition is null || condition(frame).IsTrue)
+                    && (index + 1 == clauses.Count || Quantify(frame, index + 1).IsTrue);
+            }
+            return kind switch
+            {
+                QuantifierKind.Exists => PqlValue.Of(items.Any(Matches)),
+                QuantifierKind.ForAll => PqlValue.Of(items.All(Matches)),
+                _ => PqlValue.Of(items.Where(Matches).ToArray()),
+            };
+        }
+        return frame => Quantify(frame, 0);
+    }
+
+    /// <summary>
+    /// An <c>occurs</c> condition's window: when its anchor, end and amount depend only on the clock
+    /// (now, today, date(...), literals), computed once per clock reading and kept in the frame.
+    /// </summary>
+    private Func<Frame, TimeInterval?> CompileWindow(Occurs occurs)
+    {
+        var usesAmount = occurs.Amount is not null && occurs.Relation is not ("last" or "this" or "next" or "on" or "between");
+        var amount = usesAmount ? Compile(occurs.Amount!) : null;
+        var anchor = occurs.Anchor is null ? null : Compile(occurs.Anchor);
+        var until = occurs.Until is null ? null : Compile(occurs.Until);
+        TimeInterval? Window(Frame frame)
+        {
+            var amountValue = amount is null ? null : amount(frame).ToObject();
+            return frame.Time.Interval(occurs, frame.Now, Instant(anchor, frame), Instant(until, frame), amountValue);
+        }
+        if (!ClockOnly(occurs.Amount) || !ClockOnly(occurs.Anchor) || !ClockOnly(occurs.Until))
+        {
+            return Window;
+        }
+        var index = _windows++;
+        return frame =>
+        {
+            if (frame.WindowClock[index] != frame.Now.UtcTicks)
+            {
+                frame.Windows[index] = Window(frame);
+                frame.WindowClock[index] = frame.Now.UtcTicks;
+            }
+            return frame.Windows[index];
+        };
+    }
+
+    private static DateTimeOffset? Instant(Code? code, Frame frame) =>
+        code is not null && code(frame).TryTime(frame.Time, out var ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>Whether a node's value depends on nothing but the clock.</summary>
+    private static bool ClockOnly(PqlNode? node) => node switch
+    {
+        null or Literal => true,
+        FunctionCall { Receiver: null, Arguments.Count: 0, Function: "now" or "today" or "yesterday" or "tomorrow" } => true,
+        FunctionCall { Receiver: null, Function: "date" } date => date.Arguments.All(a => a is Literal),
+        _ => false,
+    };
+
+    private Code CompileOccurs(Code subject, Occurs occurs)
+    {
+        var window = CompileWindow(occurs);
+        return frame => PqlValue.Of(subject(frame).TryTime(frame.Time, out var ticks) && window(frame) is { } interval && interval.Contains(ticks));
+    }
+
+    private Code CompileChain(Chain chain)
+    {
+        var source = Compile(chain.Source);
+        var slot = NewSlot();
+        var (timeField, steps) = WithImplicit(slot, () => (Compile(chain.TimeField), chain.Steps.Select(step => (
+            What: step.What is null ? null : Compile(step.What),
+            Where: step.Where is null ? null : Compile(step.Where),
+            When: step.When is Occurs when ? CompileWindow(when) : null)).ToArray()));
+        // COUNT(n) is read outside the step's item, as the interpreter reads it.
+        var counts = chain.Steps.Select(step => step.Count is null ? null : Compile(step.Count)).ToArray();
+        return frame =>
+        {
+            if (source(frame) is not { Kind: PqlKind.Array } array)
+            {
+                return PqlValue.False;
+            }
+            var items = array.Array;
+            var timed = new (long Ticks, int Index)[items.Length];
+            var n = 0;
+            var ordered = true;
+            for (var i = 0; i < items.Length; i++)
+            {
+                frame.Slots[slot] = items[i];
+                if (timeField(frame).TryTime(frame.Time, out var ticks))
+                {
+                    ordered &= n == 0 || timed[n - 1].Ticks <= ticks;
+                    timed[n++] = (ticks, i);
+                }
+            }
+            if (!ordered)
+            {
+                Array.Sort(timed, 0, n, Comparer<(long Ticks, int Index)>.Default); // by time, then position: stable
+            }
+            var position = 0;
+            long? last = null;
+            for (var s = 0; s < steps.Length; s++)
+            {
+                var (what, where, when) = steps[s];
+                var needed = counts[s] is { } count ? count(frame) is { Kind: PqlKind.Integer } c ? c.Integer : 1 : 1;
+                var found = 0L;
+                while (found < needed && position < n)
+                {
+                    var (ticks, index) = timed[position++];
+                    if (last is { } previous && ticks <= previous)
+                    {
+                        continue; // Strict time order between steps.
+                    }
+                    frame.Slots[slot] = items[index];
+                    var matches = (what is null || what(frame).IsTrue)
+                        && (where is null || where(frame).IsTrue)
+                        && (when is null || (when(frame) is { } window && window.Contains(ticks)));
+                    if (matches && ++found == needed)
+                    {
+                        last = ticks;
+                    }
+                }
+                if (found < needed)
+                {
+                    return PqlValue.False;
+                }
+            }
+            return PqlValue.True;
+        };
+    }
+
+    private Code CompileCall(FunctionCall call)
+    {
+        // Method-style and plain calls mean the same: the receiver is the first argument.
+        IReadOnlyList<PqlNode> arguments = call.Receiver is null ? call.Arguments : [call.Receiver, .. call.Arguments];
+        Code Lazy(int i) => i < arguments.Count ? Compile(arguments[i]) : Constant(PqlValue.Null);
+        switch (call.Function)
+        {
+            case "and":
+                {
+                    var (a, b) = (Lazy(0), Lazy(1));
+                    return frame => PqlValue.Of(a(frame).IsTrue && b(frame).IsTrue);
+                }
+            case "or":
+                {
+                    var (a, b) = (Lazy(0), Lazy(1));
+                    return frame => PqlValue.Of(a(frame).IsTrue || b(frame).IsTrue);
+                }
+            case "not":
+                {
+                    var a = Lazy(0);
+                    return frame => PqlValue.Of(!a(frame).IsTrue);
+                }
+            case "if":
+                {
+                    var (condition, then, otherwise) = (Lazy(0), Lazy(1), Lazy(2));
+                    return frame => condition(frame).IsTrue ? then(frame) : otherwise(frame);
+                }
+            case "isNull":
+                {
+                    var a = Lazy(0);
+                    return frame => PqlValue.Of(a(frame).IsNull);
+                }
+            case "isNotNull":
+                {
+                    var a = Lazy(0);
+                    return frame => PqlValue.Of(!a(frame).IsNull);
+                }
+            case "topN" or "bottomN" or "filter" or "map" or "groupBy":
+                return CompilePerItem(call.Function, arguments);
+        }
+        var codes = arguments.Select(Compile).ToArray();
+        var function = Function(call, arguments);
+        var (c0, c1, c2) = (At(codes, 0), At(codes, 1), At(codes, 2));
+        // Every argument is evaluated, in order, before the function applies (as the interpreter does).
+        return codes.Length switch
+        {
+            0 => frame => function(PqlValue.Null, PqlValue.Null, PqlValue.Null, frame),
+            1 => frame => function(c0(frame), PqlValue.Null, PqlValue.Null, frame),
+            2 => frame => function(c0(frame), c1(frame), PqlValue.Null, frame),
+            3 => frame => function(c0(frame), c1(frame), c2(frame), frame),
+            _ => frame =>
+            {
+                var (a, b, c) = (c0(frame), c1(frame), c2(frame));
+                for (var i = 3; i < codes.Length; i++)
+                {
+                    codes[i](frame);
+                }
+                return function(a, b, c, frame);
+            }
+            ,
+        };
+    }
+
+    private static Code At(Code[] codes, int index) => index < codes.Length ? codes[index] : Constant(PqlValue.Null);
+
+    private delegate PqlValue Applied(PqlValue a, PqlValue b, PqlValue c, Frame frame);
+
+    private Applied Function(FunctionCall call, IReadOnlyList<PqlNode> arguments)
+    {
+        static Applied Text(Func<string, string, StringComparison, bool> test) => (a, b, c, _) => ValueOperations.Text(a, b, c, test);
+        switch (call.Function)
+        {
+            case "=":
+                return (a, b, _, f) => PqlValue.Of(Compare(a, b, f.Time) == 0);
+            case "!=":
+                return (a, b, _, f) => PqlValue.Of(Compare(a, b, f.Time) is not (0 or Incomparable));
+            case "<":
+                return (a, b, _, f) => PqlValue.Of(Compare(a, b, f.Time) is < 0 and not Incomparable);
+            case "<=":
+                return (a, b, _, f) => PqlValue.Of(Compare(a, b, f.Time) is <= 0 and not Incomparable);
+            case ">":
+                return (a, b, _, f) => PqlValue.Of(Compare(a, b, f.Time) > 0);
+            case ">=":
+                return (a, b, _, f) => PqlValue.Of(Compare(a, b, f.Time) >= 0);
+            case "in":
+                return (a, b, _, f) => PqlValue.Of(!a.IsNull && b.Kind == PqlKind.Array && Contains(b.Array, a, f.Time));
+            case "notIn":
+                return (a, b, _, f) => PqlValue.Of(!a.IsNull && b.Kind == PqlKind.Array && !Contains(b.Array, a, f.Time));
+            case "+" or "-" or "*" or "/" or "%":
+                {
+                    var op = call.Function;
+                    return (a, b, _, _) => Arithmetic(op, a, b);
+                }
+            case "neg":
+                return (a, _, _, _) => a.Kind switch
+                {
+                    PqlKind.Integer => PqlValue.Of(-a.Integer),
+                    PqlKind.Double => PqlValue.Of(-a.Double),
+                    _ => PqlValue.Null,
+                };
+            case "like":
+                {
+                    var regex = Prepared(arguments, 1, ValueOperations.Like);
+                    return (a, b, _, _) => PqlValue.Of(a.Kind == PqlKind.String && b.Kind == PqlKind.String
+                        && (regex is not null && regex.Pattern == b.String ? regex.Regex : ValueOperations.Like(b.String)).IsMatch(a.String));
+                }
+            case "startsWith":
+                return Text((s, p, c) => s.StartsWith(p, c));
+            case "doesNotStartWith":
+                return Text((s, p, c) => !s.StartsWith(p, c));
+            case "endsWith":
+                return Text((s, p, c) => s.EndsWith(p, c));
+            case "doesNotEndWith":
+                return Text((s, p, c) => !s.EndsWith(p, c));
+            case "contains":
+                return Text((s, p, c) => s.Contains(p, c));
+            case "doesNotContain":
+                return Text((s, p, c) => !s.Contains(p, c));
+            case "equals":
+                return Text((s, p, c) => string.Equals(s, p, c));
+            case "notEqualTo":
+                return Text((s, p, c) => !string.Equals(s, p, c));
+            case "matches":
+                {
+                    var regex = Prepared(arguments, 1, Pattern);
+                    return (a, b, _, _) => PqlValue.Of(a.Kind == PqlKind.String && b.Kind == PqlKind.String
+                        && (regex is not null && regex.Pattern == b.String ? regex.Regex : Pattern(b.String)).IsMatch(a.String));
+                }
+            case "regexGroup":
+                {
+                    var regex = Prepared(arguments, 1, Pattern);
+                    return (a, b, c, _) =>
+                    {
+                        if (a.Kind != PqlKind.String || b.Kind != PqlKind.String)
+                        {
+                            return PqlValue.Null;
+                        }
+                        var match = (regex is not null && regex.Pattern == b.String ? regex.Regex : Pattern(b.String)).Match(a.String);
+                        return match.Success && c.Kind == PqlKind.Integer && c.Integer < match.Groups.Count
+                            ? PqlValue.Of(match.Groups[(int)c.Integer].Value)
+                            : PqlValue.Null;
+                    };
+                }
+            case "includes":
+                return (a, b, _, f) => PqlValue.Of(a.Kind == PqlKind.Array && Contains(a.Array, b, f.Time));
+            case "intersects":
+                return (a, b, _, f) => PqlValue.Of(a.Kind == PqlKind.Array && b.Kind == PqlKind.Array && a.Array.Any(x => Contains(b.Array, x, f.Time)));
+            case "intersection":
+                return (a, b, _, f) => a.Kind == PqlKind.Array && b.Kind == PqlKind.Array
+                    ? PqlValue.Of(Distinct(a.Array.Where(x => Contains(b.Array, x, f.Time)), f.Time))
+                    : PqlValue.Null;
+            case "subsetOf":
+                return (a, b, _, f) => PqlValue.Of(a.Kind == PqlKind.Array && b.Kind == PqlKind.Array && a.Array.All(x => Contains(b.Array, x, f.Time)));
+            case "supersetOf":
+                return (a, b, _, f) => PqlValue.Of(a.Kind == PqlKind.Array && b.Kind == PqlKind.Array && b.Array.All(y => Contains(a.Array, y, f.Time)));
+            case "distinct":
+                return (a, _, _, f) => a.Kind == PqlKind.Array ? PqlValue.Of(Distinct(a.Array, f.Time)) : PqlValue.Null;
+            case "head":
+                return (a, _, _, _) => a.Kind == PqlKind.Array && a.Array.Length > 0 ? a.Array[0] : PqlValue.Null;
+            case "get":
+                return (a, b, _, _) => a.Kind == PqlKind.Record && b.Kind == PqlKind.String ? a.Record.Get(b.String) : PqlValue.Null;
+            case "keys":
+                return (a, _, _, _) => a.Kind == PqlKind.Record
+                    ? PqlValue.Of(Enumerable.Range(0, a.Record.Count).Select(a.Record.NameAt).Order(StringComparer.Ordinal).Select(PqlValue.Of).ToArray())
+                    : PqlValue.Null;
+            case "values":
+                return (a, _, _, _) => a.Kind == PqlKind.Record
+                    ? PqlValue.Of(Enumerable.Range(0, a.Record.Count).OrderBy(a.Record.NameAt, StringComparer.Ordinal).Select(a.Record.ValueAt).ToArray())
+                    : PqlValue.Null;
+            case "count" or "sum" or "average" or "min" or "max":
+                {
+                    var name = call.Function;
+                    return (a, _, _, _) => Aggregate(name, a);
+                }
+            case "date":
+                return (a, b, c, f) => a.Kind == PqlKind.Integer && b.Kind == PqlKind.Integer && c.Kind == PqlKind.Integer
+                    && Interpreter.Date(f.Time, a.Integer, b.Integer, c.Integer) is { } day ? PqlValue.OfTime(day) : PqlValue.Null;
+            case "now":
+                return (_, _, _, f) => PqlValue.OfTime(f.Now);
+            case "today":
+                return (_, _, _, f) => PqlValue.OfTime(f.Time.StartOf(f.Now, "day"));
+            case "yesterday":
+                return (_, _, _, f) => PqlValue.OfTime(f.Time.Add(f.Time.StartOf(f.Now, "day"), -1, "day"));
+            case "tomorrow":
+                return (_, _, _, f) => PqlValue.OfTime(f.Time.Add(f.Time.StartOf(f.Now, "day"), 1, "day"));
+            case "currentMonth":
+                return (_, _, _, f) => PqlValue.Of((long)f.Time.Local(f.Now).Month);
+            case "currentYear":
+                return (_, _, _, f) => PqlValue.Of((long)f.Time.Local(f.Now).Year);
+            case "currentDayOfMonth":
+                return (_, _, _, f) => PqlValue.Of((long)f.Time.Local(f.Now).Day);
+            case "getMonth":
+                return (a, _, _, f) => a.TryTime(f.Time, out var t) ? PqlValue.Of((long)f.Time.Local(new DateTimeOffset(t, TimeSpan.Zero)).Month) : PqlValue.Null;
+            case "getYear":
+                return (a, _, _, f) => a.TryTime(f.Time, out var t) ? PqlValue.Of((long)f.Time.Local(new DateTimeOffset(t, TimeSpan.Zero)).Year) : PqlValue.Null;
+            case "getDayOfMonth":
+                return (a, _, _, f) => a.TryTime(f.Time, out var t) ? PqlValue.Of((long)f.Time.Local(new DateTimeOffset(t, TimeSpan.Zero)).Day) : PqlValue.Null;
+            case "inSegment":
+                return (a, _, _, f) => PqlValue.Of(a.Kind == PqlKind.String && InSegment(f.Profile, a.String));
+            default:
+                {
+                    var (function, position) = (call.Function, call.Position);
+                    return (_, _, _, _) => throw new PqlException($"the interpreter does not evaluate '{function}' yet", position);
+                }
+        }
+    }
+
+    private sealed record PreparedRegex(string Pattern, Regex Regex);
+
+    /// <summary>A literal pattern made into a regular expression once; null when it is not a literal (or not valid, which then fails when used, as in the interpreter).</summary>
+    private static PreparedRegex? Prepared(IReadOnlyList<PqlNode> arguments, int index, Func<string, Regex> make)
+    {
+        if (index >= arguments.Count || arguments[index] is not Literal { Value: string pattern })
+        {
+            return null;
+        }
+        try
+        {
+            return new PreparedRegex(pattern, make(pattern));
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Functions whose argument is evaluated for each item (as the implicit parameter, and a lambda's first parameter).</summary>
+    private Code CompilePerItem(string function, IReadOnlyList<PqlNode> arguments)
+    {
+        if (arguments.Count < 2)
+        {
+            return Constant(PqlValue.Null);
+        }
+        var source = Compile(arguments[0]);
+        var slot = NewSlot();
+        var body = WithImplicit(slot, () => arguments[1] is Lambda { Parameters.Count: > 0 } lambda
+            ? WithVariable(lambda.Parameters[0], slot, () => Compile(lambda.Body))
+            : Compile(arguments[1]));
+        var count = function is "topN" or "bottomN" && arguments.Count > 2 ? Compile(arguments[2]) : null;
+        PqlValue For(Frame frame, PqlValue item)
+        {
+            frame.Slots[slot] = item;
+            return body(frame);
+        }
+        return function switch
+        {
+            "filter" => frame => source(frame) is { Kind: PqlKind.Array } items
+                ? PqlValue.Of(items.Array.Where(item => Holds(For(frame, item))).ToArray())
+                : PqlValue.Null,
+            "map" => frame => source(frame) is { Kind: PqlKind.Array } items
+                ? PqlValue.Of(items.Array.Select(item => For(frame, item)).ToArray())
+                : PqlValue.Null,
+            "groupBy" => frame =>
+            {
+                if (source(frame) is not { Kind: PqlKind.Array } items)
+                {
+                    return PqlValue.Null;
+                }
+                // Grouped by the key's text, in the order keys first appear.
+                var groups = new Dictionary<string, List<PqlValue>>(StringComparer.Ordinal);
+                var order = new List<string>();
+                foreach (var item in items.Array)
+                {
+                    var key = Interpreter.KeyText(For(frame, item).ToObject());
+                    if (!groups.TryGetValue(key, out var group))
+                    {
+                        groups[key] = group = [];
+                        order.Add(key);
+                    }
+                    group.Add(item);
+                }
+                return PqlValue.Of(new PqlRecord([.. order], [.. order.Select(key => PqlValue.Of(groups[key].ToArray()))]));
+            }
+            ,
+            _ => frame =>
+            {
+                if (source(frame) is not { Kind: PqlKind.Array } items)
+                {
+                    return PqlValue.Null;
+                }
+                var take = count is not null && count(frame) is { Kind: PqlKind.Integer } n ? (int)Math.Max(0, n.Integer) : 1;
+                var keyed = items.Array.Select(item => (Item: item, Key: For(frame, item))).Where(e => !e.Key.IsNull).ToList();
+                var comparer = Comparer<PqlValue>.Create((a, b) => Compare(a, b, frame.Time) is var c && c == Incomparable ? 0 : c);
+                // Stable: among equal keys, items keep their order.
+                var ordered = function == "topN" ? keyed.OrderByDescending(e => e.Key, comparer) : keyed.OrderBy(e => e.Key, comparer);
+                return PqlValue.Of(ordered.Take(take).Select(e => e.Item).ToArray());
+            }
+            ,
+        };
+    }
+}

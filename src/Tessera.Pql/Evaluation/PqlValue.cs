@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Tessera.Pql.Evaluation;
+
+public enum PqlKind : byte
+{
+    Null,
+    Boolean,
+    Integer,
+    Double,
+    String,
+    Time,
+    Array,
+    Record,
+}
+
+/// <summary>
+/// A value as compiled expressions read it: a 16-byte struct, no boxing for numbers and booleans. A
+/// string keeps the instant it denotes (read once, when the profile is converted or the literal
+/// compiled) so time conditions over many events parse nothing while evaluating.
+/// </summary>
+public readonly struct PqlValue
+{
+    /// <summary>A string's time, not yet read (strings made while evaluating, such as <c>regexGroup</c>'s).</summary>
+    internal const long Unread = long.MinValue;
+
+    /// <summary>A string that is not an ISO-8601 date or date-time.</summary>
+    internal const long NotATime = long.MinValue + 1;
+
+    private readonly object? _reference;
+    private readonly long _bits;
+
+    private PqlValue(PqlKind kind, long bits, object? reference)
+    {
+        Kind = kind;
+        _bits = bits;
+        _reference = reference;
+    }
+
+    public PqlKind Kind { get; }
+
+    public static PqlValue Null => default;
+
+    public static PqlValue True { get; } = new(PqlKind.Boolean, 1, null);
+
+    public static PqlValue False { get; } = new(PqlKind.Boolean, 0, null);
+
+    public bool IsNull => Kind == PqlKind.Null;
+
+    /// <summary>Only <c>true</c> is true (docs/pql.md, nulls).</summary>
+    public bool IsTrue => Kind == PqlKind.Boolean && _bits != 0;
+
+    public long Integer => _bits;
+
+    public double Double => BitConverter.Int64BitsToDouble(_bits);
+
+    public string String => (string)_reference!;
+
+    /// <summary>A time's UTC ticks; for a string, the ticks it denotes or <see cref="Unread"/>/<see cref="NotATime"/>.</summary>
+    internal long Ticks => _bits;
+
+    public PqlValue[] Array => (PqlValue[])_reference!;
+
+    public PqlRecord Record => (PqlRecord)_reference!;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static PqlValue Of(bool value) => value ? True : False;
+
+    public static PqlValue Of(long value) => new(PqlKind.Integer, value, null);
+
+    public static PqlValue Of(double value) => new(PqlKind.Double, BitConverter.DoubleToInt64Bits(value), null);
+
+    public static PqlValue Of(PqlValue[] items) => new(PqlKind.Array, 0, items);
+
+    public static PqlValue Of(PqlRecord record) => new(PqlKind.Record, 0, record);
+
+    public static PqlValue OfTime(DateTimeOffset instant) => new(PqlKind.Time, instant.UtcTicks, null);
+
+    /// <summary>A string made while evaluating: its time is read when asked for.</summary>
+    public static PqlValue Of(string text) => new(PqlKind.String, Unread, text);
+
+    /// <summary>A string whose time (if any) is read now, in <paramref name="time"/>'s zone.</summary>
+    internal static PqlValue Of(string text, TimeWindow time) =>
+        new(PqlKind.String, time.Read(text) is { } instant ? instant.UtcTicks : NotATime, text);
+
+    /// <summary>The instant a time or an ISO-8601 string denotes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryTime(TimeWindow time, out long ticks)
+    {
+        if (Kind == PqlKind.Time || (Kind == PqlKind.String && _bits > NotATime))
+        {
+            ticks = _bits;
+            return true;
+        }
+        if (Kind == PqlKind.String && _bits == Unread && time.Read(String) is { } instant)
+        {
+            ticks = instant.UtcTicks;
+            return true;
+        }
+        ticks = 0;
+        return false;
+    }
+
+    /// <summary>Converts JSON (a profile's attributes, its events under <c>xEvent</c>) reading date-time strings in <paramref name="time"/>'s zone.</summary>
+    internal static PqlValue FromJson(JsonNode? node, TimeWindow time)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                {
+                    var names = new string[obj.Count];
+                    var values = new PqlValue[obj.Count];
+                    var i = 0;
+                    foreach (var (name, value) in obj)
+                    {
+                        names[i] = name;
+                        values[i++] = FromJson(value, time);
+                    }
+                    return Of(new PqlRecord(names, values));
+                }
+            case JsonArray array:
+                {
+                    var items = new PqlValue[array.Count];
+                    for (var i = 0; i < items.Length; i++)
+                    {
+                        items[i] = FromJson(array[i], time);
+                    }
+                    return Of(items);
+                }
+            case JsonValue value:
+                return value.GetValueKind() switch
+                {
+                    JsonValueKind.String => Of(value.GetValue<string>(), time),
+                    JsonValueKind.True => True,
+                    JsonValueKind.False => False,
+                    JsonValueKind.Number => Interpreter.Number(value) is long integer ? Of(integer) : Of((double)Interpreter.Number(value)),
+                    _ => Null,
+                };
+            default:
+                return Null;
+        }
+    }
+
+    /// <summary>The value in the reference interpreter's shapes (long, double, string, bool, UTC <see cref="DateTimeOffset"/>, lists, dictionaries).</summary>
+    public object? ToObject() => Kind switch
+    {
+        PqlKind.Boolean => IsTrue,
+        PqlKind.Integer => Integer,
+        PqlKind.Double => Double,
+        PqlKind.String => String,
+        PqlKind.Time => new DateTimeOffset(_bits, TimeSpan.Zero),
+        PqlKind.Array => Array.Select(item => item.ToObject()).ToList(),
+        PqlKind.Record => Record.ToDictionary(),
+        _ => null,
+    };
+
+    public override string ToString() => Kind switch
+    {
+        PqlKind.String => String,
+        PqlKind.Integer => Integer.ToString(CultureInfo.InvariantCulture),
+        PqlKind.Double => Double.ToString("R", CultureInfo.InvariantCulture),
+        _ => Interpreter.KeyText(ToObject()),
+    };
+}
+
+/// <summary>An object or map: names and values side by side, in the order they came.</summary>
+public sealed class PqlRecord(string[] names, PqlValue[] values)
+{
+    private readonly string[] _names = names;
+    private readonly PqlValue[] _values = values;
+
+    public int Count => _names.Length;
+
+    public string NameAt(int index) => _names[index];
+
+    public PqlValue ValueAt(int index) => _values[index];
+
+    /// <summary>
+    /// The field called <paramref name="name"/>, or null. <paramref name="hint"/> is where the caller
+    /// found it last time: records of one schema keep their order, so the scan usually starts on it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public PqlValue Get(string name, ref int hint)
+    {
+        var names = _names;
+        var at = hint;
+        if ((uint)at < (uint)names.Length && (ReferenceEquals(names[at], name) || names[at] == name))
+        {
+            return _values[at];
+        }
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (names[i] == name)
+            {
+                hint = i;
+                return _values[i];
+            }
+        }
+        return PqlValue.Null;
+    }
+
+    public PqlValue Get(string name)
+    {
+        var hint = 0;
+        return Get(name, ref hint);
+    }
+
+    internal Dictionary<string, object?> ToDictionary()
+    {
+        var result = new Dictionary<string, object?>(_names.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _names.Length; i++)
+        {
+            result[_names[i]] = _values[i].ToObject();
+        }
+        return result;
+    }
+}
+
+/// <summary>
+/// A profile converted once for compiled evaluation (attributes, events under <c>xEvent</c>), with
+/// its date-time strings read in the zone the expressions that evaluate it were compiled for.
+/// </summary>
+public sealed class PqlProfile
+{
+    private PqlProfile(PqlValue root, TimeZoneInfo zone)
+    {
+        Root = root;
+        Zone = zone;
+    }
+
+    public PqlValue Root { get; }
+
+    public TimeZoneInfo Zone { get; }
+
+    public static PqlProfile FromJson(JsonObject profile, TimeZoneInfo? zone = null)
+    {
+        zone ??= TimeZoneInfo.Utc;
+        return new PqlProfile(PqlValue.FromJson(profile, new TimeWindow(zone)), zone);
+    }
+}
