@@ -25,10 +25,6 @@ public static class EvaluationModeClassifier
         {
             Find(EvaluationMode.Edge, "profile attributes only");
         }
-        else if (analysis.ReadsProfile)
-        {
-            Find(EvaluationMode.Edge, "profile attributes beside the other conditions");
-        }
 
         foreach (var read in events)
         {
@@ -73,6 +69,11 @@ public static class EvaluationModeClassifier
                         + "(the streaming guide's exclusion; only a profile-only audience may be combined)");
                 }
             }
+        }
+
+        if ((events.Count > 0 || analysis.Segments.Count > 0) && analysis.ReadsProfile)
+        {
+            Find(EvaluationMode.Edge, "profile attributes beside the other conditions");
         }
 
         var mode = findings.Max(finding => finding.Mode);

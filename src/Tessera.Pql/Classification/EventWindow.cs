@@ -27,7 +27,7 @@ internal sealed record EventWindow(TimeSpan? Length, string Text)
     public string Describe() => Length switch
     {
         null => "no bound",
-        { } length when length.TotalHours < 48 => $"{length.TotalHours:0.##} hours",
+        { } length when length.TotalHours <= 48 => $"{length.TotalHours:0.##} hours",
         { } length => $"{length.TotalDays:0.##} days",
     };
 

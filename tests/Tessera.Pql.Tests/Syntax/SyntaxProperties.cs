@@ -92,7 +92,7 @@ public sealed class SyntaxProperties
         return new string([.. chars]);
     }
 
-    private static PqlNode Node(Random random, int depth, List<string> bound)
+    internal static PqlNode Node(Random random, int depth, List<string> bound)
     {
         var leaf = depth > 4 || random.Next(4) == 0;
         if (leaf)
