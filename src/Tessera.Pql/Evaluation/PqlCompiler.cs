@@ -319,6 +319,10 @@ public sealed class PqlCompiler
             When: step.When is Occurs when ? CompileWindow(when) : null)).ToArray()));
         // COUNT(n) is read outside the step's item, as the interpreter reads it.
         var counts = chain.Steps.Select(step => step.Count is null ? null : Compile(step.Count)).ToArray();
+        if (steps.Length == 1)
+        {
+            return CompileSingleStep(source, slot, timeField, steps[0], counts[0]);
+        }
         return frame =>
         {
             if (source(frame) is not { Kind: PqlKind.Array } array)
@@ -374,6 +378,60 @@ public sealed class PqlCompiler
         };
     }
 
+    /// <summary>
+    /// A chain of one step needs no ordering: it holds when COUNT(n) of the events that have a time
+    /// match (n = 1 by default), which one pass counts without sorting or copying anything.
+    /// </summary>
+    private static Code CompileSingleStep(Code source, int slot, Code timeField,
+        (Code? What, Code? Where, Func<Frame, TimeInterval?>? When) step, Code? count) => frame =>
+        {
+            if (source(frame) is not { Kind: PqlKind.Array } array)
+            {
+                return PqlValue.False;
+            }
+            var needed = count is null ? 1 : count(frame) is { Kind: PqlKind.Integer } c ? c.Integer : 1;
+            var found = 0L;
+            var (what, where, when) = step;
+            foreach (var item in array.Array)
+            {
+                if (found >= needed)
+                {
+                    break;
+                }
+                frame.Slots[slot] = item;
+                if (timeField(frame).TryTime(frame.Time, out var ticks)
+                    && (what is null || what(frame).IsTrue)
+                    && (where is null || where(frame).IsTrue)
+                    && (when is null || (when(frame) is { } window && window.Contains(ticks))))
+                {
+                    found++;
+                }
+            }
+            return PqlValue.Of(found >= needed);
+        };
+
+    /// <summary><c>count(xEvent[...])</c> counts the matching items without making the filtered array.</summary>
+    private Code CompileCountOfFilter(Filter filter)
+    {
+        var source = Compile(filter.Source);
+        var slot = NewSlot();
+        var condition = WithImplicit(slot, () => Compile(filter.Condition));
+        return frame =>
+        {
+            if (source(frame) is not { Kind: PqlKind.Array } items)
+            {
+                return PqlValue.Of(0L);
+            }
+            var count = 0L;
+            foreach (var item in items.Array)
+            {
+                frame.Slots[slot] = item;
+                count += Holds(condition(frame)) ? 1 : 0;
+            }
+            return PqlValue.Of(count);
+        };
+    }
+
     private Code CompileCall(FunctionCall call)
     {
         // Method-style and plain calls mean the same: the receiver is the first argument.
@@ -413,6 +471,8 @@ public sealed class PqlCompiler
                 }
             case "topN" or "bottomN" or "filter" or "map" or "groupBy":
                 return CompilePerItem(call.Function, arguments);
+            case "count" when arguments is [Filter filter]:
+                return CompileCountOfFilter(filter);
         }
         var codes = arguments.Select(Compile).ToArray();
         var function = Function(call, arguments);

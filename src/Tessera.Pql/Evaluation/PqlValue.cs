@@ -157,6 +157,19 @@ public readonly struct PqlValue
         _ => null,
     };
 
+    /// <summary>The value as JSON; a time is its ISO-8601 text in UTC.</summary>
+    public JsonNode? ToJson() => Kind switch
+    {
+        PqlKind.Boolean => JsonValue.Create(IsTrue),
+        PqlKind.Integer => JsonValue.Create(Integer),
+        PqlKind.Double => double.IsFinite(Double) ? JsonValue.Create(Double) : JsonValue.Create(Double.ToString("R", CultureInfo.InvariantCulture)),
+        PqlKind.String => JsonValue.Create(String),
+        PqlKind.Time => JsonValue.Create(Interpreter.KeyText(ToObject())),
+        PqlKind.Array => new JsonArray([.. Array.Select(item => item.ToJson())]),
+        PqlKind.Record => Record.ToJson(),
+        _ => null,
+    };
+
     public override string ToString() => Kind switch
     {
         PqlKind.String => String,
@@ -206,6 +219,16 @@ public sealed class PqlRecord(string[] names, PqlValue[] values)
     {
         var hint = 0;
         return Get(name, ref hint);
+    }
+
+    internal JsonObject ToJson()
+    {
+        var result = new JsonObject();
+        for (var i = 0; i < _names.Length; i++)
+        {
+            result[_names[i]] = _values[i].ToJson();
+        }
+        return result;
     }
 
     internal Dictionary<string, object?> ToDictionary()
