@@ -303,14 +303,17 @@ public sealed partial class Binder
     internal static string? Nearest(string name, IEnumerable<string> known)
     {
         string? best = null;
-        var bestDistance = int.MaxValue;
+        var (bestDistance, bestPrefix) = (int.MaxValue, 0);
+        var lower = name.ToLowerInvariant();
         foreach (var candidate in known)
         {
-            var distance = Distance(name.ToLowerInvariant(), candidate.ToLowerInvariant());
-            if (distance < bestDistance || (distance == bestDistance && string.CompareOrdinal(candidate, best) < 0))
+            var other = candidate.ToLowerInvariant();
+            var distance = Distance(lower, other);
+            // Among equally distant names, a typo more likely keeps the start of the word.
+            var prefix = lower.Zip(other).TakeWhile(p => p.First == p.Second).Count();
+            if (distance < bestDistance || (distance == bestDistance && (prefix > bestPrefix || (prefix == bestPrefix && string.CompareOrdinal(candidate, best) < 0))))
             {
-                best = candidate;
-                bestDistance = distance;
+                (best, bestDistance, bestPrefix) = (candidate, distance, prefix);
             }
         }
         return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
