@@ -229,7 +229,8 @@ public sealed partial class Binder
             case ArrayType:
                 return Report($"'{field.Field}' is looked up on a value that has no fields (an array: filter it, or use a function such as count())", field.Position);
             default:
-                return Report($"'{field.Field}' is looked up on a value that has no fields (a {owner})", field.Position);
+                var article = "aeiou".Contains(owner.ToString()[0], StringComparison.Ordinal) ? "an" : "a";
+                return Report($"'{field.Field}' is looked up on a value that has no fields ({article} {owner})", field.Position);
         }
     }
 

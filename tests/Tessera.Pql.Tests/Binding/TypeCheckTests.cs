@@ -92,6 +92,14 @@ public sealed class TypeCheckTests
     }
 
     [Theory]
+    [InlineData("person.age.years > 1", "1:12: 'years' is looked up on a value that has no fields (an int)")]
+    [InlineData("person.birthday.month > 1", "1:17: 'month' is looked up on a value that has no fields (a date)")]
+    public void A_field_of_a_scalar_is_an_error_naming_the_scalar(string pql, string expected)
+    {
+        Assert.Equal([expected], Errors(pql));
+    }
+
+    [Theory]
     [InlineData("person.name.startsWith()", "1:13: 'startsWith' takes 1 to 2 arguments after the value it is called on, found 0")]
     [InlineData("startsWith(person.name, \"a\", true, 4)", "1:1: 'startsWith' takes 2 to 3 arguments, found 4")]
     [InlineData("now(1) occurs before today", "1:1: 'now' takes 0 arguments, found 1")]
