@@ -97,7 +97,7 @@ public sealed class CheckerProperties
                 _ => new FieldLookup(null, Name()),
             };
         }
-        switch (random.Next(12))
+        switch (random.Next(13))
         {
             case 0 or 1:
                 return new FunctionCall(Operators[random.Next(Operators.Length)], null, [Next(), Next()]);
@@ -125,6 +125,13 @@ public sealed class CheckerProperties
                 {
                     var inner = new List<string>(bound) { "A" };
                     return new Let([new KeyValuePair<string, PqlNode>("A", Next())], Node(random, depth + 1, inner, names));
+                }
+            case 11:
+                {
+                    var inner = new List<string>(bound) { "V" };
+                    var value = random.Next(2) == 0 ? new FieldLookup(new Parameter(0, "V"), Name()) : Node(random, depth + 1, inner, names);
+                    return new Aggregation(new[] { "sum", "count", "average", "min", "max" }[random.Next(5)], value, "V", Next(),
+                        random.Next(2) == 0 ? null : Node(random, depth + 1, inner, names));
                 }
             case 10:
                 return new Occurs(Next(), "<", new Literal(LiteralKind.Integer, 3L), "days", "before", new FunctionCall("now", null, []), null);
