@@ -5,13 +5,21 @@ namespace Tessera.Pql.Binding;
 /// <summary>A problem found in an expression, with where it is.</summary>
 public sealed record PqlDiagnostic(string Message, SourcePosition Position);
 
+/// <summary>What checking an expression found: the type of its value and every error, in source order of discovery.</summary>
+public sealed record CheckResult(PqlType ResultType, IReadOnlyList<PqlDiagnostic> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
 /// <summary>
-/// Resolves every field path of an expression against the shapes it reads: the profile (the implicit
-/// first parameter) and its events (<c>xEvent</c>). Inside a filter or a quantifier the implicit
-/// parameter (or the named variable) is the item; <c>^</c> climbs back out. An unknown field is
-/// reported with its position and the nearest known field of the same object.
+/// Resolves every field path of an expression against the shapes it reads and type-checks every
+/// function and operator. The profile is the implicit first parameter (and <c>$1</c>), its <c>xEvent</c>
+/// field the events. Inside a filter, a chain, a quantifier or a per-item function the item is the implicit
+/// parameter (or the named variable); <c>^</c> climbs back out. Errors are reported, never thrown:
+/// unknown fields (with the nearest known one), unknown functions, argument counts and argument types.
+/// <see cref="PqlType.Unknown"/> (and the literal null) is compatible with everything, so nothing below it is checked.
 /// </summary>
-public sealed class Binder
+public sealed partial class Binder
 {
     private readonly List<PqlDiagnostic> _diagnostics = [];
     private readonly List<PqlType> _implicit = [];
@@ -20,82 +28,67 @@ public sealed class Binder
 
     private Binder(ObjectType profile) => _profile = profile;
 
-    /// <summary>Binds <paramref name="expression"/> over <paramref name="profile"/>, whose <c>xEvent</c> field (when given) holds the events.</summary>
-    public static IReadOnlyList<PqlDiagnostic> Bind(PqlNode expression, ObjectType profile)
+    /// <summary>Checks <paramref name="expression"/> over <paramref name="profile"/> (use <see cref="ObjectType.OpenProfile"/> with no schema).</summary>
+    public static CheckResult Check(PqlNode expression, ObjectType profile)
     {
         var binder = new Binder(profile);
         binder._implicit.Add(profile);
+        PqlType result;
         if (expression is Lambda { Parameters.Count: > 0 } root)
         {
             // (Profile) => ...: the whole expression's first parameter is the profile.
             binder._variables[root.Parameters[0]] = profile;
-            binder.TypeOf(root.Body);
+            result = binder.TypeOf(root.Body);
         }
         else
         {
-            binder.TypeOf(expression);
+            result = binder.TypeOf(expression);
         }
-        return binder._diagnostics;
+        return new CheckResult(result, binder._diagnostics);
     }
+
+    /// <summary>The errors of <see cref="Check"/>, for callers that need only those.</summary>
+    public static IReadOnlyList<PqlDiagnostic> Bind(PqlNode expression, ObjectType profile) => Check(expression, profile).Errors;
 
     private PqlType TypeOf(PqlNode node)
     {
         switch (node)
         {
             case Literal literal:
-                return new ScalarType(literal.Kind.ToString().ToLowerInvariant());
-            case ArrayLiteral array:
-                foreach (var item in array.Items)
+                return literal.Kind switch
                 {
-                    TypeOf(item);
+                    LiteralKind.String => PqlType.String,
+                    LiteralKind.Integer => PqlType.Long,
+                    LiteralKind.Double => PqlType.Double,
+                    LiteralKind.Boolean => PqlType.Boolean,
+                    _ => PqlType.Null,
+                };
+            case ArrayLiteral array:
+                {
+                    var items = array.Items.Select(TypeOf).Aggregate((PqlType)PqlType.Null, Join);
+                    return new ArrayType(items == PqlType.Null ? PqlType.Unknown : items);
                 }
-                return PqlType.Unknown;
             case Parameter { Up: > 0 } up:
                 return up.Up < _implicit.Count ? _implicit[^(up.Up + 1)] : Report($"'^' climbs {up.Up} levels out of {_implicit.Count - 1} enclosing filters", up.Position);
             case Parameter { Name: { } name } named:
                 return _variables.TryGetValue(name, out var bound) ? bound : Report($"unknown variable '{name}'", named.Position);
+            case Parameter { Index: <= 1 }:
+                return _profile;
             case Parameter:
-                return _profile; // $1: the profile; $2 and later are not typed yet.
+                return PqlType.Unknown; // $2 and later: nothing documents what they hold.
             case FieldLookup field:
                 return Field(field.Target is null ? _implicit[^1] : TypeOf(field.Target), field);
             case Filter filter:
                 {
                     var source = TypeOf(filter.Source);
-                    var item = source is ArrayType array ? array.Item : PqlType.Unknown;
-                    _implicit.Add(item);
-                    TypeOf(filter.Condition);
-                    _implicit.RemoveAt(_implicit.Count - 1);
-                    return source;
+                    var filtered = ItemOf(source, "a filter", filter.Source);
+                    Within(filtered, () => Expect(TypeOf(filter.Condition), Condition, "a filter", filter.Condition));
+                    return source is ArrayType ? source : new ArrayType(filtered);
                 }
             case Quantifier quantifier:
-                {
-                    var added = new List<(string, PqlType?)>();
-                    foreach (var clause in quantifier.Clauses)
-                    {
-                        var source = TypeOf(clause.Source);
-                        added.Add((clause.Variable, _variables.GetValueOrDefault(clause.Variable)));
-                        _variables[clause.Variable] = source is ArrayType array ? array.Item : PqlType.Unknown;
-                        if (clause.Condition is { } condition)
-                        {
-                            TypeOf(condition);
-                        }
-                    }
-                    Restore(added);
-                    return quantifier.Kind == QuantifierKind.Select ? PqlType.Unknown : new ScalarType("boolean");
-                }
+                return Quantify(quantifier);
             case Aggregation aggregation:
-                {
-                    var source = TypeOf(aggregation.Source);
-                    var previous = _variables.GetValueOrDefault(aggregation.Variable);
-                    _variables[aggregation.Variable] = source is ArrayType array ? array.Item : PqlType.Unknown;
-                    TypeOf(aggregation.Value);
-                    if (aggregation.Condition is { } condition)
-                    {
-                        TypeOf(condition);
-                    }
-                    Restore([(aggregation.Variable, previous)]);
-                    return PqlType.Unknown;
-                }
+                return Aggregate(aggregation);
             case Let let:
                 {
                     var added = new List<(string, PqlType?)>();
@@ -110,56 +103,111 @@ public sealed class Binder
                     return body;
                 }
             case Lambda lambda:
-                {
-                    // A lambda passed to a function (map, groupBy): its parameters are not typed yet.
-                    var added = lambda.Parameters.Select(p => (p, _variables.GetValueOrDefault(p))).ToList();
-                    foreach (var parameter in lambda.Parameters)
-                    {
-                        _variables[parameter] = PqlType.Unknown;
-                    }
-                    var body = TypeOf(lambda.Body);
-                    Restore(added);
-                    return body;
-                }
+                // A lambda where no function gives it items: its parameters are unknown.
+                return LambdaBody(lambda, PqlType.Unknown);
             case FunctionCall call:
-                if (call.Receiver is { } receiver)
-                {
-                    TypeOf(receiver);
-                }
-                foreach (var argument in call.Arguments)
-                {
-                    TypeOf(argument);
-                }
-                return PqlType.Unknown;
+                return Call(call);
             case Occurs occurs:
-                foreach (var part in new[] { occurs.Subject, occurs.Amount, occurs.Anchor, occurs.Until })
-                {
-                    if (part is not null)
-                    {
-                        TypeOf(part);
-                    }
-                }
-                return new ScalarType("boolean");
+                CheckOccurs(occurs);
+                return PqlType.Boolean;
             case Chain chain:
                 {
                     var source = TypeOf(chain.Source);
-                    _implicit.Add(source is ArrayType array ? array.Item : PqlType.Unknown);
-                    TypeOf(chain.TimeField);
-                    foreach (var step in chain.Steps)
+                    var events = ItemOf(source, "a chain", chain.Source);
+                    Within(events, () =>
                     {
-                        foreach (var part in new[] { step.What, step.Where, step.When, step.Count })
+                        Expect(TypeOf(chain.TimeField), Time, "a chain's time field", chain.TimeField);
+                        foreach (var step in chain.Steps)
                         {
-                            if (part is not null)
+                            if (step.What is { } what)
                             {
-                                TypeOf(part);
+                                Expect(TypeOf(what), Boolean, "WHAT", what);
+                            }
+                            if (step.Where is { } where)
+                            {
+                                Expect(TypeOf(where), Boolean, "WHERE", where);
+                            }
+                            if (step.When is { } when)
+                            {
+                                TypeOf(when);
+                            }
+                            if (step.Count is { } count)
+                            {
+                                Expect(TypeOf(count), Integer, "COUNT", count);
                             }
                         }
-                    }
-                    _implicit.RemoveAt(_implicit.Count - 1);
-                    return new ScalarType("boolean");
+                        return true;
+                    });
+                    return PqlType.Boolean;
                 }
             default:
                 return PqlType.Unknown;
+        }
+    }
+
+    private PqlType Quantify(Quantifier quantifier)
+    {
+        var added = new List<(string, PqlType?)>();
+        PqlType? first = null;
+        var word = quantifier.Kind.ToString().ToLowerInvariant();
+        foreach (var clause in quantifier.Clauses)
+        {
+            var item = ItemOf(TypeOf(clause.Source), $"'{word}'", clause.Source);
+            first ??= item;
+            added.Add((clause.Variable, _variables.GetValueOrDefault(clause.Variable)));
+            _variables[clause.Variable] = item;
+            if (clause.Condition is { } condition)
+            {
+                Expect(TypeOf(condition), Boolean, $"'{word}'", condition);
+            }
+        }
+        Restore(added);
+        return quantifier.Kind == QuantifierKind.Select ? new ArrayType(first ?? PqlType.Unknown) : PqlType.Boolean;
+    }
+
+    private PqlType Aggregate(Aggregation aggregation)
+    {
+        var item = ItemOf(TypeOf(aggregation.Source), $"'{aggregation.Function}'", aggregation.Source);
+        var previous = _variables.GetValueOrDefault(aggregation.Variable);
+        _variables[aggregation.Variable] = item;
+        var value = TypeOf(aggregation.Value);
+        if (aggregation.Function != "count")
+        {
+            Expect(value, Number, $"'{aggregation.Function}'", aggregation.Value);
+        }
+        if (aggregation.Condition is { } condition)
+        {
+            Expect(TypeOf(condition), Boolean, $"'{aggregation.Function}'", condition);
+        }
+        Restore([(aggregation.Variable, previous)]);
+        return AggregateResult(aggregation.Function, value);
+    }
+
+    private static PqlType AggregateResult(string function, PqlType value) => function switch
+    {
+        "count" => PqlType.Long,
+        "average" => PqlType.Double,
+        _ when value.IsInteger => PqlType.Long,
+        _ when value.IsNumber => PqlType.Double,
+        _ => PqlType.Unknown,
+    };
+
+    private void CheckOccurs(Occurs occurs)
+    {
+        if (occurs.Subject is { } subject)
+        {
+            Expect(TypeOf(subject), Time, "'occurs'", subject);
+        }
+        if (occurs.Amount is { } amount)
+        {
+            Expect(TypeOf(amount), Integer, "'occurs'", amount);
+        }
+        foreach (var anchor in new[] { occurs.Anchor, occurs.Until })
+        {
+            if (anchor is not null)
+            {
+                Expect(TypeOf(anchor), Time, "'occurs'", anchor);
+            }
         }
     }
 
@@ -176,19 +224,60 @@ public sealed class Binder
                 return Report($"unknown field '{field.Field}'" + (nearest is null ? "" : $"; did you mean '{nearest}'?"), field.Position);
             case MapType map:
                 return map.Value;
-            case ScalarType { Name: "unknown" }:
+            case { IsUnknown: true }:
                 return PqlType.Unknown;
+            case ArrayType:
+                return Report($"'{field.Field}' is looked up on a value that has no fields (an array: filter it, or use a function such as count())", field.Position);
             default:
-                return Report($"'{field.Field}' is looked up on a value that has no fields ({Describe(owner)})", field.Position);
+                var article = "aeiou".Contains(owner.ToString()[0], StringComparison.Ordinal) ? "an" : "a";
+                return Report($"'{field.Field}' is looked up on a value that has no fields ({article} {owner})", field.Position);
         }
     }
 
-    private static string Describe(PqlType type) => type switch
+    /// <summary>The item type of what a filter, quantifier, chain or per-item function walks; an error when it is not an array.</summary>
+    private PqlType ItemOf(PqlType source, string user, PqlNode node)
     {
-        ArrayType => "an array: filter it, or use a function such as count()",
-        ScalarType scalar => $"a {scalar.Name}",
-        _ => type.GetType().Name,
-    };
+        switch (source)
+        {
+            case ArrayType array:
+                return array.Item;
+            case { IsUnknown: true }:
+                return PqlType.Unknown;
+            default:
+                Mismatch(user, "an array", source, node);
+                return PqlType.Unknown;
+        }
+    }
+
+    /// <summary>Types <paramref name="body"/> with <paramref name="item"/> as the implicit parameter (as the interpreter evaluates per-item arguments).</summary>
+    private T Within<T>(PqlType item, Func<T> body)
+    {
+        _implicit.Add(item);
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            _implicit.RemoveAt(_implicit.Count - 1);
+        }
+    }
+
+    /// <summary>A per-item argument: the item is the implicit parameter, and a lambda's first parameter too.</summary>
+    private PqlType PerItem(PqlNode argument, PqlType item) =>
+        Within(item, () => argument is Lambda lambda ? LambdaBody(lambda, item) : TypeOf(argument));
+
+    private PqlType LambdaBody(Lambda lambda, PqlType first)
+    {
+        var added = lambda.Parameters.Select(p => (p, _variables.GetValueOrDefault(p))).ToList();
+        for (var i = 0; i < lambda.Parameters.Count; i++)
+        {
+            _variables[lambda.Parameters[i]] = i == 0 ? first : PqlType.Unknown;
+        }
+        var body = TypeOf(lambda.Body);
+        Restore(added);
+        return body;
+    }
 
     private void Restore(IEnumerable<(string Name, PqlType? Previous)> added)
     {
@@ -215,14 +304,17 @@ public sealed class Binder
     internal static string? Nearest(string name, IEnumerable<string> known)
     {
         string? best = null;
-        var bestDistance = int.MaxValue;
+        var (bestDistance, bestPrefix) = (int.MaxValue, 0);
+        var lower = name.ToLowerInvariant();
         foreach (var candidate in known)
         {
-            var distance = Distance(name.ToLowerInvariant(), candidate.ToLowerInvariant());
-            if (distance < bestDistance || (distance == bestDistance && string.CompareOrdinal(candidate, best) < 0))
+            var other = candidate.ToLowerInvariant();
+            var distance = Distance(lower, other);
+            // Among equally distant names, a typo more likely keeps the start of the word.
+            var prefix = lower.Zip(other).TakeWhile(p => p.First == p.Second).Count();
+            if (distance < bestDistance || (distance == bestDistance && (prefix > bestPrefix || (prefix == bestPrefix && string.CompareOrdinal(candidate, best) < 0))))
             {
-                best = candidate;
-                bestDistance = distance;
+                (best, bestDistance, bestPrefix) = (candidate, distance, prefix);
             }
         }
         return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
