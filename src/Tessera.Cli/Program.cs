@@ -36,6 +36,7 @@ public static class Program
         root.Subcommands.Add(IdentityGraphCommands.AddTo(CatalogCommands.Identity()));
         root.Subcommands.Add(MergePolicyCommands.Create());
         root.Subcommands.Add(ProfileCommands.Create());
+        root.Subcommands.Add(PqlCommands.Create());
         root.Subcommands.Add(PrivacyCommands.Create());
         root.Subcommands.Add(CatalogCommands.Sandbox());
         root.Subcommands.Add(CatalogCommands.Key());

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
+using Spectre.Console;
+using Tessera.Pql.Binding;
+using Tessera.Pql.Classification;
+using Tessera.Pql.Evaluation;
+using Tessera.Pql.Syntax;
+
+namespace Tessera.Bench;
+
+/// <summary>
+/// The PQL benchmark (<c>--only pql</c>): preparing a typical audience (parse, check against the
+/// profile's types, classify, compile) beside parsing alone; and evaluating audiences per profile
+/// with the compiled evaluator beside the reference interpreter, in the same run, over a few thousand
+/// distinct generated profiles: attribute-only, and a 24-hour event window over 100 events.
+/// </summary>
+internal static class PqlBench
+{
+    private static readonly DateTimeOffset Now = new(2026, 6, 10, 12, 0, 0, TimeSpan.Zero);
+
+    private const string Typical = """
+        homeAddress.countryCode = "US" and loyalty.tier in ["gold", "platinum"] and person.birthYear < 1990
+          and chain(xEvent, timestamp, [A: WHAT(eventType = "commerce.productViews") WHEN(< 24 hours before now)])
+        """;
+
+    private const string AttributeOnly = """homeAddress.countryCode = "US" and loyalty.tier in ["gold", "platinum"] and person.birthYear < 1990""";
+
+    private const string EventWindow = """chain(xEvent, timestamp, [A: WHAT(eventType = "commerce.purchases") WHEN(< 24 hours before now)])""";
+
+    private const string EventCount = """count(xEvent[eventType = "commerce.productViews" and timestamp occurs < 24 hours before now]) >= 3""";
+
+    public static int Run(BenchOptions options)
+    {
+        var quick = options.Quick;
+        var profileCount = quick ? 2_000 : 10_000;
+        AnsiConsole.MarkupLine($"[bold]Tessera PQL benchmark[/]: {profileCount:N0} profiles of 100 events each, evaluated at {Now:u}");
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Machine.Describe())}[/]");
+        var random = new Random(IdentityBench.Seed);
+        var json = Enumerable.Range(0, profileCount).Select(_ => Profile(random)).ToArray();
+        var profiles = json.Select(p => PqlProfile.FromJson(p)).ToArray();
+        var type = PqlTypes.FromSample(json[0]);
+        var rows = new List<string[]>();
+
+        // Preparing an audience.
+        var prepareRounds = quick ? 5_000 : 20_000;
+        var parse = PerCall(prepareRounds, () => Parser.Parse(Typical));
+        rows.Add(["typical audience: parse (floor)", Micro(parse), "", ""]);
+        var prepare = PerCall(prepareRounds, () =>
+        {
+            var tree = Parser.Parse(Typical);
+            var check = Binder.Check(tree, type);
+            if (check.Errors.Count > 0)
+            {
+                throw new InvalidOperationException(check.Errors[0].Message);
+            }
+            _ = EvaluationModeClassifier.Classify(tree);
+            return PqlCompiler.Compile(tree);
+        });
+        rows.Add(["typical audience: parse + check + classify + compile", Micro(prepare), $"{prepare / parse:0.0}× parse", Verdict(prepare, 100e-6)]);
+
+        // Evaluating per profile.
+        var clock = new FakeTimeProvider(Now);
+        foreach (var (name, text, target) in new[]
+        {
+            ("attribute-only audience", AttributeOnly, 100e-9),
+            ("24-hour event window (chain) over 100 events", EventWindow, 2e-6),
+            ("24-hour event count (filter + count) over 100 events", EventCount, 2e-6),
+        })
+        {
+            var tree = Parser.Parse(text);
+            var compiled = PqlCompiler.Compile(tree);
+            var agree = 0;
+            var members = 0;
+            for (var i = 0; i < Math.Min(500, profileCount); i++)
+            {
+                var expected = Interpreter.Evaluate(tree, json[i], clock) is true;
+                agree += expected == compiled.Matches(profiles[i], Now) ? 1 : 0;
+                members += expected ? 1 : 0;
+            }
+            if (agree != Math.Min(500, profileCount))
+            {
+                throw new InvalidOperationException($"{name}: compiled and interpreted disagree");
+            }
+            var interpreterRounds = Math.Max(1, (quick ? 2_000 : 10_000) / profileCount);
+            var interpreted = PerProfile(interpreterRounds, profileCount, i => Interpreter.Evaluate(tree, json[i], clock) is true);
+            var compiledRounds = quick ? 20 : 100;
+            var fast = PerProfile(compiledRounds, profileCount, i => compiled.Matches(profiles[i], Now));
+            rows.Add([$"{name}: interpreter (on JSON)", Nano(interpreted), "", ""]);
+            rows.Add([$"{name}: compiled ({members * 100 / Math.Min(500, profileCount)} % members)", Nano(fast), $"{interpreted / fast:0}× faster", Verdict(fast, target)]);
+        }
+        var conversion = PerProfile(quick ? 2 : 5, profileCount, i => PqlProfile.FromJson(json[i]) is not null);
+        rows.Add(["profile conversion to compiled values (once per profile change, not per audience)", Micro(conversion), "", ""]);
+
+        var table = new Table().AddColumns("measure", "per call", "beside", "target");
+        foreach (var row in rows)
+        {
+            table.AddRow(row.Select(Markup.Escape).ToArray());
+        }
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static string Verdict(double seconds, double target) =>
+        seconds <= target ? $"≤ {Format(target)}: met" : $"≤ {Format(target)}: NOT met";
+
+    private static string Format(double seconds) => seconds >= 1e-6 ? $"{seconds * 1e6:0.##} µs" : $"{seconds * 1e9:0} ns";
+
+    private static string Micro(double seconds) => $"{seconds * 1e6:0.0} µs";
+
+    private static string Nano(double seconds) => seconds >= 1e-6 ? $"{seconds * 1e6:0.00} µs" : $"{seconds * 1e9:0.0} ns";
+
+    /// <summary>Seconds per call, after a warm-up of a tenth of the rounds.</summary>
+    private static double PerCall<T>(int rounds, Func<T> body)
+    {
+        for (var i = 0; i < rounds / 10; i++)
+        {
+            _ = body();
+        }
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < rounds; i++)
+        {
+            _ = body();
+        }
+        return watch.Elapsed.TotalSeconds / rounds;
+    }
+
+    /// <summary>Seconds per profile over every profile, <paramref name="rounds"/> times, after one warm-up pass.</summary>
+    private static double PerProfile(int rounds, int profiles, Func<int, bool> evaluate)
+    {
+        var hits = 0;
+        for (var i = 0; i < profiles; i++)
+        {
+            hits += evaluate(i) ? 1 : 0;
+        }
+        var watch = Stopwatch.StartNew();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < profiles; i++)
+            {
+                hits += evaluate(i) ? 1 : 0;
+            }
+        }
+        GC.KeepAlive(hits);
+        return watch.Elapsed.TotalSeconds / ((long)rounds * profiles);
+    }
+
+    private static readonly string[] EventTypes = ["commerce.productViews", "web.webpagedetails.pageViews", "commerce.productListAdds", "commerce.purchases"];
+
+    /// <summary>A retail profile: address, loyalty, person, and 100 events over the last three days, oldest first.</summary>
+    private static JsonObject Profile(Random random)
+    {
+        var events = new JsonArray();
+        var times = Enumerable.Range(0, 100).Select(_ => Now.AddMinutes(-random.Next(3 * 24 * 60))).Order().ToArray();
+        foreach (var time in times)
+        {
+            events.Add(new JsonObject
+            {
+                ["_id"] = Guid.NewGuid().ToString(),
+                ["eventType"] = random.Next(50) == 0 ? "commerce.purchases" : EventTypes[random.Next(3)],
+                ["timestamp"] = time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["web"] = new JsonObject { ["webPageDetails"] = new JsonObject { ["name"] = $"page{random.Next(40)}" } },
+            });
+        }
+        return new JsonObject
+        {
+            ["crmId"] = $"c{random.Next()}",
+            ["person"] = new JsonObject { ["name"] = new JsonObject { ["firstName"] = "Ann", ["lastName"] = "Lee" }, ["birthYear"] = random.Next(1940, 2008) },
+            ["homeAddress"] = new JsonObject { ["countryCode"] = random.Next(3) == 0 ? "CA" : "US", ["city"] = "Springfield", ["postalCode"] = "12345" },
+            ["loyalty"] = new JsonObject { ["tier"] = new[] { "bronze", "silver", "gold", "platinum" }[random.Next(4)], ["points"] = random.Next(10_000) },
+            ["consents"] = new JsonObject { ["email"] = "y", ["sms"] = "n" },
+            ["xEvent"] = events,
+        };
+    }
+}
