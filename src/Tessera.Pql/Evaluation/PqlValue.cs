@@ -64,7 +64,7 @@ public readonly struct PqlValue
 
     public PqlValue[] Array => (PqlValue[])_reference!;
 
-    public PqlRecord Record => (PqlRecord)_reference!;
+    public PqlRecord Record => new((PqlValue[])_reference!);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static PqlValue Of(bool value) => value ? True : False;
@@ -75,7 +75,12 @@ public readonly struct PqlValue
 
     public static PqlValue Of(PqlValue[] items) => new(PqlKind.Array, 0, items);
 
-    public static PqlValue Of(PqlRecord record) => new(PqlKind.Record, 0, record);
+    public static PqlValue Of(PqlRecord record) => new(PqlKind.Record, 0, record.Slots);
+
+    /// <summary>A record's first slot: its names (never seen as a value).</summary>
+    internal static PqlValue NamesOf(string[] names) => new(PqlKind.Null, 0, names);
+
+    internal object? Reference => _reference;
 
     public static PqlValue OfTime(DateTimeOffset instant) => new(PqlKind.Time, instant.UtcTicks, null);
 
@@ -112,14 +117,15 @@ public readonly struct PqlValue
             case JsonObject obj:
                 {
                     var names = new string[obj.Count];
-                    var values = new PqlValue[obj.Count];
+                    var slots = new PqlValue[obj.Count + 1];
                     var i = 0;
                     foreach (var (name, value) in obj)
                     {
-                        names[i] = name;
-                        values[i++] = FromJson(value, time);
+                        names[i++] = PqlNames.Intern(name);
+                        slots[i] = FromJson(value, time);
                     }
-                    return Of(new PqlRecord(names, values));
+                    slots[0] = NamesOf(PqlNames.Shared(names));
+                    return Of(new PqlRecord(slots));
                 }
             case JsonArray array:
                 {
@@ -179,17 +185,32 @@ public readonly struct PqlValue
     };
 }
 
-/// <summary>An object or map: names and values side by side, in the order they came.</summary>
-public sealed class PqlRecord(string[] names, PqlValue[] values)
+/// <summary>
+/// An object or map: one array whose first slot holds the names (one array per shape of record,
+/// shared) and the rest the values, so reading a field touches one object of the record's own.
+/// </summary>
+public readonly struct PqlRecord
 {
-    private readonly string[] _names = names;
-    private readonly PqlValue[] _values = values;
+    private readonly PqlValue[] _slots;
 
-    public int Count => _names.Length;
+    internal PqlRecord(PqlValue[] slots) => _slots = slots;
 
-    public string NameAt(int index) => _names[index];
+    public PqlRecord(string[] names, PqlValue[] values)
+    {
+        _slots = new PqlValue[values.Length + 1];
+        _slots[0] = PqlValue.NamesOf(names);
+        values.CopyTo(_slots, 1);
+    }
 
-    public PqlValue ValueAt(int index) => _values[index];
+    internal PqlValue[] Slots => _slots;
+
+    public int Count => _slots.Length - 1;
+
+    private string[] Names => (string[])_slots[0].Reference!;
+
+    public string NameAt(int index) => Names[index];
+
+    public PqlValue ValueAt(int index) => _slots[index + 1];
 
     /// <summary>
     /// The field called <paramref name="name"/>, or null. <paramref name="hint"/> is where the caller
@@ -198,18 +219,25 @@ public sealed class PqlRecord(string[] names, PqlValue[] values)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public PqlValue Get(string name, ref int hint)
     {
-        var names = _names;
+        var slots = _slots;
+        var names = (string[])slots[0].Reference!;
         var at = hint;
-        if ((uint)at < (uint)names.Length && (ReferenceEquals(names[at], name) || names[at] == name))
+        if ((uint)at < (uint)names.Length && ReferenceEquals(names[at], name))
         {
-            return _values[at];
+            return slots[at + 1];
         }
+        return Find(name, ref hint);
+    }
+
+    private PqlValue Find(string name, ref int hint)
+    {
+        var names = Names;
         for (var i = 0; i < names.Length; i++)
         {
-            if (names[i] == name)
+            if (ReferenceEquals(names[i], name) || names[i] == name)
             {
                 hint = i;
-                return _values[i];
+                return _slots[i + 1];
             }
         }
         return PqlValue.Null;
@@ -224,19 +252,19 @@ public sealed class PqlRecord(string[] names, PqlValue[] values)
     internal JsonObject ToJson()
     {
         var result = new JsonObject();
-        for (var i = 0; i < _names.Length; i++)
+        for (var i = 0; i < Count; i++)
         {
-            result[_names[i]] = _values[i].ToJson();
+            result[NameAt(i)] = ValueAt(i).ToJson();
         }
         return result;
     }
 
     internal Dictionary<string, object?> ToDictionary()
     {
-        var result = new Dictionary<string, object?>(_names.Length, StringComparer.Ordinal);
-        for (var i = 0; i < _names.Length; i++)
+        var result = new Dictionary<string, object?>(Count, StringComparer.Ordinal);
+        for (var i = 0; i < Count; i++)
         {
-            result[_names[i]] = _values[i].ToObject();
+            result[NameAt(i)] = ValueAt(i).ToObject();
         }
         return result;
     }
@@ -262,5 +290,46 @@ public sealed class PqlProfile
     {
         zone ??= TimeZoneInfo.Utc;
         return new PqlProfile(PqlValue.FromJson(profile, new TimeWindow(zone)), zone);
+    }
+}
+
+/// <summary>
+/// Field names shared by every converted profile and compiled expression: one string instance per
+/// name, so a field read compares references, and one names array per shape of record (all events
+/// of a schema share theirs), so a million records do not keep a million copies. Bounded: past the
+/// limits (free-form maps with ever new keys) names and arrays are kept as they come.
+/// </summary>
+internal static class PqlNames
+{
+    private const int MaxNames = 100_000;
+    private const int MaxShapes = 10_000;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Names = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string[], string[]> Shapes = new(ShapeComparer.Instance);
+
+    public static string Intern(string name) =>
+        Names.TryGetValue(name, out var interned) ? interned
+        : Names.Count < MaxNames ? Names.GetOrAdd(name, name)
+        : name;
+
+    public static string[] Shared(string[] names) =>
+        Shapes.TryGetValue(names, out var shared) ? shared
+        : Shapes.Count < MaxShapes ? Shapes.GetOrAdd(names, names)
+        : names;
+
+    private sealed class ShapeComparer : IEqualityComparer<string[]>
+    {
+        public static ShapeComparer Instance { get; } = new();
+
+        public bool Equals(string[]? x, string[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(string[] names)
+        {
+            var hash = new HashCode();
+            foreach (var name in names)
+            {
+                hash.Add(name);
+            }
+            return hash.ToHashCode();
+        }
     }
 }
