@@ -542,7 +542,8 @@ public sealed class PqlCompiler
             {
                 var (value, set) = (left(frame), right(frame));
                 return PqlValue.Of(!value.IsNull && set.Kind == PqlKind.Array && Contains(set.Array, value, frame.Time));
-            },
+            }
+            ,
         };
     }
 
