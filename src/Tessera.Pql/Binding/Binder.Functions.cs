@@ -257,10 +257,8 @@ public sealed partial class Binder
         if (args.Count == 2)
         {
             var value = PerItem(args[1], ItemOf(source, user, args[0]));
-            if (name != "count")
-            {
-                Expect(value, Number, user, args[1]);
-            }
+            // count(condition) counts the items it holds for; the others aggregate each item's value.
+            Expect(value, name == "count" ? Condition : Number, user, args[1]);
             return AggregateResult(name, value);
         }
         if (name == "count")

@@ -226,8 +226,9 @@ public sealed partial class Binder
                 return map.Value;
             case { IsUnknown: true }:
                 return PqlType.Unknown;
-            case ArrayType:
-                return Report($"'{field.Field}' is looked up on a value that has no fields (an array: filter it, or use a function such as count())", field.Position);
+            case ArrayType array:
+                // person.orders.storeId: the field of each item, arrays spread into one.
+                return Field(array.Item, field) is var each && each is ArrayType ? each : new ArrayType(each);
             default:
                 var article = "aeiou".Contains(owner.ToString()[0], StringComparison.Ordinal) ? "an" : "a";
                 return Report($"'{field.Field}' is looked up on a value that has no fields ({article} {owner})", field.Position);

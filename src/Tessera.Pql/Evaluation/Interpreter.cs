@@ -100,7 +100,35 @@ public sealed class Interpreter
         _ => throw new PqlException($"the interpreter does not evaluate {node.GetType().Name} yet", node.Position),
     };
 
-    private static object? Field(object? owner, string name) => owner is Dictionary<string, object?> fields ? fields.GetValueOrDefault(name) : null;
+    /// <summary>
+    /// A field of an object; of an array, the field of each item (<c>person.orders.storeId</c>): the
+    /// values in order, an array value spread into the result, missing values left out.
+    /// </summary>
+    private static object? Field(object? owner, string name)
+    {
+        switch (owner)
+        {
+            case Dictionary<string, object?> fields:
+                return fields.GetValueOrDefault(name);
+            case List<object?> items:
+                var values = new List<object?>();
+                foreach (var item in items)
+                {
+                    switch (Field(item, name))
+                    {
+                        case List<object?> inner:
+                            values.AddRange(inner);
+                            break;
+                        case { } value:
+                            values.Add(value);
+                            break;
+                    }
+                }
+                return values;
+            default:
+                return null;
+        }
+    }
 
     private T Within<T>(object? item, Func<T> body)
     {
@@ -155,8 +183,14 @@ public sealed class Interpreter
                 return Lazy(0) is null;
             case "isNotNull":
                 return Lazy(0) is not null;
-            case "topN" or "bottomN" or "filter" or "map" or "groupBy":
+            case "topN" or "bottomN" or "filter" or "map" or "groupBy" or "exists" or "forall":
                 return PerItem(call.Function, arguments);
+            case "count" when arguments.Count > 1:
+                // orders.count(price > 10): the items for which the condition holds.
+                return PerItem("filter", arguments) is List<object?> matching ? (long)matching.Count : 0L;
+            case "sum" or "average" or "min" or "max" when arguments.Count > 1:
+                // orders.sum(price): the function over each item's value.
+                return AggregateOf(call.Function, PerItem("map", arguments));
         }
         var values = arguments.Select(Eval).ToList();
         object? A(int i) => i < values.Count ? values[i] : null;
@@ -236,6 +270,10 @@ public sealed class Interpreter
         {
             case "filter":
                 return items.Where(item => Holds(For(item))).ToList();
+            case "exists":
+                return items.Any(item => Holds(For(item)));
+            case "forall":
+                return items.All(item => Holds(For(item)));
             case "map":
                 return items.Select(For).ToList();
             case "groupBy":

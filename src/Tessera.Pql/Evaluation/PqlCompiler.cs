@@ -141,7 +141,31 @@ public sealed class PqlCompiler
         public readonly string Name = PqlNames.Intern(name);
         public int Hint;
 
-        public PqlValue Read(in PqlValue owner) => owner.Kind == PqlKind.Record ? owner.Record.Get(Name, ref Hint) : PqlValue.Null;
+        public PqlValue Read(in PqlValue owner) => owner.Kind switch
+        {
+            PqlKind.Record => owner.Record.Get(Name, ref Hint),
+            PqlKind.Array => Project(owner.Array),
+            _ => PqlValue.Null,
+        };
+
+        /// <summary>The field of each item, array values spread, missing ones left out (as the interpreter's Field).</summary>
+        private PqlValue Project(PqlValue[] items)
+        {
+            var values = new List<PqlValue>();
+            foreach (var item in items)
+            {
+                var value = Read(item);
+                if (value.Kind == PqlKind.Array)
+                {
+                    values.AddRange(value.Array);
+                }
+                else if (!value.IsNull)
+                {
+                    values.Add(value);
+                }
+            }
+            return PqlValue.Of(values.ToArray());
+        }
     }
 
     /// <summary>A field of the current item (<c>eventType</c> inside <c>xEvent[...]</c>): read in place by the closures that use it, one call fewer per item.</summary>
@@ -478,10 +502,20 @@ public sealed class PqlCompiler
                     var a = Lazy(0);
                     return frame => PqlValue.Of(!a(frame).IsNull);
                 }
-            case "topN" or "bottomN" or "filter" or "map" or "groupBy":
+            case "topN" or "bottomN" or "filter" or "map" or "groupBy" or "exists" or "forall":
                 return CompilePerItem(call.Function, arguments);
             case "count" when arguments is [Filter filter]:
                 return CompileCountOfFilter(filter);
+            case "count" when arguments.Count > 1:
+                {
+                    var matching = CompilePerItem("filter", arguments);
+                    return frame => matching(frame) is { Kind: PqlKind.Array } items ? PqlValue.Of((long)items.Array.Length) : PqlValue.Of(0L);
+                }
+            case "sum" or "average" or "min" or "max" when arguments.Count > 1:
+                {
+                    var (values, aggregate) = (CompilePerItem("map", arguments), call.Function);
+                    return frame => Aggregate(aggregate, values(frame));
+                }
         }
         if (arguments.Count == 2 && call.Function is "=" or "!=" or "<" or "<=" or ">" or ">=" or "in")
         {
@@ -732,6 +766,12 @@ public sealed class PqlCompiler
         {
             "filter" => frame => source(frame) is { Kind: PqlKind.Array } items
                 ? PqlValue.Of(items.Array.Where(item => Holds(For(frame, item))).ToArray())
+                : PqlValue.Null,
+            "exists" => frame => source(frame) is { Kind: PqlKind.Array } items
+                ? PqlValue.Of(items.Array.Any(item => Holds(For(frame, item))))
+                : PqlValue.Null,
+            "forall" => frame => source(frame) is { Kind: PqlKind.Array } items
+                ? PqlValue.Of(items.Array.All(item => Holds(For(frame, item))))
                 : PqlValue.Null,
             "map" => frame => source(frame) is { Kind: PqlKind.Array } items
                 ? PqlValue.Of(items.Array.Select(item => For(frame, item)).ToArray())

@@ -18,8 +18,6 @@ public sealed class DocumentedExamplesCheckTests
         ["X.timestamp occurs last month"] = ("1:1: unknown field 'X'", "X is a variable of an enclosing quantifier the page leaves out"),
         ["X.timestamp occurs <= 3 days before now"] = ("1:1: unknown field 'X'", "X is a variable of an enclosing quantifier the page leaves out"),
         ["timestamp occurs on date(2019,12,31)"] = ("1:1: unknown field 'timestamp'", "timestamp is an event's field, written here at the profile's level"),
-        ["person.orders.storeId.distinct().count() > 1"] = ("1:15: 'storeId' is looked up on a value that has no fields (an array: filter it, or use a function such as count())",
-            "a field of an array of objects: PQL as Tessera reads it (and its interpreter) has no implicit projection; orders.map(storeId) says it"),
         ["person.filter(age >= 21)"] = ("1:1: 'filter' expects an array, found object (field 'person')", "person is one object, not an array of people"),
         ["numbers.map(square)"] = ("1:13: 'square' is looked up on a value that has no fields (a long)", "'square' names no field of a number; PQL has no named functions to pass"),
         ["orders.sum(order.price)"] = ("1:12: unknown field 'order'; did you mean 'orderId'?", "inside sum the item (an order) is the implicit parameter: orders.sum(price)"),

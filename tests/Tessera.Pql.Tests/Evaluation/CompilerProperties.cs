@@ -173,7 +173,7 @@ internal static class EvaluationTrees
             return Compare(random, depth);
         }
         var next = depth + 1;
-        return random.Next(14) switch
+        return random.Next(15) switch
         {
             0 => Call("and", Condition(random, next), Condition(random, next)),
             1 => Call("or", Condition(random, next), Condition(random, next)),
@@ -192,6 +192,7 @@ internal static class EvaluationTrees
             11 => Method(new[] { "includes", "intersects", "subsetOf", "supersetOf" }[random.Next(4)], Field("tags"),
                 random.Next(2) == 0 ? Text("t1") : new ArrayLiteral([Text("t1"), Text("t2")])),
             12 => new Let([new KeyValuePair<string, PqlNode>("A", Value(random, next))], Call("=", new Parameter(0, "A"), Value(random, next))),
+            13 => Method(random.Next(2) == 0 ? "exists" : "forall", Field("xEvent"), EventCondition(random, next)),
             _ => Compare(random, depth),
         };
     }
@@ -226,7 +227,7 @@ internal static class EvaluationTrees
         }
         var next = depth + 1;
         PqlNode Events() => random.Next(2) == 0 ? Field("xEvent") : new Filter(Field("xEvent"), EventCondition(random, next));
-        return random.Next(16) switch
+        return random.Next(18) switch
         {
             0 => Field("age"),
             1 => Field("score"),
@@ -244,6 +245,8 @@ internal static class EvaluationTrees
             12 => Call("regexGroup", Field("name"), Text("^(\\w+) (\\w+)$"), Integer(random.Next(-1, 4))),
             13 => new Quantifier(QuantifierKind.Select, [new QuantifierClause("Y", Field("tags"), random.Next(2) == 0 ? null : Call("!=", new Parameter(0, "Y"), Text("t0")))]),
             14 => Method(random.Next(2) == 0 ? "keys" : "intersection", Field("scores"), new ArrayLiteral([Text("a")])),
+            15 => random.Next(2) == 0 ? Field("xEvent", "eventType") : Method("distinct", Field("xEvent", "productListItems", "SKU")),
+            16 => Method(new[] { "count", "sum", "average", "min", "max" }[random.Next(5)], Events(), random.Next(2) == 0 ? Field("price") : EventCondition(random, next)),
             _ => Literal(random),
         };
     }

@@ -106,5 +106,19 @@ public sealed class InterpreterTests
         Assert.Equal(60L, Eval("sum(person.orders.map((O) => O.price))"));
         Assert.Equal(2L, Eval("person.orders.groupBy(storeId).keys().count()"));
         Assert.Equal("s2", Eval("person.orders.groupBy(storeId).get(\"s2\").head().storeId"));
+        Assert.Equal(60L, Eval("person.orders.sum(price)"));
+        Assert.Equal(2L, Eval("person.orders.count(price >= 20)"));
+        Assert.Equal(true, Eval("person.orders.exists(storeId = \"s2\")"));
+        Assert.Equal(false, Eval("person.orders.forall(storeId = \"s2\")"));
+    }
+
+    [Fact]
+    public void A_field_of_an_array_is_the_field_of_each_item()
+    {
+        Assert.Equal(new List<object?> { "s1", "s2", "s1" }, Eval("person.orders.storeId"));
+        // Arrays are spread into one (every SKU of every event), missing values left out.
+        Assert.Equal(new List<object?> { "PS" }, Eval("xEvent.productListItems.SKU"));
+        Assert.Equal(new List<object?> { 120.5 }, Eval("xEvent.commerce.order.priceTotal"));
+        Assert.Equal(true, Eval("\"web.pageViews\" in xEvent.eventType"));
     }
 }
