@@ -82,7 +82,7 @@ public sealed partial class Binder
                 {
                     var source = TypeOf(filter.Source);
                     var filtered = ItemOf(source, "a filter", filter.Source);
-                    Within(filtered, () => Expect(TypeOf(filter.Condition), Condition, "a filter", filter.Condition));
+                    _implicit.Within(filtered, () => Expect(TypeOf(filter.Condition), Condition, "a filter", filter.Condition));
                     return source is ArrayType ? source : new ArrayType(filtered);
                 }
             case Quantifier quantifier:
@@ -114,7 +114,7 @@ public sealed partial class Binder
                 {
                     var source = TypeOf(chain.Source);
                     var events = ItemOf(source, "a chain", chain.Source);
-                    Within(events, () =>
+                    _implicit.Within(events, () =>
                     {
                         Expect(TypeOf(chain.TimeField), Time, "a chain's time field", chain.TimeField);
                         foreach (var step in chain.Steps)
@@ -250,23 +250,9 @@ public sealed partial class Binder
         }
     }
 
-    /// <summary>Types <paramref name="body"/> with <paramref name="item"/> as the implicit parameter (as the interpreter evaluates per-item arguments).</summary>
-    private T Within<T>(PqlType item, Func<T> body)
-    {
-        _implicit.Add(item);
-        try
-        {
-            return body();
-        }
-        finally
-        {
-            _implicit.RemoveAt(_implicit.Count - 1);
-        }
-    }
-
     /// <summary>A per-item argument: the item is the implicit parameter, and a lambda's first parameter too.</summary>
     private PqlType PerItem(PqlNode argument, PqlType item) =>
-        Within(item, () => argument is Lambda lambda ? LambdaBody(lambda, item) : TypeOf(argument));
+        _implicit.Within(item, () => argument is Lambda lambda ? LambdaBody(lambda, item) : TypeOf(argument));
 
     private PqlType LambdaBody(Lambda lambda, PqlType first)
     {

@@ -90,7 +90,7 @@ public sealed class Interpreter
         Parameter => _profile,
         FieldLookup field => Field(field.Target is null ? _implicit[^1] : Eval(field.Target), field.Field),
         // A condition that gives an array (a nested filter) holds when the array is not empty.
-        Filter filter => Eval(filter.Source) is List<object?> items ? items.Where(item => Within(item, () => Holds(Eval(filter.Condition)))).ToList() : null,
+        Filter filter => Eval(filter.Source) is List<object?> items ? items.Where(item => _implicit.Within(item, () => Holds(Eval(filter.Condition)))).ToList() : null,
         Aggregation aggregation => Aggregate(aggregation),
         Occurs { Subject: { } subject } occurs => _time.Read(Eval(subject)) is { } instant && Occurs(instant, occurs),
         Chain chain => Chain(chain),
@@ -127,19 +127,6 @@ public sealed class Interpreter
                 return values;
             default:
                 return null;
-        }
-    }
-
-    private T Within<T>(object? item, Func<T> body)
-    {
-        _implicit.Add(item);
-        try
-        {
-            return body();
-        }
-        finally
-        {
-            _implicit.RemoveAt(_implicit.Count - 1);
         }
     }
 
@@ -263,7 +250,7 @@ public sealed class Interpreter
         {
             return null;
         }
-        object? For(object? item) => Within(item, () => arguments[1] is Lambda { Parameters.Count: > 0 } lambda
+        object? For(object? item) => _implicit.Within(item, () => arguments[1] is Lambda { Parameters.Count: > 0 } lambda
             ? WithVariable(lambda.Parameters[0], item, () => Eval(lambda.Body))
             : Eval(arguments[1]));
         switch (function)
@@ -334,7 +321,7 @@ public sealed class Interpreter
         {
             return false;
         }
-        var timed = items.Select(item => (Item: item, Time: _time.Read(Within(item, () => Eval(chain.TimeField)))))
+        var timed = items.Select(item => (Item: item, Time: _time.Read(_implicit.Within(item, () => Eval(chain.TimeField)))))
             .Where(e => e.Time is not null).OrderBy(e => e.Time).ToList();
         var position = 0;
         DateTimeOffset? last = null;
@@ -349,7 +336,7 @@ public sealed class Interpreter
                 {
                     continue; // Strict time order between steps.
                 }
-                var matches = Within(item, () =>
+                var matches = _implicit.Within(item, () =>
                     (step.What is null || IsTrue(Eval(step.What)))
                     && (step.Where is null || IsTrue(Eval(step.Where)))
                     && (step.When is not Occurs when || Occurs(time!.Value, when)));

@@ -101,20 +101,6 @@ public sealed class PqlCompiler
         }
     }
 
-    /// <summary>Compiles <paramref name="body"/> with a new implicit level (the item of a filter, a chain, a per-item function).</summary>
-    private T WithImplicit<T>(int slot, Func<T> body)
-    {
-        _implicit.Add(slot);
-        try
-        {
-            return body();
-        }
-        finally
-        {
-            _implicit.RemoveAt(_implicit.Count - 1);
-        }
-    }
-
     private Code CompileArray(ArrayLiteral array)
     {
         if (array.Items.All(item => item is Literal))
@@ -188,7 +174,7 @@ public sealed class PqlCompiler
     {
         var source = Compile(filter.Source);
         var slot = NewSlot();
-        var condition = WithImplicit(slot, () => Compile(filter.Condition));
+        var condition = _implicit.Within(slot, () => Compile(filter.Condition));
         return frame =>
         {
             if (source(frame) is not { Kind: PqlKind.Array } items)
@@ -345,7 +331,7 @@ public sealed class PqlCompiler
     {
         var source = Compile(chain.Source);
         var slot = NewSlot();
-        var (timeField, steps) = WithImplicit(slot, () => (Compile(chain.TimeField), chain.Steps.Select(step => (
+        var (timeField, steps) = _implicit.Within(slot, () => (Compile(chain.TimeField), chain.Steps.Select(step => (
             What: step.What is null ? null : Compile(step.What),
             Where: step.Where is null ? null : Compile(step.Where),
             When: step.When is Occurs when ? CompileWindow(when) : null)).ToArray()));
@@ -448,7 +434,7 @@ public sealed class PqlCompiler
     {
         var source = Compile(filter.Source);
         var slot = NewSlot();
-        var condition = WithImplicit(slot, () => Compile(filter.Condition));
+        var condition = _implicit.Within(slot, () => Compile(filter.Condition));
         return frame =>
         {
             if (source(frame) is not { Kind: PqlKind.Array } items)
@@ -753,7 +739,7 @@ public sealed class PqlCompiler
         }
         var source = Compile(arguments[0]);
         var slot = NewSlot();
-        var body = WithImplicit(slot, () => arguments[1] is Lambda { Parameters.Count: > 0 } lambda
+        var body = _implicit.Within(slot, () => arguments[1] is Lambda { Parameters.Count: > 0 } lambda
             ? WithVariable(lambda.Parameters[0], slot, () => Compile(lambda.Body))
             : Compile(arguments[1]));
         var count = function is "topN" or "bottomN" && arguments.Count > 2 ? Compile(arguments[2]) : null;
