@@ -41,7 +41,7 @@ public sealed partial class Binder
             }
         }
         Add((2, 2), "and", "or", "=", "!=", "<", "<=", ">", ">=", "in", "notIn", "like", "+", "-", "*", "/", "%", "matches",
-            "includes", "intersects", "intersection", "subsetOf", "supersetOf", "filter", "map", "groupBy", "exists", "forall", "get");
+            "includes", "intersects", "intersection", "subsetOf", "supersetOf", "filter", "map", "groupBy", "exists", "forall", "get", "mapEntry");
         Add((1, 1), "not", "neg", "distinct", "head", "keys", "values", "isNull", "isNotNull", "getMonth", "getYear", "getDayOfMonth", "inSegment");
         Add((2, 3), StringTests);
         Add((2, 3), "topN", "bottomN");
@@ -185,9 +185,17 @@ public sealed partial class Binder
                 }
             case "map":
                 {
-                    var item = ItemOf(TypeOf(args[0]), user, args[0]);
+                    var source = TypeOf(args[0]);
+                    if (source is MapType map)
+                    {
+                        return new MapType(MapEntries(args[1], map.Value));
+                    }
+                    var item = ItemOf(source, user, args[0]);
                     return new ArrayType(PerItem(args[1], item));
                 }
+            case "mapEntry":
+                TypeOf(args[0]);
+                return new MapType(TypeOf(args[1]));
             case "groupBy":
                 {
                     var item = ItemOf(TypeOf(args[0]), user, args[0]);

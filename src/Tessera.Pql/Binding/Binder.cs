@@ -254,6 +254,33 @@ public sealed partial class Binder
     private PqlType PerItem(PqlNode argument, PqlType item) =>
         _implicit.Within(item, () => argument is Lambda lambda ? LambdaBody(lambda, item) : TypeOf(argument));
 
+    /// <summary>
+    /// The values' type of <c>map</c> over a map: the value is the item, a lambda's two parameters the
+    /// key (a string) and the value; <c>mapEntry(key, value)</c> as the body gives the value's type.
+    /// </summary>
+    private PqlType MapEntries(PqlNode argument, PqlType value)
+    {
+        var lambda = argument as Lambda;
+        var body = lambda?.Body ?? argument;
+        var parameters = lambda?.Parameters ?? [];
+        var added = parameters.Select(p => (p, _variables.GetValueOrDefault(p))).ToList();
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            _variables[parameters[i]] = parameters.Count > 1 && i == 0 ? PqlType.String : i <= 1 ? value : PqlType.Unknown;
+        }
+        var result = _implicit.Within(value, () =>
+        {
+            if (body is FunctionCall { Function: "mapEntry", Receiver: null, Arguments: [var key, var entryValue] })
+            {
+                TypeOf(key);
+                return TypeOf(entryValue);
+            }
+            return TypeOf(body);
+        });
+        Restore(added);
+        return result;
+    }
+
     private PqlType LambdaBody(Lambda lambda, PqlType first)
     {
         var added = lambda.Parameters.Select(p => (p, _variables.GetValueOrDefault(p))).ToList();

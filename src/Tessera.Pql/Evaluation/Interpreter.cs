@@ -229,6 +229,7 @@ public sealed class Interpreter
             "getYear" => _time.Read(A(0)) is { } t ? (long)_time.Local(t).Year : null,
             "getDayOfMonth" => _time.Read(A(0)) is { } t ? (long)_time.Local(t).Day : null,
             "inSegment" => A(0) is string id && InSegment(id),
+            "mapEntry" => new Dictionary<string, object?>(StringComparer.Ordinal) { [KeyText(A(0))] = A(1) },
             _ => throw new PqlException($"the interpreter does not evaluate '{call.Function}' yet", call.Position),
         };
     }
@@ -246,7 +247,16 @@ public sealed class Interpreter
     /// <summary>Functions whose argument is evaluated for each item (as the implicit parameter, or a lambda's).</summary>
     private object? PerItem(string function, IReadOnlyList<PqlNode> arguments)
     {
-        if (arguments.Count < 2 || Eval(arguments[0]) is not List<object?> items)
+        if (arguments.Count < 2)
+        {
+            return null;
+        }
+        var source = Eval(arguments[0]);
+        if (function == "map" && source is Dictionary<string, object?> map)
+        {
+            return MapEntries(map, arguments[1]);
+        }
+        if (source is not List<object?> items)
         {
             return null;
         }
@@ -287,6 +297,42 @@ public sealed class Interpreter
                     : keyed.OrderBy(e => e.Key, Comparer<object?>.Create((a, b) => Compare(a, b) ?? 0));
                 return ordered.Take(count).Select(e => e.Item).ToList();
         }
+    }
+
+    /// <summary>
+    /// <c>map</c> over a map: a map again. For each entry (in order) the argument is evaluated with the
+    /// value as the item, a lambda's first parameter bound to the key and its second to the value
+    /// (<c>(K, G) => G.count()</c>; a one-parameter lambda gets the value). The result is the entry's
+    /// new value, unless the argument is itself <c>mapEntry(key, value)</c>, which gives the new key too.
+    /// </summary>
+    private Dictionary<string, object?> MapEntries(Dictionary<string, object?> map, PqlNode argument)
+    {
+        var lambda = argument as Lambda;
+        var body = lambda?.Body ?? argument;
+        var result = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, value) in map)
+        {
+            result = _implicit.Within(value, () => lambda switch
+            {
+                { Parameters.Count: > 1 } => WithVariable(lambda.Parameters[0], key, () => WithVariable(lambda.Parameters[1], value, () => Entry(key, body, result))),
+                { Parameters.Count: 1 } => WithVariable(lambda.Parameters[0], value, () => Entry(key, body, result)),
+                _ => Entry(key, body, result),
+            });
+        }
+        return result;
+    }
+
+    private Dictionary<string, object?> Entry(string key, PqlNode body, Dictionary<string, object?> into)
+    {
+        if (body is FunctionCall { Function: "mapEntry", Receiver: null, Arguments: [var newKey, var newValue] })
+        {
+            into[KeyText(Eval(newKey))] = Eval(newValue);
+        }
+        else
+        {
+            into[key] = Eval(body);
+        }
+        return into;
     }
 
     private T WithVariable<T>(string name, object? value, Func<T> body)

@@ -703,6 +703,8 @@ public sealed class PqlCompiler
                 return (a, _, _, f) => a.TryTime(f.Time, out var t) ? PqlValue.Of((long)f.Time.Local(new DateTimeOffset(t, TimeSpan.Zero)).Day) : PqlValue.Null;
             case "inSegment":
                 return (a, _, _, f) => PqlValue.Of(a.Kind == PqlKind.String && InSegment(f.Profile, a.String));
+            case "mapEntry":
+                return (a, b, _, _) => PqlValue.Of(new PqlRecord([Interpreter.KeyText(a.ToObject())], [b]));
             default:
                 {
                     var (function, position) = (call.Function, call.Position);
@@ -728,6 +730,64 @@ public sealed class PqlCompiler
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// <c>map</c>: over an array, the argument per item; over a map, a map again (the interpreter's
+    /// MapEntries: key and value bound to a lambda's two parameters, <c>mapEntry(k, v)</c> renaming the key).
+    /// </summary>
+    private Code CompileMap(Code source, PqlNode argument, Func<Frame, PqlValue, PqlValue> forItem)
+    {
+        var (keySlot, valueSlot) = (NewSlot(), NewSlot());
+        var lambda = argument as Lambda;
+        var body = lambda?.Body ?? argument;
+        var (newKey, newValue, value) = _implicit.Within(valueSlot, () =>
+        {
+            var bound = lambda switch
+            {
+                { Parameters.Count: > 1 } => new[] { (lambda.Parameters[0], keySlot), (lambda.Parameters[1], valueSlot) },
+                { Parameters.Count: 1 } => [(lambda.Parameters[0], valueSlot)],
+                _ => [],
+            };
+            _variables.AddRange(bound);
+            try
+            {
+                return body is FunctionCall { Function: "mapEntry", Receiver: null, Arguments: [var k, var v] }
+                    ? (Compile(k), Compile(v), (Code?)null)
+                    : ((Code?)null, (Code?)null, Compile(body));
+            }
+            finally
+            {
+                _variables.RemoveRange(_variables.Count - bound.Length, bound.Length);
+            }
+        });
+        return frame =>
+        {
+            var from = source(frame);
+            if (from.Kind == PqlKind.Array)
+            {
+                return PqlValue.Of(from.Array.Select(item => forItem(frame, item)).ToArray());
+            }
+            if (from.Kind != PqlKind.Record)
+            {
+                return PqlValue.Null;
+            }
+            var record = from.Record;
+            var keys = new List<string>();
+            var values = new Dictionary<string, PqlValue>(StringComparer.Ordinal);
+            for (var i = 0; i < record.Count; i++)
+            {
+                frame.Slots[keySlot] = PqlValue.Of(record.NameAt(i));
+                frame.Slots[valueSlot] = record.ValueAt(i);
+                var key = newKey is null ? record.NameAt(i) : Interpreter.KeyText(newKey(frame).ToObject());
+                if (!values.ContainsKey(key))
+                {
+                    keys.Add(key);
+                }
+                values[key] = value is null ? newValue!(frame) : value(frame);
+            }
+            return PqlValue.Of(new PqlRecord([.. keys], [.. keys.Select(k => values[k])]));
+        };
     }
 
     /// <summary>Functions whose argument is evaluated for each item (as the implicit parameter, and a lambda's first parameter).</summary>
@@ -759,9 +819,7 @@ public sealed class PqlCompiler
             "forall" => frame => source(frame) is { Kind: PqlKind.Array } items
                 ? PqlValue.Of(items.Array.All(item => Holds(For(frame, item))))
                 : PqlValue.Null,
-            "map" => frame => source(frame) is { Kind: PqlKind.Array } items
-                ? PqlValue.Of(items.Array.Select(item => For(frame, item)).ToArray())
-                : PqlValue.Null,
+            "map" => CompileMap(source, arguments[1], For),
             "groupBy" => frame =>
             {
                 if (source(frame) is not { Kind: PqlKind.Array } items)

@@ -122,6 +122,10 @@ public sealed class TypeCheckTests
     [InlineData("orders.map(price)", "array of double")]
     [InlineData("orders.map((O) => O.storeId)", "array of string")]
     [InlineData("orders.groupBy(storeId)", "map of array of object")]
+    [InlineData("orders.groupBy(storeId).map((K, G) => G.count())", "map of long")]
+    [InlineData("orders.groupBy(storeId).map((K, G) => mapEntry(K, G.sum(price)))", "map of double")]
+    [InlineData("mapEntry(\"a\", 1)", "map of long")]
+    [InlineData("person.orders.storeId", "array of string")]
     [InlineData("orders.count()", "long")]
     [InlineData("orders.sum(price)", "double")]
     [InlineData("person.orders.average(price)", "double")]
@@ -175,6 +179,9 @@ public sealed class TypeCheckTests
     [InlineData("xEvent.exists((E) => E.productListItems.sum(quantity) > \"3\")", "1:57: '>' expects a value comparable with long, found string")]
     // the implicit parameter inside a per-item argument is the item
     [InlineData("orders.filter(storeId = 1)", "1:25: '=' expects a value comparable with string, found long")]
+    // map over a map: the key is a string, the value the item
+    [InlineData("orders.groupBy(storeId).map((K, G) => K > 1)", "1:43: '>' expects a value comparable with string, found long")]
+    [InlineData("orders.groupBy(storeId).map((K, G) => G.prize)", "1:41: unknown field 'prize'; did you mean 'price'?")]
     [InlineData("orders.filter(person.age > 1)", "1:15: unknown field 'person'")]
     public void Lambda_parameters_and_per_item_arguments_are_typed_from_the_receivers_items(string pql, string expected)
     {

@@ -227,7 +227,7 @@ internal static class EvaluationTrees
         }
         var next = depth + 1;
         PqlNode Events() => random.Next(2) == 0 ? Field("xEvent") : new Filter(Field("xEvent"), EventCondition(random, next));
-        return random.Next(18) switch
+        return random.Next(19) switch
         {
             0 => Field("age"),
             1 => Field("score"),
@@ -241,6 +241,12 @@ internal static class EvaluationTrees
             8 => Call("if", Condition(random, next), Value(random, next), Value(random, next)),
             9 => Method("head", Call(random.Next(2) == 0 ? "topN" : "bottomN", Events(), random.Next(2) == 0 ? Field("price") : Field("timestamp"), Integer(random.Next(-1, 3)))),
             10 => Call("get", Call("groupBy", Events(), new Lambda(["E"], new FieldLookup(new Parameter(0, "E"), "eventType"))), Text(EventTypes[random.Next(3)])),
+            17 => Call("get", Method("map", Call("groupBy", Events(), Field("eventType")), random.Next(3) switch
+            {
+                0 => new Lambda(["K", "G"], Method("count", new Parameter(0, "G"))),
+                1 => new Lambda(["K", "G"], Call("mapEntry", Method("count", new Parameter(0, "G")), new Parameter(0, "K"))),
+                _ => Call("sum", Field("price")),
+            }), random.Next(2) == 0 ? Text(EventTypes[random.Next(3)]) : Text($"{random.Next(4)}")),
             11 => Method(random.Next(2) == 0 ? "distinct" : "values", random.Next(2) == 0 ? Field("tags") : Field("scores")),
             12 => Call("regexGroup", Field("name"), Text("^(\\w+) (\\w+)$"), Integer(random.Next(-1, 4))),
             13 => new Quantifier(QuantifierKind.Select, [new QuantifierClause("Y", Field("tags"), random.Next(2) == 0 ? null : Call("!=", new Parameter(0, "Y"), Text("t0")))]),

@@ -113,6 +113,19 @@ public sealed class InterpreterTests
     }
 
     [Fact]
+    public void Map_over_a_map_keeps_the_keys_unless_a_map_entry_names_new_ones()
+    {
+        var counts = Eval("person.orders.groupBy(storeId).map((K, G) => G.count())");
+        Assert.Equal(new Dictionary<string, object?> { ["s1"] = 2L, ["s2"] = 1L }, counts);
+        var totals = Eval("person.orders.groupBy(storeId).map((K, G) => mapEntry(K, G.sum(price)))");
+        Assert.Equal(new Dictionary<string, object?> { ["s1"] = 30L, ["s2"] = 30L }, totals);
+        var renamed = Eval("person.orders.groupBy(storeId).map((K, G) => mapEntry(G.count(), K))");
+        Assert.Equal(new Dictionary<string, object?> { ["2"] = "s1", ["1"] = "s2" }, renamed);
+        Assert.Equal(new Dictionary<string, object?> { ["a"] = 1L }, Eval("mapEntry(\"a\", 1)"));
+        Assert.Equal(2L, Eval("person.orders.groupBy(storeId).map((G) => G.count()).get(\"s1\")"));
+    }
+
+    [Fact]
     public void A_field_of_an_array_is_the_field_of_each_item()
     {
         Assert.Equal(new List<object?> { "s1", "s2", "s1" }, Eval("person.orders.storeId"));
