@@ -138,6 +138,9 @@ public sealed record WorkspaceConfig
     /// <summary>Profile limits and cache sizes (docs/limits.md).</summary>
     public ProfileSettings Profiles { get; set; } = new();
 
+    /// <summary>Audience limits and schedules (docs/limits.md).</summary>
+    public SegmentationSettings Segmentation { get; set; } = new();
+
     public static WorkspaceConfig Load(string path)
     {
         if (!File.Exists(path))
@@ -156,6 +159,7 @@ public sealed record WorkspaceConfig
         // "identity": null or "defaultPhoneRegion": null in the file mean the defaults.
         config.Identity ??= new IdentityConfig();
         config.Profiles ??= new ProfileSettings();
+        config.Segmentation ??= new SegmentationSettings();
         config.Identity.DefaultPhoneRegion = (config.Identity.DefaultPhoneRegion ?? "US").Trim().ToUpperInvariant();
         if (!NamespaceDefinitions.IsPhoneRegion(config.Identity.DefaultPhoneRegion))
         {

@@ -1,0 +1,23 @@
+namespace Tessera.Abstractions;
+
+/// <summary>Audience limits and schedules (docs/limits.md, docs/segmentation.md).</summary>
+public sealed record SegmentationSettings
+{
+    /// <summary>Audiences per sandbox, any state but deleted (<c>AUDIENCE_LIMIT</c> beyond).</summary>
+    public int MaxAudiences { get; set; } = 4_000;
+
+    /// <summary>Published audiences the streaming engine evaluates, per sandbox.</summary>
+    public int MaxStreamingAudiences { get; set; } = 500;
+
+    /// <summary>Published audiences the edge engine evaluates, per sandbox.</summary>
+    public int MaxEdgeAudiences { get; set; } = 150;
+
+    /// <summary>Days an exited membership is kept before it is purged.</summary>
+    public int ExitRetentionDays { get; set; } = 30;
+
+    /// <summary>When the batch engine evaluates every published audience (cron, UTC).</summary>
+    public string BatchSchedule { get; set; } = "0 0 * * *";
+
+    /// <summary>Minutes between incremental runs over the profiles changed since the last run (0: never).</summary>
+    public int IncrementalIntervalMinutes { get; set; } = 60;
+}
