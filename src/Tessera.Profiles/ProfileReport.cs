@@ -53,3 +53,9 @@ public sealed record ExpiryReport(string Sandbox, DateTimeOffset Time, long Even
 [JsonSerializable(typeof(ExpiryReport))]
 [JsonSerializable(typeof(List<ExpiryReport>))]
 public sealed partial class ProfileJson : JsonSerializerContext;
+
+/// <summary>
+/// A profile as audiences read it (<see cref="ProfileService.ForEvaluation"/>): its primary identity
+/// (what memberships are kept under), all its identities, and the attributes with events under <c>xEvent</c>.
+/// </summary>
+public sealed record EvaluationProfile(string Primary, IReadOnlyList<string> Identities, JsonObject Profile);

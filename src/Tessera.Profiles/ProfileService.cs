@@ -104,6 +104,50 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
     }
 
+    /// <summary>
+    /// The profile <paramref name="identity"/> belongs to as audiences read it: the merged attributes
+    /// (nested) with every event the timeline keeps (TTL and cap applied) under <c>xEvent</c>, oldest
+    /// first, each the stored record; with the profile's primary identity and all its identities.
+    /// Null when no profile holds anything about it.
+    /// </summary>
+    public EvaluationProfile? ForEvaluation(string sandbox, IdentityKey identity, string? policyName = null)
+    {
+        var definitions = Definitions(sandbox);
+        var rule = definitions.RuleFor(policyName);
+        var datasets = definitions.Datasets;
+        var timelinePolicy = new TimelinePolicy(datasets.IsEventDataset, datasets.TtlOf, _time.GetUtcNow(), _settings.MaxEventsPerProfile);
+        var graph = _identity.GraphOf(sandbox, identity);
+        var members = graph?.Identities ?? [identity];
+        var stitched = rule.Policy.Stitching == IdentityStitching.Graph;
+        var views = Views(sandbox);
+        lock (views)
+        {
+            var view = views.Get(members);
+            IdentityKey? only = stitched ? null : identity;
+            var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
+            var (timeline, summary) = view.ReadTimeline(timelinePolicy, only);
+            if (attributes.Count == 0 && summary.Events == 0)
+            {
+                return null;
+            }
+            var profile = Nest(attributes);
+            var events = new JsonArray();
+            for (var i = timeline.Count - 1; i >= 0; i--)
+            {
+                if (ReadEvent(sandbox, timeline[i], view.MemberOf(timeline[i])).Event is { } record)
+                {
+                    events.Add(record);
+                }
+            }
+            profile["xEvent"] = events;
+            IReadOnlyList<IdentityKey> shown = stitched ? view.Members : [identity];
+            return new EvaluationProfile(
+                (stitched ? graph?.Primary ?? identity : identity).ToString(),
+                [.. shown.Select(i => i.ToString()).Order(StringComparer.Ordinal)],
+                profile);
+        }
+    }
+
     /// <summary>The entries after the cursor (newest first), at most <paramref name="take"/>.</summary>
     private static List<TimelineEntry> Page(List<TimelineEntry> newestFirst, string? before, int take)
     {

@@ -1,4 +1,5 @@
 using Tessera.Abstractions;
+using Tessera.Identity.Graph;
 using static Tessera.Profiles.Tests.Service.ProfileWorkspace;
 
 namespace Tessera.Profiles.Tests.Service;
@@ -73,6 +74,27 @@ public sealed class ProfileLookupTests
         Assert.Empty(alone.Attributes);
         Assert.Equal(1, alone.Timeline.Count);
         Assert.Equal(0, test.Lookup("CRMID:1", "unstitched")!.Timeline.Count);
+    }
+
+    [Fact]
+    public async Task For_evaluation_a_profile_is_its_attributes_with_every_kept_event_oldest_first()
+    {
+        await using var test = await CreateAsync(webTtl: TimeSpan.FromDays(1));
+        await test.StreamAsync("crm", """[{"crmId":"1","firstName":"Ann","address":{"city":"Lyon"}}]""");
+        await test.StreamAsync("web", """
+            [{"_id":"v2","timestamp":"2026-11-01T11:00:00Z","ecid":"K1","crmId":"1","page":"cart"},
+             {"_id":"v1","timestamp":"2026-11-01T10:00:00Z","ecid":"K1","page":"home"},
+             {"_id":"old","timestamp":"2026-10-30T10:00:00Z","ecid":"K1","page":"gone"}]
+            """);
+
+        var profile = test.Profiles.ForEvaluation("prod", new IdentityKey("ECID", "K1"))!;
+        Assert.Equal("CRMID:1", profile.Primary);
+        Assert.Equal(["CRMID:1", "ECID:K1"], profile.Identities);
+        Assert.Equal("Lyon", (string?)profile.Profile["address"]!["city"]);
+        // Past the web TTL "old" is left out; the rest in time order, each the stored record.
+        Assert.Equal(["home", "cart"], profile.Profile["xEvent"]!.AsArray().Select(e => (string?)e!["page"]));
+        Assert.Equal("2026-11-01T10:00:00.000Z", (string?)profile.Profile["xEvent"]![0]!["timestamp"]); // as stored (normalized)
+        Assert.Null(test.Profiles.ForEvaluation("prod", new IdentityKey("ECID", "nobody")));
     }
 
     [Fact]
