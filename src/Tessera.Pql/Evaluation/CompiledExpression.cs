@@ -16,6 +16,7 @@ internal sealed class Frame(int slots, int windows, TimeWindow time)
     public readonly TimeWindow Time = time;
     public DateTimeOffset Now;
     public PqlValue Profile;
+    public Func<string, bool>? InSegment;
 }
 
 /// <summary>
@@ -41,7 +42,8 @@ public sealed class CompiledExpression
     public TimeZoneInfo Zone => _time.Zone;
 
     /// <summary>The expression's value for <paramref name="profile"/> at <paramref name="now"/>.</summary>
-    public PqlValue Evaluate(PqlProfile profile, DateTimeOffset now)
+    /// <param name="inSegment">Membership of the profile in an audience, when the caller knows it better than the profile's <c>segmentMembership</c>.</param>
+    public PqlValue Evaluate(PqlProfile profile, DateTimeOffset now, Func<string, bool>? inSegment = null)
     {
         if (!ReferenceEquals(profile.Zone, _time.Zone) && !profile.Zone.Equals(_time.Zone))
         {
@@ -52,6 +54,7 @@ public sealed class CompiledExpression
         {
             frame.Now = now.ToUniversalTime();
             frame.Profile = profile.Root;
+            frame.InSegment = inSegment;
             frame.Slots[0] = profile.Root;
             return _root(frame);
         }
@@ -62,5 +65,5 @@ public sealed class CompiledExpression
     }
 
     /// <summary>Whether the expression holds (is <c>true</c>) for <paramref name="profile"/> at <paramref name="now"/>.</summary>
-    public bool Matches(PqlProfile profile, DateTimeOffset now) => Evaluate(profile, now).IsTrue;
+    public bool Matches(PqlProfile profile, DateTimeOffset now, Func<string, bool>? inSegment = null) => Evaluate(profile, now, inSegment).IsTrue;
 }

@@ -21,6 +21,7 @@ public sealed class Interpreter
     private readonly DateTimeOffset _now;
     private readonly TimeWindow _time;
     private object? _profile;
+    private Func<string, bool>? _inSegment;
 
     private Interpreter(DateTimeOffset now, TimeZoneInfo zone)
     {
@@ -33,9 +34,10 @@ public sealed class Interpreter
     /// under <c>xEvent</c>) at the instant <paramref name="clock"/> gives, reading calendar units in
     /// <paramref name="zone"/> (UTC when null).
     /// </summary>
-    public static object? Evaluate(PqlNode expression, JsonObject profile, TimeProvider? clock = null, TimeZoneInfo? zone = null)
+    /// <param name="inSegment">Membership of the profile in an audience, when the caller knows it better than the profile's <c>segmentMembership</c> (an engine evaluating dependent audiences in one pass).</param>
+    public static object? Evaluate(PqlNode expression, JsonObject profile, TimeProvider? clock = null, TimeZoneInfo? zone = null, Func<string, bool>? inSegment = null)
     {
-        var interpreter = new Interpreter((clock ?? TimeProvider.System).GetUtcNow(), zone ?? TimeZoneInfo.Utc);
+        var interpreter = new Interpreter((clock ?? TimeProvider.System).GetUtcNow(), zone ?? TimeZoneInfo.Utc) { _inSegment = inSegment };
         interpreter._profile = FromJson(profile);
         interpreter._implicit.Add(interpreter._profile);
         if (expression is Lambda { Parameters.Count: > 0 } root)
@@ -240,7 +242,7 @@ public sealed class Interpreter
     /// Membership as the profile carries it (XDM's <c>segmentMembership</c>: namespace → audience id →
     /// <c>status</c>): a member is <c>realized</c> or <c>existing</c>; <c>exited</c> or absent is not.
     /// </summary>
-    private bool InSegment(string id) =>
+    private bool InSegment(string id) => _inSegment is { } known ? known(id) :
         Field(_profile, "segmentMembership") is Dictionary<string, object?> namespaces
         && namespaces.Values.Any(audiences => Field(Field(audiences, id), "status") is "realized" or "existing");
 

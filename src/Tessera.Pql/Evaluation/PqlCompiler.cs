@@ -702,7 +702,7 @@ public sealed class PqlCompiler
             case "getDayOfMonth":
                 return (a, _, _, f) => a.TryTime(f.Time, out var t) ? PqlValue.Of((long)f.Time.Local(new DateTimeOffset(t, TimeSpan.Zero)).Day) : PqlValue.Null;
             case "inSegment":
-                return (a, _, _, f) => PqlValue.Of(a.Kind == PqlKind.String && InSegment(f.Profile, a.String));
+                return (a, _, _, f) => PqlValue.Of(a.Kind == PqlKind.String && (f.InSegment is { } known ? known(a.String) : InSegment(f.Profile, a.String)));
             case "mapEntry":
                 return (a, b, _, _) => PqlValue.Of(new PqlRecord([Interpreter.KeyText(a.ToObject())], [b]));
             default:

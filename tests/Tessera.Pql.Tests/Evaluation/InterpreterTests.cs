@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Tessera.Pql.Evaluation;
 using Tessera.Pql.Syntax;
 
 namespace Tessera.Pql.Tests.Evaluation;
@@ -80,6 +81,21 @@ public sealed class InterpreterTests
               "external": {"lapsed": {"status": "existing"}}}}
             """)!.AsObject();
         Assert.Equal(expected, BothEngines.Evaluate(Parser.Parse(pql), profile));
+    }
+
+    [Fact]
+    public void An_engine_can_answer_in_segment_itself()
+    {
+        // An engine evaluating dependent audiences in one pass knows this pass's answers before the profile does.
+        var tree = Parser.Parse("inSegment(\"gold\") and not inSegment(\"churned\")");
+        var profile = JsonNode.Parse("""{"segmentMembership": {"ups": {"churned": {"status": "realized"}}}}""")!.AsObject();
+        Func<string, bool> known = id => id == "gold";
+        Assert.Equal(false, Interpreter.Evaluate(tree, profile));
+        Assert.Equal(true, Interpreter.Evaluate(tree, profile, inSegment: known));
+        var compiled = PqlCompiler.Compile(tree);
+        var converted = PqlProfile.FromJson(profile);
+        Assert.False(compiled.Matches(converted, DateTimeOffset.UnixEpoch));
+        Assert.True(compiled.Matches(converted, DateTimeOffset.UnixEpoch, known));
     }
 
     [Fact]
