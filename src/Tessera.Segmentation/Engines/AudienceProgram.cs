@@ -1,0 +1,60 @@
+using Tessera.Pql.Evaluation;
+using Tessera.Pql.Syntax;
+using Tessera.Profiles;
+
+namespace Tessera.Segmentation.Engines;
+
+/// <summary>One audience ready to evaluate: its definition, parsed and compiled.</summary>
+internal sealed record CompiledAudience(Audience Audience, PqlNode Tree, CompiledExpression Compiled);
+
+/// <summary>
+/// The published audiences of a sandbox compiled once per catalog version, in dependency order (an
+/// audience after every audience it reads through <c>inSegment</c>), so that one pass over a profile
+/// can answer <c>inSegment</c> from the answers it has just given.
+/// </summary>
+internal sealed class AudienceProgram
+{
+    private AudienceProgram(long version, IReadOnlyList<CompiledAudience> audiences)
+    {
+        Version = version;
+        Audiences = audiences;
+    }
+
+    public long Version { get; }
+
+    /// <summary>Dependencies first.</summary>
+    public IReadOnlyList<CompiledAudience> Audiences { get; }
+
+    /// <param name="published">Published audiences, dependencies first (as the catalog gives them).</param>
+    public static AudienceProgram Compile(long version, IReadOnlyList<Audience> published, TimeZoneInfo zone) =>
+        new(version, [.. published.Select(a =>
+        {
+            var tree = Parser.Parse(a.Pql);
+            return new CompiledAudience(a, tree, PqlCompiler.Compile(tree, zone));
+        })]);
+
+    /// <summary>
+    /// Whether <paramref name="profile"/> qualifies at <paramref name="now"/> for each audience
+    /// <paramref name="include"/> selects, in dependency order. <c>inSegment</c> of an audience
+    /// evaluated earlier in this pass reads that answer; of any other, the profile's current
+    /// membership (<paramref name="currentMembers"/>).
+    /// </summary>
+    public List<(Audience Audience, bool Qualifies)> Evaluate(EvaluationProfile profile, PqlProfile converted, DateTimeOffset now,
+        IReadOnlySet<string> currentMembers, Func<Audience, bool> include)
+    {
+        var results = new List<(Audience, bool)>();
+        var answered = new Dictionary<string, bool>(StringComparer.Ordinal);
+        bool InSegment(string id) => answered.TryGetValue(id, out var qualifies) ? qualifies : currentMembers.Contains(id);
+        foreach (var audience in Audiences)
+        {
+            if (!include(audience.Audience))
+            {
+                continue;
+            }
+            var qualifies = audience.Compiled.Matches(converted, now, InSegment);
+            answered[audience.Audience.Id] = qualifies;
+            results.Add((audience.Audience, qualifies));
+        }
+        return results;
+    }
+}

@@ -1,0 +1,379 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Tessera.Identity.Graph;
+using Tessera.Ingestion;
+using Tessera.Pql.Evaluation;
+using Tessera.Pql.Syntax;
+using Tessera.Profiles;
+using Tessera.Storage;
+
+namespace Tessera.Segmentation.Engines;
+
+/// <summary>Where the engines read the published audiences of a sandbox (the audience catalog).</summary>
+public interface IAudienceSource
+{
+    /// <summary>Published audiences, dependencies first, and a version that changes with every catalog write.</summary>
+    (long Version, IReadOnlyList<Audience> Audiences) Published(string sandbox);
+}
+
+/// <summary>Where the engines read and write memberships (the membership store and its change feed).</summary>
+public interface IMembershipSink
+{
+    /// <summary>Ids of the audiences <paramref name="profileId"/> is a member of now (realized or existing).</summary>
+    IReadOnlySet<string> AudiencesOf(string sandbox, string profileId);
+
+    /// <summary>Records the answers (and appends the resulting changes to the feed), durably, in one commit.</summary>
+    Task ApplyAsync(string sandbox, IReadOnlyList<AudienceEvaluation> evaluations, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Exits every membership of a profile that no longer exists under this id (merged into another, deleted).</summary>
+    Task RemoveProfileAsync(string sandbox, string profileId, DateTimeOffset at, CancellationToken cancellationToken);
+}
+
+/// <summary>One answer of an engine: whether a profile qualifies for an audience now.</summary>
+public sealed record AudienceEvaluation(string ProfileId, IReadOnlyList<string> Identities, string AudienceId, bool Qualifies);
+
+/// <summary>
+/// The streaming engine: every durable commit of records or events names the identities it touched;
+/// their profiles are evaluated against the published streaming and edge audiences, and the answers
+/// go to the membership store. An audience whose answer can change with the clock alone ("in the
+/// last 3 hours") gets a durable timer at the profile's next possible flip, so that it exits on time
+/// without any new event. Work runs on a background worker, never on the committing thread.
+/// </summary>
+public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
+{
+    private static readonly byte[] TimerPrefix = "segtimer\0"u8.ToArray();
+
+    private readonly ProfileService _profiles;
+    private readonly IAudienceSource _audiences;
+    private readonly IMembershipSink _memberships;
+    private readonly IStore _store;
+    private readonly TimeProvider _time;
+    private readonly Func<PqlNode, JsonObject, DateTimeOffset, DateTimeOffset?> _nextChange;
+    private readonly Channel<(string Sandbox, IdentityKey Identity)> _changed = Channel.CreateUnbounded<(string, IdentityKey)>(new() { SingleReader = true });
+    private readonly Dictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
+    private readonly SortedSet<(long Due, string Sandbox, string Identity)> _timers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _worker;
+    private readonly Task _timerLoop;
+    private CancellationTokenSource _timerWake = new();
+    private long _pending;
+    private TaskCompletionSource _idle = NewIdle();
+
+    /// <param name="nextChange">When an audience's answer for a profile could next change with the clock alone (TimeHorizon.NextChange).</param>
+    public StreamingEngine(ProfileService profiles, IAudienceSource audiences, IMembershipSink memberships, IStore store, TimeProvider time,
+        Func<PqlNode, JsonObject, DateTimeOffset, DateTimeOffset?> nextChange)
+    {
+        _profiles = profiles;
+        _audiences = audiences;
+        _memberships = memberships;
+        _store = store;
+        _time = time;
+        _nextChange = nextChange;
+        LoadTimers();
+        _worker = Task.Run(WorkAsync);
+        _timerLoop = Task.Run(TimersAsync);
+    }
+
+    /// <summary>Answers given since start (for monitoring and tests).</summary>
+    public long Evaluations => Interlocked.Read(ref _evaluations);
+
+    private long _evaluations;
+
+    /// <summary>Errors met by the worker (each also skips that profile until its next change).</summary>
+    public event Action<Exception>? Failed;
+
+    private static TaskCompletionSource NewIdle() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void OnCommitted(string sandbox, WriteSet committed)
+    {
+        for (var i = 0; i < committed.Count; i++)
+        {
+            var operation = committed[i];
+            if (operation.Space == StoreSpace.Facts && operation.Key.Span[0] is FactKeys.RecordTag or FactKeys.TimelineTag
+                && FactKeys.TryParse(operation.Key.Span, out var key))
+            {
+                Enqueue(sandbox, new IdentityKey(key.Identity.Namespace, key.Identity.Value));
+            }
+        }
+    }
+
+    /// <summary>Evaluates the profiles of <paramref name="identities"/> (a merge, split or privacy delete changed them).</summary>
+    public void Reevaluate(string sandbox, IEnumerable<IdentityKey> identities)
+    {
+        foreach (var identity in identities)
+        {
+            Enqueue(sandbox, identity);
+        }
+    }
+
+    private void Enqueue(string sandbox, IdentityKey identity)
+    {
+        if (Interlocked.Increment(ref _pending) == 1)
+        {
+            Interlocked.Exchange(ref _idle, NewIdle());
+        }
+        _changed.Writer.TryWrite((sandbox, identity));
+    }
+
+    /// <summary>Completes once everything enqueued so far has been evaluated and written.</summary>
+    public Task WhenIdleAsync() => Interlocked.Read(ref _pending) == 0 ? Task.CompletedTask : _idle.Task;
+
+    private async Task WorkAsync()
+    {
+        var batch = new List<(string Sandbox, IdentityKey Identity)>();
+        try
+        {
+            while (await _changed.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                batch.Clear();
+                while (batch.Count < 4096 && _changed.Reader.TryRead(out var item))
+                {
+                    batch.Add(item);
+                }
+                foreach (var group in batch.GroupBy(b => b.Sandbox))
+                {
+                    try
+                    {
+                        await EvaluateAsync(group.Key, group.Select(g => g.Identity).Distinct().ToList(), _stopping.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception error) when (error is not OperationCanceledException)
+                    {
+                        Failed?.Invoke(error);
+                    }
+                }
+                if (Interlocked.Add(ref _pending, -batch.Count) == 0)
+                {
+                    _idle.TrySetResult();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private AudienceProgram Program(string sandbox)
+    {
+        var (version, published) = _audiences.Published(sandbox);
+        if (!_programs.TryGetValue(sandbox, out var program) || program.Version != version)
+        {
+            program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
+            _programs[sandbox] = program;
+        }
+        return program;
+    }
+
+    private static bool Streamed(Audience audience) => audience.Mode is "streaming" or "edge";
+
+    private async Task EvaluateAsync(string sandbox, IReadOnlyList<IdentityKey> identities, CancellationToken cancellationToken)
+    {
+        var program = Program(sandbox);
+        var streamed = program.Audiences.Where(a => Streamed(a.Audience)).ToList();
+        var now = _time.GetUtcNow();
+        var evaluations = new List<AudienceEvaluation>();
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var gone = new List<string>();
+        foreach (var identity in identities)
+        {
+            if (streamed.Count == 0)
+            {
+                break;
+            }
+            // One profile per merge policy the audiences read with (most use the default).
+            foreach (var policy in streamed.Select(a => a.Audience.MergePolicy).Distinct())
+            {
+                var profile = _profiles.ForEvaluation(sandbox, identity, policy);
+                if (profile is null)
+                {
+                    gone.Add(identity.ToString());
+                    continue;
+                }
+                if (!done.Add(policy + "\0" + profile.Primary))
+                {
+                    continue;
+                }
+                var members = _memberships.AudiencesOf(sandbox, profile.Primary);
+                var converted = PqlProfile.FromJson(profile.Profile);
+                var answers = program.Evaluate(profile, converted, now, members,
+                    a => Streamed(a) && a.MergePolicy == policy);
+                DateTimeOffset? next = null;
+                foreach (var (audience, qualifies) in answers)
+                {
+                    evaluations.Add(new AudienceEvaluation(profile.Primary, profile.Identities, audience.Id, qualifies));
+                    var tree = program.Audiences.First(a => a.Audience.Id == audience.Id).Tree;
+                    if (_nextChange(tree, profile.Profile, now) is { } change && (next is null || change < next))
+                    {
+                        next = change;
+                    }
+                }
+                if (next is { } due)
+                {
+                    await ScheduleAsync(sandbox, identity.ToString(), due, cancellationToken).ConfigureAwait(false);
+                }
+                // Identities of this profile that were primary of another one (before a merge) hold no profile any more.
+                foreach (var other in profile.Identities)
+                {
+                    if (other != profile.Primary && _memberships.AudiencesOf(sandbox, other).Count > 0)
+                    {
+                        gone.Add(other);
+                    }
+                }
+            }
+        }
+        if (evaluations.Count > 0)
+        {
+            await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _evaluations, evaluations.Count);
+        }
+        foreach (var profileId in gone.Distinct())
+        {
+            await _memberships.RemoveProfileAsync(sandbox, profileId, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    private static byte[] TimerKey(string sandbox, long due, string identity)
+    {
+        var sandboxBytes = Encoding.UTF8.GetBytes(sandbox);
+        var identityBytes = Encoding.UTF8.GetBytes(identity);
+        var key = new byte[TimerPrefix.Length + sandboxBytes.Length + 1 + 8 + identityBytes.Length];
+        TimerPrefix.CopyTo(key, 0);
+        sandboxBytes.CopyTo(key, TimerPrefix.Length);
+        var at = TimerPrefix.Length + sandboxBytes.Length;
+        key[at++] = 0;
+        BinaryPrimitives.WriteInt64BigEndian(key.AsSpan(at), due);
+        identityBytes.CopyTo(key, at + 8);
+        return key;
+    }
+
+    private void LoadTimers()
+    {
+        foreach (var (key, _) in _store.Scan(StoreSpace.Catalog, 0, TimerPrefix))
+        {
+            var rest = key.AsSpan(TimerPrefix.Length);
+            var end = rest.IndexOf((byte)0);
+            var sandbox = Encoding.UTF8.GetString(rest[..end]);
+            var due = BinaryPrimitives.ReadInt64BigEndian(rest[(end + 1)..]);
+            var identity = Encoding.UTF8.GetString(rest[(end + 9)..]);
+            _timers.Add((due, sandbox, identity));
+        }
+    }
+
+    /// <summary>A durable timer: written before it is relied on, so a restart finds it.</summary>
+    private async Task ScheduleAsync(string sandbox, string identity, DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        lock (_timers)
+        {
+            if (_timers.Contains((due.UtcTicks, sandbox, identity)))
+            {
+                return;
+            }
+        }
+        using var writes = new WriteSet(256);
+        writes.Put(StoreSpace.Catalog, 0, TimerKey(sandbox, due.UtcTicks, identity), []);
+        await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        bool earliest;
+        lock (_timers)
+        {
+            _timers.Add((due.UtcTicks, sandbox, identity));
+            earliest = _timers.Min.Due == due.UtcTicks;
+        }
+        if (earliest)
+        {
+            _timerWake.Cancel(); // The loop waits for a later one: wake it to wait for this.
+        }
+    }
+
+    private async Task TimersAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            (long Due, string Sandbox, string Identity)? next;
+            lock (_timers)
+            {
+                next = _timers.Count == 0 ? null : _timers.Min;
+            }
+            var wake = _timerWake;
+            try
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(wake.Token, _stopping.Token);
+                var wait = next is { } timer ? TimeSpan.FromTicks(Math.Max(0, timer.Due - _time.GetUtcNow().UtcTicks)) : Timeout.InfiniteTimeSpan;
+                if (wait > TimeSpan.Zero || wait == Timeout.InfiniteTimeSpan)
+                {
+                    await Task.Delay(wait, _time, linked.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                Interlocked.CompareExchange(ref _timerWake, new CancellationTokenSource(), wake);
+                continue;
+            }
+            await FireDueAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task FireDueAsync()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        List<(long Due, string Sandbox, string Identity)> due;
+        lock (_timers)
+        {
+            due = [.. _timers.TakeWhile(t => t.Due <= now)];
+            foreach (var timer in due)
+            {
+                _timers.Remove(timer);
+            }
+        }
+        if (due.Count == 0)
+        {
+            return;
+        }
+        foreach (var timer in due)
+        {
+            var separator = timer.Identity.IndexOf(':', StringComparison.Ordinal);
+            Enqueue(timer.Sandbox, new IdentityKey(timer.Identity[..separator], timer.Identity[(separator + 1)..]));
+        }
+        // Removed once its evaluation is queued; a crash before this line fires it again on restart (evaluating twice is harmless).
+        using var writes = new WriteSet(1024);
+        foreach (var timer in due)
+        {
+            writes.Delete(StoreSpace.Catalog, 0, TimerKey(timer.Sandbox, timer.Due, timer.Identity));
+        }
+        await _store.CommitAsync(writes).ConfigureAwait(false);
+    }
+
+    /// <summary>Timers waiting (for monitoring and tests).</summary>
+    public int PendingTimers
+    {
+        get
+        {
+            lock (_timers)
+            {
+                return _timers.Count;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _changed.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_worker, _timerLoop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+        _stopping.Dispose();
+    }
+}
