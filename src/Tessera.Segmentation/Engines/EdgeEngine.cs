@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tessera.Identity.Graph;
+using Tessera.Ingestion;
+using Tessera.Pql.Evaluation;
+using Tessera.Profiles;
+
+namespace Tessera.Segmentation.Engines;
+
+/// <summary>What the edge engine answers: the profile, the edge audiences it qualifies for now, and the attributes asked for.</summary>
+public sealed record EdgeAnswer(string? Profile, IReadOnlyList<string> Audiences, JsonObject Attributes, StreamResult? Stored);
+
+/// <summary>
+/// The edge engine: for one identity (a device id, a cookie, a person id) and the events of the
+/// current page, stores the events through the normal ingestion path (so the streaming engine and
+/// every later read see them), then evaluates the published edge audiences on the merged profile,
+/// which now holds those events, and answers with the audiences and the attributes the page asked
+/// for (same-page personalization).
+/// </summary>
+public sealed class EdgeEngine(IngestionService ingestion, ProfileService profiles, IAudienceSource audiences, IMembershipSink memberships, TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
+
+    public async Task<EdgeAnswer> EvaluateAsync(string sandbox, IdentityKey identity, string? dataset, IReadOnlyList<JsonElement> events,
+        IReadOnlyList<string> attributes, CancellationToken cancellationToken = default)
+    {
+        StreamResult? stored = null;
+        if (events.Count > 0)
+        {
+            stored = await ingestion.IngestRecordsAsync(sandbox, dataset ?? throw new ArgumentException("events need a dataset", nameof(dataset)),
+                events, "edge", cancellationToken).ConfigureAwait(false);
+        }
+        var program = Program(sandbox);
+        var now = time.GetUtcNow();
+        var qualified = new List<string>();
+        // The sandbox's default policy gives the profile's id and the attributes asked for; edge
+        // audiences of other policies read their own merge of the same identities.
+        var byDefault = profiles.ForEvaluation(sandbox, identity);
+        foreach (var policy in program.Audiences.Where(a => a.Audience.Mode == "edge").Select(a => a.Audience.MergePolicy).Distinct())
+        {
+            if ((policy is null ? byDefault : profiles.ForEvaluation(sandbox, identity, policy)) is not { } profile)
+            {
+                continue;
+            }
+            var converted = PqlProfile.FromJson(profile.Profile);
+            foreach (var (audience, qualifies) in program.Evaluate(profile, converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
+                a => a.Mode == "edge" && a.MergePolicy == policy))
+            {
+                if (qualifies)
+                {
+                    qualified.Add(audience.Id);
+                }
+            }
+        }
+        var answer = new JsonObject();
+        foreach (var path in attributes)
+        {
+            answer[path] = byDefault is null ? null : Attribute(byDefault.Profile, path)?.DeepClone();
+        }
+        var primary = byDefault?.Primary;
+        return new EdgeAnswer(primary, qualified, answer, stored);
+    }
+
+    private static JsonNode? Attribute(JsonObject profile, string path)
+    {
+        JsonNode? node = profile;
+        foreach (var part in path.Split('.'))
+        {
+            node = node is JsonObject obj ? obj[part] : null;
+        }
+        return node;
+    }
+
+    private AudienceProgram Program(string sandbox)
+    {
+        var (version, published) = audiences.Published(sandbox);
+        lock (_gate)
+        {
+            if (!_programs.TryGetValue(sandbox, out var program) || program.Version != version)
+            {
+                program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
+                _programs[sandbox] = program;
+            }
+            return program;
+        }
+    }
+}
