@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tessera.Segmentation.Audiences;
+
+/// <summary>Source-generated JSON for audiences: the stored form and the CLI/API form.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true,
+    WriteIndented = false)]
+[JsonSerializable(typeof(Audience))]
+[JsonSerializable(typeof(List<Audience>))]
+[JsonSerializable(typeof(AudienceRequest))]
+public sealed partial class AudienceJson : JsonSerializerContext
+{
+    /// <summary>Indented variant for CLI output.</summary>
+    public static AudienceJson Indented => s_indented ??= new AudienceJson(new JsonSerializerOptions(Default.Options) { WriteIndented = true });
+
+    private static AudienceJson? s_indented;
+}
+
+/// <summary>
+/// The body of a create (name and pql required) or an update (every field optional: what is absent
+/// stays as it is). <see cref="Publish"/> on create publishes it in the same request.
+/// </summary>
+public sealed record AudienceRequest
+{
+    public string? Id { get; set; }
+
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public string? Pql { get; set; }
+
+    public string? MergePolicy { get; set; }
+
+    public bool Publish { get; set; }
+}
