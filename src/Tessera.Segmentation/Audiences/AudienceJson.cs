@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -15,8 +16,12 @@ namespace Tessera.Segmentation.Audiences;
 [JsonSerializable(typeof(AudienceRequest))]
 public sealed partial class AudienceJson : JsonSerializerContext
 {
-    /// <summary>Indented variant for CLI output.</summary>
-    public static AudienceJson Indented => s_indented ??= new AudienceJson(new JsonSerializerOptions(Default.Options) { WriteIndented = true });
+    /// <summary>Indented variant for CLI output, with quotes and '&lt;' left as they are (PQL is full of them; no HTML here).</summary>
+    public static AudienceJson Indented => s_indented ??= new AudienceJson(new JsonSerializerOptions(Default.Options)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     private static AudienceJson? s_indented;
 }
