@@ -279,6 +279,27 @@ public sealed class AudienceCatalogTests
     }
 
     [Fact]
+    public async Task Racing_creates_of_one_name_store_one_audience()
+    {
+        await using var w = await CreateAsync();
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await w.Audiences.CreateAsync("prod", "gold", Edge);
+                return "created";
+            }
+            catch (CatalogException error)
+            {
+                return error.Code;
+            }
+        })));
+        Assert.Single(attempts, a => a == "created");
+        Assert.Equal(7, attempts.Count(a => a == "AUDIENCE_EXISTS"));
+        Assert.Single(w.Audiences.List("prod"));
+    }
+
+    [Fact]
     public async Task Sandboxes_do_not_see_each_others_audiences()
     {
         await using var w = await CreateAsync();
