@@ -61,8 +61,7 @@ public sealed partial class AudienceCatalog
     }
 
     /// <summary><see cref="Get"/>, or <c>AUDIENCE_NOT_FOUND</c>.</summary>
-    public Audience Require(string sandbox, string idOrName) => Get(sandbox, idOrName)
-        ?? throw new CatalogException("AUDIENCE_NOT_FOUND", $"audience '{idOrName}' does not exist in sandbox '{sandbox}'");
+    public Audience Require(string sandbox, string idOrName) => Get(sandbox, idOrName) ?? throw NotFound(sandbox, idOrName);
 
     /// <summary>The sandbox's audiences in one state, or (no state) every one but the deleted, oldest first.</summary>
     public List<Audience> List(string sandbox, AudienceState? state = null) =>
@@ -154,11 +153,15 @@ public sealed partial class AudienceCatalog
                 throw new CatalogException("AUDIENCE_EXISTS", $"audience id '{audienceId}' is taken by audience '{holder.Name}'{(holder.State == AudienceState.Deleted ? " (deleted; ids are not reused)" : "")}");
             }
             var live = all.Values.Where(a => a.State != AudienceState.Deleted).ToList();
-            if (live.FirstOrDefault(a => a.Name == name || a.Id == name) is { } clash)
+            if (live.FirstOrDefault(a => a.Name == name) is { } clash)
             {
-                throw new CatalogException("AUDIENCE_EXISTS", clash.Name == name
-                    ? $"audience '{name}' already exists in sandbox '{sandbox}' (id {clash.Id})"
-                    : $"audience name '{name}' is the id of audience '{clash.Name}'; names and ids must not be mistaken for each other");
+                throw new CatalogException("AUDIENCE_EXISTS", $"audience '{name}' already exists in sandbox '{sandbox}' (id {clash.Id})");
+            }
+            // A deleted audience's id counts too: lookups try the id first, so it would hide the name.
+            if (all.Values.FirstOrDefault(a => a.Id == name) is { } identified)
+            {
+                throw new CatalogException("AUDIENCE_EXISTS",
+                    $"audience name '{name}' is the id of audience '{identified.Name}'{(identified.State == AudienceState.Deleted ? " (deleted)" : "")}; names and ids must not be mistaken for each other");
             }
             if (live.FirstOrDefault(a => a.Name == audienceId) is { } named)
             {
@@ -200,7 +203,7 @@ public sealed partial class AudienceCatalog
         return await ExclusiveAsync(async () =>
         {
             var all = Load(sandbox).ToDictionary(a => a.Id, StringComparer.Ordinal);
-            var current = RequireLive(sandbox, idOrName, "updated");
+            var current = RequireLive(sandbox, idOrName, all, "updated");
             var changed = current with
             {
                 Pql = pql ?? current.Pql,
@@ -240,7 +243,7 @@ public sealed partial class AudienceCatalog
         return await ExclusiveAsync(async () =>
         {
             var all = Load(sandbox).ToDictionary(a => a.Id, StringComparer.Ordinal);
-            var current = RequireLive(sandbox, idOrName, "published");
+            var current = RequireLive(sandbox, idOrName, all, "published");
             if (current.State == AudienceState.Published)
             {
                 return current;
@@ -269,8 +272,8 @@ public sealed partial class AudienceCatalog
         _catalog.RequireSandbox(sandbox);
         return await ExclusiveAsync(async () =>
         {
-            var all = Load(sandbox);
-            var current = RequireLive(sandbox, idOrName, "deactivated");
+            var all = Load(sandbox).ToDictionary(a => a.Id, StringComparer.Ordinal);
+            var current = RequireLive(sandbox, idOrName, all, "deactivated");
             switch (current.State)
             {
                 case AudienceState.Inactive:
@@ -278,7 +281,7 @@ public sealed partial class AudienceCatalog
                 case AudienceState.Draft:
                     throw new CatalogException("AUDIENCE_STATE_INVALID", $"audience '{current.Name}' is a draft; only a published audience is deactivated");
             }
-            var readers = Dependents(current.Id, all.Where(a => a.State == AudienceState.Published));
+            var readers = Dependents(current.Id, all.Values.Where(a => a.State == AudienceState.Published));
             if (readers.Count > 0)
             {
                 throw new CatalogException("AUDIENCE_IN_USE",
@@ -300,13 +303,13 @@ public sealed partial class AudienceCatalog
         _catalog.RequireSandbox(sandbox);
         return await ExclusiveAsync(async () =>
         {
-            var all = Load(sandbox);
-            var current = Require(sandbox, idOrName);
+            var all = Load(sandbox).ToDictionary(a => a.Id, StringComparer.Ordinal);
+            var current = Find(all, idOrName) ?? throw NotFound(sandbox, idOrName);
             if (current.State == AudienceState.Deleted)
             {
                 return current;
             }
-            var readers = Dependents(current.Id, all.Where(a => a.State != AudienceState.Deleted));
+            var readers = Dependents(current.Id, all.Values.Where(a => a.State != AudienceState.Deleted));
             if (readers.Count > 0)
             {
                 throw new CatalogException("AUDIENCE_IN_USE",
@@ -489,9 +492,16 @@ public sealed partial class AudienceCatalog
         }
     }
 
-    private Audience RequireLive(string sandbox, string idOrName, string what)
+    /// <summary><see cref="Get"/> over audiences already read: by id, else by name among those not deleted.</summary>
+    private static Audience? Find(IReadOnlyDictionary<string, Audience> all, string idOrName) =>
+        all.TryGetValue(idOrName, out var byId) ? byId : all.Values.FirstOrDefault(a => a.State != AudienceState.Deleted && a.Name == idOrName);
+
+    private static CatalogException NotFound(string sandbox, string idOrName) =>
+        new("AUDIENCE_NOT_FOUND", $"audience '{idOrName}' does not exist in sandbox '{sandbox}'");
+
+    private static Audience RequireLive(string sandbox, string idOrName, IReadOnlyDictionary<string, Audience> all, string what)
     {
-        var audience = Require(sandbox, idOrName);
+        var audience = Find(all, idOrName) ?? throw NotFound(sandbox, idOrName);
         return audience.State == AudienceState.Deleted
             ? throw new CatalogException("AUDIENCE_STATE_INVALID", $"audience '{audience.Name}' ({audience.Id}) is deleted and cannot be {what}")
             : audience;

@@ -276,6 +276,11 @@ public sealed class AudienceCatalogTests
         await w.Audiences.DeleteAsync("prod", "gold");
         await Refused("AUDIENCE_NOT_FOUND", () => w.Audiences.CreateAsync("prod", "r", $"inSegment(\"{gold.Id}\")")); // Deleted audiences are not read.
         await Refused("AUDIENCE_EXISTS", () => w.Audiences.CreateAsync("prod", "other", Batch, id: gold.Id)); // Ids are not reused.
+
+        await w.CreateAsync("silver", Edge); // Its id is "silver" too.
+        await w.Audiences.DeleteAsync("prod", "silver");
+        var hidden = await Refused("AUDIENCE_EXISTS", () => w.Audiences.CreateAsync("prod", "silver", Edge)); // Get("silver") would find the deleted one.
+        Assert.Contains("(deleted)", hidden.Message, StringComparison.Ordinal);
     }
 
     [Fact]
