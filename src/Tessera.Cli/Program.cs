@@ -37,6 +37,7 @@ public static class Program
         root.Subcommands.Add(MergePolicyCommands.Create());
         root.Subcommands.Add(ProfileCommands.Create());
         root.Subcommands.Add(PqlCommands.Create());
+        root.Subcommands.Add(AudienceCommands.Create());
         root.Subcommands.Add(PrivacyCommands.Create());
         root.Subcommands.Add(CatalogCommands.Sandbox());
         root.Subcommands.Add(CatalogCommands.Key());

@@ -28,6 +28,9 @@ public sealed record Audience
     /// <summary>The expression as the user wrote it (its canonical text is what is evaluated).</summary>
     public required string Pql { get; init; }
 
+    /// <summary>The expression in canonical form (<c>Printer.Print</c> of the parsed tree): what the engines compile.</summary>
+    public string? Canonical { get; init; }
+
     /// <summary>The merge policy the audience reads profiles with (null: the sandbox's default).</summary>
     public string? MergePolicy { get; init; }
 
@@ -40,6 +43,15 @@ public sealed record Audience
 
     /// <summary>Ids of the audiences it reads through <c>inSegment</c>.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
+
+    /// <summary>
+    /// Reads profile attributes only (no events, no <c>inSegment</c>): beside an event condition in
+    /// another audience it counts as a profile attribute (the classifier's <c>AudienceReference</c>).
+    /// </summary>
+    public bool ProfileOnly { get; init; }
+
+    /// <summary>1 when created, one more on every change (definition or state): what a cache of one audience keys on.</summary>
+    public int Version { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
 

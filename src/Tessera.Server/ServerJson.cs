@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Tessera.Abstractions;
 using Tessera.Ingestion;
+using Tessera.Segmentation;
+using Tessera.Segmentation.Audiences;
 using Tessera.Server.Api;
 
 namespace Tessera.Server;
@@ -37,4 +39,7 @@ namespace Tessera.Server;
 [JsonSerializable(typeof(Tessera.Identity.LedgerDeletion))]
 [JsonSerializable(typeof(MergePolicy))]
 [JsonSerializable(typeof(List<MergePolicy>))]
+[JsonSerializable(typeof(Audience))]
+[JsonSerializable(typeof(List<Audience>))]
+[JsonSerializable(typeof(AudienceRequest))]
 public sealed partial class ServerJson : JsonSerializerContext;

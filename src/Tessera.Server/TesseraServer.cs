@@ -84,6 +84,7 @@ public static class TesseraServer
         CatalogEndpoints.Map(app);
         IdentityEndpoints.Map(app);
         MergePolicyEndpoints.Map(app);
+        AudienceEndpoints.Map(app);
         ProfileEndpoints.Map(app);
         PrivacyEndpoints.Map(app);
         return app;

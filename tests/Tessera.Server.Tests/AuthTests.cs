@@ -28,6 +28,7 @@ public sealed class AuthTests
                 .Replace("{id}", batchId, StringComparison.Ordinal)
                 .Replace("{name}", "web", StringComparison.Ordinal)
                 .Replace("{code}", "ECID", StringComparison.Ordinal)
+                .Replace("{audience}", "gold", StringComparison.Ordinal)
                 .Replace("{documentName}", "v1", StringComparison.Ordinal);
             Assert.DoesNotContain("{", path, StringComparison.Ordinal);
             foreach (var method in methods)
@@ -36,7 +37,7 @@ public sealed class AuthTests
             }
         }
         // The mapped routes are the documented ones (a new route must be added to these tests' thinking).
-        Assert.Equal(50, routes.Count);
+        Assert.Equal(58, routes.Count);
         return (server, routes);
     }
 

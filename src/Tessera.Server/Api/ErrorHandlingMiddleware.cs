@@ -6,7 +6,7 @@ namespace Tessera.Server.Api;
 /// <summary>
 /// Outermost middleware: turns every refusal into <c>{"error":{"code","message"}}</c> with a
 /// fitting status. <see cref="CatalogException"/> maps by its code (<c>*_NOT_FOUND</c> → 404,
-/// <c>*_EXISTS</c>, <c>SCHEMA_BREAKING_CHANGE</c>, <c>MERGE_POLICY_LIMIT</c> and <c>MERGE_POLICY_IS_DEFAULT</c> → 409, <c>TOO_MANY_RECORDS</c> → 413, other → 400);
+/// <c>*_EXISTS</c>, <c>SCHEMA_BREAKING_CHANGE</c>, <c>MERGE_POLICY_LIMIT</c>, <c>MERGE_POLICY_IS_DEFAULT</c>, the audience limits, <c>AUDIENCE_IN_USE</c>, <c>AUDIENCE_DEPENDENCY_NOT_PUBLISHED</c> and <c>AUDIENCE_STATE_INVALID</c> → 409, <c>TOO_MANY_RECORDS</c> → 413, other → 400);
 /// Kestrel's body-size refusal becomes 413 naming the limit; a bodiless 404/405 gets a JSON body too.
 /// </summary>
 internal sealed class ErrorHandlingMiddleware(RequestDelegate next, Workspace workspace, ILogger<ErrorHandlingMiddleware> logger)
@@ -78,6 +78,9 @@ internal sealed class ErrorHandlingMiddleware(RequestDelegate next, Workspace wo
         "SCHEMA_BREAKING_CHANGE" => StatusCodes.Status409Conflict,
         // Both depend on the sandbox's other policies: deleting one, or naming another default, clears them.
         "MERGE_POLICY_LIMIT" or "MERGE_POLICY_IS_DEFAULT" => StatusCodes.Status409Conflict,
+        // Each depends on the sandbox's other audiences (their number, states, or what reads what).
+        "AUDIENCE_LIMIT" or "STREAMING_AUDIENCE_LIMIT" or "EDGE_AUDIENCE_LIMIT" or "AUDIENCE_IN_USE"
+            or "AUDIENCE_DEPENDENCY_NOT_PUBLISHED" or "AUDIENCE_STATE_INVALID" => StatusCodes.Status409Conflict,
         "TOO_MANY_RECORDS" => StatusCodes.Status413PayloadTooLarge,
         "CONFIG_INVALID" => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,

@@ -1,0 +1,67 @@
+using System.Text.Json;
+
+namespace Tessera.EndToEnd.Tests;
+
+/// <summary><c>tessera audience</c> on a real workspace, through the real command line, with a limit from tessera.json.</summary>
+public sealed class AudienceCliTests() : CliWorkspaceTest("audience-cli")
+{
+    [Fact]
+    public async Task Create_publish_list_show_update_deactivate_and_delete()
+    {
+        Directory.CreateDirectory(Data);
+        File.WriteAllText(Path.Combine(Data, "tessera.json"), """{"segmentation":{"maxEdgeAudiences":1}}""");
+        var schema = Write("crm.json", """{"name":"crm","class":"profile","fields":{"crmId":{"type":"string","identity":{"namespace":"CRMID","primary":true}},"tier":{"type":"string"},"age":{"type":"int"}}}""");
+        await SucceedAsync("schema", "register", schema);
+
+        using (var created = JsonDocument.Parse((await SucceedAsync("--json", "audience", "create", "gold", "--pql", "tier = \"gold\"", "--id", "gold", "--publish")).Output))
+        {
+            var audience = created.RootElement;
+            Assert.Equal("published", audience.GetProperty("state").GetString());
+            Assert.Equal("edge", audience.GetProperty("mode").GetString());
+            Assert.Equal("tier = \"gold\"", audience.GetProperty("pql").GetString());
+        }
+        await SucceedAsync("audience", "create", "adults", "--pql", "age >= 18 and inSegment(\"gold\")", "--description", "grown-up gold members");
+        var typeError = await RefusedAsync("audience", "create", "bad", "--pql", "age = \"old\"");
+        Assert.Contains("PQL_INVALID", typeError, StringComparison.Ordinal);
+        Assert.Contains("line 1, column", typeError, StringComparison.Ordinal);
+        var limit = await RefusedAsync("audience", "publish", "adults");
+        Assert.Contains("EDGE_AUDIENCE_LIMIT", limit, StringComparison.Ordinal);
+        Assert.Contains("segmentation.maxEdgeAudiences = 1", limit, StringComparison.Ordinal);
+
+        using (var listed = JsonDocument.Parse((await SucceedAsync("--json", "audience", "list", "--state", "draft")).Output))
+        {
+            var adults = Assert.Single(listed.RootElement.EnumerateArray());
+            Assert.Equal("adults", adults.GetProperty("name").GetString());
+            Assert.Equal(["gold"], adults.GetProperty("dependsOn").EnumerateArray().Select(d => d.GetString()));
+        }
+        var table = await SucceedAsync("audience", "list");
+        Assert.Contains("gold", table.Output, StringComparison.Ordinal);
+        Assert.Contains("adults", table.Output, StringComparison.Ordinal);
+
+        var inUse = await RefusedAsync("audience", "delete", "gold");
+        Assert.Contains("AUDIENCE_IN_USE", inUse, StringComparison.Ordinal);
+        Assert.Contains("'adults'", inUse, StringComparison.Ordinal);
+
+        using (var updated = JsonDocument.Parse((await SucceedAsync("--json", "audience", "update", "adults", "--pql", "age >= 21", "--description", "")).Output))
+        {
+            Assert.Empty(updated.RootElement.GetProperty("dependsOn").EnumerateArray());
+            Assert.False(updated.RootElement.TryGetProperty("description", out _));
+        }
+        var shown = await SucceedAsync("audience", "show", "adults");
+        Assert.Contains("age >= 21", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("profile attributes only", shown.Output, StringComparison.Ordinal);
+
+        await SucceedAsync("audience", "deactivate", "gold");
+        await SucceedAsync("audience", "publish", "adults");
+        await SucceedAsync("audience", "delete", "gold");
+        using (var deleted = JsonDocument.Parse((await SucceedAsync("--json", "audience", "show", "gold")).Output))
+        {
+            Assert.Equal("deleted", deleted.RootElement.GetProperty("state").GetString()); // Its id still names the record.
+        }
+        using (var published = JsonDocument.Parse((await SucceedAsync("--json", "audience", "list", "--state", "published")).Output))
+        {
+            Assert.Equal(["adults"], published.RootElement.EnumerateArray().Select(a => a.GetProperty("name").GetString()));
+        }
+        Assert.Contains("AUDIENCE_NOT_FOUND", await RefusedAsync("audience", "show", "nope"), StringComparison.Ordinal);
+    }
+}
