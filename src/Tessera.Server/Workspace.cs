@@ -7,6 +7,7 @@ using Tessera.Identity.Normalization;
 using Tessera.Ingestion;
 using Tessera.Profiles;
 using Tessera.Profiles.Privacy;
+using Tessera.Segmentation.Memberships;
 using Tessera.Storage;
 using Tessera.Storage.RocksDb;
 
@@ -36,6 +37,7 @@ public sealed class Workspace : IDisposable
         Profiles = new ProfileService(store, catalog, Identity, config.Profiles, catalog.Time);
         Ingestion.AddObserver(Profiles);
         Privacy = new PrivacyService(store, catalog, Identity, Profiles, catalog.Time);
+        Memberships = new MembershipStore(store, config.Segmentation);
     }
 
     public string Directory { get; }
@@ -56,6 +58,9 @@ public sealed class Workspace : IDisposable
 
     /// <summary>Privacy requests: access (export everything about a person) and delete.</summary>
     public PrivacyService Privacy { get; }
+
+    /// <summary>Audience memberships and the membership change feed activation reads (docs/memberships.md).</summary>
+    public MembershipStore Memberships { get; }
 
     public static async Task<Workspace> OpenAsync(string directory, TimeProvider? time = null)
     {
