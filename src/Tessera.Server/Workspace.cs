@@ -8,6 +8,7 @@ using Tessera.Ingestion;
 using Tessera.Profiles;
 using Tessera.Profiles.Privacy;
 using Tessera.Segmentation.Audiences;
+using Tessera.Segmentation.Memberships;
 using Tessera.Storage;
 using Tessera.Storage.RocksDb;
 
@@ -38,6 +39,7 @@ public sealed class Workspace : IDisposable
         Ingestion.AddObserver(Profiles);
         Privacy = new PrivacyService(store, catalog, Identity, Profiles, catalog.Time);
         Audiences = new AudienceCatalog(catalog, config.Segmentation);
+        Memberships = new MembershipStore(store, config.Segmentation);
     }
 
     public string Directory { get; }
@@ -61,6 +63,9 @@ public sealed class Workspace : IDisposable
 
     /// <summary>The audience catalog: definitions, states, evaluation modes and <c>inSegment</c> dependencies.</summary>
     public AudienceCatalog Audiences { get; }
+
+    /// <summary>Audience memberships and the membership change feed activation reads (docs/memberships.md).</summary>
+    public MembershipStore Memberships { get; }
 
     public static async Task<Workspace> OpenAsync(string directory, TimeProvider? time = null)
     {

@@ -6,6 +6,7 @@ namespace Tessera.Storage.RocksDb;
 
 /// <summary>
 /// The embedded backend: one RocksDB database with a column family per space and per fact shard.
+/// A store created before a space existed gains its column family, empty, when next opened.
 /// Commits from every caller are grouped by one committer thread into a single synced write
 /// (group commit), so many small acknowledged writes share one fsync.
 /// </summary>
@@ -18,6 +19,7 @@ public sealed class RocksDbStore : IStore
     private readonly string _path;
     private readonly ColumnFamilyHandle _catalog;
     private readonly ColumnFamilyHandle _quarantine;
+    private readonly ColumnFamilyHandle _memberships;
     private readonly ColumnFamilyHandle[] _facts;
     private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
     private readonly ReadOptions _read = new();
@@ -50,6 +52,7 @@ public sealed class RocksDbStore : IStore
             .SetWriteBufferSize(WriteBufferBytes);
         families.Add("catalog", FamilyOptions());
         families.Add("quarantine", FamilyOptions());
+        families.Add("memberships", FamilyOptions());
         for (var i = 0; i < shardCount; i++)
         {
             families.Add(FactFamily(i), FamilyOptions());
@@ -66,6 +69,7 @@ public sealed class RocksDbStore : IStore
         }
         _catalog = _db.GetColumnFamily("catalog");
         _quarantine = _db.GetColumnFamily("quarantine");
+        _memberships = _db.GetColumnFamily("memberships");
         _facts = new ColumnFamilyHandle[shardCount];
         for (var i = 0; i < shardCount; i++)
         {
@@ -278,6 +282,21 @@ public sealed class RocksDbStore : IStore
         }
     }
 
+    public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit)
+    {
+        using var iterator = _db.NewIterator(Family(space, shard), _read);
+        // Seeking below the prefix would only walk keys the prefix check then stops at.
+        iterator.Seek(from.SequenceCompareTo(prefix) > 0 ? from : prefix);
+        for (; iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.GetKeySpan();
+            if (!key.StartsWith(prefix) || !visit(key, iterator.GetValueSpan()))
+            {
+                return;
+            }
+        }
+    }
+
     public IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null)
     {
         using var iterator = _db.NewIterator(Family(space, shard), _read);
@@ -340,6 +359,7 @@ public sealed class RocksDbStore : IStore
     {
         StoreSpace.Catalog => _catalog,
         StoreSpace.Quarantine => _quarantine,
+        StoreSpace.Memberships => _memberships,
         StoreSpace.Facts => _facts[shard],
         _ => throw new ArgumentOutOfRangeException(nameof(space)),
     };

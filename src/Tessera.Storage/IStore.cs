@@ -2,13 +2,16 @@ namespace Tessera.Storage;
 
 /// <summary>
 /// Where a key lives. Facts (records and events) are partitioned into shards by a stable hash of
-/// their partition key; catalog and quarantine are small and unsharded.
+/// their partition key; catalog and quarantine are small and unsharded. Memberships (audience
+/// memberships and their change feed, Tessera.Segmentation) are unsharded: each sandbox's feed is
+/// one ordered sequence written by one writer.
 /// </summary>
 public enum StoreSpace : byte
 {
     Catalog = 0,
     Quarantine = 1,
     Facts = 2,
+    Memberships = 3,
 }
 
 /// <summary>
@@ -49,6 +52,17 @@ public interface IStore : IDisposable
     /// For reads of many small entries (a profile's timeline), where a copy per key would dominate.
     /// </summary>
     void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit);
+
+    /// <summary>
+    /// As <see cref="Scan(StoreSpace, int, ReadOnlySpan{byte}, EntryVisitor)"/>, starting at the first key at or
+    /// above <paramref name="from"/> (a cursor into a long ordered range, such as a change feed).
+    /// The default skips the keys below <paramref name="from"/>; a backend with seekable iterators seeks.
+    /// </summary>
+    void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit)
+    {
+        var start = from.ToArray();
+        Scan(space, shard, prefix, (key, value) => key.SequenceCompareTo(start) < 0 || visit(key, value));
+    }
 
     /// <summary>
     /// Entries whose key starts with <paramref name="prefix"/>, in descending key order, starting

@@ -1,0 +1,587 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using Tessera.Abstractions;
+using Tessera.Storage;
+
+namespace Tessera.Segmentation.Memberships;
+
+/// <summary>
+/// Audience memberships per (sandbox, audience, profile) and each sandbox's durable membership
+/// change feed, the only input of activation (docs/memberships.md). A change is emitted only when a
+/// profile enters an audience (<see cref="MembershipStatus.Realized"/>) or leaves it
+/// (<see cref="MembershipStatus.Exited"/>); staying in (realized → existing, a newer qualification
+/// time) is recorded without a change, so activation sees each entry and exit exactly once.
+/// Every change is written in the same atomic commit as the rows it describes, with the next
+/// sequence number of its sandbox. Writes to one sandbox take turns (one writer at a time); reads
+/// go to the store and see committed state.
+/// </summary>
+public sealed class MembershipStore
+{
+    private const int Shard = 0;
+    private const int PurgeBatch = 10_000;
+    private readonly IStore _store;
+    private readonly SegmentationSettings _settings;
+    private readonly ConcurrentDictionary<string, SandboxLog> _sandboxes = new(StringComparer.Ordinal);
+
+    public MembershipStore(IStore store, SegmentationSettings settings)
+    {
+        _store = store;
+        _settings = settings;
+    }
+
+    /// <summary>
+    /// Applies a batch of verdicts in one atomic, durable commit: rows, changes, counts and the
+    /// sandbox's last sequence. A verdict sees the ones before it in the batch. Returns the number
+    /// of changes emitted. Batch many verdicts per call: each call is one synced write.
+    /// </summary>
+    public async Task<int> ApplyAsync(string sandbox, IReadOnlyList<Evaluation> results, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        for (var i = 0; i < results.Count; i++)
+        {
+            var result = results[i];
+            CheckName(result.AudienceId, nameof(Evaluation.AudienceId));
+            CheckName(result.ProfileId, nameof(Evaluation.ProfileId));
+            ArgumentNullException.ThrowIfNull(result.Identities, nameof(Evaluation.Identities));
+        }
+        var log = Log(sandbox);
+        await log.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Load(log, sandbox);
+            log.Begin();
+            var ticks = at.UtcTicks;
+            var emitted = 0;
+            for (var i = 0; i < results.Count; i++)
+            {
+                var result = results[i];
+                var current = log.Pending.TryGetValue((result.AudienceId, result.ProfileId), out var pending)
+                    ? pending
+                    : ReadRow(log, sandbox, result.AudienceId, result.ProfileId);
+                var next = Transition(current, result.Qualifies, ticks);
+                if (next == current)
+                {
+                    continue;
+                }
+                WriteRow(log, sandbox, result.AudienceId, result.ProfileId, current, next, result.Identities);
+                if (next.IsMember != current.IsMember)
+                {
+                    WriteChange(log, sandbox, result.AudienceId, result.ProfileId, next.Status, ticks, result.Identities);
+                    emitted++;
+                }
+                log.Pending[(result.AudienceId, result.ProfileId)] = next;
+            }
+            await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
+            return emitted;
+        }
+        finally
+        {
+            log.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The profile is gone (privacy delete, or its id disappeared in a merge or split): every
+    /// membership it had is exited (a change for each one that was a member) and deleted, in one
+    /// commit. Returns the number of exits emitted.
+    /// </summary>
+    public async Task<int> RemoveProfileAsync(string sandbox, string profileId, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(profileId, nameof(profileId));
+        var log = Log(sandbox);
+        await log.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Load(log, sandbox);
+            log.Begin();
+            var emitted = 0;
+            foreach (var membership in Of(sandbox, profileId))
+            {
+                var current = new RowState(true, membership.Status, membership.LastQualifiedAt.UtcTicks, membership.ChangedAt.UtcTicks);
+                if (current.IsMember)
+                {
+                    WriteChange(log, sandbox, membership.AudienceId, membership.ProfileId, MembershipStatus.Exited, at.UtcTicks, membership.Identities);
+                    emitted++;
+                }
+                DeleteRow(log, sandbox, membership.AudienceId, profileId, current);
+            }
+            await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
+            return emitted;
+        }
+        finally
+        {
+            log.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Retention (<see cref="SegmentationSettings.ExitRetentionDays"/> before <paramref name="now"/>):
+    /// deletes exited memberships whose exit is older, and the oldest feed changes that are older
+    /// and that every registered consumer has read (its cursor is at or past them). With no
+    /// consumer registered, age alone decides. The feed is cut from its start only, so what remains
+    /// is contiguous.
+    /// </summary>
+    public async Task<PurgeResult> PurgeAsync(string sandbox, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        var cutoff = (now - TimeSpan.FromDays(_settings.ExitRetentionDays)).UtcTicks;
+        var log = Log(sandbox);
+        await log.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Load(log, sandbox);
+            var memberships = 0;
+            while (true)
+            {
+                var expired = new List<(string Audience, string Profile, long Ticks)>();
+                var head = MembershipKeys.Prefix(MembershipKeys.ExitTag, sandbox);
+                _store.Scan(StoreSpace.Memberships, Shard, head, (key, _) =>
+                {
+                    var ticks = BinaryPrimitives.ReadInt64BigEndian(key[head.Length..]);
+                    if (ticks >= cutoff)
+                    {
+                        return false;
+                    }
+                    var audienceAt = head.Length + MembershipKeys.NumberBytes;
+                    expired.Add((MembershipKeys.TextAt(key, audienceAt), MembershipKeys.Last(key), ticks));
+                    return expired.Count < PurgeBatch;
+                });
+                if (expired.Count == 0)
+                {
+                    break;
+                }
+                log.Begin();
+                foreach (var (audience, profile, ticks) in expired)
+                {
+                    DeleteRow(log, sandbox, audience, profile, new RowState(true, MembershipStatus.Exited, 0, ticks));
+                }
+                await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
+                memberships += expired.Count;
+            }
+
+            var readByAll = log.LastSequence;
+            foreach (var (_, sequence) in Cursors(sandbox))
+            {
+                readByAll = Math.Min(readByAll, sequence);
+            }
+            var changes = 0;
+            while (true)
+            {
+                var old = new List<long>();
+                var feed = MembershipKeys.Prefix(MembershipKeys.ChangeTag, sandbox);
+                _store.Scan(StoreSpace.Memberships, Shard, feed, (key, value) =>
+                {
+                    var sequence = BinaryPrimitives.ReadInt64BigEndian(key[feed.Length..]);
+                    if (sequence > readByAll || MembershipValues.ChangeTicks(value) >= cutoff)
+                    {
+                        return false;
+                    }
+                    old.Add(sequence);
+                    return old.Count < PurgeBatch;
+                });
+                if (old.Count == 0)
+                {
+                    break;
+                }
+                log.Begin();
+                foreach (var sequence in old)
+                {
+                    var length = MembershipKeys.Change(log.Key, sandbox, sequence);
+                    log.Writes.Delete(StoreSpace.Memberships, Shard, log.Key.AsSpan(0, length));
+                }
+                await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
+                changes += old.Count;
+            }
+            return new PurgeResult(memberships, changes);
+        }
+        finally
+        {
+            log.Gate.Release();
+        }
+    }
+
+    /// <summary>Up to <paramref name="max"/> changes with a sequence above <paramref name="afterSequence"/>, in order.</summary>
+    public IReadOnlyList<MembershipChange> Read(string sandbox, long afterSequence, int max)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        var changes = new List<MembershipChange>(Math.Min(max, 1024));
+        var prefix = MembershipKeys.Prefix(MembershipKeys.ChangeTag, sandbox);
+        var from = new byte[prefix.Length + MembershipKeys.NumberBytes];
+        var fromLength = MembershipKeys.Change(from, sandbox, afterSequence + 1);
+        _store.Scan(StoreSpace.Memberships, Shard, prefix, from.AsSpan(0, fromLength), (key, value) =>
+        {
+            changes.Add(MembershipValues.ReadChange(value, sandbox, BinaryPrimitives.ReadInt64BigEndian(key[prefix.Length..])));
+            return changes.Count < max;
+        });
+        return changes;
+    }
+
+    /// <summary>The sequence of the sandbox's latest change (0 before the first).</summary>
+    public long LastSequence(string sandbox)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        return ReadLastSequence(sandbox);
+    }
+
+    /// <summary>
+    /// Records that <paramref name="consumer"/> has processed the feed up to <paramref name="sequence"/>
+    /// (0: nothing yet, which registers it). Registered consumers hold back the purge of what they
+    /// have not read.
+    /// </summary>
+    public async Task SaveCursorAsync(string sandbox, string consumer, long sequence, CancellationToken cancellationToken = default)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(consumer, nameof(consumer));
+        var log = Log(sandbox);
+        await log.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Load(log, sandbox);
+            if (sequence < 0 || sequence > log.LastSequence)
+            {
+                throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"the feed of sandbox '{sandbox}' is at {log.LastSequence}");
+            }
+            log.Begin();
+            var length = MembershipKeys.Cursor(log.Ensure(MembershipKeys.MaxBytes(sandbox, consumer)), sandbox, consumer);
+            Span<byte> value = stackalloc byte[MembershipKeys.NumberBytes];
+            BinaryPrimitives.WriteInt64LittleEndian(value, sequence);
+            log.Writes.Put(StoreSpace.Memberships, Shard, log.Key.AsSpan(0, length), value);
+            await _store.CommitAsync(log.Writes, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            log.Gate.Release();
+        }
+    }
+
+    /// <summary>Forgets a consumer (a removed destination), so that it no longer holds back the purge.</summary>
+    public async Task DeleteCursorAsync(string sandbox, string consumer, CancellationToken cancellationToken = default)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(consumer, nameof(consumer));
+        var log = Log(sandbox);
+        await log.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            log.Begin();
+            var length = MembershipKeys.Cursor(log.Ensure(MembershipKeys.MaxBytes(sandbox, consumer)), sandbox, consumer);
+            log.Writes.Delete(StoreSpace.Memberships, Shard, log.Key.AsSpan(0, length));
+            await _store.CommitAsync(log.Writes, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            log.Gate.Release();
+        }
+    }
+
+    /// <summary>Where <paramref name="consumer"/> is in the feed, or null when it is not registered.</summary>
+    public long? Cursor(string sandbox, string consumer)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(consumer, nameof(consumer));
+        var key = new byte[MembershipKeys.MaxBytes(sandbox, consumer)];
+        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Cursor(key, sandbox, consumer)));
+        return value is null ? null : BinaryPrimitives.ReadInt64LittleEndian(value);
+    }
+
+    /// <summary>Every registered consumer of the sandbox's feed and its cursor.</summary>
+    public IReadOnlyList<(string Consumer, long Sequence)> Cursors(string sandbox)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        var cursors = new List<(string, long)>();
+        var prefix = MembershipKeys.Prefix(MembershipKeys.CursorTag, sandbox);
+        _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, value) =>
+        {
+            cursors.Add((MembershipKeys.TextAt(key, prefix.Length), BinaryPrimitives.ReadInt64LittleEndian(value)));
+            return true;
+        });
+        return cursors;
+    }
+
+    /// <summary>The profile's membership of the audience (an exited one too, until purged), or null.</summary>
+    public Membership? Get(string sandbox, string audienceId, string profileId)
+    {
+        var key = new byte[MembershipKeys.MaxBytes(sandbox, audienceId, profileId)];
+        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Membership(key, sandbox, audienceId, profileId)));
+        return value is null ? null : MembershipValues.ReadRow(value, audienceId, profileId);
+    }
+
+    /// <summary>The audience's current members (realized or existing), by profile id.</summary>
+    public IEnumerable<Membership> Members(string sandbox, string audienceId)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(audienceId, nameof(audienceId));
+        foreach (var (key, value) in _store.Scan(StoreSpace.Memberships, Shard, MembershipKeys.Prefix(MembershipKeys.MembershipTag, sandbox, audienceId)))
+        {
+            if ((MembershipStatus)value[1] != MembershipStatus.Exited)
+            {
+                yield return MembershipValues.ReadRow(value, audienceId, MembershipKeys.Last(key));
+            }
+        }
+    }
+
+    /// <summary>Every membership of the profile, exited ones included, by audience id.</summary>
+    public IReadOnlyList<Membership> Of(string sandbox, string profileId)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(profileId, nameof(profileId));
+        var audiences = new List<string>();
+        _store.Scan(StoreSpace.Memberships, Shard, MembershipKeys.Prefix(MembershipKeys.ProfileTag, sandbox, profileId), (key, _) =>
+        {
+            audiences.Add(MembershipKeys.Last(key));
+            return true;
+        });
+        var memberships = new List<Membership>(audiences.Count);
+        foreach (var audience in audiences)
+        {
+            if (Get(sandbox, audience, profileId) is { } membership)
+            {
+                memberships.Add(membership);
+            }
+        }
+        return memberships;
+    }
+
+    /// <summary>The audience's memberships by status, as committed.</summary>
+    public MembershipCounts Counts(string sandbox, string audienceId)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(audienceId, nameof(audienceId));
+        var key = new byte[MembershipKeys.MaxBytes(sandbox, audienceId)];
+        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Counts(key, sandbox, audienceId)));
+        return value is null ? default : ReadCounts(value);
+    }
+
+    /// <summary>The next state of a membership given a verdict at <paramref name="ticks"/>; equal to <paramref name="current"/> when nothing changes.</summary>
+    internal static RowState Transition(RowState current, bool qualifies, long ticks) => (current.IsMember, qualifies) switch
+    {
+        (false, true) => new RowState(true, MembershipStatus.Realized, ticks, ticks),
+        (true, true) when current.Status == MembershipStatus.Realized => new RowState(true, MembershipStatus.Existing, ticks, ticks),
+        (true, true) => current with { LastQualifiedTicks = ticks },
+        (true, false) => current with { Status = MembershipStatus.Exited, ChangedTicks = ticks },
+        // Not a member and still not qualified: nothing to record (an exit keeps its time).
+        (false, false) => current,
+    };
+
+    private SandboxLog Log(string sandbox) => _sandboxes.GetOrAdd(sandbox, static _ => new SandboxLog());
+
+    /// <summary>Reads the sandbox's last sequence and counts once (again after a failed commit left memory ahead of the store).</summary>
+    private void Load(SandboxLog log, string sandbox)
+    {
+        if (log.Loaded)
+        {
+            return;
+        }
+        log.LastSequence = ReadLastSequence(sandbox);
+        log.Counts.Clear();
+        var prefix = MembershipKeys.Prefix(MembershipKeys.CountsTag, sandbox);
+        _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, value) =>
+        {
+            var counts = ReadCounts(value);
+            log.Counts[MembershipKeys.TextAt(key, prefix.Length)] = new Counter { Realized = counts.Realized, Existing = counts.Existing, Exited = counts.Exited };
+            return true;
+        });
+        log.Loaded = true;
+    }
+
+    private long ReadLastSequence(string sandbox)
+    {
+        var key = new byte[MembershipKeys.MaxBytes(sandbox)];
+        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.LastSequence(key, sandbox)));
+        return value is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(value);
+    }
+
+    private RowState ReadRow(SandboxLog log, string sandbox, string audience, string profile)
+    {
+        var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
+        var value = _store.Get(StoreSpace.Memberships, Shard, key[..MembershipKeys.Membership(key, sandbox, audience, profile)]);
+        return value is null ? default : MembershipValues.ReadRowHead(value);
+    }
+
+    private static void WriteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current, RowState next, IReadOnlyList<string> identities)
+    {
+        var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
+        var value = log.EnsureValue(MembershipValues.MaxBytes(identities));
+        log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Membership(key, sandbox, audience, profile)],
+            value[..MembershipValues.WriteRow(value, next, identities)]);
+        if (!current.Exists)
+        {
+            log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.ByProfile(key, sandbox, profile, audience)], []);
+        }
+        if (current.Exists && current.Status == MembershipStatus.Exited)
+        {
+            log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Exit(key, sandbox, current.ChangedTicks, audience, profile)]);
+        }
+        if (next.Status == MembershipStatus.Exited)
+        {
+            log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Exit(key, sandbox, next.ChangedTicks, audience, profile)], []);
+        }
+        var counter = log.Counter(audience);
+        counter.Add(current, -1);
+        counter.Add(next, +1);
+    }
+
+    private static void DeleteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current)
+    {
+        var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
+        log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Membership(key, sandbox, audience, profile)]);
+        log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.ByProfile(key, sandbox, profile, audience)]);
+        if (current.Status == MembershipStatus.Exited)
+        {
+            log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Exit(key, sandbox, current.ChangedTicks, audience, profile)]);
+        }
+        log.Counter(audience).Add(current, -1);
+    }
+
+    private static void WriteChange(SandboxLog log, string sandbox, string audience, string profile, MembershipStatus status, long ticks, IReadOnlyList<string> identities)
+    {
+        var key = log.Ensure(MembershipKeys.MaxBytes(sandbox));
+        var value = log.EnsureValue(MembershipValues.MaxBytes(identities, audience, profile));
+        log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Change(key, sandbox, ++log.NextSequence)],
+            value[..MembershipValues.WriteChange(value, status, ticks, audience, profile, identities)]);
+    }
+
+    /// <summary>
+    /// Adds the last sequence and the touched counts to the set and commits it. A failed commit
+    /// leaves memory ahead of the store, so the sandbox is read again before its next write.
+    /// </summary>
+    private async Task CommitAsync(SandboxLog log, string sandbox, CancellationToken cancellationToken)
+    {
+        if (log.Writes.Count == 0)
+        {
+            return;
+        }
+        Span<byte> number = stackalloc byte[MembershipKeys.NumberBytes * 3];
+        if (log.NextSequence != log.LastSequence)
+        {
+            var key = log.Ensure(MembershipKeys.MaxBytes(sandbox));
+            BinaryPrimitives.WriteInt64LittleEndian(number, log.NextSequence);
+            log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.LastSequence(key, sandbox)], number[..MembershipKeys.NumberBytes]);
+        }
+        foreach (var audience in log.Touched)
+        {
+            var counter = log.Counts[audience];
+            var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience));
+            BinaryPrimitives.WriteInt64LittleEndian(number, counter.Realized);
+            BinaryPrimitives.WriteInt64LittleEndian(number[8..], counter.Existing);
+            BinaryPrimitives.WriteInt64LittleEndian(number[16..], counter.Exited);
+            log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Counts(key, sandbox, audience)], number);
+        }
+        try
+        {
+            await _store.CommitAsync(log.Writes, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            log.Loaded = false;
+            throw;
+        }
+        log.LastSequence = log.NextSequence;
+    }
+
+    private static MembershipCounts ReadCounts(ReadOnlySpan<byte> value) => new(
+        BinaryPrimitives.ReadInt64LittleEndian(value),
+        BinaryPrimitives.ReadInt64LittleEndian(value[8..]),
+        BinaryPrimitives.ReadInt64LittleEndian(value[16..]));
+
+    /// <summary>Ids are key parts separated by byte 0, so they must be non-empty and free of it.</summary>
+    private static void CheckName(string value, string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value, name);
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{name} must not contain the character U+0000", name);
+        }
+    }
+
+    /// <summary>One sandbox's writer state, reused across calls (only the holder of <see cref="Gate"/> touches it).</summary>
+    private sealed class SandboxLog
+    {
+        private byte[] _key = new byte[256];
+        private byte[] _value = new byte[1024];
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public bool Loaded { get; set; }
+
+        /// <summary>The last sequence committed.</summary>
+        public long LastSequence { get; set; }
+
+        /// <summary>The last sequence handed out in the commit being built.</summary>
+        public long NextSequence { get; set; }
+
+        public WriteSet Writes { get; } = new(16 * 1024);
+
+        public Dictionary<string, Counter> Counts { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Touched { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>States written earlier in the batch being built, which the store does not show yet.</summary>
+        public Dictionary<(string Audience, string Profile), RowState> Pending { get; } = [];
+
+        public byte[] Key => _key;
+
+        public void Begin()
+        {
+            Writes.Clear();
+            Pending.Clear();
+            Touched.Clear();
+            NextSequence = LastSequence;
+        }
+
+        public Span<byte> Ensure(int bytes)
+        {
+            if (_key.Length < bytes)
+            {
+                _key = new byte[Math.Max(bytes, _key.Length * 2)];
+            }
+            return _key;
+        }
+
+        public Span<byte> EnsureValue(int bytes)
+        {
+            if (_value.Length < bytes)
+            {
+                _value = new byte[Math.Max(bytes, _value.Length * 2)];
+            }
+            return _value;
+        }
+
+        public Counter Counter(string audience)
+        {
+            Touched.Add(audience);
+            if (!Counts.TryGetValue(audience, out var counter))
+            {
+                counter = new Counter();
+                Counts[audience] = counter;
+            }
+            return counter;
+        }
+    }
+
+    private sealed class Counter
+    {
+        public long Realized { get; set; }
+
+        public long Existing { get; set; }
+
+        public long Exited { get; set; }
+
+        public void Add(RowState row, int delta)
+        {
+            if (!row.Exists)
+            {
+                return;
+            }
+            switch (row.Status)
+            {
+                case MembershipStatus.Realized: Realized += delta; break;
+                case MembershipStatus.Existing: Existing += delta; break;
+                default: Exited += delta; break;
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using Tessera.Abstractions;
+using Tessera.Segmentation.Memberships;
+using Tessera.Server;
+using static Tessera.Segmentation.Tests.Memberships.MembershipFixture;
+
+namespace Tessera.Segmentation.Tests.Memberships;
+
+public sealed class MembershipLifecycleTests
+{
+    [Fact]
+    public async Task Reopening_the_workspace_keeps_memberships_counts_cursors_and_continues_the_sequence()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var directory = Path.Combine(Path.GetTempPath(), "tessera-memberships-ws-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using (var workspace = await Workspace.OpenAsync(directory))
+            {
+                await workspace.Memberships.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:2", "a"), In("CRMID:1", "b")], Start, cancellationToken);
+                await workspace.Memberships.ApplyAsync("prod", [Out("CRMID:2", "a"), In("CRMID:1", "a")], Start.AddHours(1), cancellationToken);
+                await workspace.Memberships.SaveCursorAsync("prod", "webhook", 2, cancellationToken);
+            }
+            using (var workspace = await Workspace.OpenAsync(directory))
+            {
+                var memberships = workspace.Memberships;
+                Assert.Equal(4, memberships.LastSequence("prod"));
+                Assert.Equal(2, memberships.Cursor("prod", "webhook"));
+                Assert.Equal(new MembershipCounts(0, 1, 1), memberships.Counts("prod", "a"));
+                Assert.Equal(MembershipStatus.Existing, memberships.Get("prod", "a", "CRMID:1")!.Status);
+                Assert.Equal(Start.AddHours(1), memberships.Get("prod", "a", "CRMID:1")!.LastQualifiedAt);
+
+                Assert.Equal(1, await memberships.ApplyAsync("prod", [In("CRMID:3", "a")], Start.AddHours(2), cancellationToken));
+                var next = Assert.Single(memberships.Read("prod", 4, 10));
+                Assert.Equal(5, next.Sequence);
+                Assert.Equal(new MembershipCounts(1, 1, 1), memberships.Counts("prod", "a"));
+                Assert.Equal(["CRMID:1", "CRMID:3"], memberships.Members("prod", "a").Select(m => m.ProfileId));
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Removing_a_profile_exits_its_memberships_and_deletes_them()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var fixture = new MembershipFixture();
+        var store = fixture.Memberships;
+        await store.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:1", "b"), In("CRMID:1", "c"), In("CRMID:2", "a")], Start, cancellationToken);
+        await store.ApplyAsync("prod", [Out("CRMID:1", "c")], Start.AddMinutes(1), cancellationToken);
+
+        var exits = await store.RemoveProfileAsync("prod", "CRMID:1", Start.AddMinutes(2), cancellationToken);
+
+        Assert.Equal(2, exits);
+        var removal = Feed(store, "prod", 5);
+        Assert.Equal(["a exited", "b exited"], removal.Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
+        Assert.All(removal, c => Assert.Equal(["CRMID:1", "Email:1@x.com"], c.Identities));
+        Assert.All(removal, c => Assert.Equal(Start.AddMinutes(2), c.At));
+        Assert.Empty(store.Of("prod", "CRMID:1"));
+        Assert.Null(store.Get("prod", "c", "CRMID:1"));
+        Assert.Equal(new MembershipCounts(1, 0, 0), store.Counts("prod", "a"));
+        Assert.Equal(default, store.Counts("prod", "c"));
+        Assert.Equal(0, await store.RemoveProfileAsync("prod", "CRMID:1", Start.AddMinutes(3), cancellationToken));
+        Assert.Equal(7, store.LastSequence("prod"));
+
+        // Back later (a split can give the id back): a fresh entry.
+        Assert.Equal(1, await store.ApplyAsync("prod", [In("CRMID:1", "a")], Start.AddMinutes(4), cancellationToken));
+        Assert.Equal(MembershipStatus.Realized, store.Get("prod", "a", "CRMID:1")!.Status);
+    }
+
+    [Fact]
+    public async Task The_purge_deletes_exits_older_than_the_retention_and_feed_changes_every_consumer_has_read()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var fixture = new MembershipFixture(new SegmentationSettings { ExitRetentionDays = 30 });
+        var store = fixture.Memberships;
+        await store.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:2", "a"), In("CRMID:3", "a")], Start, cancellationToken); // 1..3
+        await store.ApplyAsync("prod", [Out("CRMID:1", "a")], Start.AddDays(1), cancellationToken); // 4
+        await store.ApplyAsync("prod", [Out("CRMID:2", "a")], Start.AddDays(10), cancellationToken); // 5
+        await store.SaveCursorAsync("prod", "webhook", 4, cancellationToken);
+        await store.SaveCursorAsync("prod", "files", 5, cancellationToken);
+
+        // 30 days after the first exit, to the tick: the exit (and change 4) are not older than the
+        // retention yet; the entries (changes 1..3) are.
+        Assert.Equal(new PurgeResult(0, 3), await store.PurgeAsync("prod", Start.AddDays(31), cancellationToken));
+        var result = await store.PurgeAsync("prod", Start.AddDays(31).AddTicks(1), cancellationToken);
+
+        // Change 4 is now older than 30 days and read by both consumers; 5 is not older yet.
+        Assert.Equal(new PurgeResult(1, 1), result);
+        Assert.Null(store.Get("prod", "a", "CRMID:1"));
+        Assert.Equal(MembershipStatus.Exited, store.Get("prod", "a", "CRMID:2")!.Status);
+        Assert.Equal(new MembershipCounts(1, 0, 1), store.Counts("prod", "a"));
+        Assert.Equal([5L], Feed(store, "prod").Select(c => c.Sequence));
+        Assert.Empty(store.Of("prod", "CRMID:1"));
+
+        // Much later, a consumer that has not read change 5 holds it back; once deleted, it no longer does.
+        await store.SaveCursorAsync("prod", "webhook", 4, cancellationToken);
+        Assert.Equal(new PurgeResult(1, 0), await store.PurgeAsync("prod", Start.AddDays(100), cancellationToken));
+        await store.DeleteCursorAsync("prod", "webhook", cancellationToken);
+        Assert.Null(store.Cursor("prod", "webhook"));
+        Assert.Equal(new PurgeResult(0, 1), await store.PurgeAsync("prod", Start.AddDays(100), cancellationToken));
+        Assert.Empty(Feed(store, "prod"));
+
+        // The sequence survives a purge of the whole feed.
+        Assert.Equal(5, fixture.Reopen().LastSequence("prod"));
+        Assert.Equal(1, await fixture.Memberships.ApplyAsync("prod", [Out("CRMID:3", "a")], Start.AddDays(100), cancellationToken));
+        Assert.Equal(6, Assert.Single(Feed(fixture.Memberships, "prod")).Sequence);
+    }
+
+    [Fact]
+    public async Task A_re_entry_before_the_purge_keeps_the_membership()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var fixture = new MembershipFixture();
+        var store = fixture.Memberships;
+        await store.ApplyAsync("prod", [In("CRMID:1", "a")], Start, cancellationToken);
+        await store.ApplyAsync("prod", [Out("CRMID:1", "a")], Start.AddDays(1), cancellationToken);
+        await store.ApplyAsync("prod", [In("CRMID:1", "a")], Start.AddDays(2), cancellationToken);
+
+        Assert.Equal(0, (await store.PurgeAsync("prod", Start.AddDays(60), cancellationToken)).Memberships);
+        Assert.Equal(MembershipStatus.Realized, store.Get("prod", "a", "CRMID:1")!.Status);
+        Assert.Equal(new MembershipCounts(1, 0, 0), store.Counts("prod", "a"));
+    }
+
+    [Fact]
+    public async Task A_cursor_cannot_point_past_the_feed()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var fixture = new MembershipFixture();
+        await fixture.Memberships.ApplyAsync("prod", [In("CRMID:1", "a")], Start, cancellationToken);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Memberships.SaveCursorAsync("prod", "webhook", 2, cancellationToken));
+        await fixture.Memberships.SaveCursorAsync("prod", "webhook", 0, cancellationToken);
+        Assert.Equal([("webhook", 0L)], fixture.Memberships.Cursors("prod"));
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_of_one_sandbox_get_one_gapless_sequence()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var fixture = new MembershipFixture();
+        var store = fixture.Memberships;
+        const int Writers = 8;
+        const int BatchesPerWriter = 25;
+        await Parallel.ForAsync(0, Writers, cancellationToken, async (writer, token) =>
+        {
+            for (var batch = 0; batch < BatchesPerWriter; batch++)
+            {
+                // Each writer owns its profiles: enter two audiences, then leave one.
+                var profile = $"CRMID:{writer}-{batch}";
+                await store.ApplyAsync("prod", [In(profile, "a"), In(profile, "b")], Start, token);
+                await store.ApplyAsync("prod", [Out(profile, "b")], Start.AddMinutes(1), token);
+            }
+        });
+
+        var feed = Feed(store, "prod");
+        Assert.Equal(Writers * BatchesPerWriter * 3, feed.Count);
+        Assert.Equal(Enumerable.Range(1, feed.Count).Select(i => (long)i), feed.Select(c => c.Sequence));
+        Assert.Equal(new MembershipCounts(Writers * BatchesPerWriter, 0, 0), store.Counts("prod", "a"));
+        Assert.Equal(new MembershipCounts(0, 0, Writers * BatchesPerWriter), store.Counts("prod", "b"));
+    }
+}
