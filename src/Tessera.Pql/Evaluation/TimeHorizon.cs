@@ -46,11 +46,13 @@ public static class TimeHorizon
                 return error.GetType(); // A failure is a value too: the same failure is no change.
             }
         }
+        now = now.ToUniversalTime();
+        var readings = Readings.Of(expression, profile, zone);
         var atNow = ValueAt(now);
-        var candidate = NextPossibleChange(expression, profile, now, zone);
+        var candidate = readings.NextPossibleChange(now);
         for (var step = 1; step < MostSteps && candidate is { } at && ValueSame(atNow, ValueAt(at)); step++)
         {
-            candidate = NextPossibleChange(expression, profile, at, zone);
+            candidate = readings.NextPossibleChange(at);
         }
         return candidate;
     }
@@ -77,35 +79,48 @@ public static class TimeHorizon
     /// observation of the clock can change, from the tree and the profile's instants alone; safe, and
     /// often early (a window boundary that moves no event across).
     /// </summary>
-    internal static DateTimeOffset? NextPossibleChange(PqlNode expression, JsonObject profile, DateTimeOffset now, TimeZoneInfo? zone = null)
+    internal static DateTimeOffset? NextPossibleChange(PqlNode expression, JsonObject profile, DateTimeOffset now, TimeZoneInfo? zone = null) =>
+        Readings.Of(expression, profile, zone).NextPossibleChange(now);
+
+    /// <summary>What an expression reads of the clock and which instants a profile holds: found once, asked at many instants.</summary>
+    private sealed record Readings(TimeWindow Time, ClockUses Uses, HashSet<long> Instants)
     {
-        now = now.ToUniversalTime();
-        var time = new TimeWindow(zone ?? TimeZoneInfo.Utc);
-        var uses = ClockUses.Of(expression, time);
-        if (uses.Unknown)
+        public static Readings Of(PqlNode expression, JsonObject profile, TimeZoneInfo? zone)
         {
-            return now == DateTimeOffset.MaxValue ? null : now.AddTicks(1);
-        }
-        var horizon = new Candidates(now);
-        foreach (var unit in uses.StepUnits)
-        {
-            horizon.Add(NextBoundary(time, now, unit));
-        }
-        if (uses.RawNow)
-        {
+            var time = new TimeWindow(zone ?? TimeZoneInfo.Utc);
+            var uses = ClockUses.Of(expression, time);
             var instants = new HashSet<long>(uses.LiteralInstants);
-            CollectInstants(profile, time, instants);
+            if (uses.RawNow)
+            {
+                CollectInstants(profile, time, instants);
+            }
+            return new Readings(time, uses, instants);
+        }
+
+        public DateTimeOffset? NextPossibleChange(DateTimeOffset now)
+        {
+            now = now.ToUniversalTime();
+            var (time, uses) = (Time, Uses);
+            if (uses.Unknown)
+            {
+                return now == DateTimeOffset.MaxValue ? null : now.AddTicks(1);
+            }
+            var horizon = new Candidates(now);
+            foreach (var unit in uses.StepUnits)
+            {
+                horizon.Add(NextBoundary(time, now, unit));
+            }
             foreach (var shift in uses.Shifts)
             {
-                CrossingsOf(time, now, shift.Amount, shift.Unit, instants, uses.DayValues, horizon);
+                CrossingsOf(time, now, shift.Amount, shift.Unit, Instants, uses.DayValues, horizon);
             }
+            if (time.Zone.SupportsDaylightSavingTime && (uses.RawNow || uses.StepUnits.Count > 0))
+            {
+                // A change of offset moves wall-clock arithmetic; re-asking after it is cheap and safe.
+                horizon.Add(NextTransition(time.Zone, now, horizon.Best ?? now.AddDays(400)));
+            }
+            return horizon.Best;
         }
-        if (time.Zone.SupportsDaylightSavingTime && (uses.RawNow || uses.StepUnits.Count > 0))
-        {
-            // A change of offset moves wall-clock arithmetic; re-asking after it is cheap and safe.
-            horizon.Add(NextTransition(time.Zone, now, horizon.Best ?? now.AddDays(400)));
-        }
-        return horizon.Best;
     }
 
     /// <summary>The earliest of the instants added that lie strictly after now.</summary>
@@ -198,11 +213,14 @@ public static class TimeHorizon
         }
         if (time.Zone.SupportsDaylightSavingTime)
         {
+            // Offset changes are looked for a month ahead; the stretch ends there at the latest.
+            var reach = TimeSpan.FromDays(32);
+            Consider(now + reach);
             var delta = LargestDaylightDelta(time.Zone);
-            Consider(NextTransition(time.Zone, now, now.AddDays(400)));
+            Consider(NextTransition(time.Zone, now, now + reach));
             // The far side: where the end comes within two daylight deltas of a change of offset.
             var end = time.Add(now, amount, unit);
-            if (NextTransition(time.Zone, end.Add(-2 * delta), end.AddDays(400)) is { } change)
+            if (NextTransition(time.Zone, end.Add(-2 * delta), end + reach) is { } change)
             {
                 var approach = now + (change - 2 * delta - end);
                 if (approach > now)
@@ -300,7 +318,7 @@ public static class TimeHorizon
             return null;
         }
         var offset = zone.GetUtcOffset(from);
-        var step = TimeSpan.FromHours(6); // No zone changes its offset twice within six hours.
+        var step = TimeSpan.FromDays(1); // No zone changes its offset twice within a day.
         for (var probe = from; probe < until && probe < DateTimeOffset.MaxValue - step;)
         {
             var next = probe + step;
