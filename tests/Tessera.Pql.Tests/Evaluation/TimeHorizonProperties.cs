@@ -48,6 +48,7 @@ public sealed class TimeHorizonProperties
                     $"horizon {horizon:O}\nprofile: {profile.ToJsonString()}");
             }
         }
+        // For the record, not asserted: whether the value really changes at the horizon (and at the first step's).
         if (Environment.GetEnvironmentVariable("PQL_HORIZON_TIGHTNESS") is { } tally)
         {
             var firstStep = TimeHorizon.NextPossibleChange(tree, profile, now, zone);
