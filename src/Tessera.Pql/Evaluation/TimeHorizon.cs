@@ -117,7 +117,7 @@ public static class TimeHorizon
             if (time.Zone.SupportsDaylightSavingTime && (uses.RawNow || uses.StepUnits.Count > 0))
             {
                 // A change of offset moves wall-clock arithmetic; re-asking after it is cheap and safe.
-                horizon.Add(NextTransition(time.Zone, now, horizon.Best ?? now.AddDays(400)));
+                horizon.Add(NextTransition(time.Zone, now, horizon.Best ?? Moved(now, TimeSpan.FromDays(400))));
             }
             return horizon.Best;
         }
@@ -215,14 +215,14 @@ public static class TimeHorizon
         {
             // Offset changes are looked for a month ahead; the stretch ends there at the latest.
             var reach = TimeSpan.FromDays(32);
-            Consider(now + reach);
+            Consider(Moved(now, reach));
             var delta = LargestDaylightDelta(time.Zone);
-            Consider(NextTransition(time.Zone, now, now + reach));
+            Consider(NextTransition(time.Zone, now, Moved(now, reach)));
             // The far side: where the end comes within two daylight deltas of a change of offset.
             var end = time.Add(now, amount, unit);
-            if (NextTransition(time.Zone, end.Add(-2 * delta), end + reach) is { } change)
+            if (NextTransition(time.Zone, Moved(end, -2 * delta), Moved(end, reach)) is { } change)
             {
-                var approach = now + (change - 2 * delta - end);
+                var approach = Moved(now, change - 2 * delta - end);
                 if (approach > now)
                 {
                     Consider(approach);
@@ -231,7 +231,7 @@ public static class TimeHorizon
                 {
                     // Already near it: find the first jump minute by minute (offsets change on whole minutes).
                     var minute = new DateTimeOffset(now.UtcTicks / TicksPerMinute * TicksPerMinute, TimeSpan.Zero).AddMinutes(1);
-                    var last = now + 4 * delta + TimeSpan.FromMinutes(1);
+                    var last = Moved(now, 4 * delta + TimeSpan.FromMinutes(1));
                     for (; minute <= last && !stretchEnd.HasValue; minute = minute.AddMinutes(1))
                     {
                         if (!Continuous(minute))
@@ -245,6 +245,14 @@ public static class TimeHorizon
         }
         return stretchEnd;
     }
+
+    /// <summary>An instant moved by a span, held within the representable range.</summary>
+    private static DateTimeOffset Moved(DateTimeOffset instant, TimeSpan span) =>
+        span > TimeSpan.Zero && instant > DateTimeOffset.MaxValue - span ? DateTimeOffset.MaxValue
+        : span < TimeSpan.Zero && instant < DateTimeOffset.MinValue - span ? DateTimeOffset.MinValue
+        : instant + span;
+
+    private static bool IsKnownUnit(string? unit) => unit is not null && TimeWindow.Singular(unit) is "second" or "minute" or "hour" or "day" or "week" or "month" or "year";
 
     private static bool IsElapsed(string unit) => TimeWindow.Singular(unit) is "second" or "minute" or "hour";
 
@@ -345,14 +353,18 @@ public static class TimeHorizon
         return null;
     }
 
-    /// <summary>Every instant the profile's texts denote, as the interpreter reads them.</summary>
+    /// <summary>Every instant the profile's texts (values and names) denote, as the interpreter reads them.</summary>
     private static void CollectInstants(JsonNode? node, TimeWindow time, HashSet<long> instants)
     {
         switch (node)
         {
             case JsonObject fields:
-                foreach (var (_, value) in fields)
+                foreach (var (name, value) in fields)
                 {
+                    if (time.Read(name) is { } named)
+                    {
+                        instants.Add(named.UtcTicks); // keys() gives names as values.
+                    }
                     CollectInstants(value, time, instants);
                 }
                 break;
@@ -477,6 +489,10 @@ public static class TimeHorizon
 
         private void VisitOccurs(Occurs occurs)
         {
+            if (occurs.Unit is not null && !IsKnownUnit(occurs.Unit))
+            {
+                return; // The interpreter fails on it wherever it is reached: no window to follow.
+            }
             if (occurs.Relation is "last" or "this" or "next")
             {
                 StepUnits.Add(occurs.Unit!);

@@ -134,4 +134,13 @@ public sealed class TimeHorizonTests
         var profile = new JsonObject { ["age"] = 30 };
         Assert.Equal(Now.AddTicks(1), TimeHorizon.NextPossibleChange(Parser.Parse("if(age > 3, now(), today())"), profile, Now));
     }
+
+    [Fact]
+    public void Edges_of_the_calendar_and_units_the_interpreter_rejects_are_no_failure()
+    {
+        var profile = new JsonObject { ["person"] = new JsonObject { ["birthday"] = "2026-06-11T00:00:00Z" } };
+        Assert.Null(Flip("person.birthday occurs < 3 centuries before now", profile, Now)); // Fails at every instant.
+        Assert.Null(Flip("person.birthday occurs < 3 days before now", profile, DateTimeOffset.MaxValue.AddTicks(-1)));
+        Assert.Equal(At("2026-06-11T00:00:00Z"), Flip("person.birthday occurs < 3 days before now", profile, Now, CompilerProperties.Zones[2]));
+    }
 }
