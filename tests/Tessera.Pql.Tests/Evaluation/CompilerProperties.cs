@@ -16,7 +16,7 @@ public sealed class CompilerProperties
 {
     private static readonly DateTimeOffset Base = new(2026, 3, 29, 0, 30, 0, TimeSpan.Zero); // a daylight-saving Sunday in the DST zone
 
-    private static readonly TimeZoneInfo[] Zones =
+    internal static readonly TimeZoneInfo[] Zones =
     [
         TimeZoneInfo.Utc,
         TimeZoneInfo.CreateCustomTimeZone("UTC-05:30", TimeSpan.FromMinutes(-330), "UTC-05:30", "UTC-05:30"),
@@ -70,7 +70,7 @@ public sealed class CompilerProperties
         return true;
     }
 
-    private static object? Outcome(Func<object?> evaluate)
+    internal static object? Outcome(Func<object?> evaluate)
     {
         try
         {
@@ -82,9 +82,9 @@ public sealed class CompilerProperties
         }
     }
 
-    private sealed record Failure(Type Type);
+    internal sealed record Failure(Type Type);
 
-    private static bool Same(object? a, object? b) => (a, b) switch
+    internal static bool Same(object? a, object? b) => (a, b) switch
     {
         (null, null) => true,
         (List<object?> x, List<object?> y) => x.Count == y.Count && x.Zip(y).All(p => Same(p.First, p.Second)),
@@ -94,7 +94,7 @@ public sealed class CompilerProperties
         _ => Equals(a, b),
     };
 
-    private static string Show(object? value) => value switch
+    internal static string Show(object? value) => value switch
     {
         null => "null",
         List<object?> list => "[" + string.Join(", ", list.Select(Show)) + "]",
