@@ -45,6 +45,7 @@ public static class TesseraServer
         services.AddSingleton(new RequestClock(time ?? workspace.Catalog.Time));
         services.AddHostedService<RecoveryService>();
         services.AddHostedService<ProfileMaintenanceService>();
+        workspace.StartStreaming();
         services.Configure<JsonOptions>(options =>
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default);

@@ -8,7 +8,9 @@ using Tessera.Ingestion;
 using Tessera.Profiles;
 using Tessera.Profiles.Privacy;
 using Tessera.Segmentation.Audiences;
+using Tessera.Segmentation.Engines;
 using Tessera.Segmentation.Memberships;
+using Tessera.Pql.Evaluation;
 using Tessera.Storage;
 using Tessera.Storage.RocksDb;
 
@@ -125,7 +127,40 @@ public sealed class Workspace : IDisposable
     public SegmentBinding SegmentBindingFor(string sandbox) =>
         Config.Segment.TryGetValue(sandbox, out var binding) ? binding : new SegmentBinding();
 
-    public void Dispose() => Store.Dispose();
+    /// <summary>The streaming engine, once <see cref="StartStreaming"/> has started it (the server does; one-shot commands do not).</summary>
+    public StreamingEngine? Streaming { get; private set; }
+
+    /// <summary>
+    /// Starts the streaming engine: every commit from now on re-evaluates the streaming and edge
+    /// audiences of the profiles it touched, and window audiences get timers at their next flip.
+    /// </summary>
+    public StreamingEngine StartStreaming()
+    {
+        lock (Ingestion)
+        {
+            if (Streaming is null)
+            {
+                Streaming = new StreamingEngine(Profiles, Audiences, Memberships, Store, Catalog.Time,
+                    (tree, profile, now) => TimeHorizon.NextChange(tree, profile, now));
+                Ingestion.AddObserver(Streaming);
+            }
+            return Streaming;
+        }
+    }
+
+    /// <summary>The batch engine: every published audience over every profile, on demand or on schedule.</summary>
+    public BatchEngine Batch => new(Profiles, Audiences, Memberships, Store, Catalog.Time);
+
+    /// <summary>The edge engine: the page's events stored, the edge audiences answered on the merged profile.</summary>
+    public EdgeEngine Edge => _edge ??= new EdgeEngine(Ingestion, Profiles, Audiences, Memberships, Catalog.Time);
+
+    private EdgeEngine? _edge;
+
+    public void Dispose()
+    {
+        Streaming?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Store.Dispose();
+    }
 }
 
 /// <summary>Workspace settings from <c>tessera.json</c>; every field optional (docs/limits.md).</summary>

@@ -51,7 +51,8 @@ internal sealed class AudienceProgram
             {
                 continue;
             }
-            var qualifies = audience.Compiled.Matches(converted, now, InSegment);
+            // A condition that is an array (a bare xEvent[...]) holds when it is not empty, as in a filter.
+            var qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(converted, now, InSegment));
             answered[audience.Audience.Id] = qualifies;
             results.Add((audience.Audience, qualifies));
         }

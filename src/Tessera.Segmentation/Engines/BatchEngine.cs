@@ -3,6 +3,8 @@ using Tessera.Identity.Graph;
 using Tessera.Ingestion;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
+using Tessera.Segmentation.Audiences;
+using Tessera.Segmentation.Memberships;
 using Tessera.Storage;
 
 namespace Tessera.Segmentation.Engines;
@@ -17,7 +19,7 @@ public sealed record BatchRunReport(string Sandbox, DateTimeOffset At, int Profi
 /// answers written to the membership store in commits of a few thousand. Not yet columnar: it reads
 /// each profile as the streaming engine does (BENCHMARKS.md says how far that is from the target).
 /// </summary>
-public sealed class BatchEngine(ProfileService profiles, IAudienceSource audiences, IMembershipSink memberships,
+public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships,
     IStore store, TimeProvider time)
 {
     private const int AnswersPerCommit = 4096;
@@ -31,7 +33,7 @@ public sealed class BatchEngine(ProfileService profiles, IAudienceSource audienc
         var program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
         bool Chosen(Audience audience) => audienceIds is null || audienceIds.Contains(audience.Id);
         var members = program.Audiences.Where(a => Chosen(a.Audience)).ToDictionary(a => a.Audience.Id, _ => 0, StringComparer.Ordinal);
-        var answers = new List<AudienceEvaluation>(AnswersPerCommit);
+        var answers = new List<Evaluation>(AnswersPerCommit);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var count = 0;
         foreach (var who in Identities(sandbox))
@@ -50,10 +52,10 @@ public sealed class BatchEngine(ProfileService profiles, IAudienceSource audienc
                 }
                 count++;
                 var converted = PqlProfile.FromJson(profile.Profile);
-                foreach (var (audience, qualifies) in program.Evaluate(profile, converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
+                foreach (var (audience, qualifies) in program.Evaluate(profile, converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
                     a => Chosen(a) && a.MergePolicy == policy))
                 {
-                    answers.Add(new AudienceEvaluation(profile.Primary, profile.Identities, audience.Id, qualifies));
+                    answers.Add(new Evaluation(profile.Primary, profile.Identities, audience.Id, qualifies));
                     members[audience.Id] += qualifies ? 1 : 0;
                 }
                 if (answers.Count >= AnswersPerCommit)

@@ -4,6 +4,8 @@ using Tessera.Identity.Graph;
 using Tessera.Ingestion;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
+using Tessera.Segmentation.Audiences;
+using Tessera.Segmentation.Memberships;
 
 namespace Tessera.Segmentation.Engines;
 
@@ -17,7 +19,7 @@ public sealed record EdgeAnswer(string? Profile, IReadOnlyList<string> Audiences
 /// which now holds those events, and answers with the audiences and the attributes the page asked
 /// for (same-page personalization).
 /// </summary>
-public sealed class EdgeEngine(IngestionService ingestion, ProfileService profiles, IAudienceSource audiences, IMembershipSink memberships, TimeProvider time)
+public sealed class EdgeEngine(IngestionService ingestion, ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, TimeProvider time)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
@@ -44,7 +46,7 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
                 continue;
             }
             var converted = PqlProfile.FromJson(profile.Profile);
-            foreach (var (audience, qualifies) in program.Evaluate(profile, converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
+            foreach (var (audience, qualifies) in program.Evaluate(profile, converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
                 a => a.Mode == "edge" && a.MergePolicy == policy))
             {
                 if (qualifies)

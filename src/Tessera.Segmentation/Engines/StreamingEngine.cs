@@ -7,32 +7,11 @@ using Tessera.Ingestion;
 using Tessera.Pql.Evaluation;
 using Tessera.Pql.Syntax;
 using Tessera.Profiles;
+using Tessera.Segmentation.Audiences;
+using Tessera.Segmentation.Memberships;
 using Tessera.Storage;
 
 namespace Tessera.Segmentation.Engines;
-
-/// <summary>Where the engines read the published audiences of a sandbox (the audience catalog).</summary>
-public interface IAudienceSource
-{
-    /// <summary>Published audiences, dependencies first, and a version that changes with every catalog write.</summary>
-    (long Version, IReadOnlyList<Audience> Audiences) Published(string sandbox);
-}
-
-/// <summary>Where the engines read and write memberships (the membership store and its change feed).</summary>
-public interface IMembershipSink
-{
-    /// <summary>Ids of the audiences <paramref name="profileId"/> is a member of now (realized or existing).</summary>
-    IReadOnlySet<string> AudiencesOf(string sandbox, string profileId);
-
-    /// <summary>Records the answers (and appends the resulting changes to the feed), durably, in one commit.</summary>
-    Task ApplyAsync(string sandbox, IReadOnlyList<AudienceEvaluation> evaluations, DateTimeOffset at, CancellationToken cancellationToken);
-
-    /// <summary>Exits every membership of a profile that no longer exists under this id (merged into another, deleted).</summary>
-    Task RemoveProfileAsync(string sandbox, string profileId, DateTimeOffset at, CancellationToken cancellationToken);
-}
-
-/// <summary>One answer of an engine: whether a profile qualifies for an audience now.</summary>
-public sealed record AudienceEvaluation(string ProfileId, IReadOnlyList<string> Identities, string AudienceId, bool Qualifies);
 
 /// <summary>
 /// The streaming engine: every durable commit of records or events names the identities it touched;
@@ -46,8 +25,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private static readonly byte[] TimerPrefix = "segtimer\0"u8.ToArray();
 
     private readonly ProfileService _profiles;
-    private readonly IAudienceSource _audiences;
-    private readonly IMembershipSink _memberships;
+    private readonly AudienceCatalog _audiences;
+    private readonly MembershipStore _memberships;
     private readonly IStore _store;
     private readonly TimeProvider _time;
     private readonly Func<PqlNode, JsonObject, DateTimeOffset, DateTimeOffset?> _nextChange;
@@ -62,7 +41,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private TaskCompletionSource _idle = NewIdle();
 
     /// <param name="nextChange">When an audience's answer for a profile could next change with the clock alone (TimeHorizon.NextChange).</param>
-    public StreamingEngine(ProfileService profiles, IAudienceSource audiences, IMembershipSink memberships, IStore store, TimeProvider time,
+    public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time,
         Func<PqlNode, JsonObject, DateTimeOffset, DateTimeOffset?> nextChange)
     {
         _profiles = profiles;
@@ -117,8 +96,27 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         _changed.Writer.TryWrite((sandbox, identity));
     }
 
-    /// <summary>Completes once everything enqueued so far has been evaluated and written.</summary>
-    public Task WhenIdleAsync() => Interlocked.Read(ref _pending) == 0 ? Task.CompletedTask : _idle.Task;
+    /// <summary>
+    /// Completes once everything enqueued so far has been evaluated and written, timers due by the
+    /// clock included (fired here if the timer loop has not got to them yet).
+    /// </summary>
+    public async Task WhenIdleAsync()
+    {
+        await FireDueAsync().ConfigureAwait(false);
+        while (Interlocked.Read(ref _pending) != 0)
+        {
+            // A finished signal with work still pending is the previous round's: the next one is being made.
+            var idle = _idle;
+            if (idle.Task.IsCompleted)
+            {
+                await Task.Yield();
+            }
+            else
+            {
+                await idle.Task.ConfigureAwait(false);
+            }
+        }
+    }
 
     private async Task WorkAsync()
     {
@@ -166,6 +164,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         return program;
     }
 
+    /// <summary>Ids of the audiences a profile is a member of now.</summary>
+    internal static HashSet<string> Members(MembershipStore memberships, string sandbox, string profileId) =>
+        [.. memberships.Of(sandbox, profileId).Where(m => m.IsMember).Select(m => m.AudienceId)];
+
     private static bool Streamed(Audience audience) => audience.Mode is "streaming" or "edge";
 
     private async Task EvaluateAsync(string sandbox, IReadOnlyList<IdentityKey> identities, CancellationToken cancellationToken)
@@ -173,7 +175,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         var program = Program(sandbox);
         var streamed = program.Audiences.Where(a => Streamed(a.Audience)).ToList();
         var now = _time.GetUtcNow();
-        var evaluations = new List<AudienceEvaluation>();
+        var evaluations = new List<Evaluation>();
         var done = new HashSet<string>(StringComparer.Ordinal);
         var gone = new List<string>();
         foreach (var identity in identities)
@@ -195,14 +197,14 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 {
                     continue;
                 }
-                var members = _memberships.AudiencesOf(sandbox, profile.Primary);
+                var members = Members(_memberships, sandbox, profile.Primary);
                 var converted = PqlProfile.FromJson(profile.Profile);
                 var answers = program.Evaluate(profile, converted, now, members,
                     a => Streamed(a) && a.MergePolicy == policy);
                 DateTimeOffset? next = null;
                 foreach (var (audience, qualifies) in answers)
                 {
-                    evaluations.Add(new AudienceEvaluation(profile.Primary, profile.Identities, audience.Id, qualifies));
+                    evaluations.Add(new Evaluation(profile.Primary, profile.Identities, audience.Id, qualifies));
                     var tree = program.Audiences.First(a => a.Audience.Id == audience.Id).Tree;
                     if (_nextChange(tree, profile.Profile, now) is { } change && (next is null || change < next))
                     {
@@ -216,7 +218,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 // Identities of this profile that were primary of another one (before a merge) hold no profile any more.
                 foreach (var other in profile.Identities)
                 {
-                    if (other != profile.Primary && _memberships.AudiencesOf(sandbox, other).Count > 0)
+                    if (other != profile.Primary && _memberships.Of(sandbox, other).Any(m => m.IsMember))
                     {
                         gone.Add(other);
                     }
