@@ -5,12 +5,12 @@ using Tessera.Identity;
 using Tessera.Identity.Graph;
 using Tessera.Identity.Normalization;
 using Tessera.Ingestion;
+using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Profiles.Privacy;
 using Tessera.Segmentation.Audiences;
 using Tessera.Segmentation.Engines;
 using Tessera.Segmentation.Memberships;
-using Tessera.Pql.Evaluation;
 using Tessera.Storage;
 using Tessera.Storage.RocksDb;
 
