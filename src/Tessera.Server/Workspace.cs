@@ -141,7 +141,7 @@ public sealed class Workspace : IDisposable
             if (Streaming is null)
             {
                 Streaming = new StreamingEngine(Profiles, Audiences, Memberships, Store, Catalog.Time,
-                    (tree, profile, now) => TimeHorizon.NextChange(tree, profile, now));
+                    (tree, profile, now, inSegment) => TimeHorizon.NextChange(tree, profile, now, inSegment: inSegment));
                 Ingestion.AddObserver(Streaming);
             }
             return Streaming;

@@ -33,13 +33,14 @@ public static class TimeHorizon
     /// (each step is safe from where it starts, so their chain is too); after
     /// <see cref="MostSteps"/> of them, the last is returned, early but safe.
     /// </summary>
-    public static DateTimeOffset? NextChange(PqlNode expression, JsonObject profile, DateTimeOffset now, TimeZoneInfo? zone = null)
+    /// <param name="inSegment">The profile's memberships as the caller evaluated them (read as constant: a membership changes at its own audience's next change).</param>
+    public static DateTimeOffset? NextChange(PqlNode expression, JsonObject profile, DateTimeOffset now, TimeZoneInfo? zone = null, Func<string, bool>? inSegment = null)
     {
         object? ValueAt(DateTimeOffset instant)
         {
             try
             {
-                return Interpreter.Evaluate(expression, profile, new FixedClock(instant), zone);
+                return Interpreter.Evaluate(expression, profile, new FixedClock(instant), zone, inSegment);
             }
             catch (Exception error)
             {

@@ -29,9 +29,15 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly MembershipStore _memberships;
     private readonly IStore _store;
     private readonly TimeProvider _time;
-    private readonly Func<PqlNode, JsonObject, DateTimeOffset, DateTimeOffset?> _nextChange;
+    private readonly Func<PqlNode, JsonObject, DateTimeOffset, Func<string, bool>, DateTimeOffset?> _nextChange;
     private readonly Channel<(string Sandbox, IdentityKey Identity)> _changed = Channel.CreateUnbounded<(string, IdentityKey)>(new() { SingleReader = true });
     private readonly Dictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The profile each identity was last evaluated in, so that a profile an identity leaves is evaluated
+    /// again. In memory (worker thread only): after a restart, the incremental run repairs what it missed.
+    /// </summary>
+    private readonly Dictionary<(string Sandbox, string Identity), string> _lastPrimary = [];
     private readonly SortedSet<(long Due, string Sandbox, string Identity)> _timers = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _worker;
@@ -42,7 +48,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     /// <param name="nextChange">When an audience's answer for a profile could next change with the clock alone (TimeHorizon.NextChange).</param>
     public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time,
-        Func<PqlNode, JsonObject, DateTimeOffset, DateTimeOffset?> nextChange)
+        Func<PqlNode, JsonObject, DateTimeOffset, Func<string, bool>, DateTimeOffset?> nextChange)
     {
         _profiles = profiles;
         _audiences = audiences;
@@ -178,7 +184,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         var evaluations = new List<Evaluation>();
         var done = new HashSet<string>(StringComparer.Ordinal);
         var gone = new List<string>();
-        foreach (var identity in identities)
+        var work = new Queue<IdentityKey>(identities);
+        while (work.TryDequeue(out var identity))
         {
             if (streamed.Count == 0)
             {
@@ -202,11 +209,13 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 var answers = program.Evaluate(profile, converted, now, members,
                     a => Streamed(a) && a.MergePolicy == policy);
                 DateTimeOffset? next = null;
+                var answered = answers.ToDictionary(a => a.Audience.Id, a => a.Qualifies, StringComparer.Ordinal);
+                bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members.Contains(id);
                 foreach (var (audience, qualifies) in answers)
                 {
                     evaluations.Add(new Evaluation(profile.Primary, profile.Identities, audience.Id, qualifies));
                     var tree = program.Audiences.First(a => a.Audience.Id == audience.Id).Tree;
-                    if (_nextChange(tree, profile.Profile, now) is { } change && (next is null || change < next))
+                    if (_nextChange(tree, profile.Profile, now, InSegment) is { } change && (next is null || change < next))
                     {
                         next = change;
                     }
@@ -215,13 +224,21 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 {
                     await ScheduleAsync(sandbox, identity.ToString(), due, cancellationToken).ConfigureAwait(false);
                 }
-                // Identities of this profile that were primary of another one (before a merge) hold no profile any more.
                 foreach (var other in profile.Identities)
                 {
+                    // Identities of this profile that were primary of another one (before a merge) hold no profile any more.
                     if (other != profile.Primary && _memberships.Of(sandbox, other).Any(m => m.IsMember))
                     {
                         gone.Add(other);
                     }
+                    // An identity that belonged to another profile before (a link cut by a unique-namespace rule, a
+                    // merge) changed that profile too: it is evaluated as well.
+                    var known = (sandbox, other);
+                    if (_lastPrimary.TryGetValue(known, out var before) && before != profile.Primary && IdentityKey.TryParse(before, out var previous))
+                    {
+                        work.Enqueue(previous);
+                    }
+                    _lastPrimary[known] = profile.Primary;
                 }
             }
         }
