@@ -40,6 +40,11 @@ namespace Tessera.Server;
 [JsonSerializable(typeof(MergePolicy))]
 [JsonSerializable(typeof(List<MergePolicy>))]
 [JsonSerializable(typeof(Audience))]
+[JsonSerializable(typeof(Tessera.Segmentation.Engines.BatchRunReport))]
+[JsonSerializable(typeof(IReadOnlyList<Tessera.Segmentation.Memberships.MembershipChange>))]
+[JsonSerializable(typeof(List<Tessera.Segmentation.Memberships.Membership>))]
+[JsonSerializable(typeof(Tessera.Server.Api.EdgeRequest))]
+[JsonSerializable(typeof(Tessera.Server.Api.EdgeResponse))]
 [JsonSerializable(typeof(List<Audience>))]
 [JsonSerializable(typeof(AudienceRequest))]
 public sealed partial class ServerJson : JsonSerializerContext;

@@ -86,6 +86,7 @@ public static class TesseraServer
         IdentityEndpoints.Map(app);
         MergePolicyEndpoints.Map(app);
         AudienceEndpoints.Map(app);
+        SegmentationEndpoints.Map(app);
         ProfileEndpoints.Map(app);
         PrivacyEndpoints.Map(app);
         return app;

@@ -37,12 +37,13 @@ public sealed class AuthTests
             }
         }
         // The mapped routes are the documented ones (a new route must be added to these tests' thinking).
-        Assert.Equal(58, routes.Count);
+        Assert.Equal(62, routes.Count);
         return (server, routes);
     }
 
     private static bool IsCollection(string path) =>
-        path.StartsWith("/collection/", StringComparison.Ordinal) || path.StartsWith("/v1/", StringComparison.Ordinal) || path.StartsWith("/openapi/", StringComparison.Ordinal);
+        path.StartsWith("/collection/", StringComparison.Ordinal) || path.StartsWith("/v1/", StringComparison.Ordinal) || path.StartsWith("/openapi/", StringComparison.Ordinal)
+        || path.StartsWith("/edge/", StringComparison.Ordinal);
 
     private static HttpRequestMessage Request(HttpMethod method, string path, Action<HttpRequestHeaders>? headers = null)
     {

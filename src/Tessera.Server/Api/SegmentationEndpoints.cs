@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc;
+using Tessera.Identity.Graph;
+using Tessera.Segmentation.Engines;
+using Tessera.Segmentation.Memberships;
+
+namespace Tessera.Server.Api;
+
+/// <summary>A request to the edge engine: who, the page's events (stored in <see cref="Dataset"/>), the attributes to return.</summary>
+public sealed record EdgeRequest
+{
+    public string? Identity { get; set; }
+
+    public string? Dataset { get; set; }
+
+    public List<JsonElement>? Events { get; set; }
+
+    public List<string>? Attributes { get; set; }
+}
+
+/// <summary>The edge engine's answer: the profile's id, the edge audiences it qualifies for now, the attributes asked for.</summary>
+public sealed record EdgeResponse(string? Profile, IReadOnlyList<string> Audiences, JsonObject Attributes);
+
+/// <summary>
+/// Running the engines and reading their results (docs/segmentation.md): a batch run on demand,
+/// the membership change feed and current members (admin keys), and the edge endpoint (collect keys:
+/// it is called from the page).
+/// </summary>
+internal static class SegmentationEndpoints
+{
+    private const int MaxChanges = 10_000;
+
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        var admin = routes.MapGroup("/segmentation/v1")
+            .RequireAccess(ApiAccess.Admin)
+            .ProducesApiErrors(StatusCodes.Status404NotFound)
+            .WithTags("Memberships");
+        admin.MapPost("/evaluate", async ([FromQuery] string? audience, HttpContext http, [FromServices] Workspace workspace, CancellationToken cancellationToken) =>
+            {
+                var sandbox = http.Caller().Sandbox;
+                IReadOnlyCollection<string>? only = audience is null ? null : [workspace.Audiences.Require(sandbox, audience).Id];
+                var report = await workspace.Batch.RunAsync(sandbox, only, cancellationToken);
+                return TypedResults.Json(report, ServerJson.Default.BatchRunReport);
+            })
+            .WithName("EvaluateAudiences")
+            .WithSummary("A batch run now: every published audience (or ?audience=) over every profile; the changes go to the membership feed.")
+            .Produces<BatchRunReport>();
+        admin.MapGet("/memberships/changes", ([FromQuery] long? after, [FromQuery] int? max, HttpContext http, [FromServices] Workspace workspace) =>
+            {
+                var count = max ?? 1000;
+                if (count is < 1 or > MaxChanges || after is < 0)
+                {
+                    throw ApiException.BadRequest("PARAMETER_INVALID", $"after must be 0 or more and max between 1 and {MaxChanges}");
+                }
+                return TypedResults.Json(workspace.Memberships.Read(http.Caller().Sandbox, after ?? 0, count), ServerJson.Default.IReadOnlyListMembershipChange);
+            })
+            .WithName("ReadMembershipChanges")
+            .WithSummary("The membership change feed after ?after= (a sequence number, 0 for the start), at most ?max= (1,000) changes, in order.")
+            .Produces<IReadOnlyList<MembershipChange>>();
+        admin.MapGet("/audiences/{audience}/members", (string audience, HttpContext http, [FromServices] Workspace workspace) =>
+            {
+                var sandbox = http.Caller().Sandbox;
+                var id = workspace.Audiences.Require(sandbox, audience).Id;
+                return TypedResults.Json(workspace.Memberships.Members(sandbox, id).ToList(), ServerJson.Default.ListMembership);
+            })
+            .WithName("ListAudienceMembers")
+            .WithSummary("The audience's current members (realized and existing).")
+            .Produces<List<Membership>>();
+
+        routes.MapPost("/edge/v1/evaluate", EdgeAsync)
+            .RequireAccess(ApiAccess.Collect)
+            .ProducesApiErrors(StatusCodes.Status404NotFound)
+            .WithTags("Edge")
+            .WithName("EvaluateEdge")
+            .WithSummary("Stores the page's events (if any) and answers which edge audiences the identity's profile is in now, with the attributes asked for.")
+            .Accepts<EdgeRequest>("application/json")
+            .Produces<EdgeResponse>();
+    }
+
+    private static async Task<IResult> EdgeAsync(HttpContext http, [FromServices] Workspace workspace, CancellationToken cancellationToken)
+    {
+        var request = await RequestBody.ReadAsync(http, ServerJson.Default.EdgeRequest);
+        var sandbox = http.Caller().Sandbox;
+        if (request.Identity is not { } text || !IdentityKey.TryParse(text, out _))
+        {
+            throw ApiException.BadRequest("EDGE_REQUEST_INVALID", "identity must be Namespace:value, e.g. ECID:1234");
+        }
+        var events = request.Events ?? [];
+        if (events.Count > 0 && request.Dataset is null)
+        {
+            throw ApiException.BadRequest("EDGE_REQUEST_INVALID", "events need the dataset they are stored in");
+        }
+        var identity = workspace.ParseIdentity(sandbox, text); // IDENTITY_INVALID, NAMESPACE_NOT_FOUND as the other endpoints name them
+        var answer = await workspace.Edge.EvaluateAsync(sandbox, identity, request.Dataset, events, request.Attributes ?? [], cancellationToken);
+        return TypedResults.Json(new EdgeResponse(answer.Profile, answer.Audiences, answer.Attributes), ServerJson.Default.EdgeResponse);
+    }
+}
