@@ -64,4 +64,25 @@ public sealed class AudienceCliTests() : CliWorkspaceTest("audience-cli")
         }
         Assert.Contains("AUDIENCE_NOT_FOUND", await RefusedAsync("audience", "show", "nope"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Evaluate_runs_a_batch_and_members_lists_who_qualifies()
+    {
+        var schema = Write("crm.json", """{"name":"crm","class":"profile","fields":{"crmId":{"type":"string","identity":{"namespace":"CRMID","primary":true}},"tier":{"type":"string"}}}""");
+        await SucceedAsync("schema", "register", schema);
+        await SucceedAsync("dataset", "create", "crm", "--schema", "crm");
+        await SucceedAsync("ingest", "--dataset", "crm", Write("crm.csv", "crmId,tier\nc1,gold\nc2,silver\nc3,gold\n"));
+        await SucceedAsync("audience", "create", "gold", "--pql", "tier = \"gold\"", "--id", "gold", "--publish");
+
+        using (var report = JsonDocument.Parse((await SucceedAsync("--json", "audience", "evaluate")).Output))
+        {
+            Assert.Equal(3, report.RootElement.GetProperty("profiles").GetInt32());
+            Assert.Equal(2, report.RootElement.GetProperty("members").GetProperty("gold").GetInt32());
+        }
+        using (var members = JsonDocument.Parse((await SucceedAsync("--json", "audience", "members", "gold")).Output))
+        {
+            Assert.Equal(["CRMID:c1", "CRMID:c3"], members.RootElement.EnumerateArray().Select(m => m.GetProperty("profileId").GetString()).Order());
+        }
+        Assert.Contains("2 members", (await SucceedAsync("audience", "members", "gold")).Output, StringComparison.Ordinal);
+    }
 }

@@ -109,7 +109,63 @@ internal static class AudienceCommands
             .With(Transition("deactivate", "Take a published audience out of evaluation (published → inactive)", "deactivated",
                 (audiences, sandbox, audience) => audiences.DeactivateAsync(sandbox, audience)))
             .With(Transition("delete", "Delete an audience (refused while another audience reads it)", "deleted",
-                (audiences, sandbox, audience) => audiences.DeleteAsync(sandbox, audience)));
+                (audiences, sandbox, audience) => audiences.DeleteAsync(sandbox, audience)))
+            .With(Evaluate()).With(Members());
+    }
+
+    /// <summary><c>tessera audience evaluate [AUDIENCE]</c>: a batch run now, the changes to the membership feed.</summary>
+    private static Command Evaluate()
+    {
+        var name = new Argument<string?>("audience") { Description = "Only this audience (name or id; default: every published audience)", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("evaluate", "Evaluate published audiences over every profile now (a batch run); memberships and the feed follow") { name };
+        command.WithWorkspace(async (context, parse, cancellationToken) =>
+        {
+            var sandbox = context.Sandbox;
+            IReadOnlyCollection<string>? only = parse.GetValue(name) is { } chosen ? [context.Workspace.Audiences.Require(sandbox, chosen).Id] : null;
+            var report = await context.Workspace.Batch.RunAsync(sandbox, only, cancellationToken);
+            if (context.Json)
+            {
+                CliContext.PrintJson(report, AudienceJson.Indented.BatchRunReport);
+                return ExitCodes.Ok;
+            }
+            var table = new Table().AddColumns("audience", "members");
+            foreach (var (audience, members) in report.Members.OrderBy(m => m.Key, StringComparer.Ordinal))
+            {
+                table.AddRow(Markup.Escape(audience), $"{members:N0}");
+            }
+            AnsiConsole.MarkupLine($"{report.Profiles:N0} profiles evaluated in {report.Took.TotalSeconds:0.00} s at {report.At:u}");
+            AnsiConsole.Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>tessera audience members AUDIENCE</c>: the current members.</summary>
+    private static Command Members()
+    {
+        var name = new Argument<string>("audience") { Description = "Audience name or id" };
+        var command = new Command("members", "The audience's current members (realized and existing)") { name };
+        command.WithWorkspace((context, parse, _) =>
+        {
+            var sandbox = context.Sandbox;
+            var id = context.Workspace.Audiences.Require(sandbox, parse.GetValue(name)!).Id;
+            var members = context.Workspace.Memberships.Members(sandbox, id).ToList();
+            if (context.Json)
+            {
+                CliContext.PrintJson(members, AudienceJson.Indented.ListMembership);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            var table = new Table().AddColumns("profile", "status", "last qualified", "identities");
+            foreach (var member in members)
+            {
+                table.AddRow(Markup.Escape(member.ProfileId), AudienceCatalog.StatusName(member.Status), member.LastQualifiedAt.ToString("u"),
+                    Markup.Escape(string.Join(", ", member.Identities)));
+            }
+            AnsiConsole.MarkupLine($"{members.Count:N0} members");
+            AnsiConsole.Write(table);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
     }
 
     private static Command Transition(string verb, string description, string done, Func<AudienceCatalog, string, string, Task<Audience>> apply)

@@ -518,6 +518,13 @@ public sealed partial class AudienceCatalog
 
     private static string Names(IEnumerable<Audience> audiences) => string.Join(", ", audiences.Select(a => $"'{a.Name}' ({a.Id})"));
 
+    public static string StatusName(MembershipStatus status) => status switch
+    {
+        MembershipStatus.Realized => "realized",
+        MembershipStatus.Existing => "existing",
+        _ => "exited",
+    };
+
     public static string StateName(AudienceState state) => state switch
     {
         AudienceState.Draft => "draft",

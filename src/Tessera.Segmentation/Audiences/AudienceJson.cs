@@ -14,6 +14,8 @@ namespace Tessera.Segmentation.Audiences;
 [JsonSerializable(typeof(Audience))]
 [JsonSerializable(typeof(List<Audience>))]
 [JsonSerializable(typeof(AudienceRequest))]
+[JsonSerializable(typeof(Engines.BatchRunReport))]
+[JsonSerializable(typeof(List<Memberships.Membership>))]
 public sealed partial class AudienceJson : JsonSerializerContext
 {
     /// <summary>Indented variant for CLI output, with quotes and '&lt;' left as they are (PQL is full of them; no HTML here).</summary>
