@@ -45,6 +45,8 @@ public static class TesseraServer
         services.AddSingleton(new RequestClock(time ?? workspace.Catalog.Time));
         services.AddHostedService<RecoveryService>();
         services.AddHostedService<ProfileMaintenanceService>();
+        services.AddSingleton<SegmentationScheduleService>();
+        services.AddHostedService(provider => provider.GetRequiredService<SegmentationScheduleService>());
         workspace.StartStreaming();
         services.Configure<JsonOptions>(options =>
         {

@@ -205,6 +205,11 @@ public sealed record WorkspaceConfig
         config.Identity ??= new IdentityConfig();
         config.Profiles ??= new ProfileSettings();
         config.Segmentation ??= new SegmentationSettings();
+        if (!Cronos.CronExpression.TryParse(config.Segmentation.BatchSchedule, out _))
+        {
+            throw new CatalogException("CONFIG_INVALID",
+                $"{path}: segmentation.batchSchedule '{config.Segmentation.BatchSchedule}' is not a cron expression (five fields: minute hour day-of-month month day-of-week, UTC)");
+        }
         config.Identity.DefaultPhoneRegion = (config.Identity.DefaultPhoneRegion ?? "US").Trim().ToUpperInvariant();
         if (!NamespaceDefinitions.IsPhoneRegion(config.Identity.DefaultPhoneRegion))
         {

@@ -24,8 +24,25 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
 {
     private const int AnswersPerCommit = 4096;
 
-    /// <summary>Evaluates the published audiences (or only <paramref name="audienceIds"/>) over every profile of <paramref name="sandbox"/>.</summary>
-    public async Task<BatchRunReport> RunAsync(string sandbox, IReadOnlyCollection<string>? audienceIds = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Evaluates the published audiences (or only <paramref name="audienceIds"/>) over every profile of
+    /// <paramref name="sandbox"/>; members whose profile no longer exists exit.
+    /// </summary>
+    public Task<BatchRunReport> RunAsync(string sandbox, IReadOnlyCollection<string>? audienceIds = null, CancellationToken cancellationToken = default) =>
+        RunAsync(sandbox, audienceIds, null, cancellationToken);
+
+    /// <summary>
+    /// The incremental run: the batch-mode audiences (the streaming engine keeps the others current)
+    /// over the profiles of <paramref name="changed"/> only.
+    /// </summary>
+    public Task<BatchRunReport> RunIncrementalAsync(string sandbox, IReadOnlyCollection<IdentityKey> changed, CancellationToken cancellationToken = default)
+    {
+        var batchOnly = audiences.Published(sandbox).Audiences.Where(a => a.Mode == "batch").Select(a => a.Id).ToList();
+        return RunAsync(sandbox, batchOnly, changed, cancellationToken);
+    }
+
+    private async Task<BatchRunReport> RunAsync(string sandbox, IReadOnlyCollection<string>? audienceIds, IReadOnlyCollection<IdentityKey>? only,
+        CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var now = time.GetUtcNow();
@@ -36,7 +53,8 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         var answers = new List<Evaluation>(AnswersPerCommit);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var count = 0;
-        foreach (var who in Identities(sandbox))
+        var evaluated = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var who in only ?? Identities(sandbox))
         {
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var policy in program.Audiences.Where(a => Chosen(a.Audience)).Select(a => a.Audience.MergePolicy).Distinct())
@@ -51,6 +69,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                     seen.Add(policy + "\0" + member);
                 }
                 count++;
+                evaluated.Add(profile.Primary);
                 var converted = PqlProfile.FromJson(profile.Profile);
                 foreach (var (audience, qualifies) in program.Evaluate(profile, converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
                     a => Chosen(a) && a.MergePolicy == policy))
@@ -68,6 +87,15 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         if (answers.Count > 0)
         {
             await memberships.ApplyAsync(sandbox, answers, now, cancellationToken).ConfigureAwait(false);
+        }
+        if (only is null)
+        {
+            // A full run saw every profile: a member it did not see holds nothing any more (deleted, merged away).
+            foreach (var vanished in members.Keys.SelectMany(id => memberships.Members(sandbox, id)).Select(m => m.ProfileId)
+                .Where(p => !evaluated.Contains(p)).Distinct().ToList())
+            {
+                await memberships.RemoveProfileAsync(sandbox, vanished, now, cancellationToken).ConfigureAwait(false);
+            }
         }
         return new BatchRunReport(sandbox, now, count, members, watch.Elapsed);
     }

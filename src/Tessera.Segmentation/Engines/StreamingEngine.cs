@@ -73,16 +73,26 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     public void OnCommitted(string sandbox, WriteSet committed)
     {
+        var changed = _changedSinceIncremental.GetOrAdd(sandbox, _ => new());
         for (var i = 0; i < committed.Count; i++)
         {
             var operation = committed[i];
             if (operation.Space == StoreSpace.Facts && operation.Key.Span[0] is FactKeys.RecordTag or FactKeys.TimelineTag
                 && FactKeys.TryParse(operation.Key.Span, out var key))
             {
-                Enqueue(sandbox, new IdentityKey(key.Identity.Namespace, key.Identity.Value));
+                var identity = new IdentityKey(key.Identity.Namespace, key.Identity.Value);
+                changed.TryAdd(identity, 0);
+                Enqueue(sandbox, identity);
             }
         }
     }
+
+    /// <summary>Identities whose facts changed since the last call, for the incremental run of the batch audiences (in memory: a restart's first incremental run falls back to a full one).</summary>
+    public IReadOnlyCollection<IdentityKey> TakeChanged(string sandbox) =>
+        _changedSinceIncremental.TryRemove(sandbox, out var changed) ? [.. changed.Keys] : [];
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentDictionary<IdentityKey, byte>> _changedSinceIncremental =
+        new(StringComparer.Ordinal);
 
     /// <summary>Evaluates the profiles of <paramref name="identities"/> (a merge, split or privacy delete changed them).</summary>
     public void Reevaluate(string sandbox, IEnumerable<IdentityKey> identities)
