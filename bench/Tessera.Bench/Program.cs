@@ -41,6 +41,10 @@ public static class Program
         {
             return IdentityBench.Run(options);
         }
+        if (options.Only == "segmentation")
+        {
+            return await SegmentationBench.RunAsync(options).ConfigureAwait(false);
+        }
         if (options.Only == "pql")
         {
             return PqlBench.Run(options);
@@ -524,7 +528,8 @@ internal sealed record BenchOptions
           --keep        keep the generated data and workspaces
           --only WHAT   run one group: csv, events or http; or identity (the identity graph, in memory)
                         or profiles (lookups and incremental views), or pql (audience preparation and
-                        evaluation, compiled beside interpreted), only run when asked for
+                        evaluation, compiled beside interpreted), or segmentation (streaming engine
+                        throughput beside ingestion alone), only run when asked for
           --identities N  identities in the identity graph benchmark (default 10,000,000)
           --lookups N   identity-to-graph lookups timed (default 1,000,000)
           --budget SECONDS  longest any one identity step on first-seen ids may run before it is stopped
@@ -569,7 +574,7 @@ internal sealed record BenchOptions
                 "--help" or "-h" => options with { Help = true },
                 "--keep" => options with { Keep = true },
                 "--json" => options with { JsonPath = Value() },
-                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" or "profiles" or "pql" ? only : throw new ArgumentException("--only takes csv, events, http, identity, profiles or pql") },
+                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" or "profiles" or "pql" or "segmentation" ? only : throw new ArgumentException("--only takes csv, events, http, identity, profiles, pql or segmentation") },
                 "--data" => options with { DataDirectory = Path.GetFullPath(Value()) },
                 "--rows" => options with { CsvRows = Count() },
                 "--events" => options with { Events = Count() },
