@@ -1,6 +1,5 @@
 using Tessera.Pql.Evaluation;
 using Tessera.Pql.Syntax;
-using Tessera.Profiles;
 
 namespace Tessera.Segmentation.Engines;
 
@@ -34,15 +33,15 @@ internal sealed class AudienceProgram
         })]);
 
     /// <summary>
-    /// Whether <paramref name="profile"/> qualifies at <paramref name="now"/> for each audience
+    /// Whether the profile (<paramref name="converted"/>) qualifies at <paramref name="now"/> for each audience
     /// <paramref name="include"/> selects, in dependency order. <c>inSegment</c> of an audience
     /// evaluated earlier in this pass reads that answer; of any other, the profile's current
     /// membership (<paramref name="currentMembers"/>).
     /// </summary>
-    public List<(Audience Audience, bool Qualifies)> Evaluate(EvaluationProfile profile, PqlProfile converted, DateTimeOffset now,
+    public List<(CompiledAudience Audience, bool Qualifies)> Evaluate(PqlProfile converted, DateTimeOffset now,
         IReadOnlySet<string> currentMembers, Func<Audience, bool> include)
     {
-        var results = new List<(Audience, bool)>();
+        var results = new List<(CompiledAudience, bool)>();
         var answered = new Dictionary<string, bool>(StringComparer.Ordinal);
         bool InSegment(string id) => answered.TryGetValue(id, out var qualifies) ? qualifies : currentMembers.Contains(id);
         foreach (var audience in Audiences)
@@ -54,7 +53,7 @@ internal sealed class AudienceProgram
             // A condition that is an array (a bare xEvent[...]) holds when it is not empty, as in a filter.
             var qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(converted, now, InSegment));
             answered[audience.Audience.Id] = qualifies;
-            results.Add((audience.Audience, qualifies));
+            results.Add((audience, qualifies));
         }
         return results;
     }

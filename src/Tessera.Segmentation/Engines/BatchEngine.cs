@@ -71,11 +71,11 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                 count++;
                 evaluated.Add(profile.Primary);
                 var converted = PqlProfile.FromJson(profile.Profile);
-                foreach (var (audience, qualifies) in program.Evaluate(profile, converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
+                foreach (var (compiled, qualifies) in program.Evaluate(converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
                     a => Chosen(a) && a.MergePolicy == policy))
                 {
-                    answers.Add(new Evaluation(profile.Primary, profile.Identities, audience.Id, qualifies));
-                    members[audience.Id] += qualifies ? 1 : 0;
+                    answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
+                    members[compiled.Audience.Id] += qualifies ? 1 : 0;
                 }
                 if (answers.Count >= AnswersPerCommit)
                 {

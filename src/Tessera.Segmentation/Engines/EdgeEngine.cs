@@ -46,12 +46,12 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
                 continue;
             }
             var converted = PqlProfile.FromJson(profile.Profile);
-            foreach (var (audience, qualifies) in program.Evaluate(profile, converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
+            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
                 a => a.Mode == "edge" && a.MergePolicy == policy))
             {
                 if (qualifies)
                 {
-                    qualified.Add(audience.Id);
+                    qualified.Add(compiled.Audience.Id);
                 }
             }
         }

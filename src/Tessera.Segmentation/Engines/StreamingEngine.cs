@@ -216,16 +216,15 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 }
                 var members = Members(_memberships, sandbox, profile.Primary);
                 var converted = PqlProfile.FromJson(profile.Profile);
-                var answers = program.Evaluate(profile, converted, now, members,
+                var answers = program.Evaluate(converted, now, members,
                     a => Streamed(a) && a.MergePolicy == policy);
                 DateTimeOffset? next = null;
-                var answered = answers.ToDictionary(a => a.Audience.Id, a => a.Qualifies, StringComparer.Ordinal);
+                var answered = answers.ToDictionary(a => a.Audience.Audience.Id, a => a.Qualifies, StringComparer.Ordinal);
                 bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members.Contains(id);
-                foreach (var (audience, qualifies) in answers)
+                foreach (var (compiled, qualifies) in answers)
                 {
-                    evaluations.Add(new Evaluation(profile.Primary, profile.Identities, audience.Id, qualifies));
-                    var tree = program.Audiences.First(a => a.Audience.Id == audience.Id).Tree;
-                    if (_nextChange(tree, profile.Profile, now, InSegment) is { } change && (next is null || change < next))
+                    evaluations.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
+                    if (_nextChange(compiled.Tree, profile.Profile, now, InSegment) is { } change && (next is null || change < next))
                     {
                         next = change;
                     }
