@@ -77,6 +77,25 @@ public sealed class MembershipPrivacyTests
     }
 
     [Fact]
+    public async Task A_delete_drops_the_persons_timers_from_memory_and_the_store()
+    {
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        await test.Workspace.Audiences.CreateAsync(Sandbox, "cart", "chain(xEvent, timestamp, [A: WHAT(page = \"cart\") WHEN(< 3 hours before now)])", id: "cart");
+        await test.Workspace.Audiences.PublishAsync(Sandbox, "cart");
+        var engine = test.Workspace.StartStreaming();
+        await test.StreamAsync("web", """[{"_id":"e1","timestamp":"2026-06-10T11:00:00Z","ecid":"K1","crmId":"1","page":"cart"}]""");
+        await engine.WhenIdleAsync();
+        Assert.Equal(1, engine.PendingTimers);
+
+        await test.Workspace.Privacy.DeleteAsync(Sandbox, [Key("CRMID:1")]);
+
+        Assert.Equal(0, engine.PendingTimers);
+        Assert.Empty(test.Workspace.Store.Scan(StoreSpace.Catalog, 0, "segtimer\0"u8.ToArray()));
+        Assert.Empty(test.Workspace.Memberships.Members(Sandbox, "cart"));
+        Assert.DoesNotContain(test.Workspace.Memberships.Read(Sandbox, 0, 100), NamesAnn);
+    }
+
+    [Fact]
     public async Task An_exit_a_consumer_has_not_read_keeps_its_identities_until_a_later_run()
     {
         var (test, _) = await TwoGoldMembersAsync();
