@@ -42,6 +42,8 @@ public sealed class Workspace : IDisposable
         Privacy = new PrivacyService(store, catalog, Identity, Profiles, catalog.Time);
         Audiences = new AudienceCatalog(catalog, config.Segmentation);
         Memberships = new MembershipStore(store, config.Segmentation);
+        // Privacy requests reach memberships and their feed; the streaming engine may start later.
+        Privacy.AddParticipant(new MembershipPrivacy(Memberships, () => Streaming));
     }
 
     public string Directory { get; }

@@ -152,7 +152,13 @@ internal static class PrivacyCommands
             : Count(receipt.LedgerEntries));
         table.AddRow("identity graph: identities", $"{Count(receipt.GraphIdentitiesBefore)} → {Count(receipt.GraphIdentitiesAfter)}");
         table.AddRow("quarantine: rows", Count(receipt.QuarantineRows));
-        table.AddRow("audience memberships", $"{Count(receipt.Memberships)} ({Markup.Escape(receipt.MembershipsNote)})");
+        table.AddRow("audience memberships", receipt.Action == "removed"
+            ? $"{Count(receipt.Memberships)} removed, {Count(receipt.MembershipsExited)} exited ({Markup.Escape(receipt.MembershipsNote)})"
+            : $"{Count(receipt.Memberships)} ({Markup.Escape(receipt.MembershipsNote)})");
+        if (receipt.Action == "removed")
+        {
+            table.AddRow("membership feed: changes", $"{Count(receipt.FeedEntriesScrubbed)} scrubbed, {Count(receipt.FeedEntriesHeld)} held for consumers");
+        }
         AnsiConsole.Write(table);
     }
 

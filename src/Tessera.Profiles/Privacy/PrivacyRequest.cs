@@ -84,9 +84,17 @@ public sealed record PrivacyReceipt
     public int GraphIdentitiesBefore { get; init; }
     /// <summary>The person's identities the identity graph still knows afterwards (0 after a delete).</summary>
     public int GraphIdentitiesAfter { get; init; }
-    /// <summary>Audience memberships: none exist yet.</summary>
+    /// <summary>Audience memberships of the person: removed (delete) or exported (access).</summary>
     public int Memberships { get; init; }
+    /// <summary>Of <see cref="Memberships"/>, those that were members and were exited (an <c>exited</c> change each, for destinations).</summary>
+    public long MembershipsExited { get; init; }
+    /// <summary>Membership feed changes naming the person that a delete scrubbed of their identities (an access request counts them under <see cref="Participants"/>).</summary>
+    public long FeedEntriesScrubbed { get; init; }
+    /// <summary>Feed exits that keep the person's identities until every registered consumer has read them (run the delete again then).</summary>
+    public long FeedEntriesHeld { get; init; }
     public string MembershipsNote { get; set; } = PrivacyService.MembershipsNote;
+    /// <summary>Counts of every registered participant (<see cref="IPrivacyParticipant"/>), by its name.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> Participants { get; set; } = new Dictionary<string, IReadOnlyDictionary<string, long>>();
     /// <summary>Where the facts were: per identity, its shard and counts.</summary>
     public IReadOnlyList<PrivacyShardCounts> Facts { get; set; } = [];
     /// <summary>The quarantined rows, by batch and row.</summary>
@@ -113,8 +121,11 @@ public sealed record PrivacyExport
     public required IReadOnlyList<ProfileReport> Profiles { get; init; }
     /// <summary>Quarantined rows whose raw text mentions an identity value of the person.</summary>
     public required IReadOnlyList<QuarantineEntry> Quarantine { get; init; }
+    /// <summary>The person's audience memberships (the <c>memberships</c> participant's list, also under <see cref="Participants"/>).</summary>
     public IReadOnlyList<JsonObject> Memberships { get; set; } = [];
     public string MembershipsNote { get; set; } = PrivacyService.MembershipsNote;
+    /// <summary>Each registered participant's section (memberships: the memberships and the feed changes naming the person).</summary>
+    public IReadOnlyDictionary<string, JsonObject> Participants { get; set; } = new Dictionary<string, JsonObject>();
 }
 
 /// <summary>One identity's stored facts and the ledger entries naming it.</summary>

@@ -20,7 +20,11 @@ namespace Tessera.Profiles.Privacy;
 /// </summary>
 public sealed class PrivacyService
 {
-    public const string MembershipsNote = "audience memberships and their exits come with segmentation; none exist yet";
+    /// <summary>The receipt's note when no participant holds memberships (a workspace without segmentation).</summary>
+    public const string MembershipsNote = "no membership store took part in this request";
+
+    /// <summary>The receipt's note when the memberships participant took part.</summary>
+    public const string MembershipsCoveredNote = "memberships and the membership feed are covered (see participants)";
 
     /// <summary>Most identities one request may name.</summary>
     public const int MaxIdentitiesPerRequest = 100;
@@ -38,6 +42,7 @@ public sealed class PrivacyService
     private readonly ProfileService _profiles;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<IPrivacyParticipant> _participants = [];
 
     public PrivacyService(IStore store, TesseraCatalog catalog, IdentityService identity, ProfileService profiles, TimeProvider time)
     {
@@ -46,6 +51,26 @@ public sealed class PrivacyService
         _identity = identity;
         _profiles = profiles;
         _time = time;
+    }
+
+    /// <summary>
+    /// Adds a store that holds personal data outside this assembly: access exports its section, delete
+    /// runs it after facts and links are gone. Register while opening, before requests run.
+    /// </summary>
+    public void AddParticipant(IPrivacyParticipant participant)
+    {
+        lock (_participants)
+        {
+            _participants.Add(participant);
+        }
+    }
+
+    private IReadOnlyList<IPrivacyParticipant> Participants()
+    {
+        lock (_participants)
+        {
+            return [.. _participants];
+        }
     }
 
     /// <summary>
@@ -326,6 +351,14 @@ public sealed class PrivacyService
         }
         var quarantine = QuarantineRows(sandbox, members);
         var known = members.Count(m => _identity.Find(sandbox, m) is not null);
+        var sections = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        var participantCounts = new Dictionary<string, IReadOnlyDictionary<string, long>>(StringComparer.Ordinal);
+        foreach (var participant in Participants())
+        {
+            var access = participant.Access(sandbox, members);
+            sections[participant.Name] = access.Section;
+            participantCounts[participant.Name] = access.Counts;
+        }
         var export = new PrivacyExport
         {
             RequestId = request.Id,
@@ -335,6 +368,11 @@ public sealed class PrivacyService
             Identities = identities,
             Profiles = Profiles(sandbox, members),
             Quarantine = [.. quarantine.Select(q => q.Entry)],
+            Memberships = sections.TryGetValue(PrivacyCounts.Memberships, out var section) && section[PrivacyCounts.Memberships] is JsonArray list
+                ? [.. list.OfType<JsonObject>().Select(m => (JsonObject)m.DeepClone())]
+                : [],
+            MembershipsNote = Note(participantCounts),
+            Participants = sections,
         };
         var receipt = new PrivacyReceipt
         {
@@ -347,6 +385,9 @@ public sealed class PrivacyService
             QuarantineRows = quarantine.Count,
             GraphIdentitiesBefore = known,
             GraphIdentitiesAfter = known,
+            Memberships = (int)Sum(participantCounts, PrivacyCounts.Memberships),
+            MembershipsNote = Note(participantCounts),
+            Participants = participantCounts,
             Facts = counts,
             Quarantine = [.. quarantine.Select(q => Row(q.Entry))],
         };
@@ -406,6 +447,13 @@ public sealed class PrivacyService
         var after = members.Count(m => _identity.Find(sandbox, m) is not null);
         _profiles.Invalidate(sandbox, [.. members, .. others, .. others.SelectMany(o => _identity.Find(sandbox, o)?.Graph.Identities ?? [])]);
 
+        // Participants last: with the facts and links gone, nothing can evaluate the person into a store again.
+        var participantCounts = new Dictionary<string, IReadOnlyDictionary<string, long>>(StringComparer.Ordinal);
+        foreach (var participant in Participants())
+        {
+            participantCounts[participant.Name] = await participant.DeleteAsync(sandbox, members, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+
         return new PrivacyReceipt
         {
             Action = "removed",
@@ -419,10 +467,22 @@ public sealed class PrivacyService
             QuarantineRows = quarantine.Count,
             GraphIdentitiesBefore = before,
             GraphIdentitiesAfter = after,
+            Memberships = (int)Sum(participantCounts, PrivacyCounts.Memberships),
+            MembershipsExited = Sum(participantCounts, PrivacyCounts.MembershipsExited),
+            FeedEntriesScrubbed = Sum(participantCounts, PrivacyCounts.FeedEntries),
+            FeedEntriesHeld = Sum(participantCounts, PrivacyCounts.FeedEntriesHeld),
+            MembershipsNote = Note(participantCounts),
+            Participants = participantCounts,
             Facts = counts,
             Quarantine = [.. quarantine.Select(q => Row(q.Entry))],
         };
     }
+
+    private static long Sum(Dictionary<string, IReadOnlyDictionary<string, long>> participants, string name) =>
+        participants.Values.Sum(counts => counts.TryGetValue(name, out var count) ? count : 0);
+
+    private static string Note(Dictionary<string, IReadOnlyDictionary<string, long>> participants) =>
+        participants.ContainsKey(PrivacyCounts.Memberships) ? MembershipsCoveredNote : MembershipsNote;
 
     /// <summary>Deletes every key under <paramref name="prefix"/> on one shard, a bounded set per commit; returns how many.</summary>
     private async Task<long> DeletePrefixAsync(int shard, byte[] prefix, CancellationToken cancellationToken)

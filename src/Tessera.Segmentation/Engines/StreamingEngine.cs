@@ -35,7 +35,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     /// <summary>
     /// The profile each identity was last evaluated in, so that a profile an identity leaves is evaluated
-    /// again. In memory (worker thread only): after a restart, the incremental run repairs what it missed.
+    /// again. In memory (the worker writes it; <see cref="ForgetAsync"/> also, under its lock): after a
+    /// restart, the incremental run repairs what it missed.
     /// </summary>
     private readonly Dictionary<(string Sandbox, string Identity), string> _lastPrimary = [];
     private readonly SortedSet<(long Due, string Sandbox, string Identity)> _timers = [];
@@ -243,11 +244,14 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     // An identity that belonged to another profile before (a link cut by a unique-namespace rule, a
                     // merge) changed that profile too: it is evaluated as well.
                     var known = (sandbox, other);
-                    if (_lastPrimary.TryGetValue(known, out var before) && before != profile.Primary && IdentityKey.TryParse(before, out var previous))
+                    lock (_lastPrimary)
                     {
-                        work.Enqueue(previous);
+                        if (_lastPrimary.TryGetValue(known, out var before) && before != profile.Primary && IdentityKey.TryParse(before, out var previous))
+                        {
+                            work.Enqueue(previous);
+                        }
+                        _lastPrimary[known] = profile.Primary;
                     }
-                    _lastPrimary[known] = profile.Primary;
                 }
             }
         }
@@ -259,6 +263,54 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         foreach (var profileId in gone.Distinct())
         {
             await _memberships.RemoveProfileAsync(sandbox, profileId, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A privacy delete: drops what the engine remembers about <paramref name="identities"/> (the
+    /// profile each was last in, and their timers, durable ones included), then waits until evaluations
+    /// already queued are written, so that none read before the delete lands after it. Without this, a
+    /// later event of someone who shared a remembered profile would evaluate the deleted person's
+    /// primary identity again, and a timer would keep their identity in the catalog.
+    /// </summary>
+    public async Task ForgetAsync(string sandbox, IReadOnlyCollection<string> identities, CancellationToken cancellationToken = default)
+    {
+        var person = identities.ToHashSet(StringComparer.Ordinal);
+        lock (_lastPrimary)
+        {
+            foreach (var key in _lastPrimary.Where(p => p.Key.Sandbox == sandbox && (person.Contains(p.Key.Identity) || person.Contains(p.Value))).Select(p => p.Key).ToList())
+            {
+                _lastPrimary.Remove(key);
+            }
+        }
+        List<(long Due, string Sandbox, string Identity)> timers;
+        lock (_timers)
+        {
+            timers = [.. _timers.Where(t => t.Sandbox == sandbox && person.Contains(t.Identity))];
+            foreach (var timer in timers)
+            {
+                _timers.Remove(timer);
+            }
+        }
+        // Durable timers too: those loaded at start are in memory, so this finds them all.
+        using var writes = new WriteSet(1024);
+        foreach (var timer in timers)
+        {
+            writes.Delete(StoreSpace.Catalog, 0, TimerKey(timer.Sandbox, timer.Due, timer.Identity));
+        }
+        if (writes.Count > 0)
+        {
+            await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        }
+        await WhenIdleAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the engine remembers <paramref name="identity"/> (for tests).</summary>
+    internal bool Remembers(string sandbox, string identity)
+    {
+        lock (_lastPrimary)
+        {
+            return _lastPrimary.Any(p => p.Key.Sandbox == sandbox && (p.Key.Identity == identity || p.Value == identity));
         }
     }
 

@@ -19,6 +19,12 @@ public sealed class MembershipStore
 {
     private const int Shard = 0;
     private const int PurgeBatch = 10_000;
+
+    /// <summary>
+    /// The profile of a feed change scrubbed by a privacy delete: not an identity (it has no <c>:</c>),
+    /// so no one can be found from it. Activation skips such changes.
+    /// </summary>
+    public const string ErasedProfile = "erased";
     private readonly IStore _store;
     private readonly SegmentationSettings _settings;
     private readonly ConcurrentDictionary<string, SandboxLog> _sandboxes = new(StringComparer.Ordinal);
@@ -112,6 +118,71 @@ public sealed class MembershipStore
         finally
         {
             log.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Privacy delete: every feed change that <paramref name="scrub"/> picks has its profile replaced by
+    /// <see cref="ErasedProfile"/> and its identities by an empty list, in place, keeping its sequence,
+    /// status, time and audience, so that the feed stays gapless and every consumer's cursor stays valid.
+    /// Already scrubbed changes are never picked again (they name no one). Returns how many were scrubbed.
+    /// </summary>
+    public async Task<int> ScrubFeedAsync(string sandbox, Func<MembershipChange, bool> scrub, CancellationToken cancellationToken = default)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        var log = Log(sandbox);
+        await log.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Load(log, sandbox);
+            var scrubbed = 0;
+            var after = 0L;
+            while (true)
+            {
+                var picked = new List<MembershipChange>();
+                var seen = 0;
+                foreach (var change in Read(sandbox, after, PurgeBatch))
+                {
+                    seen++;
+                    after = change.Sequence;
+                    if (change.ProfileId != ErasedProfile && scrub(change))
+                    {
+                        picked.Add(change);
+                    }
+                }
+                if (picked.Count > 0)
+                {
+                    log.Begin();
+                    foreach (var change in picked)
+                    {
+                        var key = log.Ensure(MembershipKeys.MaxBytes(sandbox));
+                        var value = log.EnsureValue(MembershipValues.MaxBytes([], change.AudienceId, ErasedProfile));
+                        log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Change(key, sandbox, change.Sequence)],
+                            value[..MembershipValues.WriteChange(value, change.Status, change.At.UtcTicks, change.AudienceId, ErasedProfile, [])]);
+                    }
+                    await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
+                    scrubbed += picked.Count;
+                }
+                if (seen < PurgeBatch)
+                {
+                    return scrubbed;
+                }
+            }
+        }
+        finally
+        {
+            log.Gate.Release();
+        }
+    }
+
+    /// <summary>Every membership of the sandbox, exited ones included, audience by audience (a scan of them all).</summary>
+    public IEnumerable<Membership> All(string sandbox)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        var head = MembershipKeys.Prefix(MembershipKeys.MembershipTag, sandbox);
+        foreach (var (key, value) in _store.Scan(StoreSpace.Memberships, Shard, head))
+        {
+            yield return MembershipValues.ReadRow(value, MembershipKeys.TextAt(key, head.Length), MembershipKeys.Last(key));
         }
     }
 
