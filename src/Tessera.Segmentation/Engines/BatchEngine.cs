@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Tessera.Identity.Graph;
-using Tessera.Ingestion;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
@@ -36,7 +34,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         var answers = new List<Evaluation>(AnswersPerCommit);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var count = 0;
-        foreach (var who in Identities(sandbox))
+        foreach (var who in ProfileIndex.Identities(store, sandbox))
         {
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var policy in program.Audiences.Where(a => Chosen(a.Audience)).Select(a => a.Audience.MergePolicy).Distinct())
@@ -70,36 +68,5 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             await memberships.ApplyAsync(sandbox, answers, now, cancellationToken).ConfigureAwait(false);
         }
         return new BatchRunReport(sandbox, now, count, members, watch.Elapsed);
-    }
-
-    /// <summary>Every identity that holds a record or an event in <paramref name="sandbox"/>, each once per shard scan.</summary>
-    private IEnumerable<IdentityKey> Identities(string sandbox)
-    {
-        foreach (var tag in new[] { FactKeys.RecordTag, FactKeys.TimelineTag })
-        {
-            var prefix = FactKeys.SandboxPrefix(tag, sandbox);
-            for (var shard = 0; shard < store.ShardCount; shard++)
-            {
-                IdentityKey? previous = null;
-                var found = new List<IdentityKey>();
-                store.Scan(StoreSpace.Facts, shard, prefix, (key, _) =>
-                {
-                    if (FactKeys.TryParse(key, out var parsed))
-                    {
-                        var current = new IdentityKey(parsed.Identity.Namespace, parsed.Identity.Value);
-                        if (current != previous)
-                        {
-                            found.Add(current);
-                            previous = current;
-                        }
-                    }
-                    return true;
-                });
-                foreach (var identityKey in found)
-                {
-                    yield return identityKey;
-                }
-            }
-        }
     }
 }
