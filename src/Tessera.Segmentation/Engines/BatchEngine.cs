@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
+using Tessera.Segmentation.Estimates;
 using Tessera.Segmentation.Memberships;
 using Tessera.Storage;
 
@@ -14,7 +15,8 @@ public sealed record BatchRunReport(string Sandbox, DateTimeOffset At, int Profi
 /// The batch engine (first version): every published audience over every profile of a sandbox, at
 /// one instant. Profiles are found from the facts themselves (every identity that holds a record or
 /// an event, gathered into its graph's profile), evaluated with the compiled evaluator, and the
-/// answers written to the membership store in commits of a few thousand. Not yet columnar: it reads
+/// answers written to the membership store in commits of a few thousand; each audience's size goes to
+/// its size history. Not yet columnar: it reads
 /// each profile as the streaming engine does (BENCHMARKS.md says how far that is from the target).
 /// </summary>
 public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships,
@@ -67,6 +69,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         {
             await memberships.ApplyAsync(sandbox, answers, now, cancellationToken).ConfigureAwait(false);
         }
+        await new AudienceSizeHistory(store).RecordAsync(sandbox, now, members, cancellationToken).ConfigureAwait(false);
         return new BatchRunReport(sandbox, now, count, members, watch.Elapsed);
     }
 }
