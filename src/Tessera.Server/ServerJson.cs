@@ -47,4 +47,9 @@ namespace Tessera.Server;
 [JsonSerializable(typeof(Tessera.Server.Api.EdgeResponse))]
 [JsonSerializable(typeof(List<Audience>))]
 [JsonSerializable(typeof(AudienceRequest))]
+[JsonSerializable(typeof(Tessera.Server.Api.EstimateRequest))]
+[JsonSerializable(typeof(Tessera.Segmentation.Estimates.SizeEstimate))]
+[JsonSerializable(typeof(Tessera.Segmentation.Estimates.Preview))]
+[JsonSerializable(typeof(Tessera.Segmentation.Estimates.AudienceOverlap))]
+[JsonSerializable(typeof(List<Tessera.Segmentation.Estimates.AudienceSize>))]
 public sealed partial class ServerJson : JsonSerializerContext;

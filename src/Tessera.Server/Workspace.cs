@@ -10,6 +10,7 @@ using Tessera.Profiles;
 using Tessera.Profiles.Privacy;
 using Tessera.Segmentation.Audiences;
 using Tessera.Segmentation.Engines;
+using Tessera.Segmentation.Estimates;
 using Tessera.Segmentation.Memberships;
 using Tessera.Storage;
 using Tessera.Storage.RocksDb;
@@ -152,6 +153,12 @@ public sealed class Workspace : IDisposable
 
     /// <summary>The batch engine: every published audience over every profile, on demand or on schedule.</summary>
     public BatchEngine Batch => new(Profiles, Audiences, Memberships, Store, Catalog.Time);
+
+    /// <summary>Estimates, previews and overlaps of audiences and draft expressions.</summary>
+    public AudienceEstimator Estimator => new(Profiles, Identity, Catalog, Audiences, Memberships, Store, Catalog.Time);
+
+    /// <summary>Each audience's size after every batch run.</summary>
+    public AudienceSizeHistory SizeHistory => new(Store);
 
     /// <summary>The edge engine: the page's events stored, the edge audiences answered on the merged profile.</summary>
     public EdgeEngine Edge => _edge ??= new EdgeEngine(Ingestion, Profiles, Audiences, Memberships, Catalog.Time);

@@ -85,4 +85,37 @@ public sealed class AudienceCliTests() : CliWorkspaceTest("audience-cli")
         }
         Assert.Contains("2 members", (await SucceedAsync("audience", "members", "gold")).Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Estimate_preview_overlap_and_history_answer_on_the_command_line()
+    {
+        var schema = Write("crm.json", """{"name":"crm","class":"profile","fields":{"crmId":{"type":"string","identity":{"namespace":"CRMID","primary":true}},"tier":{"type":"string"}}}""");
+        await SucceedAsync("schema", "register", schema);
+        await SucceedAsync("dataset", "create", "crm", "--schema", "crm");
+        await SucceedAsync("ingest", "--dataset", "crm", Write("crm.csv", "crmId,tier\nc1,gold\nc2,silver\nc3,gold\n"));
+        await SucceedAsync("audience", "create", "gold", "--pql", "tier = \"gold\"", "--id", "gold", "--publish");
+        await SucceedAsync("audience", "create", "c1", "--pql", "crmId = \"c1\"", "--id", "c1", "--publish");
+
+        using (var estimate = JsonDocument.Parse((await SucceedAsync("--json", "audience", "estimate", "--pql", "tier = \"gold\"")).Output))
+        {
+            Assert.Equal((3, 2, 2), (estimate.RootElement.GetProperty("profiles").GetInt32(), estimate.RootElement.GetProperty("estimate").GetInt32(),
+                estimate.RootElement.GetProperty("high").GetInt32()));
+        }
+        using (var preview = JsonDocument.Parse((await SucceedAsync("--json", "audience", "preview", "gold", "--count", "1")).Output))
+        {
+            // Key order is shard by shard: either gold profile may come first.
+            Assert.Contains(Assert.Single(preview.RootElement.GetProperty("profiles").EnumerateArray()).GetProperty("primary").GetString(), new[] { "CRMID:c1", "CRMID:c3" });
+        }
+        await SucceedAsync("audience", "evaluate");
+        using (var overlap = JsonDocument.Parse((await SucceedAsync("--json", "audience", "overlap", "gold", "c1")).Output))
+        {
+            Assert.Equal((2, 1, 1), (overlap.RootElement.GetProperty("membersA").GetInt32(), overlap.RootElement.GetProperty("membersB").GetInt32(),
+                overlap.RootElement.GetProperty("both").GetInt32()));
+        }
+        using (var history = JsonDocument.Parse((await SucceedAsync("--json", "audience", "history", "gold")).Output))
+        {
+            Assert.Equal(2, Assert.Single(history.RootElement.EnumerateArray()).GetProperty("members").GetInt32());
+        }
+        Assert.Contains("exact", (await SucceedAsync("audience", "estimate", "gold")).Output, StringComparison.Ordinal);
+    }
 }

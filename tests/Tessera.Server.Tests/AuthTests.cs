@@ -29,6 +29,7 @@ public sealed class AuthTests
                 .Replace("{name}", "web", StringComparison.Ordinal)
                 .Replace("{code}", "ECID", StringComparison.Ordinal)
                 .Replace("{audience}", "gold", StringComparison.Ordinal)
+                .Replace("{other}", "gold", StringComparison.Ordinal)
                 .Replace("{documentName}", "v1", StringComparison.Ordinal);
             Assert.DoesNotContain("{", path, StringComparison.Ordinal);
             foreach (var method in methods)
@@ -37,7 +38,7 @@ public sealed class AuthTests
             }
         }
         // The mapped routes are the documented ones (a new route must be added to these tests' thinking).
-        Assert.Equal(62, routes.Count);
+        Assert.Equal(66, routes.Count);
         return (server, routes);
     }
 

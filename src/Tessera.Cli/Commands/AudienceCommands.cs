@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using Tessera.Abstractions;
 using Tessera.Segmentation;
 using Tessera.Segmentation.Audiences;
 
@@ -110,7 +111,8 @@ internal static class AudienceCommands
                 (audiences, sandbox, audience) => audiences.DeactivateAsync(sandbox, audience)))
             .With(Transition("delete", "Delete an audience (refused while another audience reads it)", "deleted",
                 (audiences, sandbox, audience) => audiences.DeleteAsync(sandbox, audience)))
-            .With(Evaluate()).With(Members());
+            .With(Evaluate()).With(Members())
+            .With(Estimate()).With(Preview()).With(Overlap()).With(History());
     }
 
     /// <summary><c>tessera audience evaluate [AUDIENCE]</c>: a batch run now, the changes to the membership feed.</summary>
@@ -162,6 +164,130 @@ internal static class AudienceCommands
                     Markup.Escape(string.Join(", ", member.Identities)));
             }
             AnsiConsole.MarkupLine($"{members.Count:N0} members");
+            AnsiConsole.Write(table);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    /// <summary>The audience argument and the <c>--pql</c> option of estimate and preview: one of the two.</summary>
+    private static (Argument<string?> Audience, Option<string?> Pql, Option<string?> Policy) Target()
+    {
+        var audience = new Argument<string?>("audience") { Description = "Audience name or id (or --pql)", Arity = ArgumentArity.ZeroOrOne };
+        var pql = new Option<string?>("--pql") { Description = "A draft condition, in PQL, instead of an audience" };
+        var policy = new Option<string?>("--policy") { Description = "Merge policy to read profiles with, for --pql (default: the sandbox's default)" };
+        return (audience, pql, policy);
+    }
+
+    private static string? Chosen(ParseResult parse, Argument<string?> audience, Option<string?> pql)
+    {
+        var (name, text) = (parse.GetValue(audience), parse.GetValue(pql));
+        if ((name is null) == (text is null))
+        {
+            throw new CatalogException("PARAMETER_INVALID", "give an audience or --pql, not both");
+        }
+        return name;
+    }
+
+    /// <summary><c>tessera audience estimate AUDIENCE | --pql EXPR [--sample N]</c>.</summary>
+    private static Command Estimate()
+    {
+        var (audience, pql, policy) = Target();
+        var sample = new Option<int>("--sample") { Description = "Profiles to sample (the whole population when it is smaller)", DefaultValueFactory = _ => 10_000 };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the sample (the same seed draws the same sample)" };
+        var command = new Command("estimate", "Estimate how many profiles an audience or a draft matches, with a 95% interval, from a sample") { audience, pql, policy, sample, seed };
+        command.WithWorkspace((context, parse, cancellationToken) =>
+        {
+            var estimator = context.Workspace.Estimator;
+            var estimate = Chosen(parse, audience, pql) is { } name
+                ? estimator.EstimateAudience(context.Sandbox, name, parse.GetValue(sample), parse.GetValue(seed), cancellationToken)
+                : estimator.EstimatePql(context.Sandbox, parse.GetValue(pql)!, parse.GetValue(policy), parse.GetValue(sample), parse.GetValue(seed), cancellationToken);
+            if (context.Json)
+            {
+                CliContext.PrintJson(estimate, AudienceJson.Indented.SizeEstimate);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            var exact = estimate.Sampled >= estimate.Profiles;
+            AnsiConsole.MarkupLine(exact
+                ? $"[bold]{estimate.Estimate:N0}[/] of {estimate.Profiles:N0} profiles (every profile read, exact)"
+                : $"[bold]{estimate.Estimate:N0}[/] of {estimate.Profiles:N0} profiles (95%: {estimate.Low:N0} to {estimate.High:N0})");
+            AnsiConsole.MarkupLine($"{estimate.Matched:N0} of {estimate.Sampled:N0} sampled match ({estimate.Share:P2}), in {estimate.Took.TotalSeconds:0.000} s");
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    /// <summary><c>tessera audience preview AUDIENCE | --pql EXPR [--count N]</c>.</summary>
+    private static Command Preview()
+    {
+        var (audience, pql, policy) = Target();
+        var count = new Option<int>("--count") { Description = "Profiles to show", DefaultValueFactory = _ => 20 };
+        var command = new Command("preview", "The first matching profiles (in key order) of an audience or a draft, with their attributes") { audience, pql, policy, count };
+        command.WithWorkspace((context, parse, cancellationToken) =>
+        {
+            var estimator = context.Workspace.Estimator;
+            var preview = Chosen(parse, audience, pql) is { } name
+                ? estimator.PreviewAudience(context.Sandbox, name, parse.GetValue(count), cancellationToken)
+                : estimator.PreviewPql(context.Sandbox, parse.GetValue(pql)!, parse.GetValue(policy), parse.GetValue(count), cancellationToken);
+            if (context.Json)
+            {
+                CliContext.PrintJson(preview, AudienceJson.Indented.Preview);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            var table = new Table().AddColumns("profile", "identities", "attributes");
+            foreach (var profile in preview.Profiles)
+            {
+                table.AddRow(Markup.Escape(profile.Primary), Markup.Escape(string.Join(", ", profile.Identities)), Markup.Escape(profile.Attributes.ToJsonString()));
+            }
+            AnsiConsole.MarkupLine($"{preview.Profiles.Count:N0} matching of {preview.Scanned:N0} profiles read, in {preview.Took.TotalSeconds:0.000} s");
+            AnsiConsole.Write(table);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    /// <summary><c>tessera audience overlap A B</c>: from current memberships.</summary>
+    private static Command Overlap()
+    {
+        var a = new Argument<string>("a") { Description = "Audience name or id" };
+        var b = new Argument<string>("b") { Description = "Audience name or id" };
+        var command = new Command("overlap", "How many current members two audiences have, each and in common") { a, b };
+        command.WithWorkspace((context, parse, _) =>
+        {
+            var overlap = context.Workspace.Estimator.Overlap(context.Sandbox, parse.GetValue(a)!, parse.GetValue(b)!);
+            if (context.Json)
+            {
+                CliContext.PrintJson(overlap, AudienceJson.Indented.AudienceOverlap);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            var table = new Table().AddColumns("a", "b", "both", "jaccard");
+            table.AddRow($"{overlap.MembersA:N0}", $"{overlap.MembersB:N0}", $"{overlap.Both:N0}", $"{overlap.Jaccard:0.0000}");
+            AnsiConsole.Write(table);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    /// <summary><c>tessera audience history AUDIENCE</c>: its size after each batch run.</summary>
+    private static Command History()
+    {
+        var name = new Argument<string>("audience") { Description = "Audience name or id" };
+        var command = new Command("history", "The audience's size after each batch run, oldest first") { name };
+        command.WithWorkspace((context, parse, _) =>
+        {
+            var id = context.Workspace.Audiences.Require(context.Sandbox, parse.GetValue(name)!).Id;
+            var history = context.Workspace.SizeHistory.History(context.Sandbox, id);
+            if (context.Json)
+            {
+                CliContext.PrintJson(history, AudienceJson.Indented.ListAudienceSize);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            var table = new Table().AddColumns("at", "members");
+            foreach (var size in history)
+            {
+                table.AddRow(size.At.ToString("u"), $"{size.Members:N0}");
+            }
+            AnsiConsole.MarkupLine($"{history.Count:N0} batch runs");
             AnsiConsole.Write(table);
             return Task.FromResult(ExitCodes.Ok);
         });

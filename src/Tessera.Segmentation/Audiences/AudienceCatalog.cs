@@ -92,6 +92,19 @@ public sealed partial class AudienceCatalog
         return result;
     }
 
+    /// <summary>
+    /// A draft that is never stored (what estimates and previews run): checked as a create would
+    /// check it (<c>PQL_INVALID</c>, <c>AUDIENCE_NOT_FOUND</c>), against the sandbox's audiences.
+    /// </summary>
+    public Audience Draft(string sandbox, string pql, string? mergePolicy = null)
+    {
+        ArgumentNullException.ThrowIfNull(pql);
+        _catalog.RequireSandbox(sandbox);
+        var all = Load(sandbox).ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var draft = new Audience { Id = "(draft)", Name = "(draft)", Pql = pql, MergePolicy = mergePolicy };
+        return Define(sandbox, draft, all);
+    }
+
     private List<Audience> Load(string sandbox) => _store.List(AudienceKind, sandbox, AudienceJson.Default.Audience);
 
     private static IEnumerable<Audience> Ordered(IEnumerable<Audience> audiences) =>

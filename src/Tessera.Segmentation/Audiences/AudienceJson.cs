@@ -16,6 +16,10 @@ namespace Tessera.Segmentation.Audiences;
 [JsonSerializable(typeof(AudienceRequest))]
 [JsonSerializable(typeof(Engines.BatchRunReport))]
 [JsonSerializable(typeof(List<Memberships.Membership>))]
+[JsonSerializable(typeof(Estimates.SizeEstimate))]
+[JsonSerializable(typeof(Estimates.Preview))]
+[JsonSerializable(typeof(Estimates.AudienceOverlap))]
+[JsonSerializable(typeof(List<Estimates.AudienceSize>))]
 public sealed partial class AudienceJson : JsonSerializerContext
 {
     /// <summary>Indented variant for CLI output, with quotes and '&lt;' left as they are (PQL is full of them; no HTML here).</summary>

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Tessera.Identity.Graph;
-using Tessera.Ingestion;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
+using Tessera.Segmentation.Estimates;
 using Tessera.Segmentation.Memberships;
 using Tessera.Storage;
 
@@ -16,7 +16,8 @@ public sealed record BatchRunReport(string Sandbox, DateTimeOffset At, int Profi
 /// The batch engine (first version): every published audience over every profile of a sandbox, at
 /// one instant. Profiles are found from the facts themselves (every identity that holds a record or
 /// an event, gathered into its graph's profile), evaluated with the compiled evaluator, and the
-/// answers written to the membership store in commits of a few thousand. Not yet columnar: it reads
+/// answers written to the membership store in commits of a few thousand; each audience's size goes to
+/// its size history. Not yet columnar: it reads
 /// each profile as the streaming engine does (BENCHMARKS.md says how far that is from the target).
 /// </summary>
 public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships,
@@ -54,7 +55,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var count = 0;
         var evaluated = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var who in only ?? Identities(sandbox))
+        foreach (var who in only ?? ProfileIndex.Identities(store, sandbox))
         {
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var policy in program.Audiences.Where(a => Chosen(a.Audience)).Select(a => a.Audience.MergePolicy).Distinct())
@@ -96,38 +97,9 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             {
                 await memberships.RemoveProfileAsync(sandbox, vanished, now, cancellationToken).ConfigureAwait(false);
             }
+            // Sizes are known only when every profile was seen: an incremental run records none.
+            await new AudienceSizeHistory(store).RecordAsync(sandbox, now, members, cancellationToken).ConfigureAwait(false);
         }
         return new BatchRunReport(sandbox, now, count, members, watch.Elapsed);
-    }
-
-    /// <summary>Every identity that holds a record or an event in <paramref name="sandbox"/>, each once per shard scan.</summary>
-    private IEnumerable<IdentityKey> Identities(string sandbox)
-    {
-        foreach (var tag in new[] { FactKeys.RecordTag, FactKeys.TimelineTag })
-        {
-            var prefix = FactKeys.SandboxPrefix(tag, sandbox);
-            for (var shard = 0; shard < store.ShardCount; shard++)
-            {
-                IdentityKey? previous = null;
-                var found = new List<IdentityKey>();
-                store.Scan(StoreSpace.Facts, shard, prefix, (key, _) =>
-                {
-                    if (FactKeys.TryParse(key, out var parsed))
-                    {
-                        var current = new IdentityKey(parsed.Identity.Namespace, parsed.Identity.Value);
-                        if (current != previous)
-                        {
-                            found.Add(current);
-                            previous = current;
-                        }
-                    }
-                    return true;
-                });
-                foreach (var identityKey in found)
-                {
-                    yield return identityKey;
-                }
-            }
-        }
     }
 }

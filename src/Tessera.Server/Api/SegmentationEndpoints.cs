@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Tessera.Identity.Graph;
 using Tessera.Segmentation.Engines;
+using Tessera.Segmentation.Estimates;
 using Tessera.Segmentation.Memberships;
 
 namespace Tessera.Server.Api;
@@ -22,9 +23,29 @@ public sealed record EdgeRequest
 /// <summary>The edge engine's answer: the profile's id, the edge audiences it qualifies for now, the attributes asked for.</summary>
 public sealed record EdgeResponse(string? Profile, IReadOnlyList<string> Audiences, JsonObject Attributes);
 
+/// <summary>The body of an estimate or a preview: an audience (id or name) or a draft expression, not both.</summary>
+public sealed record EstimateRequest
+{
+    public string? Audience { get; set; }
+
+    public string? Pql { get; set; }
+
+    /// <summary>Merge policy for a draft (default: the sandbox's default).</summary>
+    public string? MergePolicy { get; set; }
+
+    /// <summary>Estimate: profiles to sample (10,000).</summary>
+    public int? Sample { get; set; }
+
+    /// <summary>Estimate: seed of the sample (the same seed draws the same sample).</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>Preview: profiles to show (20).</summary>
+    public int? Count { get; set; }
+}
+
 /// <summary>
 /// Running the engines and reading their results (docs/segmentation.md): a batch run on demand,
-/// the membership change feed and current members (admin keys), and the edge endpoint (collect keys:
+/// the membership change feed and current members, estimates, previews, overlaps and size history (admin keys), and the edge endpoint (collect keys:
 /// it is called from the page).
 /// </summary>
 internal static class SegmentationEndpoints
@@ -69,6 +90,51 @@ internal static class SegmentationEndpoints
             .WithSummary("The audience's current members (realized and existing).")
             .Produces<List<Membership>>();
 
+        admin.MapPost("/estimate", async (HttpContext http, [FromServices] Workspace workspace, CancellationToken cancellationToken) =>
+            {
+                var request = await ReadTargetAsync(http);
+                var sandbox = http.Caller().Sandbox;
+                var estimator = workspace.Estimator;
+                var sample = request.Sample ?? 10_000;
+                var estimate = request.Audience is { } audience
+                    ? estimator.EstimateAudience(sandbox, audience, sample, request.Seed, cancellationToken)
+                    : estimator.EstimatePql(sandbox, request.Pql!, request.MergePolicy, sample, request.Seed, cancellationToken);
+                return TypedResults.Json(estimate, ServerJson.Default.SizeEstimate);
+            })
+            .WithName("EstimateAudience")
+            .WithSummary("How many profiles an audience or a draft expression matches: an estimate with a 95% interval from a uniform sample of profiles.")
+            .Accepts<EstimateRequest>("application/json")
+            .Produces<SizeEstimate>();
+        admin.MapPost("/preview", async (HttpContext http, [FromServices] Workspace workspace, CancellationToken cancellationToken) =>
+            {
+                var request = await ReadTargetAsync(http);
+                var sandbox = http.Caller().Sandbox;
+                var estimator = workspace.Estimator;
+                var count = request.Count ?? 20;
+                var preview = request.Audience is { } audience
+                    ? estimator.PreviewAudience(sandbox, audience, count, cancellationToken)
+                    : estimator.PreviewPql(sandbox, request.Pql!, request.MergePolicy, count, cancellationToken);
+                return TypedResults.Json(preview, ServerJson.Default.Preview);
+            })
+            .WithName("PreviewAudience")
+            .WithSummary("The first profiles (in key order) an audience or a draft expression matches, with their attributes.")
+            .Accepts<EstimateRequest>("application/json")
+            .Produces<Preview>();
+        admin.MapGet("/audiences/{audience}/overlap/{other}", (string audience, string other, HttpContext http, [FromServices] Workspace workspace) =>
+                TypedResults.Json(workspace.Estimator.Overlap(http.Caller().Sandbox, audience, other), ServerJson.Default.AudienceOverlap))
+            .WithName("AudienceOverlap")
+            .WithSummary("Current members of two audiences, each and in common, and the Jaccard share.")
+            .Produces<AudienceOverlap>();
+        admin.MapGet("/audiences/{audience}/history", (string audience, HttpContext http, [FromServices] Workspace workspace) =>
+            {
+                var sandbox = http.Caller().Sandbox;
+                var id = workspace.Audiences.Require(sandbox, audience).Id;
+                return TypedResults.Json(workspace.SizeHistory.History(sandbox, id), ServerJson.Default.ListAudienceSize);
+            })
+            .WithName("AudienceSizeHistory")
+            .WithSummary("The audience's size after each batch run, oldest first.")
+            .Produces<List<AudienceSize>>();
+
         routes.MapPost("/edge/v1/evaluate", EdgeAsync)
             .RequireAccess(ApiAccess.Collect)
             .ProducesApiErrors(StatusCodes.Status404NotFound)
@@ -77,6 +143,16 @@ internal static class SegmentationEndpoints
             .WithSummary("Stores the page's events (if any) and answers which edge audiences the identity's profile is in now, with the attributes asked for.")
             .Accepts<EdgeRequest>("application/json")
             .Produces<EdgeResponse>();
+    }
+
+    private static async Task<EstimateRequest> ReadTargetAsync(HttpContext http)
+    {
+        var request = await RequestBody.ReadAsync(http, ServerJson.Default.EstimateRequest);
+        if ((request.Audience is null) == (request.Pql is null))
+        {
+            throw ApiException.BadRequest("PARAMETER_INVALID", "give an audience or a pql expression, not both");
+        }
+        return request;
     }
 
     private static async Task<IResult> EdgeAsync(HttpContext http, [FromServices] Workspace workspace, CancellationToken cancellationToken)
