@@ -58,3 +58,24 @@ internal sealed class AudienceProgram
         return results;
     }
 }
+
+/// <summary>The compiled programs of an engine, one per sandbox, compiled again when the catalog changes.</summary>
+internal sealed class AudiencePrograms(Audiences.AudienceCatalog audiences)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
+
+    public AudienceProgram For(string sandbox)
+    {
+        var (version, published) = audiences.Published(sandbox);
+        lock (_gate)
+        {
+            if (!_programs.TryGetValue(sandbox, out var program) || program.Version != version)
+            {
+                program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
+                _programs[sandbox] = program;
+            }
+            return program;
+        }
+    }
+}

@@ -72,7 +72,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                 count++;
                 evaluated.Add(profile.Primary);
                 var converted = PqlProfile.FromJson(profile.Profile);
-                foreach (var (compiled, qualifies) in program.Evaluate(converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
+                foreach (var (compiled, qualifies) in program.Evaluate(converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
                     a => Chosen(a) && a.MergePolicy == policy))
                 {
                     answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));

@@ -21,8 +21,7 @@ public sealed record EdgeAnswer(string? Profile, IReadOnlyList<string> Audiences
 /// </summary>
 public sealed class EdgeEngine(IngestionService ingestion, ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, TimeProvider time)
 {
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
+    private readonly AudiencePrograms _programs = new(audiences);
 
     public async Task<EdgeAnswer> EvaluateAsync(string sandbox, IdentityKey identity, string? dataset, IReadOnlyList<JsonElement> events,
         IReadOnlyList<string> attributes, CancellationToken cancellationToken = default)
@@ -33,7 +32,7 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
             stored = await ingestion.IngestRecordsAsync(sandbox, dataset ?? throw new ArgumentException("events need a dataset", nameof(dataset)),
                 events, "edge", cancellationToken).ConfigureAwait(false);
         }
-        var program = Program(sandbox);
+        var program = _programs.For(sandbox);
         var now = time.GetUtcNow();
         var qualified = new List<string>();
         // The sandbox's default policy gives the profile's id and the attributes asked for; edge
@@ -46,7 +45,7 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
                 continue;
             }
             var converted = PqlProfile.FromJson(profile.Profile);
-            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, StreamingEngine.Members(memberships, sandbox, profile.Primary),
+            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
                 a => a.Mode == "edge" && a.MergePolicy == policy))
             {
                 if (qualifies)
@@ -72,19 +71,5 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
             node = node is JsonObject obj ? obj[part] : null;
         }
         return node;
-    }
-
-    private AudienceProgram Program(string sandbox)
-    {
-        var (version, published) = audiences.Published(sandbox);
-        lock (_gate)
-        {
-            if (!_programs.TryGetValue(sandbox, out var program) || program.Version != version)
-            {
-                program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
-                _programs[sandbox] = program;
-            }
-            return program;
-        }
     }
 }

@@ -31,7 +31,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Func<PqlNode, JsonObject, DateTimeOffset, Func<string, bool>, DateTimeOffset?> _nextChange;
     private readonly Channel<(string Sandbox, IdentityKey Identity)> _changed = Channel.CreateUnbounded<(string, IdentityKey)>(new() { SingleReader = true });
-    private readonly Dictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
+    private readonly AudiencePrograms _programs;
 
     /// <summary>
     /// The profile each identity was last evaluated in, so that a profile an identity leaves is evaluated
@@ -57,6 +57,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         _store = store;
         _time = time;
         _nextChange = nextChange;
+        _programs = new AudiencePrograms(audiences);
         LoadTimers();
         _worker = Task.Run(WorkAsync);
         _timerLoop = Task.Run(TimersAsync);
@@ -170,26 +171,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         }
     }
 
-    private AudienceProgram Program(string sandbox)
-    {
-        var (version, published) = _audiences.Published(sandbox);
-        if (!_programs.TryGetValue(sandbox, out var program) || program.Version != version)
-        {
-            program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
-            _programs[sandbox] = program;
-        }
-        return program;
-    }
-
-    /// <summary>Ids of the audiences a profile is a member of now.</summary>
-    internal static HashSet<string> Members(MembershipStore memberships, string sandbox, string profileId) =>
-        [.. memberships.Of(sandbox, profileId).Where(m => m.IsMember).Select(m => m.AudienceId)];
-
     private static bool Streamed(Audience audience) => audience.Mode is "streaming" or "edge";
 
     private async Task EvaluateAsync(string sandbox, IReadOnlyList<IdentityKey> identities, CancellationToken cancellationToken)
     {
-        var program = Program(sandbox);
+        var program = _programs.For(sandbox);
         var streamed = program.Audiences.Where(a => Streamed(a.Audience)).ToList();
         var now = _time.GetUtcNow();
         var evaluations = new List<Evaluation>();
@@ -215,7 +201,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 {
                     continue;
                 }
-                var members = Members(_memberships, sandbox, profile.Primary);
+                var members = _memberships.AudiencesOf(sandbox, profile.Primary);
                 var converted = PqlProfile.FromJson(profile.Profile);
                 var answers = program.Evaluate(converted, now, members,
                     a => Streamed(a) && a.MergePolicy == policy);

@@ -211,7 +211,7 @@ public sealed class AudienceEstimator(ProfileService profiles, IdentityService i
 
     private bool Matches(CompiledExpression compiled, string sandbox, EvaluationProfile profile, DateTimeOffset now)
     {
-        var current = StreamingEngine.Members(memberships, sandbox, profile.Primary);
+        var current = memberships.AudiencesOf(sandbox, profile.Primary);
         // As in the engines: an array result (a bare xEvent[...]) holds when it is not empty.
         return ValueOperations.Holds(compiled.Evaluate(PqlProfile.FromJson(profile.Profile), now, current.Contains));
     }

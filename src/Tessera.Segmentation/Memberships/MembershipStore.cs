@@ -394,6 +394,10 @@ public sealed class MembershipStore
         }
     }
 
+    /// <summary>Ids of the audiences <paramref name="profileId"/> is a member of now (realized or existing).</summary>
+    public HashSet<string> AudiencesOf(string sandbox, string profileId) =>
+        [.. Of(sandbox, profileId).Where(m => m.IsMember).Select(m => m.AudienceId)];
+
     /// <summary>Every membership of the profile, exited ones included, by audience id.</summary>
     public IReadOnlyList<Membership> Of(string sandbox, string profileId)
     {
