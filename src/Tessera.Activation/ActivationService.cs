@@ -32,11 +32,14 @@ public sealed class ActivationService : IAsyncDisposable
     private readonly ProfileService _profiles;
     private readonly ActivationSettings _settings;
     private readonly TimeProvider _time;
+    private readonly TimeProvider _waits;
     private readonly HttpMessageHandler? _handler;
     private readonly ConcurrentDictionary<(string Sandbox, string Destination), DestinationWorker> _workers = new();
 
+    /// <param name="handler">The HTTP handler requests go through (a real socket handler when null).</param>
+    /// <param name="waits">The clock retries, circuit breaks and polling wait on (the catalog's when null); record times always come from the catalog's.</param>
     public ActivationService(TesseraCatalog catalog, AudienceCatalog audiences, MembershipStore memberships, ProfileService profiles,
-        ActivationSettings settings, HttpMessageHandler? handler = null)
+        ActivationSettings settings, HttpMessageHandler? handler = null, TimeProvider? waits = null)
     {
         _catalog = catalog;
         _audiences = audiences;
@@ -44,6 +47,7 @@ public sealed class ActivationService : IAsyncDisposable
         _profiles = profiles;
         _settings = settings;
         _time = catalog.Time;
+        _waits = waits ?? catalog.Time;
         _handler = handler;
         Destinations = new DestinationCatalog(catalog, audiences, settings);
         Log = new ActivationLog(catalog.Store);
@@ -133,9 +137,10 @@ public sealed class ActivationService : IAsyncDisposable
         {
             var state = Log.State(sandbox, name);
             var queued = false;
+            var since = _memberships.LastSequence(sandbox);
             foreach (var audience in audiences)
             {
-                queued |= state.Backfills.TryAdd(audience, null);
+                queued |= state.Backfills.TryAdd(audience, new BackfillProgress { Since = since });
             }
             if (queued)
             {
@@ -170,7 +175,7 @@ public sealed class ActivationService : IAsyncDisposable
                 return null;
             }
             var state = Log.State(sandbox, name);
-            if (state.InFlight is null && !await PlanAsync(sandbox, destination, state, flush, cancellationToken).ConfigureAwait(false))
+            if (state.InFlight is null && !await PlanAsync(sandbox, destination, state, worker, flush, cancellationToken).ConfigureAwait(false))
             {
                 return null;
             }
@@ -198,20 +203,20 @@ public sealed class ActivationService : IAsyncDisposable
     }
 
     /// <summary>Chooses the next batch and records it as in flight (durably, before anything is sent).</summary>
-    private async Task<bool> PlanAsync(string sandbox, Destination destination, DestinationState state, bool flush, CancellationToken cancellationToken)
+    private async Task<bool> PlanAsync(string sandbox, Destination destination, DestinationState state, DestinationWorker worker, bool flush, CancellationToken cancellationToken)
     {
         var max = destination.Batching.MaxRecords;
         InFlightBatch? next = null;
         while (next is null && state.Backfills.Count > 0)
         {
-            var (audience, after) = state.Backfills.OrderBy(b => b.Key, StringComparer.Ordinal).First();
-            var chunk = _memberships.Members(sandbox, audience).Where(m => after is null || string.CompareOrdinal(m.ProfileId, after) > 0).Take(max).ToList();
+            var (audience, progress) = state.Backfills.OrderBy(b => b.Key, StringComparer.Ordinal).First();
+            var chunk = BackfillMembers(sandbox, audience, progress.Since, progress.After, worker).Take(max).ToList();
             if (chunk.Count == 0)
             {
                 state.Backfills.Remove(audience);
                 continue;
             }
-            next = new InFlightBatch { Kind = DeliveryKinds.Backfill, Audience = audience, After = after, Last = chunk[^1].ProfileId };
+            next = new InFlightBatch { Kind = DeliveryKinds.Backfill, Audience = audience, From = progress.Since, After = progress.After, Last = chunk[^1].ProfileId };
         }
         if (next is null)
         {
@@ -247,7 +252,7 @@ public sealed class ActivationService : IAsyncDisposable
             FeedFrom = batch.Kind == DeliveryKinds.Feed ? batch.From : null,
             FeedTo = batch.Kind == DeliveryKinds.Feed ? batch.To : null,
         };
-        var source = Rebuild(sandbox, destination, batch);
+        var source = Rebuild(sandbox, batch, worker);
         run.Received = source.Count;
         var records = Map(sandbox, destination, source, run);
         run.Audiences = [.. records.Select(r => r.AudienceId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
@@ -255,7 +260,7 @@ public sealed class ActivationService : IAsyncDisposable
         var context = new ConnectorContext(destination.Name, key, destination.Settings,
             destination.Audiences.Where(a => a.ExternalId is not null).ToDictionary(a => a.AudienceId, a => a.ExternalId!, StringComparer.Ordinal));
         var requests = connector.Build(context, records);
-        var sender = worker.Sender(destination, _settings, _time, _handler);
+        var sender = worker.Sender(destination, _settings, _waits, _handler);
         using var writes = new WriteSet(16 * 1024);
         SendResult? failure = null;
         for (var i = 0; i < requests.Count; i++)
@@ -322,9 +327,9 @@ public sealed class ActivationService : IAsyncDisposable
             // The cursor first: a crash before the state is saved sends this batch again under the same key.
             await _memberships.SaveCursorAsync(sandbox, Consumer(destination.Name), batch.To, cancellationToken).ConfigureAwait(false);
         }
-        else if (batch.Kind == DeliveryKinds.Backfill && state.Backfills.ContainsKey(batch.Audience!))
+        else if (batch.Kind == DeliveryKinds.Backfill && state.Backfills.TryGetValue(batch.Audience!, out var progress))
         {
-            state.Backfills[batch.Audience!] = batch.Last;
+            progress.After = batch.Last;
         }
         state.InFlight = null;
         state.FailingSince = null;
@@ -335,17 +340,38 @@ public sealed class ActivationService : IAsyncDisposable
         return run;
     }
 
-    /// <summary>The changes an in-flight batch holds, read again exactly as when it was planned.</summary>
-    private List<MembershipChange> Rebuild(string sandbox, Destination destination, InFlightBatch batch)
+    /// <summary>The changes an in-flight batch holds, read again as when it was planned.</summary>
+    private List<MembershipChange> Rebuild(string sandbox, InFlightBatch batch, DestinationWorker worker)
     {
         if (batch.Kind == DeliveryKinds.Feed)
         {
             return [.. _memberships.Read(sandbox, batch.From, (int)Math.Min(int.MaxValue, batch.To - batch.From)).Where(c => c.Sequence <= batch.To)];
         }
-        return [.. _memberships.Members(sandbox, batch.Audience!)
-            .SkipWhile(m => batch.After is not null && string.CompareOrdinal(m.ProfileId, batch.After) <= 0)
+        return [.. BackfillMembers(sandbox, batch.Audience!, batch.From, batch.After, worker)
             .TakeWhile(m => string.CompareOrdinal(m.ProfileId, batch.Last) <= 0)
             .Select(m => new MembershipChange(0, sandbox, m.AudienceId, m.ProfileId, m.Identities, MembershipStatus.Realized, m.ChangedAt))];
+    }
+
+    /// <summary>
+    /// The audience's members after profile <paramref name="after"/>, in profile order, but for those
+    /// whose membership changed in the feed after <paramref name="since"/>: the feed sends that change,
+    /// so the backfill does not send them twice.
+    /// </summary>
+    private IEnumerable<Membership> BackfillMembers(string sandbox, string audience, long since, string? after, DestinationWorker worker)
+    {
+        var changed = worker.ChangedSince(audience, since);
+        var last = _memberships.LastSequence(sandbox);
+        while (changed.UpTo < last)
+        {
+            var page = _memberships.Read(sandbox, changed.UpTo, 10_000);
+            foreach (var change in page.Where(c => c.AudienceId == audience))
+            {
+                changed.Profiles.Add(change.ProfileId);
+            }
+            changed.UpTo = page.Count == 0 ? last : page[^1].Sequence;
+        }
+        return _memberships.Members(sandbox, audience)
+            .Where(m => (after is null || string.CompareOrdinal(m.ProfileId, after) > 0) && !changed.Profiles.Contains(m.ProfileId));
     }
 
     /// <summary>
@@ -482,7 +508,7 @@ public sealed class ActivationService : IAsyncDisposable
                 var key = $"{name}-replay-{dead.RunId}";
                 var requests = connector.Build(new ConnectorContext(name, key, destination.Settings,
                     destination.Audiences.Where(a => a.ExternalId is not null).ToDictionary(a => a.AudienceId, a => a.ExternalId!, StringComparer.Ordinal)), records);
-                var sender = worker.Sender(destination, _settings, _time, _handler);
+                var sender = worker.Sender(destination, _settings, _waits, _handler);
                 using var writes = new WriteSet(4096);
                 string? error = null;
                 for (var i = 0; i < requests.Count && error is null; i++)
@@ -564,7 +590,7 @@ public sealed class ActivationService : IAsyncDisposable
             }
             try
             {
-                await Task.Delay(poll, _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(poll, _waits, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -592,6 +618,13 @@ public sealed class ActivationService : IAsyncDisposable
         return default;
     }
 
+    private sealed class ChangedProfiles
+    {
+        public long UpTo { get; set; }
+
+        public HashSet<string> Profiles { get; } = new(StringComparer.Ordinal);
+    }
+
     /// <summary>One destination's turn-taking (one batch at a time), its HTTP sender with its circuit, and when it may try again.</summary>
     private sealed class DestinationWorker
     {
@@ -603,6 +636,12 @@ public sealed class ActivationService : IAsyncDisposable
         public TimeSpan? RetryAfter { get; set; }
 
         public DateTimeOffset NotBefore { get; set; }
+
+        private readonly Dictionary<(string, long), ChangedProfiles> _changed = [];
+
+        /// <summary>The profiles of an audience with feed changes after a sequence, as far as read so far (grown on demand).</summary>
+        public ChangedProfiles ChangedSince(string audience, long since) =>
+            _changed.TryGetValue((audience, since), out var known) ? known : _changed[(audience, since)] = new ChangedProfiles { UpTo = since };
 
         public HttpSender Sender(Destination destination, ActivationSettings settings, TimeProvider time, HttpMessageHandler? handler)
         {

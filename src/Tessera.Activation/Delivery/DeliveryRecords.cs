@@ -9,8 +9,8 @@ public sealed record DestinationState
 {
     public InFlightBatch? InFlight { get; set; }
 
-    /// <summary>Audiences whose current members are still to be sent, each with the last profile sent (null: none yet).</summary>
-    public Dictionary<string, string?> Backfills { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Audiences whose current members are still to be sent, with how far each has come.</summary>
+    public Dictionary<string, BackfillProgress> Backfills { get; set; } = new(StringComparer.Ordinal);
 
     public long NextRun { get; set; } = 1;
 
@@ -19,6 +19,17 @@ public sealed record DestinationState
 
     /// <summary>File destinations: the time of each audience's last export run.</summary>
     public Dictionary<string, DateTimeOffset> LastExports { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// A backfill of one audience: the feed sequence it was activated at (members whose membership changed
+/// after it are left to the feed, which sends that change) and the last profile sent (null: none yet).
+/// </summary>
+public sealed record BackfillProgress
+{
+    public long Since { get; set; }
+
+    public string? After { get; set; }
 }
 
 /// <summary>
