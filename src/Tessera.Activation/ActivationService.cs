@@ -55,6 +55,9 @@ public sealed class ActivationService : IAsyncDisposable
 
     public DestinationCatalog Destinations { get; }
 
+    /// <summary>Raised after every run of a destination (sandbox, destination, run): for monitoring and tests.</summary>
+    public event Action<string, string, DeliveryRun>? Ran;
+
     /// <summary>Runs, the audit log, dead letters and each destination's delivery state.</summary>
     public ActivationLog Log { get; }
 
@@ -168,7 +171,7 @@ public sealed class ActivationService : IAsyncDisposable
         try
         {
             var destination = Destinations.Require(sandbox, name);
-            var connector = ConnectorTypes.Http(destination.Connector)
+            _ = ConnectorTypes.Http(destination.Connector)
                 ?? throw new CatalogException("DESTINATION_NOT_STREAMING", $"destination '{name}' is a {destination.Connector} destination; it exports on its schedule (tessera destination export)");
             if (!destination.Enabled)
             {
@@ -179,7 +182,7 @@ public sealed class ActivationService : IAsyncDisposable
             {
                 return null;
             }
-            return await SendAsync(sandbox, destination, connector, worker, state, cancellationToken).ConfigureAwait(false);
+            return await SendAsync(sandbox, destination, worker, state, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -240,7 +243,7 @@ public sealed class ActivationService : IAsyncDisposable
         return true;
     }
 
-    private async Task<DeliveryRun> SendAsync(string sandbox, Destination destination, IHttpConnector connector, DestinationWorker worker, DestinationState state, CancellationToken cancellationToken)
+    private async Task<DeliveryRun> SendAsync(string sandbox, Destination destination, DestinationWorker worker, DestinationState state, CancellationToken cancellationToken)
     {
         var batch = state.InFlight!;
         var run = new DeliveryRun
@@ -255,40 +258,8 @@ public sealed class ActivationService : IAsyncDisposable
         var source = Rebuild(sandbox, batch, worker);
         run.Received = source.Count;
         var records = Map(sandbox, destination, source, run);
-        run.Audiences = [.. records.Select(r => r.AudienceId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-        var key = $"{destination.Name}-{batch.RunId}";
-        var context = new ConnectorContext(destination.Name, key, destination.Settings,
-            destination.Audiences.Where(a => a.ExternalId is not null).ToDictionary(a => a.AudienceId, a => a.ExternalId!, StringComparer.Ordinal));
-        var requests = connector.Build(context, records);
-        var sender = worker.Sender(destination, _settings, _waits, _handler);
         using var writes = new WriteSet(16 * 1024);
-        SendResult? failure = null;
-        for (var i = 0; i < requests.Count; i++)
-        {
-            var request = requests[i];
-            var result = await sender.SendAsync(request, requests.Count == 1 ? key : $"{key}-{i}", cancellationToken).ConfigureAwait(false);
-            run.Retried += result.Retries;
-            run.Requests++;
-            if (result.Outcome != SendOutcome.Delivered)
-            {
-                failure = result;
-                break;
-            }
-            run.Activated += request.Records;
-            ActivationLog.PutAudit(writes, sandbox, new DeliveryAudit
-            {
-                At = _time.GetUtcNow(),
-                Destination = destination.Name,
-                RunId = batch.RunId,
-                Request = i,
-                Audiences = run.Audiences,
-                Records = request.Records,
-                Identities = records.Sum(r => r.Keys.Count),
-                PayloadSha256 = Convert.ToHexStringLower(SHA256.HashData(request.Body)),
-                IdempotencyKey = requests.Count == 1 ? key : $"{key}-{i}",
-                StatusCode = result.StatusCode,
-            });
-        }
+        var failure = await SendRecordsAsync(sandbox, destination, worker, run, records, $"{destination.Name}-{batch.RunId}", writes, cancellationToken).ConfigureAwait(false);
         run.FinishedAt = _time.GetUtcNow();
         if (failure is { Outcome: SendOutcome.Transient })
         {
@@ -300,6 +271,7 @@ public sealed class ActivationService : IAsyncDisposable
                 run.Error = failure.Error;
                 worker.RetryAfter = failure.RetryAfter ?? TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
                 await Log.SaveStateAsync(sandbox, destination.Name, state, cancellationToken).ConfigureAwait(false);
+                Ran?.Invoke(sandbox, destination.Name, run);
                 return run;
             }
         }
@@ -337,7 +309,50 @@ public sealed class ActivationService : IAsyncDisposable
         Log.Trim(writes, sandbox, destination.Name, run.Id, _settings.MaxRunsKept);
         ActivationLog.PutState(writes, sandbox, destination.Name, state);
         await Log.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        Ran?.Invoke(sandbox, destination.Name, run);
         return run;
+    }
+
+    /// <summary>
+    /// Builds the connector's requests for <paramref name="records"/> and sends them in order, each
+    /// audited once delivered; stops at the first failure and returns it (null when all were delivered).
+    /// </summary>
+    private async Task<SendResult?> SendRecordsAsync(string sandbox, Destination destination, DestinationWorker worker, DeliveryRun run,
+        List<DeliveryRecord> records, string key, WriteSet writes, CancellationToken cancellationToken)
+    {
+        run.Audiences = [.. records.Select(r => r.AudienceId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        var connector = ConnectorTypes.Http(destination.Connector)!;
+        var context = new ConnectorContext(destination.Name, key, destination.Settings,
+            destination.Audiences.Where(a => a.ExternalId is not null).ToDictionary(a => a.AudienceId, a => a.ExternalId!, StringComparer.Ordinal));
+        var requests = connector.Build(context, records);
+        var sender = worker.Sender(destination, _settings, _waits, _handler);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            var requestKey = requests.Count == 1 ? key : $"{key}-{i}";
+            var result = await sender.SendAsync(request, requestKey, cancellationToken).ConfigureAwait(false);
+            run.Retried += result.Retries;
+            run.Requests++;
+            if (result.Outcome != SendOutcome.Delivered)
+            {
+                return result;
+            }
+            run.Activated += request.Records;
+            ActivationLog.PutAudit(writes, sandbox, new DeliveryAudit
+            {
+                At = _time.GetUtcNow(),
+                Destination = destination.Name,
+                RunId = run.Id,
+                Request = i,
+                Audiences = run.Audiences,
+                Records = request.Records,
+                Identities = records.Sum(r => r.Keys.Count),
+                PayloadSha256 = Convert.ToHexStringLower(SHA256.HashData(request.Body)),
+                IdempotencyKey = requestKey,
+                StatusCode = result.StatusCode,
+            });
+        }
+        return null;
     }
 
     /// <summary>The changes an in-flight batch holds, read again as when it was planned.</summary>
@@ -495,7 +510,6 @@ public sealed class ActivationService : IAsyncDisposable
             try
             {
                 var destination = Destinations.Require(sandbox, name);
-                var connector = ConnectorTypes.Http(destination.Connector)!;
                 var state = Log.State(sandbox, name);
                 var changes = dead.Records.Select(r => _memberships.Get(sandbox, r.AudienceId, r.ProfileId) is { } now
                         ? new MembershipChange(0, sandbox, r.AudienceId, r.ProfileId, now.Identities, now.Status, now.ChangedAt)
@@ -504,33 +518,8 @@ public sealed class ActivationService : IAsyncDisposable
                     .ToList();
                 var run = new DeliveryRun { Id = state.NextRun++, Destination = name, Kind = DeliveryKinds.Replay, StartedAt = _time.GetUtcNow(), Received = changes.Count };
                 var records = Map(sandbox, destination, changes, run);
-                run.Audiences = [.. records.Select(r => r.AudienceId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-                var key = $"{name}-replay-{dead.RunId}";
-                var requests = connector.Build(new ConnectorContext(name, key, destination.Settings,
-                    destination.Audiences.Where(a => a.ExternalId is not null).ToDictionary(a => a.AudienceId, a => a.ExternalId!, StringComparer.Ordinal)), records);
-                var sender = worker.Sender(destination, _settings, _waits, _handler);
                 using var writes = new WriteSet(4096);
-                string? error = null;
-                for (var i = 0; i < requests.Count && error is null; i++)
-                {
-                    var result = await sender.SendAsync(requests[i], $"{key}-{i}", cancellationToken).ConfigureAwait(false);
-                    run.Retried += result.Retries;
-                    run.Requests++;
-                    if (result.Outcome == SendOutcome.Delivered)
-                    {
-                        run.Activated += requests[i].Records;
-                        ActivationLog.PutAudit(writes, sandbox, new DeliveryAudit
-                        {
-                            At = _time.GetUtcNow(), Destination = name, RunId = run.Id, Request = i, Audiences = run.Audiences,
-                            Records = requests[i].Records, Identities = records.Sum(r => r.Keys.Count),
-                            PayloadSha256 = Convert.ToHexStringLower(SHA256.HashData(requests[i].Body)), IdempotencyKey = $"{key}-{i}", StatusCode = result.StatusCode,
-                        });
-                    }
-                    else
-                    {
-                        error = result.Error;
-                    }
-                }
+                var error = (await SendRecordsAsync(sandbox, destination, worker, run, records, $"{name}-replay-{dead.RunId}", writes, cancellationToken).ConfigureAwait(false))?.Error;
                 run.FinishedAt = _time.GetUtcNow();
                 run.Status = error is null ? RunStatuses.Delivered : RunStatuses.DeadLettered;
                 run.Error = error;
@@ -567,7 +556,7 @@ public sealed class ActivationService : IAsyncDisposable
                 foreach (var destination in Destinations.List(sandbox.Name).Where(d => d.Enabled && ConnectorTypes.Http(d.Connector) is not null))
                 {
                     var worker = Worker(sandbox.Name, destination.Name);
-                    if (worker.NotBefore > _time.GetUtcNow())
+                    if (worker.NotBefore > _waits.GetUtcNow())
                     {
                         continue;
                     }
@@ -577,7 +566,7 @@ public sealed class ActivationService : IAsyncDisposable
                         {
                             if (run.Status == RunStatuses.Retrying)
                             {
-                                worker.NotBefore = _time.GetUtcNow() + (worker.RetryAfter ?? poll);
+                                worker.NotBefore = _waits.GetUtcNow() + (worker.RetryAfter ?? poll);
                                 break;
                             }
                         }
