@@ -17,6 +17,7 @@ public sealed record ReceivedRequest(int Number, string Method, string Path, str
 public sealed class LocalReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly List<(Func<LocalReceiver, bool> Condition, TaskCompletionSource Done)> _waiters = [];
     private int _number;
 
     private LocalReceiver(WebApplication app) => _app = app;
@@ -64,6 +65,7 @@ public sealed class LocalReceiver : IAsyncDisposable
         Requests.Enqueue(new ReceivedRequest(number, context.Request.Method, context.Request.Path + context.Request.QueryString,
             context.Request.Headers["Idempotency-Key"].FirstOrDefault(), context.Request.Headers.Authorization.FirstOrDefault(),
             context.Request.ContentType ?? "", body.ToArray(), answer?.Status ?? 0, DateTimeOffset.UtcNow));
+        Signal();
         if (answer is not { } decided)
         {
             context.Abort();
@@ -76,6 +78,30 @@ public sealed class LocalReceiver : IAsyncDisposable
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         await context.Response.WriteAsync(status is >= 200 and < 300 ? "{}" : $"{{\"error\": \"status {status}\"}}", context.RequestAborted);
+    }
+
+    /// <summary>Completes once <paramref name="condition"/> holds, checked now and after every request (no polling).</summary>
+    public Task WaitUntilAsync(Func<LocalReceiver, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiters)
+        {
+            _waiters.Add((condition, done));
+        }
+        Signal();
+        return done.Task.WaitAsync(timeout, cancellationToken);
+    }
+
+    private void Signal()
+    {
+        lock (_waiters)
+        {
+            foreach (var waiter in _waiters.Where(w => w.Condition(this)).ToList())
+            {
+                waiter.Done.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
