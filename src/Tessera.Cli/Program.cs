@@ -38,6 +38,7 @@ public static class Program
         root.Subcommands.Add(ProfileCommands.Create());
         root.Subcommands.Add(PqlCommands.Create());
         root.Subcommands.Add(AudienceCommands.Create());
+        root.Subcommands.Add(DestinationCommands.Create());
         root.Subcommands.Add(PrivacyCommands.Create());
         root.Subcommands.Add(CatalogCommands.Sandbox());
         root.Subcommands.Add(CatalogCommands.Key());
