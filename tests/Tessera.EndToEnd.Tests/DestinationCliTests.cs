@@ -43,8 +43,11 @@ public sealed class DestinationCliTests() : CliWorkspaceTest("destination-cli")
             Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(receiver.Accepted.Single().Body)), entry.GetProperty("payloadSha256").GetString());
             Assert.Equal(2, entry.GetProperty("identities").GetInt32());
         }
-        var table = await SucceedAsync("destination", "runs", "hook");
-        Assert.Contains("activated", table.Output, StringComparison.Ordinal);
+        using (var runs = JsonDocument.Parse((await SucceedAsync("--json", "destination", "runs", "hook")).Output))
+        {
+            Assert.Equal(1, Assert.Single(runs.RootElement.EnumerateArray()).GetProperty("id").GetInt64());
+        }
+        await SucceedAsync("destination", "runs", "hook");
         Assert.Contains("hook", (await SucceedAsync("destination", "list")).Output, StringComparison.Ordinal);
         await SucceedAsync("destination", "delete", "hook");
         Assert.Contains("DESTINATION_NOT_FOUND", await RefusedAsync("destination", "show", "hook"), StringComparison.Ordinal);
