@@ -95,6 +95,28 @@ public sealed class PlatformNormalizer
 
     // ------------------------------------------------------------------ email
 
+    /// <summary>An email address as an email or SMS service takes it: trimmed, lower-cased, checked, unhashed.</summary>
+    public KeyOutcome PlainEmail(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return KeyOutcome.Invalid("the value is empty");
+        }
+        var email = _email.Normalize(value);
+        return email.IsNormalized ? KeyOutcome.Plain(email.Value!) : KeyOutcome.Invalid(email.Message!);
+    }
+
+    /// <summary>A phone number in E.164 (with its '+'), unhashed, as SMS services take it.</summary>
+    public KeyOutcome PlainPhone(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return KeyOutcome.Invalid("the value is empty");
+        }
+        var e164 = E164(value);
+        return e164.IsUsable ? KeyOutcome.Plain(e164.Value!) : e164;
+    }
+
     private KeyOutcome Email(HashPlatform platform, string value)
     {
         var input = value;
@@ -396,17 +418,61 @@ public sealed class PlatformNormalizer
     /// <summary>US states, DC and territories by name (letters only, lower-case) to their 2-letter codes.</summary>
     private static readonly FrozenDictionary<string, string> UsStates = new Dictionary<string, string>
     {
-        ["alabama"] = "al", ["alaska"] = "ak", ["arizona"] = "az", ["arkansas"] = "ar", ["california"] = "ca",
-        ["colorado"] = "co", ["connecticut"] = "ct", ["delaware"] = "de", ["districtofcolumbia"] = "dc", ["florida"] = "fl",
-        ["georgia"] = "ga", ["hawaii"] = "hi", ["idaho"] = "id", ["illinois"] = "il", ["indiana"] = "in",
-        ["iowa"] = "ia", ["kansas"] = "ks", ["kentucky"] = "ky", ["louisiana"] = "la", ["maine"] = "me",
-        ["maryland"] = "md", ["massachusetts"] = "ma", ["michigan"] = "mi", ["minnesota"] = "mn", ["mississippi"] = "ms",
-        ["missouri"] = "mo", ["montana"] = "mt", ["nebraska"] = "ne", ["nevada"] = "nv", ["newhampshire"] = "nh",
-        ["newjersey"] = "nj", ["newmexico"] = "nm", ["newyork"] = "ny", ["northcarolina"] = "nc", ["northdakota"] = "nd",
-        ["ohio"] = "oh", ["oklahoma"] = "ok", ["oregon"] = "or", ["pennsylvania"] = "pa", ["rhodeisland"] = "ri",
-        ["southcarolina"] = "sc", ["southdakota"] = "sd", ["tennessee"] = "tn", ["texas"] = "tx", ["utah"] = "ut",
-        ["vermont"] = "vt", ["virginia"] = "va", ["washington"] = "wa", ["westvirginia"] = "wv", ["wisconsin"] = "wi",
-        ["wyoming"] = "wy", ["puertorico"] = "pr", ["guam"] = "gu", ["americansamoa"] = "as", ["virginislands"] = "vi",
+        ["alabama"] = "al",
+        ["alaska"] = "ak",
+        ["arizona"] = "az",
+        ["arkansas"] = "ar",
+        ["california"] = "ca",
+        ["colorado"] = "co",
+        ["connecticut"] = "ct",
+        ["delaware"] = "de",
+        ["districtofcolumbia"] = "dc",
+        ["florida"] = "fl",
+        ["georgia"] = "ga",
+        ["hawaii"] = "hi",
+        ["idaho"] = "id",
+        ["illinois"] = "il",
+        ["indiana"] = "in",
+        ["iowa"] = "ia",
+        ["kansas"] = "ks",
+        ["kentucky"] = "ky",
+        ["louisiana"] = "la",
+        ["maine"] = "me",
+        ["maryland"] = "md",
+        ["massachusetts"] = "ma",
+        ["michigan"] = "mi",
+        ["minnesota"] = "mn",
+        ["mississippi"] = "ms",
+        ["missouri"] = "mo",
+        ["montana"] = "mt",
+        ["nebraska"] = "ne",
+        ["nevada"] = "nv",
+        ["newhampshire"] = "nh",
+        ["newjersey"] = "nj",
+        ["newmexico"] = "nm",
+        ["newyork"] = "ny",
+        ["northcarolina"] = "nc",
+        ["northdakota"] = "nd",
+        ["ohio"] = "oh",
+        ["oklahoma"] = "ok",
+        ["oregon"] = "or",
+        ["pennsylvania"] = "pa",
+        ["rhodeisland"] = "ri",
+        ["southcarolina"] = "sc",
+        ["southdakota"] = "sd",
+        ["tennessee"] = "tn",
+        ["texas"] = "tx",
+        ["utah"] = "ut",
+        ["vermont"] = "vt",
+        ["virginia"] = "va",
+        ["washington"] = "wa",
+        ["westvirginia"] = "wv",
+        ["wisconsin"] = "wi",
+        ["wyoming"] = "wy",
+        ["puertorico"] = "pr",
+        ["guam"] = "gu",
+        ["americansamoa"] = "as",
+        ["virginislands"] = "vi",
         ["northernmarianaislands"] = "mp",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 }
