@@ -33,7 +33,7 @@ public static class Program
         root.Subcommands.Add(IngestCommands.Batch());
         root.Subcommands.Add(CatalogCommands.Schema());
         root.Subcommands.Add(CatalogCommands.Dataset());
-        root.Subcommands.Add(IdentityGraphCommands.AddTo(CatalogCommands.Identity()));
+        root.Subcommands.Add(NormalizeCommand.AddTo(IdentityGraphCommands.AddTo(CatalogCommands.Identity())));
         root.Subcommands.Add(MergePolicyCommands.Create());
         root.Subcommands.Add(ProfileCommands.Create());
         root.Subcommands.Add(PqlCommands.Create());
