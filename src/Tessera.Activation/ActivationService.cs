@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Tessera.Abstractions;
 using Tessera.Activation.Connectors;
+using Tessera.Activation.Connectors.Platforms;
 using Tessera.Activation.Delivery;
 using Tessera.Activation.Destinations;
 using Tessera.Catalog;
@@ -324,12 +325,29 @@ public sealed class ActivationService : IAsyncDisposable
         var connector = ConnectorTypes.Http(destination.Connector)!;
         var context = new ConnectorContext(destination.Name, key, destination.Settings,
             destination.Audiences.Where(a => a.ExternalId is not null).ToDictionary(a => a.AudienceId, a => a.ExternalId!, StringComparer.Ordinal));
-        var requests = connector.Build(context, records);
+        IReadOnlyList<OutgoingRequest> requests;
+        if (connector is PlatformConnector platform)
+        {
+            // Records without a usable key (by the platform's rules) or superseded in the batch are counted, not sent.
+            var build = platform.BuildWithReport(context, records);
+            requests = build.Requests;
+            foreach (var skipped in build.Skipped)
+            {
+                Exclude(run, skipped.Reason.StartsWith("superseded", StringComparison.Ordinal) ? ExclusionReasons.Superseded
+                    : skipped.Reason.StartsWith("the destination has no", StringComparison.Ordinal) ? ExclusionReasons.Settings
+                    : ExclusionReasons.MissingIdentity);
+                run.Error ??= skipped.Reason.StartsWith("superseded", StringComparison.Ordinal) ? null : skipped.Reason;
+            }
+        }
+        else
+        {
+            requests = connector.Build(context, records);
+        }
         var sender = worker.Sender(destination, _settings, _waits, _handler);
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
-            var requestKey = requests.Count == 1 ? key : $"{key}-{i}";
+            var requestKey = request.Headers.FirstOrDefault(h => h.Key == "Idempotency-Key").Value ?? (requests.Count == 1 ? key : $"{key}-{i}");
             var result = await sender.SendAsync(request, requestKey, cancellationToken).ConfigureAwait(false);
             run.Retried += result.Retries;
             run.Requests++;

@@ -5,8 +5,7 @@ public static class ConnectorTypes
 {
     public const string File = "file";
 
-    private static readonly Dictionary<string, IHttpConnector> s_http = Register(
-        new WebhookConnector());
+    private static readonly Dictionary<string, IHttpConnector> s_http = Register([new WebhookConnector(), .. Platforms.PlatformConnectors.All]);
 
     /// <summary>Every type: the HTTP connectors and <c>file</c>.</summary>
     public static IEnumerable<string> All => s_http.Keys.Append(File).Order(StringComparer.Ordinal);
@@ -25,6 +24,6 @@ public static class ConnectorTypes
     /// <summary>Connectors that hash by the platform's rules (a mapping's own <c>hash</c> is for webhook and file destinations).</summary>
     public static bool HashesByPlatformRules(string type) => type is not ("webhook" or File);
 
-    private static Dictionary<string, IHttpConnector> Register(params IHttpConnector[] connectors) =>
+    private static Dictionary<string, IHttpConnector> Register(IHttpConnector[] connectors) =>
         connectors.ToDictionary(c => c.Type, StringComparer.Ordinal);
 }

@@ -78,6 +78,12 @@ public static class ExclusionReasons
     public const string Policy = "policy";
     public const string MissingIdentity = "missingIdentity";
     public const string MandatoryAttribute = "mandatoryAttribute";
+
+    /// <summary>An earlier change of a profile in the same batch as a later one (a platform gets the latest state).</summary>
+    public const string Superseded = "superseded";
+
+    /// <summary>The destination lacks a setting the platform needs for this record (an account or job id).</summary>
+    public const string Settings = "settings";
 }
 
 /// <summary>One micro-batch, backfill chunk, replay or export of one destination, as monitoring shows it.</summary>

@@ -127,7 +127,14 @@ public sealed class HttpSender : IDisposable
             Content = new ByteArrayContent(request.Body),
         };
         message.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(request.ContentType);
-        message.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        foreach (var (name, value) in request.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+        if (!message.Headers.Contains("Idempotency-Key"))
+        {
+            message.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
         if (_auth is { } auth)
         {
             message.Headers.TryAddWithoutValidation(auth.Name, auth.Value);
