@@ -22,6 +22,9 @@ namespace Tessera.Activation;
 [JsonSerializable(typeof(List<DeliveryAudit>))]
 [JsonSerializable(typeof(DeadLetter))]
 [JsonSerializable(typeof(List<DeadLetter>))]
+[JsonSerializable(typeof(Governance.DataLabels))]
+[JsonSerializable(typeof(Governance.UsagePolicy))]
+[JsonSerializable(typeof(List<Governance.UsagePolicy>))]
 public sealed partial class ActivationJson : JsonSerializerContext
 {
     /// <summary>Indented variant for CLI output.</summary>

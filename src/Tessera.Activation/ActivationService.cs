@@ -7,6 +7,7 @@ using Tessera.Activation.Connectors;
 using Tessera.Activation.Connectors.Platforms;
 using Tessera.Activation.Delivery;
 using Tessera.Activation.Destinations;
+using Tessera.Activation.Governance;
 using Tessera.Catalog;
 using Tessera.Identity.Graph;
 using Tessera.Profiles;
@@ -51,10 +52,14 @@ public sealed class ActivationService : IAsyncDisposable
         _waits = waits ?? catalog.Time;
         _handler = handler;
         Destinations = new DestinationCatalog(catalog, audiences, settings);
+        Governance = new GovernanceCatalog(catalog, audiences);
         Log = new ActivationLog(catalog.Store);
     }
 
     public DestinationCatalog Destinations { get; }
+
+    /// <summary>Data usage labels and policies; every save and every run of a destination is checked against them.</summary>
+    public GovernanceCatalog Governance { get; }
 
     /// <summary>Raised after every run of a destination (sandbox, destination, run): for monitoring and tests.</summary>
     public event Action<string, string, DeliveryRun>? Ran;
@@ -73,7 +78,7 @@ public sealed class ActivationService : IAsyncDisposable
     /// </summary>
     public async Task<Destination> CreateAsync(string sandbox, Destination destination, CancellationToken cancellationToken = default)
     {
-        var created = await Destinations.CreateAsync(sandbox, destination).ConfigureAwait(false);
+        var created = await Destinations.CreateAsync(sandbox, destination, d => Governance.Enforce(sandbox, d)).ConfigureAwait(false);
         await _memberships.SaveCursorAsync(sandbox, Consumer(created.Name), _memberships.LastSequence(sandbox), cancellationToken).ConfigureAwait(false);
         await QueueBackfillsAsync(sandbox, created.Name, created.Audiences.Select(a => a.AudienceId), cancellationToken).ConfigureAwait(false);
         return created;
@@ -88,7 +93,7 @@ public sealed class ActivationService : IAsyncDisposable
             Audiences = d.Audiences.Any(a => a.AudienceId == target.Id)
                 ? [.. d.Audiences.Select(a => a.AudienceId == target.Id ? a with { ExternalId = externalId ?? a.ExternalId } : a)]
                 : [.. d.Audiences, new ActivatedAudience { AudienceId = target.Id, ExternalId = externalId }],
-        }).ConfigureAwait(false);
+        }, d => Governance.Enforce(sandbox, d)).ConfigureAwait(false);
         if (!before.Audiences.Any(a => a.AudienceId == target.Id))
         {
             await QueueBackfillsAsync(sandbox, name, [target.Id], cancellationToken).ConfigureAwait(false);
@@ -116,7 +121,7 @@ public sealed class ActivationService : IAsyncDisposable
     /// <summary>Replaces a destination's definition (settings, mappings, batching, schedule, audiences).</summary>
     public async Task<Destination> UpdateAsync(string sandbox, Destination definition, CancellationToken cancellationToken = default)
     {
-        var (before, after) = await Destinations.UpdateAsync(sandbox, definition.Name, _ => definition).ConfigureAwait(false);
+        var (before, after) = await Destinations.UpdateAsync(sandbox, definition.Name, _ => definition, d => Governance.Enforce(sandbox, d)).ConfigureAwait(false);
         var added = after.Audiences.Select(a => a.AudienceId).Except(before.Audiences.Select(a => a.AudienceId)).ToList();
         await QueueBackfillsAsync(sandbox, after.Name, added, cancellationToken).ConfigureAwait(false);
         Retire(sandbox, after.Name);
@@ -198,7 +203,7 @@ public sealed class ActivationService : IAsyncDisposable
         while (await DeliverOnceAsync(sandbox, name, flush: true, cancellationToken).ConfigureAwait(false) is { } run)
         {
             runs.Add(run);
-            if (run.Status == RunStatuses.Retrying)
+            if (run.Status is RunStatuses.Retrying or RunStatuses.Blocked)
             {
                 break;
             }
@@ -256,6 +261,19 @@ public sealed class ActivationService : IAsyncDisposable
             FeedFrom = batch.Kind == DeliveryKinds.Feed ? batch.From : null,
             FeedTo = batch.Kind == DeliveryKinds.Feed ? batch.To : null,
         };
+        if (Governance.Check(sandbox, destination) is { Count: > 0 } violations)
+        {
+            // A policy made after the destination was saved: nothing is sent (and nothing skipped) until it is resolved.
+            run.Status = RunStatuses.Blocked;
+            run.Error = $"POLICY_VIOLATION: {string.Join(" and ", violations)}";
+            run.FinishedAt = _time.GetUtcNow();
+            worker.RetryAfter = TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+            using var blocked = new WriteSet(1024);
+            ActivationLog.PutRun(blocked, sandbox, run);
+            await Log.CommitAsync(blocked, cancellationToken).ConfigureAwait(false);
+            Ran?.Invoke(sandbox, destination.Name, run);
+            return run;
+        }
         var source = Rebuild(sandbox, batch, worker);
         run.Received = source.Count;
         var records = Map(sandbox, destination, source, run);
@@ -582,7 +600,7 @@ public sealed class ActivationService : IAsyncDisposable
                     {
                         while (await DeliverOnceAsync(sandbox.Name, destination.Name, cancellationToken: cancellationToken).ConfigureAwait(false) is { } run)
                         {
-                            if (run.Status == RunStatuses.Retrying)
+                            if (run.Status is RunStatuses.Retrying or RunStatuses.Blocked)
                             {
                                 worker.NotBefore = _waits.GetUtcNow() + (worker.RetryAfter ?? poll);
                                 break;

@@ -39,6 +39,7 @@ public static class Program
         root.Subcommands.Add(PqlCommands.Create());
         root.Subcommands.Add(AudienceCommands.Create());
         root.Subcommands.Add(DestinationCommands.Create());
+        root.Subcommands.Add(GovernanceCommands.Create());
         root.Subcommands.Add(PrivacyCommands.Create());
         root.Subcommands.Add(CatalogCommands.Sandbox());
         root.Subcommands.Add(CatalogCommands.Key());

@@ -24,6 +24,15 @@ public sealed class DestinationCliTests() : CliWorkspaceTest("destination-cli")
         Assert.Contains("DESTINATION_INVALID", invalid, StringComparison.Ordinal);
         Assert.Contains("settings.endpoint", invalid, StringComparison.Ordinal);
 
+        await SucceedAsync("governance", "label", "crm", "C2", "--field", "email");
+        await SucceedAsync("governance", "policy", "save", "no-export", "--labels", "C2", "--actions", "exportToThirdParty");
+        var forbidden = await RefusedAsync("destination", "create", Write("export.json", $$"""
+            {"name": "export", "connector": "webhook", "settings": {"endpoint": "{{receiver.Address}}"}, "marketingAction": "exportToThirdParty",
+             "audiences": [{"audienceId": "gold"}], "identities": [{"source": "Email", "target": "email", "hash": "sha256"}]}
+            """));
+        Assert.Contains("POLICY_VIOLATION", forbidden, StringComparison.Ordinal);
+        Assert.Contains("dataset crm → field email [C2] → identity Email as email → destination export", forbidden, StringComparison.Ordinal);
+
         await SucceedAsync("destination", "create", Write("hook.json", $$"""
             {"name": "hook", "connector": "webhook", "settings": {"endpoint": "{{receiver.Address}}"},
              "audiences": [{"audienceId": "gold"}],
