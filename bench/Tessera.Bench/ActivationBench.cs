@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using Tessera.Activation.Delivery;
+using Tessera.Activation.Destinations;
+using Tessera.Segmentation.Memberships;
+using Tessera.Server;
+using Tessera.Tests.Shared;
+
+namespace Tessera.Bench;
+
+/// <summary>
+/// Streaming delivery (<c>--only activation</c>): membership changes read from the feed, mapped (an
+/// email SHA-256'd, a CRM id), built into webhook micro-batches and POSTed to a local receiver, with
+/// the cursor, runs and audit log written; beside it the floor of POSTing the same bodies with a bare
+/// HttpClient to the same receiver, in the same run.
+/// </summary>
+internal static class ActivationBench
+{
+    private const double TargetPerSecond = 50_000;
+    private const int BatchRecords = 5_000;
+
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        var profiles = options.Quick ? 50_000 : 200_000;
+        var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"tessera-bench-activation-{Environment.ProcessId}");
+        AnsiConsole.MarkupLine($"[bold]Tessera streaming delivery benchmark[/]: {profiles:N0} membership changes, micro-batches of {BatchRecords:N0}, webhook to a local receiver");
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Machine.Describe())}[/]");
+        await using var receiver = await LocalReceiver.StartAsync();
+        var rows = new List<string[]>();
+        try
+        {
+            // Warm-up pass (tiered JIT), then the measured pass; each on a fresh workspace.
+            await DeliverAsync(Path.Combine(root, "warm"), receiver, Math.Min(profiles, 20_000));
+            var (seconds, runs) = await DeliverAsync(Path.Combine(root, "run"), receiver, profiles);
+            var bodies = receiver.Accepted.TakeLast(runs).Select(r => r.Body).ToList();
+            var floor = await BareFloorAsync(receiver, bodies);
+            var tessera = profiles / seconds;
+            var bare = profiles / floor;
+            rows.Add(["floor: bare HttpClient POST of the same bodies to the same receiver", PerSecond(bare), "1.00", ""]);
+            rows.Add(["Tessera: feed → map (SHA-256 email) → webhook batches → POST, cursor/runs/audit committed", PerSecond(tessera),
+                (tessera / bare).ToString("0.00", CultureInfo.InvariantCulture), tessera >= TargetPerSecond ? "meets ≥ 50,000/s" : "[red]below 50,000/s[/]"]);
+        }
+        finally
+        {
+            if (!options.Keep)
+            {
+                try
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Leftovers in the temp folder are harmless.
+                }
+            }
+        }
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]Streaming delivery[/]").AddColumns("what", "profiles/s", "ratio to floor", "target");
+        foreach (var row in rows)
+        {
+            table.AddRow(Markup.Escape(row[0]), row[1], row[2], row[3]);
+        }
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static async Task<(double Seconds, int Runs)> DeliverAsync(string directory, LocalReceiver receiver, int profiles)
+    {
+        using var workspace = await Workspace.OpenAsync(directory);
+        var audience = await workspace.Audiences.CreateAsync("prod", "gold", "tier = \"gold\"");
+        await workspace.Audiences.PublishAsync("prod", audience.Id);
+        await workspace.Activation.CreateAsync("prod", new Destination
+        {
+            Name = "hook",
+            Connector = "webhook",
+            Settings = new(StringComparer.Ordinal) { ["endpoint"] = receiver.Address.ToString() },
+            Audiences = [new ActivatedAudience { AudienceId = audience.Id }],
+            Identities = [new FieldMapping { Source = "Email", Target = "email", Hash = "sha256" }, new FieldMapping { Source = "CRMID", Target = "crmId" }],
+            Batching = new MicroBatchPolicy { MaxRecords = BatchRecords, MaxAgeSeconds = 0 },
+        });
+        for (var start = 0; start < profiles; start += 10_000)
+        {
+            var evaluations = Enumerable.Range(start, Math.Min(10_000, profiles - start))
+                .Select(i => new Evaluation($"CRMID:c{i}", [$"CRMID:c{i}", $"Email:user{i}@example.com"], audience.Id, true))
+                .ToList();
+            await workspace.Memberships.ApplyAsync("prod", evaluations, DateTimeOffset.UtcNow);
+        }
+        var clock = Stopwatch.StartNew();
+        var runs = await workspace.Activation.DrainAsync("prod", "hook");
+        clock.Stop();
+        if (runs.Any(r => r.Status != RunStatuses.Delivered) || runs.Sum(r => r.Activated) != profiles)
+        {
+            throw new InvalidOperationException($"delivery incomplete: {runs.Sum(r => r.Activated)} of {profiles}");
+        }
+        return (clock.Elapsed.TotalSeconds, runs.Count);
+    }
+
+    private static async Task<double> BareFloorAsync(LocalReceiver receiver, List<byte[]> bodies)
+    {
+        using var http = new HttpClient { BaseAddress = receiver.Address };
+        var clock = Stopwatch.StartNew();
+        foreach (var body in bodies)
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync("", content);
+            response.EnsureSuccessStatusCode();
+        }
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static string PerSecond(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}
