@@ -9,7 +9,9 @@ using Tessera.Activation.Delivery;
 using Tessera.Activation.Destinations;
 using Tessera.Activation.Governance;
 using Tessera.Catalog;
+using Tessera.Identity;
 using Tessera.Identity.Graph;
+using Tessera.Ingestion;
 using Tessera.Profiles;
 using Tessera.Segmentation;
 using Tessera.Segmentation.Audiences;
@@ -26,12 +28,13 @@ namespace Tessera.Activation;
 /// with the same idempotency key. Changes of one profile keep their feed order (one batch at a time
 /// per destination, requests in order).
 /// </summary>
-public sealed class ActivationService : IAsyncDisposable
+public sealed class ActivationService : IAsyncDisposable, ICommittedFactsObserver
 {
     private readonly TesseraCatalog _catalog;
     private readonly AudienceCatalog _audiences;
     private readonly MembershipStore _memberships;
     private readonly ProfileService _profiles;
+    private readonly IdentityService _identity;
     private readonly ActivationSettings _settings;
     private readonly TimeProvider _time;
     private readonly TimeProvider _waits;
@@ -40,13 +43,14 @@ public sealed class ActivationService : IAsyncDisposable
 
     /// <param name="handler">The HTTP handler requests go through (a real socket handler when null).</param>
     /// <param name="waits">The clock retries, circuit breaks and polling wait on (the catalog's when null); record times always come from the catalog's.</param>
-    public ActivationService(TesseraCatalog catalog, AudienceCatalog audiences, MembershipStore memberships, ProfileService profiles,
+    public ActivationService(TesseraCatalog catalog, IdentityService identity, AudienceCatalog audiences, MembershipStore memberships, ProfileService profiles,
         ActivationSettings settings, HttpMessageHandler? handler = null, TimeProvider? waits = null)
     {
         _catalog = catalog;
         _audiences = audiences;
         _memberships = memberships;
         _profiles = profiles;
+        _identity = identity;
         _settings = settings;
         _time = catalog.Time;
         _waits = waits ?? catalog.Time;
@@ -311,6 +315,7 @@ public sealed class ActivationService : IAsyncDisposable
         else
         {
             run.Status = RunStatuses.Delivered;
+            Log.PutSent(writes, sandbox, destination.Name, records);
         }
         worker.RetryAfter = null;
         if (batch.Kind == DeliveryKinds.Feed)
@@ -430,7 +435,8 @@ public sealed class ActivationService : IAsyncDisposable
     /// skipped; identities and attributes mapped; adds without the consent the destination needs or
     /// without any mapped identity excluded and counted.
     /// </summary>
-    private List<DeliveryRecord> Map(string sandbox, Destination destination, List<MembershipChange> changes, DeliveryRun run)
+    /// <param name="refused">When given, the adds refused for consent are collected here (an update sends them as removals if they were sent before).</param>
+    private List<DeliveryRecord> Map(string sandbox, Destination destination, List<MembershipChange> changes, DeliveryRun run, List<MembershipChange>? refused = null)
     {
         var activated = destination.Audiences.Select(a => a.AudienceId).ToHashSet(StringComparer.Ordinal);
         var consent = destination.Consent ?? ConnectorTypes.DefaultConsent(destination.Connector);
@@ -461,7 +467,14 @@ public sealed class ActivationService : IAsyncDisposable
             }
             if (operation == DeliveryOperation.Add && consentPath is not null && !Consents(Read(profile, consentPath), unknownIsYes))
             {
-                Exclude(run, ExclusionReasons.Consent);
+                if (refused is null)
+                {
+                    Exclude(run, ExclusionReasons.Consent);
+                }
+                else
+                {
+                    refused.Add(change);
+                }
                 continue;
             }
             var keys = MapIdentities(destination, change.Identities);
@@ -529,6 +542,132 @@ public sealed class ActivationService : IAsyncDisposable
     private static void Exclude(DeliveryRun run, string reason) =>
         run.Excluded[reason] = run.Excluded.GetValueOrDefault(reason) + 1;
 
+    // ---------------------------------------------------------------- updates
+
+    /// <summary>Profiles whose records changed since the last call (in memory), for <see cref="DeliverUpdatesAsync"/>.</summary>
+    public IReadOnlyCollection<IdentityKey> TakeTouched(string sandbox) =>
+        _touched.TryRemove(sandbox, out var touched) ? [.. touched.Keys] : [];
+
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<IdentityKey, byte>> _touched = new(StringComparer.Ordinal);
+
+    private void Touch(string sandbox, IReadOnlyCollection<IdentityKey> identities)
+    {
+        if (identities.Count > 0)
+        {
+            var touched = _touched.GetOrAdd(sandbox, _ => new());
+            foreach (var identity in identities)
+            {
+                touched.TryAdd(identity, 0);
+            }
+        }
+    }
+
+    public void OnCommitted(string sandbox, WriteSet committed)
+    {
+        ConcurrentDictionary<IdentityKey, byte>? touched = null;
+        for (var i = 0; i < committed.Count; i++)
+        {
+            var operation = committed[i];
+            if (operation.Space == StoreSpace.Facts && operation.Key.Span[0] == FactKeys.RecordTag && FactKeys.TryParse(operation.Key.Span, out var key))
+            {
+                touched ??= _touched.GetOrAdd(sandbox, _ => new());
+                touched.TryAdd(new IdentityKey(key.Identity.Namespace, key.Identity.Value), 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends what changed for current members among <paramref name="touched"/> profiles since they were
+    /// last sent: their mapped identities or attributes (an <see cref="DeliveryOperation.Update"/>), or
+    /// the withdrawal of the consent the destination needs (a <see cref="DeliveryOperation.Remove"/>;
+    /// a later consent sends them again as an add). What was sent is known by a fingerprint per
+    /// (audience, profile). Returns the run, or null when nothing changed.
+    /// </summary>
+    public async Task<DeliveryRun?> DeliverUpdatesAsync(string sandbox, string name, IReadOnlyCollection<IdentityKey> touched, CancellationToken cancellationToken = default)
+    {
+        var worker = Worker(sandbox, name);
+        await worker.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var destination = Destinations.Require(sandbox, name);
+            if (!destination.Enabled || ConnectorTypes.Http(destination.Connector) is null || touched.Count == 0)
+            {
+                return null;
+            }
+            var now = _time.GetUtcNow();
+            var changes = new List<MembershipChange>();
+            foreach (var profileId in touched.Select(t => (_identity.GraphOf(sandbox, t)?.Primary ?? t).ToString()).Distinct(StringComparer.Ordinal))
+            {
+                var identities = IdentityKey.TryParse(profileId, out var primary) && _identity.GraphOf(sandbox, primary) is { } graph
+                    ? graph.Identities.Select(i => i.ToString()).Order(StringComparer.Ordinal).ToList()
+                    : [profileId];
+                foreach (var activated in destination.Audiences)
+                {
+                    if (_memberships.Get(sandbox, activated.AudienceId, profileId) is { IsMember: true })
+                    {
+                        changes.Add(new MembershipChange(0, sandbox, activated.AudienceId, profileId, identities, MembershipStatus.Realized, now));
+                    }
+                }
+            }
+            var state = Log.State(sandbox, name);
+            var run = new DeliveryRun { Id = state.NextRun++, Destination = name, Kind = DeliveryKinds.Update, StartedAt = now, Received = changes.Count };
+            var refused = new List<MembershipChange>();
+            var records = new List<DeliveryRecord>();
+            foreach (var record in Map(sandbox, destination, changes, run, refused))
+            {
+                var sent = Log.Sent(sandbox, name, record.AudienceId, record.ProfileId);
+                if (sent != ActivationLog.Fingerprint(record))
+                {
+                    records.Add(record with { Operation = sent is null ? DeliveryOperation.Add : DeliveryOperation.Update });
+                }
+            }
+            foreach (var withdrawn in refused)
+            {
+                if (Log.Sent(sandbox, name, withdrawn.AudienceId, withdrawn.ProfileId) is not null)
+                {
+                    records.Add(new DeliveryRecord(0, withdrawn.AudienceId, withdrawn.ProfileId, DeliveryOperation.Remove, now,
+                        MapIdentities(destination, withdrawn.Identities), []));
+                }
+                Exclude(run, ExclusionReasons.Consent);
+            }
+            if (records.Count == 0)
+            {
+                return null;
+            }
+            using var writes = new WriteSet(16 * 1024);
+            var failure = await SendRecordsAsync(sandbox, destination, worker, run, records, $"{name}-{run.Id}", writes, cancellationToken).ConfigureAwait(false);
+            run.FinishedAt = _time.GetUtcNow();
+            run.Status = failure is null ? RunStatuses.Delivered : RunStatuses.DeadLettered;
+            run.Error = failure?.Error;
+            if (failure is null)
+            {
+                Log.PutSent(writes, sandbox, name, records);
+            }
+            else
+            {
+                // Not kept in flight (updates are recomputed from the profiles): the changes wait in the dead-letter store.
+                run.Failed = records.Count - run.Activated;
+                ActivationLog.PutDeadLetter(writes, sandbox, new DeadLetter
+                {
+                    RunId = run.Id,
+                    Destination = name,
+                    At = run.FinishedAt,
+                    Error = failure.Error ?? "failed",
+                    Records = [.. records.Select(r => new DeadRecord(r.AudienceId, r.ProfileId, WebhookConnector.OperationName(r.Operation), 0))],
+                });
+            }
+            ActivationLog.PutRun(writes, sandbox, run);
+            ActivationLog.PutState(writes, sandbox, name, state);
+            await Log.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+            Ran?.Invoke(sandbox, name, run);
+            return run;
+        }
+        finally
+        {
+            worker.Gate.Release();
+        }
+    }
+
     // ---------------------------------------------------------------- dead letters
 
     /// <summary>
@@ -563,6 +702,7 @@ public sealed class ActivationService : IAsyncDisposable
                 if (error is null)
                 {
                     ActivationLog.DeleteDeadLetter(writes, sandbox, name, dead.RunId);
+                    Log.PutSent(writes, sandbox, name, records);
                 }
                 ActivationLog.PutRun(writes, sandbox, run);
                 ActivationLog.PutState(writes, sandbox, name, state);
@@ -589,11 +729,13 @@ public sealed class ActivationService : IAsyncDisposable
         {
             foreach (var sandbox in _catalog.ListSandboxes())
             {
+                var touched = TakeTouched(sandbox.Name);
                 foreach (var destination in Destinations.List(sandbox.Name).Where(d => d.Enabled && ConnectorTypes.Http(d.Connector) is not null))
                 {
                     var worker = Worker(sandbox.Name, destination.Name);
                     if (worker.NotBefore > _waits.GetUtcNow())
                     {
+                        Touch(sandbox.Name, touched); // kept for the round this destination is tried again
                         continue;
                     }
                     try
@@ -605,6 +747,10 @@ public sealed class ActivationService : IAsyncDisposable
                                 worker.NotBefore = _waits.GetUtcNow() + (worker.RetryAfter ?? poll);
                                 break;
                             }
+                        }
+                        if (touched.Count > 0)
+                        {
+                            await DeliverUpdatesAsync(sandbox.Name, destination.Name, touched, cancellationToken).ConfigureAwait(false);
                         }
                     }
                     catch (CatalogException)

@@ -46,7 +46,8 @@ public sealed class Workspace : IDisposable
         Memberships = new MembershipStore(store, config.Segmentation);
         // Privacy requests reach memberships and their feed; the streaming engine may start later.
         Privacy.AddParticipant(new MembershipPrivacy(Memberships, () => Streaming));
-        Activation = new ActivationService(catalog, Audiences, Memberships, Profiles, config.Activation);
+        Activation = new ActivationService(catalog, Identity, Audiences, Memberships, Profiles, config.Activation);
+        Ingestion.AddObserver(Activation);
     }
 
     public string Directory { get; }

@@ -17,6 +17,7 @@ public sealed class ActivationLog(IStore store)
     private const string RunTag = "r";
     private const string AuditTag = "a";
     private const string DeadTag = "d";
+    private const string SentTag = "f";
 
     public DestinationState State(string sandbox, string destination) =>
         Read(Key(StateTag, sandbox, destination), ActivationJson.Default.DestinationState) ?? new DestinationState();
@@ -78,11 +79,60 @@ public sealed class ActivationLog(IStore store)
         }
     }
 
+    /// <summary>The fingerprint of what was last sent for a member (null: not sent, or removed since).</summary>
+    public ulong? Sent(string sandbox, string destination, string audience, string profile) =>
+        store.Get(StoreSpace.Activation, 0, SentKey(sandbox, destination, audience, profile)) is { Length: 8 } value
+            ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(value)
+            : null;
+
+    /// <summary>Records what was sent: the fingerprint of each add or update, the removal of each remove.</summary>
+    public void PutSent(WriteSet writes, string sandbox, string destination, IEnumerable<DeliveryRecord> records)
+    {
+        Span<byte> value = stackalloc byte[8];
+        foreach (var record in records)
+        {
+            var key = SentKey(sandbox, destination, record.AudienceId, record.ProfileId);
+            if (record.Operation == DeliveryOperation.Remove)
+            {
+                writes.Delete(StoreSpace.Activation, 0, key);
+            }
+            else
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(value, Fingerprint(record));
+                writes.Put(StoreSpace.Activation, 0, key, value);
+            }
+        }
+    }
+
+    /// <summary>A 64-bit hash of a record's match keys and attributes: what a destination knows of the member.</summary>
+    public static ulong Fingerprint(DeliveryRecord record)
+    {
+        var hash = new System.IO.Hashing.XxHash64();
+        foreach (var (target, value) in record.Keys.OrderBy(k => k.Target, StringComparer.Ordinal).ThenBy(k => k.Value, StringComparer.Ordinal))
+        {
+            Append(hash, target);
+            Append(hash, value);
+        }
+        hash.Append([1]);
+        foreach (var (name, value) in record.Attributes)
+        {
+            Append(hash, name);
+            Append(hash, value ?? "\u0000null");
+        }
+        return hash.GetCurrentHashAsUInt64();
+
+        static void Append(System.IO.Hashing.XxHash64 hash, string text)
+        {
+            hash.Append(Encoding.UTF8.GetBytes(text));
+            hash.Append([0]);
+        }
+    }
+
     /// <summary>Deletes everything of a destination (state, runs, audit, dead letters).</summary>
     public async Task ForgetAsync(string sandbox, string destination, CancellationToken cancellationToken = default)
     {
         using var writes = new WriteSet(64 * 1024);
-        foreach (var tag in new[] { StateTag, RunTag, AuditTag, DeadTag })
+        foreach (var tag in new[] { StateTag, RunTag, AuditTag, DeadTag, SentTag })
         {
             foreach (var (key, _) in store.Scan(StoreSpace.Activation, 0, tag == StateTag ? Key(tag, sandbox, destination) : Prefix(tag, sandbox, destination)))
             {
@@ -102,6 +152,9 @@ public sealed class ActivationLog(IStore store)
 
     private static void Put<T>(WriteSet writes, byte[] key, T value, JsonTypeInfo<T> type) =>
         writes.Put(StoreSpace.Activation, 0, key, JsonSerializer.SerializeToUtf8Bytes(value, type));
+
+    private static byte[] SentKey(string sandbox, string destination, string audience, string profile) =>
+        Encoding.UTF8.GetBytes($"{SentTag}\0{sandbox}\0{destination}\0{audience}\0{profile}");
 
     private static byte[] Prefix(string tag, string sandbox, string destination) =>
         Encoding.UTF8.GetBytes($"{tag}\0{sandbox}\0{destination}\0");

@@ -61,6 +61,7 @@ public static class DeliveryKinds
     public const string Backfill = "backfill";
     public const string Replay = "replay";
     public const string Export = "export";
+    public const string Update = "update";
 }
 
 public static class RunStatuses

@@ -33,7 +33,8 @@ public sealed class ActivationWorkspace : IAsyncDisposable
         Time = time;
         Workspace = workspace;
         Settings = settings;
-        Activation = new ActivationService(workspace.Catalog, workspace.Audiences, workspace.Memberships, workspace.Profiles, settings, waits: TimeProvider.System);
+        Activation = new ActivationService(workspace.Catalog, workspace.Identity, workspace.Audiences, workspace.Memberships, workspace.Profiles, settings, waits: TimeProvider.System);
+        workspace.Ingestion.AddObserver(Activation);
     }
 
     public string Directory { get; }
@@ -70,7 +71,7 @@ public sealed class ActivationWorkspace : IAsyncDisposable
     }
 
     /// <summary>Upserts customers c{i} with an email, a phone, a tier and (unless null) email and ad consent.</summary>
-    public async Task CustomersAsync(IEnumerable<int> ids, Func<int, string> tier, Func<int, bool?>? consent = null)
+    public async Task CustomersAsync(IEnumerable<int> ids, Func<int, string> tier, Func<int, bool?>? consent = null, Func<int, string>? email = null)
     {
         var records = new List<JsonElement>();
         foreach (var i in ids)
@@ -78,7 +79,7 @@ public sealed class ActivationWorkspace : IAsyncDisposable
             var given = consent?.Invoke(i) ?? true;
             var consentJson = consent?.Invoke(i) is null && consent is not null ? "" : $", \"consent\": {{\"email\": {(given ? "true" : "false")}, \"adTargeting\": {(given ? "true" : "false")}}}";
             var json = string.Create(CultureInfo.InvariantCulture,
-                $"{{\"crmId\": \"c{i}\", \"email\": \"user{i}@example.com\", \"phone\": \"+1650555{i % 10000:D4}\", \"tier\": \"{tier(i)}\"{consentJson}}}");
+                $"{{\"crmId\": \"c{i}\", \"email\": \"{email?.Invoke(i) ?? $"user{i}@example.com"}\", \"phone\": \"+1650555{i % 10000:D4}\", \"tier\": \"{tier(i)}\"{consentJson}}}");
             records.Add(JsonDocument.Parse(json).RootElement.Clone());
         }
         var result = await Workspace.Ingestion.IngestRecordsAsync("prod", "crm", records, "test");

@@ -137,3 +137,46 @@ public sealed class DeliveryTests
         Assert.Contains("a file destination needs a schedule", await Refusal(hook with { Connector = "file" }), StringComparison.Ordinal);
     }
 }
+
+public sealed class UpdateTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Identity_changes_and_consent_withdrawal_of_members_are_sent_and_nothing_else()
+    {
+        await using var ws = await ActivationWorkspace.CreateAsync();
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        await ws.CustomersAsync(Enumerable.Range(1, 3), _ => "gold", _ => true);
+        await ws.EvaluateAsync();
+        await ws.Activation.CreateAsync("prod", ws.Webhook(receiver.Address, consent: "email"), Token);
+        await ws.Activation.DrainAsync("prod", "hook", Token);
+        ws.Activation.TakeTouched("prod");
+        var before = receiver.Requests.Count;
+
+        // Unchanged data written again: nothing to send.
+        await ws.CustomersAsync([3], _ => "gold", _ => true);
+        Assert.Null(await ws.Activation.DeliverUpdatesAsync("prod", "hook", ws.Activation.TakeTouched("prod"), Token));
+
+        // 1 gets a new email (an identity change), 2 withdraws consent.
+        await ws.CustomersAsync([1], _ => "gold", _ => true, _ => "new1@example.com");
+        await ws.CustomersAsync([2], _ => "gold", _ => false);
+        var run = await ws.Activation.DeliverUpdatesAsync("prod", "hook", ws.Activation.TakeTouched("prod"), Token);
+        Assert.Equal(DeliveryKinds.Update, run!.Kind);
+        Assert.Equal(1, run.Excluded[ExclusionReasons.Consent]);
+        var sent = ActivationWorkspace.Records(receiver.Accepted.Skip(before));
+        Assert.Equal([("remove", "CRMID:c2"), ("update", "CRMID:c1")], sent.Select(r => (r.Operation, r.Profile)).Order().ToList());
+        using (var body = System.Text.Json.JsonDocument.Parse(receiver.Accepted.Last().Body))
+        {
+            var update = body.RootElement.GetProperty("records").EnumerateArray().Single(r => r.GetProperty("operation").GetString() == "update");
+            Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("new1@example.com"))),
+                update.GetProperty("identities").GetProperty("email").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        // 2 consents again: added again.
+        before = receiver.Requests.Count;
+        await ws.CustomersAsync([2], _ => "gold", _ => true);
+        await ws.Activation.DeliverUpdatesAsync("prod", "hook", ws.Activation.TakeTouched("prod"), Token);
+        Assert.Equal([("add", "CRMID:c2")], ActivationWorkspace.Records(receiver.Accepted.Skip(before)).Select(r => (r.Operation, r.Profile)).ToList());
+    }
+}
