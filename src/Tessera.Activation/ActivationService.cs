@@ -65,6 +65,9 @@ public sealed class ActivationService : IAsyncDisposable, ICommittedFactsObserve
     /// <summary>Data usage labels and policies; every save and every run of a destination is checked against them.</summary>
     public GovernanceCatalog Governance { get; }
 
+    /// <summary>Unexpected errors of the background delivery loop (the destination is tried again after a circuit break).</summary>
+    public event Action<Exception>? Failed;
+
     /// <summary>Raised after every run of a destination (sandbox, destination, run): for monitoring and tests.</summary>
     public event Action<string, string, DeliveryRun>? Ran;
 
@@ -639,13 +642,20 @@ public sealed class ActivationService : IAsyncDisposable, ICommittedFactsObserve
             run.FinishedAt = _time.GetUtcNow();
             run.Status = failure is null ? RunStatuses.Delivered : RunStatuses.DeadLettered;
             run.Error = failure?.Error;
-            if (failure is null)
+            if (failure is { Outcome: SendOutcome.Transient })
+            {
+                // Updates are recomputed from the profiles: the same profiles are tried again next round.
+                run.Status = RunStatuses.Retrying;
+                worker.RetryAfter = failure.RetryAfter ?? TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+                Touch(sandbox, touched);
+            }
+            else if (failure is null)
             {
                 Log.PutSent(writes, sandbox, name, records);
             }
             else
             {
-                // Not kept in flight (updates are recomputed from the profiles): the changes wait in the dead-letter store.
+                // Refused for good: the changes wait in the dead-letter store.
                 run.Failed = records.Count - run.Activated;
                 ActivationLog.PutDeadLetter(writes, sandbox, new DeadLetter
                 {
@@ -748,14 +758,24 @@ public sealed class ActivationService : IAsyncDisposable, ICommittedFactsObserve
                                 break;
                             }
                         }
-                        if (touched.Count > 0)
+                        if (touched.Count > 0 && await DeliverUpdatesAsync(sandbox.Name, destination.Name, touched, cancellationToken).ConfigureAwait(false) is { Status: RunStatuses.Retrying })
                         {
-                            await DeliverUpdatesAsync(sandbox.Name, destination.Name, touched, cancellationToken).ConfigureAwait(false);
+                            worker.NotBefore = _waits.GetUtcNow() + (worker.RetryAfter ?? poll);
                         }
                     }
                     catch (CatalogException)
                     {
                         // Deleted or redefined while delivering: the next round reads the catalog again.
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception error)
+                    {
+                        // The loop outlives one destination's failure; what was in flight stays in flight.
+                        Failed?.Invoke(error);
+                        worker.NotBefore = _waits.GetUtcNow() + TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
                     }
                 }
             }
