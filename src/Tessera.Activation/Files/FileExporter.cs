@@ -35,8 +35,22 @@ public sealed class FileExporter
 
     private static readonly string[] KnownExtensions = [".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".parquet"];
 
+    private readonly bool _readAhead;
+
+    /// <param name="readAhead">
+    /// Enumerate the source on a thread-pool thread, up to <see cref="RecordReadAhead.Batches"/> batches
+    /// of <see cref="RecordReadAhead.BatchRecords"/> records ahead of the writer, so that producing
+    /// records (reading memberships, mapping, hashing) and writing them can use two cores. Off by
+    /// default: it only pays when a core is free (on the shared benchmark machine it was slower, see
+    /// BENCHMARKS.md), and in step the source runs on the caller's thread.
+    /// </param>
+    public FileExporter(bool readAhead = false)
+    {
+        _readAhead = readAhead;
+    }
+
     /// <summary>Exports records read synchronously (for example a membership scan over the embedded store).</summary>
-    public async Task<FileExportResult> ExportAsync(
+    public Task<FileExportResult> ExportAsync(
         string destination,
         string audienceId,
         DateTimeOffset runAt,
@@ -46,24 +60,19 @@ public sealed class FileExporter
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
-        await using var run = ExportRun.Start(destination, audienceId, runAt, columns, settings);
-        try
-        {
-            foreach (var record in records)
+        return RunAsync(destination, audienceId, runAt, columns, settings, _readAhead
+            ? (run, token) => RecordReadAhead.FeedAsync((writer, stop) => RecordReadAhead.ProduceAsync(records, writer, stop), run.AcceptAsync, token)
+            : async (run, token) =>
             {
-                await run.AcceptAsync(record, cancellationToken).ConfigureAwait(false);
-            }
-            return await run.PublishAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await run.AbandonAsync().ConfigureAwait(false);
-            throw;
-        }
+                foreach (var record in records)
+                {
+                    await run.AcceptAsync(record, token).ConfigureAwait(false);
+                }
+            }, cancellationToken);
     }
 
     /// <summary>Exports records read asynchronously.</summary>
-    public async Task<FileExportResult> ExportAsync(
+    public Task<FileExportResult> ExportAsync(
         string destination,
         string audienceId,
         DateTimeOffset runAt,
@@ -73,13 +82,30 @@ public sealed class FileExporter
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
+        return RunAsync(destination, audienceId, runAt, columns, settings, _readAhead
+            ? (run, token) => RecordReadAhead.FeedAsync((writer, stop) => RecordReadAhead.ProduceAsync(records, writer, stop), run.AcceptAsync, token)
+            : async (run, token) =>
+            {
+                await foreach (var record in records.WithCancellation(token).ConfigureAwait(false))
+                {
+                    await run.AcceptAsync(record, token).ConfigureAwait(false);
+                }
+            }, cancellationToken);
+    }
+
+    private static async Task<FileExportResult> RunAsync(
+        string destination,
+        string audienceId,
+        DateTimeOffset runAt,
+        IReadOnlyList<string> columns,
+        FileExportSettings settings,
+        Func<ExportRun, CancellationToken, Task> feed,
+        CancellationToken cancellationToken)
+    {
         await using var run = ExportRun.Start(destination, audienceId, runAt, columns, settings);
         try
         {
-            await foreach (var record in records.WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                await run.AcceptAsync(record, cancellationToken).ConfigureAwait(false);
-            }
+            await feed(run, cancellationToken).ConfigureAwait(false);
             return await run.PublishAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -98,6 +124,8 @@ public sealed class FileExporter
         private readonly string _runName;
         private readonly string _extension;
         private readonly Dictionary<string, int> _columnIndex;
+        private readonly ColumnLookup _keyColumns;
+        private readonly ColumnLookup _attributeColumns;
         private readonly int _operationIndex;
         private readonly int[] _mandatory;
         private readonly int[] _dedupKey;
@@ -122,6 +150,8 @@ public sealed class FileExporter
             {
                 _columnIndex[columns[i]] = i;
             }
+            _keyColumns = new ColumnLookup(_columnIndex);
+            _attributeColumns = new ColumnLookup(_columnIndex);
             _operationIndex = _columnIndex.GetValueOrDefault(OperationColumn, -1);
             _mandatory = [.. settings.MandatoryAttributes.Select(c => _columnIndex[c])];
             _dedupKey = [.. settings.DedupKey.Select(c => _columnIndex[c])];
@@ -233,17 +263,21 @@ public sealed class FileExporter
             var keys = record.Keys;
             for (var i = 0; i < keys.Count; i++)
             {
-                if (_columnIndex.TryGetValue(keys[i].Target, out var column))
+                var key = keys[i];
+                var column = _keyColumns.Column(i, key.Target);
+                if (column >= 0)
                 {
-                    _values[column] ??= keys[i].Value;
+                    _values[column] ??= key.Value;
                 }
             }
             var attributes = record.Attributes;
             for (var i = 0; i < attributes.Count; i++)
             {
-                if (_columnIndex.TryGetValue(attributes[i].Key, out var column))
+                var attribute = attributes[i];
+                var column = _attributeColumns.Column(i, attribute.Key);
+                if (column >= 0)
                 {
-                    _values[column] ??= attributes[i].Value;
+                    _values[column] ??= attribute.Value;
                 }
             }
             if (_operationIndex >= 0)
@@ -331,5 +365,34 @@ public sealed class FileExporter
         }
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_runName}: {_recordsRead} read, {_rowsWritten} written");
+    }
+
+    /// <summary>
+    /// The column of a key target or attribute name, remembered per position in the record: the
+    /// records of one export usually list the same names, as the same string instances, in the same
+    /// order, so a reference comparison replaces a dictionary lookup per value.
+    /// </summary>
+    private sealed class ColumnLookup(Dictionary<string, int> columns)
+    {
+        private string?[] _names = new string?[8];
+        private int[] _columns = new int[8];
+
+        /// <summary>The column of <paramref name="name"/>, found at <paramref name="position"/>; -1 when the export has no such column.</summary>
+        public int Column(int position, string name)
+        {
+            if (position < _names.Length && ReferenceEquals(_names[position], name))
+            {
+                return _columns[position];
+            }
+            var column = columns.GetValueOrDefault(name, -1);
+            if (position >= _names.Length)
+            {
+                Array.Resize(ref _names, Math.Max(position + 1, _names.Length * 2));
+                Array.Resize(ref _columns, _names.Length);
+            }
+            _names[position] = name;
+            _columns[position] = column;
+            return column;
+        }
     }
 }

@@ -65,28 +65,48 @@ public sealed class FileExportAtomicityTests : IDisposable
     }
 
     [Theory]
-    [InlineData(FileExportFormat.Csv)]
-    [InlineData(FileExportFormat.JsonLines)]
-    [InlineData(FileExportFormat.Parquet)]
-    public async Task Cancelling_mid_write_leaves_no_file_under_a_final_name(FileExportFormat format)
+    [InlineData(FileExportFormat.Csv, true)]
+    [InlineData(FileExportFormat.Csv, false)]
+    [InlineData(FileExportFormat.JsonLines, true)]
+    [InlineData(FileExportFormat.Parquet, true)]
+    [InlineData(FileExportFormat.Parquet, false)]
+    public async Task Cancelling_mid_write_leaves_no_file_under_a_final_name(FileExportFormat format, bool readAhead)
     {
+        var exporter = new FileExporter(readAhead);
         using var cancel = new CancellationTokenSource();
         var settings = Settings(_folder.Path, format) with { MaxRowsPerFile = 3_000, ParquetRowGroupRows = 1_000 };
 
         // Cancelled after two parts are complete and staged, in the middle of the third.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            _exporter.ExportAsync("dest", "aud-1", RunAt, MemberColumns, CancelAfter(Members(20_000), 7_000, cancel), settings, cancel.Token));
+            exporter.ExportAsync("dest", "aud-1", RunAt, MemberColumns, CancelAfter(Members(20_000), 7_000, cancel), settings, cancel.Token));
 
         Assert.Empty(_folder.FileNames());
     }
 
-    [Fact]
-    public async Task A_source_that_fails_mid_export_leaves_no_file_under_a_final_name()
+    [Theory]
+    [InlineData(true, 12)]
+    [InlineData(true, 5_000)]
+    [InlineData(false, 12)]
+    public async Task A_source_that_fails_mid_export_leaves_no_file_under_a_final_name(bool readAhead, int failAfter)
+    {
+        var settings = Settings(_folder.Path) with { MaxRowsPerFile = 5 };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            new FileExporter(readAhead).ExportAsync("dest", "aud-1", RunAt, MemberColumns, FailAfter(Members(10_000), failAfter), settings));
+
+        Assert.Equal("the membership read failed", error.Message);
+        Assert.Empty(_folder.FileNames());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_async_source_that_fails_is_reported_as_it_failed(bool readAhead)
     {
         var settings = Settings(_folder.Path) with { MaxRowsPerFile = 5 };
 
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            _exporter.ExportAsync("dest", "aud-1", RunAt, MemberColumns, FailAfter(Members(100), 12), settings));
+            new FileExporter(readAhead).ExportAsync("dest", "aud-1", RunAt, MemberColumns, FailAfter(Members(10_000), 3_000).ToAsyncEnumerable(), settings));
 
         Assert.Empty(_folder.FileNames());
     }
@@ -97,6 +117,7 @@ public sealed class FileExportAtomicityTests : IDisposable
         var settings = Settings(_folder.Path) with { MaxRowsPerFile = 5 };
         string[] seenMidway = [];
 
+        // Without read-ahead (the default) the source runs in step with the writer, so what it sees is what has been written.
         var result = await _exporter.ExportAsync("dest", "aud-1", RunAt, MemberColumns,
             Observe(Members(12), 11, () => seenMidway = _folder.FileNames()), settings);
 

@@ -185,9 +185,32 @@ public sealed class FileExportFormatTests : IDisposable
     {
         var sync = await _exporter.ExportAsync("d", "a", RunAt, MemberColumns, Members(20), Settings(Path.Combine(_folder.Path, "sync")));
         var async = await _exporter.ExportAsync("d", "a", RunAt, MemberColumns, Members(20).ToAsyncEnumerable(), Settings(Path.Combine(_folder.Path, "async")));
+        var asyncAhead = await new FileExporter(readAhead: true).ExportAsync("d", "a", RunAt, MemberColumns, Members(20).ToAsyncEnumerable(), Settings(Path.Combine(_folder.Path, "ahead")));
 
         Assert.Equal(await File.ReadAllBytesAsync(sync.Files[0].Path), await File.ReadAllBytesAsync(async.Files[0].Path));
+        Assert.Equal(await File.ReadAllBytesAsync(sync.Files[0].Path), await File.ReadAllBytesAsync(asyncAhead.Files[0].Path));
         Assert.Equal(20, async.RowsWritten);
+    }
+
+    [Theory]
+    [InlineData(FileExportFormat.Csv)]
+    [InlineData(FileExportFormat.JsonLines)]
+    [InlineData(FileExportFormat.Parquet)]
+    public async Task Reading_ahead_on_another_thread_writes_the_same_bytes_as_reading_in_step(FileExportFormat format)
+    {
+        var settings = Settings(Path.Combine(_folder.Path, "ahead"), format) with { MaxRowsPerFile = 2_500, DedupKey = ["tier", "firstName"] };
+        var records = Members(6_000).Concat(Members(3_000)).ToList();
+
+        var ahead = await new FileExporter(readAhead: true).ExportAsync("d", "a", RunAt, MemberColumns, records, settings);
+        var inStep = await new FileExporter(readAhead: false).ExportAsync("d", "a", RunAt, MemberColumns, records, settings with { Folder = Path.Combine(_folder.Path, "step") });
+
+        Assert.Equal([2_500L, 2_500, 1_000], ahead.Files.Select(f => f.Rows));
+        Assert.Equal(3_000, ahead.Duplicates);
+        Assert.Equal(inStep.Files.Select(f => (f.Name, f.Rows, f.Bytes)), ahead.Files.Select(f => (f.Name, f.Rows, f.Bytes)));
+        foreach (var (first, second) in ahead.Files.Zip(inStep.Files))
+        {
+            Assert.Equal(await File.ReadAllBytesAsync(second.Path), await File.ReadAllBytesAsync(first.Path));
+        }
     }
 
     /// <summary>The file's text with Sep's line ending (the platform's) shown as <c>\n</c>.</summary>
