@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using nietras.SeparatedValues;
@@ -91,6 +92,7 @@ internal abstract class ExportPartWriter : IAsyncDisposable
 internal sealed class CsvPartWriter : ExportPartWriter
 {
     private readonly GZipStream? _gzip;
+    private readonly StreamWriter _text;
     private readonly SepWriter _writer;
     private readonly bool _quoteAll;
     private char[] _quoted = new char[256];
@@ -108,7 +110,10 @@ internal sealed class CsvPartWriter : ExportPartWriter
             WriteHeader = true,
             CultureInfo = CultureInfo.InvariantCulture,
         });
-        _writer = options.To((Stream?)_gzip ?? File, leaveOpen: true);
+        // Our own text writer: Sep's would throw on a lone surrogate in a value and fail the whole
+        // export; this one writes U+FFFD for it, as the JSON Lines and Parquet writers do.
+        _text = new StreamWriter((Stream?)_gzip ?? File, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16, leaveOpen: true);
+        _writer = options.To(_text, leaveOpen: true);
         _writer.Header.Add(_quoteAll ? [.. columns.Select(c => "\"" + c.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"")] : columns);
         // Written now, so that an export with no rows is still a file with its header.
         _writer.Header.Write();
@@ -129,6 +134,7 @@ internal sealed class CsvPartWriter : ExportPartWriter
     {
         _finished = true;
         _writer.Dispose();
+        _text.Dispose();
         _gzip?.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -139,6 +145,7 @@ internal sealed class CsvPartWriter : ExportPartWriter
         {
             // Abandoned: whatever is flushed goes to a staging file that is deleted anyway.
             _writer.Dispose();
+            _text.Dispose();
             _gzip?.Dispose();
         }
         return ValueTask.CompletedTask;

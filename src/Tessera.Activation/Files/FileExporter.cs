@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
@@ -245,7 +244,6 @@ public sealed class FileExporter
                 _part = null;
                 await part.DisposeAsync().ConfigureAwait(false);
             }
-            _keyHash.Reset();
         }
 
         private async Task CompletePartAsync(CancellationToken cancellationToken)
@@ -363,8 +361,6 @@ public sealed class FileExporter
                 // Same.
             }
         }
-
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_runName}: {_recordsRead} read, {_rowsWritten} written");
     }
 
     /// <summary>

@@ -213,6 +213,25 @@ public sealed class FileExportFormatTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(FileExportFormat.Csv)]
+    [InlineData(FileExportFormat.JsonLines)]
+    [InlineData(FileExportFormat.Parquet)]
+    public async Task A_lone_surrogate_in_a_value_is_written_as_the_replacement_character(FileExportFormat format)
+    {
+        DeliveryRecord[] records = [Member("a@example.com", ("firstName", "broken \uD800 text"))];
+
+        var result = await _exporter.ExportAsync("d", "a", RunAt, ["email", "firstName"], records, Settings(_folder.Path, format));
+
+        var value = format switch
+        {
+            FileExportFormat.Csv => ReadCsv(result.Files[0].Path).Rows[0][1],
+            FileExportFormat.JsonLines => ReadJsonLines(result.Files[0].Path)[0].GetProperty("firstName").GetString(),
+            _ => (await ReadParquetAsync(result.Files[0].Path)).Rows[0][1],
+        };
+        Assert.Equal("broken \uFFFD text", value);
+    }
+
     /// <summary>The file's text with Sep's line ending (the platform's) shown as <c>\n</c>.</summary>
     private static string NormalizedText(string path) => File.ReadAllText(path).Replace("\r\n", "\n", StringComparison.Ordinal);
 }
