@@ -113,7 +113,7 @@ internal static class ExportBench
             rows.Add(Row("stage: normalize + SHA-256 (reused IncrementalHash) + hex", "hash-reused", $"{Best("hash-reused") / Best("hash"):0.00}× one-shot"));
             rows.Add(Row("[bold]FileExporter → CSV, email hashed per row[/]", "csv-hashed",
                 $"{export / Best("sep"):0.00}× Sep floor; {export / Best("hash"):0.00}× hash floor",
-                $"≤ {TargetSeconds:0} s: {(export <= TargetSeconds ? "met" : "NOT met")}"));
+                options.Quick ? "(target is for 1,000,000)" : $"≤ {TargetSeconds:0} s: {(export <= TargetSeconds ? "met" : "NOT met")}"));
             rows.Add(Row("FileExporter → CSV, hashed per row, source read ahead on a second thread", "csv-hashed-read-ahead", $"{Best("csv-hashed-read-ahead") / export:0.00}× in step"));
             rows.Add(Row("FileExporter → CSV, pre-hashed rows", "csv-prehashed", $"{Best("csv-prehashed") / Best("sep"):0.00}× Sep floor"));
             rows.Add(Row("FileExporter → CSV gzip, hashed per row", "csv-gzip", $"{Best("csv-gzip") / export:0.00}× CSV"));
