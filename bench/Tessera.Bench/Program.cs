@@ -49,6 +49,10 @@ public static class Program
         {
             return PqlBench.Run(options);
         }
+        if (options.Only == "hashing")
+        {
+            return HashingBench.Run(options);
+        }
         if (options.Only == "export")
         {
             return await ExportBench.RunAsync(options).ConfigureAwait(false);
@@ -533,8 +537,10 @@ internal sealed record BenchOptions
           --only WHAT   run one group: csv, events or http; or identity (the identity graph, in memory)
                         or profiles (lookups and incremental views), or pql (audience preparation and
                         evaluation, compiled beside interpreted), or segmentation (streaming engine
-                        throughput beside ingestion alone), or export (a 1,000,000-member audience to
-                        hashed CSV, JSON Lines and Parquet files), only run when asked for
+                        throughput beside ingestion alone), or hashing (match keys normalized, SHA-256'd and
+                        written as hex per platform, beside bare SHA256.HashData), or export (a
+                        1,000,000-member audience to hashed CSV, JSON Lines and Parquet files), only run
+                        when asked for
           --identities N  identities in the identity graph benchmark (default 10,000,000)
           --lookups N   identity-to-graph lookups timed (default 1,000,000)
           --budget SECONDS  longest any one identity step on first-seen ids may run before it is stopped
@@ -579,7 +585,7 @@ internal sealed record BenchOptions
                 "--help" or "-h" => options with { Help = true },
                 "--keep" => options with { Keep = true },
                 "--json" => options with { JsonPath = Value() },
-                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" or "profiles" or "pql" or "segmentation" or "export" ? only : throw new ArgumentException("--only takes csv, events, http, identity, profiles, pql, segmentation or export") },
+                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" or "profiles" or "pql" or "segmentation" or "hashing" or "export" ? only : throw new ArgumentException("--only takes csv, events, http, identity, profiles, pql, segmentation, hashing or export") },
                 "--data" => options with { DataDirectory = Path.GetFullPath(Value()) },
                 "--rows" => options with { CsvRows = Count() },
                 "--events" => options with { Events = Count() },

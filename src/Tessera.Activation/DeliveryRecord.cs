@@ -38,4 +38,11 @@ public sealed record DeliveryRecord(
 /// <summary>One HTTP request a connector wants sent, relative to the destination's endpoint.</summary>
 /// <param name="Path">Path and query appended to the destination's <c>endpoint</c> setting.</param>
 /// <param name="Records">How many delivery records the request carries (for monitoring).</param>
-public sealed record OutgoingRequest(HttpMethod Method, string Path, string ContentType, byte[] Body, int Records);
+public sealed record OutgoingRequest(HttpMethod Method, string Path, string ContentType, byte[] Body, int Records)
+{
+    /// <summary>
+    /// Headers the platform's API requires besides authentication (LinkedIn's <c>X-RestLi-Method</c>,
+    /// Klaviyo's <c>revision</c>, ...) and the request's own <c>Idempotency-Key</c>; empty for most.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+}

@@ -33,11 +33,13 @@ public static class Program
         root.Subcommands.Add(IngestCommands.Batch());
         root.Subcommands.Add(CatalogCommands.Schema());
         root.Subcommands.Add(CatalogCommands.Dataset());
-        root.Subcommands.Add(IdentityGraphCommands.AddTo(CatalogCommands.Identity()));
+        root.Subcommands.Add(NormalizeCommand.AddTo(IdentityGraphCommands.AddTo(CatalogCommands.Identity())));
         root.Subcommands.Add(MergePolicyCommands.Create());
         root.Subcommands.Add(ProfileCommands.Create());
         root.Subcommands.Add(PqlCommands.Create());
         root.Subcommands.Add(AudienceCommands.Create());
+        root.Subcommands.Add(DestinationCommands.Create());
+        root.Subcommands.Add(GovernanceCommands.Create());
         root.Subcommands.Add(PrivacyCommands.Create());
         root.Subcommands.Add(CatalogCommands.Sandbox());
         root.Subcommands.Add(CatalogCommands.Key());

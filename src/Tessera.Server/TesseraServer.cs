@@ -47,10 +47,12 @@ public static class TesseraServer
         services.AddHostedService<ProfileMaintenanceService>();
         services.AddSingleton<SegmentationScheduleService>();
         services.AddHostedService(provider => provider.GetRequiredService<SegmentationScheduleService>());
+        services.AddHostedService<ActivationDeliveryService>();
         workspace.StartStreaming();
         services.Configure<JsonOptions>(options =>
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default);
+            options.SerializerOptions.TypeInfoResolverChain.Insert(1, Tessera.Activation.ActivationJson.Default);
             options.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
         });
         services.AddCors(cors => cors.AddPolicy(CollectCorsPolicy, policy => policy
@@ -91,6 +93,7 @@ public static class TesseraServer
         SegmentationEndpoints.Map(app);
         ProfileEndpoints.Map(app);
         PrivacyEndpoints.Map(app);
+        ActivationEndpoints.Map(app);
         return app;
     }
 }

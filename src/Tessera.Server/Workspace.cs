@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tessera.Abstractions;
+using Tessera.Activation;
 using Tessera.Catalog;
 using Tessera.Identity;
 using Tessera.Identity.Graph;
@@ -45,6 +46,7 @@ public sealed class Workspace : IDisposable
         Memberships = new MembershipStore(store, config.Segmentation);
         // Privacy requests reach memberships and their feed; the streaming engine may start later.
         Privacy.AddParticipant(new MembershipPrivacy(Memberships, () => Streaming));
+        Activation = new ActivationService(catalog, Audiences, Memberships, Profiles, config.Activation);
     }
 
     public string Directory { get; }
@@ -71,6 +73,9 @@ public sealed class Workspace : IDisposable
 
     /// <summary>Audience memberships and the membership change feed activation reads (docs/memberships.md).</summary>
     public MembershipStore Memberships { get; }
+
+    /// <summary>Destinations and their delivery: runs, audit log, dead letters (docs/destinations.md).</summary>
+    public ActivationService Activation { get; }
 
     public static async Task<Workspace> OpenAsync(string directory, TimeProvider? time = null)
     {
@@ -168,6 +173,7 @@ public sealed class Workspace : IDisposable
     public void Dispose()
     {
         Streaming?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Activation.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Store.Dispose();
     }
 }
@@ -195,6 +201,9 @@ public sealed record WorkspaceConfig
     /// <summary>Audience limits and schedules (docs/limits.md).</summary>
     public SegmentationSettings Segmentation { get; set; } = new();
 
+    /// <summary>Consent, delivery retries and retention of activation (docs/limits.md).</summary>
+    public ActivationSettings Activation { get; set; } = new();
+
     public static WorkspaceConfig Load(string path)
     {
         if (!File.Exists(path))
@@ -214,6 +223,11 @@ public sealed record WorkspaceConfig
         config.Identity ??= new IdentityConfig();
         config.Profiles ??= new ProfileSettings();
         config.Segmentation ??= new SegmentationSettings();
+        config.Activation ??= new ActivationSettings();
+        if (config.Activation.DefaultConsent is not ("yes" or "no") || config.Activation.DefaultConsentBySandbox.Values.Any(v => v is not ("yes" or "no")))
+        {
+            throw new CatalogException("CONFIG_INVALID", $"{path}: activation.defaultConsent and activation.defaultConsentBySandbox values must be yes or no");
+        }
         if (!Cronos.CronExpression.TryParse(config.Segmentation.BatchSchedule, out _))
         {
             throw new CatalogException("CONFIG_INVALID",

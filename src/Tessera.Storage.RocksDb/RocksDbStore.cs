@@ -20,6 +20,7 @@ public sealed class RocksDbStore : IStore
     private readonly ColumnFamilyHandle _catalog;
     private readonly ColumnFamilyHandle _quarantine;
     private readonly ColumnFamilyHandle _memberships;
+    private readonly ColumnFamilyHandle _activation;
     private readonly ColumnFamilyHandle[] _facts;
     private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
     private readonly ReadOptions _read = new();
@@ -53,6 +54,7 @@ public sealed class RocksDbStore : IStore
         families.Add("catalog", FamilyOptions());
         families.Add("quarantine", FamilyOptions());
         families.Add("memberships", FamilyOptions());
+        families.Add("activation", FamilyOptions());
         for (var i = 0; i < shardCount; i++)
         {
             families.Add(FactFamily(i), FamilyOptions());
@@ -70,6 +72,7 @@ public sealed class RocksDbStore : IStore
         _catalog = _db.GetColumnFamily("catalog");
         _quarantine = _db.GetColumnFamily("quarantine");
         _memberships = _db.GetColumnFamily("memberships");
+        _activation = _db.GetColumnFamily("activation");
         _facts = new ColumnFamilyHandle[shardCount];
         for (var i = 0; i < shardCount; i++)
         {
@@ -360,6 +363,7 @@ public sealed class RocksDbStore : IStore
         StoreSpace.Catalog => _catalog,
         StoreSpace.Quarantine => _quarantine,
         StoreSpace.Memberships => _memberships,
+        StoreSpace.Activation => _activation,
         StoreSpace.Facts => _facts[shard],
         _ => throw new ArgumentOutOfRangeException(nameof(space)),
     };

@@ -12,6 +12,8 @@ public enum StoreSpace : byte
     Quarantine = 1,
     Facts = 2,
     Memberships = 3,
+    /// <summary>Destination state, delivery runs, the audit log and dead letters (activation).</summary>
+    Activation = 4,
 }
 
 /// <summary>

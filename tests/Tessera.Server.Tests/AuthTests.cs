@@ -30,7 +30,8 @@ public sealed class AuthTests
                 .Replace("{code}", "ECID", StringComparison.Ordinal)
                 .Replace("{audience}", "gold", StringComparison.Ordinal)
                 .Replace("{other}", "gold", StringComparison.Ordinal)
-                .Replace("{documentName}", "v1", StringComparison.Ordinal);
+                .Replace("{documentName}", "v1", StringComparison.Ordinal)
+                .Replace("{name}", "hook", StringComparison.Ordinal);
             Assert.DoesNotContain("{", path, StringComparison.Ordinal);
             foreach (var method in methods)
             {
@@ -38,7 +39,7 @@ public sealed class AuthTests
             }
         }
         // The mapped routes are the documented ones (a new route must be added to these tests' thinking).
-        Assert.Equal(66, routes.Count);
+        Assert.Equal(78, routes.Count);
         return (server, routes);
     }
 

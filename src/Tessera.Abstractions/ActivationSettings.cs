@@ -1,0 +1,52 @@
+namespace Tessera.Abstractions;
+
+/// <summary>Activation settings of the workspace (docs/destinations.md, docs/limits.md).</summary>
+public sealed record ActivationSettings
+{
+    /// <summary>
+    /// Where each consent purpose is read on the merged profile (a dotted path). A value of
+    /// <c>true</c>, <c>y</c> or <c>yes</c> is consent, <c>false</c>, <c>n</c> or <c>no</c> its refusal,
+    /// anything else (or nothing) is unknown.
+    /// </summary>
+    public Dictionary<string, string> ConsentFields { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["email"] = "consent.email",
+        ["sms"] = "consent.sms",
+        ["personalization"] = "consent.personalization",
+        ["adTargeting"] = "consent.adTargeting",
+    };
+
+    /// <summary>What an unknown consent counts as: <c>no</c> (the default: nobody is activated without saying yes) or <c>yes</c>.</summary>
+    public string DefaultConsent { get; set; } = "no";
+
+    /// <summary>Per sandbox, what an unknown consent counts as there (overrides <see cref="DefaultConsent"/>).</summary>
+    public Dictionary<string, string> DefaultConsentBySandbox { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Records of a streaming destination's micro-batch when its policy names none.</summary>
+    public int MaxBatchRecords { get; set; } = 1_000;
+
+    /// <summary>Attempts of one HTTP request (the first and the retries) before the batch waits and tries again.</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>First retry delay in milliseconds; each retry doubles it, with jitter (a <c>Retry-After</c> header wins).</summary>
+    public int RetryBaseDelayMilliseconds { get; set; } = 500;
+
+    /// <summary>Seconds one HTTP attempt may take.</summary>
+    public int AttemptTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Seconds a destination's circuit stays open after it trips (a share of failures over a window).</summary>
+    public int CircuitBreakSeconds { get; set; } = 30;
+
+    /// <summary>Hours a batch may keep failing with transient errors before it goes to the dead-letter store.</summary>
+    public int DeadLetterAfterHours { get; set; } = 24;
+
+    /// <summary>Milliseconds between the server's looks for due micro-batches.</summary>
+    public int PollMilliseconds { get; set; } = 200;
+
+    /// <summary>Delivery runs and audit entries kept per destination (oldest dropped first).</summary>
+    public int MaxRunsKept { get; set; } = 10_000;
+
+    /// <summary>What an unknown consent counts as in <paramref name="sandbox"/>.</summary>
+    public bool UnknownConsentIsYes(string sandbox) =>
+        (DefaultConsentBySandbox.TryGetValue(sandbox, out var value) ? value : DefaultConsent) is "yes";
+}

@@ -1,0 +1,688 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Tessera.Abstractions;
+using Tessera.Activation.Connectors;
+using Tessera.Activation.Connectors.Platforms;
+using Tessera.Activation.Delivery;
+using Tessera.Activation.Destinations;
+using Tessera.Activation.Governance;
+using Tessera.Catalog;
+using Tessera.Identity.Graph;
+using Tessera.Profiles;
+using Tessera.Segmentation;
+using Tessera.Segmentation.Audiences;
+using Tessera.Segmentation.Memberships;
+using Tessera.Storage;
+
+namespace Tessera.Activation;
+
+/// <summary>
+/// Activation (docs/destinations.md): destinations read the membership change feed, each from its own
+/// cursor, and send what changed in micro-batches; a destination's first activation of an audience
+/// backfills its current members. Delivery is at least once: a batch's range is recorded before it is
+/// sent and the cursor moves only after it is delivered (or dead-lettered), so a crash sends it again
+/// with the same idempotency key. Changes of one profile keep their feed order (one batch at a time
+/// per destination, requests in order).
+/// </summary>
+public sealed class ActivationService : IAsyncDisposable
+{
+    private readonly TesseraCatalog _catalog;
+    private readonly AudienceCatalog _audiences;
+    private readonly MembershipStore _memberships;
+    private readonly ProfileService _profiles;
+    private readonly ActivationSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly TimeProvider _waits;
+    private readonly HttpMessageHandler? _handler;
+    private readonly ConcurrentDictionary<(string Sandbox, string Destination), DestinationWorker> _workers = new();
+
+    /// <param name="handler">The HTTP handler requests go through (a real socket handler when null).</param>
+    /// <param name="waits">The clock retries, circuit breaks and polling wait on (the catalog's when null); record times always come from the catalog's.</param>
+    public ActivationService(TesseraCatalog catalog, AudienceCatalog audiences, MembershipStore memberships, ProfileService profiles,
+        ActivationSettings settings, HttpMessageHandler? handler = null, TimeProvider? waits = null)
+    {
+        _catalog = catalog;
+        _audiences = audiences;
+        _memberships = memberships;
+        _profiles = profiles;
+        _settings = settings;
+        _time = catalog.Time;
+        _waits = waits ?? catalog.Time;
+        _handler = handler;
+        Destinations = new DestinationCatalog(catalog, audiences, settings);
+        Governance = new GovernanceCatalog(catalog, audiences);
+        Log = new ActivationLog(catalog.Store);
+    }
+
+    public DestinationCatalog Destinations { get; }
+
+    /// <summary>Data usage labels and policies; every save and every run of a destination is checked against them.</summary>
+    public GovernanceCatalog Governance { get; }
+
+    /// <summary>Raised after every run of a destination (sandbox, destination, run): for monitoring and tests.</summary>
+    public event Action<string, string, DeliveryRun>? Ran;
+
+    /// <summary>Runs, the audit log, dead letters and each destination's delivery state.</summary>
+    public ActivationLog Log { get; }
+
+    /// <summary>The feed consumer a destination reads as (its cursor holds back the feed's purge).</summary>
+    public static string Consumer(string destination) => "destination:" + destination;
+
+    // ---------------------------------------------------------------- definitions
+
+    /// <summary>
+    /// Creates a destination: it starts reading the feed from now, and backfills the current members
+    /// of every audience it activates.
+    /// </summary>
+    public async Task<Destination> CreateAsync(string sandbox, Destination destination, CancellationToken cancellationToken = default)
+    {
+        var created = await Destinations.CreateAsync(sandbox, destination, d => Governance.Enforce(sandbox, d)).ConfigureAwait(false);
+        await _memberships.SaveCursorAsync(sandbox, Consumer(created.Name), _memberships.LastSequence(sandbox), cancellationToken).ConfigureAwait(false);
+        await QueueBackfillsAsync(sandbox, created.Name, created.Audiences.Select(a => a.AudienceId), cancellationToken).ConfigureAwait(false);
+        return created;
+    }
+
+    /// <summary>Activates an audience (by id or name) on a destination; its current members are backfilled.</summary>
+    public async Task<Destination> ActivateAsync(string sandbox, string name, string audience, string? externalId = null, CancellationToken cancellationToken = default)
+    {
+        var target = Destinations.RequireActivatable(sandbox, audience);
+        var (before, after) = await Destinations.UpdateAsync(sandbox, name, d => d with
+        {
+            Audiences = d.Audiences.Any(a => a.AudienceId == target.Id)
+                ? [.. d.Audiences.Select(a => a.AudienceId == target.Id ? a with { ExternalId = externalId ?? a.ExternalId } : a)]
+                : [.. d.Audiences, new ActivatedAudience { AudienceId = target.Id, ExternalId = externalId }],
+        }, d => Governance.Enforce(sandbox, d)).ConfigureAwait(false);
+        if (!before.Audiences.Any(a => a.AudienceId == target.Id))
+        {
+            await QueueBackfillsAsync(sandbox, name, [target.Id], cancellationToken).ConfigureAwait(false);
+        }
+        return after;
+    }
+
+    /// <summary>Stops sending an audience (members already sent stay on the platform until they exit elsewhere).</summary>
+    public async Task<Destination> DeactivateAsync(string sandbox, string name, string audience, CancellationToken cancellationToken = default)
+    {
+        var id = _audiences.Get(sandbox, audience)?.Id ?? audience;
+        var (before, after) = await Destinations.UpdateAsync(sandbox, name, d => d with { Audiences = [.. d.Audiences.Where(a => a.AudienceId != id)] }).ConfigureAwait(false);
+        if (before.Audiences.Count == after.Audiences.Count)
+        {
+            throw new CatalogException("AUDIENCE_NOT_ACTIVATED", $"audience '{audience}' is not activated on destination '{name}'");
+        }
+        var state = Log.State(sandbox, name);
+        if (state.Backfills.Remove(id))
+        {
+            await Log.SaveStateAsync(sandbox, name, state, cancellationToken).ConfigureAwait(false);
+        }
+        return after;
+    }
+
+    /// <summary>Replaces a destination's definition (settings, mappings, batching, schedule, audiences).</summary>
+    public async Task<Destination> UpdateAsync(string sandbox, Destination definition, CancellationToken cancellationToken = default)
+    {
+        var (before, after) = await Destinations.UpdateAsync(sandbox, definition.Name, _ => definition, d => Governance.Enforce(sandbox, d)).ConfigureAwait(false);
+        var added = after.Audiences.Select(a => a.AudienceId).Except(before.Audiences.Select(a => a.AudienceId)).ToList();
+        await QueueBackfillsAsync(sandbox, after.Name, added, cancellationToken).ConfigureAwait(false);
+        Retire(sandbox, after.Name);
+        return after;
+    }
+
+    /// <summary>Deletes a destination with its cursor, state, runs, audit log and dead letters.</summary>
+    public async Task<Destination> DeleteAsync(string sandbox, string name, CancellationToken cancellationToken = default)
+    {
+        var deleted = await Destinations.DeleteAsync(sandbox, name).ConfigureAwait(false);
+        Retire(sandbox, name);
+        await _memberships.DeleteCursorAsync(sandbox, Consumer(name), cancellationToken).ConfigureAwait(false);
+        await Log.ForgetAsync(sandbox, name, cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    private async Task QueueBackfillsAsync(string sandbox, string name, IEnumerable<string> audiences, CancellationToken cancellationToken)
+    {
+        var worker = Worker(sandbox, name);
+        await worker.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var state = Log.State(sandbox, name);
+            var queued = false;
+            var since = _memberships.LastSequence(sandbox);
+            foreach (var audience in audiences)
+            {
+                queued |= state.Backfills.TryAdd(audience, new BackfillProgress { Since = since });
+            }
+            if (queued)
+            {
+                await Log.SaveStateAsync(sandbox, name, state, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            worker.Gate.Release();
+        }
+    }
+
+    // ---------------------------------------------------------------- delivery
+
+    /// <summary>
+    /// Delivers one batch of a streaming destination if one is due: the batch a crash interrupted, else
+    /// a backfill chunk, else the next feed changes (due when it holds the policy's record count or its
+    /// oldest change has reached the policy's age, or at once with <paramref name="flush"/>). Returns
+    /// the run, or null when nothing was due.
+    /// </summary>
+    public async Task<DeliveryRun?> DeliverOnceAsync(string sandbox, string name, bool flush = false, CancellationToken cancellationToken = default)
+    {
+        var worker = Worker(sandbox, name);
+        await worker.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var destination = Destinations.Require(sandbox, name);
+            _ = ConnectorTypes.Http(destination.Connector)
+                ?? throw new CatalogException("DESTINATION_NOT_STREAMING", $"destination '{name}' is a {destination.Connector} destination; it exports on its schedule (tessera destination export)");
+            if (!destination.Enabled)
+            {
+                return null;
+            }
+            var state = Log.State(sandbox, name);
+            if (state.InFlight is null && !await PlanAsync(sandbox, destination, state, worker, flush, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+            return await SendAsync(sandbox, destination, worker, state, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            worker.Gate.Release();
+        }
+    }
+
+    /// <summary>Delivers every due batch now (micro-batch age ignored) until the feed is drained or delivery fails transiently.</summary>
+    public async Task<List<DeliveryRun>> DrainAsync(string sandbox, string name, CancellationToken cancellationToken = default)
+    {
+        var runs = new List<DeliveryRun>();
+        while (await DeliverOnceAsync(sandbox, name, flush: true, cancellationToken).ConfigureAwait(false) is { } run)
+        {
+            runs.Add(run);
+            if (run.Status is RunStatuses.Retrying or RunStatuses.Blocked)
+            {
+                break;
+            }
+        }
+        return runs;
+    }
+
+    /// <summary>Chooses the next batch and records it as in flight (durably, before anything is sent).</summary>
+    private async Task<bool> PlanAsync(string sandbox, Destination destination, DestinationState state, DestinationWorker worker, bool flush, CancellationToken cancellationToken)
+    {
+        var max = destination.Batching.MaxRecords;
+        InFlightBatch? next = null;
+        while (next is null && state.Backfills.Count > 0)
+        {
+            var (audience, progress) = state.Backfills.OrderBy(b => b.Key, StringComparer.Ordinal).First();
+            var chunk = BackfillMembers(sandbox, audience, progress.Since, progress.After, worker).Take(max).ToList();
+            if (chunk.Count == 0)
+            {
+                state.Backfills.Remove(audience);
+                continue;
+            }
+            next = new InFlightBatch { Kind = DeliveryKinds.Backfill, Audience = audience, From = progress.Since, After = progress.After, Last = chunk[^1].ProfileId };
+        }
+        if (next is null)
+        {
+            var cursor = _memberships.Cursor(sandbox, Consumer(destination.Name)) ?? 0;
+            var changes = _memberships.Read(sandbox, cursor, max);
+            if (changes.Count == 0)
+            {
+                return false;
+            }
+            var age = _time.GetUtcNow() - changes[0].At;
+            if (!flush && changes.Count < max && age < TimeSpan.FromSeconds(destination.Batching.MaxAgeSeconds))
+            {
+                return false;
+            }
+            next = new InFlightBatch { Kind = DeliveryKinds.Feed, From = cursor, To = changes[^1].Sequence };
+        }
+        next.RunId = state.NextRun++;
+        next.StartedAt = _time.GetUtcNow();
+        state.InFlight = next;
+        await Log.SaveStateAsync(sandbox, destination.Name, state, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<DeliveryRun> SendAsync(string sandbox, Destination destination, DestinationWorker worker, DestinationState state, CancellationToken cancellationToken)
+    {
+        var batch = state.InFlight!;
+        var run = new DeliveryRun
+        {
+            Id = batch.RunId,
+            Destination = destination.Name,
+            Kind = batch.Kind,
+            StartedAt = batch.StartedAt,
+            FeedFrom = batch.Kind == DeliveryKinds.Feed ? batch.From : null,
+            FeedTo = batch.Kind == DeliveryKinds.Feed ? batch.To : null,
+        };
+        if (Governance.Check(sandbox, destination) is { Count: > 0 } violations)
+        {
+            // A policy made after the destination was saved: nothing is sent (and nothing skipped) until it is resolved.
+            run.Status = RunStatuses.Blocked;
+            run.Error = $"POLICY_VIOLATION: {string.Join(" and ", violations)}";
+            run.FinishedAt = _time.GetUtcNow();
+            worker.RetryAfter = TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+            using var blocked = new WriteSet(1024);
+            ActivationLog.PutRun(blocked, sandbox, run);
+            await Log.CommitAsync(blocked, cancellationToken).ConfigureAwait(false);
+            Ran?.Invoke(sandbox, destination.Name, run);
+            return run;
+        }
+        var source = Rebuild(sandbox, batch, worker);
+        run.Received = source.Count;
+        var records = Map(sandbox, destination, source, run);
+        using var writes = new WriteSet(16 * 1024);
+        var failure = await SendRecordsAsync(sandbox, destination, worker, run, records, $"{destination.Name}-{batch.RunId}", writes, cancellationToken).ConfigureAwait(false);
+        run.FinishedAt = _time.GetUtcNow();
+        if (failure is { Outcome: SendOutcome.Transient })
+        {
+            state.FailingSince ??= run.StartedAt;
+            if (run.FinishedAt - state.FailingSince < TimeSpan.FromHours(_settings.DeadLetterAfterHours))
+            {
+                // Kept in flight: the same batch goes again (same key) once the destination recovers.
+                run.Status = RunStatuses.Retrying;
+                run.Error = failure.Error;
+                worker.RetryAfter = failure.RetryAfter ?? TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+                await Log.SaveStateAsync(sandbox, destination.Name, state, cancellationToken).ConfigureAwait(false);
+                Ran?.Invoke(sandbox, destination.Name, run);
+                return run;
+            }
+        }
+        if (failure is not null)
+        {
+            run.Status = RunStatuses.DeadLettered;
+            run.Error = failure.Error;
+            run.Failed = records.Count - run.Activated;
+            ActivationLog.PutDeadLetter(writes, sandbox, new DeadLetter
+            {
+                RunId = batch.RunId,
+                Destination = destination.Name,
+                At = run.FinishedAt,
+                Error = failure.Error ?? "failed",
+                Records = [.. records.Select(r => new DeadRecord(r.AudienceId, r.ProfileId, WebhookConnector.OperationName(r.Operation), r.Sequence))],
+            });
+        }
+        else
+        {
+            run.Status = RunStatuses.Delivered;
+        }
+        worker.RetryAfter = null;
+        if (batch.Kind == DeliveryKinds.Feed)
+        {
+            // The cursor first: a crash before the state is saved sends this batch again under the same key.
+            await _memberships.SaveCursorAsync(sandbox, Consumer(destination.Name), batch.To, cancellationToken).ConfigureAwait(false);
+        }
+        else if (batch.Kind == DeliveryKinds.Backfill && state.Backfills.TryGetValue(batch.Audience!, out var progress))
+        {
+            progress.After = batch.Last;
+        }
+        state.InFlight = null;
+        state.FailingSince = null;
+        ActivationLog.PutRun(writes, sandbox, run);
+        Log.Trim(writes, sandbox, destination.Name, run.Id, _settings.MaxRunsKept);
+        ActivationLog.PutState(writes, sandbox, destination.Name, state);
+        await Log.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        Ran?.Invoke(sandbox, destination.Name, run);
+        return run;
+    }
+
+    /// <summary>
+    /// Builds the connector's requests for <paramref name="records"/> and sends them in order, each
+    /// audited once delivered; stops at the first failure and returns it (null when all were delivered).
+    /// </summary>
+    private async Task<SendResult?> SendRecordsAsync(string sandbox, Destination destination, DestinationWorker worker, DeliveryRun run,
+        List<DeliveryRecord> records, string key, WriteSet writes, CancellationToken cancellationToken)
+    {
+        run.Audiences = [.. records.Select(r => r.AudienceId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        var connector = ConnectorTypes.Http(destination.Connector)!;
+        var context = new ConnectorContext(destination.Name, key, destination.Settings,
+            destination.Audiences.Where(a => a.ExternalId is not null).ToDictionary(a => a.AudienceId, a => a.ExternalId!, StringComparer.Ordinal));
+        IReadOnlyList<OutgoingRequest> requests;
+        if (connector is PlatformConnector platform)
+        {
+            // Records without a usable key (by the platform's rules) or superseded in the batch are counted, not sent.
+            var build = platform.BuildWithReport(context, records);
+            requests = build.Requests;
+            foreach (var skipped in build.Skipped)
+            {
+                Exclude(run, skipped.Reason.StartsWith("superseded", StringComparison.Ordinal) ? ExclusionReasons.Superseded
+                    : skipped.Reason.StartsWith("the destination has no", StringComparison.Ordinal) ? ExclusionReasons.Settings
+                    : ExclusionReasons.MissingIdentity);
+                run.Error ??= skipped.Reason.StartsWith("superseded", StringComparison.Ordinal) ? null : skipped.Reason;
+            }
+        }
+        else
+        {
+            requests = connector.Build(context, records);
+        }
+        var sender = worker.Sender(destination, _settings, _waits, _handler);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            var requestKey = request.Headers.FirstOrDefault(h => h.Key == "Idempotency-Key").Value ?? (requests.Count == 1 ? key : $"{key}-{i}");
+            var result = await sender.SendAsync(request, requestKey, cancellationToken).ConfigureAwait(false);
+            run.Retried += result.Retries;
+            run.Requests++;
+            if (result.Outcome != SendOutcome.Delivered)
+            {
+                return result;
+            }
+            run.Activated += request.Records;
+            ActivationLog.PutAudit(writes, sandbox, new DeliveryAudit
+            {
+                At = _time.GetUtcNow(),
+                Destination = destination.Name,
+                RunId = run.Id,
+                Request = i,
+                Audiences = run.Audiences,
+                Records = request.Records,
+                Identities = records.Sum(r => r.Keys.Count),
+                PayloadSha256 = Convert.ToHexStringLower(SHA256.HashData(request.Body)),
+                IdempotencyKey = requestKey,
+                StatusCode = result.StatusCode,
+            });
+        }
+        return null;
+    }
+
+    /// <summary>The changes an in-flight batch holds, read again as when it was planned.</summary>
+    private List<MembershipChange> Rebuild(string sandbox, InFlightBatch batch, DestinationWorker worker)
+    {
+        if (batch.Kind == DeliveryKinds.Feed)
+        {
+            return [.. _memberships.Read(sandbox, batch.From, (int)Math.Min(int.MaxValue, batch.To - batch.From)).Where(c => c.Sequence <= batch.To)];
+        }
+        return [.. BackfillMembers(sandbox, batch.Audience!, batch.From, batch.After, worker)
+            .TakeWhile(m => string.CompareOrdinal(m.ProfileId, batch.Last) <= 0)
+            .Select(m => new MembershipChange(0, sandbox, m.AudienceId, m.ProfileId, m.Identities, MembershipStatus.Realized, m.ChangedAt))];
+    }
+
+    /// <summary>
+    /// The audience's members after profile <paramref name="after"/>, in profile order, but for those
+    /// whose membership changed in the feed after <paramref name="since"/>: the feed sends that change,
+    /// so the backfill does not send them twice.
+    /// </summary>
+    private IEnumerable<Membership> BackfillMembers(string sandbox, string audience, long since, string? after, DestinationWorker worker)
+    {
+        var changed = worker.ChangedSince(audience, since);
+        var last = _memberships.LastSequence(sandbox);
+        while (changed.UpTo < last)
+        {
+            var page = _memberships.Read(sandbox, changed.UpTo, 10_000);
+            foreach (var change in page.Where(c => c.AudienceId == audience))
+            {
+                changed.Profiles.Add(change.ProfileId);
+            }
+            changed.UpTo = page.Count == 0 ? last : page[^1].Sequence;
+        }
+        return _memberships.Members(sandbox, audience)
+            .Where(m => (after is null || string.CompareOrdinal(m.ProfileId, after) > 0) && !changed.Profiles.Contains(m.ProfileId));
+    }
+
+    /// <summary>
+    /// Turns changes into the destination's records: only its activated audiences, erased changes
+    /// skipped; identities and attributes mapped; adds without the consent the destination needs or
+    /// without any mapped identity excluded and counted.
+    /// </summary>
+    private List<DeliveryRecord> Map(string sandbox, Destination destination, List<MembershipChange> changes, DeliveryRun run)
+    {
+        var activated = destination.Audiences.Select(a => a.AudienceId).ToHashSet(StringComparer.Ordinal);
+        var consent = destination.Consent ?? ConnectorTypes.DefaultConsent(destination.Connector);
+        var consentPath = consent == "none" ? null : _settings.ConsentFields[consent];
+        var unknownIsYes = _settings.UnknownConsentIsYes(sandbox);
+        var needsProfile = destination.Attributes.Count > 0 || consentPath is not null;
+        var profiles = new Dictionary<(string, string), JsonObject?>();
+        var records = new List<DeliveryRecord>(changes.Count);
+        foreach (var change in changes)
+        {
+            if (change.ProfileId == MembershipStore.ErasedProfile || !activated.Contains(change.AudienceId))
+            {
+                run.Received--;
+                continue;
+            }
+            var operation = change.Status == MembershipStatus.Exited ? DeliveryOperation.Remove : DeliveryOperation.Add;
+            JsonObject? profile = null;
+            if (needsProfile)
+            {
+                var policy = _audiences.Get(sandbox, change.AudienceId)?.MergePolicy;
+                if (!profiles.TryGetValue((change.ProfileId, policy ?? ""), out profile))
+                {
+                    profile = IdentityKey.TryParse(change.ProfileId, out var identity)
+                        ? _profiles.Lookup(sandbox, identity, policy, events: 0)?.Attributes
+                        : null;
+                    profiles[(change.ProfileId, policy ?? "")] = profile;
+                }
+            }
+            if (operation == DeliveryOperation.Add && consentPath is not null && !Consents(Read(profile, consentPath), unknownIsYes))
+            {
+                Exclude(run, ExclusionReasons.Consent);
+                continue;
+            }
+            var keys = MapIdentities(destination, change.Identities);
+            if (keys.Count == 0)
+            {
+                Exclude(run, ExclusionReasons.MissingIdentity);
+                continue;
+            }
+            var attributes = destination.Attributes.Count == 0
+                ? []
+                : destination.Attributes.Select(a => KeyValuePair.Create(a.Target, Hash(a, Read(profile, a.Source)))).ToList();
+            records.Add(new DeliveryRecord(change.Sequence, change.AudienceId, change.ProfileId, operation, change.At, keys, attributes));
+        }
+        return records;
+    }
+
+    private static List<MatchKey> MapIdentities(Destination destination, IReadOnlyList<string> identities)
+    {
+        var keys = new List<MatchKey>(identities.Count);
+        foreach (var identity in identities)
+        {
+            var colon = identity.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                continue;
+            }
+            var ns = identity.AsSpan(0, colon);
+            foreach (var mapping in destination.Identities)
+            {
+                if (ns.SequenceEqual(mapping.Source))
+                {
+                    keys.Add(new MatchKey(mapping.Target, Hash(mapping, identity[(colon + 1)..])!));
+                }
+            }
+        }
+        return keys;
+    }
+
+    private static string? Hash(FieldMapping mapping, string? value) =>
+        value is null || mapping.Hash != "sha256" ? value : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+
+    /// <summary>The value at a dotted path of a nested profile, as text (null when absent or not a scalar).</summary>
+    internal static string? Read(JsonObject? profile, string path)
+    {
+        JsonNode? node = profile;
+        foreach (var part in path.Split('.'))
+        {
+            node = node is JsonObject obj && obj.TryGetPropertyValue(part, out var child) ? child : null;
+            if (node is null)
+            {
+                return null;
+            }
+        }
+        return node is JsonValue value ? value.ToString() : null;
+    }
+
+    /// <summary>A consent value: true, y or yes consents; false, n or no refuses; anything else is unknown.</summary>
+    internal static bool Consents(string? value, bool unknownIsYes) => value?.Trim().ToLowerInvariant() switch
+    {
+        "true" or "y" or "yes" => true,
+        "false" or "n" or "no" => false,
+        _ => unknownIsYes,
+    };
+
+    private static void Exclude(DeliveryRun run, string reason) =>
+        run.Excluded[reason] = run.Excluded.GetValueOrDefault(reason) + 1;
+
+    // ---------------------------------------------------------------- dead letters
+
+    /// <summary>
+    /// Sends the dead-lettered changes of a destination again as what is true now (a profile still in
+    /// the audience is added, one that left is removed), so a replay never undoes a newer change; each
+    /// replayed dead letter is removed once delivered. Returns the replay runs.
+    /// </summary>
+    public async Task<List<DeliveryRun>> ReplayAsync(string sandbox, string name, CancellationToken cancellationToken = default)
+    {
+        var worker = Worker(sandbox, name);
+        var runs = new List<DeliveryRun>();
+        foreach (var dead in Log.DeadLetters(sandbox, name))
+        {
+            await worker.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var destination = Destinations.Require(sandbox, name);
+                var state = Log.State(sandbox, name);
+                var changes = dead.Records.Select(r => _memberships.Get(sandbox, r.AudienceId, r.ProfileId) is { } now
+                        ? new MembershipChange(0, sandbox, r.AudienceId, r.ProfileId, now.Identities, now.Status, now.ChangedAt)
+                        : null)
+                    .OfType<MembershipChange>()
+                    .ToList();
+                var run = new DeliveryRun { Id = state.NextRun++, Destination = name, Kind = DeliveryKinds.Replay, StartedAt = _time.GetUtcNow(), Received = changes.Count };
+                var records = Map(sandbox, destination, changes, run);
+                using var writes = new WriteSet(4096);
+                var error = (await SendRecordsAsync(sandbox, destination, worker, run, records, $"{name}-replay-{dead.RunId}", writes, cancellationToken).ConfigureAwait(false))?.Error;
+                run.FinishedAt = _time.GetUtcNow();
+                run.Status = error is null ? RunStatuses.Delivered : RunStatuses.DeadLettered;
+                run.Error = error;
+                run.Failed = error is null ? 0 : records.Count - run.Activated;
+                if (error is null)
+                {
+                    ActivationLog.DeleteDeadLetter(writes, sandbox, name, dead.RunId);
+                }
+                ActivationLog.PutRun(writes, sandbox, run);
+                ActivationLog.PutState(writes, sandbox, name, state);
+                await Log.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+                runs.Add(run);
+            }
+            finally
+            {
+                worker.Gate.Release();
+            }
+        }
+        return runs;
+    }
+
+    // ---------------------------------------------------------------- background
+
+    /// <summary>
+    /// Delivers every enabled streaming destination of every sandbox until cancelled: each destination
+    /// as its micro-batch policy says, a failing one after its retry delay.
+    /// </summary>
+    public async Task RunAsync(TimeSpan poll, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            foreach (var sandbox in _catalog.ListSandboxes())
+            {
+                foreach (var destination in Destinations.List(sandbox.Name).Where(d => d.Enabled && ConnectorTypes.Http(d.Connector) is not null))
+                {
+                    var worker = Worker(sandbox.Name, destination.Name);
+                    if (worker.NotBefore > _waits.GetUtcNow())
+                    {
+                        continue;
+                    }
+                    try
+                    {
+                        while (await DeliverOnceAsync(sandbox.Name, destination.Name, cancellationToken: cancellationToken).ConfigureAwait(false) is { } run)
+                        {
+                            if (run.Status is RunStatuses.Retrying or RunStatuses.Blocked)
+                            {
+                                worker.NotBefore = _waits.GetUtcNow() + (worker.RetryAfter ?? poll);
+                                break;
+                            }
+                        }
+                    }
+                    catch (CatalogException)
+                    {
+                        // Deleted or redefined while delivering: the next round reads the catalog again.
+                    }
+                }
+            }
+            try
+            {
+                await Task.Delay(poll, _waits, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private DestinationWorker Worker(string sandbox, string name) => _workers.GetOrAdd((sandbox, name), _ => new DestinationWorker());
+
+    private void Retire(string sandbox, string name)
+    {
+        if (_workers.TryGetValue((sandbox, name), out var worker))
+        {
+            worker.ResetSender();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var worker in _workers.Values)
+        {
+            worker.ResetSender();
+        }
+        return default;
+    }
+
+    private sealed class ChangedProfiles
+    {
+        public long UpTo { get; set; }
+
+        public HashSet<string> Profiles { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>One destination's turn-taking (one batch at a time), its HTTP sender with its circuit, and when it may try again.</summary>
+    private sealed class DestinationWorker
+    {
+        private HttpSender? _sender;
+        private int _senderVersion;
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public TimeSpan? RetryAfter { get; set; }
+
+        public DateTimeOffset NotBefore { get; set; }
+
+        private readonly Dictionary<(string, long), ChangedProfiles> _changed = [];
+
+        /// <summary>The profiles of an audience with feed changes after a sequence, as far as read so far (grown on demand).</summary>
+        public ChangedProfiles ChangedSince(string audience, long since) =>
+            _changed.TryGetValue((audience, since), out var known) ? known : _changed[(audience, since)] = new ChangedProfiles { UpTo = since };
+
+        public HttpSender Sender(Destination destination, ActivationSettings settings, TimeProvider time, HttpMessageHandler? handler)
+        {
+            if (_sender is null || _senderVersion != destination.Version)
+            {
+                _sender?.Dispose();
+                _sender = new HttpSender(destination, settings, time, handler);
+                _senderVersion = destination.Version;
+            }
+            return _sender;
+        }
+
+        public void ResetSender()
+        {
+            _sender?.Dispose();
+            _sender = null;
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using Tessera.Abstractions;
+
+namespace Tessera.Activation.Delivery;
+
+/// <summary>What became of one request after the resilience pipeline gave up or succeeded.</summary>
+public enum SendOutcome
+{
+    Delivered,
+
+    /// <summary>Failed in a way that may pass (5xx, 408, 429, timeout, refused connection, open circuit): the batch waits and tries again.</summary>
+    Transient,
+
+    /// <summary>Refused for good (another 4xx): the batch goes to the dead-letter store.</summary>
+    Permanent,
+}
+
+public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retries, string? Error, TimeSpan? RetryAfter);
+
+/// <summary>
+/// Sends one destination's requests through a Polly pipeline built from the Microsoft.Extensions.Http.Resilience
+/// HTTP options: retries with exponential backoff and jitter that honour <c>Retry-After</c> on 429 and 503,
+/// a circuit breaker per destination (one sender per destination) and a timeout per attempt. Every
+/// request carries an <c>Idempotency-Key</c> header and the destination's auth header if it has one.
+/// </summary>
+public sealed class HttpSender : IDisposable
+{
+    private static readonly ResiliencePropertyKey<int> s_retries = new("tessera.retries");
+    private readonly HttpClient _client;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly Uri _endpoint;
+    private readonly (string Name, string Value)? _auth;
+
+    public HttpSender(Destinations.Destination destination, ActivationSettings settings, TimeProvider time, HttpMessageHandler? handler = null)
+    {
+        _endpoint = new Uri(destination.Settings["endpoint"].TrimEnd('/') + "/");
+        _auth = destination.Settings.TryGetValue("authHeader", out var header) ? (header, destination.Settings["authValue"]) : null;
+        _client = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, disposeHandler: handler is null)
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // the pipeline times attempts out
+        };
+        var retry = new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = Math.Max(0, settings.MaxAttempts - 1),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(settings.RetryBaseDelayMilliseconds),
+            MaxDelay = TimeSpan.FromSeconds(settings.CircuitBreakSeconds),
+            ShouldRetryAfterHeader = true,
+            OnRetry = args =>
+            {
+                args.Context.Properties.Set(s_retries, args.Context.Properties.GetValue(s_retries, 0) + 1);
+                return default;
+            },
+        };
+        var breaker = new HttpCircuitBreakerStrategyOptions
+        {
+            FailureRatio = 0.5,
+            MinimumThroughput = 10,
+            SamplingDuration = TimeSpan.FromSeconds(30),
+            BreakDuration = TimeSpan.FromSeconds(settings.CircuitBreakSeconds),
+        };
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+            .AddRetry(retry)
+            .AddCircuitBreaker(breaker)
+            .AddTimeout(new HttpTimeoutStrategyOptions { Timeout = TimeSpan.FromSeconds(settings.AttemptTimeoutSeconds) })
+            .Build();
+    }
+
+    public async Task<SendResult> SendAsync(OutgoingRequest request, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            var outcome = await _pipeline.ExecuteOutcomeAsync(
+                static async (ctx, state) =>
+                {
+                    try
+                    {
+                        using var message = state.Sender.Message(state.Request, state.Key);
+                        var response = await state.Sender._client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ctx.CancellationToken).ConfigureAwait(false);
+                        return Outcome.FromResult(response);
+                    }
+                    catch (Exception error) when (error is not OperationCanceledException || !state.Token.IsCancellationRequested)
+                    {
+                        return Outcome.FromException<HttpResponseMessage>(error);
+                    }
+                },
+                context,
+                (Sender: this, Request: request, Key: idempotencyKey, Token: cancellationToken)).ConfigureAwait(false);
+            var retries = context.Properties.GetValue(s_retries, 0);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (outcome.Exception is { } exception)
+            {
+                return exception switch
+                {
+                    BrokenCircuitException broken => new SendResult(SendOutcome.Transient, null, retries, $"circuit open: {broken.Message}", null),
+                    HttpRequestException or TimeoutRejectedException or OperationCanceledException => new SendResult(SendOutcome.Transient, null, retries, exception.Message, null),
+                    _ => new SendResult(SendOutcome.Permanent, null, retries, exception.Message, null),
+                };
+            }
+            using var response = outcome.Result!;
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                return new SendResult(SendOutcome.Delivered, status, retries, null, null);
+            }
+            var transient = status is 408 or 429 or >= 500;
+            var body = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
+            return new SendResult(transient ? SendOutcome.Transient : SendOutcome.Permanent, status, retries,
+                $"HTTP {status} {response.ReasonPhrase}{(body.Length > 0 ? ": " + body : "")}",
+                response.Headers.RetryAfter?.Delta);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private HttpRequestMessage Message(OutgoingRequest request, string idempotencyKey)
+    {
+        var message = new HttpRequestMessage(request.Method, new Uri(_endpoint, request.Path.TrimStart('/')))
+        {
+            Content = new ByteArrayContent(request.Body),
+        };
+        message.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(request.ContentType);
+        foreach (var (name, value) in request.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+        if (!message.Headers.Contains("Idempotency-Key"))
+        {
+            message.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+        if (_auth is { } auth)
+        {
+            message.Headers.TryAddWithoutValidation(auth.Name, auth.Value);
+        }
+        return message;
+    }
+
+    private static async Task<string> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return text.Length > 300 ? text[..300] + "…" : text;
+    }
+
+    public void Dispose() => _client.Dispose();
+}
