@@ -15,9 +15,12 @@ public sealed class FileExportCrashTests : IDisposable
 {
     private const string FolderVariable = "TESSERA_EXPORT_CRASH_FOLDER";
     private const int RowsPerPart = 20_000;
-    private readonly TempFolder _folder = new();
+    // Made when first used: the child process, killed outright, never disposes its test class.
+    private TempFolder? _folder;
 
-    public void Dispose() => _folder.Dispose();
+    private TempFolder Folder => _folder ??= new TempFolder();
+
+    public void Dispose() => _folder?.Dispose();
 
     private static FileExportSettings CrashSettings(string folder) => Settings(folder) with { MaxRowsPerFile = RowsPerPart, Gzip = true };
 
@@ -25,7 +28,7 @@ public sealed class FileExportCrashTests : IDisposable
     public async Task An_export_killed_mid_write_leaves_only_staging_files_and_its_rerun_writes_the_same_files()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        var crashed = Path.Combine(_folder.Path, "crashed");
+        var crashed = Path.Combine(Folder.Path, "crashed");
         Directory.CreateDirectory(crashed);
         var start = new ProcessStartInfo("dotnet")
         {
@@ -60,7 +63,7 @@ public sealed class FileExportCrashTests : IDisposable
 
         var records = Members(50_000).ToList();
         var rerun = await new FileExporter().ExportAsync("dest", "aud-1", RunAt, MemberColumns, records, CrashSettings(crashed), cancellationToken);
-        var clean = await new FileExporter().ExportAsync("dest", "aud-1", RunAt, MemberColumns, records, CrashSettings(Path.Combine(_folder.Path, "clean")), cancellationToken);
+        var clean = await new FileExporter().ExportAsync("dest", "aud-1", RunAt, MemberColumns, records, CrashSettings(Path.Combine(Folder.Path, "clean")), cancellationToken);
 
         Assert.Equal(rerun.Files.Select(f => f.Name), Directory.GetFiles(crashed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(clean.Files.Select(f => f.Name), rerun.Files.Select(f => f.Name));
