@@ -57,6 +57,10 @@ public static class Program
         {
             return HashingBench.Run(options);
         }
+        if (options.Only == "export")
+        {
+            return await ExportBench.RunAsync(options).ConfigureAwait(false);
+        }
         if (options.Only == "profiles")
         {
             return await ProfileBench.RunAsync(options).ConfigureAwait(false);
@@ -539,7 +543,8 @@ internal sealed record BenchOptions
                         evaluation, compiled beside interpreted), or segmentation (streaming engine
                         throughput beside ingestion alone), or hashing (match keys normalized, SHA-256'd and
                         written as hex per platform, beside bare SHA256.HashData), or activation (streaming
-                        delivery to a local receiver beside bare HTTP POSTs), only run when asked for
+                        delivery to a local receiver beside bare HTTP POSTs), or export (a 1,000,000-member
+                        audience to hashed CSV, JSON Lines and Parquet files), only run when asked for
           --identities N  identities in the identity graph benchmark (default 10,000,000)
           --lookups N   identity-to-graph lookups timed (default 1,000,000)
           --budget SECONDS  longest any one identity step on first-seen ids may run before it is stopped
@@ -584,7 +589,7 @@ internal sealed record BenchOptions
                 "--help" or "-h" => options with { Help = true },
                 "--keep" => options with { Keep = true },
                 "--json" => options with { JsonPath = Value() },
-                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" or "profiles" or "pql" or "segmentation" or "hashing" or "activation" ? only : throw new ArgumentException("--only takes csv, events, http, identity, profiles, pql, segmentation, hashing or activation") },
+                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" or "profiles" or "pql" or "segmentation" or "hashing" or "activation" or "export" ? only : throw new ArgumentException("--only takes csv, events, http, identity, profiles, pql, segmentation, hashing, activation or export") },
                 "--data" => options with { DataDirectory = Path.GetFullPath(Value()) },
                 "--rows" => options with { CsvRows = Count() },
                 "--events" => options with { Events = Count() },
