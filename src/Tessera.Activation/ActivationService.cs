@@ -28,7 +28,7 @@ namespace Tessera.Activation;
 /// with the same idempotency key. Changes of one profile keep their feed order (one batch at a time
 /// per destination, requests in order).
 /// </summary>
-public sealed class ActivationService : IAsyncDisposable, ICommittedFactsObserver
+public sealed partial class ActivationService : IAsyncDisposable, ICommittedFactsObserver
 {
     private readonly TesseraCatalog _catalog;
     private readonly AudienceCatalog _audiences;
@@ -87,7 +87,11 @@ public sealed class ActivationService : IAsyncDisposable, ICommittedFactsObserve
     {
         var created = await Destinations.CreateAsync(sandbox, destination, d => Governance.Enforce(sandbox, d)).ConfigureAwait(false);
         await _memberships.SaveCursorAsync(sandbox, Consumer(created.Name), _memberships.LastSequence(sandbox), cancellationToken).ConfigureAwait(false);
-        await QueueBackfillsAsync(sandbox, created.Name, created.Audiences.Select(a => a.AudienceId), cancellationToken).ConfigureAwait(false);
+        if (created.Connector != ConnectorTypes.File)
+        {
+            // A file destination's first export holds every member (full) or starts the changes from here (incremental).
+            await QueueBackfillsAsync(sandbox, created.Name, created.Audiences.Select(a => a.AudienceId), cancellationToken).ConfigureAwait(false);
+        }
         return created;
     }
 
@@ -740,6 +744,24 @@ public sealed class ActivationService : IAsyncDisposable, ICommittedFactsObserve
             foreach (var sandbox in _catalog.ListSandboxes())
             {
                 var touched = TakeTouched(sandbox.Name);
+                foreach (var destination in Destinations.List(sandbox.Name).Where(d => d.Enabled && d.Connector == ConnectorTypes.File))
+                {
+                    try
+                    {
+                        if (ExportDue(sandbox.Name, destination))
+                        {
+                            await ExportAsync(sandbox.Name, destination.Name, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception error)
+                    {
+                        Failed?.Invoke(error); // tried again next round
+                    }
+                }
                 foreach (var destination in Destinations.List(sandbox.Name).Where(d => d.Enabled && ConnectorTypes.Http(d.Connector) is not null))
                 {
                     var worker = Worker(sandbox.Name, destination.Name);

@@ -38,6 +38,9 @@ public sealed record Destination
     /// <summary>File connectors: when exports run and what they hold.</summary>
     public ExportSchedule? Schedule { get; set; }
 
+    /// <summary>File connectors: format, folder, splitting, mandatory attributes and dedup key (docs/destinations-files.md).</summary>
+    public Files.FileExportSettings? File { get; set; }
+
     /// <summary>A disabled destination keeps its place in the feed and sends nothing until enabled.</summary>
     public bool Enabled { get; set; } = true;
 

@@ -171,6 +171,11 @@ public sealed class DestinationCatalog
             {
                 throw Invalid(d, "schedule.mode", $"'{schedule.Mode}' is not full or incremental");
             }
+            var file = d.File ?? throw Invalid(d, "file", "a file destination needs file settings (format, folder, ...)");
+            if (file.Validate(ExportColumns(d)) is { Count: > 0 } errors)
+            {
+                throw Invalid(d, "file." + errors[0].Setting, errors[0].Rule);
+            }
         }
         var consent = d.Consent ?? ConnectorTypes.DefaultConsent(d.Connector);
         if (consent != "none" && !_settings.ConsentFields.ContainsKey(consent))
@@ -213,6 +218,17 @@ public sealed class DestinationCatalog
                 throw Invalid(d, $"audiences[{i}].audienceId", $"audience {audience.Id} is activated twice");
             }
         }
+    }
+
+    /// <summary>The columns a file destination writes: identity targets, attribute targets, and for incremental exports the operation.</summary>
+    public static List<string> ExportColumns(Destination d)
+    {
+        var columns = d.Identities.Select(i => i.Target).Concat(d.Attributes.Select(a => a.Target)).Distinct(StringComparer.Ordinal).ToList();
+        if (d.Schedule?.Mode == "incremental")
+        {
+            columns.Add(Files.FileExporter.OperationColumn);
+        }
+        return columns;
     }
 
     private static void CheckTarget(Destination d, IHttpConnector? http, string at, FieldMapping mapping, bool platform)
