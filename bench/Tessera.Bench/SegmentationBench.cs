@@ -99,6 +99,10 @@ internal static class SegmentationBench
         await engine.WhenIdleAsync();
         var took = watch.Elapsed;
         AnsiConsole.MarkupLine($"[grey]{audiences} audiences: {took.TotalSeconds:0.0} s, {engine.Evaluations:N0} answers, {engine.PendingTimers:N0} timers[/]");
+        if (audiences > 0)
+        {
+            AnsiConsole.MarkupLine($"[grey]engine worker: {string.Join(", ", engine.Splits.Select(s => $"{s.Step} {s.Time.TotalSeconds:0.00} s"))}[/]");
+        }
         return took;
     }
 }

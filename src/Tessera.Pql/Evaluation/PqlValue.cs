@@ -286,6 +286,56 @@ public sealed class PqlProfile
 
     public TimeZoneInfo Zone { get; }
 
+    private long[]? _instants;
+
+    /// <summary>
+    /// Every instant the profile's texts denote (values, and names: <c>keys()</c> gives names as
+    /// values), distinct, as the time horizon reads them; found on first use and kept.
+    /// </summary>
+    internal long[] Instants => _instants ??= CollectInstants();
+
+    private long[] CollectInstants()
+    {
+        var time = new TimeWindow(Zone);
+        var instants = new HashSet<long>();
+        Collect(Root, time, instants);
+        return [.. instants];
+
+        static void Collect(PqlValue value, TimeWindow time, HashSet<long> instants)
+        {
+            switch (value.Kind)
+            {
+                case PqlKind.String or PqlKind.Time:
+                    if (value.TryTime(time, out var ticks))
+                    {
+                        instants.Add(ticks);
+                    }
+                    break;
+                case PqlKind.Array:
+                    foreach (var item in value.Array)
+                    {
+                        Collect(item, time, instants);
+                    }
+                    break;
+                case PqlKind.Record:
+                    var record = value.Record;
+                    for (var i = 0; i < record.Count; i++)
+                    {
+                        var name = record.NameAt(i);
+                        if (name.Length >= 10 && char.IsAsciiDigit(name[0]) && time.Read(name) is { } named)
+                        {
+                            instants.Add(named.UtcTicks);
+                        }
+                        Collect(record.ValueAt(i), time, instants);
+                    }
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A profile of values already converted in <paramref name="zone"/> (a record: attributes, events under <c>xEvent</c>).</summary>
+    public static PqlProfile Of(PqlValue root, TimeZoneInfo zone) => new(root, zone);
+
     public static PqlProfile FromJson(JsonObject profile, TimeZoneInfo? zone = null)
     {
         zone ??= TimeZoneInfo.Utc;

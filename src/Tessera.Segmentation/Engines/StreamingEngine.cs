@@ -1,11 +1,10 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Text;
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Tessera.Identity.Graph;
 using Tessera.Ingestion;
 using Tessera.Pql.Evaluation;
-using Tessera.Pql.Syntax;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
 using Tessera.Segmentation.Memberships;
@@ -29,7 +28,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly MembershipStore _memberships;
     private readonly IStore _store;
     private readonly TimeProvider _time;
-    private readonly Func<PqlNode, JsonObject, DateTimeOffset, Func<string, bool>, DateTimeOffset?> _nextChange;
     private readonly Channel<(string Sandbox, IdentityKey Identity)> _changed = Channel.CreateUnbounded<(string, IdentityKey)>(new() { SingleReader = true });
     private readonly AudiencePrograms _programs;
 
@@ -47,16 +45,13 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private long _pending;
     private TaskCompletionSource _idle = NewIdle();
 
-    /// <param name="nextChange">When an audience's answer for a profile could next change with the clock alone (TimeHorizon.NextChange).</param>
-    public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time,
-        Func<PqlNode, JsonObject, DateTimeOffset, Func<string, bool>, DateTimeOffset?> nextChange)
+    public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time)
     {
         _profiles = profiles;
         _audiences = audiences;
         _memberships = memberships;
         _store = store;
         _time = time;
-        _nextChange = nextChange;
         _programs = new AudiencePrograms(audiences);
         LoadTimers();
         _worker = Task.Run(WorkAsync);
@@ -191,7 +186,9 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             // One profile per merge policy the audiences read with (most use the default).
             foreach (var policy in streamed.Select(a => a.Audience.MergePolicy).Distinct())
             {
+                var mark = Stopwatch.GetTimestamp();
                 var profile = _profiles.ForEvaluation(sandbox, identity, policy);
+                mark = Split(Step.Read, mark);
                 if (profile is null)
                 {
                     gone.Add(identity.ToString());
@@ -202,23 +199,28 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     continue;
                 }
                 var members = _memberships.AudiencesOf(sandbox, profile.Primary);
+                mark = Split(Step.Members, mark);
                 var converted = PqlProfile.FromJson(profile.Profile);
+                mark = Split(Step.Convert, mark);
                 var answers = program.Evaluate(converted, now, members,
                     a => Streamed(a) && a.MergePolicy == policy);
+                mark = Split(Step.Evaluate, mark);
                 DateTimeOffset? next = null;
                 var answered = answers.ToDictionary(a => a.Audience.Audience.Id, a => a.Qualifies, StringComparer.Ordinal);
                 bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members.Contains(id);
                 foreach (var (compiled, qualifies) in answers)
                 {
                     evaluations.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
-                    if (_nextChange(compiled.Tree, profile.Profile, now, InSegment) is { } change && (next is null || change < next))
+                    if (TimeHorizon.NextChange(compiled.Clock, compiled.Compiled, converted, now, InSegment) is { } change && (next is null || change < next))
                     {
                         next = change;
                     }
                 }
+                mark = Split(Step.Horizon, mark);
                 if (next is { } due)
                 {
                     await ScheduleAsync(sandbox, identity.ToString(), due, cancellationToken).ConfigureAwait(false);
+                    mark = Split(Step.Timers, mark);
                 }
                 foreach (var other in profile.Identities)
                 {
@@ -241,6 +243,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 }
             }
         }
+        var applying = Stopwatch.GetTimestamp();
         if (evaluations.Count > 0)
         {
             await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken).ConfigureAwait(false);
@@ -250,7 +253,34 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         {
             await _memberships.RemoveProfileAsync(sandbox, profileId, now, cancellationToken).ConfigureAwait(false);
         }
+        Split(Step.Apply, applying);
     }
+
+    /// <summary>Where the worker's time went, by step (for the benchmark and monitoring): Stopwatch ticks per step.</summary>
+    private readonly long[] _splits = new long[(int)Step.Count];
+
+    private enum Step
+    {
+        Read,
+        Members,
+        Convert,
+        Evaluate,
+        Horizon,
+        Timers,
+        Apply,
+        Count,
+    }
+
+    private long Split(Step step, long since)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Interlocked.Add(ref _splits[(int)step], now - since);
+        return now;
+    }
+
+    /// <summary>The worker's time so far by step: reading profiles, reading memberships, converting, evaluating, next changes, timers, membership commits.</summary>
+    public IReadOnlyList<(string Step, TimeSpan Time)> Splits =>
+        [.. Enumerable.Range(0, (int)Step.Count).Select(i => (((Step)i).ToString(), Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _splits[i]))))];
 
     /// <summary>
     /// A privacy delete: drops what the engine remembers about <paramref name="identities"/> (the
