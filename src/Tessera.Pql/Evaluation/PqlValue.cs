@@ -333,8 +333,41 @@ public sealed class PqlProfile
         }
     }
 
-    /// <summary>A profile of values already converted in <paramref name="zone"/> (a record: attributes, events under <c>xEvent</c>).</summary>
-    public static PqlProfile Of(PqlValue root, TimeZoneInfo zone) => new(root, zone);
+    /// <summary>One value (an event's record) converted as <see cref="FromJson"/> converts the profile's parts, in <paramref name="zone"/>.</summary>
+    public static PqlValue Convert(JsonNode? value, TimeZoneInfo zone) => PqlValue.FromJson(value, new TimeWindow(zone));
+
+    /// <summary>
+    /// The profile <see cref="FromJson"/> gives for <paramref name="attributes"/> with
+    /// <c>xEvent</c> set to <paramref name="events"/> (each converted by <see cref="Convert"/> in the
+    /// same zone), without converting the events again: the engines keep converted events and
+    /// append new ones. <paramref name="attributes"/> is the converted record of the attributes alone.
+    /// </summary>
+    public static PqlProfile WithEvents(PqlValue attributes, PqlValue[] events, TimeZoneInfo zone)
+    {
+        if (attributes.Kind != PqlKind.Record)
+        {
+            throw new ArgumentException("the attributes must be a record", nameof(attributes));
+        }
+        var record = attributes.Record;
+        var names = (string[])record.Slots[0].Reference!;
+        var xEvent = PqlNames.Intern("xEvent");
+        var at = Array.IndexOf(names, xEvent);
+        PqlValue[] slots;
+        if (at >= 0)
+        {
+            // As setting an existing JSON property: replaced where it stands.
+            slots = (PqlValue[])record.Slots.Clone();
+            slots[at + 1] = PqlValue.Of(events);
+        }
+        else
+        {
+            slots = new PqlValue[record.Slots.Length + 1];
+            record.Slots.AsSpan().CopyTo(slots);
+            slots[^1] = PqlValue.Of(events);
+            slots[0] = PqlValue.NamesOf(PqlNames.Shared([.. names, xEvent]));
+        }
+        return new PqlProfile(PqlValue.Of(new PqlRecord(slots)), zone);
+    }
 
     public static PqlProfile FromJson(JsonObject profile, TimeZoneInfo? zone = null)
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using System.Text;
 using System.Threading.Channels;
 using Tessera.Identity.Graph;
@@ -28,8 +29,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly MembershipStore _memberships;
     private readonly IStore _store;
     private readonly TimeProvider _time;
-    private readonly Channel<(string Sandbox, IdentityKey Identity)> _changed = Channel.CreateUnbounded<(string, IdentityKey)>(new() { SingleReader = true });
+    private readonly Channel<(string Sandbox, IdentityKey Identity, bool Full)> _changed = Channel.CreateUnbounded<(string, IdentityKey, bool)>(new() { SingleReader = true });
     private readonly AudiencePrograms _programs;
+    private readonly DependencyIndexes _indexes = new();
+    private readonly EvaluatedProfiles _evaluated = new(200_000);
 
     /// <summary>
     /// The profile each identity was last evaluated in, so that a profile an identity leaves is evaluated
@@ -79,7 +82,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             {
                 var identity = new IdentityKey(key.Identity.Namespace, key.Identity.Value);
                 changed.TryAdd(identity, 0);
-                Enqueue(sandbox, identity);
+                Enqueue(sandbox, identity, full: false);
             }
         }
     }
@@ -96,17 +99,18 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     {
         foreach (var identity in identities)
         {
-            Enqueue(sandbox, identity);
+            Enqueue(sandbox, identity, full: true);
         }
     }
 
-    private void Enqueue(string sandbox, IdentityKey identity)
+    /// <param name="full">Every audience, not only those the new events may change (a timer, a merge or split, a privacy delete).</param>
+    private void Enqueue(string sandbox, IdentityKey identity, bool full)
     {
         if (Interlocked.Increment(ref _pending) == 1)
         {
             Interlocked.Exchange(ref _idle, NewIdle());
         }
-        _changed.Writer.TryWrite((sandbox, identity));
+        _changed.Writer.TryWrite((sandbox, identity, full));
     }
 
     /// <summary>
@@ -133,7 +137,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     private async Task WorkAsync()
     {
-        var batch = new List<(string Sandbox, IdentityKey Identity)>();
+        var batch = new List<(string Sandbox, IdentityKey Identity, bool Full)>();
         try
         {
             while (await _changed.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
@@ -147,7 +151,13 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 {
                     try
                     {
-                        await EvaluateAsync(group.Key, group.Select(g => g.Identity).Distinct().ToList(), _stopping.Token).ConfigureAwait(false);
+                        // One item per identity; full when any of its items asks for it.
+                        var work = new Dictionary<IdentityKey, bool>();
+                        foreach (var (_, identity, full) in group)
+                        {
+                            work[identity] = full || work.GetValueOrDefault(identity);
+                        }
+                        await EvaluateAsync(group.Key, work, _stopping.Token).ConfigureAwait(false);
                     }
                     catch (Exception error) when (error is not OperationCanceledException)
                     {
@@ -168,50 +178,101 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     private static bool Streamed(Audience audience) => audience.Mode is "streaming" or "edge";
 
-    private async Task EvaluateAsync(string sandbox, IReadOnlyList<IdentityKey> identities, CancellationToken cancellationToken)
+    private async Task EvaluateAsync(string sandbox, IReadOnlyDictionary<IdentityKey, bool> identities, CancellationToken cancellationToken)
     {
         var program = _programs.For(sandbox);
-        var streamed = program.Audiences.Where(a => Streamed(a.Audience)).ToList();
+        var index = _indexes.For(program);
         var now = _time.GetUtcNow();
         var evaluations = new List<Evaluation>();
         var done = new HashSet<string>(StringComparer.Ordinal);
         var gone = new List<string>();
-        var work = new Queue<IdentityKey>(identities);
-        while (work.TryDequeue(out var identity))
+        var seen = new List<((string, string, string) Key, EvaluatedProfile Profile)>();
+        using var timers = new WriteSet(4096);
+        var scheduled = new List<(long Due, string Sandbox, string Identity)>();
+        var work = new Queue<(IdentityKey Identity, bool Full)>(identities.Select(i => (i.Key, i.Value)));
+        var relevant = new bool[program.Audiences.Count];
+        while (work.TryDequeue(out var item))
         {
-            if (streamed.Count == 0)
+            var identity = item.Identity;
+            if (index.Streamed.Count == 0)
             {
                 break;
             }
             // One profile per merge policy the audiences read with (most use the default).
-            foreach (var policy in streamed.Select(a => a.Audience.MergePolicy).Distinct())
+            foreach (var policy in index.Policies)
             {
                 var mark = Stopwatch.GetTimestamp();
-                var profile = _profiles.ForEvaluation(sandbox, identity, policy);
+                var source = _profiles.ForEvaluationSource(sandbox, identity, policy);
                 mark = Split(Step.Read, mark);
-                if (profile is null)
+                if (source is null)
                 {
                     gone.Add(identity.ToString());
                     continue;
                 }
-                if (!done.Add(policy + "\0" + profile.Primary))
+                if (!done.Add(policy + "\0" + source.Primary))
                 {
                     continue;
                 }
-                var members = _memberships.AudiencesOf(sandbox, profile.Primary);
-                mark = Split(Step.Members, mark);
-                var converted = PqlProfile.FromJson(profile.Profile);
+                var key = (sandbox, policy ?? "", source.Primary);
+                var before = _evaluated.Get(key);
+                // Only what changed since the profile was last evaluated: the same identities, attributes
+                // and audiences, and no event gone (TTL, cap, delete), leave the new events to look at.
+                var sameAttributes = before is not null && JsonNode.DeepEquals(before.Attributes, source.Attributes);
+                var full = item.Full || before is null || before.Version != program.Version || !sameAttributes
+                    || !before.Identities.SequenceEqual(source.Identities, StringComparer.Ordinal);
+                var events = new List<PqlValue>(source.Events.Count);
+                var kept = new Dictionary<EvaluationEvent, PqlValue>(source.Events.Count);
+                var added = new List<PqlValue>();
+                var reused = 0;
+                foreach (var stored in source.Events)
+                {
+                    if (before is not null && before.Events.TryGetValue(stored, out var converted))
+                    {
+                        reused++;
+                    }
+                    else if (_profiles.ReadEventRecord(sandbox, stored) is { } record)
+                    {
+                        converted = PqlProfile.Convert(record, TimeZoneInfo.Utc);
+                        added.Add(converted);
+                    }
+                    else
+                    {
+                        continue; // Not stored (any more): not part of the profile, as ForEvaluation reads it.
+                    }
+                    events.Add(converted);
+                    kept[stored] = converted;
+                }
+                full |= before is not null && reused != before.Events.Count;
+                mark = Split(Step.Read, mark);
+                var attributes = sameAttributes ? before!.AttributesValue : PqlProfile.Convert(source.Attributes, TimeZoneInfo.Utc);
+                var profile = PqlProfile.WithEvents(attributes, [.. events], TimeZoneInfo.Utc);
+                seen.Add((key, new EvaluatedProfile(program.Version, source.Identities, source.Attributes, attributes, kept)));
                 mark = Split(Step.Convert, mark);
-                var answers = program.Evaluate(converted, now, members,
-                    a => Streamed(a) && a.MergePolicy == policy);
+                if (!index.Select(relevant, policy, full, added))
+                {
+                    continue; // Nothing the new events can change.
+                }
+                HashSet<string>? members = index.ReadsSegments(relevant) ? _memberships.AudiencesOf(sandbox, source.Primary) : null;
+                mark = Split(Step.Members, mark);
+                var answered = new Dictionary<string, bool>(StringComparer.Ordinal);
+                bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members?.Contains(id) ?? false;
+                var answers = new List<(CompiledAudience Audience, bool Qualifies)>();
+                for (var i = 0; i < relevant.Length; i++)
+                {
+                    if (relevant[i])
+                    {
+                        var audience = program.Audiences[i];
+                        var qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(profile, now, InSegment));
+                        answered[audience.Audience.Id] = qualifies;
+                        answers.Add((audience, qualifies));
+                    }
+                }
                 mark = Split(Step.Evaluate, mark);
                 DateTimeOffset? next = null;
-                var answered = answers.ToDictionary(a => a.Audience.Audience.Id, a => a.Qualifies, StringComparer.Ordinal);
-                bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members.Contains(id);
                 foreach (var (compiled, qualifies) in answers)
                 {
-                    evaluations.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
-                    if (TimeHorizon.NextChange(compiled.Clock, compiled.Compiled, converted, now, InSegment) is { } change && (next is null || change < next))
+                    evaluations.Add(new Evaluation(source.Primary, source.Identities, compiled.Audience.Id, qualifies));
+                    if (TimeHorizon.NextChange(compiled.Clock, compiled.Compiled, profile, now, InSegment) is { } change && (next is null || change < next))
                     {
                         next = change;
                     }
@@ -219,13 +280,12 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 mark = Split(Step.Horizon, mark);
                 if (next is { } due)
                 {
-                    await ScheduleAsync(sandbox, identity.ToString(), due, cancellationToken).ConfigureAwait(false);
-                    mark = Split(Step.Timers, mark);
+                    Schedule(timers, scheduled, sandbox, identity.ToString(), due);
                 }
-                foreach (var other in profile.Identities)
+                foreach (var other in source.Identities)
                 {
                     // Identities of this profile that were primary of another one (before a merge) hold no profile any more.
-                    if (other != profile.Primary && _memberships.Of(sandbox, other).Any(m => m.IsMember))
+                    if (other != source.Primary && _memberships.Of(sandbox, other).Any(m => m.IsMember))
                     {
                         gone.Add(other);
                     }
@@ -234,16 +294,24 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     var known = (sandbox, other);
                     lock (_lastPrimary)
                     {
-                        if (_lastPrimary.TryGetValue(known, out var before) && before != profile.Primary && IdentityKey.TryParse(before, out var previous))
+                        if (_lastPrimary.TryGetValue(known, out var previousPrimary) && previousPrimary != source.Primary && IdentityKey.TryParse(previousPrimary, out var previous))
                         {
-                            work.Enqueue(previous);
+                            work.Enqueue((previous, true));
                         }
-                        _lastPrimary[known] = profile.Primary;
+                        _lastPrimary[known] = source.Primary;
                     }
                 }
+                Split(Step.Members, mark);
             }
         }
         var applying = Stopwatch.GetTimestamp();
+        // Timers first, in one commit: a membership is never relied on before the timer that will revisit it is durable.
+        if (timers.Count > 0)
+        {
+            await _store.CommitAsync(timers, cancellationToken).ConfigureAwait(false);
+            Timers(scheduled);
+        }
+        applying = Split(Step.Timers, applying);
         if (evaluations.Count > 0)
         {
             await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken).ConfigureAwait(false);
@@ -252,6 +320,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         foreach (var profileId in gone.Distinct())
         {
             await _memberships.RemoveProfileAsync(sandbox, profileId, now, cancellationToken).ConfigureAwait(false);
+        }
+        // What was evaluated is remembered only once its answers are committed.
+        foreach (var (key, profile) in seen)
+        {
+            _evaluated.Set(key, profile);
         }
         Split(Step.Apply, applying);
     }
@@ -292,6 +365,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     public async Task ForgetAsync(string sandbox, IReadOnlyCollection<string> identities, CancellationToken cancellationToken = default)
     {
         var person = identities.ToHashSet(StringComparer.Ordinal);
+        _evaluated.Clear(); // The deleted person's converted profile goes too (and everyone's: a rare event).
         lock (_lastPrimary)
         {
             foreach (var key in _lastPrimary.Where(p => p.Key.Sandbox == sandbox && (person.Contains(p.Key.Identity) || person.Contains(p.Value))).Select(p => p.Key).ToList())
@@ -305,7 +379,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             timers = [.. _timers.Where(t => t.Sandbox == sandbox && person.Contains(t.Identity))];
             foreach (var timer in timers)
             {
-                _timers.Remove(timer);
+                RemoveTimer(timer);
             }
         }
         // Durable timers too: those loaded at start are in memory, so this finds them all.
@@ -355,32 +429,73 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             var sandbox = Encoding.UTF8.GetString(rest[..end]);
             var due = BinaryPrimitives.ReadInt64BigEndian(rest[(end + 1)..]);
             var identity = Encoding.UTF8.GetString(rest[(end + 9)..]);
-            _timers.Add((due, sandbox, identity));
+            AddTimer((due, sandbox, identity));
         }
     }
 
-    /// <summary>A durable timer: written before it is relied on, so a restart finds it.</summary>
-    private async Task ScheduleAsync(string sandbox, string identity, DateTimeOffset due, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds a durable timer to <paramref name="writes"/> (committed before the answers it protects),
+    /// unless the identity already has one due no later: that one re-evaluates the profile, every
+    /// audience, and asks for the next change again, so a later one would only be written for nothing.
+    /// </summary>
+    private void Schedule(WriteSet writes, List<(long Due, string Sandbox, string Identity)> scheduled, string sandbox, string identity, DateTimeOffset due)
     {
         lock (_timers)
         {
-            if (_timers.Contains((due.UtcTicks, sandbox, identity)))
+            if (_earliest.TryGetValue((sandbox, identity), out var pending) && pending <= due.UtcTicks)
             {
                 return;
             }
         }
-        using var writes = new WriteSet(256);
+        foreach (var (at, inSandbox, who) in scheduled)
+        {
+            if (who == identity && inSandbox == sandbox && at <= due.UtcTicks)
+            {
+                return;
+            }
+        }
         writes.Put(StoreSpace.Catalog, 0, TimerKey(sandbox, due.UtcTicks, identity), []);
-        await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        scheduled.Add((due.UtcTicks, sandbox, identity));
+    }
+
+    /// <summary>Timers now durable, waited for in memory.</summary>
+    private void Timers(List<(long Due, string Sandbox, string Identity)> scheduled)
+    {
         bool earliest;
         lock (_timers)
         {
-            _timers.Add((due.UtcTicks, sandbox, identity));
-            earliest = _timers.Min.Due == due.UtcTicks;
+            var before = _timers.Count == 0 ? long.MaxValue : _timers.Min.Due;
+            foreach (var timer in scheduled)
+            {
+                AddTimer(timer);
+            }
+            earliest = _timers.Count > 0 && _timers.Min.Due < before;
         }
         if (earliest)
         {
             _timerWake.Cancel(); // The loop waits for a later one: wake it to wait for this.
+        }
+    }
+
+    /// <summary>The earliest timer waiting per identity (under the <see cref="_timers"/> lock): a later one is not written.</summary>
+    private readonly Dictionary<(string Sandbox, string Identity), long> _earliest = [];
+
+    private void AddTimer((long Due, string Sandbox, string Identity) timer)
+    {
+        _timers.Add(timer);
+        if (!_earliest.TryGetValue((timer.Sandbox, timer.Identity), out var pending) || timer.Due < pending)
+        {
+            _earliest[(timer.Sandbox, timer.Identity)] = timer.Due;
+        }
+    }
+
+    private void RemoveTimer((long Due, string Sandbox, string Identity) timer)
+    {
+        _timers.Remove(timer);
+        if (_earliest.TryGetValue((timer.Sandbox, timer.Identity), out var pending) && pending == timer.Due)
+        {
+            // Forgotten rather than looked for: a later timer of the identity may then be written again (harmless).
+            _earliest.Remove((timer.Sandbox, timer.Identity));
         }
     }
 
@@ -425,7 +540,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             due = [.. _timers.TakeWhile(t => t.Due <= now)];
             foreach (var timer in due)
             {
-                _timers.Remove(timer);
+                RemoveTimer(timer);
             }
         }
         if (due.Count == 0)
@@ -435,7 +550,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         foreach (var timer in due)
         {
             var separator = timer.Identity.IndexOf(':', StringComparison.Ordinal);
-            Enqueue(timer.Sandbox, new IdentityKey(timer.Identity[..separator], timer.Identity[(separator + 1)..]));
+            Enqueue(timer.Sandbox, new IdentityKey(timer.Identity[..separator], timer.Identity[(separator + 1)..]), full: true);
         }
         // Removed once its evaluation is queued; a crash before this line fires it again on restart (evaluating twice is harmless).
         using var writes = new WriteSet(1024);
