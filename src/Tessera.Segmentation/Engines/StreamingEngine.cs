@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using System.Text;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Tessera.Identity.Graph;
 using Tessera.Ingestion;
