@@ -88,8 +88,12 @@ public static class TimeHorizon
         }
         now = now.ToUniversalTime();
         var readings = new Readings(clock.Time, clock.Uses, clock.Uses.RawNow ? profile.Instants : []);
-        var atNow = ValueAt(now);
         var candidate = readings.NextPossibleChange(now);
+        if (candidate is null)
+        {
+            return null; // No observation of the clock can change: no need to know the value.
+        }
+        var atNow = ValueAt(now);
         for (var step = 1; step < MostSteps && candidate is { } at && Same(atNow, ValueAt(at)); step++)
         {
             candidate = readings.NextPossibleChange(at);

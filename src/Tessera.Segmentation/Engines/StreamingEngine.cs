@@ -188,9 +188,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         var gone = new List<string>();
         var seen = new List<((string, string, string) Key, EvaluatedProfile Profile)>();
         using var timers = new WriteSet(4096);
-        var scheduled = new List<(long Due, string Sandbox, string Identity)>();
+        var scheduled = new Dictionary<(string Sandbox, string Identity), long>();
         var work = new Queue<(IdentityKey Identity, bool Full)>(identities.Select(i => (i.Key, i.Value)));
         var relevant = new bool[program.Audiences.Count];
+        var visible = new List<PqlValue>?[program.Audiences.Count];
+        var blank = new Dictionary<int, (bool Qualifies, DateTimeOffset? Change)>();
         while (work.TryDequeue(out var item))
         {
             var identity = item.Identity;
@@ -252,32 +254,56 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 {
                     continue; // Nothing the new events can change.
                 }
-                HashSet<string>? members = index.ReadsSegments(relevant) ? _memberships.AudiencesOf(sandbox, source.Primary) : null;
+                // Many verdicts: the profile's memberships are read once, so that a verdict that changes nothing (not
+                // qualified, not a member) is not handed to the store, which would read its row to find that out.
+                var many = relevant.Count(r => r) > 4;
+                HashSet<string>? members = many || index.ReadsSegments(relevant) ? _memberships.AudiencesOf(sandbox, source.Primary) : null;
                 mark = Split(Step.Members, mark);
                 var answered = new Dictionary<string, bool>(StringComparer.Ordinal);
                 bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members?.Contains(id) ?? false;
-                var answers = new List<(CompiledAudience Audience, bool Qualifies)>();
+                index.Visible(visible, events);
+                PqlProfile? withoutEvents = null;
+                DateTimeOffset? next = null;
                 for (var i = 0; i < relevant.Length; i++)
                 {
-                    if (relevant[i])
+                    if (!relevant[i])
                     {
-                        var audience = program.Audiences[i];
-                        var qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(profile, now, InSegment));
-                        answered[audience.Audience.Id] = qualifies;
-                        answers.Add((audience, qualifies));
+                        continue;
+                    }
+                    var audience = program.Audiences[i];
+                    // The profile with only the events the audience can see (docs/segmentation.md, "Streaming").
+                    var sees = visible[i] is not { } some ? profile
+                        : some.Count == 0 ? withoutEvents ??= PqlProfile.WithEvents(attributes, [], TimeZoneInfo.Utc)
+                        : some.Count == events.Count ? profile
+                        : PqlProfile.WithEvents(attributes, [.. some], TimeZoneInfo.Utc);
+                    bool qualifies;
+                    DateTimeOffset? change;
+                    if (ReferenceEquals(sees, withoutEvents) && source.Attributes.Count == 0 && index.ReadsNoSegments(i))
+                    {
+                        // No attributes and no event it can see: every such profile of the batch gets the same answer.
+                        if (!blank.TryGetValue(i, out var known))
+                        {
+                            known = (ValueOperations.Holds(audience.Compiled.Evaluate(sees, now)), TimeHorizon.NextChange(audience.Clock, audience.Compiled, sees, now));
+                            blank[i] = known;
+                        }
+                        (qualifies, change) = known;
+                    }
+                    else
+                    {
+                        qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(sees, now, InSegment));
+                        change = TimeHorizon.NextChange(audience.Clock, audience.Compiled, sees, now, InSegment);
+                    }
+                    answered[audience.Audience.Id] = qualifies;
+                    if (qualifies || !many || members!.Contains(audience.Audience.Id))
+                    {
+                        evaluations.Add(new Evaluation(source.Primary, source.Identities, audience.Audience.Id, qualifies));
+                    }
+                    if (change is { } at && (next is null || at < next))
+                    {
+                        next = at;
                     }
                 }
                 mark = Split(Step.Evaluate, mark);
-                DateTimeOffset? next = null;
-                foreach (var (compiled, qualifies) in answers)
-                {
-                    evaluations.Add(new Evaluation(source.Primary, source.Identities, compiled.Audience.Id, qualifies));
-                    if (TimeHorizon.NextChange(compiled.Clock, compiled.Compiled, profile, now, InSegment) is { } change && (next is null || change < next))
-                    {
-                        next = change;
-                    }
-                }
-                mark = Split(Step.Horizon, mark);
                 if (next is { } due)
                 {
                     Schedule(timers, scheduled, sandbox, identity.ToString(), due);
@@ -338,7 +364,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         Members,
         Convert,
         Evaluate,
-        Horizon,
         Timers,
         Apply,
         Count,
@@ -351,7 +376,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         return now;
     }
 
-    /// <summary>The worker's time so far by step: reading profiles, reading memberships, converting, evaluating, next changes, timers, membership commits.</summary>
+    /// <summary>The worker's time so far by step: reading profiles, reading memberships, converting, evaluating with next changes, timers, membership commits.</summary>
     public IReadOnlyList<(string Step, TimeSpan Time)> Splits =>
         [.. Enumerable.Range(0, (int)Step.Count).Select(i => (((Step)i).ToString(), Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _splits[i]))))];
 
@@ -438,7 +463,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     /// unless the identity already has one due no later: that one re-evaluates the profile, every
     /// audience, and asks for the next change again, so a later one would only be written for nothing.
     /// </summary>
-    private void Schedule(WriteSet writes, List<(long Due, string Sandbox, string Identity)> scheduled, string sandbox, string identity, DateTimeOffset due)
+    private void Schedule(WriteSet writes, Dictionary<(string Sandbox, string Identity), long> scheduled, string sandbox, string identity, DateTimeOffset due)
     {
         lock (_timers)
         {
@@ -447,27 +472,28 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 return;
             }
         }
-        foreach (var (at, inSandbox, who) in scheduled)
+        if (scheduled.TryGetValue((sandbox, identity), out var batched) && batched <= due.UtcTicks)
         {
-            if (who == identity && inSandbox == sandbox && at <= due.UtcTicks)
-            {
-                return;
-            }
+            return;
+        }
+        if (scheduled.ContainsKey((sandbox, identity)))
+        {
+            writes.Delete(StoreSpace.Catalog, 0, TimerKey(sandbox, batched, identity)); // Replaced by an earlier one in the same commit.
         }
         writes.Put(StoreSpace.Catalog, 0, TimerKey(sandbox, due.UtcTicks, identity), []);
-        scheduled.Add((due.UtcTicks, sandbox, identity));
+        scheduled[(sandbox, identity)] = due.UtcTicks;
     }
 
     /// <summary>Timers now durable, waited for in memory.</summary>
-    private void Timers(List<(long Due, string Sandbox, string Identity)> scheduled)
+    private void Timers(Dictionary<(string Sandbox, string Identity), long> scheduled)
     {
         bool earliest;
         lock (_timers)
         {
             var before = _timers.Count == 0 ? long.MaxValue : _timers.Min.Due;
-            foreach (var timer in scheduled)
+            foreach (var ((sandbox, identity), due) in scheduled)
             {
-                AddTimer(timer);
+                AddTimer((due, sandbox, identity));
             }
             earliest = _timers.Count > 0 && _timers.Min.Due < before;
         }
