@@ -167,7 +167,7 @@ internal sealed class DependencyIndex
         {
             return;
         }
-        var marks = new bool[seen.Length];
+        var marks = _marks ??= new bool[seen.Length];
         foreach (var item in events)
         {
             Array.Clear(marks);
@@ -206,6 +206,9 @@ internal sealed class DependencyIndex
             }
         }
     }
+
+    /// <summary>Scratch of <see cref="Visible"/> (the engine's single worker is its only caller).</summary>
+    private bool[]? _marks;
 
     private static bool AnySelected(bool[] relevant, int before)
     {
@@ -268,7 +271,7 @@ internal sealed class DependencyIndexes
 /// of the profile is converted alone and appended; the others are reused.
 /// </summary>
 internal sealed record EvaluatedProfile(long Version, IReadOnlyList<string> Identities, JsonObject Attributes, PqlValue AttributesValue,
-    Dictionary<EvaluationEvent, PqlValue> Events);
+    EvaluationEvent[] Refs, PqlValue[] Values);
 
 /// <summary>
 /// The recently evaluated profiles, bounded: past <paramref name="capacity"/> it starts again empty

@@ -29,7 +29,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly MembershipStore _memberships;
     private readonly IStore _store;
     private readonly TimeProvider _time;
-    private readonly Channel<(string Sandbox, IdentityKey Identity, bool Full)> _changed = Channel.CreateUnbounded<(string, IdentityKey, bool)>(new() { SingleReader = true });
+    private readonly Channel<(string Sandbox, IdentityKey Identity, bool Full, long Since)> _changed = Channel.CreateUnbounded<(string, IdentityKey, bool, long)>(new() { SingleReader = true });
     private readonly AudiencePrograms _programs;
     private readonly DependencyIndexes _indexes = new();
     private readonly EvaluatedProfiles _evaluated = new(200_000);
@@ -110,7 +110,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         {
             Interlocked.Exchange(ref _idle, NewIdle());
         }
-        _changed.Writer.TryWrite((sandbox, identity, full));
+        _changed.Writer.TryWrite((sandbox, identity, full, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>
@@ -137,11 +137,13 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     private async Task WorkAsync()
     {
-        var batch = new List<(string Sandbox, IdentityKey Identity, bool Full)>();
+        var batch = new List<(string Sandbox, IdentityKey Identity, bool Full, long Since)>();
         try
         {
             while (await _changed.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
+                await _running.WaitAsync(_stopping.Token).ConfigureAwait(false); // Held while paused.
+                _running.Release();
                 batch.Clear();
                 while (batch.Count < 4096 && _changed.Reader.TryRead(out var item))
                 {
@@ -153,11 +155,22 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     {
                         // One item per identity; full when any of its items asks for it.
                         var work = new Dictionary<IdentityKey, bool>();
-                        foreach (var (_, identity, full) in group)
+                        foreach (var (_, identity, full, _) in group)
                         {
                             work[identity] = full || work.GetValueOrDefault(identity);
                         }
                         await EvaluateAsync(group.Key, work, _stopping.Token).ConfigureAwait(false);
+                        var done = Stopwatch.GetTimestamp();
+                        lock (_latencies)
+                        {
+                            foreach (var item in group)
+                            {
+                                if (_latencies.Count < MostLatencies)
+                                {
+                                    _latencies.Add(done - item.Since);
+                                }
+                            }
+                        }
                     }
                     catch (Exception error) when (error is not OperationCanceledException)
                     {
@@ -176,7 +189,42 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         }
     }
 
-    private static bool Streamed(Audience audience) => audience.Mode is "streaming" or "edge";
+    private const int MostLatencies = 4_000_000;
+    private readonly List<long> _latencies = [];
+    private readonly SemaphoreSlim _running = new(1, 1);
+    private int _paused;
+
+    /// <summary>
+    /// Each change evaluated since the last call: from the commit that named it to the commit of its
+    /// answers (Stopwatch ticks as spans; at most four million kept). For benchmarks and monitoring.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> TakeLatencies()
+    {
+        lock (_latencies)
+        {
+            var taken = _latencies.Select(ticks => Stopwatch.GetElapsedTime(0, ticks)).ToList();
+            _latencies.Clear();
+            return taken;
+        }
+    }
+
+    /// <summary>Holds the worker before its next batch (changes keep being queued): for benchmarks that time a backlog.</summary>
+    public void Pause()
+    {
+        if (Interlocked.Exchange(ref _paused, 1) == 0)
+        {
+            _running.Wait();
+        }
+    }
+
+    /// <summary>Lets the worker go on after <see cref="Pause"/>.</summary>
+    public void Resume()
+    {
+        if (Interlocked.Exchange(ref _paused, 0) == 1)
+        {
+            _running.Release();
+        }
+    }
 
     private async Task EvaluateAsync(string sandbox, IReadOnlyDictionary<IdentityKey, bool> identities, CancellationToken cancellationToken)
     {
@@ -193,6 +241,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         var relevant = new bool[program.Audiences.Count];
         var visible = new List<PqlValue>?[program.Audiences.Count];
         var blank = new Dictionary<int, (bool Qualifies, DateTimeOffset? Change)>();
+        var answered = new Dictionary<string, bool>(program.Audiences.Count, StringComparer.Ordinal);
+        var added = new List<PqlValue>();
         while (work.TryDequeue(out var item))
         {
             var identity = item.Identity;
@@ -222,14 +272,20 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 var sameAttributes = before is not null && JsonNode.DeepEquals(before.Attributes, source.Attributes);
                 var full = item.Full || before is null || before.Version != program.Version || !sameAttributes
                     || !before.Identities.SequenceEqual(source.Identities, StringComparer.Ordinal);
-                var events = new List<PqlValue>(source.Events.Count);
-                var kept = new Dictionary<EvaluationEvent, PqlValue>(source.Events.Count);
-                var added = new List<PqlValue>();
+                // Both in timeline order: the events seen before are found walking along, new ones are read and converted.
+                var refs = source.Events;
+                var values = new PqlValue[refs.Count];
+                var keptRefs = new EvaluationEvent[refs.Count];
+                var count = 0;
+                added.Clear();
                 var reused = 0;
-                foreach (var stored in source.Events)
+                var j = 0;
+                foreach (var stored in refs)
                 {
-                    if (before is not null && before.Events.TryGetValue(stored, out var converted))
+                    PqlValue converted;
+                    if (before is not null && j < before.Refs.Length && before.Refs[j] == stored)
                     {
+                        converted = before.Values[j++];
                         reused++;
                     }
                     else if (_profiles.ReadEventRecord(sandbox, stored) is { } record)
@@ -241,14 +297,21 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     {
                         continue; // Not stored (any more): not part of the profile, as ForEvaluation reads it.
                     }
-                    events.Add(converted);
-                    kept[stored] = converted;
+                    keptRefs[count] = stored;
+                    values[count++] = converted;
                 }
-                full |= before is not null && reused != before.Events.Count;
+                if (count < values.Length)
+                {
+                    Array.Resize(ref values, count);
+                    Array.Resize(ref keptRefs, count);
+                }
+                var events = values;
+                // An event seen before and not found again (gone, or out of the walk's order): everything is evaluated.
+                full |= before is not null && reused != before.Refs.Length;
                 mark = Split(Step.Read, mark);
                 var attributes = sameAttributes ? before!.AttributesValue : PqlProfile.Convert(source.Attributes, TimeZoneInfo.Utc);
-                var profile = PqlProfile.WithEvents(attributes, [.. events], TimeZoneInfo.Utc);
-                seen.Add((key, new EvaluatedProfile(program.Version, source.Identities, source.Attributes, attributes, kept)));
+                var profile = PqlProfile.WithEvents(attributes, events, TimeZoneInfo.Utc);
+                seen.Add((key, new EvaluatedProfile(program.Version, source.Identities, source.Attributes, attributes, keptRefs, values)));
                 mark = Split(Step.Convert, mark);
                 if (!index.Select(relevant, policy, full, added))
                 {
@@ -256,10 +319,15 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 }
                 // Many verdicts: the profile's memberships are read once, so that a verdict that changes nothing (not
                 // qualified, not a member) is not handed to the store, which would read its row to find that out.
-                var many = relevant.Count(r => r) > 4;
+                var marks = 0;
+                foreach (var marked in relevant)
+                {
+                    marks += marked ? 1 : 0;
+                }
+                var many = marks > 4;
                 HashSet<string>? members = many || index.ReadsSegments(relevant) ? _memberships.AudiencesOf(sandbox, source.Primary) : null;
                 mark = Split(Step.Members, mark);
-                var answered = new Dictionary<string, bool>(StringComparer.Ordinal);
+                answered.Clear();
                 bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members?.Contains(id) ?? false;
                 index.Visible(visible, events);
                 PqlProfile? withoutEvents = null;
@@ -274,7 +342,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     // The profile with only the events the audience can see (docs/segmentation.md, "Streaming").
                     var sees = visible[i] is not { } some ? profile
                         : some.Count == 0 ? withoutEvents ??= PqlProfile.WithEvents(attributes, [], TimeZoneInfo.Utc)
-                        : some.Count == events.Count ? profile
+                        : some.Count == events.Length ? profile
                         : PqlProfile.WithEvents(attributes, [.. some], TimeZoneInfo.Utc);
                     bool qualifies;
                     DateTimeOffset? change;
