@@ -399,17 +399,34 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             }
         }
         var applying = Stopwatch.GetTimestamp();
-        // Timers first, in one commit: a membership is never relied on before the timer that will revisit it is durable.
-        if (timers.Count > 0)
-        {
-            await _store.CommitAsync(timers, cancellationToken).ConfigureAwait(false);
-            Timers(scheduled);
-        }
-        applying = Split(Step.Timers, applying);
+        // The timers go in the answers' own commit (one synced write for both): an answer is never durable
+        // without the timer that will revisit it.
         if (evaluations.Count > 0)
         {
-            await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken).ConfigureAwait(false);
+            await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken, timers.Count == 0 ? null : writes =>
+            {
+                for (var i = 0; i < timers.Count; i++)
+                {
+                    var timer = timers[i];
+                    if (timer.IsDelete)
+                    {
+                        writes.Delete(timer.Space, timer.Shard, timer.Key.Span);
+                    }
+                    else
+                    {
+                        writes.Put(timer.Space, timer.Shard, timer.Key.Span, timer.Value.Span);
+                    }
+                }
+            }).ConfigureAwait(false);
             Interlocked.Add(ref _evaluations, evaluations.Count);
+        }
+        else if (timers.Count > 0)
+        {
+            await _store.CommitAsync(timers, cancellationToken).ConfigureAwait(false);
+        }
+        if (timers.Count > 0)
+        {
+            Timers(scheduled);
         }
         foreach (var profileId in gone.Distinct())
         {
@@ -432,7 +449,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         Members,
         Convert,
         Evaluate,
-        Timers,
         Apply,
         Count,
     }
@@ -444,7 +460,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         return now;
     }
 
-    /// <summary>The worker's time so far by step: reading profiles, reading memberships, converting, evaluating with next changes, timers, membership commits.</summary>
+    /// <summary>The worker's time so far by step: reading profiles, reading memberships, converting, evaluating with next changes, committing answers and timers.</summary>
     public IReadOnlyList<(string Step, TimeSpan Time)> Splits =>
         [.. Enumerable.Range(0, (int)Step.Count).Select(i => (((Step)i).ToString(), Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _splits[i]))))];
 
