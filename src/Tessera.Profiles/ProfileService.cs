@@ -177,8 +177,11 @@ public sealed class ProfileService : ICommittedFactsObserver
         var identity = new IdentityValue(stored.Member.Namespace, stored.Member.Value, true);
         var key = FactKeys.EventKey(sandbox, identity, stored.Dataset, stored.EventId);
         var body = _store.Get(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), key);
-        return body is null ? null : JsonNode.Parse(body)!.AsObject()["record"]?.DeepClone();
+        return body is null ? null : EventRecordOf(body);
     }
+
+    /// <summary>The record of an event as stored under its key (what <see cref="ReadEventRecord"/> reads), from the stored bytes.</summary>
+    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => JsonNode.Parse(stored)!.AsObject()["record"]?.DeepClone();
 
     /// <summary>The entries after the cursor (newest first), at most <paramref name="take"/>.</summary>
     private static List<TimelineEntry> Page(List<TimelineEntry> newestFirst, string? before, int take)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Tessera.Abstractions;
 using Tessera.Identity.Graph;
 using Tessera.Ingestion;
 using Tessera.Pql.Evaluation;
@@ -74,6 +75,28 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     public void OnCommitted(string sandbox, WriteSet committed)
     {
         var changed = _changedSinceIncremental.GetOrAdd(sandbox, _ => new());
+        // Events' bodies first, as committed, so that the worker (which may start on the first change
+        // enqueued below) finds them without reading the store.
+        for (var i = 0; i < committed.Count; i++)
+        {
+            var operation = committed[i];
+            if (operation.Space == StoreSpace.Facts && operation.Key.Span[0] == FactKeys.EventTag)
+            {
+                var key = Encoding.Latin1.GetString(operation.Key.Span);
+                if (operation.IsDelete)
+                {
+                    _fresh.TryRemove(key, out _);
+                }
+                else
+                {
+                    if (_fresh.Count >= MostFresh)
+                    {
+                        _fresh.Clear(); // Bodies nobody came for (a profile that failed, no streamed audience): read from the store instead.
+                    }
+                    _fresh[key] = operation.Value.ToArray();
+                }
+            }
+        }
         for (var i = 0; i < committed.Count; i++)
         {
             var operation = committed[i];
@@ -85,6 +108,19 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 Enqueue(sandbox, identity, full: false);
             }
         }
+    }
+
+    private const int MostFresh = 100_000;
+
+    /// <summary>Committed event bodies not yet read by the worker, by store key (Latin-1: one char per byte).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _fresh = new(StringComparer.Ordinal);
+
+    /// <summary>An event's record: as committed when the worker has it, else from the store.</summary>
+    private JsonNode? EventRecord(string sandbox, EvaluationEvent stored)
+    {
+        var identity = new IdentityValue(stored.Member.Namespace, stored.Member.Value, true);
+        var key = Encoding.Latin1.GetString(FactKeys.EventKey(sandbox, identity, stored.Dataset, stored.EventId));
+        return _fresh.TryRemove(key, out var body) ? ProfileService.EventRecordOf(body) : _profiles.ReadEventRecord(sandbox, stored);
     }
 
     /// <summary>Identities whose facts changed since the last call, for the incremental run of the batch audiences (in memory: a restart's first incremental run falls back to a full one).</summary>
@@ -288,7 +324,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                         converted = before.Values[j++];
                         reused++;
                     }
-                    else if (_profiles.ReadEventRecord(sandbox, stored) is { } record)
+                    else if (EventRecord(sandbox, stored) is { } record)
                     {
                         converted = PqlProfile.Convert(record, TimeZoneInfo.Utc);
                         added.Add(converted);
@@ -475,6 +511,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     {
         var person = identities.ToHashSet(StringComparer.Ordinal);
         _evaluated.Clear(); // The deleted person's converted profile goes too (and everyone's: a rare event).
+        _fresh.Clear();
         lock (_lastPrimary)
         {
             foreach (var key in _lastPrimary.Where(p => p.Key.Sandbox == sandbox && (person.Contains(p.Key.Identity) || person.Contains(p.Value))).Select(p => p.Key).ToList())
