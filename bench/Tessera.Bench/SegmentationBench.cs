@@ -96,6 +96,7 @@ internal static class SegmentationBench
             await workspace.Audiences.PublishAsync("prod", $"a{i}");
         }
         var engine = workspace.StartStreaming();
+        engine.RecordLatencies = true;
         var now = DateTimeOffset.UtcNow;
         var random = new Random(IdentityBench.Seed);
         var bodies = new List<List<JsonElement>>();

@@ -197,6 +197,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                         }
                         await EvaluateAsync(group.Key, work, _stopping.Token).ConfigureAwait(false);
                         var done = Stopwatch.GetTimestamp();
+                        if (!RecordLatencies)
+                        {
+                            continue;
+                        }
                         lock (_latencies)
                         {
                             foreach (var item in group)
@@ -230,8 +234,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly SemaphoreSlim _running = new(1, 1);
     private int _paused;
 
+    /// <summary>Whether <see cref="TakeLatencies"/> has anything to give (off by default: a benchmark turns it on).</summary>
+    public bool RecordLatencies { get; set; }
+
     /// <summary>
-    /// Each change evaluated since the last call: from the commit that named it to the commit of its
+    /// Each change evaluated since the last call (with <see cref="RecordLatencies"/> on): from the commit that named it to the commit of its
     /// answers (Stopwatch ticks as spans; at most four million kept). For benchmarks and monitoring.
     /// </summary>
     public IReadOnlyList<TimeSpan> TakeLatencies()
