@@ -59,3 +59,12 @@ public sealed partial class ProfileJson : JsonSerializerContext;
 /// (what memberships are kept under), all its identities, and the attributes with events under <c>xEvent</c>.
 /// </summary>
 public sealed record EvaluationProfile(string Primary, IReadOnlyList<string> Identities, JsonObject Profile);
+
+/// <summary>
+/// A profile as audiences read it, before its events are read (<see cref="ProfileService.ForEvaluationSource"/>):
+/// the nested attributes without <c>xEvent</c>, and the kept events, oldest first.
+/// </summary>
+public sealed record EvaluationSource(string Primary, IReadOnlyList<string> Identities, System.Text.Json.Nodes.JsonObject Attributes, IReadOnlyList<EvaluationEvent> Events);
+
+/// <summary>One event of a profile's timeline: where its body is stored (dataset, the member identity that holds it, its <c>_id</c>) and its time.</summary>
+public readonly record struct EvaluationEvent(string Dataset, string EventId, Tessera.Identity.Graph.IdentityKey Member, long Ticks);

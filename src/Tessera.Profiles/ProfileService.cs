@@ -112,6 +112,32 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// </summary>
     public EvaluationProfile? ForEvaluation(string sandbox, IdentityKey identity, string? policyName = null)
     {
+        if (ForEvaluationSource(sandbox, identity, policyName) is not { } source)
+        {
+            return null;
+        }
+        var profile = source.Attributes;
+        var events = new JsonArray();
+        foreach (var stored in source.Events)
+        {
+            if (ReadEventRecord(sandbox, stored) is { } record)
+            {
+                events.Add(record);
+            }
+        }
+        profile["xEvent"] = events;
+        return new EvaluationProfile(source.Primary, source.Identities, profile);
+    }
+
+    /// <summary>
+    /// What <see cref="ForEvaluation"/> is made of, without reading any event body: the merged
+    /// attributes (nested, no <c>xEvent</c>), and the events the timeline keeps (TTL and cap applied),
+    /// oldest first, as references to read with <see cref="ReadEventRecord"/>. An engine that keeps
+    /// converted events reads only the ones it has not seen (an event's body never changes under its
+    /// reference: duplicates are dropped, not stored). Null when no profile holds anything about it.
+    /// </summary>
+    public EvaluationSource? ForEvaluationSource(string sandbox, IdentityKey identity, string? policyName = null)
+    {
         var definitions = Definitions(sandbox);
         var rule = definitions.RuleFor(policyName);
         var datasets = definitions.Datasets;
@@ -130,23 +156,32 @@ public sealed class ProfileService : ICommittedFactsObserver
             {
                 return null;
             }
-            var profile = Nest(attributes);
-            var events = new JsonArray();
+            var events = new EvaluationEvent[timeline.Count];
             for (var i = timeline.Count - 1; i >= 0; i--)
             {
-                if (ReadEvent(sandbox, timeline[i], view.MemberOf(timeline[i])).Event is { } record)
-                {
-                    events.Add(record);
-                }
+                var entry = timeline[i];
+                events[timeline.Count - 1 - i] = new EvaluationEvent(entry.Dataset, entry.EventId, view.MemberOf(entry), entry.Ticks);
             }
-            profile["xEvent"] = events;
             IReadOnlyList<IdentityKey> shown = stitched ? view.Members : [identity];
-            return new EvaluationProfile(
+            return new EvaluationSource(
                 (stitched ? graph?.Primary ?? identity : identity).ToString(),
                 [.. shown.Select(i => i.ToString()).Order(StringComparer.Ordinal)],
-                profile);
+                Nest(attributes),
+                events);
         }
     }
+
+    /// <summary>The stored record of an event of <see cref="ForEvaluationSource"/>, or null when it is not stored (any more).</summary>
+    public JsonNode? ReadEventRecord(string sandbox, EvaluationEvent stored)
+    {
+        var identity = new IdentityValue(stored.Member.Namespace, stored.Member.Value, true);
+        var key = FactKeys.EventKey(sandbox, identity, stored.Dataset, stored.EventId);
+        var body = _store.Get(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), key);
+        return body is null ? null : EventRecordOf(body);
+    }
+
+    /// <summary>The record of an event as stored under its key (what <see cref="ReadEventRecord"/> reads), from the stored bytes.</summary>
+    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => JsonNode.Parse(stored)!.AsObject()["record"]?.DeepClone();
 
     /// <summary>The entries after the cursor (newest first), at most <paramref name="take"/>.</summary>
     private static List<TimelineEntry> Page(List<TimelineEntry> newestFirst, string? before, int take)

@@ -6,7 +6,6 @@ using Tessera.Identity;
 using Tessera.Identity.Graph;
 using Tessera.Identity.Normalization;
 using Tessera.Ingestion;
-using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Profiles.Privacy;
 using Tessera.Segmentation.Audiences;
@@ -149,8 +148,7 @@ public sealed class Workspace : IDisposable
         {
             if (Streaming is null)
             {
-                Streaming = new StreamingEngine(Profiles, Audiences, Memberships, Store, Catalog.Time,
-                    (tree, profile, now, inSegment) => TimeHorizon.NextChange(tree, profile, now, inSegment: inSegment));
+                Streaming = new StreamingEngine(Profiles, Audiences, Memberships, Store, Catalog.Time);
                 Ingestion.AddObserver(Streaming);
             }
             return Streaming;

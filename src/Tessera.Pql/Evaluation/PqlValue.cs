@@ -286,6 +286,89 @@ public sealed class PqlProfile
 
     public TimeZoneInfo Zone { get; }
 
+    private long[]? _instants;
+
+    /// <summary>
+    /// Every instant the profile's texts denote (values, and names: <c>keys()</c> gives names as
+    /// values), distinct, as the time horizon reads them; found on first use and kept.
+    /// </summary>
+    internal long[] Instants => _instants ??= CollectInstants();
+
+    private long[] CollectInstants()
+    {
+        var time = new TimeWindow(Zone);
+        var instants = new HashSet<long>();
+        Collect(Root, time, instants);
+        return [.. instants];
+
+        static void Collect(PqlValue value, TimeWindow time, HashSet<long> instants)
+        {
+            switch (value.Kind)
+            {
+                case PqlKind.String or PqlKind.Time:
+                    if (value.TryTime(time, out var ticks))
+                    {
+                        instants.Add(ticks);
+                    }
+                    break;
+                case PqlKind.Array:
+                    foreach (var item in value.Array)
+                    {
+                        Collect(item, time, instants);
+                    }
+                    break;
+                case PqlKind.Record:
+                    var record = value.Record;
+                    for (var i = 0; i < record.Count; i++)
+                    {
+                        var name = record.NameAt(i);
+                        if (name.Length >= 10 && char.IsAsciiDigit(name[0]) && time.Read(name) is { } named)
+                        {
+                            instants.Add(named.UtcTicks);
+                        }
+                        Collect(record.ValueAt(i), time, instants);
+                    }
+                    break;
+            }
+        }
+    }
+
+    /// <summary>One value (an event's record) converted as <see cref="FromJson"/> converts the profile's parts, in <paramref name="zone"/>.</summary>
+    public static PqlValue Convert(JsonNode? value, TimeZoneInfo zone) => PqlValue.FromJson(value, new TimeWindow(zone));
+
+    /// <summary>
+    /// The profile <see cref="FromJson"/> gives for <paramref name="attributes"/> with
+    /// <c>xEvent</c> set to <paramref name="events"/> (each converted by <see cref="Convert"/> in the
+    /// same zone), without converting the events again: the engines keep converted events and
+    /// append new ones. <paramref name="attributes"/> is the converted record of the attributes alone.
+    /// </summary>
+    public static PqlProfile WithEvents(PqlValue attributes, PqlValue[] events, TimeZoneInfo zone)
+    {
+        if (attributes.Kind != PqlKind.Record)
+        {
+            throw new ArgumentException("the attributes must be a record", nameof(attributes));
+        }
+        var record = attributes.Record;
+        var names = (string[])record.Slots[0].Reference!;
+        var xEvent = PqlNames.Intern("xEvent");
+        var at = Array.IndexOf(names, xEvent);
+        PqlValue[] slots;
+        if (at >= 0)
+        {
+            // As setting an existing JSON property: replaced where it stands.
+            slots = (PqlValue[])record.Slots.Clone();
+            slots[at + 1] = PqlValue.Of(events);
+        }
+        else
+        {
+            slots = new PqlValue[record.Slots.Length + 1];
+            record.Slots.AsSpan().CopyTo(slots);
+            slots[^1] = PqlValue.Of(events);
+            slots[0] = PqlValue.NamesOf(PqlNames.Shared([.. names, xEvent]));
+        }
+        return new PqlProfile(PqlValue.Of(new PqlRecord(slots)), zone);
+    }
+
     public static PqlProfile FromJson(JsonObject profile, TimeZoneInfo? zone = null)
     {
         zone ??= TimeZoneInfo.Utc;

@@ -22,7 +22,7 @@ public static class TimeHorizon
 {
     private const long TicksPerMinute = TimeSpan.TicksPerMinute;
 
-    /// <summary>How many candidate instants <see cref="NextChange"/> checks before settling for the last one.</summary>
+    /// <summary>How many candidate instants <see cref="NextChange(PqlNode, JsonObject, DateTimeOffset, TimeZoneInfo?, Func{string, bool}?)"/> checks before settling for the last one.</summary>
     private const int MostSteps = 64;
 
     /// <summary>
@@ -58,6 +58,144 @@ public static class TimeHorizon
         return candidate;
     }
 
+    /// <summary>
+    /// The same answer as <see cref="NextChange(PqlNode, JsonObject, DateTimeOffset, TimeZoneInfo?, Func{string, bool}?)"/>,
+    /// computed with the compiled evaluator on a converted profile: the clock analysis of the tree is
+    /// done once (<paramref name="clock"/>), the profile's instants are read once per converted profile
+    /// (<see cref="PqlProfile"/> keeps them), and each candidate instant costs one compiled evaluation.
+    /// An expression that reads no clock gets null without any evaluation.
+    /// </summary>
+    public static DateTimeOffset? NextChange(ClockReading clock, CompiledExpression compiled, PqlProfile profile, DateTimeOffset now, Func<string, bool>? inSegment = null)
+    {
+        if (!clock.ReadsClock)
+        {
+            return null;
+        }
+        if (!ReferenceEquals(clock.Time.Zone, compiled.Zone) && !clock.Time.Zone.Equals(compiled.Zone))
+        {
+            throw new ArgumentException($"the clock reading is for zone {clock.Time.Zone.Id}, the expression compiled for {compiled.Zone.Id}", nameof(clock));
+        }
+        (PqlValue Value, Type? Failure) ValueAt(DateTimeOffset instant)
+        {
+            try
+            {
+                return (compiled.Evaluate(profile, instant, inSegment), null);
+            }
+            catch (Exception error)
+            {
+                return (default, error.GetType()); // A failure is a value too: the same failure is no change.
+            }
+        }
+        now = now.ToUniversalTime();
+        var readings = new Readings(clock.Time, clock.Uses, clock.Uses.RawNow ? profile.Instants : []);
+        var candidate = readings.NextPossibleChange(now);
+        if (candidate is null)
+        {
+            return null; // No observation of the clock can change: no need to know the value.
+        }
+        var atNow = ValueAt(now);
+        for (var step = 1; step < MostSteps && candidate is { } at && Same(atNow, ValueAt(at)); step++)
+        {
+            candidate = readings.NextPossibleChange(at);
+        }
+        return candidate;
+    }
+
+    private static bool Same((PqlValue Value, Type? Failure) a, (PqlValue Value, Type? Failure) b) =>
+        a.Failure is not null || b.Failure is not null ? a.Failure == b.Failure : ValueSame(a.Value, b.Value);
+
+    /// <summary>Structural equality of compiled values, as <see cref="ValueSame(object?, object?)"/> compares the interpreter's.</summary>
+    internal static bool ValueSame(PqlValue a, PqlValue b)
+    {
+        if (a.Kind != b.Kind)
+        {
+            return false;
+        }
+        switch (a.Kind)
+        {
+            case PqlKind.Null:
+                return true;
+            case PqlKind.Boolean or PqlKind.Integer or PqlKind.Time:
+                return a.Integer == b.Integer;
+            case PqlKind.Double:
+                return a.Double.Equals(b.Double);
+            case PqlKind.String:
+                return string.Equals(a.String, b.String, StringComparison.Ordinal);
+            case PqlKind.Array:
+                {
+                    var (x, y) = (a.Array, b.Array);
+                    if (x.Length != y.Length)
+                    {
+                        return false;
+                    }
+                    for (var i = 0; i < x.Length; i++)
+                    {
+                        if (!ValueSame(x[i], y[i]))
+                        {
+                            return false;
+                        }
+                    }
+                    return true;
+                }
+            default:
+                {
+                    // Records compare as maps: the same names with the same values, in any order.
+                    var (x, y) = (a.Record, b.Record);
+                    if (x.Count != y.Count)
+                    {
+                        return false;
+                    }
+                    for (var i = 0; i < x.Count; i++)
+                    {
+                        var found = false;
+                        for (var j = 0; j < y.Count && !found; j++)
+                        {
+                            if (string.Equals(x.NameAt(i), y.NameAt(j), StringComparison.Ordinal))
+                            {
+                                if (!ValueSame(x.ValueAt(i), y.ValueAt(j)))
+                                {
+                                    return false;
+                                }
+                                found = true;
+                            }
+                        }
+                        if (!found)
+                        {
+                            return false;
+                        }
+                    }
+                    return true;
+                }
+        }
+    }
+
+    /// <summary>
+    /// What an expression reads of the clock, found once from its tree for one zone; with a compiled
+    /// expression of the same tree and zone it answers <see cref="NextChange(ClockReading, CompiledExpression, PqlProfile, DateTimeOffset, Func{string, bool}?)"/>.
+    /// Safe to share between threads.
+    /// </summary>
+    public sealed class ClockReading
+    {
+        private ClockReading(TimeWindow time, ClockUses uses)
+        {
+            Time = time;
+            Uses = uses;
+        }
+
+        internal TimeWindow Time { get; }
+
+        internal ClockUses Uses { get; }
+
+        /// <summary>Whether the expression's value can change with the clock at all (false: its next change is never).</summary>
+        public bool ReadsClock => Uses.Unknown || Uses.StepUnits.Count > 0 || Uses.Shifts.Count > 0;
+
+        public static ClockReading Of(PqlNode expression, TimeZoneInfo? zone = null)
+        {
+            var time = new TimeWindow(zone ?? TimeZoneInfo.Utc);
+            return new ClockReading(time, ClockUses.Of(expression, time));
+        }
+    }
+
     /// <summary>A clock that reads one instant.</summary>
     private sealed class FixedClock(DateTimeOffset instant) : TimeProvider
     {
@@ -76,7 +214,7 @@ public static class TimeHorizon
     };
 
     /// <summary>
-    /// One step of <see cref="NextChange"/>: the earliest instant after <paramref name="now"/> where any
+    /// One step of <see cref="NextChange(PqlNode, JsonObject, DateTimeOffset, TimeZoneInfo?, Func{string, bool}?)"/>: the earliest instant after <paramref name="now"/> where any
     /// observation of the clock can change, from the tree and the profile's instants alone; safe, and
     /// often early (a window boundary that moves no event across).
     /// </summary>
@@ -84,18 +222,19 @@ public static class TimeHorizon
         Readings.Of(expression, profile, zone).NextPossibleChange(now);
 
     /// <summary>What an expression reads of the clock and which instants a profile holds: found once, asked at many instants.</summary>
-    private sealed record Readings(TimeWindow Time, ClockUses Uses, HashSet<long> Instants)
+    /// <remarks><paramref name="Instants"/> are the profile's; the expression's own literal instants are in <see cref="ClockUses.LiteralInstants"/>.</remarks>
+    private sealed record Readings(TimeWindow Time, ClockUses Uses, long[] Instants)
     {
         public static Readings Of(PqlNode expression, JsonObject profile, TimeZoneInfo? zone)
         {
             var time = new TimeWindow(zone ?? TimeZoneInfo.Utc);
             var uses = ClockUses.Of(expression, time);
-            var instants = new HashSet<long>(uses.LiteralInstants);
+            var instants = new HashSet<long>();
             if (uses.RawNow)
             {
                 CollectInstants(profile, time, instants);
             }
-            return new Readings(time, uses, instants);
+            return new Readings(time, uses, [.. instants]);
         }
 
         public DateTimeOffset? NextPossibleChange(DateTimeOffset now)
@@ -113,7 +252,7 @@ public static class TimeHorizon
             }
             foreach (var shift in uses.Shifts)
             {
-                CrossingsOf(time, now, shift.Amount, shift.Unit, Instants, uses.DayValues, horizon);
+                CrossingsOf(time, now, shift.Amount, shift.Unit, uses.LiteralInstants, Instants, uses.DayValues, horizon);
             }
             if (time.Zone.SupportsDaylightSavingTime && (uses.RawNow || uses.StepUnits.Count > 0))
             {
@@ -152,7 +291,7 @@ public static class TimeHorizon
     /// crossing is solved exactly (at it, and one tick later, for inclusive and exclusive ends); the
     /// stretch's end is a candidate too, after which the question is asked again.
     /// </summary>
-    private static void CrossingsOf(TimeWindow time, DateTimeOffset now, long amount, string unit, HashSet<long> instants, bool dayValues, Candidates horizon)
+    private static void CrossingsOf(TimeWindow time, DateTimeOffset now, long amount, string unit, List<long> literals, long[] instants, bool dayValues, Candidates horizon)
     {
         var end = time.Add(now, amount, unit);
         if (end == DateTimeOffset.MinValue || end == DateTimeOffset.MaxValue)
@@ -169,6 +308,10 @@ public static class TimeHorizon
                 horizon.AddTicks(reached);
                 horizon.AddTicks(reached + 1);
             }
+        }
+        foreach (var instant in literals)
+        {
+            Cross(instant);
         }
         foreach (var instant in instants)
         {
@@ -382,14 +525,14 @@ public static class TimeHorizon
     }
 
     /// <summary>A window end that moves with the clock: <c>now + Amount Unit</c> (Amount 0: now).</summary>
-    private readonly record struct Shift(long Amount, string Unit);
+    internal readonly record struct Shift(long Amount, string Unit);
 
     /// <summary>
     /// How an expression reads the clock, found from its tree: the units whose boundaries change a
     /// step function, whether <c>now</c>'s own value is observed (and through which window ends), and
     /// whether it may be observed in a way this analysis does not follow (then: ask again a tick later).
     /// </summary>
-    private sealed class ClockUses
+    internal sealed class ClockUses
     {
         private static readonly HashSet<string> NotInstants = new(StringComparer.Ordinal)
         {

@@ -3,8 +3,8 @@ using Tessera.Pql.Syntax;
 
 namespace Tessera.Segmentation.Engines;
 
-/// <summary>One audience ready to evaluate: its definition, parsed and compiled.</summary>
-internal sealed record CompiledAudience(Audience Audience, PqlNode Tree, CompiledExpression Compiled);
+/// <summary>One audience ready to evaluate: its definition, parsed and compiled, and what it reads of the clock (for its next change).</summary>
+internal sealed record CompiledAudience(Audience Audience, PqlNode Tree, CompiledExpression Compiled, TimeHorizon.ClockReading Clock);
 
 /// <summary>
 /// The published audiences of a sandbox compiled once per catalog version, in dependency order (an
@@ -29,7 +29,7 @@ internal sealed class AudienceProgram
         new(version, [.. published.Select(a =>
         {
             var tree = Parser.Parse(a.Pql);
-            return new CompiledAudience(a, tree, PqlCompiler.Compile(tree, zone));
+            return new CompiledAudience(a, tree, PqlCompiler.Compile(tree, zone), TimeHorizon.ClockReading.Of(tree, zone));
         })]);
 
     /// <summary>

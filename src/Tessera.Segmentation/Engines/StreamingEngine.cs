@@ -1,11 +1,12 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Tessera.Abstractions;
 using Tessera.Identity.Graph;
 using Tessera.Ingestion;
 using Tessera.Pql.Evaluation;
-using Tessera.Pql.Syntax;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
 using Tessera.Segmentation.Memberships;
@@ -29,9 +30,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly MembershipStore _memberships;
     private readonly IStore _store;
     private readonly TimeProvider _time;
-    private readonly Func<PqlNode, JsonObject, DateTimeOffset, Func<string, bool>, DateTimeOffset?> _nextChange;
-    private readonly Channel<(string Sandbox, IdentityKey Identity)> _changed = Channel.CreateUnbounded<(string, IdentityKey)>(new() { SingleReader = true });
+    private readonly Channel<(string Sandbox, IdentityKey Identity, bool Full, long Since)> _changed = Channel.CreateUnbounded<(string, IdentityKey, bool, long)>(new() { SingleReader = true });
     private readonly AudiencePrograms _programs;
+    private readonly DependencyIndexes _indexes = new();
+    private readonly EvaluatedProfiles _evaluated = new(200_000);
 
     /// <summary>
     /// The profile each identity was last evaluated in, so that a profile an identity leaves is evaluated
@@ -47,16 +49,13 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private long _pending;
     private TaskCompletionSource _idle = NewIdle();
 
-    /// <param name="nextChange">When an audience's answer for a profile could next change with the clock alone (TimeHorizon.NextChange).</param>
-    public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time,
-        Func<PqlNode, JsonObject, DateTimeOffset, Func<string, bool>, DateTimeOffset?> nextChange)
+    public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time)
     {
         _profiles = profiles;
         _audiences = audiences;
         _memberships = memberships;
         _store = store;
         _time = time;
-        _nextChange = nextChange;
         _programs = new AudiencePrograms(audiences);
         LoadTimers();
         _worker = Task.Run(WorkAsync);
@@ -76,6 +75,28 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     public void OnCommitted(string sandbox, WriteSet committed)
     {
         var changed = _changedSinceIncremental.GetOrAdd(sandbox, _ => new());
+        // Events' bodies first, as committed, so that the worker (which may start on the first change
+        // enqueued below) finds them without reading the store.
+        for (var i = 0; i < committed.Count; i++)
+        {
+            var operation = committed[i];
+            if (operation.Space == StoreSpace.Facts && operation.Key.Span[0] == FactKeys.EventTag)
+            {
+                var key = Encoding.Latin1.GetString(operation.Key.Span);
+                if (operation.IsDelete)
+                {
+                    _fresh.TryRemove(key, out _);
+                }
+                else
+                {
+                    if (_fresh.Count >= MostFresh)
+                    {
+                        _fresh.Clear(); // Bodies nobody came for (a profile that failed, no streamed audience): read from the store instead.
+                    }
+                    _fresh[key] = operation.Value.ToArray();
+                }
+            }
+        }
         for (var i = 0; i < committed.Count; i++)
         {
             var operation = committed[i];
@@ -84,9 +105,22 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             {
                 var identity = new IdentityKey(key.Identity.Namespace, key.Identity.Value);
                 changed.TryAdd(identity, 0);
-                Enqueue(sandbox, identity);
+                Enqueue(sandbox, identity, full: false);
             }
         }
+    }
+
+    private const int MostFresh = 100_000;
+
+    /// <summary>Committed event bodies not yet read by the worker, by store key (Latin-1: one char per byte).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _fresh = new(StringComparer.Ordinal);
+
+    /// <summary>An event's record: as committed when the worker has it, else from the store.</summary>
+    private JsonNode? EventRecord(string sandbox, EvaluationEvent stored)
+    {
+        var identity = new IdentityValue(stored.Member.Namespace, stored.Member.Value, true);
+        var key = Encoding.Latin1.GetString(FactKeys.EventKey(sandbox, identity, stored.Dataset, stored.EventId));
+        return _fresh.TryRemove(key, out var body) ? ProfileService.EventRecordOf(body) : _profiles.ReadEventRecord(sandbox, stored);
     }
 
     /// <summary>Identities whose facts changed since the last call, for the incremental run of the batch audiences (in memory: a restart's first incremental run falls back to a full one).</summary>
@@ -101,17 +135,18 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     {
         foreach (var identity in identities)
         {
-            Enqueue(sandbox, identity);
+            Enqueue(sandbox, identity, full: true);
         }
     }
 
-    private void Enqueue(string sandbox, IdentityKey identity)
+    /// <param name="full">Every audience, not only those the new events may change (a timer, a merge or split, a privacy delete).</param>
+    private void Enqueue(string sandbox, IdentityKey identity, bool full)
     {
         if (Interlocked.Increment(ref _pending) == 1)
         {
             Interlocked.Exchange(ref _idle, NewIdle());
         }
-        _changed.Writer.TryWrite((sandbox, identity));
+        _changed.Writer.TryWrite((sandbox, identity, full, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>
@@ -138,11 +173,13 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     private async Task WorkAsync()
     {
-        var batch = new List<(string Sandbox, IdentityKey Identity)>();
+        var batch = new List<(string Sandbox, IdentityKey Identity, bool Full, long Since)>();
         try
         {
             while (await _changed.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
+                await _running.WaitAsync(_stopping.Token).ConfigureAwait(false); // Held while paused.
+                _running.Release();
                 batch.Clear();
                 while (batch.Count < 4096 && _changed.Reader.TryRead(out var item))
                 {
@@ -152,7 +189,28 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 {
                     try
                     {
-                        await EvaluateAsync(group.Key, group.Select(g => g.Identity).Distinct().ToList(), _stopping.Token).ConfigureAwait(false);
+                        // One item per identity; full when any of its items asks for it.
+                        var work = new Dictionary<IdentityKey, bool>();
+                        foreach (var (_, identity, full, _) in group)
+                        {
+                            work[identity] = full || work.GetValueOrDefault(identity);
+                        }
+                        await EvaluateAsync(group.Key, work, _stopping.Token).ConfigureAwait(false);
+                        var done = Stopwatch.GetTimestamp();
+                        if (!RecordLatencies)
+                        {
+                            continue;
+                        }
+                        lock (_latencies)
+                        {
+                            foreach (var item in group)
+                            {
+                                if (_latencies.Count < MostLatencies)
+                                {
+                                    _latencies.Add(done - item.Since);
+                                }
+                            }
+                        }
                     }
                     catch (Exception error) when (error is not OperationCanceledException)
                     {
@@ -171,59 +229,200 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         }
     }
 
-    private static bool Streamed(Audience audience) => audience.Mode is "streaming" or "edge";
+    private const int MostLatencies = 4_000_000;
+    private readonly List<long> _latencies = [];
+    private readonly SemaphoreSlim _running = new(1, 1);
+    private int _paused;
 
-    private async Task EvaluateAsync(string sandbox, IReadOnlyList<IdentityKey> identities, CancellationToken cancellationToken)
+    /// <summary>Whether <see cref="TakeLatencies"/> has anything to give (off by default: a benchmark turns it on).</summary>
+    public bool RecordLatencies { get; set; }
+
+    /// <summary>
+    /// Each change evaluated since the last call (with <see cref="RecordLatencies"/> on): from the commit that named it to the commit of its
+    /// answers (Stopwatch ticks as spans; at most four million kept). For benchmarks and monitoring.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> TakeLatencies()
+    {
+        lock (_latencies)
+        {
+            var taken = _latencies.Select(ticks => Stopwatch.GetElapsedTime(0, ticks)).ToList();
+            _latencies.Clear();
+            return taken;
+        }
+    }
+
+    /// <summary>Holds the worker before its next batch (changes keep being queued): for benchmarks that time a backlog.</summary>
+    public void Pause()
+    {
+        if (Interlocked.Exchange(ref _paused, 1) == 0)
+        {
+            _running.Wait();
+        }
+    }
+
+    /// <summary>Lets the worker go on after <see cref="Pause"/>.</summary>
+    public void Resume()
+    {
+        if (Interlocked.Exchange(ref _paused, 0) == 1)
+        {
+            _running.Release();
+        }
+    }
+
+    private async Task EvaluateAsync(string sandbox, IReadOnlyDictionary<IdentityKey, bool> identities, CancellationToken cancellationToken)
     {
         var program = _programs.For(sandbox);
-        var streamed = program.Audiences.Where(a => Streamed(a.Audience)).ToList();
+        var index = _indexes.For(program);
         var now = _time.GetUtcNow();
         var evaluations = new List<Evaluation>();
         var done = new HashSet<string>(StringComparer.Ordinal);
         var gone = new List<string>();
-        var work = new Queue<IdentityKey>(identities);
-        while (work.TryDequeue(out var identity))
+        var seen = new List<((string, string, string) Key, EvaluatedProfile Profile)>();
+        using var timers = new WriteSet(4096);
+        var scheduled = new Dictionary<(string Sandbox, string Identity), long>();
+        var work = new Queue<(IdentityKey Identity, bool Full)>(identities.Select(i => (i.Key, i.Value)));
+        var relevant = new bool[program.Audiences.Count];
+        var visible = new List<PqlValue>?[program.Audiences.Count];
+        var blank = new Dictionary<int, (bool Qualifies, DateTimeOffset? Change)>();
+        var answered = new Dictionary<string, bool>(program.Audiences.Count, StringComparer.Ordinal);
+        var added = new List<PqlValue>();
+        while (work.TryDequeue(out var item))
         {
-            if (streamed.Count == 0)
+            var identity = item.Identity;
+            if (index.Streamed.Count == 0)
             {
                 break;
             }
             // One profile per merge policy the audiences read with (most use the default).
-            foreach (var policy in streamed.Select(a => a.Audience.MergePolicy).Distinct())
+            foreach (var policy in index.Policies)
             {
-                var profile = _profiles.ForEvaluation(sandbox, identity, policy);
-                if (profile is null)
+                var mark = Stopwatch.GetTimestamp();
+                var source = _profiles.ForEvaluationSource(sandbox, identity, policy);
+                mark = Split(Step.Read, mark);
+                if (source is null)
                 {
                     gone.Add(identity.ToString());
                     continue;
                 }
-                if (!done.Add(policy + "\0" + profile.Primary))
+                if (!done.Add(policy + "\0" + source.Primary))
                 {
                     continue;
                 }
-                var members = _memberships.AudiencesOf(sandbox, profile.Primary);
-                var converted = PqlProfile.FromJson(profile.Profile);
-                var answers = program.Evaluate(converted, now, members,
-                    a => Streamed(a) && a.MergePolicy == policy);
-                DateTimeOffset? next = null;
-                var answered = answers.ToDictionary(a => a.Audience.Audience.Id, a => a.Qualifies, StringComparer.Ordinal);
-                bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members.Contains(id);
-                foreach (var (compiled, qualifies) in answers)
+                var key = (sandbox, policy ?? "", source.Primary);
+                var before = _evaluated.Get(key);
+                // Only what changed since the profile was last evaluated: the same identities, attributes
+                // and audiences, and no event gone (TTL, cap, delete), leave the new events to look at.
+                var sameAttributes = before is not null && JsonNode.DeepEquals(before.Attributes, source.Attributes);
+                var full = item.Full || before is null || before.Version != program.Version || !sameAttributes
+                    || !before.Identities.SequenceEqual(source.Identities, StringComparer.Ordinal);
+                // Both in timeline order: the events seen before are found walking along, new ones are read and converted.
+                var refs = source.Events;
+                var values = new PqlValue[refs.Count];
+                var keptRefs = new EvaluationEvent[refs.Count];
+                var count = 0;
+                added.Clear();
+                var reused = 0;
+                var j = 0;
+                foreach (var stored in refs)
                 {
-                    evaluations.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
-                    if (_nextChange(compiled.Tree, profile.Profile, now, InSegment) is { } change && (next is null || change < next))
+                    PqlValue converted;
+                    if (before is not null && j < before.Refs.Length && before.Refs[j] == stored)
                     {
-                        next = change;
+                        converted = before.Values[j++];
+                        reused++;
+                    }
+                    else if (EventRecord(sandbox, stored) is { } record)
+                    {
+                        converted = PqlProfile.Convert(record, TimeZoneInfo.Utc);
+                        added.Add(converted);
+                    }
+                    else
+                    {
+                        continue; // Not stored (any more): not part of the profile, as ForEvaluation reads it.
+                    }
+                    keptRefs[count] = stored;
+                    values[count++] = converted;
+                }
+                if (count < values.Length)
+                {
+                    Array.Resize(ref values, count);
+                    Array.Resize(ref keptRefs, count);
+                }
+                var events = values;
+                // An event seen before and not found again (gone, or out of the walk's order): everything is evaluated.
+                full |= before is not null && reused != before.Refs.Length;
+                mark = Split(Step.Read, mark);
+                var attributes = sameAttributes ? before!.AttributesValue : PqlProfile.Convert(source.Attributes, TimeZoneInfo.Utc);
+                var profile = PqlProfile.WithEvents(attributes, events, TimeZoneInfo.Utc);
+                seen.Add((key, new EvaluatedProfile(program.Version, source.Identities, source.Attributes, attributes, keptRefs, values)));
+                mark = Split(Step.Convert, mark);
+                if (!index.Select(relevant, policy, full, added))
+                {
+                    continue; // Nothing the new events can change.
+                }
+                // Many verdicts: the profile's memberships are read once, so that a verdict that changes nothing (not
+                // qualified, not a member) is not handed to the store, which would read its row to find that out.
+                var marks = 0;
+                foreach (var marked in relevant)
+                {
+                    marks += marked ? 1 : 0;
+                }
+                var many = marks > 4;
+                HashSet<string>? members = many || index.ReadsSegments(relevant) ? _memberships.AudiencesOf(sandbox, source.Primary) : null;
+                mark = Split(Step.Members, mark);
+                answered.Clear();
+                bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members?.Contains(id) ?? false;
+                index.Visible(visible, events);
+                PqlProfile? withoutEvents = null;
+                DateTimeOffset? next = null;
+                for (var i = 0; i < relevant.Length; i++)
+                {
+                    if (!relevant[i])
+                    {
+                        continue;
+                    }
+                    var audience = program.Audiences[i];
+                    // The profile with only the events the audience can see (docs/segmentation.md, "Streaming").
+                    var sees = visible[i] is not { } some ? profile
+                        : some.Count == 0 ? withoutEvents ??= PqlProfile.WithEvents(attributes, [], TimeZoneInfo.Utc)
+                        : some.Count == events.Length ? profile
+                        : PqlProfile.WithEvents(attributes, [.. some], TimeZoneInfo.Utc);
+                    bool qualifies;
+                    DateTimeOffset? change;
+                    if (ReferenceEquals(sees, withoutEvents) && source.Attributes.Count == 0 && index.ReadsNoSegments(i))
+                    {
+                        // No attributes and no event it can see: every such profile of the batch gets the same answer.
+                        if (!blank.TryGetValue(i, out var known))
+                        {
+                            known = (ValueOperations.Holds(audience.Compiled.Evaluate(sees, now)), TimeHorizon.NextChange(audience.Clock, audience.Compiled, sees, now));
+                            blank[i] = known;
+                        }
+                        (qualifies, change) = known;
+                    }
+                    else
+                    {
+                        qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(sees, now, InSegment));
+                        change = TimeHorizon.NextChange(audience.Clock, audience.Compiled, sees, now, InSegment);
+                    }
+                    answered[audience.Audience.Id] = qualifies;
+                    if (qualifies || !many || members!.Contains(audience.Audience.Id))
+                    {
+                        evaluations.Add(new Evaluation(source.Primary, source.Identities, audience.Audience.Id, qualifies));
+                    }
+                    if (change is { } at && (next is null || at < next))
+                    {
+                        next = at;
                     }
                 }
+                mark = Split(Step.Evaluate, mark);
                 if (next is { } due)
                 {
-                    await ScheduleAsync(sandbox, identity.ToString(), due, cancellationToken).ConfigureAwait(false);
+                    Schedule(timers, scheduled, sandbox, identity.ToString(), due);
                 }
-                foreach (var other in profile.Identities)
+                foreach (var other in source.Identities)
                 {
                     // Identities of this profile that were primary of another one (before a merge) hold no profile any more.
-                    if (other != profile.Primary && _memberships.Of(sandbox, other).Any(m => m.IsMember))
+                    if (other != source.Primary && _memberships.Of(sandbox, other).Any(m => m.IsMember))
                     {
                         gone.Add(other);
                     }
@@ -232,25 +431,81 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     var known = (sandbox, other);
                     lock (_lastPrimary)
                     {
-                        if (_lastPrimary.TryGetValue(known, out var before) && before != profile.Primary && IdentityKey.TryParse(before, out var previous))
+                        if (_lastPrimary.TryGetValue(known, out var previousPrimary) && previousPrimary != source.Primary && IdentityKey.TryParse(previousPrimary, out var previous))
                         {
-                            work.Enqueue(previous);
+                            work.Enqueue((previous, true));
                         }
-                        _lastPrimary[known] = profile.Primary;
+                        _lastPrimary[known] = source.Primary;
                     }
                 }
+                Split(Step.Members, mark);
             }
         }
+        var applying = Stopwatch.GetTimestamp();
+        // The timers go in the answers' own commit (one synced write for both): an answer is never durable
+        // without the timer that will revisit it.
         if (evaluations.Count > 0)
         {
-            await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken).ConfigureAwait(false);
+            await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken, timers.Count == 0 ? null : writes =>
+            {
+                for (var i = 0; i < timers.Count; i++)
+                {
+                    var timer = timers[i];
+                    if (timer.IsDelete)
+                    {
+                        writes.Delete(timer.Space, timer.Shard, timer.Key.Span);
+                    }
+                    else
+                    {
+                        writes.Put(timer.Space, timer.Shard, timer.Key.Span, timer.Value.Span);
+                    }
+                }
+            }).ConfigureAwait(false);
             Interlocked.Add(ref _evaluations, evaluations.Count);
+        }
+        else if (timers.Count > 0)
+        {
+            await _store.CommitAsync(timers, cancellationToken).ConfigureAwait(false);
+        }
+        if (timers.Count > 0)
+        {
+            Timers(scheduled);
         }
         foreach (var profileId in gone.Distinct())
         {
             await _memberships.RemoveProfileAsync(sandbox, profileId, now, cancellationToken).ConfigureAwait(false);
         }
+        // What was evaluated is remembered only once its answers are committed.
+        foreach (var (key, profile) in seen)
+        {
+            _evaluated.Set(key, profile);
+        }
+        Split(Step.Apply, applying);
     }
+
+    /// <summary>Where the worker's time went, by step (for the benchmark and monitoring): Stopwatch ticks per step.</summary>
+    private readonly long[] _splits = new long[(int)Step.Count];
+
+    private enum Step
+    {
+        Read,
+        Members,
+        Convert,
+        Evaluate,
+        Apply,
+        Count,
+    }
+
+    private long Split(Step step, long since)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Interlocked.Add(ref _splits[(int)step], now - since);
+        return now;
+    }
+
+    /// <summary>The worker's time so far by step: reading profiles, reading memberships, converting, evaluating with next changes, committing answers and timers.</summary>
+    public IReadOnlyList<(string Step, TimeSpan Time)> Splits =>
+        [.. Enumerable.Range(0, (int)Step.Count).Select(i => (((Step)i).ToString(), Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _splits[i]))))];
 
     /// <summary>
     /// A privacy delete: drops what the engine remembers about <paramref name="identities"/> (the
@@ -262,6 +517,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     public async Task ForgetAsync(string sandbox, IReadOnlyCollection<string> identities, CancellationToken cancellationToken = default)
     {
         var person = identities.ToHashSet(StringComparer.Ordinal);
+        _evaluated.Clear(); // The deleted person's converted profile goes too (and everyone's: a rare event).
+        _fresh.Clear();
         lock (_lastPrimary)
         {
             foreach (var key in _lastPrimary.Where(p => p.Key.Sandbox == sandbox && (person.Contains(p.Key.Identity) || person.Contains(p.Value))).Select(p => p.Key).ToList())
@@ -275,7 +532,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             timers = [.. _timers.Where(t => t.Sandbox == sandbox && person.Contains(t.Identity))];
             foreach (var timer in timers)
             {
-                _timers.Remove(timer);
+                RemoveTimer(timer);
             }
         }
         // Durable timers too: those loaded at start are in memory, so this finds them all.
@@ -325,32 +582,74 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             var sandbox = Encoding.UTF8.GetString(rest[..end]);
             var due = BinaryPrimitives.ReadInt64BigEndian(rest[(end + 1)..]);
             var identity = Encoding.UTF8.GetString(rest[(end + 9)..]);
-            _timers.Add((due, sandbox, identity));
+            AddTimer((due, sandbox, identity));
         }
     }
 
-    /// <summary>A durable timer: written before it is relied on, so a restart finds it.</summary>
-    private async Task ScheduleAsync(string sandbox, string identity, DateTimeOffset due, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds a durable timer to <paramref name="writes"/> (committed before the answers it protects),
+    /// unless the identity already has one due no later: that one re-evaluates the profile, every
+    /// audience, and asks for the next change again, so a later one would only be written for nothing.
+    /// </summary>
+    private void Schedule(WriteSet writes, Dictionary<(string Sandbox, string Identity), long> scheduled, string sandbox, string identity, DateTimeOffset due)
     {
         lock (_timers)
         {
-            if (_timers.Contains((due.UtcTicks, sandbox, identity)))
+            if (_earliest.TryGetValue((sandbox, identity), out var pending) && pending <= due.UtcTicks)
             {
                 return;
             }
         }
-        using var writes = new WriteSet(256);
+        if (scheduled.TryGetValue((sandbox, identity), out var batched) && batched <= due.UtcTicks)
+        {
+            return;
+        }
+        if (scheduled.ContainsKey((sandbox, identity)))
+        {
+            writes.Delete(StoreSpace.Catalog, 0, TimerKey(sandbox, batched, identity)); // Replaced by an earlier one in the same commit.
+        }
         writes.Put(StoreSpace.Catalog, 0, TimerKey(sandbox, due.UtcTicks, identity), []);
-        await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        scheduled[(sandbox, identity)] = due.UtcTicks;
+    }
+
+    /// <summary>Timers now durable, waited for in memory.</summary>
+    private void Timers(Dictionary<(string Sandbox, string Identity), long> scheduled)
+    {
         bool earliest;
         lock (_timers)
         {
-            _timers.Add((due.UtcTicks, sandbox, identity));
-            earliest = _timers.Min.Due == due.UtcTicks;
+            var before = _timers.Count == 0 ? long.MaxValue : _timers.Min.Due;
+            foreach (var ((sandbox, identity), due) in scheduled)
+            {
+                AddTimer((due, sandbox, identity));
+            }
+            earliest = _timers.Count > 0 && _timers.Min.Due < before;
         }
         if (earliest)
         {
             _timerWake.Cancel(); // The loop waits for a later one: wake it to wait for this.
+        }
+    }
+
+    /// <summary>The earliest timer waiting per identity (under the <see cref="_timers"/> lock): a later one is not written.</summary>
+    private readonly Dictionary<(string Sandbox, string Identity), long> _earliest = [];
+
+    private void AddTimer((long Due, string Sandbox, string Identity) timer)
+    {
+        _timers.Add(timer);
+        if (!_earliest.TryGetValue((timer.Sandbox, timer.Identity), out var pending) || timer.Due < pending)
+        {
+            _earliest[(timer.Sandbox, timer.Identity)] = timer.Due;
+        }
+    }
+
+    private void RemoveTimer((long Due, string Sandbox, string Identity) timer)
+    {
+        _timers.Remove(timer);
+        if (_earliest.TryGetValue((timer.Sandbox, timer.Identity), out var pending) && pending == timer.Due)
+        {
+            // Forgotten rather than looked for: a later timer of the identity may then be written again (harmless).
+            _earliest.Remove((timer.Sandbox, timer.Identity));
         }
     }
 
@@ -395,7 +694,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             due = [.. _timers.TakeWhile(t => t.Due <= now)];
             foreach (var timer in due)
             {
-                _timers.Remove(timer);
+                RemoveTimer(timer);
             }
         }
         if (due.Count == 0)
@@ -405,7 +704,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         foreach (var timer in due)
         {
             var separator = timer.Identity.IndexOf(':', StringComparison.Ordinal);
-            Enqueue(timer.Sandbox, new IdentityKey(timer.Identity[..separator], timer.Identity[(separator + 1)..]));
+            Enqueue(timer.Sandbox, new IdentityKey(timer.Identity[..separator], timer.Identity[(separator + 1)..]), full: true);
         }
         // Removed once its evaluation is queued; a crash before this line fires it again on restart (evaluating twice is harmless).
         using var writes = new WriteSet(1024);

@@ -39,8 +39,11 @@ public sealed class MembershipStore
     /// Applies a batch of verdicts in one atomic, durable commit: rows, changes, counts and the
     /// sandbox's last sequence. A verdict sees the ones before it in the batch. Returns the number
     /// of changes emitted. Batch many verdicts per call: each call is one synced write.
+    /// <paramref name="alongside"/> adds the caller's own writes to the same atomic commit (the
+    /// streaming engine's timers: durable exactly when the answers they revisit are).
     /// </summary>
-    public async Task<int> ApplyAsync(string sandbox, IReadOnlyList<Evaluation> results, DateTimeOffset at, CancellationToken cancellationToken = default)
+    public async Task<int> ApplyAsync(string sandbox, IReadOnlyList<Evaluation> results, DateTimeOffset at, CancellationToken cancellationToken = default,
+        Action<WriteSet>? alongside = null)
     {
         CheckName(sandbox, nameof(sandbox));
         for (var i = 0; i < results.Count; i++)
@@ -77,6 +80,7 @@ public sealed class MembershipStore
                 }
                 log.Pending[(result.AudienceId, result.ProfileId)] = next;
             }
+            alongside?.Invoke(log.Writes);
             await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
             return emitted;
         }

@@ -281,3 +281,33 @@ internal static class EvaluationTrees
             random.Next(2) == 0 ? TimeCondition(random, null) : null,
             random.Next(3) == 0 ? Integer(random.Next(0, 3)) : null))]);
 }
+
+/// <summary>A profile composed from converted attributes and separately converted events is the profile converted whole.</summary>
+public sealed class ComposedProfileProperties
+{
+    [Property(Replay = "(20261129,41)", MaxTest = 500)]
+    public bool Composing_converted_parts_gives_the_whole_conversion(int seed)
+    {
+        var random = new Random(seed);
+        var profile = EvaluationTrees.Profile(random);
+        var zone = CompilerProperties.Zones[random.Next(CompilerProperties.Zones.Length)];
+        var whole = PqlProfile.FromJson(profile, zone);
+        var attributes = (JsonObject)profile.DeepClone();
+        var events = attributes["xEvent"] as JsonArray;
+        if (random.Next(2) == 0)
+        {
+            attributes.Remove("xEvent"); // Absent: appended last, as setting a new JSON property.
+        }
+        else
+        {
+            attributes["xEvent"] = null; // Present: replaced where it stands.
+        }
+        var converted = PqlProfile.Convert(attributes, zone);
+        var composed = PqlProfile.WithEvents(converted, [.. (events ?? []).Select(e => PqlProfile.Convert(e, zone))], zone);
+        if (!TimeHorizon.ValueSame(whole.Root, composed.Root))
+        {
+            throw new InvalidOperationException($"composed differs: {composed.Root.ToJson()!.ToJsonString()} vs {profile.ToJsonString()}");
+        }
+        return true;
+    }
+}

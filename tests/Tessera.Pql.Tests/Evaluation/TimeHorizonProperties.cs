@@ -74,6 +74,45 @@ public sealed class TimeHorizonProperties
         return HoldsUntilTheHorizon(tree, profile, zone, now, random);
     }
 
+    /// <summary>
+    /// The compiled horizon (what the streaming engine asks) is never later than the interpreter's, and
+    /// the interpreter's value holds at every instant sampled between now and it: on the random
+    /// expressions and on the window conditions at their edges, in three zones, with <c>inSegment</c>.
+    /// </summary>
+    [Property(Replay = "(20261129,37)", MaxTest = 1000)]
+    public bool The_compiled_horizon_is_never_later_than_the_interpreters(int seed, int salt, int twist)
+    {
+        var random = new Random(unchecked((seed * 1_000_003) + (salt * 1_009) + twist));
+        var windows = random.Next(2) == 0;
+        var tree = windows ? Parser.Parse(WindowConditions.Condition(random)) : EvaluationTrees.Expression(random);
+        var profile = EvaluationTrees.Profile(random);
+        var zone = CompilerProperties.Zones[random.Next(CompilerProperties.Zones.Length)];
+        var instants = profile.ToJsonString().Split('"').Where(text => text.Length >= 10 && text[4] == '-' && char.IsAsciiDigit(text[0])).ToList();
+        var now = windows && instants.Count > 0
+            ? DateTimeOffset.Parse(instants[random.Next(instants.Count)], System.Globalization.CultureInfo.InvariantCulture).AddTicks(random.NextInt64(-TimeSpan.TicksPerDay * 3, WindowConditions.Span(random)))
+            : Base.AddMinutes(random.Next(-60 * 24 * 40, 60 * 24 * 40)).AddTicks(random.Next(3) == 0 ? random.NextInt64(TimeSpan.TicksPerHour) : 0);
+        var member = random.Next(2) == 0;
+        bool InSegment(string id) => member;
+        var interpreted = TimeHorizon.NextChange(tree, profile, now, zone, InSegment);
+        var compiled = TimeHorizon.NextChange(TimeHorizon.ClockReading.Of(tree, zone), PqlCompiler.Compile(tree, zone), PqlProfile.FromJson(profile, zone), now, InSegment);
+        if (compiled <= now || (compiled is null && interpreted is not null) || (compiled is { } c && interpreted is { } i && c > i))
+        {
+            throw new InvalidOperationException($"{Printer.Print(tree)} in {zone.Id} at {now:O}: compiled {compiled:O}, interpreter {interpreted:O}\nprofile: {profile.ToJsonString()}");
+        }
+        var atNow = CompilerProperties.Outcome(() => Interpreter.Evaluate(tree, profile, new FakeTimeProvider(now), zone, InSegment));
+        foreach (var instant in Samples(random, now, compiled ?? now.AddYears(3)))
+        {
+            var value = CompilerProperties.Outcome(() => Interpreter.Evaluate(tree, profile, new FakeTimeProvider(instant), zone, InSegment));
+            if (!CompilerProperties.Same(atNow, value))
+            {
+                throw new InvalidOperationException(
+                    $"{Printer.Print(tree)} in {zone.Id}: {CompilerProperties.Show(atNow)} at {now:O}, {CompilerProperties.Show(value)} at {instant:O}, " +
+                    $"compiled horizon {compiled:O}\nprofile: {profile.ToJsonString()}");
+            }
+        }
+        return true;
+    }
+
     /// <summary>Just after now, just before the end, powers of three seconds from now, and random instants in between.</summary>
     private static IEnumerable<DateTimeOffset> Samples(Random random, DateTimeOffset now, DateTimeOffset end)
     {
