@@ -47,6 +47,7 @@ public sealed class Workspace : IDisposable
         Privacy.AddParticipant(new MembershipPrivacy(Memberships, () => Streaming));
         Activation = new ActivationService(catalog, Identity, Audiences, Memberships, Profiles, config.Activation);
         Ingestion.AddObserver(Activation);
+        Privacy.AddParticipant(new ActivationPrivacy(Activation.Log));
     }
 
     public string Directory { get; }

@@ -128,6 +128,55 @@ public sealed class ActivationLog(IStore store)
         }
     }
 
+    /// <summary>The dead-lettered changes of every destination of the sandbox that name one of <paramref name="profiles"/>.</summary>
+    public List<(string Destination, DeadRecord Record)> DeadRecordsOf(string sandbox, IReadOnlySet<string> profiles) =>
+        [.. store.Scan(StoreSpace.Activation, 0, Encoding.UTF8.GetBytes($"{DeadTag}\0{sandbox}\0"))
+            .Select(e => JsonSerializer.Deserialize(e.Value, ActivationJson.Default.DeadLetter)!)
+            .SelectMany(d => d.Records.Where(r => profiles.Contains(r.ProfileId)).Select(r => (d.Destination, r)))];
+
+    /// <summary>
+    /// Privacy delete: removes <paramref name="profiles"/> from every dead letter of the sandbox (a dead
+    /// letter left empty is deleted) and forgets what was sent for them. Returns (dead records, sent entries) removed.
+    /// </summary>
+    public async Task<(long DeadRecords, long Sent)> ForgetProfilesAsync(string sandbox, IReadOnlySet<string> profiles, CancellationToken cancellationToken)
+    {
+        using var writes = new WriteSet(16 * 1024);
+        long dead = 0, sent = 0;
+        foreach (var (key, value) in store.Scan(StoreSpace.Activation, 0, Encoding.UTF8.GetBytes($"{DeadTag}\0{sandbox}\0")))
+        {
+            var letter = JsonSerializer.Deserialize(value, ActivationJson.Default.DeadLetter)!;
+            var removed = letter.Records.RemoveAll(r => profiles.Contains(r.ProfileId));
+            if (removed == 0)
+            {
+                continue;
+            }
+            dead += removed;
+            if (letter.Records.Count == 0)
+            {
+                writes.Delete(StoreSpace.Activation, 0, key);
+            }
+            else
+            {
+                writes.Put(StoreSpace.Activation, 0, key, JsonSerializer.SerializeToUtf8Bytes(letter, ActivationJson.Default.DeadLetter));
+            }
+        }
+        foreach (var (key, _) in store.Scan(StoreSpace.Activation, 0, Encoding.UTF8.GetBytes($"{SentTag}\0{sandbox}\0")))
+        {
+            // f \0 sandbox \0 destination \0 audience \0 profile: the profile is what follows the last separator.
+            var profile = Encoding.UTF8.GetString(key.AsSpan(key.AsSpan().LastIndexOf((byte)0) + 1));
+            if (profiles.Contains(profile))
+            {
+                writes.Delete(StoreSpace.Activation, 0, key);
+                sent++;
+            }
+        }
+        if (writes.Count > 0)
+        {
+            await store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        }
+        return (dead, sent);
+    }
+
     /// <summary>Deletes everything of a destination (state, runs, audit, dead letters).</summary>
     public async Task ForgetAsync(string sandbox, string destination, CancellationToken cancellationToken = default)
     {

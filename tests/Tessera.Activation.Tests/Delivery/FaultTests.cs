@@ -183,3 +183,29 @@ public sealed class FaultTests
         return runs;
     }
 }
+
+public sealed class ActivationPrivacyTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_privacy_delete_removes_the_person_from_dead_letters_and_sent_records()
+    {
+        await using var ws = await ActivationWorkspace.CreateAsync();
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        receiver.Respond = _ => (400, null);
+        await ws.CustomersAsync(Enumerable.Range(1, 4), _ => "gold");
+        await ws.EvaluateAsync();
+        await ws.Activation.CreateAsync("prod", ws.Webhook(receiver.Address), Token);
+        await ws.Activation.DrainAsync("prod", "hook", Token);
+        Assert.Equal(4, Assert.Single(ws.Activation.Log.DeadLetters("prod", "hook")).Records.Count);
+
+        var person = new[] { new Identity.Graph.IdentityKey("CRMID", "c1") };
+        var access = await ws.Workspace.Privacy.AccessAsync("prod", person, Token);
+        Assert.Equal(1, access.Receipt!.Participants["activation"]["deadLetterRecords"]);
+        var deleted = await ws.Workspace.Privacy.DeleteAsync("prod", person, Token);
+        Assert.Equal(1, deleted.Receipt!.Participants["activation"]["deadLetterRecords"]);
+        var dead = Assert.Single(ws.Activation.Log.DeadLetters("prod", "hook"));
+        Assert.Equal(["CRMID:c2", "CRMID:c3", "CRMID:c4"], dead.Records.Select(r => r.ProfileId).Order(StringComparer.Ordinal));
+    }
+}
