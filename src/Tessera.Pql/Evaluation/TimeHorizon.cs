@@ -566,8 +566,8 @@ public static class TimeHorizon
         {
             var uses = new ClockUses(time);
             // A variable or item bound to a value that may be now carries it wherever it is read.
-            uses._bindingsCarryNow = Nodes(expression).Any(node => Bindings(node).Any(uses.CarriesNow));
-            foreach (var node in Nodes(expression))
+            uses._bindingsCarryNow = PqlTree.Nodes(expression).Any(node => Bindings(node).Any(uses.CarriesNow));
+            foreach (var node in PqlTree.Nodes(expression))
             {
                 uses.Visit(node);
             }
@@ -693,7 +693,7 @@ public static class TimeHorizon
             Parameter => _bindingsCarryNow,
             FieldLookup { Target: null } => _bindingsCarryNow,
             Let let => CarriesNow(let.Body),
-            _ => Children(node).Any(CarriesNow),
+            _ => PqlTree.Children(node).Any(CarriesNow),
         };
 
         /// <summary>The values a node binds to a variable or the implicit item.</summary>
@@ -707,26 +707,5 @@ public static class TimeHorizon
             FunctionCall call when PerItem.Contains(call.Function) => (call.Receiver is null ? call.Arguments : [call.Receiver, .. call.Arguments]).Take(1),
             _ => [],
         };
-
-        private static IEnumerable<PqlNode> Nodes(PqlNode node) => Children(node).SelectMany(Nodes).Prepend(node);
-
-        private static IEnumerable<PqlNode> Children(PqlNode node)
-        {
-            IEnumerable<PqlNode?> children = node switch
-            {
-                ArrayLiteral array => array.Items,
-                FieldLookup field => [field.Target],
-                FunctionCall call => call.Arguments.Prepend(call.Receiver),
-                Filter filter => [filter.Source, filter.Condition],
-                Lambda lambda => [lambda.Body],
-                Quantifier quantifier => quantifier.Clauses.SelectMany(clause => new[] { clause.Source, clause.Condition }),
-                Aggregation aggregation => [aggregation.Value, aggregation.Source, aggregation.Condition],
-                Let let => let.Bindings.Select(binding => binding.Value).Append(let.Body),
-                Occurs occurs => [occurs.Subject, occurs.Amount, occurs.Anchor, occurs.Until],
-                Chain chain => chain.Steps.SelectMany(step => new[] { step.What, step.Where, step.When, step.Count }).Prepend(chain.TimeField).Prepend(chain.Source),
-                _ => [],
-            };
-            return children.OfType<PqlNode>();
-        }
     }
 }

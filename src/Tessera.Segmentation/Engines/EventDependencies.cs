@@ -75,7 +75,7 @@ internal sealed class EventReads
                     }
                     break;
             }
-            foreach (var child in Children(node))
+            foreach (var child in PqlTree.Children(node))
             {
                 Visit(child, node);
             }
@@ -168,25 +168,6 @@ internal sealed class EventReads
             node = field.Target;
         }
         return null;
-    }
-
-    private static IEnumerable<PqlNode> Children(PqlNode node)
-    {
-        IEnumerable<PqlNode?> children = node switch
-        {
-            ArrayLiteral array => array.Items,
-            FieldLookup field => [field.Target],
-            FunctionCall call => call.Arguments.Prepend(call.Receiver),
-            Filter filter => [filter.Source, filter.Condition],
-            Lambda lambda => [lambda.Body],
-            Quantifier quantifier => quantifier.Clauses.SelectMany(clause => new[] { clause.Source, clause.Condition }),
-            Aggregation aggregation => [aggregation.Value, aggregation.Source, aggregation.Condition],
-            Let let => let.Bindings.Select(binding => binding.Value).Append(let.Body),
-            Occurs occurs => [occurs.Subject, occurs.Amount, occurs.Anchor, occurs.Until],
-            Chain chain => chain.Steps.SelectMany(step => new[] { step.What, step.Where, step.When, step.Count }).Prepend(chain.TimeField).Prepend(chain.Source),
-            _ => [],
-        };
-        return children.OfType<PqlNode>();
     }
 }
 
