@@ -52,7 +52,7 @@ public sealed partial class ActivationService
             var destination = Destinations.Require(sandbox, name);
             if (destination.Connector != Connectors.ConnectorTypes.File)
             {
-                throw new CatalogException("DESTINATION_NOT_FILE", $"destination '{name}' is a {destination.Connector} destination; it delivers continuously (tessera destination deliver)");
+                throw new CatalogException("DESTINATION_NOT_FILE", $"destination '{name}' is a {destination.Connector} destination; it delivers continuously (tessera destination deliver, POST .../deliver)");
             }
             var state = Log.State(sandbox, name);
             var incremental = destination.Schedule!.Mode == "incremental";

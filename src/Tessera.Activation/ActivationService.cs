@@ -189,7 +189,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         {
             var destination = Destinations.Require(sandbox, name);
             _ = ConnectorTypes.Http(destination.Connector)
-                ?? throw new CatalogException("DESTINATION_NOT_STREAMING", $"destination '{name}' is a {destination.Connector} destination; it exports on its schedule (tessera destination export)");
+                ?? throw new CatalogException("DESTINATION_NOT_STREAMING", $"destination '{name}' is a {destination.Connector} destination; it exports on its schedule (tessera destination export, POST .../export)");
             if (!destination.Enabled)
             {
                 return null;

@@ -58,6 +58,20 @@ public sealed class DestinationCliTests() : CliWorkspaceTest("destination-cli")
         }
         await SucceedAsync("destination", "runs", "hook");
         Assert.Contains("hook", (await SucceedAsync("destination", "list")).Output, StringComparison.Ordinal);
+        var folder = Path.Combine(Data, "exports").Replace("\\", "/", StringComparison.Ordinal);
+        await SucceedAsync("destination", "create", Write("file.json", $$$"""
+            {"name": "crm-file", "connector": "file", "audiences": [{"audienceId": "gold"}],
+             "identities": [{"source": "Email", "target": "email_sha256", "hash": "sha256"}],
+             "schedule": {"frequency": "once", "mode": "full"}, "file": {"format": "csv", "folder": "{{{folder}}}"}}
+            """));
+        using (var exported = JsonDocument.Parse((await SucceedAsync("--json", "destination", "export", "crm-file")).Output))
+        {
+            var run = Assert.Single(exported.RootElement.EnumerateArray());
+            Assert.Equal(2, run.GetProperty("activated").GetInt32());
+        }
+        var file = Assert.Single(Directory.GetFiles(folder, "crm-file_gold_*.csv"));
+        Assert.Equal(3, File.ReadAllLines(file).Length);
+        Assert.Contains("DESTINATION_NOT_STREAMING", await RefusedAsync("destination", "deliver", "crm-file"), StringComparison.Ordinal);
         await SucceedAsync("destination", "delete", "hook");
         Assert.Contains("DESTINATION_NOT_FOUND", await RefusedAsync("destination", "show", "hook"), StringComparison.Ordinal);
     }

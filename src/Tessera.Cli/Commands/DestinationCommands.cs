@@ -9,7 +9,7 @@ using Tessera.Activation.Destinations;
 namespace Tessera.Cli.Commands;
 
 /// <summary>
-/// <c>tessera destination create|list|show|update|delete|activate|deactivate|deliver|runs|audit|dead-letters|replay</c>:
+/// <c>tessera destination create|list|show|update|delete|activate|deactivate|deliver|export|runs|audit|dead-letters|replay</c>:
 /// destinations and their monitoring (docs/destinations.md).
 /// </summary>
 internal static class DestinationCommands
@@ -100,6 +100,15 @@ internal static class DestinationCommands
             return runs.Any(r => r.Status == RunStatuses.Retrying) ? ExitCodes.Refused : ExitCodes.Ok;
         });
 
+        var exportName = Name();
+        var export = new Command("export", "Export a file destination now (the server exports on its schedule)") { exportName };
+        export.WithWorkspace(async (context, parse, cancellationToken) =>
+        {
+            var run = await context.Workspace.Activation.ExportAsync(context.Sandbox, parse.GetValue(exportName)!, cancellationToken);
+            PrintRuns(context, [run]);
+            return run.Status == RunStatuses.Delivered ? ExitCodes.Ok : ExitCodes.Refused;
+        });
+
         var runsName = Name();
         var take = new Option<int>("--take") { Description = "How many runs, newest first", DefaultValueFactory = _ => 20 };
         var runsCommand = new Command("runs", "A destination's runs: received, activated, excluded by reason, failed, retried") { runsName, take };
@@ -165,7 +174,7 @@ internal static class DestinationCommands
 
         return new Command("destination", "Destinations: where audiences are activated, and how their delivery went")
             .With(create).With(list).With(show).With(update).With(delete).With(activate).With(deactivate)
-            .With(deliver).With(runsCommand).With(audit).With(dead).With(replay);
+            .With(deliver).With(export).With(runsCommand).With(audit).With(dead).With(replay);
     }
 
     private static Argument<string> Name() => new("name") { Description = "Destination name" };

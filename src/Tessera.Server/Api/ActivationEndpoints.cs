@@ -73,6 +73,11 @@ internal static class ActivationEndpoints
             .WithName("DeliverNow")
             .WithSummary("Delivers every pending change now (micro-batch age ignored) and returns the runs; stops at a transient failure.")
             .Produces<List<DeliveryRun>>();
+        group.MapPost("/{name}/export", async (string name, HttpContext http, [FromServices] Workspace workspace) =>
+                TypedResults.Json(await workspace.Activation.ExportAsync(http.Caller().Sandbox, name, http.RequestAborted), ActivationJson.Default.DeliveryRun))
+            .WithName("ExportNow")
+            .WithSummary("Exports a file destination now (full or incremental, as its schedule says) and returns the run.")
+            .Produces<DeliveryRun>();
         group.MapGet("/{name}/runs", ([FromQuery] int? take, string name, HttpContext http, [FromServices] Workspace workspace) =>
                 TypedResults.Json(workspace.Activation.Log.Runs(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, take ?? 100), ActivationJson.Default.ListDeliveryRun))
             .WithName("DestinationRuns")
