@@ -1,3 +1,4 @@
+using Tessera.Activation.Delivery;
 using nietras.SeparatedValues;
 using Tessera.Activation.Destinations;
 using Tessera.Activation.Files;
@@ -70,5 +71,47 @@ public sealed class ExportTests
         Assert.Equal(created.AddHours(2), ActivationService.NextExport(new ExportSchedule { Frequency = "6h", At = "02:00" }, created, null));
         Assert.Equal(created.AddHours(8), ActivationService.NextExport(new ExportSchedule { Frequency = "6h", At = "02:00" }, created, created.AddHours(2)));
         Assert.Equal(created, ActivationService.NextExport(new ExportSchedule { Frequency = "12h", At = "00:00" }, created, null));
+    }
+}
+
+public sealed class ExportResumeTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_export_interrupted_after_it_started_is_finished_under_its_own_time_replacing_what_it_wrote()
+    {
+        await using var ws = await ActivationWorkspace.CreateAsync();
+        var folder = Path.Combine(ws.Directory, "exports");
+        await ws.CustomersAsync(Enumerable.Range(1, 5), _ => "gold");
+        await ws.EvaluateAsync();
+        await ws.Activation.CreateAsync("prod", new Destination
+        {
+            Name = "crm-export",
+            Connector = "file",
+            Audiences = [new ActivatedAudience { AudienceId = ws.GoldId }],
+            Identities = [new FieldMapping { Source = "CRMID", Target = "crm_id" }],
+            Schedule = new ExportSchedule { Frequency = "once", Mode = "full" },
+            File = new FileExportSettings { Folder = folder },
+        }, Token);
+
+        // What a crash leaves: the run recorded as in flight, and a half-written file under its final name.
+        var state = ws.Activation.Log.State("prod", "crm-export");
+        var started = ActivationWorkspace.Start;
+        state.InFlight = new InFlightBatch { RunId = state.NextRun++, Kind = DeliveryKinds.Export, StartedAt = started };
+        await ws.Activation.Log.SaveStateAsync("prod", "crm-export", state, Token);
+        Directory.CreateDirectory(folder);
+        var name = Path.Combine(folder, $"crm-export_{ws.GoldId}_20260610120000.csv");
+        await File.WriteAllTextAsync(name, "crm_id\nc1\n", Token);
+
+        ws.Time.Advance(TimeSpan.FromHours(1));
+        Assert.True(ws.Activation.ExportDue("prod", ws.Activation.Destinations.Require("prod", "crm-export")));
+        var run = await ws.Activation.ExportAsync("prod", "crm-export", Token);
+        Assert.Equal(state.InFlight.RunId, run.Id);
+        Assert.Equal(started, run.StartedAt);
+        Assert.Equal(["c1", "c2", "c3", "c4", "c5", "crm_id"], (await File.ReadAllLinesAsync(name, Token)).Order(StringComparer.Ordinal));
+        Assert.Single(Directory.GetFiles(folder));
+        Assert.Null(ws.Activation.Log.State("prod", "crm-export").InFlight);
+        Assert.False(ws.Activation.ExportDue("prod", ws.Activation.Destinations.Require("prod", "crm-export")));
     }
 }
