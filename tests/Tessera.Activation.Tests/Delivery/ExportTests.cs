@@ -1,5 +1,5 @@
-using Tessera.Activation.Delivery;
 using nietras.SeparatedValues;
+using Tessera.Activation.Delivery;
 using Tessera.Activation.Destinations;
 using Tessera.Activation.Files;
 
