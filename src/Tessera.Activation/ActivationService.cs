@@ -336,8 +336,12 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         }
         state.InFlight = null;
         state.FailingSince = null;
-        ActivationLog.PutRun(writes, sandbox, run);
-        Log.Trim(writes, sandbox, destination.Name, run.Id, _settings.MaxRunsKept);
+        if (run.Received > 0)
+        {
+            // A stretch of the feed holding none of the destination's audiences moves the cursor without a run to show.
+            ActivationLog.PutRun(writes, sandbox, run);
+            Log.Trim(writes, sandbox, destination.Name, run.Id, _settings.MaxRunsKept);
+        }
         ActivationLog.PutState(writes, sandbox, destination.Name, state);
         await Log.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
         Ran?.Invoke(sandbox, destination.Name, run);
