@@ -359,6 +359,38 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         var connector = ConnectorTypes.Http(destination.Connector)!;
         var context = new ConnectorContext(destination.Name, key, destination.Settings,
             destination.Audiences.Where(a => a.ExternalId is not null).ToDictionary(a => a.AudienceId, a => a.ExternalId!, StringComparer.Ordinal));
+        var sender = worker.Sender(destination, _settings, _waits, _handler);
+        var after = new List<OutgoingRequest>();
+        if (connector is GoogleCustomerMatchConnector)
+        {
+            // Customer Match takes members through an offline user data job per list: created here
+            // unless the settings name one, and run once the operations are added.
+            var jobs = new Dictionary<string, string>(destination.Settings, StringComparer.Ordinal);
+            var customer = context.Setting("customerId") ?? "";
+            var version = context.Setting("apiVersion") ?? "v22";
+            foreach (var list in records.Select(r => context.ExternalAudienceId(r.AudienceId)).Distinct(StringComparer.Ordinal))
+            {
+                if (context.Setting($"jobId:{list}") is not null || context.Setting("jobId") is not null)
+                {
+                    continue;
+                }
+                var created = await sender.SendAsync(GoogleCustomerMatchConnector.CreateJob(customer, list, version), $"{key}-job-{list}", cancellationToken, readBody: true).ConfigureAwait(false);
+                run.Retried += created.Retries;
+                run.Requests++;
+                if (created.Outcome != SendOutcome.Delivered)
+                {
+                    return created;
+                }
+                var job = GoogleJobId(created.Body);
+                if (job is null)
+                {
+                    return new SendResult(SendOutcome.Permanent, created.StatusCode, 0, $"the job create response names no job (resourceName): {created.Body}", null);
+                }
+                jobs[$"jobId:{list}"] = job;
+                after.Add(GoogleCustomerMatchConnector.RunJob(customer, job, version));
+            }
+            context = context with { Settings = jobs };
+        }
         IReadOnlyList<OutgoingRequest> requests;
         if (connector is PlatformConnector platform)
         {
@@ -377,7 +409,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         {
             requests = connector.Build(context, records);
         }
-        var sender = worker.Sender(destination, _settings, _waits, _handler);
+        requests = [.. requests, .. after];
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
@@ -405,6 +437,22 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             });
         }
         return null;
+    }
+
+    /// <summary>The job id at the end of a created job's <c>resourceName</c> (<c>customers/1/offlineUserDataJobs/42</c>).</summary>
+    private static string? GoogleJobId(string? body)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(body ?? "");
+            return document.RootElement.TryGetProperty("resourceName", out var name) && name.GetString() is { } text && text.LastIndexOf('/') is var slash and >= 0
+                ? text[(slash + 1)..]
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The changes an in-flight batch holds, read again as when it was planned.</summary>

@@ -36,6 +36,9 @@ public sealed class LocalReceiver : IAsyncDisposable
     /// </summary>
     public Func<int, (int Status, int? RetryAfterSeconds)?> Respond { get; set; } = _ => (200, null);
 
+    /// <summary>The body of a 2xx answer to a request path (<c>{}</c> when null).</summary>
+    public Func<string, string>? Body { get; set; }
+
     /// <summary>How long each answer takes.</summary>
     public TimeSpan Delay { get; set; }
 
@@ -77,7 +80,7 @@ public sealed class LocalReceiver : IAsyncDisposable
         {
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        await context.Response.WriteAsync(status is >= 200 and < 300 ? "{}" : $"{{\"error\": \"status {status}\"}}", context.RequestAborted);
+        await context.Response.WriteAsync(status is >= 200 and < 300 ? Body?.Invoke(context.Request.Path) ?? "{}" : $"{{\"error\": \"status {status}\"}}", context.RequestAborted);
     }
 
     /// <summary>Completes once <paramref name="condition"/> holds, checked now and after every request (no polling).</summary>

@@ -18,7 +18,8 @@ public enum SendOutcome
     Permanent,
 }
 
-public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retries, string? Error, TimeSpan? RetryAfter);
+/// <param name="Body">The response body of a delivered request, when asked for (a created resource's name).</param>
+public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retries, string? Error, TimeSpan? RetryAfter, string? Body = null);
 
 /// <summary>
 /// Sends one destination's requests through a Polly pipeline built from the Microsoft.Extensions.Http.Resilience
@@ -70,7 +71,7 @@ public sealed class HttpSender : IDisposable
             .Build();
     }
 
-    public async Task<SendResult> SendAsync(OutgoingRequest request, string idempotencyKey, CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(OutgoingRequest request, string idempotencyKey, CancellationToken cancellationToken, bool readBody = false)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
@@ -106,7 +107,8 @@ public sealed class HttpSender : IDisposable
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
-                return new SendResult(SendOutcome.Delivered, status, retries, null, null);
+                return new SendResult(SendOutcome.Delivered, status, retries, null, null,
+                    readBody ? await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false) : null);
             }
             var transient = status is 408 or 429 or >= 500;
             var body = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
