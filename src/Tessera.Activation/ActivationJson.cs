@@ -23,6 +23,7 @@ namespace Tessera.Activation;
 [JsonSerializable(typeof(DeadLetter))]
 [JsonSerializable(typeof(List<DeadLetter>))]
 [JsonSerializable(typeof(Governance.DataLabels))]
+[JsonSerializable(typeof(Governance.LabelRequest))]
 [JsonSerializable(typeof(Governance.UsagePolicy))]
 [JsonSerializable(typeof(List<Governance.UsagePolicy>))]
 public sealed partial class ActivationJson : JsonSerializerContext

@@ -75,6 +75,27 @@ public sealed class ActivationApiTests
         {
             await missing.ExpectErrorAsync(HttpStatusCode.NotFound, "DESTINATION_NOT_FOUND");
         }
+        // Governance over HTTP: a label and a policy make the same destination, re-saved for export, refused with its lineage.
+        using (var labelled = await admin.PostAsync("/governance/v1/labels", Http.Json("""{"dataset":"web","field":"ecid","labels":["C2"]}"""), ct))
+        {
+            await labelled.ExpectAsync(HttpStatusCode.OK);
+        }
+        using (var policy = await admin.PutAsync("/governance/v1/policies/no-export", Http.Json("""{"labels":["C2"],"actions":["exportToThirdParty"]}"""), ct))
+        {
+            Assert.Equal("no-export", (await policy.ExpectAsync(HttpStatusCode.OK)).Str("name"));
+        }
+        using (var refused = await admin.PutAsync("/activation/v1/destinations/hook", Http.Json($$"""
+            {"connector":"webhook","settings":{"endpoint":"{{receiver.Address}}"},"marketingAction":"exportToThirdParty",
+             "audiences":[{"audienceId":"home"}],"identities":[{"source":"ECID","target":"ecid"}]}
+            """), ct))
+        {
+            var error = await refused.ExpectErrorAsync(HttpStatusCode.BadRequest, "POLICY_VIOLATION");
+            Assert.Contains("field ecid [C2]", error.ToString(), StringComparison.Ordinal);
+        }
+        using (var removed = await admin.DeleteAsync("/governance/v1/policies/no-export", ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        }
         using (var deleted = await admin.DeleteAsync("/activation/v1/destinations/hook", ct))
         {
             await deleted.ExpectAsync(HttpStatusCode.OK);

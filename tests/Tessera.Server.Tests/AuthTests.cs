@@ -31,7 +31,8 @@ public sealed class AuthTests
                 .Replace("{audience}", "gold", StringComparison.Ordinal)
                 .Replace("{other}", "gold", StringComparison.Ordinal)
                 .Replace("{documentName}", "v1", StringComparison.Ordinal)
-                .Replace("{name}", "hook", StringComparison.Ordinal);
+                .Replace("{name}", "hook", StringComparison.Ordinal)
+                .Replace("{policy}", "no-export", StringComparison.Ordinal);
             Assert.DoesNotContain("{", path, StringComparison.Ordinal);
             foreach (var method in methods)
             {
@@ -39,7 +40,7 @@ public sealed class AuthTests
             }
         }
         // The mapped routes are the documented ones (a new route must be added to these tests' thinking).
-        Assert.Equal(79, routes.Count);
+        Assert.Equal(84, routes.Count);
         return (server, routes);
     }
 

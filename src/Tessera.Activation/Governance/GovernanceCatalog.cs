@@ -16,6 +16,18 @@ public sealed record DataLabels
     public Dictionary<string, Dictionary<string, List<string>>> Fields { get; set; } = new(StringComparer.Ordinal);
 }
 
+/// <summary>A request to add (or remove) labels on a dataset or one of its fields.</summary>
+public sealed record LabelRequest
+{
+    public string Dataset { get; set; } = "";
+
+    public string? Field { get; set; }
+
+    public List<string> Labels { get; set; } = [];
+
+    public bool Remove { get; set; }
+}
+
 /// <summary>
 /// A data usage policy: data carrying <see cref="Labels"/> (any of them, or all together with
 /// <c>match: all</c>) must not be used for any of <see cref="Actions"/> (marketing actions).

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Tessera.Activation;
 using Tessera.Activation.Delivery;
 using Tessera.Activation.Destinations;
+using Tessera.Activation.Governance;
 
 namespace Tessera.Server.Api;
 
@@ -12,6 +13,7 @@ namespace Tessera.Server.Api;
 internal static class ActivationEndpoints
 {
     private const string Base = "/activation/v1/destinations";
+    private const string GovernanceBase = "/governance/v1";
 
     public static void Map(IEndpointRouteBuilder routes)
     {
@@ -97,5 +99,43 @@ internal static class ActivationEndpoints
             .WithName("ReplayDeadLetters")
             .WithSummary("Sends the dead-lettered changes again as what is true now; each delivered dead letter is removed.")
             .Produces<List<DeliveryRun>>();
+
+        var governance = routes.MapGroup(GovernanceBase)
+            .RequireAccess(ApiAccess.Admin)
+            .ProducesApiErrors(StatusCodes.Status404NotFound)
+            .WithTags("Governance");
+        governance.MapGet("/labels", (HttpContext http, [FromServices] Workspace workspace) =>
+                TypedResults.Json(workspace.Activation.Governance.Labels(http.Caller().Sandbox), ActivationJson.Default.DataLabels))
+            .WithName("DataLabels")
+            .WithSummary("The sandbox's data usage labels: on datasets, and on fields by schema.")
+            .Produces<DataLabels>();
+        governance.MapPost("/labels", async (HttpContext http, [FromServices] Workspace workspace) =>
+            {
+                var body = await RequestBody.ReadAsync(http, ActivationJson.Default.LabelRequest);
+                return TypedResults.Json(await workspace.Activation.Governance.LabelAsync(http.Caller().Sandbox, body.Dataset, body.Field, body.Labels, body.Remove), ActivationJson.Default.DataLabels);
+            })
+            .WithName("LabelData")
+            .WithSummary("Adds (or with remove=true removes) labels on a dataset, or on a field of its schema.")
+            .Accepts<LabelRequest>("application/json")
+            .Produces<DataLabels>();
+        governance.MapGet("/policies", (HttpContext http, [FromServices] Workspace workspace) =>
+                TypedResults.Json(workspace.Activation.Governance.Policies(http.Caller().Sandbox), ActivationJson.Default.ListUsagePolicy))
+            .WithName("ListPolicies")
+            .Produces<List<UsagePolicy>>();
+        governance.MapPut("/policies/{policy}", async (string policy, HttpContext http, [FromServices] Workspace workspace) =>
+            {
+                var body = await RequestBody.ReadAsync(http, ActivationJson.Default.UsagePolicy);
+                return TypedResults.Json(await workspace.Activation.Governance.SavePolicyAsync(http.Caller().Sandbox, body with { Name = policy }), ActivationJson.Default.UsagePolicy);
+            })
+            .WithName("SavePolicy")
+            .WithSummary("Creates or replaces a policy: labels (any or all of them) forbidden for marketing actions.")
+            .Accepts<UsagePolicy>("application/json")
+            .Produces<UsagePolicy>();
+        governance.MapDelete("/policies/{policy}", async (string policy, HttpContext http, [FromServices] Workspace workspace) =>
+            {
+                await workspace.Activation.Governance.DeletePolicyAsync(http.Caller().Sandbox, policy);
+                return TypedResults.NoContent();
+            })
+            .WithName("DeletePolicy");
     }
 }
