@@ -307,17 +307,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         }
         if (failure is not null)
         {
-            run.Status = RunStatuses.DeadLettered;
-            run.Error = failure.Error;
-            run.Failed = records.Count - run.Activated;
-            ActivationLog.PutDeadLetter(writes, sandbox, new DeadLetter
-            {
-                RunId = batch.RunId,
-                Destination = destination.Name,
-                At = run.FinishedAt,
-                Error = failure.Error ?? "failed",
-                Records = [.. records.Select(r => new DeadRecord(r.AudienceId, r.ProfileId, WebhookConnector.OperationName(r.Operation), r.Sequence))],
-            });
+            DeadLetterRun(writes, sandbox, run, failure, records);
         }
         else
         {
@@ -346,6 +336,22 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         await Log.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
         Ran?.Invoke(sandbox, destination.Name, run);
         return run;
+    }
+
+    /// <summary>Marks the run dead-lettered and puts the records it did not deliver in the dead-letter store (in <paramref name="writes"/>).</summary>
+    private static void DeadLetterRun(WriteSet writes, string sandbox, DeliveryRun run, SendResult failure, List<DeliveryRecord> records)
+    {
+        run.Status = RunStatuses.DeadLettered;
+        run.Error = failure.Error;
+        run.Failed = records.Count - run.Activated;
+        ActivationLog.PutDeadLetter(writes, sandbox, new DeadLetter
+        {
+            RunId = run.Id,
+            Destination = run.Destination,
+            At = run.FinishedAt,
+            Error = failure.Error ?? "failed",
+            Records = [.. records.Select(r => new DeadRecord(r.AudienceId, r.ProfileId, WebhookConnector.OperationName(r.Operation), r.Sequence))],
+        });
     }
 
     /// <summary>
@@ -399,10 +405,8 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             requests = build.Requests;
             foreach (var skipped in build.Skipped)
             {
-                Exclude(run, skipped.Reason.StartsWith("superseded", StringComparison.Ordinal) ? ExclusionReasons.Superseded
-                    : skipped.Reason.StartsWith("the destination has no", StringComparison.Ordinal) ? ExclusionReasons.Settings
-                    : ExclusionReasons.MissingIdentity);
-                run.Error ??= skipped.Reason.StartsWith("superseded", StringComparison.Ordinal) ? null : skipped.Reason;
+                Exclude(run, skipped.Category);
+                run.Error ??= skipped.Category == ExclusionReasons.Superseded ? null : skipped.Reason;
             }
         }
         else
@@ -712,15 +716,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             else
             {
                 // Refused for good: the changes wait in the dead-letter store.
-                run.Failed = records.Count - run.Activated;
-                ActivationLog.PutDeadLetter(writes, sandbox, new DeadLetter
-                {
-                    RunId = run.Id,
-                    Destination = name,
-                    At = run.FinishedAt,
-                    Error = failure.Error ?? "failed",
-                    Records = [.. records.Select(r => new DeadRecord(r.AudienceId, r.ProfileId, WebhookConnector.OperationName(r.Operation), 0))],
-                });
+                DeadLetterRun(writes, sandbox, run, failure, records);
             }
             ActivationLog.PutRun(writes, sandbox, run);
             ActivationLog.PutState(writes, sandbox, name, state);

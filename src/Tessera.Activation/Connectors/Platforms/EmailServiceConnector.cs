@@ -1,3 +1,5 @@
+using Tessera.Activation.Delivery;
+
 namespace Tessera.Activation.Connectors.Platforms;
 
 /// <summary>
@@ -64,7 +66,7 @@ public sealed class EmailServiceConnector : PlatformConnector
             }
             if (IsRemove(record) && group is null)
             {
-                skipped.Add(new SkippedRecord(record, "the destination has no unsubscribeGroupId setting to unsubscribe a removed member from"));
+                skipped.Add(new SkippedRecord(record, "the destination has no unsubscribeGroupId setting to unsubscribe a removed member from", ExclusionReasons.Settings));
                 continue;
             }
             var phone = record.Keys.FirstOrDefault(k => k.Target == "phone_number").Value is { } phoneValue && normalizer.PlainPhone(phoneValue) is { IsUsable: true } p

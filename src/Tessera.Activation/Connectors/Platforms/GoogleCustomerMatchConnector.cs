@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
+using Tessera.Activation.Delivery;
 using Tessera.Activation.Hashing;
-
 namespace Tessera.Activation.Connectors.Platforms;
 
 /// <summary>
@@ -60,7 +60,7 @@ public sealed class GoogleCustomerMatchConnector : PlatformConnector
         {
             if (customerId is null)
             {
-                skipped.Add(new SkippedRecord(record, "the destination has no customerId setting"));
+                skipped.Add(new SkippedRecord(record, "the destination has no customerId setting", ExclusionReasons.Settings));
                 continue;
             }
             var keys = AddKeys(record, Targets, HashPlatform.Google, normalizer, batch, out var reason);
@@ -92,7 +92,7 @@ public sealed class GoogleCustomerMatchConnector : PlatformConnector
             var jobId = context.Setting($"jobId:{userList}") ?? context.Setting("jobId");
             if (jobId is null)
             {
-                skipped.AddRange(group.Select(u => new SkippedRecord(u.Record, $"the destination has no jobId:{userList} or jobId setting (the offline user data job of user list {userList})")));
+                skipped.AddRange(group.Select(u => new SkippedRecord(u.Record, $"the destination has no jobId:{userList} or jobId setting (the offline user data job of user list {userList})", ExclusionReasons.Settings)));
                 continue;
             }
             foreach (var chunk in Chunks(group.ToList(), MaxOperationsPerRequest))

@@ -7,8 +7,11 @@ using Tessera.Activation.Hashing;
 
 namespace Tessera.Activation.Connectors.Platforms;
 
-/// <summary>A record a connector did not put in any request, and why.</summary>
-public sealed record SkippedRecord(DeliveryRecord Record, string Reason);
+/// <summary>
+/// A record a connector did not put in any request, and why: <see cref="Category"/> is the exclusion
+/// reason runs count it under (<see cref="Delivery.ExclusionReasons"/>), <see cref="Reason"/> the detail.
+/// </summary>
+public sealed record SkippedRecord(DeliveryRecord Record, string Reason, string Category = Delivery.ExclusionReasons.MissingIdentity);
 
 /// <summary>The requests built for one micro-batch and the records left out of them.</summary>
 public sealed record ConnectorBuild(IReadOnlyList<OutgoingRequest> Requests, IReadOnlyList<SkippedRecord> Skipped);
@@ -77,7 +80,7 @@ public abstract class PlatformConnector : IHttpConnector
             }
             else
             {
-                skipped.Add(new SkippedRecord(records[i], "superseded by a later record of the same profile and audience in this batch"));
+                skipped.Add(new SkippedRecord(records[i], "superseded by a later record of the same profile and audience in this batch", Delivery.ExclusionReasons.Superseded));
             }
         }
         return latest;

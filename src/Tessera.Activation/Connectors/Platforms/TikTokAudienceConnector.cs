@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
+using Tessera.Activation.Delivery;
 using Tessera.Activation.Hashing;
-
 namespace Tessera.Activation.Connectors.Platforms;
 
 /// <summary>
@@ -49,7 +49,7 @@ public sealed class TikTokAudienceConnector : PlatformConnector
         {
             if (advertisers.Length == 0)
             {
-                skipped.Add(new SkippedRecord(record, "the destination has no advertiserIds setting"));
+                skipped.Add(new SkippedRecord(record, "the destination has no advertiserIds setting", ExclusionReasons.Settings));
             }
             else if (AddKeys(record, Targets, HashPlatform.TikTok, normalizer, batch, out var reason) is { } keys)
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 
+using Tessera.Activation.Delivery;
 namespace Tessera.Activation.Connectors.Platforms;
 
 /// <summary>
@@ -46,7 +47,7 @@ public sealed class TradeDeskDataConnector : PlatformConnector
         {
             if (advertiser is null)
             {
-                skipped.Add(new SkippedRecord(record, "the destination has no advertiserId setting"));
+                skipped.Add(new SkippedRecord(record, "the destination has no advertiserId setting", ExclusionReasons.Settings));
                 continue;
             }
             // The first key of the most specific kind the record has (a raw UID2 before a cookie id).
