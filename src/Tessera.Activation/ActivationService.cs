@@ -86,6 +86,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
     public async Task<Destination> CreateAsync(string sandbox, Destination destination, CancellationToken cancellationToken = default)
     {
         var created = await Destinations.CreateAsync(sandbox, destination, d => Governance.Enforce(sandbox, d)).ConfigureAwait(false);
+        _sendsUpdates.TryRemove(sandbox, out _);
         await _memberships.SaveCursorAsync(sandbox, Consumer(created.Name), _memberships.LastSequence(sandbox), cancellationToken).ConfigureAwait(false);
         if (created.Connector != ConnectorTypes.File)
         {
@@ -136,6 +137,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         var added = after.Audiences.Select(a => a.AudienceId).Except(before.Audiences.Select(a => a.AudienceId)).ToList();
         await QueueBackfillsAsync(sandbox, after.Name, added, cancellationToken).ConfigureAwait(false);
         Retire(sandbox, after.Name);
+        _sendsUpdates.TryRemove(sandbox, out _);
         return after;
     }
 
@@ -144,6 +146,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
     {
         var deleted = await Destinations.DeleteAsync(sandbox, name).ConfigureAwait(false);
         Retire(sandbox, name);
+        _sendsUpdates.TryRemove(sandbox, out _);
         await _memberships.DeleteCursorAsync(sandbox, Consumer(name), cancellationToken).ConfigureAwait(false);
         await Log.ForgetAsync(sandbox, name, cancellationToken).ConfigureAwait(false);
         return deleted;
@@ -613,6 +616,9 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<IdentityKey, byte>> _touched = new(StringComparer.Ordinal);
 
+    /// <summary>Per sandbox, whether it has a streaming destination (record changes are collected only then); forgotten on every destination write.</summary>
+    private readonly ConcurrentDictionary<string, bool> _sendsUpdates = new(StringComparer.Ordinal);
+
     private void Touch(string sandbox, IReadOnlyCollection<IdentityKey> identities)
     {
         if (identities.Count > 0)
@@ -627,6 +633,11 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
 
     public void OnCommitted(string sandbox, WriteSet committed)
     {
+        // Ingestion's hot path: nothing is collected for a sandbox without a streaming destination.
+        if (!_sendsUpdates.GetOrAdd(sandbox, s => Destinations.List(s).Any(d => ConnectorTypes.Http(d.Connector) is not null)))
+        {
+            return;
+        }
         ConcurrentDictionary<IdentityKey, byte>? touched = null;
         for (var i = 0; i < committed.Count; i++)
         {
