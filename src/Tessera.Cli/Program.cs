@@ -28,6 +28,7 @@ public static class Program
         root.Options.Add(CommonOptions.Sandbox);
         root.Options.Add(CommonOptions.Json);
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(IngestCommands.Ingest());
         root.Subcommands.Add(IngestCommands.Batch());
