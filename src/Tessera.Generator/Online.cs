@@ -38,7 +38,7 @@ internal readonly record struct Device(string Ecid, DeviceKind Kind, string? AdI
         var logsIn = owned && rng.Chance(0.7);
         var shared = logsIn && profiles > 1 && rng.Chance(0.03) ? 1 + (customer + rng.Next(profiles - 1)) % profiles : 0;
         roll = rng.NextDouble();
-        var events = roll < 0.4 ? rng.Next(1, 3) : roll < 0.75 ? rng.Next(3, 7) : roll < 0.95 ? rng.Next(7, 16) : rng.Next(16, 41);
+        var events = roll < 0.5 ? rng.Next(1, 3) : roll < 0.85 ? rng.Next(3, 7) : roll < 0.98 ? rng.Next(7, 16) : rng.Next(16, 41);
         if (logsIn)
         {
             events = Math.Max(events, 2) + (shared > 0 ? 2 : 0);
@@ -176,12 +176,14 @@ internal sealed class OnlineEvents(RetailOptions options, Pools pools)
         }
     }
 
-    public OnlineSummary Summarize(string? path)
+    public OnlineSummary Summarize(string? path) => Summarize(path, Plan());
+
+    private OnlineSummary Summarize(string? path, IEnumerable<OnlineEvent> plan)
     {
         long events = 0, duplicates = 0, late = 0, logins = 0, dropped = 0;
         var invalid = new Tally();
         long devices = 0, web = 0, app = 0, loggingIn = 0, shared = 0, anonymous = 0, zeroed = 0;
-        foreach (var e in Plan())
+        foreach (var e in plan)
         {
             events++;
             if (e.Invalid is { } reason)
@@ -341,12 +343,17 @@ internal sealed class OnlineEvents(RetailOptions options, Pools pools)
         }
     }
 
-    /// <summary>The same events as JSON Lines.</summary>
-    public void WriteLines(string path)
+    /// <summary>The same events as JSON Lines, counted as they are written.</summary>
+    public OnlineSummary WriteLines(string path, string relativePath)
     {
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
         var buffer = new ArrayBufferWriter<byte>(1 << 12);
         using var json = new Utf8JsonWriter(buffer);
+        return Summarize(relativePath, Written(file, buffer, json));
+    }
+
+    private IEnumerable<OnlineEvent> Written(FileStream file, ArrayBufferWriter<byte> buffer, Utf8JsonWriter json)
+    {
         foreach (var e in Plan())
         {
             Write(e, json);
@@ -355,6 +362,7 @@ internal sealed class OnlineEvents(RetailOptions options, Pools pools)
             file.WriteByte((byte)'\n');
             buffer.ResetWrittenCount();
             json.Reset(buffer);
+            yield return e;
         }
     }
 

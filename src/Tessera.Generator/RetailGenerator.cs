@@ -76,8 +76,9 @@ public sealed class RetailGenerator
     public OnlineSummary WriteOnline(string directory)
     {
         Directory.CreateDirectory(directory);
-        _online.WriteLines(Path.Combine(directory, WebEventsFile));
-        return Online with { Path = WebEventsFile };
+        var summary = _online.WriteLines(Path.Combine(directory, WebEventsFile), WebEventsFile);
+        _summary ??= summary with { Path = null };
+        return summary;
     }
 
     /// <summary><see cref="WriteOffline"/> and <see cref="WriteOnline"/>; the manifest names <c>web_events.jsonl</c> too.</summary>
@@ -116,7 +117,6 @@ public sealed class RetailGenerator
         var orders = Task.Run(() => offline.WriteOrdersAsync(directory));
         var summary = Task.Run(() => online ? WriteOnline(directory) : Online);
         Task.WaitAll(crm, loyalty, orders, summary);
-        _summary ??= summary.Result with { Path = null };
 
         var data = new GeneratedData
         {

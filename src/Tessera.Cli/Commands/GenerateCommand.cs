@@ -81,16 +81,31 @@ internal static class GenerateCommand
     private static void Print(GeneratedData data, string directory, TimeSpan elapsed)
     {
         AnsiConsole.MarkupLine($"[bold]generated[/] {data.Profiles:N0} customers (seed {data.Seed}, now {data.Now:u}) into [blue]{Markup.Escape(directory)}[/] in {elapsed.TotalSeconds:0.0} s");
-        var table = new Table().AddColumns("file", "dataset", "format", "rows", "accepted", "invalid", "duplicates", "planted");
+        var table = new Table().AddColumns("file", "dataset", "format", "rows", "accepted", "invalid", "duplicates");
+        var planted = new Table().Title("planted").AddColumns("file", "defect", "rows", "quarantined as");
         foreach (var file in data.Files)
         {
-            var planted = string.Join(", ", file.Invalid.Select(i => $"{i.Reason} {i.Count:N0}").Concat(file.Defects.Select(d => $"{d.Kind} {d.Count:N0}")));
-            table.AddRow(Markup.Escape(file.Path), file.Dataset, file.Format, N(file.Rows), N(file.Accepted), N(file.Failed), N(file.Duplicates), Markup.Escape(planted));
+            table.AddRow(Markup.Escape(file.Path), file.Dataset, file.Format, N(file.Rows), N(file.Accepted), N(file.Failed), N(file.Duplicates));
+            foreach (var invalid in file.Invalid)
+            {
+                planted.AddRow(Markup.Escape(file.Path), Markup.Escape(invalid.Reason), N(invalid.Count), invalid.Code);
+            }
+            foreach (var defect in file.Defects)
+            {
+                planted.AddRow(Markup.Escape(file.Path), Markup.Escape(defect.Kind), N(defect.Count), "-");
+            }
         }
         var online = data.Online;
-        table.AddRow(Markup.Escape(online.Path ?? "(online)"), online.Dataset, "jsonl", N(online.Events), N(online.Accepted), N(online.Failed), N(online.Duplicates),
-            Markup.Escape(string.Join(", ", online.Invalid.Select(i => $"{i.Reason} {i.Count:N0}").Append($"late {online.Late:N0}"))));
+        var onlineName = Markup.Escape(online.Path ?? "(online)");
+        table.AddRow(onlineName, online.Dataset, "jsonl", N(online.Events), N(online.Accepted), N(online.Failed), N(online.Duplicates));
+        foreach (var invalid in online.Invalid)
+        {
+            planted.AddRow(onlineName, Markup.Escape(invalid.Reason), N(invalid.Count), invalid.Code);
+        }
+        planted.AddRow(onlineName, "duplicate", N(online.Duplicates), "-");
+        planted.AddRow(onlineName, "late", N(online.Late), "-");
         AnsiConsole.Write(table);
+        AnsiConsole.Write(planted);
         AnsiConsole.MarkupLine($"devices {N(online.Devices)} (web {N(online.WebDevices)}, app {N(online.AppDevices)}): {N(online.DevicesLoggingIn)} log in, "
             + $"{N(online.SharedDevices)} shared by two people, {N(online.AnonymousDevices)} stay anonymous, {N(online.ZeroedIdfaDevices)} with a zeroed IDFA");
         AnsiConsole.MarkupLine($"schemas in [blue]schemas/[/], mappings in [blue]mappings/[/], everything planted in [blue]{GeneratedData.ManifestFile}[/]");
