@@ -173,6 +173,25 @@ public sealed class IdentityService
         }
     }
 
+    /// <summary>Every link the rules cut, with the rule and what clashed, newest first.</summary>
+    public List<CutLink> CutLinks(string sandbox)
+    {
+        var state = GetOrCreate(sandbox);
+        // Tracing a cut derives its region again (to the same result), which writes.
+        state.Lock.EnterWriteLock();
+        try
+        {
+            return state.Graph.CutLinks();
+        }
+        finally
+        {
+            state.Lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>How many graphs of the sandbox satisfy <paramref name="predicate"/> (a report's figure, such as graphs joining a device to a person).</summary>
+    public int CountGraphs(string sandbox, Func<GraphSnapshot, bool> predicate) => Read(sandbox, graph => graph.CountGraphs(predicate));
+
     public GraphCounts Counts(string sandbox) =>
         Read(sandbox, graph => new GraphCounts(graph.IdentityCount, graph.GraphCount, graph.LinkCount, graph.CutLinkCount));
 

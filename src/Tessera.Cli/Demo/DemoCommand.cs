@@ -1,226 +1,149 @@
 using System.CommandLine;
-using System.Globalization;
+using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using Tessera.Abstractions;
-using Tessera.Catalog;
 using Tessera.Cli.Demo;
-using Tessera.Identity.Graph;
-using Tessera.Ingestion;
+using Tessera.Generator;
 using Tessera.Ingestion.Mapping;
 using Tessera.Server;
-using Tessera.Server.Segment;
-using Tessera.Storage;
 
 namespace Tessera.Cli.Commands;
 
 /// <summary>
-/// <c>tessera demo</c>: the whole pipeline so far on generated retail data. Re-running it on the
-/// same workspace stores nothing twice (its data is deterministic).
+/// <c>tessera demo</c>: the whole online/offline activation story on generated retail data, on the
+/// embedded default: setup, offline files, online events over HTTP, the identity graph, audiences in
+/// each engine, activation to a file, a webhook and an ad platform, and a summary read back from the
+/// stores. Re-running it on the same workspace stores nothing twice (same seed, same data).
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var customers = new Option<int>("--profiles") { Description = "Customers to generate", DefaultValueFactory = _ => 5_000 };
-        var command = new Command("demo", "Create a workspace, define sample schemas, ingest generated offline and online data, report") { customers };
-        command.WithWorkspace((context, parse, cancellationToken) => RunAsync(context, parse.GetValue(customers), cancellationToken));
+        var profiles = new Option<int>("--profiles") { Description = "Customers to generate (1,000 to 10,000,000)", DefaultValueFactory = _ => 5_000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the generated data", DefaultValueFactory = _ => new RetailOptions().Seed };
+        var serve = new Option<bool>("--serve") { Description = "Keep the server running afterwards (Ctrl+C stops it)" };
+        var command = new Command("demo", "Run the whole pipeline on generated retail data: ingest, stitch, segment, activate, report") { profiles, seed, serve };
+        command.WithWorkspace((context, parse, cancellationToken) => parse.GetValue(profiles) is < 1_000 or > RetailOptions.MaxProfiles
+            ? Task.FromResult(CommandExtensions.Fail("PARAMETER_INVALID", "--profiles must be between 1,000 and 10,000,000"))
+            : RunAsync(context, parse.GetValue(profiles), parse.GetValue(seed), parse.GetValue(serve), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, int customers, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext context, int customers, int seed, bool serve, CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
         var workspace = context.Workspace;
-        var catalog = workspace.Catalog;
         var sandbox = context.Sandbox;
-        await catalog.EnsureSandboxAsync(sandbox);
-        AnsiConsole.MarkupLine($"[bold]Tessera demo[/] — workspace [blue]{Markup.Escape(workspace.Directory)}[/], sandbox [blue]{Markup.Escape(sandbox)}[/]");
-
-        foreach (var schema in new[] { SampleSchemas.CrmProfile, SampleSchemas.PosOrder, SampleSchemas.WebEvent })
+        var console = context.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }) : AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
         {
-            var stored = await catalog.RegisterSchemaAsync(sandbox, JsonSerializer.Deserialize(schema, CatalogJson.Default.SchemaDocument)!);
-            AnsiConsole.MarkupLine($"  schema [green]{stored.Name}[/] v{stored.Version} ({stored.Class.ToString().ToLowerInvariant()})");
+            // A log or a pipe has no width of its own: wide enough for the tables.
+            console.Profile.Width = Math.Max(console.Profile.Width, 160);
         }
-        await catalog.CreateDatasetAsync(sandbox, new DatasetDefinition { Name = "crm", Schema = "crm-profile" });
-        await catalog.CreateDatasetAsync(sandbox, new DatasetDefinition { Name = "orders", Schema = "pos-order" });
-        await catalog.CreateDatasetAsync(sandbox, new DatasetDefinition { Name = "web", Schema = "web-event", EventTtl = TimeSpan.FromDays(90) });
-        AnsiConsole.MarkupLine("  datasets [green]crm[/] (profile), [green]orders[/] (event), [green]web[/] (event, 90-day TTL)");
+        var folder = Path.Combine(workspace.Directory, "demo");
+        var outputs = new DemoOutputs(Path.Combine(folder, "sample"), Path.Combine(folder, "exports"), Path.Combine(folder, "received"), Path.Combine(folder, "summary.json"));
+        console.MarkupLine($"[bold]Tessera demo[/] — workspace [blue]{Markup.Escape(workspace.Directory)}[/], sandbox [blue]{Markup.Escape(sandbox)}[/], {customers:N0} customers");
 
-        var sampleDirectory = Path.Combine(workspace.Directory, "sample");
-        Directory.CreateDirectory(sampleDirectory);
-        var data = new SampleData(customers);
-        var crmFile = data.WriteCrm(sampleDirectory);
-        var ordersFile = data.WriteOrders(sampleDirectory);
+        var generator = new RetailGenerator(new RetailOptions { Profiles = customers, Seed = seed, Now = workspace.Catalog.Time.GetUtcNow() });
+        var data = generator.WriteOffline(outputs.SampleFiles);
+        var setup = new DemoSetup(workspace, sandbox, console);
+        await setup.DefineAsync(outputs.SampleFiles, data, cancellationToken);
 
-        var (_, adminKey) = await catalog.CreateApiKeyAsync(sandbox, ApiRole.Admin, "demo-admin");
-        var (_, collectKey) = await catalog.CreateApiKeyAsync(sandbox, ApiRole.Collect, "demo-collect");
-
-        // The online part arrives the way a site sends it: over HTTP, with the collect key.
+        await using var receiver = await DemoReceiver.StartAsync(outputs.Received, cancellationToken);
+        var (_, adminKey) = await workspace.Catalog.CreateApiKeyAsync(sandbox, ApiRole.Admin, "demo-admin");
+        var (_, collectKey) = await workspace.Catalog.CreateApiKeyAsync(sandbox, ApiRole.Collect, "demo-collect");
         await using var server = TesseraServer.Build(workspace, ["http://127.0.0.1:0"], configure: builder => builder.Logging.ClearProviders());
         await server.StartAsync(cancellationToken);
         var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { BaseAddress = new Uri(address) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", collectKey);
 
+        // Audiences and destinations first, so the streaming engine and the webhook see the data arrive.
+        var audiences = await setup.AudiencesAsync(cancellationToken);
+        await setup.DestinationsAsync(audiences, receiver.Address, outputs.Exports, cancellationToken);
+
         var batches = new List<BatchInfo>();
-        await AnsiConsole.Progress()
+        List<string> requests = [];
+        await console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
             {
-                var crmTask = progress.AddTask("CRM customers (CSV)", maxValue: 1);
-                batches.Add(await workspace.Ingestion.IngestFileAsync(sandbox, "crm", crmFile, MappingSpec.FromJson(SampleSchemas.CrmMapping), cancellationToken));
-                crmTask.Increment(1);
-                var ordersTask = progress.AddTask("POS orders (CSV ;)", maxValue: 1);
-                batches.Add(await workspace.Ingestion.IngestFileAsync(sandbox, "orders", ordersFile, MappingSpec.FromJson(SampleSchemas.OrderMapping), cancellationToken));
-                ordersTask.Increment(1);
-                var requests = data.WebEventRequests(250).ToList();
-                var webTask = progress.AddTask($"web events (HTTP, {Markup.Escape(address)})", maxValue: requests.Count);
+                foreach (var file in data.Files)
+                {
+                    var task = progress.AddTask($"{Markup.Escape(file.Dataset)} ({Markup.Escape(file.Path)}, {file.Rows:N0} rows)", maxValue: 1);
+                    var mapping = file.Mapping is { } path ? MappingSpec.FromJson(await File.ReadAllTextAsync(Path.Combine(outputs.SampleFiles, path), cancellationToken)) : null;
+                    batches.Add(await workspace.Ingestion.IngestFileAsync(sandbox, file.Dataset, Path.Combine(outputs.SampleFiles, file.Path), mapping, cancellationToken));
+                    task.Increment(1);
+                }
+                requests = generator.OnlineEventBatches(eventsPerRequest: 200).ToList();
+                var online = progress.AddTask($"web and app events (HTTP {Markup.Escape(address)})", maxValue: requests.Count);
                 var streamed = new System.Collections.Concurrent.ConcurrentBag<string>();
+                // In order per request, several requests at a time, as many browsers would send them.
                 await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (request, token) =>
                 {
-                    using var response = await http.PostAsync("/collection/v1/datasets/web/events?outcomes=none",
-                        new StringContent(request, System.Text.Encoding.UTF8, "application/json"), token);
-                    using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(token));
-                    if (!response.IsSuccessStatusCode || !body.RootElement.TryGetProperty("batchId", out var batchId))
-                    {
-                        throw new CatalogException("DEMO_FAILED", $"the server refused web events: {(int)response.StatusCode} {body.RootElement.GetRawText()}");
-                    }
-                    streamed.Add(batchId.GetString()!);
-                    webTask.Increment(1);
+                    streamed.Add(await PostEventsAsync(http, data.Online.Dataset, request, token));
+                    online.Increment(1);
                 });
-                batches.AddRange(streamed.Select(id => catalog.RequireBatch(sandbox, id)));
+                batches.AddRange(streamed.Select(id => workspace.Catalog.RequireBatch(sandbox, id)));
 
-                // An analytics.js-style sender works unchanged: Segment's batch call, write key as Basic user.
-                var segmentTask = progress.AddTask("Segment calls (/v1/batch)", maxValue: 1);
-                var binding = workspace.SegmentBindingFor(sandbox);
-                await SegmentSchemas.EnsureAsync(catalog, sandbox, binding);
-                var since = catalog.Time.GetUtcNow();
-                using var segment = new HttpRequestMessage(HttpMethod.Post, "/v1/batch")
-                {
-                    Content = new StringContent(data.SegmentBatch(), System.Text.Encoding.UTF8, "application/json"),
-                };
-                segment.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(collectKey + ":")));
-                using (var response = await http.SendAsync(segment, cancellationToken))
-                {
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        throw new CatalogException("DEMO_FAILED", $"the server refused Segment calls: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
-                    }
-                }
-                batches.AddRange(catalog.ListBatches(sandbox).Where(b => b.CreatedAt >= since && (b.Dataset == binding.EventDataset || b.Dataset == binding.ProfileDataset)));
-                segmentTask.Increment(1);
+                var engines = progress.AddTask("audiences: streaming engine, batch run", maxValue: 2);
+                await workspace.Streaming!.WhenIdleAsync();
+                engines.Increment(1);
+                await workspace.Batch.RunAsync(sandbox, cancellationToken: cancellationToken);
+                engines.Increment(1);
             });
 
-        PrintSummary(batches);
-        PrintQuarantine(workspace.Ingestion, sandbox, batches);
-        PrintStored(workspace.Store, sandbox);
-        var graph = workspace.Identity.Counts(sandbox);
-        AnsiConsole.MarkupLine($"[bold]identity graph[/]: {IngestCommands.N(graph.Identities)} identities in {IngestCommands.N(graph.Graphs)} graphs, "
-            + $"{IngestCommands.N(graph.Links)} links of which {IngestCommands.N(graph.CutLinks)} cut by the rules (tessera identity show NS:value)");
-        PrintProfile(workspace, sandbox);
+        var edge = await setup.EdgeAsync(http, data.Online.Dataset, DemoSetup.LoggedInDevices(requests).Take(5), cancellationToken);
+        await setup.DeliverAsync(cancellationToken);
 
-        await server.StopAsync(cancellationToken);
-        AnsiConsole.MarkupLine("\n[bold]API keys[/] made for this demo (stored hashed; shown once):");
-        AnsiConsole.MarkupLine($"  admin   [yellow]{adminKey}[/]");
-        AnsiConsole.MarkupLine($"  collect [yellow]{collectKey}[/]  (safe in a web page: can only send events)");
-        AnsiConsole.MarkupLine($"\nSample files: [blue]{Markup.Escape(sampleDirectory)}[/]. Try: [grey]tessera batch list[/], [grey]tessera batch show {batches[0].Id}[/], [grey]tessera serve[/].");
+        var summary = DemoReport.Collect(workspace, sandbox, customers, clock.Elapsed, batches, audiences, edge, receiver, outputs);
+        await File.WriteAllTextAsync(outputs.Summary, JsonSerializer.Serialize(summary, DemoJson.Default.DemoSummary), cancellationToken);
+        if (context.Json)
+        {
+            CliContext.PrintJson(summary, DemoJson.Default.DemoSummary);
+        }
+        else
+        {
+            DemoReport.Print(console, summary, workspace, sandbox);
+            console.MarkupLine("\n[bold]API keys[/] made for this demo (stored hashed; shown once):");
+            console.MarkupLine($"  admin   [yellow]{adminKey}[/]");
+            console.MarkupLine($"  collect [yellow]{collectKey}[/]  (safe in a web page: can only send events and ask the edge)");
+        }
+
+        if (serve)
+        {
+            console.MarkupLine($"\n[bold]serving[/] on [blue]{Markup.Escape(address)}[/] (OpenAPI at /openapi/v1.json); Ctrl+C stops it.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C: stop the server below.
+            }
+        }
+        await server.StopAsync(CancellationToken.None);
         return ExitCodes.Ok;
     }
 
-    /// <summary>One stitched profile (CRM record, devices, events) as a lookup shows it.</summary>
-    private static void PrintProfile(Workspace workspace, string sandbox)
+    /// <summary>Posts one request of events with the collect key; the batch id of what the server stored.</summary>
+    private static async Task<string> PostEventsAsync(HttpClient http, string dataset, string body, CancellationToken cancellationToken)
     {
-        for (var customer = 1; customer <= 500; customer++)
+        using var response = await http.PostAsync($"/collection/v1/datasets/{dataset}/events?outcomes=none",
+            new StringContent(body, Encoding.UTF8, "application/json"), cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode || JsonNode.Parse(text)?["batchId"]?.GetValue<string>() is not { } batchId)
         {
-            var identity = new IdentityKey(StandardNamespaces.CrmId, customer.ToString("D8", CultureInfo.InvariantCulture));
-            // One that shows stitching: its CRM record, a device that logged in, and events.
-            if (workspace.Profiles.Lookup(sandbox, identity, events: 3) is not { Fragments.Count: > 0, Timeline.Count: > 1 } profile
-                || !profile.Identities.Any(i => i.StartsWith(StandardNamespaces.Ecid + ":", StringComparison.Ordinal)))
-            {
-                continue;
-            }
-            var table = new Table().Title($"[bold]profile of {Markup.Escape(identity.ToString())}[/] (merge policy {Markup.Escape(profile.MergePolicy)})")
-                .AddColumns("attribute", "value", "from");
-            foreach (var source in profile.Sources.Take(12))
-            {
-                var value = source.Path.Split('.').Aggregate((System.Text.Json.Nodes.JsonNode?)profile.Attributes, (node, part) => node is System.Text.Json.Nodes.JsonObject o ? o[part] : null);
-                table.AddRow(Markup.Escape(source.Path), Markup.Escape(value?.ToJsonString() ?? ""), Markup.Escape($"{source.Dataset}, {source.Time:u}"));
-            }
-            AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"  identities: {Markup.Escape(string.Join(", ", profile.Identities))}");
-            AnsiConsole.MarkupLine($"  {IngestCommands.N(profile.Timeline.Count)} events, newest: "
-                + Markup.Escape(string.Join("; ", profile.Timeline.Events.Select(e => $"{e.Timestamp:u} {e.Dataset} {e.Id}"))));
-            AnsiConsole.MarkupLine($"  [grey]tessera profile show {Markup.Escape(identity.ToString())}[/]");
-            return;
+            throw new CatalogException("DEMO_FAILED", $"the server refused events: {(int)response.StatusCode} {text}");
         }
-    }
-
-    private static void PrintSummary(List<BatchInfo> batches)
-    {
-        var table = new Table().Title("[bold]ingested[/]").AddColumns("dataset", "source", "batches", "records in", "stored", "quarantined", "duplicates", "status");
-        foreach (var group in batches.GroupBy(b => b.Dataset))
-        {
-            var first = group.First();
-            var statuses = string.Join(", ", group.Select(b => b.Status).Distinct().Select(IngestCommands.StatusMarkup));
-            table.AddRow(group.Key, first.Kind == BatchKind.File ? Markup.Escape(Path.GetFileName(first.Source ?? ""))
-                : group.Key.StartsWith("segment", StringComparison.Ordinal) ? "Segment API" : "HTTP (collect key)",
-                IngestCommands.N(group.Count()), IngestCommands.N(group.Sum(b => b.Counts.Input)),
-                IngestCommands.N(group.Sum(b => b.Counts.Accepted - b.Counts.Duplicates)), IngestCommands.N(group.Sum(b => b.Counts.Failed)),
-                IngestCommands.N(group.Sum(b => b.Counts.Duplicates)), statuses);
-        }
-        AnsiConsole.Write(table);
-    }
-
-    private static void PrintQuarantine(IngestionService ingestion, string sandbox, List<BatchInfo> batches)
-    {
-        var reasons = new Dictionary<(string Dataset, string Code, string Path), int>();
-        var examples = new Dictionary<(string, string, string), string>();
-        foreach (var batch in batches.Where(b => b.Counts.Failed > 0))
-        {
-            foreach (var entry in ingestion.Quarantine(sandbox, batch.Id))
-            {
-                foreach (var error in entry.Errors)
-                {
-                    var key = (batch.Dataset, error.Code, error.Path);
-                    reasons[key] = reasons.GetValueOrDefault(key) + 1;
-                    examples.TryAdd(key, $"row {entry.Row}: {error.Message}");
-                }
-            }
-        }
-        var table = new Table().Title("[bold]quarantined, by reason[/]").AddColumns("dataset", "code", "field", "records", "example");
-        foreach (var ((dataset, code, path), count) in reasons.OrderByDescending(r => r.Value))
-        {
-            table.AddRow(dataset, code, Markup.Escape(path), IngestCommands.N(count), Markup.Escape(examples[(dataset, code, path)]));
-        }
-        AnsiConsole.Write(table);
-    }
-
-    private static void PrintStored(IStore store, string sandbox)
-    {
-        long fragments = 0, versions = 0, events = 0;
-        for (var shard = 0; shard < store.ShardCount; shard++)
-        {
-            // Each record is stored as a version of its fragment (identity, dataset); the versions of
-            // one fragment are adjacent keys, so a fragment starts where the key's fragment part changes.
-            byte[] previous = [];
-            foreach (var (key, _) in store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.RecordTag, sandbox)))
-            {
-                versions++;
-                var fragment = key.AsSpan(0, FactKeys.FragmentPrefixLength(key));
-                if (!fragment.SequenceEqual(previous))
-                {
-                    fragments++;
-                    previous = fragment.ToArray();
-                }
-            }
-            events += store.Scan(StoreSpace.Facts, shard, FactKeys.SandboxPrefix(FactKeys.EventTag, sandbox)).LongCount();
-        }
-        AnsiConsole.MarkupLine($"\n[bold]stored[/] (RocksDB, {store.ShardCount} shards): {IngestCommands.N(fragments)} profile fragments "
-            + $"({IngestCommands.N(versions)} record versions), {IngestCommands.N(events)} events");
+        return batchId;
     }
 }

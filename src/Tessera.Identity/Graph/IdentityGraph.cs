@@ -350,6 +350,20 @@ public sealed partial class IdentityGraph
         return new GraphSnapshot(KeyOf(nodes[0]), nodes.ConvertAll(KeyOf));
     }
 
+    /// <summary>How many graphs satisfy <paramref name="predicate"/>, each seen as its snapshot.</summary>
+    public int CountGraphs(Func<GraphSnapshot, bool> predicate)
+    {
+        var count = 0;
+        for (var node = 0; node < _nodeCount; node++)
+        {
+            if (_nodes[node].Parent == node && predicate(Snapshot(node)))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
     /// <summary>Every graph, ordered by primary identity (namespace, then value) so output is stable.</summary>
     public List<GraphSnapshot> Snapshots()
     {
