@@ -73,7 +73,8 @@ internal static class IdentityReport
         var size = options.QuickNote($"{w.Identities:N0} identities, {w.LinkOccurrences:N0} link occurrences")
             + (run.Full ? "" : " (the rebuild target is at 10,000,000)");
         var figures = new List<Figure>();
-        foreach (var figure in run.Figures.Where(f => f.Kind == "tessera"))
+        // Tessera's steps that have a floor beside them (the rest are printed above as the group runs).
+        foreach (var figure in run.Figures.Where(f => f.Kind == "tessera" && f.Floor is not null))
         {
             var notes = new List<string> { size, $"{figure.Ids} ids", $"{figure.Items:N0} {figure.Unit} in {figure.Seconds:0.000} s" };
             if (!figure.Completed)
@@ -88,7 +89,9 @@ internal static class IdentityReport
             {
                 notes.Add(more);
             }
-            var name = $"{figure.Section}: {figure.Name.Replace("Tessera ", "", StringComparison.Ordinal)}" + (figure.Ids == IdentitySuite.Shuffled ? " (ids shuffled)" : "");
+            var what = figure.Name.Replace("Tessera ", "", StringComparison.Ordinal);
+            var name = (what.StartsWith(figure.Section + ":", StringComparison.Ordinal) ? what : $"{figure.Section}: {what}")
+                + (figure.Ids == IdentitySuite.Shuffled ? " (ids shuffled)" : "");
             var peer = figure.Floor?.Name.Replace("floor: ", "", StringComparison.Ordinal);
             var timed = figure.Target?.StartsWith('≤') == true;
             figures.Add(timed
@@ -100,7 +103,7 @@ internal static class IdentityReport
         foreach (var latency in run.Latencies.Where(l => l.Kind == "tessera"))
         {
             var floor = run.Latencies.FirstOrDefault(l => l.Kind == "floor" && l.Method == latency.Method);
-            figures.Add(new Figure("identity", $"lookup: {latency.Name.Replace("Tessera ", "", StringComparison.Ordinal)}, p99", latency.P99, "ns", HigherIsBetter: false,
+            figures.Add(new Figure("identity", $"lookup: {latency.Name.Replace("Tessera ", "", StringComparison.Ordinal)}, p99 ({latency.Method})", latency.P99, "ns", HigherIsBetter: false,
                 floor?.Name.Replace("floor: ", "", StringComparison.Ordinal), floor?.P99, latency.Target, latency.Met,
                 $"{size}; {latency.Method}; p50 {latency.P50:N0} ns, p99.9 {latency.P999:N0} ns, max {latency.Max:N0} ns over {latency.Samples:N0}"
                 + (floor is null ? "" : $"; floor p50 {floor.P50:N0} ns")));
