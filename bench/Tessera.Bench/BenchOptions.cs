@@ -43,6 +43,7 @@ public sealed record BenchOptions
             CsvRows = 200_000,
             Events = 200_000,
             Identities = 1_000_000,
+            Lookups = 200_000,
             Profiles = 100_000,
             HeavyProfiles = 200,
             LightCached = 20_000,

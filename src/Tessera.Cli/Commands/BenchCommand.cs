@@ -18,7 +18,7 @@ internal static class BenchCommand
         ("--batch", "events per request (default 500)", (o, n) => o with { EventBatch = n }),
         ("--callers", "concurrent in-process callers / HTTP senders (default 4)", (o, n) => o with { Callers = n }),
         ("--identities", "identities in the identity graph (default 10,000,000; quick 1,000,000)", (o, n) => o with { Identities = n }),
-        ("--lookups", "identity-to-graph lookups timed (default 1,000,000)", (o, n) => o with { Lookups = n }),
+        ("--lookups", "identity-to-graph lookups timed (default 1,000,000; quick 200,000)", (o, n) => o with { Lookups = n }),
         ("--budget", "seconds any one identity step over the ledger may run before it is stopped and reported as the share it got through (default 60)", (o, n) => o with { Budget = n }),
         ("--profiles", "profiles in the profile store (default 1,000,000; quick 100,000)", (o, n) => o with { Profiles = n }),
         ("--heavy", "of them, profiles with 10 fragments and 500 events (default 1,000; quick 200)", (o, n) => o with { HeavyProfiles = n }),
