@@ -18,11 +18,20 @@ internal static class IdentityBench
     /// <summary>Lookups timed together by the batch method: the timer's cost is small beside 100 of them.</summary>
     public const int LookupBatch = 100;
 
-    public static int Run(BenchOptions options)
+    public static Task<IReadOnlyList<Figure>> RunAsync(BenchOptions options, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            var run = Run(options);
+            var figures = IdentityReport.Figures(run, options);
+            return run.Problems.Count > 0
+                ? throw new BenchCheckException(string.Join("; ", run.Problems), figures)
+                : (IReadOnlyList<Figure>)figures;
+        }, cancellationToken);
+
+    private static IdentityRun Run(BenchOptions options)
     {
         AnsiConsole.MarkupLine($"[bold]Tessera identity graph benchmark[/] ({(options.Quick ? "quick" : "default")} size): "
             + $"{options.Identities:N0} identities, {options.Lookups:N0} lookups, any step over the ledger stopped after {options.Budget:N0} s");
-        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Machine.Describe())}[/]");
         var total = Stopwatch.StartNew();
         WarmUp(options);
 
@@ -42,18 +51,9 @@ internal static class IdentityBench
         AnsiConsole.MarkupLine("[bold]Node ids shuffled[/] (the same workload interned in a random order: how much the locality of first-seen ids is worth)");
         new IdentitySuite(shuffled, run, IdentitySuite.Shuffled, options.Lookups, options.Budget, quiet: false).RunShuffled();
 
-        if (Console.IsOutputRedirected)
-        {
-            AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
-        }
         IdentityReport.Print(run);
-        AnsiConsole.MarkupLine($"[grey]total {total.Elapsed.TotalSeconds:0.0} s[/]");
-        if (options.JsonPath is { } json)
-        {
-            IdentityReport.WriteJson(json, options, run);
-            AnsiConsole.MarkupLine($"[grey]wrote {Markup.Escape(json)}[/]");
-        }
-        return run.Problems.Count > 0 ? 1 : 0;
+        AnsiConsole.MarkupLine($"[grey]identity total {total.Elapsed.TotalSeconds:0.0} s[/]");
+        return run;
     }
 
     /// <summary>Runs everything on a small workload from another seed, so every measured path is compiled first.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Spectre.Console;
 
 namespace Tessera.Bench;
@@ -64,135 +63,51 @@ internal static class IdentityReport
         null => $"{target}: n/a at this size",
     };
 
-    public static void WriteJson(string path, BenchOptions options, IdentityRun run)
+    /// <summary>
+    /// The suite's figures: every Tessera step beside its floor (rebuilds, whose target is a time, in
+    /// seconds beside the floor's time over the same links), and the lookup p99s beside the floor's.
+    /// </summary>
+    public static List<Figure> Figures(IdentityRun run, BenchOptions options)
     {
-        using var stream = File.Create(path);
-        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-        writer.WriteStartObject();
-        writer.WriteString("benchmark", "identity");
-        writer.WriteString("machine", Machine.Describe());
-        writer.WriteString("takenAt", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-        writer.WriteStartObject("options");
-        writer.WriteBoolean("quick", options.Quick);
-        writer.WriteNumber("identities", options.Identities);
-        writer.WriteNumber("lookups", options.Lookups);
-        writer.WriteNumber("lookupBatch", IdentityBench.LookupBatch);
-        writer.WriteNumber("seed", IdentityBench.Seed);
-        writer.WriteNumber("budgetSeconds", options.Budget);
-        writer.WriteString("rules", "uniqueNamespaces [CRMID], priority [CRMID, Email, Phone, ECID], maxIdentities 50");
-        writer.WriteEndObject();
-
         var w = run.Workload;
-        writer.WriteStartObject("workload");
-        writer.WriteNumber("generateSeconds", Math.Round(run.GenerateSeconds, 2));
-        writer.WriteNumber("people", w.Persons);
-        writer.WriteNumber("identities", w.Identities);
-        writer.WriteStartObject("identitiesByNamespace");
-        for (var ns = 0; ns < IdentityWorkload.Namespaces.Length; ns++)
+        var size = options.QuickNote($"{w.Identities:N0} identities, {w.LinkOccurrences:N0} link occurrences")
+            + (run.Full ? "" : " (the rebuild target is at 10,000,000)");
+        var figures = new List<Figure>();
+        // Tessera's steps that have a floor beside them (the rest are printed above as the group runs).
+        foreach (var figure in run.Figures.Where(f => f.Kind == "tessera" && f.Floor is not null))
         {
-            writer.WriteNumber(IdentityWorkload.Namespaces[ns], w.ByNamespace[ns]);
-        }
-        writer.WriteEndObject();
-        writer.WriteNumber("occurrences", w.Occurrences);
-        writer.WriteNumber("linkOccurrences", w.LinkOccurrences);
-        writer.WriteNumber("distinctLinks", run.DistinctLinks);
-        writer.WriteNumber("crmRecords", w.CrmRecords);
-        writer.WriteNumber("logins", w.Logins);
-        writer.WriteNumber("signUpForms", w.Forms);
-        writer.WriteNumber("sharedDeviceLogins", w.SharedDeviceLogins);
-        writer.WriteNumber("junkEmails", w.JunkEmails);
-        writer.WriteNumber("junkEmailUses", w.JunkEmailUses);
-        writer.WriteNumber("graphs", run.Graphs);
-        writer.WriteNumber("regions", run.Regions);
-        writer.WriteNumber("largestRegion", run.LargestRegion);
-        writer.WriteNumber("regionsOverCap", run.RegionsOverCap);
-        writer.WriteNumber("identitiesInRegionsOverCap", run.IdentitiesInRegionsOverCap);
-        writer.WriteEndObject();
-
-        writer.WriteStartArray("results");
-        foreach (var figure in run.Figures)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("step", figure.Section);
-            writer.WriteString("ids", figure.Ids);
-            writer.WriteString("name", figure.Name);
-            writer.WriteString("kind", figure.Kind);
-            writer.WriteBoolean("completed", figure.Completed);
-            writer.WriteString("unit", figure.Unit);
-            writer.WriteNumber("items", figure.Items);
-            writer.WriteNumber("seconds", Math.Round(figure.Seconds, 4));
-            writer.WriteNumber("itemsPerSecond", Math.Round(figure.PerSecond));
-            if (figure.Floor is { } floor)
+            var notes = new List<string> { size, $"{figure.Ids} ids", $"{figure.Items:N0} {figure.Unit} in {figure.Seconds:0.000} s" };
+            if (!figure.Completed)
             {
-                writer.WriteString("floor", floor.Name);
-                writer.WriteNumber("ratioToFloor", Math.Round(figure.Ratio!.Value, 4));
+                notes.Add("budget ran out: part of the ledger");
             }
-            WriteTarget(writer, figure.Target, figure.Met);
-            if (figure.Notes is { } notes)
+            if (figure.Name.Contains("Build", StringComparison.Ordinal) && run.Memory is { } memory && figure.Ids == IdentitySuite.FirstSeen)
             {
-                writer.WriteString("notes", notes);
+                notes.Add($"graph {memory.GraphBytes / 1048576.0:N0} MiB managed besides its value strings ({memory.ValueStringBytes / 1048576.0:N0} MiB)");
             }
-            writer.WriteEndObject();
+            if (figure.Notes is { } more)
+            {
+                notes.Add(more);
+            }
+            var what = figure.Name.Replace("Tessera ", "", StringComparison.Ordinal);
+            var name = (what.StartsWith(figure.Section + ":", StringComparison.Ordinal) ? what : $"{figure.Section}: {what}")
+                + (figure.Ids == IdentitySuite.Shuffled ? " (ids shuffled)" : "");
+            var peer = figure.Floor?.Name.Replace("floor: ", "", StringComparison.Ordinal);
+            var timed = figure.Target?.StartsWith('≤') == true;
+            figures.Add(timed
+                ? new Figure("identity", name, figure.Seconds, "s", HigherIsBetter: false, peer, figure.Floor is { } f ? figure.Items / f.PerSecond : null,
+                    figure.Target, figure.Met, string.Join("; ", notes))
+                : new Figure("identity", name, figure.PerSecond, $"{figure.Unit}/s", HigherIsBetter: true, peer, figure.Floor?.PerSecond,
+                    figure.Target, figure.Met, string.Join("; ", notes)));
         }
-        writer.WriteEndArray();
-
-        writer.WriteStartObject("lookups");
-        writer.WriteNumber("timerOverheadNanoseconds", Math.Round(run.TimerOverheadNanoseconds, 1));
-        writer.WriteNumber("randomReadNanoseconds", Math.Round(run.MemoryLatencyNanoseconds, 1));
-        writer.WriteStartArray("results");
-        foreach (var figure in run.Latencies)
+        foreach (var latency in run.Latencies.Where(l => l.Kind == "tessera"))
         {
-            writer.WriteStartObject();
-            writer.WriteString("name", figure.Name);
-            writer.WriteString("kind", figure.Kind);
-            writer.WriteString("method", figure.Method);
-            writer.WriteNumber("samples", figure.Samples);
-            writer.WriteNumber("p50Nanoseconds", Math.Round(figure.P50, 1));
-            writer.WriteNumber("p99Nanoseconds", Math.Round(figure.P99, 1));
-            writer.WriteNumber("p999Nanoseconds", Math.Round(figure.P999, 1));
-            writer.WriteNumber("meanNanoseconds", Math.Round(figure.Mean, 1));
-            writer.WriteNumber("maxNanoseconds", Math.Round(figure.Max, 1));
-            WriteTarget(writer, figure.Target, figure.Met);
-            writer.WriteEndObject();
+            var floor = run.Latencies.FirstOrDefault(l => l.Kind == "floor" && l.Method == latency.Method);
+            figures.Add(new Figure("identity", $"lookup: {latency.Name.Replace("Tessera ", "", StringComparison.Ordinal)}, p99 ({latency.Method})", latency.P99, "ns", HigherIsBetter: false,
+                floor?.Name.Replace("floor: ", "", StringComparison.Ordinal), floor?.P99, latency.Target, latency.Met,
+                $"{size}; {latency.Method}; p50 {latency.P50:N0} ns, p99.9 {latency.P999:N0} ns, max {latency.Max:N0} ns over {latency.Samples:N0}"
+                + (floor is null ? "" : $"; floor p50 {floor.P50:N0} ns")));
         }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-
-        if (run.Memory is { } memory)
-        {
-            writer.WriteStartObject("memoryAfterBuild");
-            writer.WriteNumber("graphManagedBytes", memory.GraphBytes);
-            writer.WriteNumber("identityValueStringBytes", memory.ValueStringBytes);
-            writer.WriteNumber("managedBytesWithLedgerEntries", memory.ManagedWithLedger);
-            writer.WriteNumber("workingSetBytesWithLedgerEntries", memory.WorkingSetWithLedger);
-            writer.WriteNumber("managedBytesAfter", memory.ManagedAfter);
-            writer.WriteNumber("workingSetBytesAfter", memory.WorkingSetAfter);
-            writer.WriteNumber("peakWorkingSetBytes", memory.PeakWorkingSet);
-            writer.WriteEndObject();
-        }
-        writer.WriteStartArray("problems");
-        foreach (var problem in run.Problems)
-        {
-            writer.WriteStringValue(problem);
-        }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-    }
-
-    private static void WriteTarget(Utf8JsonWriter writer, string? target, bool? met)
-    {
-        if (target is null)
-        {
-            return;
-        }
-        writer.WriteString("target", target);
-        if (met is { } value)
-        {
-            writer.WriteBoolean("met", value);
-        }
-        else
-        {
-            writer.WriteNull("met");
-        }
+        return figures;
     }
 }

@@ -44,6 +44,7 @@ public static class Program
         root.Subcommands.Add(PrivacyCommands.Create());
         root.Subcommands.Add(CatalogCommands.Sandbox());
         root.Subcommands.Add(CatalogCommands.Key());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

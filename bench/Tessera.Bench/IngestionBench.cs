@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using nietras.SeparatedValues;
@@ -14,74 +13,27 @@ using Tessera.Storage;
 namespace Tessera.Bench;
 
 /// <summary>
-/// End-to-end ingestion benchmark: each Tessera figure is measured in the same run as the floor of
-/// merely parsing the same input, and reported with the ratio between the two.
+/// The ingestion group: each Tessera figure is measured in the same run as the floor of merely
+/// parsing the same input, and reported with the ratio between the two.
 /// </summary>
-public static class Program
+internal static class IngestionBench
 {
-    public static async Task<int> Main(string[] args)
+    public static async Task<IReadOnlyList<Figure>> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
-        BenchOptions options;
-        try
-        {
-            options = BenchOptions.Parse(args);
-        }
-        catch (ArgumentException error)
-        {
-            Console.Error.WriteLine(error.Message);
-            Console.Error.WriteLine(BenchOptions.Usage);
-            return 2;
-        }
-        if (options.Help)
-        {
-            Console.WriteLine(BenchOptions.Usage);
-            return 0;
-        }
-        if (options.Only == "identity")
-        {
-            return IdentityBench.Run(options);
-        }
-        if (options.Only == "segmentation")
-        {
-            return await SegmentationBench.RunAsync(options).ConfigureAwait(false);
-        }
-        if (options.Only == "pql")
-        {
-            return PqlBench.Run(options);
-        }
-        if (options.Only == "activation")
-        {
-            return await ActivationBench.RunAsync(options).ConfigureAwait(false);
-        }
-        if (options.Only == "hashing")
-        {
-            return HashingBench.Run(options);
-        }
-        if (options.Only == "export")
-        {
-            return await ExportBench.RunAsync(options).ConfigureAwait(false);
-        }
-        if (options.Only == "profiles")
-        {
-            return await ProfileBench.RunAsync(options).ConfigureAwait(false);
-        }
-        var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"tessera-bench-{Environment.ProcessId}");
+        var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"tessera-bench-ingestion-{Environment.ProcessId}");
         Directory.CreateDirectory(root);
         var results = new List<BenchResult>();
-        var total = Stopwatch.StartNew();
         try
         {
             AnsiConsole.MarkupLine($"[bold]Tessera ingestion benchmark[/] ({(options.Quick ? "quick" : "default")} size): "
                 + $"{options.CsvRows:N0} CSV rows, {options.Events:N0} events in batches of {options.EventBatch}, {options.Callers} concurrent callers");
-            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Machine.Describe())}[/]");
-            AnsiConsole.MarkupLine($"[grey]data: {Markup.Escape(root)}[/]");
-
             var suite = new Suite(options, root, results);
-            if (options.Only is null or "csv")
+            if (options.RunsIngestionPart("csv"))
             {
                 await suite.RunCsvAsync().ConfigureAwait(false);
             }
-            if (options.Only is null or "events" or "http")
+            cancellationToken.ThrowIfCancellationRequested();
+            if (options.RunsIngestionPart("events") || options.RunsIngestionPart("http"))
             {
                 await suite.RunEventsAsync().ConfigureAwait(false);
             }
@@ -90,49 +42,52 @@ public static class Program
         {
             if (!options.Keep)
             {
-                TryDelete(root, options.DataDirectory is null);
+                try
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Leftover benchmark data is harmless.
+                }
             }
         }
-        if (Console.IsOutputRedirected)
-        {
-            AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
-        }
-        Report.PrintTable(results);
-        AnsiConsole.MarkupLine($"[grey]total {total.Elapsed.TotalSeconds:0.0} s[/]");
-        if (options.JsonPath is { } json)
-        {
-            Report.WriteJson(json, options, results);
-            AnsiConsole.MarkupLine($"[grey]wrote {Markup.Escape(json)}[/]");
-        }
-        return results.Any(r => r.Problem is not null) ? 1 : 0;
+        var figures = results.Where(r => r.Floor is not null).Select(r => ToFigure(r, options)).ToList();
+        var problems = results.Where(r => r.Problem is not null).Select(r => $"{r.Group}: {r.Problem}").ToList();
+        return problems.Count > 0 ? throw new BenchCheckException(string.Join("; ", problems), figures) : figures;
     }
 
-    private static void TryDelete(string root, bool wholeDirectory)
+    /// <summary>A measured figure beside its (first) floor; the second floor, sizes and GC counts go in the notes.</summary>
+    private static Figure ToFigure(BenchResult result, BenchOptions options)
     {
-        try
+        var target = result.Kind != "tessera" ? null : result.Group switch
         {
-            if (wholeDirectory)
-            {
-                Directory.Delete(root, recursive: true);
-                return;
-            }
-            foreach (var entry in Directory.EnumerateFileSystemEntries(root, "bench-*"))
-            {
-                if (Directory.Exists(entry))
-                {
-                    Directory.Delete(entry, recursive: true);
-                }
-                else
-                {
-                    File.Delete(entry);
-                }
-            }
-        }
-        catch (IOException)
+            "csv" => 500_000,
+            "events" => 300_000,
+            "http" => (double?)150_000,
+            _ => null,
+        };
+        var size = result.Group == "csv" ? $"{options.CsvRows:N0} rows" : $"{options.Events:N0} events";
+        var notes = new List<string> { options.QuickNote(size), $"{result.MegabytesPerSecond:0.0} MB/s, {result.Seconds:0.00} s" };
+        if (result.ExtraFloor is { } extra)
         {
-            // Leftover benchmark data is harmless.
+            notes.Add($"{result.ItemsPerSecond / extra.ItemsPerSecond:0.000} of {Bare(extra.Name)} ({extra.ItemsPerSecond:N0} {extra.Unit}/s)");
         }
+        if (result.Notes is { } gc)
+        {
+            notes.Add(gc);
+        }
+        if (result.Problem is { } problem)
+        {
+            notes.Add("CHECK FAILED: " + problem);
+        }
+        return new Figure("ingestion", $"{result.Group}: {result.Name}", result.ItemsPerSecond, $"{result.Unit}/s", HigherIsBetter: true,
+            Peer: Bare(result.Floor!.Name), PeerValue: result.Floor.ItemsPerSecond,
+            Target: target is { } t ? $"≥ {t:N0} {result.Unit}/s" : null, Met: target is { } goal ? result.ItemsPerSecond >= goal : null,
+            Notes: string.Join("; ", notes));
     }
+
+    private static string Bare(string floorName) => floorName.Replace("floor: ", "", StringComparison.Ordinal);
 }
 
 /// <summary>The measured scenarios.</summary>
@@ -198,7 +153,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             await DefineWebAsync(warm).ConfigureAwait(false);
             await StreamInProcessAsync(warm, warmBodies).ConfigureAwait(false);
         }
-        if (options.Only is null or "events")
+        if (options.RunsIngestionPart("events"))
         {
             using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
             await DefineWebAsync(workspace).ConfigureAwait(false);
@@ -213,7 +168,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             await StoreOnlyAsync("events", $"stage: store commits only ({value.Length} B facts, {options.EventBatch} per set, {options.Callers} writers)", "events",
                 events, bytes, keyBytes, value, options.EventBatch, options.Callers, parse).ConfigureAwait(false);
         }
-        if (options.Only is null or "http")
+        if (options.RunsIngestionPart("http"))
         {
             await RunHttpAsync(bodies, bytes, parse, walk).ConfigureAwait(false);
         }
@@ -523,87 +478,4 @@ internal sealed record BenchResult(string Group, string Name, string Unit, long 
 
     /// <summary>Garbage collections, pause time and process CPU time during the measurement.</summary>
     public string? Notes { get; init; }
-}
-
-internal sealed record BenchOptions
-{
-    public const string Usage = """
-        usage: tessera-bench [--quick] [--json FILE] [--data DIR] [--rows N] [--events N] [--batch N] [--callers N] [--only WHAT] [--keep]
-                             [--identities N] [--lookups N] [--budget SECONDS]
-          --quick       small sizes (200,000 rows, 200,000 events; 1,000,000 identities), under a minute
-          --json FILE   also write the results as JSON
-          --data DIR    where to put generated input and workspaces (default: a temp folder, deleted after)
-          --rows N      CSV rows (default 2,000,000)
-          --events N    web events (default 1,000,000)
-          --batch N     events per request (default 500)
-          --callers N   concurrent in-process callers / HTTP senders (default 4)
-          --keep        keep the generated data and workspaces
-          --only WHAT   run one group: csv, events or http; or identity (the identity graph, in memory)
-                        or profiles (lookups and incremental views), or pql (audience preparation and
-                        evaluation, compiled beside interpreted), or segmentation (streaming engine
-                        throughput beside ingestion alone), or hashing (match keys normalized, SHA-256'd and
-                        written as hex per platform, beside bare SHA256.HashData), or activation (streaming
-                        delivery to a local receiver beside bare HTTP POSTs), or export (a 1,000,000-member
-                        audience to hashed CSV, JSON Lines and Parquet files), only run when asked for
-          --identities N  identities in the identity graph benchmark (default 10,000,000)
-          --lookups N   identity-to-graph lookups timed (default 1,000,000)
-          --budget SECONDS  longest any one identity step on first-seen ids may run before it is stopped
-                        and reported as the share of the ledger it got through (default 60)
-          --profiles N  profiles in the profile benchmark (--only profiles; default 1,000,000)
-          --heavy N     of them, profiles with 10 fragments and 500 events (default 1,000)
-          --light-cached N  light profiles cached to measure their memory (default 100,000)
-        """;
-
-    public bool Quick { get; init; }
-    public bool Help { get; init; }
-    public bool Keep { get; init; }
-    public string? JsonPath { get; init; }
-    public string? DataDirectory { get; init; }
-    public string? Only { get; init; }
-    public int CsvRows { get; init; } = 2_000_000;
-    public int Events { get; init; } = 1_000_000;
-    public int EventBatch { get; init; } = 500;
-    public int Callers { get; init; } = 4;
-    public int Identities { get; init; } = 10_000_000;
-    public int Lookups { get; init; } = 1_000_000;
-    public int Budget { get; init; } = 60;
-    public int Profiles { get; init; } = 1_000_000;
-    public int HeavyProfiles { get; init; } = 1_000;
-    public int LightCached { get; init; } = 100_000;
-
-    public static BenchOptions Parse(string[] args)
-    {
-        var options = new BenchOptions();
-        if (args.Contains("--quick"))
-        {
-            options = options with { Quick = true, CsvRows = 200_000, Events = 200_000, Identities = 1_000_000, Profiles = 100_000, HeavyProfiles = 200, LightCached = 20_000 };
-        }
-        for (var i = 0; i < args.Length; i++)
-        {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            int Count() => int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
-                ? n : throw new ArgumentException($"{args[i - 1]} needs a positive integer");
-            options = args[i] switch
-            {
-                "--quick" => options,
-                "--help" or "-h" => options with { Help = true },
-                "--keep" => options with { Keep = true },
-                "--json" => options with { JsonPath = Value() },
-                "--only" => options with { Only = Value() is var only && only is "csv" or "events" or "http" or "identity" or "profiles" or "pql" or "segmentation" or "hashing" or "activation" or "export" ? only : throw new ArgumentException("--only takes csv, events, http, identity, profiles, pql, segmentation, hashing, activation or export") },
-                "--data" => options with { DataDirectory = Path.GetFullPath(Value()) },
-                "--rows" => options with { CsvRows = Count() },
-                "--events" => options with { Events = Count() },
-                "--batch" => options with { EventBatch = Count() },
-                "--callers" => options with { Callers = Count() },
-                "--identities" => options with { Identities = Count() },
-                "--lookups" => options with { Lookups = Count() },
-                "--budget" => options with { Budget = Count() },
-                "--profiles" => options with { Profiles = Count() },
-                "--heavy" => options with { HeavyProfiles = Count() },
-                "--light-cached" => options with { LightCached = Count() },
-                var other => throw new ArgumentException($"unknown option '{other}'"),
-            };
-        }
-        return options;
-    }
 }
