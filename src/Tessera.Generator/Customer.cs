@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Tessera.Generator;
 
@@ -19,10 +18,10 @@ internal readonly record struct Customer(
     public static Customer Of(int seed, Pools pools, int index, DateTimeOffset now)
     {
         var rng = Rng.For(seed, Rng.Stream.Customer, index);
-        var first = rng.Pick(pools.FirstNames);
-        var last = rng.Pick(pools.LastNames);
-        var local = Local(first);
-        var surname = Local(last);
+        var firstIndex = rng.Next(pools.FirstNames.Length);
+        var lastIndex = rng.Next(pools.LastNames.Length);
+        var (first, local) = (pools.FirstNames[firstIndex], pools.FirstLocals[firstIndex]);
+        var (last, surname) = (pools.LastNames[lastIndex], pools.LastLocals[lastIndex]);
         var domain = rng.Chance(0.8) ? rng.Pick(FreeDomains) : rng.Pick(pools.CompanyDomains);
         var email = rng.Next(4) switch
         {
@@ -35,9 +34,11 @@ internal readonly record struct Customer(
         var birth = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-rng.Next(18 * 365, 85 * 365));
         var street = $"{rng.Next(1, 9900)} {rng.Pick(pools.Streets)}";
         var city = rng.Pick(pools.Cities);
-        var hasLoyalty = rng.Chance(0.6);
-        return new Customer(index, CrmIdOf(index), first, last, email, phone, birth, street, city, hasLoyalty, LoyaltyIdOf(index));
+        return new Customer(index, CrmIdOf(index), first, last, email, phone, birth, street, city, HasLoyaltyOf(seed, index), LoyaltyIdOf(index));
     }
+
+    /// <summary>About 60% of customers have a loyalty account (the first draw of their loyalty stream).</summary>
+    public static bool HasLoyaltyOf(int seed, int index) => Rng.For(seed, Rng.Stream.Loyalty, index).Chance(0.6);
 
     /// <summary>The customer's own web browsers and app installs (0-2), and whether an anonymous visitor's device comes with them.</summary>
     public static (int Owned, bool Visitor) DevicesOf(int seed, int index)
@@ -70,16 +71,4 @@ internal readonly record struct Customer(
         };
     }
 
-    private static string Local(string name)
-    {
-        var builder = new StringBuilder(name.Length);
-        foreach (var c in name)
-        {
-            if (char.IsAsciiLetter(c))
-            {
-                builder.Append(char.ToLowerInvariant(c));
-            }
-        }
-        return builder.Length > 0 ? builder.ToString() : "x";
-    }
 }

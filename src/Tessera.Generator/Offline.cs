@@ -113,12 +113,11 @@ internal sealed class Offline(RetailOptions options, Pools pools)
         using var json = new Utf8JsonWriter(buffer);
         for (var i = 1; i <= options.Profiles; i++)
         {
-            var c = Customer.Of(options.Seed, pools, i, Now);
-            if (!c.HasLoyalty)
-            {
-                continue;
-            }
             var rng = Rng.For(options.Seed, Rng.Stream.Loyalty, i);
+            if (!rng.Chance(0.6))
+            {
+                continue; // Customer.HasLoyaltyOf: the same first draw.
+            }
             var roll = rng.NextDouble();
             var tier = roll < 0.55 ? 0 : roll < 0.83 ? 1 : roll < 0.96 ? 2 : 3;
             var points = tier switch { 0 => rng.Next(0, 2_000), 1 => rng.Next(1_000, 8_000), 2 => rng.Next(5_000, 25_000), _ => rng.Next(20_000, 100_000) };
@@ -152,10 +151,10 @@ internal sealed class Offline(RetailOptions options, Pools pools)
             json.Reset(buffer);
             buffer.ResetWrittenCount();
             json.WriteStartObject();
-            json.WriteString("loyaltyId", c.LoyaltyId);
+            json.WriteString("loyaltyId", Customer.LoyaltyIdOf(i));
             if (linked)
             {
-                json.WriteString("crmId", c.CrmId);
+                json.WriteString("crmId", Customer.CrmIdOf(i));
             }
             json.WriteString("tier", tierText);
             json.WriteNumber("points", points);
@@ -199,7 +198,9 @@ internal sealed class Offline(RetailOptions options, Pools pools)
             {
                 continue;
             }
-            var c = Customer.Of(options.Seed, pools, i, Now);
+            var crmIdOfCustomer = Customer.CrmIdOf(i);
+            var hasLoyalty = Customer.HasLoyaltyOf(options.Seed, i);
+            string? email = null;
             var (devices, _) = Customer.DevicesOf(options.Seed, i);
             for (var k = 0; k < orders; k++)
             {
@@ -235,7 +236,12 @@ internal sealed class Offline(RetailOptions options, Pools pools)
                         invalid = ZeroItems;
                         items = 0;
                     }
-                    var order = new WebOrder($"W{webSeq:D10}", time.UtcDateTime, guest ? null : c.CrmId, guest || rng.Chance(0.5) ? c.Email : null,
+                    var withEmail = guest || rng.Chance(0.5);
+                    if (withEmail)
+                    {
+                        email ??= Customer.Of(options.Seed, pools, i, Now).Email;
+                    }
+                    var order = new WebOrder($"W{webSeq:D10}", time.UtcDateTime, guest ? null : crmIdOfCustomer, withEmail ? email : null,
                         ecid, channel, items, total);
                     var copies = invalid is null && rng.Chance(0.004) ? 2 : 1;
                     for (var copy = 0; copy < copies; copy++)
@@ -247,9 +253,9 @@ internal sealed class Offline(RetailOptions options, Pools pools)
                 }
                 posSeq++;
                 var store = rng.Next(1, 121);
-                var byCard = c.HasLoyalty ? rng.NextDouble() : 1;
-                var crmId = byCard < 0.5 ? "" : c.CrmId;
-                var card = byCard < 0.8 ? c.LoyaltyId : "";
+                var byCard = hasLoyalty ? rng.NextDouble() : 1;
+                var crmId = byCard < 0.5 ? "" : crmIdOfCustomer;
+                var card = byCard < 0.8 ? Customer.LoyaltyIdOf(i) : "";
                 var date = time.UtcDateTime.ToString("M/d/yyyy h:mm:ss tt", CultureInfo.InvariantCulture);
                 if (defect < 0.002)
                 {

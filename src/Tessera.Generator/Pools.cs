@@ -18,7 +18,14 @@ internal sealed class Pools
         Products = [.. Enumerable.Range(0, 500).Select(i => new Product($"P{i + 1:D5}", faker.Commerce.ProductName(),
             Math.Round(faker.Random.Double(3, 250), 2), faker.Commerce.Department(1)))];
         CompanyDomains = Distinct(60, () => faker.Internet.DomainName().ToLowerInvariant());
+        FirstLocals = [.. FirstNames.Select(Local)];
+        LastLocals = [.. LastNames.Select(Local)];
     }
+
+    /// <summary><see cref="FirstNames"/> as they go into email addresses: ASCII letters, lower case.</summary>
+    public string[] FirstLocals { get; }
+
+    public string[] LastLocals { get; }
 
     public string[] FirstNames { get; }
 
@@ -31,6 +38,12 @@ internal sealed class Pools
     public Product[] Products { get; }
 
     public string[] CompanyDomains { get; }
+
+    private static string Local(string name)
+    {
+        var local = new string([.. name.Where(char.IsAsciiLetter).Select(char.ToLowerInvariant)]);
+        return local.Length > 0 ? local : "x";
+    }
 
     private static string[] Distinct(int count, Func<string> next)
     {
