@@ -49,102 +49,129 @@ public sealed partial class ActivationService
         await worker.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var destination = Destinations.Require(sandbox, name);
-            if (destination.Connector != Connectors.ConnectorTypes.File)
-            {
-                throw new CatalogException("DESTINATION_NOT_FILE", $"destination '{name}' is a {destination.Connector} destination; it delivers continuously (tessera destination deliver, POST .../deliver)");
-            }
-            var state = Log.State(sandbox, name);
-            var incremental = destination.Schedule!.Mode == "incremental";
-            if (state.InFlight is not { Kind: DeliveryKinds.Export })
-            {
-                var cursor = _memberships.Cursor(sandbox, Consumer(name)) ?? 0;
-                state.InFlight = new InFlightBatch
-                {
-                    RunId = state.NextRun++,
-                    Kind = DeliveryKinds.Export,
-                    From = cursor,
-                    To = _memberships.LastSequence(sandbox),
-                    // Whole seconds: the run's time names its files.
-                    StartedAt = DateTimeOffset.FromUnixTimeSeconds(_time.GetUtcNow().ToUnixTimeSeconds()),
-                };
-                await Log.SaveStateAsync(sandbox, name, state, cancellationToken).ConfigureAwait(false);
-            }
-            var batch = state.InFlight;
-            var run = new DeliveryRun
-            {
-                Id = batch.RunId,
-                Destination = name,
-                Kind = DeliveryKinds.Export,
-                StartedAt = batch.StartedAt,
-                FeedFrom = incremental ? batch.From : null,
-                FeedTo = incremental ? batch.To : null,
-            };
-            if (Governance.Check(sandbox, destination) is { Count: > 0 } violations)
-            {
-                run.Status = RunStatuses.Blocked;
-                run.Error = $"POLICY_VIOLATION: {string.Join(" and ", violations)}";
-                run.FinishedAt = _time.GetUtcNow();
-                using var blocked = new WriteSet(1024);
-                ActivationLog.PutRun(blocked, sandbox, run);
-                await Log.CommitAsync(blocked, cancellationToken).ConfigureAwait(false);
-                return run;
-            }
-            var columns = DestinationCatalog.ExportColumns(destination);
-            var exporter = new FileExporter();
-            using var writes = new WriteSet(16 * 1024);
-            var request = 0;
-            foreach (var activated in destination.Audiences)
-            {
-                var records = incremental
-                    ? IncrementalRecords(sandbox, destination, activated.AudienceId, batch, run)
-                    : FullRecords(sandbox, destination, activated.AudienceId, run);
-                var result = await exporter.ExportAsync(name, activated.AudienceId, batch.StartedAt, columns, records, destination.File!, cancellationToken).ConfigureAwait(false);
-                run.Activated += result.RowsWritten;
-                run.Audiences.Add(activated.AudienceId);
-                foreach (var (reason, count) in result.Excluded)
-                {
-                    run.Excluded[reason == ExportExclusionReasons.MandatoryAttribute ? ExclusionReasons.MandatoryAttribute : reason] =
-                        run.Excluded.GetValueOrDefault(reason) + count;
-                }
-                foreach (var file in result.Files)
-                {
-                    await using var stream = File.OpenRead(file.Path);
-                    ActivationLog.PutAudit(writes, sandbox, new DeliveryAudit
-                    {
-                        At = _time.GetUtcNow(),
-                        Destination = name,
-                        RunId = run.Id,
-                        Request = request++,
-                        Audiences = [activated.AudienceId],
-                        Records = (int)Math.Min(int.MaxValue, file.Rows),
-                        Identities = (int)Math.Min(int.MaxValue, file.Rows),
-                        PayloadSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false)),
-                        IdempotencyKey = $"{name}-{run.Id}",
-                        File = file.Name,
-                    });
-                }
-            }
-            run.Requests = request;
-            run.Status = RunStatuses.Delivered;
-            run.FinishedAt = _time.GetUtcNow();
-            // The cursor first (as for feed batches): a crash before the state is saved exports the same run again.
-            await _memberships.SaveCursorAsync(sandbox, Consumer(name), batch.To, cancellationToken).ConfigureAwait(false);
-            state.InFlight = null;
-            foreach (var activated in destination.Audiences)
-            {
-                state.LastExports[activated.AudienceId] = batch.StartedAt;
-            }
-            ActivationLog.PutRun(writes, sandbox, run);
-            ActivationLog.PutState(writes, sandbox, name, state);
-            await Log.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
-            Ran?.Invoke(sandbox, name, run);
-            return run;
+            return await ExportLockedAsync(sandbox, name, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             worker.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Exports when the schedule says one is due or one was interrupted. Checked under the
+    /// destination's gate: checked outside it, an export running right now (in flight, from another
+    /// caller) looks interrupted, and would be run a second time once it finished.
+    /// </summary>
+    private async Task ExportIfDueAsync(string sandbox, string name, CancellationToken cancellationToken)
+    {
+        var worker = Worker(sandbox, name);
+        await worker.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Destinations.Get(sandbox, name) is { Enabled: true } destination && ExportDue(sandbox, destination))
+            {
+                await ExportLockedAsync(sandbox, name, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            worker.Gate.Release();
+        }
+    }
+
+    private async Task<DeliveryRun> ExportLockedAsync(string sandbox, string name, CancellationToken cancellationToken)
+    {
+        var destination = Destinations.Require(sandbox, name);
+        if (destination.Connector != Connectors.ConnectorTypes.File)
+        {
+            throw new CatalogException("DESTINATION_NOT_FILE", $"destination '{name}' is a {destination.Connector} destination; it delivers continuously (tessera destination deliver, POST .../deliver)");
+        }
+        var state = Log.State(sandbox, name);
+        var incremental = destination.Schedule!.Mode == "incremental";
+        if (state.InFlight is not { Kind: DeliveryKinds.Export })
+        {
+            var cursor = _memberships.Cursor(sandbox, Consumer(name)) ?? 0;
+            state.InFlight = new InFlightBatch
+            {
+                RunId = state.NextRun++,
+                Kind = DeliveryKinds.Export,
+                From = cursor,
+                To = _memberships.LastSequence(sandbox),
+                // Whole seconds: the run's time names its files.
+                StartedAt = DateTimeOffset.FromUnixTimeSeconds(_time.GetUtcNow().ToUnixTimeSeconds()),
+            };
+            await Log.SaveStateAsync(sandbox, name, state, cancellationToken).ConfigureAwait(false);
+        }
+        var batch = state.InFlight;
+        var run = new DeliveryRun
+        {
+            Id = batch.RunId,
+            Destination = name,
+            Kind = DeliveryKinds.Export,
+            StartedAt = batch.StartedAt,
+            FeedFrom = incremental ? batch.From : null,
+            FeedTo = incremental ? batch.To : null,
+        };
+        if (Governance.Check(sandbox, destination) is { Count: > 0 } violations)
+        {
+            run.Status = RunStatuses.Blocked;
+            run.Error = $"POLICY_VIOLATION: {string.Join(" and ", violations)}";
+            run.FinishedAt = _time.GetUtcNow();
+            using var blocked = new WriteSet(1024);
+            ActivationLog.PutRun(blocked, sandbox, run);
+            await Log.CommitAsync(blocked, cancellationToken).ConfigureAwait(false);
+            return run;
+        }
+        var columns = DestinationCatalog.ExportColumns(destination);
+        var exporter = new FileExporter();
+        using var writes = new WriteSet(16 * 1024);
+        var request = 0;
+        foreach (var activated in destination.Audiences)
+        {
+            var records = incremental
+                ? IncrementalRecords(sandbox, destination, activated.AudienceId, batch, run)
+                : FullRecords(sandbox, destination, activated.AudienceId, run);
+            var result = await exporter.ExportAsync(name, activated.AudienceId, batch.StartedAt, columns, records, destination.File!, cancellationToken).ConfigureAwait(false);
+            run.Activated += result.RowsWritten;
+            run.Audiences.Add(activated.AudienceId);
+            foreach (var (reason, count) in result.Excluded)
+            {
+                run.Excluded[reason == ExportExclusionReasons.MandatoryAttribute ? ExclusionReasons.MandatoryAttribute : reason] =
+                    run.Excluded.GetValueOrDefault(reason) + count;
+            }
+            foreach (var file in result.Files)
+            {
+                await using var stream = File.OpenRead(file.Path);
+                ActivationLog.PutAudit(writes, sandbox, new DeliveryAudit
+                {
+                    At = _time.GetUtcNow(),
+                    Destination = name,
+                    RunId = run.Id,
+                    Request = request++,
+                    Audiences = [activated.AudienceId],
+                    Records = (int)Math.Min(int.MaxValue, file.Rows),
+                    Identities = (int)Math.Min(int.MaxValue, file.Rows),
+                    PayloadSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false)),
+                    IdempotencyKey = $"{name}-{run.Id}",
+                    File = file.Name,
+                });
+            }
+        }
+        run.Requests = request;
+        run.Status = RunStatuses.Delivered;
+        run.FinishedAt = _time.GetUtcNow();
+        // The cursor first (as for feed batches): a crash before the state is saved exports the same run again.
+        await _memberships.SaveCursorAsync(sandbox, Consumer(name), batch.To, cancellationToken).ConfigureAwait(false);
+        state.InFlight = null;
+        foreach (var activated in destination.Audiences)
+        {
+            state.LastExports[activated.AudienceId] = batch.StartedAt;
+        }
+        ActivationLog.PutRun(writes, sandbox, run);
+        ActivationLog.PutState(writes, sandbox, name, state);
+        await Log.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        Ran?.Invoke(sandbox, name, run);
+        return run;
     }
 
     /// <summary>Whether a file destination's schedule says an export is due now (or one was interrupted).</summary>

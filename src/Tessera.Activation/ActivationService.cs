@@ -807,10 +807,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                 {
                     try
                     {
-                        if (ExportDue(sandbox.Name, destination))
-                        {
-                            await ExportAsync(sandbox.Name, destination.Name, cancellationToken).ConfigureAwait(false);
-                        }
+                        await ExportIfDueAsync(sandbox.Name, destination.Name, cancellationToken).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {

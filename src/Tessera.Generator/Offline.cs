@@ -37,7 +37,7 @@ internal sealed class Offline(RetailOptions options, Pools pools)
         const string name = "crm_customers.csv";
         var tally = new Tally();
         using var writer = new StreamWriter(Path.Combine(directory, name), false, Utf8, 1 << 16);
-        writer.Write("crm_id,email,phone,first_name,last_name,birth_date,street,city,state,zip,country,email_optin,sms_optin,updated\n");
+        writer.Write("crm_id,email,phone,first_name,last_name,birth_date,street,city,state,zip,country,email_optin,sms_optin,ads_optin,updated\n");
         var line = new StringBuilder(256);
         for (var i = 1; i <= options.Profiles; i++)
         {
@@ -57,6 +57,9 @@ internal sealed class Offline(RetailOptions options, Pools pools)
             roll = rng.NextDouble();
             var smsOptin = roll < 0.25 ? "true" : roll < 0.85 ? "false" : "";
             var updated = Now - TimeSpan.FromSeconds(rng.Chance(0.03) ? rng.Next(0, 86_400) : rng.Next(0, 730 * 86_400));
+            // Its own stream, so adding the column changed none of the other values.
+            var adsRoll = Rng.For(options.Seed, Rng.Stream.Consent, i).NextDouble();
+            var adsOptin = adsRoll < 0.55 ? "Y" : adsRoll < 0.9 ? "N" : "";
             var crmId = c.CrmId;
             var birth = c.BirthDate.ToString("M/d/yyyy", CultureInfo.InvariantCulture);
             roll = rng.NextDouble();
@@ -79,7 +82,7 @@ internal sealed class Offline(RetailOptions options, Pools pools)
             line.Clear();
             line.Append(crmId).Append(',').Append(email).Append(',').Append(phone).Append(',').Append(c.FirstName).Append(',').Append(c.LastName).Append(',')
                 .Append(birth).Append(',').Append(c.Street).Append(',').Append(c.City.Name).Append(',').Append(c.City.State).Append(',').Append(c.City.Zip)
-                .Append(",US,").Append(emailOptin).Append(',').Append(smsOptin).Append(',')
+                .Append(",US,").Append(emailOptin).Append(',').Append(smsOptin).Append(',').Append(adsOptin).Append(',')
                 .Append(updated.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)).Append('\n');
             var copies = invalid is null && rng.Chance(0.003) ? 2 : 1;
             for (var copy = 0; copy < copies; copy++)

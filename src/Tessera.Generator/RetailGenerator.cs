@@ -13,7 +13,7 @@ namespace Tessera.Generator;
 /// Files written by <see cref="WriteOffline"/> (paths relative to the directory):
 /// <list type="bullet">
 /// <item><c>crm_customers.csv</c> — comma, header: crm_id (8 digits), email, phone (US, mixed formats), first_name, last_name,
-/// birth_date (M/d/yyyy), street, city, state, zip, country, email_optin (yes/no), sms_optin (true/false), updated (yyyyMMddHHmmss).</item>
+/// birth_date (M/d/yyyy), street, city, state, zip, country, email_optin (yes/no), sms_optin (true/false), ads_optin (Y/N), updated (yyyyMMddHHmmss).</item>
 /// <item><c>loyalty_accounts.jsonl</c> — loyaltyId (11 digits), crmId, tier, points, enrolledOn (yyyy-MM-dd), updatedAt (ISO).</item>
 /// <item><c>pos_orders.csv</c> — semicolon, header: order_no, order_date (M/d/yyyy h:mm:ss tt), store_id, crm_id, loyalty_card, channel, items, amount, currency.</item>
 /// <item><c>web_orders.parquet</c> — order_id, ordered_at (timestamp), crm_id, email, ecid, channel (web/app), items, total, currency.</item>

@@ -28,7 +28,7 @@ public static class RetailSchemas
             {
               "name": "consents",
               "fields": {
-                "consent": { "type": "object", "fields": { "email": { "type": "bool" }, "sms": { "type": "bool" } } }
+                "consent": { "type": "object", "fields": { "email": { "type": "bool" }, "sms": { "type": "bool" }, "adTargeting": { "type": "bool" } } }
               }
             }
           ],
@@ -64,7 +64,7 @@ public static class RetailSchemas
             "crm_id": "crmId", "email": "email", "phone": "phone", "first_name": "firstName", "last_name": "lastName",
             "birth_date": "birthDate", "street": "address.street", "city": "address.city", "state": "address.state",
             "zip": "address.postalCode", "country": "address.country",
-            "email_optin": "consent.email", "sms_optin": "consent.sms", "updated": "updatedAt"
+            "email_optin": "consent.email", "sms_optin": "consent.sms", "ads_optin": "consent.adTargeting", "updated": "updatedAt"
           },
           "formats": { "birth_date": "M/d/yyyy", "updated": "yyyyMMddHHmmss" }
         }

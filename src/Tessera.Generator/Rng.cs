@@ -51,5 +51,6 @@ internal struct Rng
         Device = 6,
         Late = 7,
         Visits = 8,
+        Consent = 9,
     }
 }
