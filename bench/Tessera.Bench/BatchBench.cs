@@ -119,7 +119,7 @@ internal static class BatchBench
             figures.Insert(0, new Figure(Group, $"batch: audiences whose member counts equal DuckDB's ({size})", equal, "audiences", HigherIsBetter: true,
                 "DuckDB SQL", BatchWorkload.Audiences.Length, $"all {BatchWorkload.Audiences.Length}", equal == BatchWorkload.Audiences.Length,
                 mismatches.Count == 0
-                    ? $"members per audience: {string.Join(", ", BatchWorkload.Audiences.Select((a, i) => $"{a.Id} {duckCounts[i]}"))}"
+                    ? $"all equal; members per audience: {string.Join(", ", BatchWorkload.Audiences.Select((a, i) => $"{a.Id} {duckCounts[i]}"))}"
                     : $"differ: {string.Join(", ", mismatches)}"));
 
             var full = profiles >= 1_000_000 && events >= 20_000_000;

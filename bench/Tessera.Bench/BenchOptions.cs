@@ -15,6 +15,9 @@ public sealed record BenchOptions
     /// <summary>Also write the report as JSON to this file.</summary>
     public string? JsonPath { get; init; }
 
+    /// <summary>Where to write the table as Markdown: the section between the <c>tessera bench: begin</c> and <c>end</c> markers if the file has them, else the whole file.</summary>
+    public string? MarkdownPath { get; init; }
+
     /// <summary>Where generated input and workspaces go (one folder per group); null: a temporary folder, deleted after.</summary>
     public string? DataDirectory { get; init; }
 

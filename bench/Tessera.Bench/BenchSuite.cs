@@ -156,6 +156,11 @@ public static class BenchSuite
             report.WriteJson(json);
             AnsiConsole.MarkupLine($"[grey]wrote {Markup.Escape(json)}[/]");
         }
+        if (options.MarkdownPath is { } markdown)
+        {
+            report.WriteMarkdown(markdown);
+            AnsiConsole.MarkupLine($"[grey]wrote {Markup.Escape(markdown)}[/]");
+        }
         return runs.Any(r => r.Problem is not null) ? CheckFailed : Completed;
     }
 

@@ -14,8 +14,11 @@ public sealed class BenchCliTests : IDisposable
     {
         var json = Path.Combine(_folder, "bench.json");
         var data = Path.Combine(_folder, "data");
+        // A page with the markers (as BENCHMARKS.md): the table goes between them, the rest is kept.
+        var markdown = Path.Combine(_folder, "BENCHMARKS.md");
+        File.WriteAllText(markdown, "# Benchmarks\n\n<!-- tessera bench: begin -->\nold table\n<!-- tessera bench: end -->\n\n## Notes kept\n");
         var run = await CliProcess.RunAsync(TestContext.Current.CancellationToken,
-            "bench", "--quick", "--only", "csv", "--rows", "3000", "--json", json, "--data", data);
+            "bench", "--quick", "--only", "csv", "--rows", "3000", "--json", json, "--markdown", markdown, "--data", data);
 
         Assert.True(run.ExitCode == 0, run.Output + run.Errors);
         Assert.Contains("time per group: ingestion", run.Output, StringComparison.Ordinal);
@@ -51,6 +54,14 @@ public sealed class BenchCliTests : IDisposable
         Assert.Equal("≥ 500,000 rows/s", ingest.GetProperty("target").GetString());
         Assert.True(ingest.GetProperty("met").ValueKind is JsonValueKind.True or JsonValueKind.False);
         Assert.StartsWith("quick: 3,000 rows", ingest.GetProperty("notes").GetString(), StringComparison.Ordinal);
+
+        var page = File.ReadAllText(markdown);
+        Assert.StartsWith("# Benchmarks\n\n<!-- tessera bench: begin", page, StringComparison.Ordinal);
+        Assert.EndsWith("<!-- tessera bench: end -->\n\n## Notes kept\n", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("old table", page, StringComparison.Ordinal);
+        Assert.Contains("| ingestion | **", page, StringComparison.Ordinal);
+        Assert.Contains("IngestFileAsync", page, StringComparison.Ordinal);
+        Assert.Contains("| Sep parse, all fields |", page, StringComparison.Ordinal);
 
         // The workspace went into --data DIR and was cleaned up (no --keep).
         Assert.Empty(Directory.Exists(data) ? Directory.GetFileSystemEntries(data) : []);

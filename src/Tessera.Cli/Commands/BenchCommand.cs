@@ -29,6 +29,11 @@ internal static class BenchCommand
     {
         var quick = new Option<bool>("--quick") { Description = "Small sizes: the whole suite in under 5 minutes on 2 cores" };
         var json = new Option<string?>("--json") { Description = "Also write every figure, the machine and the options as JSON to FILE", HelpName = "FILE" };
+        var markdown = new Option<string?>("--markdown")
+        {
+            Description = "Also write the table as Markdown to FILE: between its '<!-- tessera bench: begin' and 'end -->' markers if it has them (BENCHMARKS.md does), else the whole file",
+            HelpName = "FILE",
+        };
         var only = new Option<string?>("--only")
         {
             Description = $"Run only these groups, comma-separated: {string.Join(", ", BenchSuite.Groups.Select(g => g.Name))} (or csv, events, http: parts of ingestion)",
@@ -59,7 +64,7 @@ internal static class BenchCommand
             return option;
         }).ToArray();
 
-        var command = new Command("bench", Description()) { quick, json, only, keep };
+        var command = new Command("bench", Description()) { quick, json, markdown, only, keep };
         foreach (var option in sizes)
         {
             command.Options.Add(option);
@@ -69,6 +74,7 @@ internal static class BenchCommand
             var options = BenchOptions.Defaults(parse.GetValue(quick)) with
             {
                 JsonPath = parse.GetValue(json) is { } file ? Path.GetFullPath(file) : null,
+                MarkdownPath = parse.GetValue(markdown) is { } page ? Path.GetFullPath(page) : null,
                 // --data is the workspace option every command takes: only when given does the suite's data go there.
                 DataDirectory = parse.GetResult(CommonOptions.Data) is { Implicit: false } ? Path.GetFullPath(parse.GetValue(CommonOptions.Data)!) : null,
                 Only = SplitGroups(parse.GetValue(only)),
