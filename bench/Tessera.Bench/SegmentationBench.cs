@@ -50,7 +50,7 @@ internal static class SegmentationBench
             rows.Add([$"event commit → answers committed at half the end-to-end rate ({rate:N0} events/s offered, {events / paced.Took.TotalSeconds:N0} done): p50 / p99 / max",
                 $"{Ms(paced.Latency, 0.50)} / {Ms(paced.Latency, 0.99)} / {Ms(paced.Latency, 1.0)} ms", $"{paced.Latency.Count:N0} changes", "p99 ≤ 20 ms: " + (Percentile(paced.Latency, 0.99) <= 20 ? "met" : "NOT met")]);
             figures.Add(new Figure("segmentation", "event commit → membership answer committed, at half the end-to-end rate, p99", Percentile(paced.Latency, 0.99), "ms",
-                HigherIsBetter: false, null, null, "p99 ≤ 20 ms", Percentile(paced.Latency, 0.99) <= 20,
+                HigherIsBetter: false, "the events' own durable write (request → acknowledged) at the same load", Percentile(paced.Commits, 0.99), "p99 ≤ 20 ms", Percentile(paced.Latency, 0.99) <= 20,
                 $"{size}; {rate:N0} events/s offered in requests of 50, {events / paced.Took.TotalSeconds:N0} done; p50 {Ms(paced.Latency, 0.50)} ms, max {Ms(paced.Latency, 1.0)} ms over {paced.Latency.Count:N0} changes"));
         }
         finally
@@ -93,7 +93,7 @@ internal static class SegmentationBench
 
     private static string Ms(List<double> sorted, double share) => Percentile(sorted, share).ToString("0.0", CultureInfo.InvariantCulture);
 
-    private static async Task<(TimeSpan Took, List<double> Latency)> MeasureAsync(string directory, int events, int devices, int audiences, BenchOptions options, Mode mode, double rate = 0)
+    private static async Task<(TimeSpan Took, List<double> Latency, List<double> Commits)> MeasureAsync(string directory, int events, int devices, int audiences, BenchOptions options, Mode mode, double rate = 0)
     {
         using var workspace = await Workspace.OpenAsync(directory);
         await workspace.Catalog.RegisterSchemaAsync("prod", JsonSerializer.Deserialize(Web, CatalogJson.Default.SchemaDocument)!);
@@ -124,6 +124,7 @@ internal static class SegmentationBench
             engine.Pause();
         }
         var watch = Stopwatch.StartNew();
+        var commits = new System.Collections.Concurrent.ConcurrentBag<double>();
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, options.Callers).Select(_ => Task.Run(async () =>
         {
@@ -139,7 +140,9 @@ internal static class SegmentationBench
                         await Task.Delay(due);
                     }
                 }
+                var sent = Stopwatch.GetTimestamp();
                 await workspace.Ingestion.IngestRecordsAsync("prod", "web", bodies[index], "bench");
+                commits.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
             }
         })));
         if (mode == Mode.Backlog)
@@ -157,6 +160,6 @@ internal static class SegmentationBench
         {
             AnsiConsole.MarkupLine($"[grey]engine worker: {string.Join(", ", engine.Splits.Select(s => $"{s.Step} {s.Time.TotalSeconds:0.00} s"))}[/]");
         }
-        return (took, latency);
+        return (took, latency, [.. commits.Order()]);
     }
 }
