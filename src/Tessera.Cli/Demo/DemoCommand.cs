@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using Tessera.Abstractions;
@@ -120,15 +121,9 @@ internal static class DemoCommand
 
         if (serve)
         {
-            console.MarkupLine($"\n[bold]serving[/] on [blue]{Markup.Escape(address)}[/] (OpenAPI at /openapi/v1.json); Ctrl+C stops it.");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                // Ctrl+C: stop the server below.
-            }
+            console.MarkupLine($"\n[bold]serving[/] on [blue]{Markup.Escape(address)}[/] (OpenAPI at /openapi/v1.json, with the admin key); Ctrl+C stops it.");
+            // The host's console lifetime takes Ctrl+C and SIGTERM (as tessera serve does).
+            await server.WaitForShutdownAsync(cancellationToken);
         }
         await server.StopAsync(CancellationToken.None);
         return ExitCodes.Ok;
