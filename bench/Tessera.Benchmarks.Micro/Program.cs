@@ -4,7 +4,8 @@ using BenchmarkDotNet.Running;
 namespace Tessera.Benchmarks.Micro;
 
 /// <summary>
-/// Micro benchmarks of the ingestion hot paths. Run all with
+/// Micro benchmarks of the hot paths of each stage (ingestion, identity, PQL, hashing and activation,
+/// profiles; BENCHMARKS.md, "Micro benchmarks"). Run all with
 /// <c>dotnet run -c Release --project bench/Tessera.Benchmarks.Micro -- --filter '*'</c>;
 /// reports go under the build output (<c>bin/</c>), never into the source tree.
 /// </summary>
