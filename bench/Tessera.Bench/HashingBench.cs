@@ -22,8 +22,6 @@ internal static class HashingBench
 
     private const int BatchSize = 1_000;
 
-    private static readonly string[] Domains = ["gmail.com", "example.com", "yahoo.com", "outlook.com", "googlemail.com", "mail.example.org"];
-    private static readonly string[] Names = ["ann", "bob", "chloe", "david", "emma", "farid", "grace", "hiro", "ines", "jonas", "kofi", "lena"];
 
     public static Task<IReadOnlyList<Figure>> RunAsync(BenchOptions options, CancellationToken cancellationToken) =>
         Task.Run(() => Run(options), cancellationToken);
@@ -35,7 +33,7 @@ internal static class HashingBench
         AnsiConsole.MarkupLine($"[bold]Tessera hashing benchmark[/]: {count:N0} identities per pass, one thread, batches of {BatchSize:N0}; "
             + $"eight-lane SHA-256 {(Sha256Batch.IsVectorized ? "on" : "off (no 256-bit vectors)")}");
         var random = new Random(IdentityBench.Seed);
-        var emails = Enumerable.Range(0, count).Select(i => Email(random, i)).ToArray();
+        var emails = Enumerable.Range(0, count).Select(i => BenchInputs.Email(random, i)).ToArray();
         var phones = Enumerable.Range(0, count).Select(i => $"+1{random.Next(201, 990)}{random.Next(200, 999)}{random.Next(0, 10_000):0000}").ToArray();
         var normalizer = PlatformNormalizer.Default;
         var googleEmails = emails.Select(e => Encoding.UTF8.GetBytes(normalizer.Normalize(HashPlatform.Google, KeyKind.Email, e).Value!)).ToArray();
@@ -91,20 +89,6 @@ internal static class HashingBench
         return figures;
     }
 
-    /// <summary>Mixed-case emails, some with dots and +tags, a third of them at Gmail.</summary>
-    private static string Email(Random random, int i)
-    {
-        var first = Names[random.Next(Names.Length)];
-        var last = Names[random.Next(Names.Length)];
-        var local = random.Next(4) switch
-        {
-            0 => $"{first}.{last}{i}",
-            1 => $"{char.ToUpperInvariant(first[0])}{first[1..]}.{last}+news{i % 100}",
-            2 => $"{first}{last}{i}",
-            _ => $"{first}_{i}",
-        };
-        return $"{local}@{Domains[random.Next(Domains.Length)]}";
-    }
 
     private static long BareFloor(byte[][] values)
     {

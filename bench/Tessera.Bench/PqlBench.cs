@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Spectre.Console;
 using Tessera.Pql.Binding;
 using Tessera.Pql.Classification;
 using Tessera.Pql.Evaluation;
 using Tessera.Pql.Syntax;
+
+using static Tessera.Bench.BenchInputs;
 
 namespace Tessera.Bench;
 
@@ -18,19 +18,7 @@ namespace Tessera.Bench;
 /// </summary>
 internal static class PqlBench
 {
-    private static readonly DateTimeOffset Now = new(2026, 6, 10, 12, 0, 0, TimeSpan.Zero);
     private const int HotProfiles = 8;
-
-    private const string Typical = """
-        homeAddress.countryCode = "US" and loyalty.tier in ["gold", "platinum"] and person.birthYear < 1990
-          and chain(xEvent, timestamp, [A: WHAT(eventType = "commerce.productViews") WHEN(< 24 hours before now)])
-        """;
-
-    private const string AttributeOnly = """homeAddress.countryCode = "US" and loyalty.tier in ["gold", "platinum"] and person.birthYear < 1990""";
-
-    private const string EventWindow = """chain(xEvent, timestamp, [A: WHAT(eventType = "commerce.purchases") WHEN(< 24 hours before now)])""";
-
-    private const string EventCount = """count(xEvent[eventType = "commerce.productViews" and timestamp occurs < 24 hours before now]) >= 3""";
 
     public static Task<IReadOnlyList<Figure>> RunAsync(BenchOptions options, CancellationToken cancellationToken) =>
         Task.Run(() => Run(options), cancellationToken);
@@ -171,33 +159,5 @@ internal static class PqlBench
         }
         GC.KeepAlive(hits);
         return watch.Elapsed.TotalSeconds / ((long)rounds * profiles);
-    }
-
-    private static readonly string[] EventTypes = ["commerce.productViews", "web.webpagedetails.pageViews", "commerce.productListAdds", "commerce.purchases"];
-
-    /// <summary>A retail profile: address, loyalty, person, and 100 events over the last three days, oldest first.</summary>
-    private static JsonObject Profile(Random random)
-    {
-        var events = new JsonArray();
-        var times = Enumerable.Range(0, 100).Select(_ => Now.AddMinutes(-random.Next(3 * 24 * 60))).Order().ToArray();
-        foreach (var time in times)
-        {
-            events.Add(new JsonObject
-            {
-                ["_id"] = Guid.NewGuid().ToString(),
-                ["eventType"] = random.Next(50) == 0 ? "commerce.purchases" : EventTypes[random.Next(3)],
-                ["timestamp"] = time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                ["web"] = new JsonObject { ["webPageDetails"] = new JsonObject { ["name"] = $"page{random.Next(40)}" } },
-            });
-        }
-        return new JsonObject
-        {
-            ["crmId"] = $"c{random.Next()}",
-            ["person"] = new JsonObject { ["name"] = new JsonObject { ["firstName"] = "Ann", ["lastName"] = "Lee" }, ["birthYear"] = random.Next(1940, 2008) },
-            ["homeAddress"] = new JsonObject { ["countryCode"] = random.Next(3) == 0 ? "CA" : "US", ["city"] = "Springfield", ["postalCode"] = "12345" },
-            ["loyalty"] = new JsonObject { ["tier"] = new[] { "bronze", "silver", "gold", "platinum" }[random.Next(4)], ["points"] = random.Next(10_000) },
-            ["consents"] = new JsonObject { ["email"] = "y", ["sms"] = "n" },
-            ["xEvent"] = events,
-        };
     }
 }

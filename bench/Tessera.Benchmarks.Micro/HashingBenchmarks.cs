@@ -6,28 +6,15 @@ using Tessera.Activation.Connectors;
 using Tessera.Activation.Connectors.Platforms;
 using Tessera.Activation.Hashing;
 
+using Tessera.Bench;
+
 namespace Tessera.Benchmarks.Micro;
 
 /// <summary>Generated emails and phones, as the end-to-end runner's hashing group makes them.</summary>
 internal static class HashingFixtures
 {
-    private static readonly string[] Domains = ["gmail.com", "example.com", "yahoo.com", "outlook.com", "googlemail.com", "mail.example.org"];
-    private static readonly string[] Names = ["ann", "bob", "chloe", "david", "emma", "farid", "grace", "hiro", "ines", "jonas", "kofi", "lena"];
-
-    /// <summary>Mixed-case emails, some with dots and +tags, a third of them at Gmail.</summary>
-    public static string[] Emails(Random random, int count) => [.. Enumerable.Range(0, count).Select(i =>
-    {
-        var first = Names[random.Next(Names.Length)];
-        var last = Names[random.Next(Names.Length)];
-        var local = random.Next(4) switch
-        {
-            0 => $"{first}.{last}{i}",
-            1 => $"{char.ToUpperInvariant(first[0])}{first[1..]}.{last}+news{i % 100}",
-            2 => $"{first}{last}{i}",
-            _ => $"{first}_{i}",
-        };
-        return $"{local}@{Domains[random.Next(Domains.Length)]}";
-    })];
+    /// <summary>Mixed-case emails, some with dots and +tags, a third of them at Gmail (<see cref="BenchInputs.Email"/>).</summary>
+    public static string[] Emails(Random random, int count) => [.. Enumerable.Range(0, count).Select(i => BenchInputs.Email(random, i))];
 
     /// <summary>US numbers in E.164.</summary>
     public static string[] Phones(Random random, int count) =>
