@@ -21,6 +21,8 @@ public sealed class MembershipPrivacyTests
         await test.Workspace.Audiences.PublishAsync(Sandbox, "gold");
         var engine = test.Workspace.StartStreaming();
         await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold"},{"crmId":"2","tier":"gold"}]""");
+        // Evaluated before the web event arrives: one pass over both commits would realize Ann once, never make her existing.
+        await engine.WhenIdleAsync();
         await test.StreamAsync("web", """[{"_id":"e1","timestamp":"2026-06-10T11:00:00Z","ecid":"K1","crmId":"1","page":"cart"}]""");
         await engine.WhenIdleAsync();
         Assert.Equal(["CRMID:1", "CRMID:2"], test.Workspace.Memberships.Members(Sandbox, "gold").Select(m => m.ProfileId).Order());
