@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Threading.Channels;
 using Tessera.Identity.Graph;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
@@ -15,16 +17,14 @@ public sealed record BatchRunReport(string Sandbox, DateTimeOffset At, int Profi
 /// <summary>
 /// The batch engine (first version): every published audience over every profile of a sandbox, at
 /// one instant. Profiles are found from the facts themselves (every identity that holds a record or
-/// an event, gathered into its graph's profile), evaluated with the compiled evaluator, and the
-/// answers written to the membership store in commits of a few thousand; each audience's size goes to
-/// its size history. Not yet columnar: it reads
+/// an event, gathered into its graph's profile), read and evaluated with the compiled evaluator on
+/// every core, and the answers written to the membership store by one writer in commits of a few
+/// thousand (one per 256 identities read); each audience's size goes to its size history. Not yet columnar: it reads
 /// each profile as the streaming engine does (BENCHMARKS.md says how far that is from the target).
 /// </summary>
 public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships,
     IStore store, TimeProvider time)
 {
-    private const int AnswersPerCommit = 4096;
-
     /// <summary>
     /// Evaluates the published audiences (or only <paramref name="audienceIds"/>) over every profile of
     /// <paramref name="sandbox"/>; members whose profile no longer exists exit.
@@ -50,50 +50,89 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         var (version, published) = audiences.Published(sandbox);
         var program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
         bool Chosen(Audience audience) => audienceIds is null || audienceIds.Contains(audience.Id);
-        var members = program.Audiences.Where(a => Chosen(a.Audience)).ToDictionary(a => a.Audience.Id, _ => 0, StringComparer.Ordinal);
-        var answers = new List<Evaluation>(AnswersPerCommit);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var chosen = program.Audiences.Where(a => Chosen(a.Audience)).ToList();
+        var policies = chosen.Select(a => a.Audience.MergePolicy).Distinct().ToList();
+        var members = chosen.ToDictionary(a => a.Audience.Id, _ => 0, StringComparer.Ordinal);
+        var seen = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var evaluated = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var count = 0;
-        var evaluated = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var who in only ?? ProfileIndex.Identities(store, sandbox))
+
+        // Profiles are read, converted and evaluated on every core; their answers are committed by
+        // one writer, in sets of a few thousand, while the next ones are evaluated.
+        var commits = Channel.CreateBounded<List<Evaluation>>(new BoundedChannelOptions(2) { SingleReader = true });
+        var writer = Task.Run(async () =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            foreach (var policy in program.Audiences.Where(a => Chosen(a.Audience)).Select(a => a.Audience.MergePolicy).Distinct())
+            try
             {
-                // A profile is read once per policy: through whichever of its identities comes first.
-                if (seen.Contains(policy + "\0" + who) || profiles.ForEvaluation(sandbox, who, policy) is not { } profile)
+                await foreach (var set in commits.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    continue;
-                }
-                foreach (var member in profile.Identities)
-                {
-                    seen.Add(policy + "\0" + member);
-                }
-                count++;
-                evaluated.Add(profile.Primary);
-                var converted = PqlProfile.FromJson(profile.Profile);
-                foreach (var (compiled, qualifies) in program.Evaluate(converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
-                    a => Chosen(a) && a.MergePolicy == policy))
-                {
-                    answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
-                    members[compiled.Audience.Id] += qualifies ? 1 : 0;
-                }
-                if (answers.Count >= AnswersPerCommit)
-                {
-                    await memberships.ApplyAsync(sandbox, answers, now, cancellationToken).ConfigureAwait(false);
-                    answers.Clear();
+                    await memberships.ApplyAsync(sandbox, set, now, cancellationToken).ConfigureAwait(false);
                 }
             }
-        }
-        if (answers.Count > 0)
+            catch (Exception error)
+            {
+                // The evaluators waiting to hand over a set stop too, with this error.
+                commits.Writer.TryComplete(error);
+                throw;
+            }
+        }, cancellationToken);
+        try
         {
-            await memberships.ApplyAsync(sandbox, answers, now, cancellationToken).ConfigureAwait(false);
+            var chunks = (only ?? ProfileIndex.Identities(store, sandbox)).Chunk(256);
+            await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+                async (chunk, token) =>
+                {
+                    var answers = new List<Evaluation>(chunk.Length * chosen.Count);
+                    var qualified = new Dictionary<string, int>(StringComparer.Ordinal);
+                    foreach (var who in chunk)
+                    {
+                        foreach (var policy in policies)
+                        {
+                            // A profile is read once per policy: through whichever of its identities comes first;
+                            // two workers reaching it through two identities at once evaluate it once (the first claim).
+                            if (seen.ContainsKey(policy + "\0" + who) || profiles.ForEvaluation(sandbox, who, policy) is not { } profile
+                                || !evaluated.TryAdd(policy + "\0" + profile.Primary, 0))
+                            {
+                                continue;
+                            }
+                            foreach (var member in profile.Identities)
+                            {
+                                seen.TryAdd(policy + "\0" + member, 0);
+                            }
+                            Interlocked.Increment(ref count);
+                            var converted = PqlProfile.FromJson(profile.Profile);
+                            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
+                                a => Chosen(a) && a.MergePolicy == policy))
+                            {
+                                answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
+                                qualified[compiled.Audience.Id] = qualified.GetValueOrDefault(compiled.Audience.Id) + (qualifies ? 1 : 0);
+                            }
+                        }
+                    }
+                    lock (members)
+                    {
+                        foreach (var (id, n) in qualified)
+                        {
+                            members[id] += n;
+                        }
+                    }
+                    if (answers.Count > 0)
+                    {
+                        await commits.Writer.WriteAsync(answers, token).ConfigureAwait(false);
+                    }
+                }).ConfigureAwait(false);
         }
+        finally
+        {
+            commits.Writer.TryComplete();
+        }
+        await writer.ConfigureAwait(false);
+        var evaluatedProfiles = evaluated.Keys.Select(k => k[(k.IndexOf('\0', StringComparison.Ordinal) + 1)..]).ToHashSet(StringComparer.Ordinal);
         if (only is null)
         {
             // A full run saw every profile: a member it did not see holds nothing any more (deleted, merged away).
             foreach (var vanished in members.Keys.SelectMany(id => memberships.Members(sandbox, id)).Select(m => m.ProfileId)
-                .Where(p => !evaluated.Contains(p)).Distinct().ToList())
+                .Where(p => !evaluatedProfiles.Contains(p)).Distinct().ToList())
             {
                 await memberships.RemoveProfileAsync(sandbox, vanished, now, cancellationToken).ConfigureAwait(false);
             }
