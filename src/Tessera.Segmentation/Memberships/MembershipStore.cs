@@ -61,12 +61,15 @@ public sealed class MembershipStore
             log.Begin();
             var ticks = at.UtcTicks;
             var emitted = 0;
+            var rowsOf = RowsOfManyVerdicts(sandbox, results);
             for (var i = 0; i < results.Count; i++)
             {
                 var result = results[i];
                 var current = log.Pending.TryGetValue((result.AudienceId, result.ProfileId), out var pending)
                     ? pending
-                    : ReadRow(log, sandbox, result.AudienceId, result.ProfileId);
+                    : rowsOf is not null && rowsOf.TryGetValue(result.ProfileId, out var rows) && !rows.Contains(result.AudienceId)
+                        ? default
+                        : ReadRow(log, sandbox, result.AudienceId, result.ProfileId);
                 var next = Transition(current, result.Qualifies, ticks);
                 if (next == current)
                 {
@@ -471,6 +474,41 @@ public sealed class MembershipStore
         var key = new byte[MembershipKeys.MaxBytes(sandbox)];
         var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.LastSequence(key, sandbox)));
         return value is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(value);
+    }
+
+    /// <summary>
+    /// For the profiles with many verdicts in one call (a batch run asks about every audience), the
+    /// audiences they have rows in, read with one prefix scan of the by-profile index each: a verdict
+    /// for any other audience starts from no row without a point read. Null when no profile has many.
+    /// </summary>
+    private Dictionary<string, HashSet<string>>? RowsOfManyVerdicts(string sandbox, IReadOnlyList<Evaluation> results)
+    {
+        const int Many = 8;
+        if (results.Count < Many)
+        {
+            return null;
+        }
+        var verdicts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var result in results)
+        {
+            verdicts[result.ProfileId] = verdicts.GetValueOrDefault(result.ProfileId) + 1;
+        }
+        Dictionary<string, HashSet<string>>? rowsOf = null;
+        foreach (var (profile, count) in verdicts)
+        {
+            if (count < Many)
+            {
+                continue;
+            }
+            var audiences = new HashSet<string>(StringComparer.Ordinal);
+            _store.Scan(StoreSpace.Memberships, Shard, MembershipKeys.Prefix(MembershipKeys.ProfileTag, sandbox, profile), (key, _) =>
+            {
+                audiences.Add(MembershipKeys.Last(key));
+                return true;
+            });
+            (rowsOf ??= new(StringComparer.Ordinal))[profile] = audiences;
+        }
+        return rowsOf;
     }
 
     private RowState ReadRow(SandboxLog log, string sandbox, string audience, string profile)
