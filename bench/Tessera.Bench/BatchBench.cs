@@ -27,7 +27,7 @@ internal static class BatchBench
     {
         var (profiles, events) = options.Quick ? (50_000, 1_000_000L) : (1_000_000, 20_000_000L);
         var size = $"{profiles:N0} profiles, {events:N0} events";
-        var root = options.DataDirectory is { } data ? Path.Combine(data, "bench-batch") : Path.Combine(Path.GetTempPath(), $"tessera-bench-batch-{Environment.ProcessId}");
+        var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"tessera-bench-batch-{Environment.ProcessId}");
         AnsiConsole.MarkupLine($"[bold]Tessera batch segmentation benchmark[/]: {BatchWorkload.Audiences.Length} audiences over {size}, beside DuckDB");
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Machine.Describe())}[/]");
         var figures = new List<Figure>();

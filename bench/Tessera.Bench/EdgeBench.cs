@@ -63,7 +63,7 @@ internal static class EdgeBench
     {
         var seconds = options.Quick ? 5 : 30;
         var warmSeconds = options.Quick ? 2 : 5;
-        var root = options.DataDirectory is { } data ? Path.Combine(data, "bench-edge") : Path.Combine(Path.GetTempPath(), $"tessera-bench-edge-{Environment.ProcessId}");
+        var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"tessera-bench-edge-{Environment.ProcessId}");
         AnsiConsole.MarkupLine($"[bold]Tessera edge benchmark[/]: POST /edge/v1/evaluate at {Rate:N0} requests/s for {seconds} s (after {warmSeconds} s of warm-up), "
             + $"{Connections} keep-alive connections, beside bare Kestrel");
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Machine.Describe())}[/]");
