@@ -69,14 +69,21 @@ public sealed class IdentityService
             {
                 return;
             }
+            // Read in place: entries in a row are mostly of one sandbox, and identities already interned cost no string.
+            var sandboxKey = Array.Empty<byte>();
+            IdentityGraph? graph = null;
             for (var shard = 0; shard < _store.ShardCount; shard++)
             {
-                foreach (var (key, value) in _store.Scan(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0]))
+                _store.Scan(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0], (key, value) =>
                 {
-                    var entry = LedgerCodec.Decode(key, value);
-                    Slot(SandboxOf(key)).Graph.Record(entry);
-                    _lastSequence = Math.Max(_lastSequence, entry.Sequence);
-                }
+                    if (graph is null || !key[2..^9].SequenceEqual(sandboxKey))
+                    {
+                        sandboxKey = key[2..^9].ToArray();
+                        graph = Slot(SandboxOf(key)).Graph;
+                    }
+                    _lastSequence = Math.Max(_lastSequence, graph.Record(key, value));
+                    return true;
+                });
             }
             foreach (var sandbox in _sandboxes.Values)
             {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Tessera.Identity.Graph;
 
@@ -32,11 +33,12 @@ public sealed partial class IdentityGraph
     private const int None = -1;
 
     private readonly CompiledGraphRules _rules;
-    private readonly Dictionary<string, int> _namespaceIndex = new(StringComparer.Ordinal);
     private readonly List<NamespaceSlot> _namespaces = [];
-    private readonly Dictionary<Pair, int> _pairIndex = new();
+    private readonly IdentityTable _identities = new();
+    private readonly PairTable _pairIndex = new();
     private readonly Dictionary<(string Dataset, string Batch), int> _sourceIndex = new();
     private readonly List<(string Dataset, string Batch)> _sources = [];
+    private (byte[] Utf8, int Id) _lastSource = ([], None);
 
     // Nodes: a union-find over kept links with each root's unique-namespace mask and size, a
     // circular list of members per graph, and each node's list of links (see NodeSlot); values apart.
@@ -78,15 +80,36 @@ public sealed partial class IdentityGraph
         return slot;
     }
 
+    /// <summary>As <see cref="Source(string, string)"/> from UTF-8; consecutive entries mostly share one batch, which costs no string.</summary>
+    private int Source(ReadOnlySpan<byte> dataset, ReadOnlySpan<byte> batch)
+    {
+        var last = _lastSource.Utf8;
+        if (last.Length != dataset.Length + 1 + batch.Length || !last.AsSpan(0, dataset.Length).SequenceEqual(dataset)
+            || !last.AsSpan(dataset.Length + 1).SequenceEqual(batch))
+        {
+            _lastSource = ([.. dataset, 0, .. batch], Source(Encoding.UTF8.GetString(dataset), Encoding.UTF8.GetString(batch)));
+        }
+        return _lastSource.Id;
+    }
+
     /// <summary>The node of an identity, created (as a graph of one) if new.</summary>
     public int Intern(string ns, string value)
     {
         var nsIndex = NamespaceIndex(ns);
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_namespaces[nsIndex].Nodes, value, out var exists);
-        if (exists)
-        {
-            return slot;
-        }
+        var node = _identities.GetOrAdd(nsIndex, value, _nodeCount, out var exists);
+        return exists ? node : NewNode(nsIndex, value);
+    }
+
+    /// <summary>As <see cref="Intern(string, string)"/> from UTF-8: a value already interned costs no string.</summary>
+    private int Intern(int nsIndex, ReadOnlySpan<byte> value)
+    {
+        var node = _identities.GetOrAdd(nsIndex, value, _nodeCount, out var exists);
+        return exists ? node : NewNode(nsIndex, Encoding.UTF8.GetString(value));
+    }
+
+    /// <summary>A node for an identity the table has just given the next id.</summary>
+    private int NewNode(int nsIndex, string value)
+    {
         var node = _nodeCount;
         if (node == _nodes.Length)
         {
@@ -102,14 +125,14 @@ public sealed partial class IdentityGraph
         _nodes[node].NextMember = node;
         _nodes[node].FirstLink = None;
         _graphCount++;
-        slot = node;
         return node;
     }
 
     public bool TryGetNode(IdentityKey identity, out int node)
     {
-        node = None;
-        return _namespaceIndex.TryGetValue(identity.Namespace, out var ns) && _namespaces[ns].Nodes.TryGetValue(identity.Value, out node);
+        var ns = FindNamespace(identity.Namespace);
+        node = ns == None ? None : _identities.Find(ns, identity.Value);
+        return node != None;
     }
 
     public IdentityKey KeyOf(int node) => new(_namespaces[_nodes[node].Namespace].Code, _nodeValue[node]);
@@ -132,6 +155,25 @@ public sealed partial class IdentityGraph
         }
         graph.RederiveAll();
         return graph;
+    }
+
+    /// <summary>
+    /// Records a stored ledger entry (<see cref="LedgerCodec"/>) without deriving, read in place: what a
+    /// rebuild does for every entry, so an identity already interned costs no string. Returns its sequence.
+    /// </summary>
+    public long Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        var entry = LedgerCodec.Read(key, value);
+        Span<int> nodes = entry.Count <= 64 ? stackalloc int[entry.Count] : new int[entry.Count];
+        var position = entry.IdentitiesAt;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
+            nodes[i] = Intern(NamespaceIndex(ns), identity);
+        }
+        var record = entry.Record.IsEmpty ? null : Encoding.UTF8.GetString(entry.Record);
+        Record(nodes, Source(entry.Dataset, entry.Batch), record, entry.Ticks, entry.Sequence);
+        return entry.Sequence;
     }
 
     /// <summary>Records a ledger entry's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
@@ -208,10 +250,9 @@ public sealed partial class IdentityGraph
     /// <summary>Finds or creates the link between two identities and records an occurrence on it.</summary>
     private UpsertResult UpsertLink(int a, int b, int source, string? record, long time, long sequence, int position, out int index)
     {
-        ref var pairSlot = ref CollectionsMarshal.GetValueRefOrAddDefault(_pairIndex, new Pair(a, b), out var exists);
+        index = _pairIndex.GetOrAdd(a, b, _linkCount, out var exists);
         if (exists)
         {
-            index = pairSlot;
             ref var link = ref _links[index];
             link.Occurrences++;
             if (new OrderKey(time, sequence, position, index).CompareTo(new OrderKey(link.Time, link.Sequence, link.Position, index)) >= 0)
@@ -225,13 +266,11 @@ public sealed partial class IdentityGraph
             link.Record = record;
             return UpsertResult.MovedEarlier;
         }
-        index = _linkCount;
         if (index == _links.Length)
         {
             Array.Resize(ref _links, _links.Length * 2);
         }
         _linkCount++;
-        pairSlot = index;
         _links[index] = new LinkSlot
         {
             A = a,
@@ -485,9 +524,9 @@ public sealed partial class IdentityGraph
         {
             copy._nodes[node].FirstLink = _nodes[node].FirstLink;
         }
-        foreach (var (pair, link) in _pairIndex)
+        for (var link = 0; link < _linkCount; link++)
         {
-            copy._pairIndex.Add(pair, link);
+            copy._pairIndex.GetOrAdd(_links[link].A, _links[link].B, link, out _);
         }
         copy.RederiveAll();
         return copy;
@@ -551,13 +590,40 @@ public sealed partial class IdentityGraph
 
     private int NamespaceIndex(string ns)
     {
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_namespaceIndex, ns, out var exists);
-        if (!exists)
+        var index = FindNamespace(ns);
+        if (index == None)
         {
-            slot = _namespaces.Count;
+            index = _namespaces.Count;
             _namespaces.Add(new NamespaceSlot(ns, _rules.UniqueBit(ns), _rules.Rank(ns)));
         }
-        return slot;
+        return index;
+    }
+
+    private int NamespaceIndex(ReadOnlySpan<byte> utf8)
+    {
+        var namespaces = CollectionsMarshal.AsSpan(_namespaces);
+        for (var i = 0; i < namespaces.Length; i++)
+        {
+            if (utf8.SequenceEqual(namespaces[i].Utf8))
+            {
+                return i;
+            }
+        }
+        return NamespaceIndex(Encoding.UTF8.GetString(utf8));
+    }
+
+    /// <summary>A sandbox has a few namespaces: a scan (usually the same string instance) beats hashing the code.</summary>
+    private int FindNamespace(string ns)
+    {
+        var namespaces = CollectionsMarshal.AsSpan(_namespaces);
+        for (var i = 0; i < namespaces.Length; i++)
+        {
+            if (ReferenceEquals(namespaces[i].Code, ns) || string.Equals(namespaces[i].Code, ns, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return None;
     }
 
     private int Find(int node)
@@ -596,22 +662,6 @@ public sealed partial class IdentityGraph
         Array.Resize(ref _nodeValue, size);
     }
 
-    /// <summary>
-    /// Two node ids, lower first. long's own hash would xor them, and ids seen together are close in
-    /// number, so nearly every pair would share a handful of buckets; Fibonacci hashing spreads them.
-    /// A struct key (not a custom comparer) keeps the dictionary's devirtualized fast path.
-    /// </summary>
-    private readonly struct Pair(int a, int b) : IEquatable<Pair>
-    {
-        private readonly long _value = a < b ? ((long)a << 32) | (uint)b : ((long)b << 32) | (uint)a;
-
-        public bool Equals(Pair other) => _value == other._value;
-
-        public override bool Equals(object? obj) => obj is Pair other && Equals(other);
-
-        public override int GetHashCode() => (int)(((ulong)_value * 0x9E3779B97F4A7C15UL) >> 32);
-    }
-
     private enum UpsertResult : byte
     {
         Unmoved,
@@ -619,13 +669,10 @@ public sealed partial class IdentityGraph
         Created,
     }
 
-    /// <summary>
-    /// A namespace's interned values: one string-keyed dictionary per namespace, so lookups get the
-    /// runtime's fast non-randomized string hashing (a composite key would not).
-    /// </summary>
+    /// <summary>A namespace of the graph: its code, its unique-namespace bit (0 if not unique) and its priority rank.</summary>
     private sealed record NamespaceSlot(string Code, ulong UniqueBit, int Rank)
     {
-        public Dictionary<string, int> Nodes { get; } = new(StringComparer.Ordinal);
+        public byte[] Utf8 { get; } = Encoding.UTF8.GetBytes(Code);
     }
 
     /// <summary>

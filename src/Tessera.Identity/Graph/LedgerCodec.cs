@@ -51,24 +51,41 @@ public static class LedgerCodec
 
     public static LedgerEntry Decode(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
+        var entry = Read(key, value);
+        var identities = new IdentityKey[entry.Count];
+        var position = entry.IdentitiesAt;
+        for (var i = 0; i < identities.Length; i++)
+        {
+            var ns = Encoding.UTF8.GetString(ReadBytes(value, ref position));
+            identities[i] = new IdentityKey(ns, Encoding.UTF8.GetString(ReadBytes(value, ref position)));
+        }
+        var record = entry.Record.IsEmpty ? null : Encoding.UTF8.GetString(entry.Record);
+        return new LedgerEntry(entry.Sequence, new DateTimeOffset(entry.Ticks, TimeSpan.Zero), Encoding.UTF8.GetString(entry.Dataset),
+            Encoding.UTF8.GetString(entry.Batch), record, identities);
+    }
+
+    /// <summary>An entry read in place, its strings as UTF-8: a rebuild interns what it already knows without a string per identity.</summary>
+    public static EncodedLedgerEntry Read(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
         if (value.IsEmpty || value[0] != Version)
         {
             throw new InvalidDataException($"identity ledger entry {SequenceOf(key)}: unknown format version {(value.IsEmpty ? -1 : value[0])}");
         }
         var position = 1;
-        var time = new DateTimeOffset(BinaryPrimitives.ReadInt64LittleEndian(value[position..]), TimeSpan.Zero);
+        var ticks = BinaryPrimitives.ReadInt64LittleEndian(value[position..]);
         position += 8;
-        var dataset = ReadString(value, ref position);
-        var batch = ReadString(value, ref position);
-        var record = ReadString(value, ref position);
+        var dataset = ReadBytes(value, ref position);
+        var batch = ReadBytes(value, ref position);
+        var record = ReadBytes(value, ref position);
         var count = ReadCount(value, ref position);
-        var identities = new IdentityKey[count];
-        for (var i = 0; i < count; i++)
-        {
-            var ns = ReadString(value, ref position);
-            identities[i] = new IdentityKey(ns, ReadString(value, ref position));
-        }
-        return new LedgerEntry(SequenceOf(key), time, dataset, batch, record.Length == 0 ? null : record, identities);
+        return new EncodedLedgerEntry(SequenceOf(key), ticks, dataset, batch, record, count, value, position);
+    }
+
+    /// <summary>The next (namespace, value) of an entry's identities, as UTF-8, from <paramref name="position"/> (start at <see cref="EncodedLedgerEntry.IdentitiesAt"/>).</summary>
+    public static void ReadIdentity(ReadOnlySpan<byte> value, scoped ref int position, out ReadOnlySpan<byte> ns, out ReadOnlySpan<byte> identity)
+    {
+        ns = ReadBytes(value, ref position);
+        identity = ReadBytes(value, ref position);
     }
 
     private static void WriteString(ArrayBufferWriter<byte> output, string text)
@@ -93,7 +110,7 @@ public static class LedgerCodec
         output.Advance(written);
     }
 
-    private static int ReadCount(ReadOnlySpan<byte> value, ref int position)
+    private static int ReadCount(ReadOnlySpan<byte> value, scoped ref int position)
     {
         var result = 0;
         for (var shift = 0; shift < 35; shift += 7)
@@ -108,11 +125,26 @@ public static class LedgerCodec
         throw new InvalidDataException("identity ledger entry: malformed length");
     }
 
-    private static string ReadString(ReadOnlySpan<byte> value, ref int position)
+    private static ReadOnlySpan<byte> ReadBytes(ReadOnlySpan<byte> value, scoped ref int position)
     {
         var length = ReadCount(value, ref position);
-        var text = Encoding.UTF8.GetString(value.Slice(position, length));
+        var bytes = value.Slice(position, length);
         position += length;
-        return text;
+        return bytes;
     }
+}
+
+/// <summary>A ledger entry as stored (<see cref="LedgerCodec.Read"/>); its identities follow at <see cref="IdentitiesAt"/> in <see cref="Value"/>.</summary>
+public readonly ref struct EncodedLedgerEntry(long sequence, long ticks, ReadOnlySpan<byte> dataset, ReadOnlySpan<byte> batch,
+    ReadOnlySpan<byte> record, int count, ReadOnlySpan<byte> value, int identitiesAt)
+{
+    public long Sequence { get; } = sequence;
+    public long Ticks { get; } = ticks;
+    public ReadOnlySpan<byte> Dataset { get; } = dataset;
+    public ReadOnlySpan<byte> Batch { get; } = batch;
+    /// <summary>Empty when the entry names no record.</summary>
+    public ReadOnlySpan<byte> Record { get; } = record;
+    public int Count { get; } = count;
+    public ReadOnlySpan<byte> Value { get; } = value;
+    public int IdentitiesAt { get; } = identitiesAt;
 }

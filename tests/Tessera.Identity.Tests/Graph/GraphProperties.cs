@@ -1,3 +1,4 @@
+using System.Buffers;
 using FsCheck.Xunit;
 using Tessera.Identity.Graph;
 using static Tessera.Identity.Tests.Graph.GraphFixtures;
@@ -82,6 +83,29 @@ public sealed class GraphProperties
         var once = IdentityGraph.Build(rules, ledger);
         var twice = IdentityGraph.Build(rules, ledger.Concat(ledger));
         return Fingerprint(once) == Fingerprint(twice) && Fingerprint(once) == Fingerprint(IdentityGraph.Build(rules, ledger));
+    }
+
+    [Property(Replay = "(31337,543669)", MaxTest = 200)]
+    public bool Rebuilding_from_the_stored_bytes_equals_building_from_entries((byte, byte, byte, byte)[] occurrences, byte rulesChoice)
+    {
+        var rules = RulesFor(rulesChoice);
+        var ledger = ToLedger(occurrences);
+        var fromBytes = new IdentityGraph(rules);
+        foreach (var entry in ledger)
+        {
+            var key = new ArrayBufferWriter<byte>();
+            LedgerCodec.WriteKey(key, "prod", entry.Sequence);
+            var value = new ArrayBufferWriter<byte>();
+            LedgerCodec.Encode(entry, value);
+            if (fromBytes.Record(key.WrittenSpan, value.WrittenSpan) != entry.Sequence)
+            {
+                return false;
+            }
+        }
+        fromBytes.RederiveAll();
+        var fromEntries = IdentityGraph.Build(rules, ledger);
+        return Fingerprint(fromBytes) == Fingerprint(fromEntries)
+            && fromBytes.AllLinks().Select(l => l.ToString()).SequenceEqual(fromEntries.AllLinks().Select(l => l.ToString()));
     }
 
     [Property(Replay = "(31337,543665)", MaxTest = 200)]

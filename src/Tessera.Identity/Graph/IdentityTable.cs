@@ -1,0 +1,238 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Tessera.Identity.Graph;
+
+/// <summary>
+/// Interned identities: (namespace index, value) to node id.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A lookup in a graph of millions of identities is bound by cache misses, not instructions: a
+/// <c>Dictionary&lt;string,int&gt;</c> reads a bucket, then an entry, then the key string, each
+/// likely a miss. Here the key lives in the slot: a slot is one 64-byte cache line holding the
+/// hash, the node, the namespace and the value's bytes (ASCII up to 52 characters, or a lowercase
+/// 64-digit hex digest packed into 32 bytes: hashed emails and phones), so a lookup usually costs
+/// one miss. Open addressing with linear probing, at most 70 % full. The few values a slot cannot
+/// hold (longer, or not ASCII) live in an ordinary dictionary beside it.
+/// </para>
+/// <para>
+/// The slots are native memory (<see cref="NativeSlots{T}"/>: cache-line aligned, huge pages where
+/// the kernel gives them). The hash is seeded per table
+/// (identity values come from the outside; a fixed hash would let a sender collide them on purpose).
+/// Not thread-safe, as the graph that owns it.
+/// </para>
+/// </remarks>
+internal sealed class IdentityTable
+{
+    private const int InlineBytes = 52;
+    private const byte AsciiKind = 1;
+    private const byte HexKind = 2;
+    private const int HexLength = 64;
+
+    private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");
+    private static readonly SearchValues<byte> LowerHexUtf8 = SearchValues.Create("0123456789abcdef"u8);
+
+    private readonly long _seed = Random.Shared.NextInt64();
+    private readonly Dictionary<(int Namespace, string Value), int> _other = [];
+    private NativeSlots<Slot> _buffer;
+    private int _mask;
+    private int _used;
+
+    public IdentityTable(int capacity = 16)
+    {
+        var slots = 16;
+        while (slots * 7L / 10 < capacity)
+        {
+            slots *= 2;
+        }
+        _buffer = new NativeSlots<Slot>(slots);
+        _mask = slots - 1;
+    }
+
+    public int Count => _used + _other.Count;
+
+    /// <summary>The node of (<paramref name="ns"/>, <paramref name="value"/>), or -1.</summary>
+    public int Find(int ns, string value)
+    {
+        Span<byte> key = stackalloc byte[InlineBytes];
+        var kind = Encode(value, key, out var length);
+        return kind == 0 ? (_other.TryGetValue((ns, value), out var other) ? other : -1) : FindSlot(ns, kind, key[..length]);
+    }
+
+    /// <summary>The node of (<paramref name="ns"/>, the value whose UTF-8 is <paramref name="utf8"/>), or -1.</summary>
+    public int Find(int ns, ReadOnlySpan<byte> utf8)
+    {
+        Span<byte> key = stackalloc byte[InlineBytes];
+        var kind = Encode(utf8, key, out var length);
+        return kind == 0 ? (_other.TryGetValue((ns, Encoding.UTF8.GetString(utf8)), out var other) ? other : -1) : FindSlot(ns, kind, key[..length]);
+    }
+
+    private int FindSlot(int ns, byte kind, ReadOnlySpan<byte> key)
+    {
+        var hash = Hash(ns, kind, key);
+        var slots = _buffer.Span;
+        for (var i = (int)hash & _mask; ; i = (i + 1) & _mask)
+        {
+            ref var slot = ref slots[i];
+            if (slot.NodePlusOne == 0)
+            {
+                GC.KeepAlive(this);
+                return -1;
+            }
+            if (slot.Hash == hash && slot.Matches(ns, kind, key))
+            {
+                var node = slot.NodePlusOne - 1;
+                GC.KeepAlive(this);
+                return node;
+            }
+        }
+    }
+
+    /// <summary>The node of (<paramref name="ns"/>, <paramref name="value"/>); when there is none, <paramref name="node"/> becomes it.</summary>
+    public int GetOrAdd(int ns, string value, int node, out bool exists)
+    {
+        Span<byte> key = stackalloc byte[InlineBytes];
+        var kind = Encode(value, key, out var length);
+        return kind == 0 ? GetOrAddOther(ns, value, node, out exists) : GetOrAddSlot(ns, kind, key[..length], node, out exists);
+    }
+
+    /// <summary>As <see cref="GetOrAdd(int, string, int, out bool)"/>, the value given as UTF-8.</summary>
+    public int GetOrAdd(int ns, ReadOnlySpan<byte> utf8, int node, out bool exists)
+    {
+        Span<byte> key = stackalloc byte[InlineBytes];
+        var kind = Encode(utf8, key, out var length);
+        return kind == 0 ? GetOrAddOther(ns, Encoding.UTF8.GetString(utf8), node, out exists) : GetOrAddSlot(ns, kind, key[..length], node, out exists);
+    }
+
+    private int GetOrAddOther(int ns, string value, int node, out bool exists)
+    {
+        ref var other = ref CollectionsMarshal.GetValueRefOrAddDefault(_other, (ns, value), out exists);
+        if (!exists)
+        {
+            other = node;
+        }
+        return other;
+    }
+
+    private int GetOrAddSlot(int ns, byte kind, ReadOnlySpan<byte> key, int node, out bool exists)
+    {
+        var hash = Hash(ns, kind, key);
+        var slots = _buffer.Span;
+        var i = (int)hash & _mask;
+        for (; slots[i].NodePlusOne != 0; i = (i + 1) & _mask)
+        {
+            if (slots[i].Hash == hash && slots[i].Matches(ns, kind, key))
+            {
+                exists = true;
+                var found = slots[i].NodePlusOne - 1;
+                GC.KeepAlive(this);
+                return found;
+            }
+        }
+        slots[i].Fill(hash, node, ns, kind, key);
+        exists = false;
+        if (++_used * 10L > (_mask + 1) * 7L)
+        {
+            Grow();
+        }
+        GC.KeepAlive(this);
+        return node;
+    }
+
+    private void Grow()
+    {
+        var old = _buffer;
+        var bigger = new NativeSlots<Slot>((_mask + 1) * 2);
+        var mask = bigger.Length - 1;
+        var from = old.Span;
+        var to = bigger.Span;
+        foreach (ref readonly var slot in from)
+        {
+            if (slot.NodePlusOne != 0)
+            {
+                var i = (int)slot.Hash & mask;
+                while (to[i].NodePlusOne != 0)
+                {
+                    i = (i + 1) & mask;
+                }
+                to[i] = slot;
+            }
+        }
+        _buffer = bigger;
+        _mask = mask;
+        old.Dispose();
+    }
+
+    /// <summary>The value's bytes as a slot holds them, and their kind; 0 when a slot cannot hold it.</summary>
+    private static byte Encode(string value, Span<byte> key, out int length)
+    {
+        if (value.Length == HexLength && !value.AsSpan().ContainsAnyExcept(LowerHex))
+        {
+            Convert.FromHexString(value, key, out _, out length);
+            return HexKind;
+        }
+        if (value.Length <= InlineBytes && Ascii.FromUtf16(value, key, out length) == OperationStatus.Done)
+        {
+            return AsciiKind;
+        }
+        length = 0;
+        return 0;
+    }
+
+    /// <summary>As <see cref="Encode(string, Span{byte}, out int)"/> from UTF-8: ASCII is the same bytes either way, so both find one slot.</summary>
+    private static byte Encode(ReadOnlySpan<byte> utf8, Span<byte> key, out int length)
+    {
+        if (utf8.Length == HexLength && !utf8.ContainsAnyExcept(LowerHexUtf8))
+        {
+            Convert.FromHexString(utf8, key, out _, out length);
+            return HexKind;
+        }
+        if (utf8.Length <= InlineBytes && Ascii.IsValid(utf8))
+        {
+            utf8.CopyTo(key);
+            length = utf8.Length;
+            return AsciiKind;
+        }
+        length = 0;
+        return 0;
+    }
+
+    private uint Hash(int ns, byte kind, ReadOnlySpan<byte> key) =>
+        (uint)XxHash3.HashToUInt64(key, _seed ^ (((long)ns << 8) | kind) * unchecked((long)0x9E3779B97F4A7C15UL));
+
+    /// <summary>One cache line: hash, node + 1 (0 marks an empty slot), namespace, and the key's bytes.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 64)]
+    private struct Slot
+    {
+        public uint Hash;
+        public int NodePlusOne;
+        public ushort Namespace;
+        public byte Kind;
+        public byte Length;
+        public KeyBytes Key;
+
+        public readonly bool Matches(int ns, byte kind, ReadOnlySpan<byte> key) =>
+            Namespace == ns && Kind == kind && Length == key.Length && ((ReadOnlySpan<byte>)Key)[..key.Length].SequenceEqual(key);
+
+        public void Fill(uint hash, int node, int ns, byte kind, ReadOnlySpan<byte> key)
+        {
+            Hash = hash;
+            NodePlusOne = node + 1;
+            Namespace = checked((ushort)ns);
+            Kind = kind;
+            Length = (byte)key.Length;
+            key.CopyTo(Key);
+        }
+    }
+
+    [InlineArray(InlineBytes)]
+    private struct KeyBytes
+    {
+        private byte _first;
+    }
+
+}

@@ -1,0 +1,89 @@
+using System.Runtime.InteropServices;
+
+namespace Tessera.Identity.Graph;
+
+/// <summary>
+/// The link between two identities, by their node ids. Open addressing over 16-byte slots (four to a
+/// cache line) that hold the pair and its link, so finding a pair costs one miss where a
+/// <c>Dictionary</c> reads a bucket and then an entry. Pairs are spread by Fibonacci hashing: ids seen
+/// together are close in number, and a plain mix of the two would pile them into a few places.
+/// Pairs are only added (a graph that loses links is built again). Not thread-safe.
+/// </summary>
+internal sealed class PairTable
+{
+    private NativeSlots<Slot> _slots;
+    private int _shift;
+    private int _used;
+
+    public PairTable()
+    {
+        _slots = new NativeSlots<Slot>(16);
+        _shift = 64 - 4;
+    }
+
+    public int Count => _used;
+
+    /// <summary>The link of the pair (<paramref name="a"/>, <paramref name="b"/>) in either order; when there is none, <paramref name="link"/> becomes it.</summary>
+    public int GetOrAdd(int a, int b, int link, out bool exists)
+    {
+        var key = Key(a, b);
+        var slots = _slots.Span;
+        var mask = slots.Length - 1;
+        var i = Index(key, _shift);
+        for (; slots[i].Key != 0; i = (i + 1) & mask)
+        {
+            if (slots[i].Key == key)
+            {
+                exists = true;
+                var found = slots[i].Link;
+                GC.KeepAlive(this);
+                return found;
+            }
+        }
+        slots[i] = new Slot { Key = key, Link = link };
+        exists = false;
+        if (++_used * 10L > slots.Length * 7L)
+        {
+            Grow();
+        }
+        GC.KeepAlive(this);
+        return link;
+    }
+
+    private void Grow()
+    {
+        var old = _slots;
+        var bigger = new NativeSlots<Slot>(old.Length * 2);
+        var shift = _shift - 1;
+        var to = bigger.Span;
+        var mask = to.Length - 1;
+        foreach (ref readonly var slot in old.Span)
+        {
+            if (slot.Key != 0)
+            {
+                var i = Index(slot.Key, shift);
+                while (to[i].Key != 0)
+                {
+                    i = (i + 1) & mask;
+                }
+                to[i] = slot;
+            }
+        }
+        _slots = bigger;
+        _shift = shift;
+        old.Dispose();
+    }
+
+    /// <summary>Lower id in the high half. Never 0: the two ids differ, so the higher one is at least 1.</summary>
+    private static long Key(int a, int b) => a < b ? ((long)a << 32) | (uint)b : ((long)b << 32) | (uint)a;
+
+    private static int Index(long key, int shift) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> shift);
+
+    /// <summary>16 bytes, so a slot never straddles a cache line.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 16)]
+    private struct Slot
+    {
+        public long Key;
+        public int Link;
+    }
+}
