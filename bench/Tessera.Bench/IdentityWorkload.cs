@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Tessera.Abstractions;
 using Tessera.Identity.Graph;
@@ -145,6 +146,33 @@ internal sealed class IdentityWorkload
             }
             var (dataset, batch) = Sources[SourceOf[i]];
             ledger.Add(new LedgerEntry(i + 1, new DateTimeOffset(Time[i], TimeSpan.Zero), dataset, batch, RecordOf[i], keys));
+        }
+        return ledger;
+    }
+
+    /// <summary>
+    /// The ledger as the store holds it (<see cref="LedgerCodec"/>: key and value bytes per entry), packed
+    /// into 64 MiB chunks so that ten million entries are not ten million arrays.
+    /// </summary>
+    public EncodedLedger ToEncodedLedger(string sandbox)
+    {
+        var ledger = new EncodedLedger(OccurrenceCount);
+        var key = new ArrayBufferWriter<byte>(64);
+        var value = new ArrayBufferWriter<byte>(256);
+        for (var i = 0; i < OccurrenceCount; i++)
+        {
+            var nodes = Occurrence(i);
+            var keys = new IdentityKey[nodes.Length];
+            for (var k = 0; k < nodes.Length; k++)
+            {
+                keys[k] = new IdentityKey(Namespaces[NamespaceOf[nodes[k]]], Values[nodes[k]]);
+            }
+            var (dataset, batch) = Sources[SourceOf[i]];
+            key.ResetWrittenCount();
+            value.ResetWrittenCount();
+            LedgerCodec.WriteKey(key, sandbox, i + 1);
+            LedgerCodec.Encode(new LedgerEntry(i + 1, new DateTimeOffset(Time[i], TimeSpan.Zero), dataset, batch, RecordOf[i], keys), value);
+            ledger.Add(key.WrittenSpan, value.WrittenSpan);
         }
         return ledger;
     }
@@ -385,4 +413,35 @@ internal sealed class WorkloadStats
     public int SharedDeviceLogins { get; set; }
     public int JunkEmails { get; set; }
     public int JunkEmailUses { get; set; }
+}
+
+/// <summary>Encoded ledger entries (key, value) laid end to end in large chunks.</summary>
+internal sealed class EncodedLedger(int capacity)
+{
+    private const int ChunkBytes = 64 << 20;
+    private readonly List<byte[]> _chunks = [];
+    private readonly List<(int Chunk, int Offset, int KeyLength, int ValueLength)> _entries = new(capacity);
+    private int _used = ChunkBytes;
+
+    public int Count => _entries.Count;
+
+    public long Bytes => _entries.Sum(e => (long)e.KeyLength + e.ValueLength);
+
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        if (_used + key.Length + value.Length > ChunkBytes)
+        {
+            _chunks.Add(new byte[ChunkBytes]);
+            _used = 0;
+        }
+        var chunk = _chunks[^1];
+        key.CopyTo(chunk.AsSpan(_used));
+        value.CopyTo(chunk.AsSpan(_used + key.Length));
+        _entries.Add((_chunks.Count - 1, _used, key.Length, value.Length));
+        _used += key.Length + value.Length;
+    }
+
+    public ReadOnlySpan<byte> Key(int i) => _chunks[_entries[i].Chunk].AsSpan(_entries[i].Offset, _entries[i].KeyLength);
+
+    public ReadOnlySpan<byte> Value(int i) => _chunks[_entries[i].Chunk].AsSpan(_entries[i].Offset + _entries[i].KeyLength, _entries[i].ValueLength);
 }

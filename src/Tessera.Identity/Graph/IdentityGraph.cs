@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -164,9 +165,36 @@ public sealed partial class IdentityGraph
     public long Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         var entry = LedgerCodec.Read(key, value);
+        const int Prepared = 8;
         Span<int> nodes = entry.Count <= 64 ? stackalloc int[entry.Count] : new int[entry.Count];
+        // The first few identities are prepared and their slots prefetched before any is probed, so
+        // their cache misses overlap; an entry rarely has more, and the rest are interned one by one.
+        var probes = new ProbeBuffer();
         var position = entry.IdentitiesAt;
-        for (var i = 0; i < nodes.Length; i++)
+        var prepared = Math.Min(nodes.Length, Prepared);
+        for (var i = 0; i < prepared; i++)
+        {
+            LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
+            var nsIndex = NamespaceIndex(ns);
+            _identities.Prepare(nsIndex, identity, out probes[i]);
+            if (probes[i].Fits)
+            {
+                _identities.Prefetch(ref probes[i]);
+            }
+            else
+            {
+                nodes[i] = Intern(nsIndex, identity);
+            }
+        }
+        for (var i = 0; i < prepared; i++)
+        {
+            if (probes[i].Fits)
+            {
+                var node = _identities.GetOrAdd(ref probes[i], _nodeCount, out var exists);
+                nodes[i] = exists ? node : NewNode(probes[i].NamespaceIndex, IdentityTable.ValueOf(ref probes[i]));
+            }
+        }
+        for (var i = prepared; i < nodes.Length; i++)
         {
             LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
             nodes[i] = Intern(NamespaceIndex(ns), identity);
@@ -660,6 +688,12 @@ public sealed partial class IdentityGraph
         var size = _nodes.Length * 2;
         Array.Resize(ref _nodes, size);
         Array.Resize(ref _nodeValue, size);
+    }
+
+    [InlineArray(8)]
+    private struct ProbeBuffer
+    {
+        private IdentityTable.Probe _first;
     }
 
     private enum UpsertResult : byte

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 
 namespace Tessera.Identity.Graph;
@@ -26,7 +27,7 @@ namespace Tessera.Identity.Graph;
 /// Not thread-safe, as the graph that owns it.
 /// </para>
 /// </remarks>
-internal sealed class IdentityTable
+internal sealed unsafe class IdentityTable
 {
     private const int InlineBytes = 52;
     private const byte AsciiKind = 1;
@@ -97,7 +98,7 @@ internal sealed class IdentityTable
     {
         Span<byte> key = stackalloc byte[InlineBytes];
         var kind = Encode(value, key, out var length);
-        return kind == 0 ? GetOrAddOther(ns, value, node, out exists) : GetOrAddSlot(ns, kind, key[..length], node, out exists);
+        return kind == 0 ? GetOrAddOther(ns, value, node, out exists) : GetOrAddSlot(ns, kind, key[..length], Hash(ns, kind, key[..length]), node, out exists);
     }
 
     /// <summary>As <see cref="GetOrAdd(int, string, int, out bool)"/>, the value given as UTF-8.</summary>
@@ -105,7 +106,61 @@ internal sealed class IdentityTable
     {
         Span<byte> key = stackalloc byte[InlineBytes];
         var kind = Encode(utf8, key, out var length);
-        return kind == 0 ? GetOrAddOther(ns, Encoding.UTF8.GetString(utf8), node, out exists) : GetOrAddSlot(ns, kind, key[..length], node, out exists);
+        return kind == 0 ? GetOrAddOther(ns, Encoding.UTF8.GetString(utf8), node, out exists)
+            : GetOrAddSlot(ns, kind, key[..length], Hash(ns, kind, key[..length]), node, out exists);
+    }
+
+    /// <summary>
+    /// Works out the slot key and hash of a UTF-8 value ahead of <see cref="GetOrAdd(ref Probe, int, out bool)"/>,
+    /// so that a caller interning several values can <see cref="Prefetch"/> all their slots first and
+    /// have the misses overlap instead of paying them one after the other.
+    /// </summary>
+    public void Prepare(int ns, ReadOnlySpan<byte> utf8, out Probe probe)
+    {
+        probe = default;
+        probe.Kind = Encode(utf8, probe.Key, out var length);
+        probe.Length = (byte)length;
+        probe.Namespace = ns;
+        probe.Hash = probe.Kind == 0 ? 0 : Hash(ns, probe.Kind, ((ReadOnlySpan<byte>)probe.Key)[..length]);
+    }
+
+    /// <summary>Starts loading the cache line a prepared value probes first (x86; elsewhere nothing).</summary>
+    public unsafe void Prefetch(ref Probe probe)
+    {
+        if (Sse.IsSupported && probe.Kind != 0)
+        {
+            fixed (Slot* slot = &_buffer.Span[(int)probe.Hash & _mask])
+            {
+                Sse.Prefetch0(slot);
+            }
+        }
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>As <see cref="GetOrAdd(int, ReadOnlySpan{byte}, int, out bool)"/> for a prepared value that <see cref="Probe.Fits"/> a slot.</summary>
+    public int GetOrAdd(ref Probe probe, int node, out bool exists) =>
+        GetOrAddSlot(probe.Namespace, probe.Kind, ((ReadOnlySpan<byte>)probe.Key)[..probe.Length], probe.Hash, node, out exists);
+
+    /// <summary>The value of a prepared probe as a string (a new identity's node keeps it).</summary>
+    public static string ValueOf(ref Probe probe)
+    {
+        ReadOnlySpan<byte> key = ((ReadOnlySpan<byte>)probe.Key)[..probe.Length];
+        return probe.Kind == HexKind ? Convert.ToHexStringLower(key) : Encoding.ASCII.GetString(key);
+    }
+
+    /// <summary>A value prepared for probing: its slot key, kind and hash.</summary>
+    public struct Probe
+    {
+        internal uint Hash;
+        internal int Namespace;
+        internal byte Kind;
+        internal byte Length;
+        internal KeyBytes Key;
+
+        /// <summary>Whether a slot holds this value (otherwise intern it with the value itself).</summary>
+        public readonly bool Fits => Kind != 0;
+
+        public readonly int NamespaceIndex => Namespace;
     }
 
     private int GetOrAddOther(int ns, string value, int node, out bool exists)
@@ -118,9 +173,8 @@ internal sealed class IdentityTable
         return other;
     }
 
-    private int GetOrAddSlot(int ns, byte kind, ReadOnlySpan<byte> key, int node, out bool exists)
+    private int GetOrAddSlot(int ns, byte kind, ReadOnlySpan<byte> key, uint hash, int node, out bool exists)
     {
-        var hash = Hash(ns, kind, key);
         var slots = _buffer.Span;
         var i = (int)hash & _mask;
         for (; slots[i].NodePlusOne != 0; i = (i + 1) & _mask)
@@ -230,7 +284,7 @@ internal sealed class IdentityTable
     }
 
     [InlineArray(InlineBytes)]
-    private struct KeyBytes
+    internal struct KeyBytes
     {
         private byte _first;
     }

@@ -85,6 +85,39 @@ public sealed class GraphProperties
         return Fingerprint(once) == Fingerprint(twice) && Fingerprint(once) == Fingerprint(IdentityGraph.Build(rules, ledger));
     }
 
+    [Fact]
+    public void A_stored_entry_with_many_identities_of_every_kind_records_as_the_entry_does()
+    {
+        // More identities than are prepared together, and values no slot holds (long, not ASCII) among them.
+        List<IdentityKey> identities =
+        [
+            new("CRMID", "c1"), new("Email", "zoë@example.com"), new("ECID", new string('7', 80)),
+            new("Phone", "+33612345678"), new("Email", "a@example.com"), new("ECID", "e1"), new("ECID", "e2"), new("ECID", "e3"),
+            new("ECID", Convert.ToHexStringLower(new byte[32])), new("ECID", "e4"), new("Email", "b@example.com"),
+        ];
+        var ledger = new List<LedgerEntry>
+        {
+            new(1, Start, "crm", "b1", "r1", identities),
+            new(2, Start.AddMinutes(1), "web", "b2", null, [identities[5], identities[1], new IdentityKey("ECID", "e9")]),
+        };
+        var rules = Rules(unique: ["CRMID"], maxIdentities: 50);
+        var fromBytes = new IdentityGraph(rules);
+        foreach (var entry in ledger)
+        {
+            var key = new ArrayBufferWriter<byte>();
+            LedgerCodec.WriteKey(key, "prod", entry.Sequence);
+            var value = new ArrayBufferWriter<byte>();
+            LedgerCodec.Encode(entry, value);
+            fromBytes.Record(key.WrittenSpan, value.WrittenSpan);
+        }
+        fromBytes.RederiveAll();
+        var fromEntries = IdentityGraph.Build(rules, ledger);
+        Assert.Equal(Fingerprint(fromEntries), Fingerprint(fromBytes));
+        Assert.Equal(12, fromBytes.IdentityCount);
+        Assert.True(fromBytes.TryGetNode(identities[2], out _));
+        Assert.True(fromBytes.TryGetNode(identities[8], out _));
+    }
+
     [Property(Replay = "(31337,543669)", MaxTest = 200)]
     public bool Rebuilding_from_the_stored_bytes_equals_building_from_entries((byte, byte, byte, byte)[] occurrences, byte rulesChoice)
     {
