@@ -58,10 +58,8 @@ public sealed class ProfileService : ICommittedFactsObserver
         var members = graph?.Identities ?? [identity];
         var primary = graph?.Primary ?? identity;
         var stitched = policy.Stitching == IdentityStitching.Graph;
-        var views = Views(sandbox);
-        lock (views)
+        var read = Read<(ProfileReport Report, List<(TimelineEntry Entry, IdentityKey Member)> Page)?>(sandbox, members, view =>
         {
-            var view = views.Get(members);
             IdentityKey? only = stitched ? null : identity;
             var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
             List<FragmentInfo> fragments = [.. view.Fragments
@@ -81,7 +79,7 @@ public sealed class ProfileService : ICommittedFactsObserver
                 page.RemoveAt(page.Count - 1);
             }
             IReadOnlyList<IdentityKey> shown = stitched ? view.Members : [identity];
-            return new ProfileReport
+            var report = new ProfileReport
             {
                 Sandbox = sandbox,
                 Identity = identity.ToString(),
@@ -97,11 +95,17 @@ public sealed class ProfileService : ICommittedFactsObserver
                     CapReached = summary.CapReached,
                     Newest = summary.Newest,
                     Oldest = summary.Oldest,
-                    Events = [.. page.Select(e => ReadEvent(sandbox, e, view.MemberOf(e)))],
+                    Events = [],
                     Next = more && page.Count > 0 ? Cursor(page[^1]) : null,
                 },
             };
-        }
+            return (Report: report, Page: page.Select(e => (Entry: e, Member: view.MemberOf(e))).ToList());
+        });
+        // The page's bodies are read outside the lock: an event's body never changes under its key.
+        return read is not { } found ? null : found.Report with
+        {
+            Timeline = found.Report.Timeline with { Events = [.. found.Page.Select(e => ReadEvent(sandbox, e.Entry, e.Member))] },
+        };
     }
 
     /// <summary>
@@ -145,10 +149,8 @@ public sealed class ProfileService : ICommittedFactsObserver
         var graph = _identity.GraphOf(sandbox, identity);
         var members = graph?.Identities ?? [identity];
         var stitched = rule.Policy.Stitching == IdentityStitching.Graph;
-        var views = Views(sandbox);
-        lock (views)
+        return Read(sandbox, members, view =>
         {
-            var view = views.Get(members);
             IdentityKey? only = stitched ? null : identity;
             var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
             var (timeline, summary) = view.ReadTimeline(timelinePolicy, only);
@@ -168,8 +170,51 @@ public sealed class ProfileService : ICommittedFactsObserver
                 [.. shown.Select(i => i.ToString()).Order(StringComparer.Ordinal)],
                 Nest(attributes),
                 events);
+        });
+    }
+
+    /// <summary>
+    /// Reads the view of the graph with <paramref name="members"/> with <paramref name="read"/>, under
+    /// the sandbox's lock (facts arriving mutate views), but reads the store outside it, so that cold
+    /// reads run in parallel and commits do not wait behind them. A cache miss registers a pending
+    /// load of the identities no view holds and releases the lock; facts committed meanwhile for them
+    /// are recorded and applied to the loaded view, and an eviction (a deletion, an invalidation)
+    /// makes the load stale, read again under the lock. Two readers may load one profile at once:
+    /// the later completion regroups with the view the earlier one cached.
+    /// </summary>
+    private T Read<T>(string sandbox, IReadOnlyCollection<IdentityKey> members, Func<ProfileView, T> read)
+    {
+        var views = Views(sandbox);
+        PendingLoad? pending;
+        lock (views)
+        {
+            if (views.TryGet(members, out pending) is { } cached)
+            {
+                return read(cached);
+            }
+        }
+        ProfileView loaded;
+        try
+        {
+            loaded = Load(sandbox, pending!.Identities);
+            AfterLoadOutsideLock?.Invoke(pending.Identities);
+        }
+        catch
+        {
+            lock (views)
+            {
+                views.Abandon(pending!);
+            }
+            throw;
+        }
+        lock (views)
+        {
+            return read(views.Complete(members, pending, loaded));
         }
     }
+
+    /// <summary>Test seam: runs after a pending load has read the store and before it completes, outside the lock.</summary>
+    internal Action<IReadOnlyList<IdentityKey>>? AfterLoadOutsideLock { get; set; }
 
     /// <summary>The stored record of an event of <see cref="ForEvaluationSource"/>, or null when it is not stored (any more).</summary>
     public JsonNode? ReadEventRecord(string sandbox, EvaluationEvent stored)
@@ -312,9 +357,9 @@ public sealed class ProfileService : ICommittedFactsObserver
         var views = Views(sandbox);
         lock (views)
         {
-            if (views.Count == 0)
+            if (!views.IsTracking)
             {
-                return; // Nothing cached: the facts are on disk for whoever reads them.
+                return; // Nothing cached or being loaded: the facts are on disk for whoever reads them.
             }
             for (var i = 0; i < committed.Count; i++)
             {
@@ -329,9 +374,9 @@ public sealed class ProfileService : ICommittedFactsObserver
                 {
                     views.Evict(identity);
                 }
-                else if (views.Holding(identity) is { } view)
+                else if (views.Tracks(identity))
                 {
-                    Apply(view, key, identity, operation.Value.Span);
+                    Apply(views, key, identity, operation.Value.Span);
                 }
             }
         }
@@ -374,6 +419,19 @@ public sealed class ProfileService : ICommittedFactsObserver
         else
         {
             view.ApplyVersion(Intern(key.Dataset), identity, RecordVersion.Parse(value, ShapeOf(key.Sandbox, key.Dataset)));
+        }
+    }
+
+    /// <summary>Applies a committed fact to the view that holds its identity and records it for loads of it in flight.</summary>
+    private void Apply(ProfileViewSet views, in ParsedFactKey key, IdentityKey identity, ReadOnlySpan<byte> value)
+    {
+        if (key.Tag == FactKeys.TimelineTag)
+        {
+            views.AddEvent(identity, Intern(key.Dataset), key.EventId!, key.Ticks);
+        }
+        else
+        {
+            views.ApplyVersion(Intern(key.Dataset), identity, RecordVersion.Parse(value, ShapeOf(key.Sandbox, key.Dataset)));
         }
     }
 
@@ -470,7 +528,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         return new DatasetTable(profile, events);
     }
 
-    /// <summary>A sandbox's cached views; the set is also the lock that serializes access to them.</summary>
+    /// <summary>A sandbox's cached views; the set is also the lock that serializes access to them (see <see cref="Read"/>).</summary>
     private ProfileViewSet Views(string sandbox) =>
         _sandboxes.GetOrAdd(sandbox, name => new ProfileViewSet(_settings.CachedProfiles, members => Load(name, members)));
 
