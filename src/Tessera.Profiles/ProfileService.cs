@@ -122,9 +122,9 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
         var profile = source.Attributes;
         var events = new JsonArray();
-        foreach (var stored in source.Events)
+        foreach (var record in ReadEventRecords(sandbox, source.Events))
         {
-            if (ReadEventRecord(sandbox, stored) is { } record)
+            if (record is not null)
             {
                 events.Add(record);
             }
@@ -216,6 +216,49 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// <summary>Test seam: runs after a pending load has read the store and before it completes, outside the lock.</summary>
     internal Action<IReadOnlyList<IdentityKey>>? AfterLoadOutsideLock { get; set; }
 
+    /// <summary>
+    /// The stored records of <paramref name="events"/>, in their order (null where one is not stored
+    /// any more). A member's events share a key prefix: a member with several is read with one prefix
+    /// scan instead of a point read per event (its events the timeline leaves out are skipped unparsed).
+    /// </summary>
+    private JsonNode?[] ReadEventRecords(string sandbox, IReadOnlyList<EvaluationEvent> events)
+    {
+        var records = new JsonNode?[events.Count];
+        var wantedByMember = new Dictionary<IdentityKey, Dictionary<string, int>>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (!wantedByMember.TryGetValue(events[i].Member, out var wanted))
+            {
+                wanted = new Dictionary<string, int>(StringComparer.Ordinal);
+                wantedByMember[events[i].Member] = wanted;
+            }
+            wanted[events[i].Dataset + "\0" + events[i].EventId] = i;
+        }
+        foreach (var (member, wanted) in wantedByMember)
+        {
+            if (wanted.Count == 1)
+            {
+                var only = wanted.Values.First();
+                records[only] = ReadEventRecord(sandbox, events[only]); // One event: a point read.
+                continue;
+            }
+            var identity = new IdentityValue(member.Namespace, member.Value, true);
+            var prefix = FactKeys.IdentityPrefix(FactKeys.EventTag, sandbox, identity);
+            var remaining = wanted.Count;
+            _store.Scan(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), prefix, (key, value) =>
+            {
+                // The tail of an event key is dataset, a zero byte, _id.
+                if (wanted.TryGetValue(System.Text.Encoding.UTF8.GetString(key[prefix.Length..]), out var at))
+                {
+                    records[at] = EventRecordOf(value);
+                    remaining--;
+                }
+                return remaining > 0;
+            });
+        }
+        return records;
+    }
+
     /// <summary>The stored record of an event of <see cref="ForEvaluationSource"/>, or null when it is not stored (any more).</summary>
     public JsonNode? ReadEventRecord(string sandbox, EvaluationEvent stored)
     {
@@ -226,7 +269,18 @@ public sealed class ProfileService : ICommittedFactsObserver
     }
 
     /// <summary>The record of an event as stored under its key (what <see cref="ReadEventRecord"/> reads), from the stored bytes.</summary>
-    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => JsonNode.Parse(stored)!.AsObject()["record"]?.DeepClone();
+    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => Detach(JsonNode.Parse(stored)!.AsObject(), "record");
+
+    /// <summary>A property's value taken out of its parsed envelope (a node has one parent: taking it is cheaper than a deep copy).</summary>
+    private static JsonNode? Detach(JsonObject envelope, string property)
+    {
+        if (!envelope.TryGetPropertyValue(property, out var value))
+        {
+            return null;
+        }
+        envelope.Remove(property);
+        return value;
+    }
 
     /// <summary>The entries after the cursor (newest first), at most <paramref name="take"/>.</summary>
     private static List<TimelineEntry> Page(List<TimelineEntry> newestFirst, string? before, int take)
@@ -256,7 +310,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         if (stored is not null)
         {
             var node = JsonNode.Parse(stored)!.AsObject();
-            body = node["record"]?.DeepClone();
+            body = Detach(node, "record");
             batch = (string?)node["batch"];
         }
         return new TimelineEvent(entry.Dataset, entry.EventId, new DateTimeOffset(entry.Ticks, TimeSpan.Zero), member.ToString(), batch, body);
