@@ -58,10 +58,8 @@ public sealed class ProfileService : ICommittedFactsObserver
         var members = graph?.Identities ?? [identity];
         var primary = graph?.Primary ?? identity;
         var stitched = policy.Stitching == IdentityStitching.Graph;
-        var views = Views(sandbox);
-        lock (views)
+        var read = Read<(ProfileReport Report, List<(TimelineEntry Entry, IdentityKey Member)> Page)?>(sandbox, members, view =>
         {
-            var view = views.Get(members);
             IdentityKey? only = stitched ? null : identity;
             var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
             List<FragmentInfo> fragments = [.. view.Fragments
@@ -81,7 +79,7 @@ public sealed class ProfileService : ICommittedFactsObserver
                 page.RemoveAt(page.Count - 1);
             }
             IReadOnlyList<IdentityKey> shown = stitched ? view.Members : [identity];
-            return new ProfileReport
+            var report = new ProfileReport
             {
                 Sandbox = sandbox,
                 Identity = identity.ToString(),
@@ -97,11 +95,17 @@ public sealed class ProfileService : ICommittedFactsObserver
                     CapReached = summary.CapReached,
                     Newest = summary.Newest,
                     Oldest = summary.Oldest,
-                    Events = [.. page.Select(e => ReadEvent(sandbox, e, view.MemberOf(e)))],
+                    Events = [],
                     Next = more && page.Count > 0 ? Cursor(page[^1]) : null,
                 },
             };
-        }
+            return (Report: report, Page: page.Select(e => (Entry: e, Member: view.MemberOf(e))).ToList());
+        });
+        // The page's bodies are read outside the lock: an event's body never changes under its key.
+        return read is not { } found ? null : found.Report with
+        {
+            Timeline = found.Report.Timeline with { Events = [.. found.Page.Select(e => ReadEvent(sandbox, e.Entry, e.Member))] },
+        };
     }
 
     /// <summary>
@@ -118,9 +122,9 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
         var profile = source.Attributes;
         var events = new JsonArray();
-        foreach (var stored in source.Events)
+        foreach (var record in ReadEventRecords(sandbox, source.Events))
         {
-            if (ReadEventRecord(sandbox, stored) is { } record)
+            if (record is not null)
             {
                 events.Add(record);
             }
@@ -145,10 +149,8 @@ public sealed class ProfileService : ICommittedFactsObserver
         var graph = _identity.GraphOf(sandbox, identity);
         var members = graph?.Identities ?? [identity];
         var stitched = rule.Policy.Stitching == IdentityStitching.Graph;
-        var views = Views(sandbox);
-        lock (views)
+        return Read(sandbox, members, view =>
         {
-            var view = views.Get(members);
             IdentityKey? only = stitched ? null : identity;
             var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
             var (timeline, summary) = view.ReadTimeline(timelinePolicy, only);
@@ -168,7 +170,93 @@ public sealed class ProfileService : ICommittedFactsObserver
                 [.. shown.Select(i => i.ToString()).Order(StringComparer.Ordinal)],
                 Nest(attributes),
                 events);
+        });
+    }
+
+    /// <summary>
+    /// Reads the view of the graph with <paramref name="members"/> with <paramref name="read"/>, under
+    /// the sandbox's lock (facts arriving mutate views), but reads the store outside it, so that cold
+    /// reads run in parallel and commits do not wait behind them. A cache miss registers a pending
+    /// load of the identities no view holds and releases the lock; facts committed meanwhile for them
+    /// are recorded and applied to the loaded view, and an eviction (a deletion, an invalidation)
+    /// makes the load stale, read again under the lock. Two readers may load one profile at once:
+    /// the later completion regroups with the view the earlier one cached.
+    /// </summary>
+    private T Read<T>(string sandbox, IReadOnlyCollection<IdentityKey> members, Func<ProfileView, T> read)
+    {
+        var views = Views(sandbox);
+        PendingLoad? pending;
+        lock (views)
+        {
+            if (views.TryGet(members, out pending) is { } cached)
+            {
+                return read(cached);
+            }
         }
+        ProfileView loaded;
+        try
+        {
+            loaded = Load(sandbox, pending!.Identities);
+            AfterLoadOutsideLock?.Invoke(pending.Identities);
+        }
+        catch
+        {
+            lock (views)
+            {
+                views.Abandon(pending!);
+            }
+            throw;
+        }
+        lock (views)
+        {
+            return read(views.Complete(members, pending, loaded));
+        }
+    }
+
+    /// <summary>Test seam: runs after a pending load has read the store and before it completes, outside the lock.</summary>
+    internal Action<IReadOnlyList<IdentityKey>>? AfterLoadOutsideLock { get; set; }
+
+    /// <summary>
+    /// The stored records of <paramref name="events"/>, in their order (null where one is not stored
+    /// any more). A member's events share a key prefix: a member with several is read with one prefix
+    /// scan instead of a point read per event (its events the timeline leaves out are skipped unparsed).
+    /// </summary>
+    private JsonNode?[] ReadEventRecords(string sandbox, IReadOnlyList<EvaluationEvent> events)
+    {
+        var records = new JsonNode?[events.Count];
+        var wantedByMember = new Dictionary<IdentityKey, Dictionary<string, int>>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (!wantedByMember.TryGetValue(events[i].Member, out var wanted))
+            {
+                wanted = new Dictionary<string, int>(StringComparer.Ordinal);
+                wantedByMember[events[i].Member] = wanted;
+            }
+            wanted[events[i].Dataset + "\0" + events[i].EventId] = i;
+        }
+        foreach (var (member, wanted) in wantedByMember)
+        {
+            if (wanted.Count == 1)
+            {
+                var only = wanted.Values.First();
+                records[only] = ReadEventRecord(sandbox, events[only]); // One event: a point read.
+                continue;
+            }
+            var identity = new IdentityValue(member.Namespace, member.Value, true);
+            var prefix = FactKeys.IdentityPrefix(FactKeys.EventTag, sandbox, identity);
+            var remaining = wanted.Count;
+            _store.Scan(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), prefix, (key, value) =>
+            {
+                // The tail of an event key is dataset, a zero byte, _id.
+                if (wanted.TryGetValue(System.Text.Encoding.UTF8.GetString(key[prefix.Length..]), out var at))
+                {
+                    records[at] = EventRecordOf(value);
+                    remaining--;
+                }
+                return remaining > 0;
+            });
+        }
+        return records;
     }
 
     /// <summary>The stored record of an event of <see cref="ForEvaluationSource"/>, or null when it is not stored (any more).</summary>
@@ -181,7 +269,18 @@ public sealed class ProfileService : ICommittedFactsObserver
     }
 
     /// <summary>The record of an event as stored under its key (what <see cref="ReadEventRecord"/> reads), from the stored bytes.</summary>
-    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => JsonNode.Parse(stored)!.AsObject()["record"]?.DeepClone();
+    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => Detach(JsonNode.Parse(stored)!.AsObject(), "record");
+
+    /// <summary>A property's value taken out of its parsed envelope (a node has one parent: taking it is cheaper than a deep copy).</summary>
+    private static JsonNode? Detach(JsonObject envelope, string property)
+    {
+        if (!envelope.TryGetPropertyValue(property, out var value))
+        {
+            return null;
+        }
+        envelope.Remove(property);
+        return value;
+    }
 
     /// <summary>The entries after the cursor (newest first), at most <paramref name="take"/>.</summary>
     private static List<TimelineEntry> Page(List<TimelineEntry> newestFirst, string? before, int take)
@@ -211,7 +310,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         if (stored is not null)
         {
             var node = JsonNode.Parse(stored)!.AsObject();
-            body = node["record"]?.DeepClone();
+            body = Detach(node, "record");
             batch = (string?)node["batch"];
         }
         return new TimelineEvent(entry.Dataset, entry.EventId, new DateTimeOffset(entry.Ticks, TimeSpan.Zero), member.ToString(), batch, body);
@@ -312,9 +411,9 @@ public sealed class ProfileService : ICommittedFactsObserver
         var views = Views(sandbox);
         lock (views)
         {
-            if (views.Count == 0)
+            if (!views.IsTracking)
             {
-                return; // Nothing cached: the facts are on disk for whoever reads them.
+                return; // Nothing cached or being loaded: the facts are on disk for whoever reads them.
             }
             for (var i = 0; i < committed.Count; i++)
             {
@@ -329,9 +428,9 @@ public sealed class ProfileService : ICommittedFactsObserver
                 {
                     views.Evict(identity);
                 }
-                else if (views.Holding(identity) is { } view)
+                else if (views.Tracks(identity))
                 {
-                    Apply(view, key, identity, operation.Value.Span);
+                    Apply(views, key, identity, operation.Value.Span);
                 }
             }
         }
@@ -374,6 +473,19 @@ public sealed class ProfileService : ICommittedFactsObserver
         else
         {
             view.ApplyVersion(Intern(key.Dataset), identity, RecordVersion.Parse(value, ShapeOf(key.Sandbox, key.Dataset)));
+        }
+    }
+
+    /// <summary>Applies a committed fact to the view that holds its identity and records it for loads of it in flight.</summary>
+    private void Apply(ProfileViewSet views, in ParsedFactKey key, IdentityKey identity, ReadOnlySpan<byte> value)
+    {
+        if (key.Tag == FactKeys.TimelineTag)
+        {
+            views.AddEvent(identity, Intern(key.Dataset), key.EventId!, key.Ticks);
+        }
+        else
+        {
+            views.ApplyVersion(Intern(key.Dataset), identity, RecordVersion.Parse(value, ShapeOf(key.Sandbox, key.Dataset)));
         }
     }
 
@@ -470,7 +582,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         return new DatasetTable(profile, events);
     }
 
-    /// <summary>A sandbox's cached views; the set is also the lock that serializes access to them.</summary>
+    /// <summary>A sandbox's cached views; the set is also the lock that serializes access to them (see <see cref="Read"/>).</summary>
     private ProfileViewSet Views(string sandbox) =>
         _sandboxes.GetOrAdd(sandbox, name => new ProfileViewSet(_settings.CachedProfiles, members => Load(name, members)));
 

@@ -12,21 +12,81 @@ namespace Tessera.Profiles.Views;
 /// holds are read from the store. Applying a fact twice (a read that saw a commit before its
 /// notification) is harmless: folding a version again changes nothing and the timeline counts an
 /// event once. Not thread-safe: its owner serializes access.
+/// <para>
+/// An owner that reads the store outside its lock uses <see cref="TryGet"/>, <see cref="Complete"/>
+/// and <see cref="Abandon"/>: a miss registers a <see cref="PendingLoad"/> for the identities no
+/// view holds; facts that arrive for them meanwhile are recorded on it and applied to the loaded
+/// view when it completes (the load may have seen them already: applying twice is harmless), and an
+/// eviction of any of them makes its result stale, which <see cref="Complete"/> then reads again.
+/// </para>
 /// </summary>
 public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<IdentityKey>, ProfileView> load)
 {
     private readonly Dictionary<IdentityKey, LinkedListNode<ProfileView>> _byMember = [];
     private readonly LinkedList<ProfileView> _recent = new(); // Most recently used first.
+    private readonly List<PendingLoad> _pending = []; // Loads in flight outside the owner's lock: as many as concurrent readers.
 
     public int Count => _recent.Count;
+
+    /// <summary>Whether facts that arrive now matter to anything: a cached view or a load in flight.</summary>
+    public bool IsTracking => _recent.Count > 0 || _pending.Count > 0;
 
     public int Capacity { get; } = Math.Max(1, capacity);
 
     /// <summary>Views currently cached (for the benchmark's memory report).</summary>
     public IEnumerable<ProfileView> Views => _recent;
 
-    /// <summary>The view of the graph whose identities are <paramref name="members"/>.</summary>
-    public ProfileView Get(IReadOnlyCollection<IdentityKey> members)
+    /// <summary>The view of the graph whose identities are <paramref name="members"/> (reading what no view holds with the load function).</summary>
+    public ProfileView Get(IReadOnlyCollection<IdentityKey> members) => Assemble(members, load);
+
+    /// <summary>
+    /// The view of the graph whose identities are <paramref name="members"/> when cached views hold
+    /// all of them; otherwise null and <paramref name="pending"/>, the identities to read from the
+    /// store (outside the owner's lock) and pass to <see cref="Complete"/>, or to <see cref="Abandon"/>.
+    /// </summary>
+    public ProfileView? TryGet(IReadOnlyCollection<IdentityKey> members, out PendingLoad? pending)
+    {
+        List<IdentityKey>? uncovered = null;
+        foreach (var member in members)
+        {
+            if (!_byMember.ContainsKey(member))
+            {
+                (uncovered ??= []).Add(member);
+            }
+        }
+        if (uncovered is null)
+        {
+            pending = null;
+            return Assemble(members, load); // Regrouped from cached views alone: nothing is loaded.
+        }
+        pending = new PendingLoad(uncovered);
+        _pending.Add(pending);
+        return null;
+    }
+
+    /// <summary>
+    /// Finishes a read begun by <see cref="TryGet"/> with <paramref name="loaded"/>, the view of the
+    /// pending identities read from the store: facts that arrived meanwhile are applied to it, and it
+    /// is regrouped with what is cached now. When an eviction made it stale, or a cached view the
+    /// read relied on went meanwhile, what is missing is read again with the load function.
+    /// </summary>
+    public ProfileView Complete(IReadOnlyCollection<IdentityKey> members, PendingLoad pending, ProfileView loaded)
+    {
+        Abandon(pending);
+        if (pending.IsStale)
+        {
+            return Get(members);
+        }
+        pending.ApplyMissed(loaded);
+        return Assemble(members, uncovered => uncovered.All(loaded.Contains)
+            ? (uncovered.Count == loaded.Members.Count ? loaded : ProfileView.Regroup(uncovered, [loaded]))
+            : load(uncovered));
+    }
+
+    /// <summary>Forgets a pending load (its read failed, or <see cref="Complete"/> took it).</summary>
+    public void Abandon(PendingLoad pending) => _pending.Remove(pending);
+
+    private ProfileView Assemble(IReadOnlyCollection<IdentityKey> members, Func<IReadOnlyCollection<IdentityKey>, ProfileView> loadUncovered)
     {
         List<LinkedListNode<ProfileView>>? holders = null;
         foreach (var member in members)
@@ -57,7 +117,7 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
         }
         if (uncovered.Count > 0)
         {
-            var loaded = load(uncovered);
+            var loaded = loadUncovered(uncovered);
             if (sources.Count == 0)
             {
                 Add(loaded); // Nothing cached held any of it: the view read from the store is the graph's.
@@ -79,18 +139,43 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
     /// <summary>The cached view holding <paramref name="identity"/>'s facts, if any.</summary>
     public ProfileView? Holding(IdentityKey identity) => _byMember.TryGetValue(identity, out var node) ? node.Value : null;
 
-    public void ApplyVersion(string dataset, IdentityKey identity, RecordVersion version) =>
+    /// <summary>Whether a fact about <paramref name="identity"/> would change anything here (a view holds it or a load reads it).</summary>
+    public bool Tracks(IdentityKey identity) => _byMember.ContainsKey(identity) || _pending.Exists(p => p.Reads(identity));
+
+    public void ApplyVersion(string dataset, IdentityKey identity, RecordVersion version)
+    {
         Holding(identity)?.ApplyVersion(dataset, identity, version);
+        foreach (var pending in _pending)
+        {
+            if (pending.Reads(identity))
+            {
+                pending.Record(view => view.ApplyVersion(dataset, identity, version));
+            }
+        }
+    }
 
-    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks) =>
+    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks)
+    {
         Holding(identity)?.AddEvent(identity, dataset, eventId, ticks);
+        foreach (var pending in _pending)
+        {
+            if (pending.Reads(identity))
+            {
+                pending.Record(view => view.AddEvent(identity, dataset, eventId, ticks));
+            }
+        }
+    }
 
-    /// <summary>Forgets the view holding <paramref name="identity"/> (its facts changed on disk in a way not replayed here).</summary>
+    /// <summary>Forgets the view holding <paramref name="identity"/> (its facts changed on disk in a way not replayed here), and any load of it in flight.</summary>
     public void Evict(IdentityKey identity)
     {
         if (_byMember.TryGetValue(identity, out var node))
         {
             Remove(node);
+        }
+        foreach (var pending in _pending)
+        {
+            pending.MarkStaleIfReads(identity);
         }
     }
 
@@ -98,6 +183,10 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
     {
         _byMember.Clear();
         _recent.Clear();
+        foreach (var pending in _pending)
+        {
+            pending.MarkStale();
+        }
     }
 
     private void Add(ProfileView view)
@@ -132,5 +221,59 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
             }
         }
         _recent.Remove(node);
+    }
+}
+
+/// <summary>
+/// Identities being read from the store outside the lock of a <see cref="ProfileViewSet"/>'s owner,
+/// with the facts that arrived for them since the read began (applied when it completes), or stale
+/// when one of them was evicted meanwhile. Touched only under the owner's lock.
+/// </summary>
+public sealed class PendingLoad
+{
+    private readonly HashSet<IdentityKey> _identities;
+    private List<Action<ProfileView>>? _missed;
+
+    internal PendingLoad(IReadOnlyList<IdentityKey> identities)
+    {
+        Identities = identities;
+        _identities = [.. identities];
+    }
+
+    /// <summary>The identities to read from the store.</summary>
+    public IReadOnlyList<IdentityKey> Identities { get; }
+
+    public bool IsStale { get; private set; }
+
+    internal bool Reads(IdentityKey identity) => _identities.Contains(identity);
+
+    internal void Record(Action<ProfileView> fact)
+    {
+        if (!IsStale)
+        {
+            (_missed ??= []).Add(fact);
+        }
+    }
+
+    internal void MarkStaleIfReads(IdentityKey identity)
+    {
+        if (_identities.Contains(identity))
+        {
+            MarkStale();
+        }
+    }
+
+    internal void MarkStale()
+    {
+        IsStale = true;
+        _missed = null;
+    }
+
+    internal void ApplyMissed(ProfileView loaded)
+    {
+        foreach (var fact in _missed ?? [])
+        {
+            fact(loaded);
+        }
     }
 }
