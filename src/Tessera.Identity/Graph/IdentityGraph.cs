@@ -686,7 +686,10 @@ public sealed partial class IdentityGraph
     private void GrowNodes()
     {
         var size = _nodes.Length * 2;
-        Array.Resize(ref _nodes, size);
+        // Nodes are read at random by every link and lookup: large arrays get the huge-page hint.
+        var nodes = HugePages.AllocateArray<NodeSlot>(size);
+        _nodes.AsSpan().CopyTo(nodes);
+        _nodes = nodes;
         Array.Resize(ref _nodeValue, size);
     }
 

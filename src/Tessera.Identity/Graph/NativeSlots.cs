@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Tessera.Identity.Graph;
@@ -57,6 +58,31 @@ internal sealed unsafe class NativeSlots<T> : IDisposable
 internal static partial class HugePages
 {
     private const int MadviseHugePage = 14; // MADV_HUGEPAGE
+    private const long HugePage = 2 << 20;
+
+    /// <summary>
+    /// A zeroed array on the pinned heap; when it spans whole 2 MiB pages, Linux is asked to back
+    /// those with huge pages before they are first touched (a hint: memory the GC reuses may already
+    /// be in small pages, which only costs the TLB misses the hint would have saved).
+    /// </summary>
+    public static unsafe T[] AllocateArray<T>(int length)
+        where T : unmanaged
+    {
+        var array = GC.AllocateUninitializedArray<T>(length, pinned: true);
+        var bytes = (long)length * sizeof(T);
+        if (bytes >= 2 * HugePage && OperatingSystem.IsLinux())
+        {
+            var start = (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+            var first = (start + HugePage - 1) & ~(HugePage - 1);
+            var end = (start + bytes) & ~(HugePage - 1);
+            if (end > first)
+            {
+                Advise((nint)first, (nuint)(end - first));
+            }
+        }
+        array.AsSpan().Clear();
+        return array;
+    }
 
     /// <summary>Asks Linux to back the range with transparent huge pages; a hint: without it everything works the same.</summary>
     public static void Advise(nint address, nuint length) => _ = Madvise(address, length, MadviseHugePage);
