@@ -16,20 +16,20 @@ internal sealed unsafe class NativeSlots<T> : IDisposable
     private const nuint HugePage = 2 << 20;
 
     private T* _slots;
-    private readonly long _bytes;
 
     public NativeSlots(int length)
     {
         Length = length;
-        _bytes = (long)length * sizeof(T);
-        var large = (nuint)_bytes >= HugePage;
-        _slots = (T*)NativeMemory.AlignedAlloc((nuint)_bytes, large ? HugePage : 64);
+        var bytes = (nuint)length * (nuint)sizeof(T);
+        var large = bytes >= HugePage;
+        _slots = (T*)NativeMemory.AlignedAlloc(bytes, large ? HugePage : 64);
         if (large && OperatingSystem.IsLinux())
         {
-            HugePages.Advise((nint)_slots, (nuint)_bytes);
+            HugePages.Advise((nint)_slots, bytes);
         }
-        NativeMemory.Clear(_slots, (nuint)_bytes);
-        GC.AddMemoryPressure(_bytes);
+        // No GC.AddMemoryPressure: it exists to hurry the collection of small objects holding big
+        // native buffers, and here it only set off full collections of a large heap as a table grew.
+        NativeMemory.Clear(_slots, bytes);
     }
 
     ~NativeSlots() => Free();
@@ -50,7 +50,6 @@ internal sealed unsafe class NativeSlots<T> : IDisposable
         {
             NativeMemory.AlignedFree(_slots);
             _slots = null;
-            GC.RemoveMemoryPressure(_bytes);
         }
     }
 }
