@@ -53,7 +53,6 @@ public sealed partial class IdentityGraph
 
     private int _linkCount;
     private LinkSlot[] _links = new LinkSlot[16];
-    private RecordIds _records = new();
     private int _graphCount;
 
     public IdentityGraph(CompiledGraphRules rules)
@@ -210,7 +209,8 @@ public sealed partial class IdentityGraph
             LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
             nodes[i] = Intern(NamespaceIndex(ns), identity);
         }
-        RecordLinks(nodes, Source(entry.Dataset, entry.Batch), nodes.Length > 1 ? _records.Add(entry.Record) : RecordIds.None, entry.Ticks, entry.Sequence);
+        var record = entry.Record.IsEmpty ? null : Encoding.UTF8.GetString(entry.Record);
+        Record(nodes, Source(entry.Dataset, entry.Batch), record, entry.Ticks, entry.Sequence);
         return entry.Sequence;
     }
 
@@ -243,10 +243,7 @@ public sealed partial class IdentityGraph
     }
 
     /// <summary>Records an occurrence's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
-    public void Record(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence) =>
-        RecordLinks(nodes, source, nodes.Length > 1 ? _records.Add(record) : RecordIds.None, time, sequence);
-
-    private void RecordLinks(ReadOnlySpan<int> nodes, int source, long record, long time, long sequence)
+    public void Record(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence)
     {
         if (nodes.IsEmpty)
         {
@@ -260,7 +257,6 @@ public sealed partial class IdentityGraph
                 UpsertLink(nodes[0], nodes[i], source, record, time, sequence, i, out _);
             }
         }
-        CompactRecordsIfDue();
     }
 
     /// <summary>
@@ -278,30 +274,19 @@ public sealed partial class IdentityGraph
         }
         var center = nodes[0];
         MarkSeen(nodes, time);
-        var recordId = nodes.Length > 1 ? _records.Add(record) : RecordIds.None;
         for (var i = 1; i < nodes.Length; i++)
         {
-            var result = AddLink(center, nodes[i], source, recordId, time, sequence, i);
+            var result = AddLink(center, nodes[i], source, record, time, sequence, i);
             if (result > change)
             {
                 change = result;
             }
         }
-        CompactRecordsIfDue();
         return change;
     }
 
-    /// <summary>Record ids replaced by newer occurrences are garbage in <see cref="_records"/>: copy out the live ones now and then.</summary>
-    private void CompactRecordsIfDue()
-    {
-        if (_records.ShouldCompact)
-        {
-            _records = _records.Compacted(_linkCount, link => _links[link].Record, (link, moved) => _links[link].Record = moved);
-        }
-    }
-
     /// <summary>Finds or creates the link between two identities and records an occurrence on it.</summary>
-    private UpsertResult UpsertLink(int a, int b, int source, long record, long time, long sequence, int position, out int index)
+    private UpsertResult UpsertLink(int a, int b, int source, string? record, long time, long sequence, int position, out int index)
     {
         index = _pairIndex.GetOrAdd(a, b, _linkCount, out var exists);
         if (exists)
@@ -342,7 +327,7 @@ public sealed partial class IdentityGraph
         return UpsertResult.Created;
     }
 
-    private GraphChange AddLink(int a, int b, int source, long record, long time, long sequence, int position)
+    private GraphChange AddLink(int a, int b, int source, string? record, long time, long sequence, int position)
     {
         if (a == b)
         {
@@ -529,7 +514,7 @@ public sealed partial class IdentityGraph
         var (dataset, batch) = _sources[slot.Source];
         var to = slot.A == from ? slot.B : slot.A;
         return new LinkInfo(KeyOf(from), KeyOf(to), slot.State,
-            new LinkOrigin(dataset, batch, _records.Get(slot.Record), new DateTimeOffset(slot.Time, TimeSpan.Zero)), slot.Occurrences);
+            new LinkOrigin(dataset, batch, slot.Record, new DateTimeOffset(slot.Time, TimeSpan.Zero)), slot.Occurrences);
     }
 
     /// <summary>Derives every graph again from the links under the rules (a full rebuild).</summary>
@@ -562,7 +547,6 @@ public sealed partial class IdentityGraph
             copy.Intern(key.Namespace, key.Value);
             copy._nodes[node].LastSeen = _nodes[node].LastSeen;
         }
-        copy._records = _records.Clone();
         copy._links = new LinkSlot[Math.Max(16, _linkCount)];
         Array.Copy(_links, copy._links, _linkCount);
         copy._linkCount = _linkCount;
@@ -766,8 +750,7 @@ public sealed partial class IdentityGraph
         public int Position;
         public int Source;
         public int Occurrences;
-        /// <summary>The record id of the newest occurrence, in <see cref="_records"/>.</summary>
-        public long Record;
+        public string? Record;
         public LinkState State;
     }
 
