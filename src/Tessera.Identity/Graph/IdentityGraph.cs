@@ -179,22 +179,17 @@ public sealed partial class IdentityGraph
         Span<int> nodes = entry.Count <= 64 ? stackalloc int[entry.Count] : new int[entry.Count];
         // The first few identities are prepared and their slots prefetched before any is probed, so
         // their cache misses overlap; an entry rarely has more, and the rest are interned one by one.
+        // New identities are numbered in the entry's order, as Record(LedgerEntry) numbers them.
         var probes = new ProbeBuffer();
+        Span<int> at = stackalloc int[Prepared];
         var position = entry.IdentitiesAt;
         var prepared = Math.Min(nodes.Length, Prepared);
         for (var i = 0; i < prepared; i++)
         {
+            at[i] = position;
             LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
-            var nsIndex = NamespaceIndex(ns);
-            _identities.Prepare(nsIndex, identity, out probes[i]);
-            if (probes[i].Fits)
-            {
-                _identities.Prefetch(ref probes[i]);
-            }
-            else
-            {
-                nodes[i] = Intern(nsIndex, identity);
-            }
+            _identities.Prepare(NamespaceIndex(ns), identity, out probes[i]);
+            _identities.Prefetch(ref probes[i]);
         }
         for (var i = 0; i < prepared; i++)
         {
@@ -202,6 +197,11 @@ public sealed partial class IdentityGraph
             {
                 var node = _identities.GetOrAdd(ref probes[i], _nodeCount, out var exists);
                 nodes[i] = exists ? node : NewNode(probes[i].NamespaceIndex, IdentityTable.ValueOf(ref probes[i]));
+            }
+            else
+            {
+                LedgerCodec.ReadIdentity(value, ref at[i], out _, out var identity);
+                nodes[i] = Intern(probes[i].NamespaceIndex, identity);
             }
         }
         for (var i = prepared; i < nodes.Length; i++)

@@ -122,6 +122,10 @@ public sealed class GraphProperties
         var fromEntries = IdentityGraph.Build(rules, ledger);
         Assert.Equal(Fingerprint(fromEntries), Fingerprint(fromBytes));
         Assert.Equal(12, fromBytes.IdentityCount);
+        for (var node = 0; node < fromBytes.IdentityCount; node++)
+        {
+            Assert.Equal(fromEntries.KeyOf(node), fromBytes.KeyOf(node)); // Numbered in the same order.
+        }
         Assert.True(fromBytes.TryGetNode(identities[2], out _));
         Assert.True(fromBytes.TryGetNode(identities[8], out _));
     }
