@@ -141,14 +141,26 @@ public sealed class Fragment(string dataset, IdentityKey identity)
     /// <summary>The newest version folded in.</summary>
     public Stamp Newest { get; private set; }
 
-    public int Versions { get; private set; }
+    /// <summary>
+    /// The stamps of the versions folded in, sorted. A version can arrive twice (a read that saw a
+    /// commit before its notification, or a load that replays what was committed while it ran):
+    /// the second time it is neither counted nor folded (folding it again would change nothing).
+    /// </summary>
+    private readonly List<Stamp> _stamps = [];
+
+    public int Versions => _stamps.Count;
 
     public IReadOnlyDictionary<string, FieldState> Fields => _fields;
 
     /// <summary>Folds a version in; adds to <paramref name="changed"/> the paths whose shown value may have changed.</summary>
     public void Apply(RecordVersion version, ICollection<string>? changed = null)
     {
-        Versions++;
+        var at = _stamps.Count > 0 && version.Stamp > _stamps[^1] ? ~_stamps.Count : _stamps.BinarySearch(version.Stamp);
+        if (at >= 0)
+        {
+            return;
+        }
+        _stamps.Insert(~at, version.Stamp);
         Newest = Stamp.Max(Newest, version.Stamp);
         foreach (var write in version.Writes)
         {

@@ -19,6 +19,22 @@ public sealed class FragmentTests
     }
 
     [Fact]
+    public void A_version_folded_twice_counts_once_and_changes_nothing_the_second_time()
+    {
+        var fragment = new Fragment("crm", Id("CRMID:1"));
+        var late = Version("""{"name":"Ann"}""", 0);
+        var newest = Version("""{"name":"Anne"}""", 9);
+        fragment.Apply(newest);
+        fragment.Apply(late);
+        var changed = new List<string>();
+        fragment.Apply(newest, changed);
+        fragment.Apply(late, changed);
+        Assert.Equal(2, fragment.Versions);
+        Assert.Empty(changed);
+        Assert.Equal("""name="Anne" """.Trim(), string.Join(" ", AttributeMerger.Merge([fragment], Crm).Select(a => $"{a.Key}={a.Value.Json}")));
+    }
+
+    [Fact]
     public void A_newer_record_replaces_only_the_fields_it_carries()
     {
         var folded = Fold(

@@ -69,6 +69,21 @@ public sealed class PendingLoadTests
         Assert.Null(ValueOf(view, "tier")); // Dropped with the stale load: the fresh read gets what the store holds (here, no tier).
     }
 
+    [Fact]
+    public void A_version_the_load_already_read_and_also_recorded_meanwhile_counts_once()
+    {
+        var views = new ProfileViewSet(capacity: 10, _ => throw new InvalidOperationException("no read under the lock"));
+        Assert.Null(views.TryGet([Ann], out var pending));
+        var committed = Version("""{"tier":"gold"}""", minute: 5);
+        views.ApplyVersion("crm", Ann, committed); // Notified while the load runs...
+        var loaded = Loaded([Ann], """{"name":"Ann"}""");
+        loaded.ApplyVersion("crm", Ann, committed); // ...and already in the store when the load read it.
+
+        var view = views.Complete([Ann], pending!, loaded);
+        Assert.Equal(2, Assert.Single(view.Fragments).Versions);
+        Assert.Equal("\"gold\"", ValueOf(view, "tier"));
+    }
+
     private static string? ValueOf(ProfileView view, string path) => view.Attributes(ByTime).TryGetValue(path, out var value) ? value.Json : null;
 
     private static ProfileView Loaded(IReadOnlyCollection<IdentityKey> members, string record)
