@@ -140,7 +140,21 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
     public ProfileView? Holding(IdentityKey identity) => _byMember.TryGetValue(identity, out var node) ? node.Value : null;
 
     /// <summary>Whether a fact about <paramref name="identity"/> would change anything here (a view holds it or a load reads it).</summary>
-    public bool Tracks(IdentityKey identity) => _byMember.ContainsKey(identity) || _pending.Exists(p => p.Reads(identity));
+    public bool Tracks(IdentityKey identity)
+    {
+        if (_byMember.ContainsKey(identity))
+        {
+            return true;
+        }
+        foreach (var pending in _pending) // No lambda: this runs for every committed fact.
+        {
+            if (pending.Reads(identity))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     public void ApplyVersion(string dataset, IdentityKey identity, RecordVersion version)
     {
