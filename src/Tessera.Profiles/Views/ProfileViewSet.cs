@@ -156,9 +156,29 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
         return false;
     }
 
+    // The recording of facts for loads in flight is in methods of its own: their lambdas capture the
+    // parameters, and a capturing method allocates its closure on entry, for every committed fact.
+
     public void ApplyVersion(string dataset, IdentityKey identity, RecordVersion version)
     {
         Holding(identity)?.ApplyVersion(dataset, identity, version);
+        if (_pending.Count > 0)
+        {
+            RecordForPendingLoads(dataset, identity, version);
+        }
+    }
+
+    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks)
+    {
+        Holding(identity)?.AddEvent(identity, dataset, eventId, ticks);
+        if (_pending.Count > 0)
+        {
+            RecordForPendingLoads(identity, dataset, eventId, ticks);
+        }
+    }
+
+    private void RecordForPendingLoads(string dataset, IdentityKey identity, RecordVersion version)
+    {
         foreach (var pending in _pending)
         {
             if (pending.Reads(identity))
@@ -168,9 +188,8 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
         }
     }
 
-    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks)
+    private void RecordForPendingLoads(IdentityKey identity, string dataset, string eventId, long ticks)
     {
-        Holding(identity)?.AddEvent(identity, dataset, eventId, ticks);
         foreach (var pending in _pending)
         {
             if (pending.Reads(identity))
