@@ -428,8 +428,9 @@ public sealed class ProfileService : ICommittedFactsObserver
                 {
                     views.Evict(identity);
                 }
-                else if (views.Tracks(identity))
+                else if (key.Tag == FactKeys.TimelineTag || views.Tracks(identity))
                 {
+                    // An event costs one lookup in the view set either way; a version is parsed only if something holds it.
                     Apply(views, key, identity, operation.Value.Span);
                 }
             }
