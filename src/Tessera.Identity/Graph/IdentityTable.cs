@@ -43,15 +43,10 @@ internal sealed unsafe class IdentityTable
     private int _mask;
     private int _used;
 
-    public IdentityTable(int capacity = 16)
+    public IdentityTable()
     {
-        var slots = 16;
-        while (slots * 7L / 10 < capacity)
-        {
-            slots *= 2;
-        }
-        _buffer = new NativeSlots<Slot>(slots);
-        _mask = slots - 1;
+        _buffer = new NativeSlots<Slot>(16);
+        _mask = 15;
     }
 
     public int Count => _used + _other.Count;
@@ -62,14 +57,6 @@ internal sealed unsafe class IdentityTable
         Span<byte> key = stackalloc byte[InlineBytes];
         var kind = Encode(value, key, out var length);
         return kind == 0 ? (_other.TryGetValue((ns, value), out var other) ? other : -1) : FindSlot(ns, kind, key[..length]);
-    }
-
-    /// <summary>The node of (<paramref name="ns"/>, the value whose UTF-8 is <paramref name="utf8"/>), or -1.</summary>
-    public int Find(int ns, ReadOnlySpan<byte> utf8)
-    {
-        Span<byte> key = stackalloc byte[InlineBytes];
-        var kind = Encode(utf8, key, out var length);
-        return kind == 0 ? (_other.TryGetValue((ns, Encoding.UTF8.GetString(utf8)), out var other) ? other : -1) : FindSlot(ns, kind, key[..length]);
     }
 
     private int FindSlot(int ns, byte kind, ReadOnlySpan<byte> key)

@@ -78,7 +78,7 @@ public static class LedgerCodec
         var batch = ReadBytes(value, ref position);
         var record = ReadBytes(value, ref position);
         var count = ReadCount(value, ref position);
-        return new EncodedLedgerEntry(SequenceOf(key), ticks, dataset, batch, record, count, value, position);
+        return new EncodedLedgerEntry(SequenceOf(key), ticks, dataset, batch, record, count, position);
     }
 
     /// <summary>The next (namespace, value) of an entry's identities, as UTF-8, from <paramref name="position"/> (start at <see cref="EncodedLedgerEntry.IdentitiesAt"/>).</summary>
@@ -134,9 +134,9 @@ public static class LedgerCodec
     }
 }
 
-/// <summary>A ledger entry as stored (<see cref="LedgerCodec.Read"/>); its identities follow at <see cref="IdentitiesAt"/> in <see cref="Value"/>.</summary>
+/// <summary>A ledger entry as stored (<see cref="LedgerCodec.Read"/>); its identities follow at <see cref="IdentitiesAt"/> in the stored value.</summary>
 public readonly ref struct EncodedLedgerEntry(long sequence, long ticks, ReadOnlySpan<byte> dataset, ReadOnlySpan<byte> batch,
-    ReadOnlySpan<byte> record, int count, ReadOnlySpan<byte> value, int identitiesAt)
+    ReadOnlySpan<byte> record, int count, int identitiesAt)
 {
     public long Sequence { get; } = sequence;
     public long Ticks { get; } = ticks;
@@ -145,6 +145,5 @@ public readonly ref struct EncodedLedgerEntry(long sequence, long ticks, ReadOnl
     /// <summary>Empty when the entry names no record.</summary>
     public ReadOnlySpan<byte> Record { get; } = record;
     public int Count { get; } = count;
-    public ReadOnlySpan<byte> Value { get; } = value;
     public int IdentitiesAt { get; } = identitiesAt;
 }

@@ -13,16 +13,14 @@ namespace Tessera.Identity.Graph;
 internal sealed unsafe class NativeSlots<T> : IDisposable
     where T : unmanaged
 {
-    private const nuint HugePage = 2 << 20;
-
     private T* _slots;
 
     public NativeSlots(int length)
     {
         Length = length;
         var bytes = (nuint)length * (nuint)sizeof(T);
-        var large = bytes >= HugePage;
-        _slots = (T*)NativeMemory.AlignedAlloc(bytes, large ? HugePage : 64);
+        var large = bytes >= HugePages.PageBytes;
+        _slots = (T*)NativeMemory.AlignedAlloc(bytes, large ? HugePages.PageBytes : (nuint)64);
         if (large && OperatingSystem.IsLinux())
         {
             HugePages.Advise((nint)_slots, bytes);
@@ -56,8 +54,8 @@ internal sealed unsafe class NativeSlots<T> : IDisposable
 
 internal static partial class HugePages
 {
+    public const int PageBytes = 2 << 20;
     private const int MadviseHugePage = 14; // MADV_HUGEPAGE
-    private const long HugePage = 2 << 20;
 
     /// <summary>
     /// A zeroed array on the pinned heap; when it spans whole 2 MiB pages, Linux is asked to back
@@ -69,11 +67,11 @@ internal static partial class HugePages
     {
         var array = GC.AllocateUninitializedArray<T>(length, pinned: true);
         var bytes = (long)length * sizeof(T);
-        if (bytes >= 2 * HugePage && OperatingSystem.IsLinux())
+        if (bytes >= 2L * PageBytes && OperatingSystem.IsLinux())
         {
             var start = (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-            var first = (start + HugePage - 1) & ~(HugePage - 1);
-            var end = (start + bytes) & ~(HugePage - 1);
+            var first = (start + PageBytes - 1) & ~(PageBytes - 1L);
+            var end = (start + bytes) & ~(PageBytes - 1L);
             if (end > first)
             {
                 Advise((nint)first, (nuint)(end - first));

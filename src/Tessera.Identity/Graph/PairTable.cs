@@ -21,8 +21,6 @@ internal sealed class PairTable
         _shift = 64 - 4;
     }
 
-    public int Count => _used;
-
     /// <summary>The link of the pair (<paramref name="a"/>, <paramref name="b"/>) in either order; when there is none, <paramref name="link"/> becomes it.</summary>
     public int GetOrAdd(int a, int b, int link, out bool exists)
     {
