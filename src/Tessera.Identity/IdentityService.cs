@@ -70,20 +70,31 @@ public sealed class IdentityService
                 return;
             }
             // Read in place: entries in a row are mostly of one sandbox, and identities already interned cost no string.
+            // Each sandbox's entries go through one StoredLedgerLoad, which overlaps several entries' cache misses.
             var sandboxKey = Array.Empty<byte>();
-            IdentityGraph? graph = null;
+            IdentityGraph.StoredLedgerLoad? load = null;
+            var loads = new Dictionary<IdentityGraph, IdentityGraph.StoredLedgerLoad>();
             for (var shard = 0; shard < _store.ShardCount; shard++)
             {
                 _store.Scan(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0], (key, value) =>
                 {
-                    if (graph is null || !key[2..^9].SequenceEqual(sandboxKey))
+                    if (load is null || !key[2..^9].SequenceEqual(sandboxKey))
                     {
                         sandboxKey = key[2..^9].ToArray();
-                        graph = Slot(SandboxOf(key)).Graph;
+                        var graph = Slot(SandboxOf(key)).Graph;
+                        if (!loads.TryGetValue(graph, out load))
+                        {
+                            load = graph.LoadStored();
+                            loads.Add(graph, load);
+                        }
                     }
-                    _lastSequence = Math.Max(_lastSequence, graph.Record(key, value));
+                    _lastSequence = Math.Max(_lastSequence, load.Record(key, value));
                     return true;
                 });
+            }
+            foreach (var started in loads.Values)
+            {
+                started.Complete();
             }
             foreach (var sandbox in _sandboxes.Values)
             {

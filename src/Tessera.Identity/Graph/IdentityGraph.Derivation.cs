@@ -8,15 +8,275 @@ public sealed partial class IdentityGraph
     public const string UniqueNamespaceRule = "unique-namespace";
     public const string SizeCapRule = "size-cap";
 
-    /// <summary>Derives again the region of every identity reachable from <paramref name="start"/> over any link.</summary>
-    private void Rederive(int start)
+    /// <summary>
+    /// Derives again after <paramref name="inserted"/> took its place in the order (a new link, or a cut
+    /// one whose newest occurrence moved it earlier), touching only what the change can reach.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Compare the derivation before (D) and after (D′) the insertion, step by step in the order. Before
+    /// the inserted link's step the two are the same. Call an identity <em>dirty</em> at a step when its
+    /// graph in D′ differs from its graph in D at that step; the graphs of clean identities are the same in
+    /// both, so a link between two clean identities gets the same decision in both and changes nothing.
+    /// Only links with a dirty end need deciding again, in order. Identities are marked dirty a whole
+    /// graph at a time (every member of a graph that differs differs), and a graph in D at a step is
+    /// found from the links D kept that come before the step (at most the size cap of identities).
+    /// </para>
+    /// <para>
+    /// A link that both derivations cut changes no graph, so its clean end stays clean; any other
+    /// decided link marks both ends' graphs dirty. A dirty identity's graph in D′ is kept in a small
+    /// union-find; its later links are queued, except those that are cut for a unique namespace in D and
+    /// must be in D′ too (the other end's own namespace is already in the dirty graph, held by another
+    /// identity, and graphs only grow). A junk value's thousands of cut links are skipped that way, so
+    /// the work is the graphs that really change, not the region the value holds together.
+    /// </para>
+    /// </remarks>
+    private void RederiveFrom(int inserted)
     {
-        // Reused between calls: a shared junk value makes many large re-derivations in a row.
-        _regionNodes.Clear();
-        _regionLinks.Clear();
-        CollectRegion(start, _regionNodes, _regionLinks);
-        Derive(CollectionsMarshal.AsSpan(_regionNodes), CollectionsMarshal.AsSpan(_regionLinks), trace: null);
+        _dirtyIndex.Clear();
+        _dirty.Clear();
+        _queued.Clear();
+        _queue.Clear();
+        try
+        {
+            ref readonly var first = ref _links[inserted];
+            var at = OrderOf(inserted);
+            _queued.Add(inserted);
+            // The inserted link's ends are clean at its step: their graphs then are D's.
+            var sizeA = GraphAt(first.A, at, _pending, out var maskA);
+            var nodesA = _pending.Count;
+            if (_nodes[first.B].Visit == _visitEpoch)
+            {
+                _links[inserted].State = LinkState.Kept; // Already joined at its step: no graph changes.
+                return;
+            }
+            var sizeB = GraphAt(first.B, at, _pending, out var maskB, append: true);
+            var state = Decide(sizeA, maskA, sizeB, maskB);
+            _links[inserted].State = state;
+            if (state != LinkState.Kept)
+            {
+                return; // Cut where it stands: no graph changes.
+            }
+            var ends = CollectionsMarshal.AsSpan(_pending);
+            UnionDirty(MarkDirty(ends[..nodesA]), MarkDirty(ends[nodesA..]));
+            QueueLaterLinks(0, at);
+
+            while (_queue.TryDequeue(out var link, out var step))
+            {
+                DecideAgain(link, step);
+            }
+            ApplyDirty();
+        }
+        finally
+        {
+            _pending.Clear();
+        }
     }
+
+    /// <summary>One queued link decided in D′; the ends it changes become dirty.</summary>
+    private void DecideAgain(int link, OrderKey step)
+    {
+        ref var slot = ref _links[link];
+        var wasKept = slot.State == LinkState.Kept;
+        var (dirtyEnd, otherEnd) = _dirtyIndex.ContainsKey(slot.A) ? (slot.A, slot.B) : (slot.B, slot.A);
+        var root = FindDirty(_dirtyIndex[dirtyEnd]);
+        LinkState state;
+        if (_dirtyIndex.TryGetValue(otherEnd, out var otherLocal))
+        {
+            var otherRoot = FindDirty(otherLocal);
+            if (root == otherRoot)
+            {
+                slot.State = LinkState.Kept;
+                return;
+            }
+            state = Decide(_dirty[root].Size, _dirty[root].Mask, _dirty[otherRoot].Size, _dirty[otherRoot].Mask);
+            slot.State = state;
+            if (state == LinkState.Kept)
+            {
+                UnionDirty(root, otherRoot);
+            }
+            return;
+        }
+        _pending.Clear();
+        var size = GraphAt(otherEnd, step, _pending, out var mask);
+        state = Decide(_dirty[root].Size, _dirty[root].Mask, size, mask);
+        slot.State = state;
+        if (state != LinkState.Kept && !wasKept)
+        {
+            return; // Cut in both: the clean end's graph is the same in both.
+        }
+        var first = _dirty.Count;
+        var other = MarkDirty(CollectionsMarshal.AsSpan(_pending));
+        if (state == LinkState.Kept)
+        {
+            UnionDirty(root, other);
+        }
+        QueueLaterLinks(first, step);
+    }
+
+    private LinkState Decide(int sizeA, ulong maskA, int sizeB, ulong maskB) =>
+        (maskA & maskB) != 0 ? LinkState.CutUniqueNamespace
+        : sizeA + sizeB > _rules.MaxIdentities ? LinkState.CutSizeCap
+        : LinkState.Kept;
+
+    /// <summary>
+    /// The graph of a clean identity in D just before <paramref name="step"/>: everything reachable over
+    /// links D kept that come earlier in the order. Its nodes go to <paramref name="into"/>.
+    /// </summary>
+    private int GraphAt(int start, OrderKey step, List<int> into, out ulong mask, bool append = false)
+    {
+        if (!append)
+        {
+            _visitEpoch++;
+        }
+        var epoch = _visitEpoch;
+        var from = into.Count;
+        _nodes[start].Visit = epoch;
+        into.Add(start);
+        mask = 0;
+        for (var next = from; next < into.Count; next++)
+        {
+            var node = into[next];
+            mask |= OwnBit(node);
+            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
+            {
+                ref readonly var slot = ref _links[link];
+                var other = slot.A == node ? slot.B : slot.A;
+                if (slot.State == LinkState.Kept && _nodes[other].Visit != epoch && OrderOf(link).CompareTo(step) < 0)
+                {
+                    _nodes[other].Visit = epoch;
+                    into.Add(other);
+                }
+            }
+        }
+        return into.Count - from;
+    }
+
+    /// <summary>Makes a clean graph dirty as one component of the union-find; returns its local index.</summary>
+    private int MarkDirty(ReadOnlySpan<int> nodes)
+    {
+        var root = _dirty.Count;
+        var mask = 0UL;
+        foreach (var node in nodes)
+        {
+            mask |= OwnBit(node);
+        }
+        foreach (var node in nodes)
+        {
+            _dirtyIndex.Add(node, _dirty.Count);
+            _dirty.Add(new DirtyNode(node, root, nodes.Length, mask));
+        }
+        return root;
+    }
+
+    private int FindDirty(int local)
+    {
+        var dirty = CollectionsMarshal.AsSpan(_dirty);
+        var root = local;
+        while (dirty[root].Parent != root)
+        {
+            root = dirty[root].Parent;
+        }
+        while (dirty[local].Parent != root)
+        {
+            (dirty[local].Parent, local) = (root, dirty[local].Parent);
+        }
+        return root;
+    }
+
+    private void UnionDirty(int rootA, int rootB)
+    {
+        var dirty = CollectionsMarshal.AsSpan(_dirty);
+        if (dirty[rootA].Size < dirty[rootB].Size)
+        {
+            (rootA, rootB) = (rootB, rootA);
+        }
+        dirty[rootB].Parent = rootA;
+        dirty[rootA].Size += dirty[rootB].Size;
+        dirty[rootA].Mask |= dirty[rootB].Mask;
+    }
+
+    /// <summary>Queues the links after <paramref name="step"/> of the dirty nodes from <paramref name="first"/> on, but those D′ must cut as D did.</summary>
+    private void QueueLaterLinks(int first, OrderKey step)
+    {
+        for (var i = first; i < _dirty.Count; i++)
+        {
+            var node = _dirty[i].Node;
+            var root = FindDirty(i);
+            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
+            {
+                ref readonly var slot = ref _links[link];
+                if (_queued.Contains(link))
+                {
+                    continue;
+                }
+                var key = OrderOf(link);
+                if (key.CompareTo(step) <= 0)
+                {
+                    continue; // Decided before this step: as in D, or already again.
+                }
+                var other = slot.A == node ? slot.B : slot.A;
+                if (slot.State == LinkState.CutUniqueNamespace && (_dirty[root].Mask & OwnBit(other)) != 0
+                    && !(_dirtyIndex.TryGetValue(other, out var otherLocal) && FindDirty(otherLocal) == root))
+                {
+                    // Another identity of the other end's unique namespace holds this graph already, and
+                    // graphs only grow: D′ cuts it too, for the same rule.
+                    continue;
+                }
+                _queued.Add(link);
+                _queue.Enqueue(link, key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the dirty graphs back. Every graph D ended with that holds a dirty identity is all dirty
+    /// (its members were reached through links D kept, each decided again), so the old graphs are replaced whole.
+    /// </summary>
+    private void ApplyDirty()
+    {
+        var dirty = CollectionsMarshal.AsSpan(_dirty);
+        foreach (ref readonly var entry in dirty)
+        {
+            if (_nodes[entry.Node].Parent == entry.Node)
+            {
+                _graphCount--;
+            }
+        }
+        for (var i = 0; i < dirty.Length; i++)
+        {
+            if (FindDirty(i) == i)
+            {
+                ref var node = ref _nodes[dirty[i].Node];
+                node.Parent = dirty[i].Node;
+                node.Size = dirty[i].Size;
+                node.Mask = dirty[i].Mask;
+                node.NextMember = dirty[i].Node;
+                _graphCount++;
+            }
+        }
+        for (var i = 0; i < dirty.Length; i++)
+        {
+            var root = FindDirty(i);
+            if (root != i)
+            {
+                var rootNode = dirty[root].Node;
+                ref var node = ref _nodes[dirty[i].Node];
+                node.Parent = rootNode;
+                node.NextMember = _nodes[rootNode].NextMember;
+                _nodes[rootNode].NextMember = dirty[i].Node;
+            }
+        }
+    }
+
+    private OrderKey OrderOf(int link)
+    {
+        ref readonly var slot = ref _links[link];
+        return new OrderKey(slot.Time, slot.Sequence, slot.Position, link);
+    }
+
+    /// <summary>A dirty identity in the incremental derivation's union-find (<see cref="RederiveFrom"/>).</summary>
+    private record struct DirtyNode(int Node, int Parent, int Size, ulong Mask);
 
     private void CollectRegion(int start, List<int> nodes, List<int> links)
     {

@@ -48,8 +48,12 @@ public sealed partial class IdentityGraph
     private NodeSlot[] _nodes = new NodeSlot[16];
     private string[] _nodeValue = new string[16];
     private int _visitEpoch;
-    private readonly List<int> _regionNodes = [];
-    private readonly List<int> _regionLinks = [];
+    // The incremental derivation's working sets, reused: a junk value makes many derivations in a row.
+    private readonly Dictionary<int, int> _dirtyIndex = [];
+    private readonly List<DirtyNode> _dirty = [];
+    private readonly HashSet<int> _queued = [];
+    private readonly PriorityQueue<int, OrderKey> _queue = new();
+    private readonly List<int> _pending = [];
 
     private int _linkCount;
     private LinkSlot[] _links = new LinkSlot[16];
@@ -166,52 +170,6 @@ public sealed partial class IdentityGraph
         }
         graph.RederiveAll();
         return graph;
-    }
-
-    /// <summary>
-    /// Records a stored ledger entry (<see cref="LedgerCodec"/>) without deriving, read in place: what a
-    /// rebuild does for every entry, so an identity already interned costs no string. Returns its sequence.
-    /// </summary>
-    public long Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-    {
-        var entry = LedgerCodec.Read(key, value);
-        const int Prepared = 8;
-        Span<int> nodes = entry.Count <= 64 ? stackalloc int[entry.Count] : new int[entry.Count];
-        // The first few identities are prepared and their slots prefetched before any is probed, so
-        // their cache misses overlap; an entry rarely has more, and the rest are interned one by one.
-        // New identities are numbered in the entry's order, as Record(LedgerEntry) numbers them.
-        var probes = new ProbeBuffer();
-        Span<int> at = stackalloc int[Prepared];
-        var position = entry.IdentitiesAt;
-        var prepared = Math.Min(nodes.Length, Prepared);
-        for (var i = 0; i < prepared; i++)
-        {
-            at[i] = position;
-            LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
-            _identities.Prepare(NamespaceIndex(ns), identity, out probes[i]);
-            _identities.Prefetch(ref probes[i]);
-        }
-        for (var i = 0; i < prepared; i++)
-        {
-            if (probes[i].Fits)
-            {
-                var node = _identities.GetOrAdd(ref probes[i], _nodeCount, out var exists);
-                nodes[i] = exists ? node : NewNode(probes[i].NamespaceIndex, IdentityTable.ValueOf(ref probes[i]));
-            }
-            else
-            {
-                LedgerCodec.ReadIdentity(value, ref at[i], out _, out var identity);
-                nodes[i] = Intern(probes[i].NamespaceIndex, identity);
-            }
-        }
-        for (var i = prepared; i < nodes.Length; i++)
-        {
-            LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
-            nodes[i] = Intern(NamespaceIndex(ns), identity);
-        }
-        var record = entry.Record.IsEmpty ? null : Encoding.UTF8.GetString(entry.Record);
-        Record(nodes, Source(entry.Dataset, entry.Batch), record, entry.Ticks, entry.Sequence);
-        return entry.Sequence;
     }
 
     /// <summary>Records a ledger entry's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
@@ -346,7 +304,7 @@ public sealed partial class IdentityGraph
             {
                 return GraphChange.None;
             }
-            Rederive(a);
+            RederiveFrom(index);
             return GraphChange.Rederived;
         }
         var rootA = Find(a);
@@ -365,7 +323,7 @@ public sealed partial class IdentityGraph
             Union(rootA, rootB);
             return GraphChange.Merged;
         }
-        Rederive(a);
+        RederiveFrom(index);
         return GraphChange.Rederived;
     }
 
