@@ -383,6 +383,11 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             {
                 return i;
             }
+            // As IdentityGraph.Add(entries) does for a commit's entries: the memory of an occurrence a few ahead is prefetched.
+            if (i + IdentityGraph.PrefetchDistance < workload.OccurrenceCount)
+            {
+                graph.Prefetch(workload.Occurrence(i + IdentityGraph.PrefetchDistance));
+            }
             var change = graph.Add(workload.Occurrence(i), workload.SourceOf[i], workload.RecordOf[i], workload.Time[i], i + 1);
             outcomes[(int)change]++;
         }
@@ -396,6 +401,10 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             if ((i & 1023) == 0 && Stopwatch.GetTimestamp() > deadline)
             {
                 return i;
+            }
+            if (i + IdentityGraph.PrefetchDistance < workload.OccurrenceCount)
+            {
+                graph.Prefetch(workload.Occurrence(i + IdentityGraph.PrefetchDistance));
             }
             graph.Record(workload.Occurrence(i), workload.SourceOf[i], workload.RecordOf[i], workload.Time[i], i + 1);
         }
@@ -453,6 +462,10 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         for (var i = 0; i < workload.OccurrenceCount; i++)
         {
             var nodes = workload.Occurrence(i);
+            if (i + IdentityGraph.PrefetchDistance < workload.OccurrenceCount)
+            {
+                graph.Prefetch(workload.Occurrence(i + IdentityGraph.PrefetchDistance));
+            }
             var started = Stopwatch.GetTimestamp();
             var change = graph.Add(nodes, workload.SourceOf[i], workload.RecordOf[i], workload.Time[i], i + 1);
             var elapsed = Stopwatch.GetTimestamp() - started - overhead;

@@ -149,10 +149,7 @@ public sealed class IdentityService
         state.Lock.EnterWriteLock();
         try
         {
-            foreach (var entry in entries)
-            {
-                state.Graph.Add(entry);
-            }
+            state.Graph.Add(entries);
             state.Pending?.AddRange(entries);
         }
         finally

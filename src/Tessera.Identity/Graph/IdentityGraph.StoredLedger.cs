@@ -171,17 +171,7 @@ public sealed partial class IdentityGraph
                     LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
                     _nodes[i] = graph.Intern(graph.NamespaceIndex(ns), identity);
                 }
-                if (Sse.IsSupported)
-                {
-                    for (var i = 0; i < _count; i++)
-                    {
-                        graph.PrefetchNode(_nodes[i]);
-                        if (i > 0)
-                        {
-                            graph._pairIndex.Prefetch(_nodes[0], _nodes[i]);
-                        }
-                    }
-                }
+                graph.Prefetch(Nodes);
             }
         }
 
