@@ -21,8 +21,7 @@ namespace Tessera.Identity.Graph;
 /// Adding a link is incremental. If the two graphs it joins may be joined under the rules, joining
 /// them is exactly what a full derivation would do (every intermediate graph stays inside the joined
 /// one, so no other decision changes), and that costs one union. Only a conflict makes the graph
-/// derive the links of the region that the link touches again: every identity reachable from it over
-/// any link, kept or cut (regions never interact, so that is exact too).
+/// decide links again, and only the links whose decision the new one can change (see <see cref="RederiveFrom"/>).
 /// </para>
 /// <para>
 /// Identities are interned to integers; links between the same two identities are one link that
