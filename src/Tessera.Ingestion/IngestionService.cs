@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Catalog;
@@ -36,6 +37,8 @@ public sealed partial class IngestionService
     private readonly IdentityService _identity;
     private readonly Lock _observersLock = new();
     private ICommittedFactsObserver[] _observers = [];
+    private readonly ConcurrentDictionary<string, (long Version, NamespaceResolver Resolver)> _namespaces = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Sandbox, string Dataset), (long Version, CompiledSchema Schema)> _streamSchemas = new();
 
     public IngestionService(TesseraCatalog catalog, IdentityService identity, IngestionLimits limits, string uploadDirectory)
     {
@@ -315,8 +318,7 @@ public sealed partial class IngestionService
     /// </summary>
     public async Task<StreamResult> IngestRecordsAsync(string sandbox, string dataset, IReadOnlyList<JsonElement> records, string source, CancellationToken cancellationToken = default)
     {
-        var definition = _catalog.RequireDataset(sandbox, dataset);
-        var schema = _catalog.Compiled(sandbox, definition.Schema);
+        var schema = StreamSchemaOf(sandbox, dataset);
         if (records.Count > Limits.MaxRecordsPerRequest)
         {
             throw new CatalogException("TOO_MANY_RECORDS", $"{records.Count} records in one request, more than the limit of {Limits.MaxRecordsPerRequest} (limits.maxRecordsPerRequest)");
@@ -535,7 +537,35 @@ public sealed partial class IngestionService
 
     // ------------------------------------------------------------------ helpers
 
-    private NamespaceResolver NamespacesOf(string sandbox) => new(_catalog.ListNamespaces(sandbox), DefaultPhoneRegion);
+    /// <summary>
+    /// The sandbox's identity namespaces and their normalizers, built once per version of the catalog's
+    /// definitions rather than per request (reading them is store reads and JSON, and each normalizer
+    /// builds its set of blocked values).
+    /// </summary>
+    public NamespaceResolver NamespacesOf(string sandbox)
+    {
+        var version = _catalog.DefinitionsVersion; // Read first: a change after it makes the next call build again.
+        if (_namespaces.TryGetValue(sandbox, out var cached) && cached.Version == version)
+        {
+            return cached.Resolver;
+        }
+        var resolver = new NamespaceResolver(_catalog.ListNamespaces(sandbox), DefaultPhoneRegion);
+        _namespaces[sandbox] = (version, resolver);
+        return resolver;
+    }
+
+    /// <summary>The compiled schema of a dataset, as <see cref="NamespacesOf"/>: read once per version of the definitions.</summary>
+    private CompiledSchema StreamSchemaOf(string sandbox, string dataset)
+    {
+        var version = _catalog.DefinitionsVersion;
+        if (_streamSchemas.TryGetValue((sandbox, dataset), out var cached) && cached.Version == version)
+        {
+            return cached.Schema;
+        }
+        var schema = _catalog.Compiled(sandbox, _catalog.RequireDataset(sandbox, dataset).Schema);
+        _streamSchemas[(sandbox, dataset)] = (version, schema);
+        return schema;
+    }
 
     private RecordProcessor NewProcessor(BatchInfo batch, long order, CompiledSchema schema, NamespaceResolver namespaces, ISourceReader reader, MappingSpec mapping)
     {

@@ -149,14 +149,16 @@ public sealed class ProfileService : ICommittedFactsObserver
         var graph = _identity.GraphOf(sandbox, identity);
         var members = graph?.Identities ?? [identity];
         var stitched = rule.Policy.Stitching == IdentityStitching.Graph;
-        return Read(sandbox, members, view =>
+        // Under the sandbox's lock only what the view holds is copied out; the JSON is built after it,
+        // so that commits and other readers do not wait behind the parsing.
+        var read = Read(sandbox, members, view =>
         {
             IdentityKey? only = stitched ? null : identity;
             var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
             var (timeline, summary) = view.ReadTimeline(timelinePolicy, only);
             if (attributes.Count == 0 && summary.Events == 0)
             {
-                return null;
+                return default;
             }
             var events = new EvaluationEvent[timeline.Count];
             for (var i = timeline.Count - 1; i >= 0; i--)
@@ -164,13 +166,17 @@ public sealed class ProfileService : ICommittedFactsObserver
                 var entry = timeline[i];
                 events[timeline.Count - 1 - i] = new EvaluationEvent(entry.Dataset, entry.EventId, view.MemberOf(entry), entry.Ticks);
             }
-            IReadOnlyList<IdentityKey> shown = stitched ? view.Members : [identity];
-            return new EvaluationSource(
-                (stitched ? graph?.Primary ?? identity : identity).ToString(),
-                [.. shown.Select(i => i.ToString()).Order(StringComparer.Ordinal)],
-                Nest(attributes),
-                events);
+            return (Attributes: attributes.ToArray(), Events: events, Members: stitched ? view.Members.ToArray() : [identity]);
         });
+        if (read.Attributes is null)
+        {
+            return null;
+        }
+        return new EvaluationSource(
+            (stitched ? graph?.Primary ?? identity : identity).ToString(),
+            [.. read.Members.Select(i => i.ToString()).Order(StringComparer.Ordinal)],
+            Nest(read.Attributes),
+            read.Events);
     }
 
     /// <summary>
@@ -317,7 +323,7 @@ public sealed class ProfileService : ICommittedFactsObserver
     }
 
     /// <summary>Merged values by dotted path, as nested JSON objects (a value at a path shadows values below it).</summary>
-    private static JsonObject Nest(IReadOnlyDictionary<string, MergedValue> attributes)
+    private static JsonObject Nest(IEnumerable<KeyValuePair<string, MergedValue>> attributes)
     {
         var root = new JsonObject();
         foreach (var (path, value) in attributes.OrderBy(a => a.Key, StringComparer.Ordinal))

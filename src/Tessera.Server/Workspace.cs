@@ -4,7 +4,6 @@ using Tessera.Activation;
 using Tessera.Catalog;
 using Tessera.Identity;
 using Tessera.Identity.Graph;
-using Tessera.Identity.Normalization;
 using Tessera.Ingestion;
 using Tessera.Profiles;
 using Tessera.Profiles.Privacy;
@@ -110,9 +109,9 @@ public sealed class Workspace : IDisposable
         {
             throw new CatalogException("IDENTITY_INVALID", $"'{text}' is not Namespace:value (for example Email:ann@example.com)");
         }
-        var ns = Catalog.GetNamespace(sandbox, key.Namespace)
+        var normalizer = Ingestion.NamespacesOf(sandbox).NormalizerOf(key.Namespace)
             ?? throw new CatalogException("NAMESPACE_NOT_FOUND", $"identity namespace '{key.Namespace}' does not exist in sandbox '{sandbox}'");
-        var outcome = new IdentityNormalizer(ns, Config.Identity.DefaultPhoneRegion).Normalize(key.Value);
+        var outcome = normalizer.Normalize(key.Value);
         return outcome.IsNormalized
             ? key with { Value = outcome.Value! }
             : throw new CatalogException("IDENTITY_INVALID", $"'{text}': {outcome.Reason}: {outcome.Message}");

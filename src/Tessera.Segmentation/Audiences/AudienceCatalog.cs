@@ -25,8 +25,8 @@ public sealed partial class AudienceCatalog
     private readonly CatalogStore _store;
     private readonly SegmentationSettings _settings;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Lock _publishedLock = new();
-    private readonly Dictionary<string, PublishedAudiences> _published = new(StringComparer.Ordinal);
+    // Read on every event and edge request: a concurrent dictionary reads without a lock.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PublishedAudiences> _published = new(StringComparer.Ordinal);
     private long _version;
 
     public AudienceCatalog(TesseraCatalog catalog, SegmentationSettings settings)
@@ -76,19 +76,13 @@ public sealed partial class AudienceCatalog
         // The version is read before the audiences: the list is at least as new as the version it is
         // cached under, so a newer write always changes the key and is never hidden by the cache.
         var version = Version;
-        lock (_publishedLock)
+        if (_published.TryGetValue(sandbox, out var cached) && cached.Version == version)
         {
-            if (_published.TryGetValue(sandbox, out var cached) && cached.Version == version)
-            {
-                return cached;
-            }
+            return cached;
         }
         var published = Load(sandbox).Where(a => a.State == AudienceState.Published).ToList();
         var result = new PublishedAudiences(version, TopologicalOrder(published));
-        lock (_publishedLock)
-        {
-            _published[sandbox] = result;
-        }
+        _published[sandbox] = result;
         return result;
     }
 

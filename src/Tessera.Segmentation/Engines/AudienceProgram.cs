@@ -36,14 +36,15 @@ internal sealed class AudienceProgram
     /// Whether the profile (<paramref name="converted"/>) qualifies at <paramref name="now"/> for each audience
     /// <paramref name="include"/> selects, in dependency order. <c>inSegment</c> of an audience
     /// evaluated earlier in this pass reads that answer; of any other, the profile's current
-    /// membership (<paramref name="currentMembers"/>).
+    /// membership (<paramref name="currentMembers"/>, read only if an audience asks: it is a store read).
     /// </summary>
     public List<(CompiledAudience Audience, bool Qualifies)> Evaluate(PqlProfile converted, DateTimeOffset now,
-        IReadOnlySet<string> currentMembers, Func<Audience, bool> include)
+        Func<IReadOnlySet<string>> currentMembers, Func<Audience, bool> include)
     {
         var results = new List<(CompiledAudience, bool)>();
         var answered = new Dictionary<string, bool>(StringComparer.Ordinal);
-        bool InSegment(string id) => answered.TryGetValue(id, out var qualifies) ? qualifies : currentMembers.Contains(id);
+        IReadOnlySet<string>? current = null;
+        bool InSegment(string id) => answered.TryGetValue(id, out var qualifies) ? qualifies : (current ??= currentMembers()).Contains(id);
         foreach (var audience in Audiences)
         {
             if (!include(audience.Audience))
@@ -62,20 +63,17 @@ internal sealed class AudienceProgram
 /// <summary>The compiled programs of an engine, one per sandbox, compiled again when the catalog changes.</summary>
 internal sealed class AudiencePrograms(Audiences.AudienceCatalog audiences)
 {
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
+    // Read on every evaluation without a lock; two callers meeting a new version may both compile it (the same program).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AudienceProgram> _programs = new(StringComparer.Ordinal);
 
     public AudienceProgram For(string sandbox)
     {
         var (version, published) = audiences.Published(sandbox);
-        lock (_gate)
+        if (!_programs.TryGetValue(sandbox, out var program) || program.Version != version)
         {
-            if (!_programs.TryGetValue(sandbox, out var program) || program.Version != version)
-            {
-                program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
-                _programs[sandbox] = program;
-            }
-            return program;
+            program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
+            _programs[sandbox] = program;
         }
+        return program;
     }
 }

@@ -101,7 +101,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                             }
                             Interlocked.Increment(ref count);
                             var converted = PqlProfile.FromJson(profile.Profile);
-                            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
+                            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary),
                                 a => Chosen(a) && a.MergePolicy == policy))
                             {
                                 answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));

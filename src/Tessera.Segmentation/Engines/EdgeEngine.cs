@@ -45,7 +45,7 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
                 continue;
             }
             var converted = PqlProfile.FromJson(profile.Profile);
-            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, memberships.AudiencesOf(sandbox, profile.Primary),
+            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary),
                 a => a.Mode == "edge" && a.MergePolicy == policy))
             {
                 if (qualifies)

@@ -211,8 +211,9 @@ public sealed class AudienceEstimator(ProfileService profiles, IdentityService i
 
     private bool Matches(CompiledExpression compiled, string sandbox, EvaluationProfile profile, DateTimeOffset now)
     {
-        var current = memberships.AudiencesOf(sandbox, profile.Primary);
+        HashSet<string>? current = null; // Read only if the expression asks (inSegment): it is a store read.
         // As in the engines: an array result (a bare xEvent[...]) holds when it is not empty.
-        return ValueOperations.Holds(compiled.Evaluate(PqlProfile.FromJson(profile.Profile), now, current.Contains));
+        return ValueOperations.Holds(compiled.Evaluate(PqlProfile.FromJson(profile.Profile), now,
+            id => (current ??= memberships.AudiencesOf(sandbox, profile.Primary)).Contains(id)));
     }
 }
