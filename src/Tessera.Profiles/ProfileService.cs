@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tessera.Abstractions;
 using Tessera.Catalog;
@@ -224,12 +225,27 @@ public sealed class ProfileService : ICommittedFactsObserver
 
     /// <summary>
     /// The stored records of <paramref name="events"/>, in their order (null where one is not stored
-    /// any more). A member's events share a key prefix: a member with several is read with one prefix
-    /// scan instead of a point read per event (its events the timeline leaves out are skipped unparsed).
+    /// any more): <see cref="ReadEventRecords(string, IReadOnlyList{EvaluationEvent}, EventRecordVisitor)"/>, each parsed.
     /// </summary>
     private JsonNode?[] ReadEventRecords(string sandbox, IReadOnlyList<EvaluationEvent> events)
     {
         var records = new JsonNode?[events.Count];
+        ReadEventRecords(sandbox, events, (index, record) => records[index] = JsonNode.Parse(record));
+        return records;
+    }
+
+    /// <summary>Receives the stored record of the event at <paramref name="index"/> as UTF-8 JSON, valid only during the call.</summary>
+    public delegate void EventRecordVisitor(int index, ReadOnlySpan<byte> record);
+
+    /// <summary>
+    /// Hands the stored record of each of <paramref name="events"/> (by its index) to <paramref name="visit"/>
+    /// as the UTF-8 JSON it is stored as, so a caller that converts it need not build nodes; an event not
+    /// stored any more (or whose record is null) is not visited. A member's events share a key prefix: a
+    /// member with several is read with one prefix scan instead of a point read per event (its events the
+    /// timeline leaves out are skipped unread).
+    /// </summary>
+    public void ReadEventRecords(string sandbox, IReadOnlyList<EvaluationEvent> events, EventRecordVisitor visit)
+    {
         var wantedByMember = new Dictionary<IdentityKey, Dictionary<string, int>>();
         for (var i = 0; i < events.Count; i++)
         {
@@ -242,27 +258,57 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
         foreach (var (member, wanted) in wantedByMember)
         {
+            var identity = new IdentityValue(member.Namespace, member.Value, true);
+            var shard = FactKeys.ShardOf(sandbox, identity, _store.ShardCount);
             if (wanted.Count == 1)
             {
+                // One event: a point read.
                 var only = wanted.Values.First();
-                records[only] = ReadEventRecord(sandbox, events[only]); // One event: a point read.
+                var key = FactKeys.EventKey(sandbox, identity, events[only].Dataset, events[only].EventId);
+                if (_store.Get(StoreSpace.Facts, shard, key) is { } body && RecordOf(body, out var record))
+                {
+                    visit(only, record);
+                }
                 continue;
             }
-            var identity = new IdentityValue(member.Namespace, member.Value, true);
             var prefix = FactKeys.IdentityPrefix(FactKeys.EventTag, sandbox, identity);
             var remaining = wanted.Count;
-            _store.Scan(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), prefix, (key, value) =>
+            _store.Scan(StoreSpace.Facts, shard, prefix, (key, value) =>
             {
                 // The tail of an event key is dataset, a zero byte, _id.
                 if (wanted.TryGetValue(System.Text.Encoding.UTF8.GetString(key[prefix.Length..]), out var at))
                 {
-                    records[at] = EventRecordOf(value);
+                    if (RecordOf(value, out var record))
+                    {
+                        visit(at, record);
+                    }
                     remaining--;
                 }
                 return remaining > 0;
             });
         }
-        return records;
+    }
+
+    /// <summary>The <c>record</c> of a stored event envelope, as its JSON bytes; false when it has none or it is null (as <see cref="EventRecordOf"/> gives null).</summary>
+    private static bool RecordOf(ReadOnlySpan<byte> envelope, out ReadOnlySpan<byte> record)
+    {
+        var reader = new Utf8JsonReader(envelope);
+        reader.Read(); // The envelope's object.
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isRecord = reader.ValueTextEquals("record"u8);
+            reader.Read();
+            if (isRecord)
+            {
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                record = envelope[start..(int)reader.BytesConsumed];
+                return reader.TokenType != JsonTokenType.Null;
+            }
+            reader.Skip();
+        }
+        record = default;
+        return false;
     }
 
     /// <summary>The stored record of an event of <see cref="ForEvaluationSource"/>, or null when it is not stored (any more).</summary>

@@ -150,6 +150,90 @@ public readonly struct PqlValue
         }
     }
 
+    /// <summary>
+    /// Converts the JSON value <paramref name="reader"/> stands on (UTF-8, as stored) exactly as
+    /// <see cref="FromJson(JsonNode?, TimeWindow)"/> converts it once parsed, without building the
+    /// nodes: a stored event becomes a value with one pass over its bytes. Leaves the reader on the
+    /// value's last token.
+    /// </summary>
+    internal static PqlValue FromJson(ref Utf8JsonReader reader, TimeWindow time)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                {
+                    var names = System.Buffers.ArrayPool<string>.Shared.Rent(16);
+                    var values = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(16);
+                    var count = 0;
+                    try
+                    {
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            if (count == names.Length)
+                            {
+                                Grow(ref names, count);
+                                Grow(ref values, count);
+                            }
+                            names[count] = PqlNames.Intern(ref reader);
+                            reader.Read();
+                            values[count++] = FromJson(ref reader, time);
+                        }
+                        var slots = new PqlValue[count + 1];
+                        slots[0] = NamesOf(PqlNames.Shared(names.AsSpan(0, count)));
+                        values.AsSpan(0, count).CopyTo(slots.AsSpan(1));
+                        return Of(new PqlRecord(slots));
+                    }
+                    finally
+                    {
+                        System.Buffers.ArrayPool<string>.Shared.Return(names, clearArray: true);
+                        System.Buffers.ArrayPool<PqlValue>.Shared.Return(values, clearArray: true);
+                    }
+                }
+            case JsonTokenType.StartArray:
+                {
+                    var items = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(16);
+                    var count = 0;
+                    try
+                    {
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        {
+                            if (count == items.Length)
+                            {
+                                Grow(ref items, count);
+                            }
+                            items[count++] = FromJson(ref reader, time);
+                        }
+                        return Of(items.AsSpan(0, count).ToArray());
+                    }
+                    finally
+                    {
+                        System.Buffers.ArrayPool<PqlValue>.Shared.Return(items, clearArray: true);
+                    }
+                }
+            case JsonTokenType.String:
+                return Of(reader.GetString()!, time);
+            case JsonTokenType.True:
+                return True;
+            case JsonTokenType.False:
+                return False;
+            case JsonTokenType.Number:
+                // As Interpreter.Number: a whole number that fits a long is an integer, anything else a double.
+                return reader.TryGetInt64(out var integer) ? Of(integer)
+                    : reader.TryGetDouble(out var real) ? Of(real)
+                    : Of(double.Parse(System.Text.Encoding.UTF8.GetString(reader.ValueSpan), CultureInfo.InvariantCulture));
+            default:
+                return Null;
+        }
+
+        static void Grow<T>(ref T[] rented, int count)
+        {
+            var bigger = System.Buffers.ArrayPool<T>.Shared.Rent(rented.Length * 2);
+            rented.AsSpan(0, count).CopyTo(bigger);
+            System.Buffers.ArrayPool<T>.Shared.Return(rented, clearArray: true);
+            rented = bigger;
+        }
+    }
+
     /// <summary>The value in the reference interpreter's shapes (long, double, string, bool, UTC <see cref="DateTimeOffset"/>, lists, dictionaries).</summary>
     public object? ToObject() => Kind switch
     {
@@ -336,9 +420,16 @@ public sealed class PqlProfile
     /// <summary>One value (an event's record) converted as <see cref="FromJson"/> converts the profile's parts, in <paramref name="zone"/>.</summary>
     public static PqlValue Convert(JsonNode? value, TimeZoneInfo zone) => PqlValue.FromJson(value, new TimeWindow(zone));
 
+    /// <summary>As <see cref="Convert(JsonNode?, TimeZoneInfo)"/> of the same value written as UTF-8 JSON (a stored record), without parsing it into nodes.</summary>
+    public static PqlValue Convert(ReadOnlySpan<byte> json, TimeZoneInfo zone)
+    {
+        var reader = new Utf8JsonReader(json);
+        return reader.Read() ? PqlValue.FromJson(ref reader, new TimeWindow(zone)) : PqlValue.Null;
+    }
+
     /// <summary>
     /// The profile <see cref="FromJson"/> gives for <paramref name="attributes"/> with
-    /// <c>xEvent</c> set to <paramref name="events"/> (each converted by <see cref="Convert"/> in the
+    /// <c>xEvent</c> set to <paramref name="events"/> (each converted by <see cref="Convert(JsonNode?, TimeZoneInfo)"/> in the
     /// same zone), without converting the events again: the engines keep converted events and
     /// append new ones. <paramref name="attributes"/> is the converted record of the attributes alone.
     /// </summary>
@@ -394,18 +485,39 @@ internal static class PqlNames
         : Names.Count < MaxNames ? Names.GetOrAdd(name, name)
         : name;
 
+    /// <summary>The property name <paramref name="reader"/> stands on, interned; a name seen before costs no string.</summary>
+    public static string Intern(ref Utf8JsonReader reader)
+    {
+        var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        if (length > 256)
+        {
+            return Intern(reader.GetString()!);
+        }
+        Span<char> text = stackalloc char[length]; // An escaped name only gets shorter when unescaped.
+        var written = reader.CopyString(text);
+        return Names.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text[..written], out var interned) ? interned : Intern(text[..written].ToString());
+    }
+
     public static string[] Shared(string[] names) =>
         Shapes.TryGetValue(names, out var shared) ? shared
         : Shapes.Count < MaxShapes ? Shapes.GetOrAdd(names, names)
         : names;
 
-    private sealed class ShapeComparer : IEqualityComparer<string[]>
+    /// <summary>As <see cref="Shared(string[])"/>; names of a known shape cost no array.</summary>
+    public static string[] Shared(ReadOnlySpan<string> names) =>
+        Shapes.GetAlternateLookup<ReadOnlySpan<string>>().TryGetValue(names, out var shared) ? shared : Shared(names.ToArray());
+
+    private sealed class ShapeComparer : IEqualityComparer<string[]>, IAlternateEqualityComparer<ReadOnlySpan<string>, string[]>
     {
         public static ShapeComparer Instance { get; } = new();
 
         public bool Equals(string[]? x, string[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
 
-        public int GetHashCode(string[] names)
+        public int GetHashCode(string[] names) => GetHashCode((ReadOnlySpan<string>)names);
+
+        public bool Equals(ReadOnlySpan<string> alternate, string[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<string> names)
         {
             var hash = new HashCode();
             foreach (var name in names)
@@ -414,5 +526,7 @@ internal static class PqlNames
             }
             return hash.ToHashCode();
         }
+
+        public string[] Create(ReadOnlySpan<string> alternate) => alternate.ToArray();
     }
 }

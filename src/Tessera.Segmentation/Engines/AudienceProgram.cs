@@ -13,10 +13,17 @@ internal sealed record CompiledAudience(Audience Audience, PqlNode Tree, Compile
 /// </summary>
 internal sealed class AudienceProgram
 {
+    private readonly Dictionary<string, int> _positions;
+
     private AudienceProgram(long version, IReadOnlyList<CompiledAudience> audiences)
     {
         Version = version;
         Audiences = audiences;
+        _positions = new Dictionary<string, int>(audiences.Count, StringComparer.Ordinal);
+        for (var i = 0; i < audiences.Count; i++)
+        {
+            _positions[audiences[i].Audience.Id] = i;
+        }
     }
 
     public long Version { get; }
@@ -41,19 +48,21 @@ internal sealed class AudienceProgram
     public List<(CompiledAudience Audience, bool Qualifies)> Evaluate(PqlProfile converted, DateTimeOffset now,
         Func<IReadOnlySet<string>> currentMembers, Func<Audience, bool> include)
     {
-        var results = new List<(CompiledAudience, bool)>();
-        var answered = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var results = new List<(CompiledAudience, bool)>(Audiences.Count);
+        // By position in the program: 0 not answered in this pass, 1 no, 2 yes (a batch run asks this of every profile).
+        var answered = new byte[Audiences.Count];
         IReadOnlySet<string>? current = null;
-        bool InSegment(string id) => answered.TryGetValue(id, out var qualifies) ? qualifies : (current ??= currentMembers()).Contains(id);
-        foreach (var audience in Audiences)
+        bool InSegment(string id) => _positions.TryGetValue(id, out var at) && answered[at] != 0 ? answered[at] == 2 : (current ??= currentMembers()).Contains(id);
+        for (var i = 0; i < Audiences.Count; i++)
         {
+            var audience = Audiences[i];
             if (!include(audience.Audience))
             {
                 continue;
             }
             // A condition that is an array (a bare xEvent[...]) holds when it is not empty, as in a filter.
             var qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(converted, now, InSegment));
-            answered[audience.Audience.Id] = qualifies;
+            answered[i] = qualifies ? (byte)2 : (byte)1;
             results.Add((audience, qualifies));
         }
         return results;
