@@ -141,7 +141,11 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// converted events reads only the ones it has not seen (an event's body never changes under its
     /// reference: duplicates are dropped, not stored). Null when no profile holds anything about it.
     /// </summary>
-    public EvaluationSource? ForEvaluationSource(string sandbox, IdentityKey identity, string? policyName = null)
+    /// <param name="keepInCache">
+    /// False for a reader that visits every profile once (a batch run): a view it has to read from the store
+    /// is not kept, so it neither waits on the cache's lock to insert it nor evicts the views live traffic uses.
+    /// </param>
+    public EvaluationSource? ForEvaluationSource(string sandbox, IdentityKey identity, string? policyName = null, bool keepInCache = true)
     {
         var definitions = Definitions(sandbox);
         var rule = definitions.RuleFor(policyName);
@@ -152,7 +156,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         var stitched = rule.Policy.Stitching == IdentityStitching.Graph;
         // Under the sandbox's lock only what the view holds is copied out; the JSON is built after it,
         // so that commits and other readers do not wait behind the parsing.
-        var read = Read(sandbox, members, view =>
+        var read = Read(sandbox, members, keepInCache, view =>
         {
             IdentityKey? only = stitched ? null : identity;
             var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
@@ -189,9 +193,23 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// makes the load stale, read again under the lock. Two readers may load one profile at once:
     /// the later completion regroups with the view the earlier one cached.
     /// </summary>
-    private T Read<T>(string sandbox, IReadOnlyCollection<IdentityKey> members, Func<ProfileView, T> read)
+    private T Read<T>(string sandbox, IReadOnlyCollection<IdentityKey> members, Func<ProfileView, T> read) => Read(sandbox, members, true, read);
+
+    /// <summary>As <see cref="Read{T}(string, IReadOnlyCollection{IdentityKey}, Func{ProfileView, T})"/>; without <paramref name="keepInCache"/> a view not cached is read from the store and only used.</summary>
+    private T Read<T>(string sandbox, IReadOnlyCollection<IdentityKey> members, bool keepInCache, Func<ProfileView, T> read)
     {
         var views = Views(sandbox);
+        if (!keepInCache)
+        {
+            lock (views)
+            {
+                if (views.TryGetCached(members) is { } cached)
+                {
+                    return read(cached);
+                }
+            }
+            return read(Load(sandbox, members)); // This caller's own view: no lock needed.
+        }
         PendingLoad? pending;
         lock (views)
         {
@@ -635,7 +653,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         return new DatasetTable(profile, events);
     }
 
-    /// <summary>A sandbox's cached views; the set is also the lock that serializes access to them (see <see cref="Read"/>).</summary>
+    /// <summary>A sandbox's cached views; the set is also the lock that serializes access to them (see <see cref="Read{T}(string, IReadOnlyCollection{IdentityKey}, Func{ProfileView, T})"/>).</summary>
     private ProfileViewSet Views(string sandbox) =>
         _sandboxes.GetOrAdd(sandbox, name => new ProfileViewSet(_settings.CachedProfiles, members => Load(name, members)));
 

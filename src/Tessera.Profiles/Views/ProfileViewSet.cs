@@ -64,6 +64,19 @@ public sealed class ProfileViewSet(int capacity, Func<IReadOnlyCollection<Identi
         return null;
     }
 
+    /// <summary>The view of <paramref name="members"/> when the cache holds all of them (regrouped if need be), else null; nothing is registered.</summary>
+    public ProfileView? TryGetCached(IReadOnlyCollection<IdentityKey> members)
+    {
+        foreach (var member in members)
+        {
+            if (!_byMember.ContainsKey(member))
+            {
+                return null;
+            }
+        }
+        return Assemble(members, load);
+    }
+
     /// <summary>
     /// Finishes a read begun by <see cref="TryGet"/> with <paramref name="loaded"/>, the view of the
     /// pending identities read from the store: facts that arrived meanwhile are applied to it, and it

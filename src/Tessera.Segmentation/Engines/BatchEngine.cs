@@ -90,7 +90,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                         {
                             // A profile is read once per policy: through whichever of its identities comes first;
                             // two workers reaching it through two identities at once evaluate it once (the first claim).
-                            if (seen.ContainsKey(policy + "\0" + who) || profiles.ForEvaluationSource(sandbox, who, policy) is not { } profile
+                            if (seen.ContainsKey(policy + "\0" + who) || profiles.ForEvaluationSource(sandbox, who, policy, keepInCache: false) is not { } profile
                                 || !evaluated.TryAdd(policy + "\0" + profile.Primary, 0))
                             {
                                 continue;

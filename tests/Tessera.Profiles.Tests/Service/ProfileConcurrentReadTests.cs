@@ -36,6 +36,34 @@ public sealed class ProfileConcurrentReadTests
     }
 
     [Fact]
+    public async Task A_read_that_does_not_keep_its_view_reads_the_same_and_caches_nothing()
+    {
+        await using var test = await CreateAsync();
+        await test.StreamAsync("crm", """[{"crmId":"1","firstName":"Ann","tier":"silver"},{"crmId":"2","firstName":"Bob"}]""");
+        await test.StreamAsync("app", """[{"_id":"a1","timestamp":"2026-11-01T10:00:00Z","crmId":"1"},{"_id":"a2","timestamp":"2026-11-01T11:00:00Z","crmId":"1"}]""");
+
+        var uncached = test.Profiles.ForEvaluationSource("prod", Key("CRMID:1"), keepInCache: false)!;
+        var loaded = test.Profiles.IdentitiesLoaded;
+        Assert.Equal(0, test.Profiles.CachedViewBytes("prod")); // Nothing kept.
+        var again = test.Profiles.ForEvaluationSource("prod", Key("CRMID:1"), keepInCache: false)!;
+        Assert.True(test.Profiles.IdentitiesLoaded > loaded); // Read from the store again.
+
+        var cached = test.Profiles.ForEvaluationSource("prod", Key("CRMID:1"))!;
+        Assert.True(test.Profiles.CachedViewBytes("prod") > 0);
+        loaded = test.Profiles.IdentitiesLoaded;
+        var fromCache = test.Profiles.ForEvaluationSource("prod", Key("CRMID:1"), keepInCache: false)!;
+        Assert.Equal(loaded, test.Profiles.IdentitiesLoaded); // A cached view is used.
+        foreach (var read in new[] { again, cached, fromCache })
+        {
+            Assert.Equal(uncached.Primary, read.Primary);
+            Assert.Equal(uncached.Identities, read.Identities);
+            Assert.Equal(uncached.Attributes.ToJsonString(), read.Attributes.ToJsonString());
+            Assert.Equal(uncached.Events, read.Events);
+        }
+        Assert.Equal(2, uncached.Events.Count);
+    }
+
+    [Fact]
     public async Task A_deletion_while_a_load_is_in_flight_is_not_served_from_its_result()
     {
         await using var test = await CreateAsync();
