@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Tessera.Ingestion;
 
 /// <summary>
@@ -11,7 +9,40 @@ namespace Tessera.Ingestion;
 /// </summary>
 public sealed class InFlightKeys
 {
-    private readonly ConcurrentDictionary<UInt128, Task> _keys = new();
+    // Striped by the fingerprint's low bits, each stripe a plain dictionary under its own lock: every
+    // event of every request reserves a key, and a ConcurrentDictionary's few locks (one per core, all
+    // of them taken to grow) made four callers on two cores spin against each other.
+    private const int StripeCount = 64;
+    private readonly Stripe[] _stripes = [.. Enumerable.Range(0, StripeCount).Select(_ => new Stripe())];
+
+    private Stripe StripeOf(UInt128 fingerprint) => _stripes[(int)((ulong)fingerprint & (StripeCount - 1))];
+
+    private Task GetOrAdd(UInt128 fingerprint, Task reservation)
+    {
+        var stripe = StripeOf(fingerprint);
+        lock (stripe.Gate)
+        {
+            return stripe.Keys.TryAdd(fingerprint, reservation) ? reservation : stripe.Keys[fingerprint];
+        }
+    }
+
+    private void Remove(UInt128 fingerprint, Task reservation)
+    {
+        var stripe = StripeOf(fingerprint);
+        lock (stripe.Gate)
+        {
+            if (stripe.Keys.TryGetValue(fingerprint, out var holder) && holder == reservation)
+            {
+                stripe.Keys.Remove(fingerprint);
+            }
+        }
+    }
+
+    private sealed class Stripe
+    {
+        public readonly Lock Gate = new();
+        public readonly Dictionary<UInt128, Task> Keys = [];
+    }
 
     public Scope Begin() => new(this);
 
@@ -28,7 +59,7 @@ public sealed class InFlightKeys
         /// <summary>True when this request now owns the key; false when another request is committing it.</summary>
         public bool TryReserve(UInt128 fingerprint)
         {
-            var holder = _owner._keys.GetOrAdd(fingerprint, _committed.Task);
+            var holder = _owner.GetOrAdd(fingerprint, _committed.Task);
             if (holder == _committed.Task)
             {
                 _held.Add(fingerprint);
@@ -51,7 +82,7 @@ public sealed class InFlightKeys
             }
             foreach (var fingerprint in _held)
             {
-                _owner._keys.TryRemove(new KeyValuePair<UInt128, Task>(fingerprint, _committed.Task));
+                _owner.Remove(fingerprint, _committed.Task);
             }
             _held.Clear();
         }
