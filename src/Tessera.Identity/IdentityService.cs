@@ -123,19 +123,62 @@ public sealed class IdentityService
     /// <summary>Applies the ledger entries in a commit that is now durable to the sandbox's graph.</summary>
     public void ApplyCommitted(string sandbox, WriteSet writes)
     {
-        List<LedgerEntry>? entries = null;
+        var any = false;
+        for (var i = 0; i < writes.Count && !any; i++)
+        {
+            any = IsLedgerEntry(writes[i]);
+        }
+        if (!any)
+        {
+            return;
+        }
+        var state = GetOrCreate(sandbox);
+        state.Lock.EnterWriteLock();
+        try
+        {
+            if (state.Pending is not null)
+            {
+                // A rebuild is running: it takes these entries as objects when it is done.
+                var entries = Decoded(writes);
+                foreach (var entry in entries)
+                {
+                    state.Graph.Add(entry);
+                }
+                state.Pending.AddRange(entries);
+                return;
+            }
+            // Read in place: an identity the graph knows costs no string.
+            var add = state.Graph.AddStored();
+            for (var i = 0; i < writes.Count; i++)
+            {
+                var operation = writes[i];
+                if (IsLedgerEntry(operation))
+                {
+                    add.Record(operation.Key.Span, operation.Value.Span);
+                }
+            }
+            add.Complete();
+        }
+        finally
+        {
+            state.Lock.ExitWriteLock();
+        }
+    }
+
+    private static bool IsLedgerEntry(in WriteOperation operation) =>
+        operation is { Space: StoreSpace.Facts, IsDelete: false } && operation.Key.Span[0] == LedgerCodec.Tag;
+
+    private static List<LedgerEntry> Decoded(WriteSet writes)
+    {
+        var entries = new List<LedgerEntry>();
         for (var i = 0; i < writes.Count; i++)
         {
-            var operation = writes[i];
-            if (operation is { Space: StoreSpace.Facts, IsDelete: false } && operation.Key.Span[0] == LedgerCodec.Tag)
+            if (IsLedgerEntry(writes[i]))
             {
-                (entries ??= []).Add(LedgerCodec.Decode(operation.Key.Span, operation.Value.Span));
+                entries.Add(LedgerCodec.Decode(writes[i].Key.Span, writes[i].Value.Span));
             }
         }
-        if (entries is not null)
-        {
-            Apply(sandbox, entries);
-        }
+        return entries;
     }
 
     /// <summary>Applies durable ledger entries to the sandbox's graph.</summary>

@@ -20,18 +20,25 @@ public sealed partial class IdentityGraph
     }
 
     /// <summary>Starts recording stored ledger entries in a row (a rebuild): see <see cref="StoredLedgerLoad"/>.</summary>
-    public StoredLedgerLoad LoadStored() => new(this);
+    public StoredLedgerLoad LoadStored() => new(this, incremental: false);
 
     /// <summary>
-    /// Records stored ledger entries as <see cref="Record(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> does,
-    /// several at a time: a rebuild is bound by cache misses (an identity's slot, then its node and the
+    /// Starts adding stored ledger entries incrementally, in order (a commit's entries once durable):
+    /// the same graph as <see cref="Add(LedgerEntry)"/> of each decoded entry, read in place and with
+    /// the memory of the entries ahead prefetched, as <see cref="LoadStored"/> does.
+    /// </summary>
+    public StoredLedgerLoad AddStored() => new(this, incremental: true);
+
+    /// <summary>
+    /// Records (or, made by <see cref="AddStored"/>, adds) stored ledger entries as
+    /// <see cref="Record(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> does, several at a time: a rebuild is bound by cache misses (an identity's slot, then its node and the
     /// pair's slot, each at random in hundreds of MiB), and one entry has too few to keep the memory busy.
     /// </summary>
     /// <remarks>
     /// Each entry passes three steps, <see cref="Depth"/> entries apart: it is read, its identities'
     /// slots found and prefetched; then its identities are interned (slots now in cache) and its nodes
     /// and pair slots prefetched; then its links are recorded. Entries go through each step in the
-    /// order given, so identities are numbered and links recorded exactly as one by one. The entries
+    /// order given, so identities are numbered and links recorded (or added) exactly as one by one. The entries
     /// in flight are copies, so the caller's buffers may change after each call. Nothing is recorded
     /// for certain until <see cref="Complete"/>.
     /// </remarks>
@@ -44,14 +51,16 @@ public sealed partial class IdentityGraph
         private const int Prepared = 8;
 
         private readonly IdentityGraph _graph;
+        private readonly bool _incremental;
         private readonly Entry?[] _ring = new Entry?[2 * Depth];
         private long _read;
         private long _interned;
         private long _recorded;
 
-        internal StoredLedgerLoad(IdentityGraph graph)
+        internal StoredLedgerLoad(IdentityGraph graph, bool incremental)
         {
             _graph = graph;
+            _incremental = incremental;
         }
 
         /// <summary>Takes one stored entry; returns its sequence.</summary>
@@ -89,7 +98,14 @@ public sealed partial class IdentityGraph
         private void RecordOldest()
         {
             var entry = _ring[_recorded++ % _ring.Length]!;
-            _graph.Record(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
+            if (_incremental)
+            {
+                _graph.Add(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
+            }
+            else
+            {
+                _graph.Record(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
+            }
         }
 
         private sealed class Entry

@@ -137,6 +137,29 @@ public sealed class GraphProperties
         return sequencesMatch;
     }
 
+    [Property(Replay = "(31337,543673)", MaxTest = 200)]
+    public bool Adding_stored_entries_equals_adding_the_entries((byte, byte, byte, byte)[] occurrences, byte rulesChoice)
+    {
+        var rules = RulesFor(rulesChoice);
+        var ledger = ToLedger(occurrences);
+        var fromBytes = new IdentityGraph(rules);
+        var add = fromBytes.AddStored();
+        var key = new ArrayBufferWriter<byte>();
+        var value = new ArrayBufferWriter<byte>();
+        foreach (var entry in ledger)
+        {
+            key.ResetWrittenCount();
+            value.ResetWrittenCount();
+            LedgerCodec.WriteKey(key, "prod", entry.Sequence);
+            LedgerCodec.Encode(entry, value);
+            add.Record(key.WrittenSpan, value.WrittenSpan);
+        }
+        add.Complete();
+        var fromEntries = Incremental(rules, ledger);
+        return Fingerprint(fromBytes) == Fingerprint(fromEntries) && LinkStates(fromBytes) == LinkStates(fromEntries)
+            && Enumerable.Range(0, fromEntries.IdentityCount).All(n => fromBytes.KeyOf(n) == fromEntries.KeyOf(n));
+    }
+
     [Fact]
     public void A_stored_entry_with_many_identities_of_every_kind_records_as_the_entry_does()
     {
