@@ -162,7 +162,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
                 {
                     return i;
                 }
-                load.Record(encoded.Key(i), encoded.Value(i));
+                load.Take(encoded.Key(i), encoded.Value(i));
             }
             load.Complete();
             restarted.RederiveAll();
@@ -194,7 +194,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
                 var load = restarted!.LoadStored();
                 for (var i = 0; i < encoded.Count; i++)
                 {
-                    load.Record(encoded.Key(i), encoded.Value(i));
+                    load.Take(encoded.Key(i), encoded.Value(i));
                 }
                 load.Complete();
             });

@@ -88,7 +88,7 @@ public sealed class IdentityService
                             loads.Add(graph, load);
                         }
                     }
-                    _lastSequence = Math.Max(_lastSequence, load.Record(key, value));
+                    _lastSequence = Math.Max(_lastSequence, load.Take(key, value));
                     return true;
                 });
             }
@@ -140,10 +140,7 @@ public sealed class IdentityService
             {
                 // A rebuild is running: it takes these entries as objects when it is done.
                 var entries = Decoded(writes);
-                foreach (var entry in entries)
-                {
-                    state.Graph.Add(entry);
-                }
+                state.Graph.Add(entries);
                 state.Pending.AddRange(entries);
                 return;
             }
@@ -154,7 +151,7 @@ public sealed class IdentityService
                 var operation = writes[i];
                 if (IsLedgerEntry(operation))
                 {
-                    add.Record(operation.Key.Span, operation.Value.Span);
+                    add.Take(operation.Key.Span, operation.Value.Span);
                 }
             }
             add.Complete();

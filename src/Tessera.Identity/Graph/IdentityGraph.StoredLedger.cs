@@ -14,7 +14,7 @@ public sealed partial class IdentityGraph
     public long Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         var load = LoadStored();
-        var sequence = load.Record(key, value);
+        var sequence = load.Take(key, value);
         load.Complete();
         return sequence;
     }
@@ -63,8 +63,8 @@ public sealed partial class IdentityGraph
             _incremental = incremental;
         }
 
-        /// <summary>Takes one stored entry; returns its sequence.</summary>
-        public long Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+        /// <summary>Takes one stored entry (copied: the buffers may change after the call); returns its sequence.</summary>
+        public long Take(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
             if (_read - _recorded == _ring.Length)
             {
@@ -80,7 +80,7 @@ public sealed partial class IdentityGraph
             return sequence;
         }
 
-        /// <summary>Records every entry taken so far.</summary>
+        /// <summary>Records (or adds) every entry taken so far.</summary>
         public void Complete()
         {
             while (_interned < _read)

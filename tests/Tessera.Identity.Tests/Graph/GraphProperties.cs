@@ -129,7 +129,7 @@ public sealed class GraphProperties
             value.ResetWrittenCount();
             LedgerCodec.WriteKey(key, "prod", entry.Sequence);
             LedgerCodec.Encode(entry, value);
-            sequencesMatch &= load.Record(key.WrittenSpan, value.WrittenSpan) == entry.Sequence;
+            sequencesMatch &= load.Take(key.WrittenSpan, value.WrittenSpan) == entry.Sequence;
             System.Runtime.InteropServices.MemoryMarshal.AsMemory(key.WrittenMemory).Span.Fill(0xFF);
             System.Runtime.InteropServices.MemoryMarshal.AsMemory(value.WrittenMemory).Span.Fill(0xFF);
         }
@@ -152,7 +152,7 @@ public sealed class GraphProperties
             value.ResetWrittenCount();
             LedgerCodec.WriteKey(key, "prod", entry.Sequence);
             LedgerCodec.Encode(entry, value);
-            add.Record(key.WrittenSpan, value.WrittenSpan);
+            add.Take(key.WrittenSpan, value.WrittenSpan);
         }
         add.Complete();
         var fromEntries = Incremental(rules, ledger);
