@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Tessera.Identity.Graph;
-using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
 using Tessera.Segmentation.Estimates;
@@ -100,7 +99,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                                 seen.TryAdd(policy + "\0" + member, 0);
                             }
                             Interlocked.Increment(ref count);
-                            var converted = Convert(sandbox, profile);
+                            var converted = profiles.Converted(sandbox, profile);
                             foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary),
                                 a => Chosen(a) && a.MergePolicy == policy))
                             {
@@ -140,24 +139,5 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             await new AudienceSizeHistory(store).RecordAsync(sandbox, now, members, cancellationToken).ConfigureAwait(false);
         }
         return new BatchRunReport(sandbox, now, count, members, watch.Elapsed);
-    }
-
-    /// <summary>
-    /// The profile as <c>PqlProfile.FromJson(ForEvaluation(...).Profile)</c> gives it, its events
-    /// converted straight from their stored bytes: a batch run converts every event of every profile,
-    /// and building JSON nodes for them first cost more than the conversion itself.
-    /// </summary>
-    private PqlProfile Convert(string sandbox, EvaluationSource profile)
-    {
-        var events = new PqlValue[profile.Events.Count];
-        var stored = new bool[events.Length];
-        profiles.ReadEventRecords(sandbox, profile.Events, (index, record) =>
-        {
-            events[index] = PqlProfile.Convert(record, TimeZoneInfo.Utc);
-            stored[index] = true;
-        });
-        // An event no longer stored is left out, as ForEvaluation leaves it out.
-        var kept = stored.AsSpan().IndexOf(false) < 0 ? events : [.. events.Where((_, i) => stored[i])];
-        return PqlProfile.WithEvents(PqlProfile.Convert(profile.Attributes, TimeZoneInfo.Utc), kept, TimeZoneInfo.Utc);
     }
 }

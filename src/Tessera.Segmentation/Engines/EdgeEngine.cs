@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tessera.Identity.Graph;
 using Tessera.Ingestion;
-using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
 using Tessera.Segmentation.Memberships;
@@ -37,14 +36,14 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
         var qualified = new List<string>();
         // The sandbox's default policy gives the profile's id and the attributes asked for; edge
         // audiences of other policies read their own merge of the same identities.
-        var byDefault = profiles.ForEvaluation(sandbox, identity);
+        var byDefault = profiles.ForEvaluationSource(sandbox, identity);
         foreach (var policy in program.Audiences.Where(a => a.Audience.Mode == "edge").Select(a => a.Audience.MergePolicy).Distinct())
         {
-            if ((policy is null ? byDefault : profiles.ForEvaluation(sandbox, identity, policy)) is not { } profile)
+            if ((policy is null ? byDefault : profiles.ForEvaluationSource(sandbox, identity, policy)) is not { } profile)
             {
                 continue;
             }
-            var converted = PqlProfile.FromJson(profile.Profile);
+            var converted = profiles.Converted(sandbox, profile);
             foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary),
                 a => a.Mode == "edge" && a.MergePolicy == policy))
             {
@@ -57,7 +56,7 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
         var answer = new JsonObject();
         foreach (var path in attributes)
         {
-            answer[path] = byDefault is null ? null : Attribute(byDefault.Profile, path)?.DeepClone();
+            answer[path] = byDefault is null ? null : Attribute(byDefault.Attributes, path)?.DeepClone();
         }
         var primary = byDefault?.Primary;
         return new EdgeAnswer(primary, qualified, answer, stored);
