@@ -30,6 +30,8 @@ public sealed class TesseraCatalog
     private readonly ConcurrentDictionary<(string Sandbox, string Name, int Version), CompiledSchema> _compiled = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private long _definitionsVersion;
+    private long _keysVersion;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Version, ApiKeyRecord Record)> _liveKeys = new(StringComparer.Ordinal);
 
     public TesseraCatalog(IStore store, TimeProvider time)
     {
@@ -524,21 +526,37 @@ public sealed class TesseraCatalog
         }
         var revoked = record with { RevokedAt = _time.GetUtcNow() };
         await _store.PutAsync(ApiKeyKind, Global, id, revoked, CatalogJson.Default.ApiKeyRecord).ConfigureAwait(false);
+        Interlocked.Increment(ref _keysVersion); // After the write: no key remembered before it is used again.
         return revoked;
     }
 
     public List<ApiKeyRecord> ListApiKeys() => _store.List(ApiKeyKind, Global, CatalogJson.Default.ApiKeyRecord);
 
-    /// <summary>The live key for a presented secret, or null (unknown or revoked).</summary>
+    /// <summary>
+    /// The live key for a presented secret, or null (unknown or revoked). Every request asks: a live
+    /// key found is remembered (by the secret's hash) until any key is revoked, so a request does not
+    /// read the store twice and parse JSON; unknown secrets are not remembered.
+    /// </summary>
     public ApiKeyRecord? Authenticate(string secret)
     {
-        var id = Store.Get(StoreSpace.Catalog, 0, CatalogStore.Key(ApiKeyHashKind, Global, HashSecret(secret)));
+        var hash = HashSecret(secret);
+        var version = Interlocked.Read(ref _keysVersion); // Read first: a revocation after it is seen by the next call.
+        if (_liveKeys.TryGetValue(hash, out var known) && known.Version == version)
+        {
+            return known.Record;
+        }
+        var id = Store.Get(StoreSpace.Catalog, 0, CatalogStore.Key(ApiKeyHashKind, Global, hash));
         if (id is null)
         {
             return null;
         }
         var record = _store.Get(ApiKeyKind, Global, Encoding.UTF8.GetString(id), CatalogJson.Default.ApiKeyRecord);
-        return record is { RevokedAt: null } ? record : null;
+        if (record is not { RevokedAt: null })
+        {
+            return null;
+        }
+        _liveKeys[hash] = (version, record);
+        return record;
     }
 
     private static string HashSecret(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));

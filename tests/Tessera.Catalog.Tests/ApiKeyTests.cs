@@ -55,11 +55,12 @@ public sealed class ApiKeyTests
         var (record, secret) = await test.Catalog.CreateApiKeyAsync("prod", ApiRole.Admin, "ops");
         var (_, other) = await test.Catalog.CreateApiKeyAsync("prod", ApiRole.Collect, "site");
         test.Time.Advance(TimeSpan.FromMinutes(5));
+        Assert.NotNull(test.Catalog.Authenticate(secret)); // Remembered as live from here on...
 
         var revoked = await test.Catalog.RevokeApiKeyAsync(record.Id);
 
         Assert.Equal(test.Time.GetUtcNow(), revoked.RevokedAt);
-        Assert.Null(test.Catalog.Authenticate(secret));
+        Assert.Null(test.Catalog.Authenticate(secret)); // ...until a revocation.
         Assert.NotNull(test.Catalog.Authenticate(other));
         var again = await test.Catalog.RevokeApiKeyAsync(record.Id);
         Assert.Equal(revoked.RevokedAt, again.RevokedAt);
