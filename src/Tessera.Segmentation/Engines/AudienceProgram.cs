@@ -28,6 +28,14 @@ internal sealed class AudienceProgram
 
     public long Version { get; }
 
+    /// <summary>
+    /// The program's dependency index, made on first use and kept with it (read on every event without
+    /// a lock; two first users may both make it, the same index).
+    /// </summary>
+    public DependencyIndex Dependencies => _dependencies ??= new DependencyIndex(this);
+
+    private DependencyIndex? _dependencies;
+
     /// <summary>Dependencies first.</summary>
     public IReadOnlyList<CompiledAudience> Audiences { get; }
 

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
@@ -255,14 +254,6 @@ internal sealed class DependencyIndex
         }
         return item;
     }
-}
-
-/// <summary>The dependency index of each compiled program, made once per program.</summary>
-internal sealed class DependencyIndexes
-{
-    private readonly ConditionalWeakTable<AudienceProgram, DependencyIndex> _indexes = [];
-
-    public DependencyIndex For(AudienceProgram program) => _indexes.GetValue(program, static p => new DependencyIndex(p));
 }
 
 /// <summary>

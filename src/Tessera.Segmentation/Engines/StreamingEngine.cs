@@ -32,7 +32,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Channel<(string Sandbox, IdentityKey Identity, bool Full, long Since)> _changed = Channel.CreateUnbounded<(string, IdentityKey, bool, long)>(new() { SingleReader = true });
     private readonly AudiencePrograms _programs;
-    private readonly DependencyIndexes _indexes = new();
     private readonly EvaluatedProfiles _evaluated = new(200_000);
 
     /// <summary>
@@ -272,7 +271,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private async Task EvaluateAsync(string sandbox, IReadOnlyDictionary<IdentityKey, bool> identities, CancellationToken cancellationToken)
     {
         var program = _programs.For(sandbox);
-        var index = _indexes.For(program);
+        var index = program.Dependencies;
         var now = _time.GetUtcNow();
         var evaluations = new List<Evaluation>();
         var done = new HashSet<string>(StringComparer.Ordinal);
