@@ -28,7 +28,7 @@ public sealed record IdentityLookup(IdentityKey Identity, GraphSnapshot Graph, I
 /// <summary>
 /// The identity graphs of every sandbox, kept in memory and derived from the durable link ledger.
 /// Ingestion writes ledger entries in the same commit as the facts that carry them
-/// (<see cref="Write"/>) and applies them here once durable (<see cref="Apply"/>); opening a
+/// (<see cref="Write"/>) and applies them here once durable (<see cref="ApplyCommitted"/>); opening a
 /// workspace derives every graph from the ledger again, so nothing acknowledged is lost.
 /// </summary>
 public sealed class IdentityService
@@ -176,26 +176,6 @@ public sealed class IdentityService
             }
         }
         return entries;
-    }
-
-    /// <summary>Applies durable ledger entries to the sandbox's graph.</summary>
-    public void Apply(string sandbox, IReadOnlyList<LedgerEntry> entries)
-    {
-        if (entries.Count == 0)
-        {
-            return;
-        }
-        var state = GetOrCreate(sandbox);
-        state.Lock.EnterWriteLock();
-        try
-        {
-            state.Graph.Add(entries);
-            state.Pending?.AddRange(entries);
-        }
-        finally
-        {
-            state.Lock.ExitWriteLock();
-        }
     }
 
     /// <summary>The graph an identity belongs to, with its kept and cut links; null when the identity is unknown.</summary>

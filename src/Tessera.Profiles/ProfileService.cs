@@ -276,22 +276,20 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
         foreach (var (member, wanted) in wantedByMember)
         {
-            var identity = new IdentityValue(member.Namespace, member.Value, true);
-            var shard = FactKeys.ShardOf(sandbox, identity, _store.ShardCount);
             if (wanted.Count == 1)
             {
                 // One event: a point read.
                 var only = wanted.Values.First();
-                var key = FactKeys.EventKey(sandbox, identity, events[only].Dataset, events[only].EventId);
-                if (_store.Get(StoreSpace.Facts, shard, key) is { } body && RecordOf(body, out var record))
+                if (StoredEvent(sandbox, events[only]) is { } body && RecordOf(body, out var record))
                 {
                     visit(only, record);
                 }
                 continue;
             }
+            var identity = new IdentityValue(member.Namespace, member.Value, true);
             var prefix = FactKeys.IdentityPrefix(FactKeys.EventTag, sandbox, identity);
             var remaining = wanted.Count;
-            _store.Scan(StoreSpace.Facts, shard, prefix, (key, value) =>
+            _store.Scan(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), prefix, (key, value) =>
             {
                 // The tail of an event key is dataset, a zero byte, _id.
                 if (wanted.TryGetValue(System.Text.Encoding.UTF8.GetString(key[prefix.Length..]), out var at))
@@ -307,7 +305,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
     }
 
-    /// <summary>The <c>record</c> of a stored event envelope, as its JSON bytes; false when it has none or it is null (as <see cref="EventRecordOf"/> gives null).</summary>
+    /// <summary>The <c>record</c> of a stored event envelope, as its JSON bytes; false when it has none or it is null.</summary>
     private static bool RecordOf(ReadOnlySpan<byte> envelope, out ReadOnlySpan<byte> record)
     {
         var reader = new Utf8JsonReader(envelope);
@@ -330,16 +328,19 @@ public sealed class ProfileService : ICommittedFactsObserver
     }
 
     /// <summary>The stored record of an event of <see cref="ForEvaluationSource"/>, or null when it is not stored (any more).</summary>
-    public JsonNode? ReadEventRecord(string sandbox, EvaluationEvent stored)
+    public JsonNode? ReadEventRecord(string sandbox, EvaluationEvent stored) =>
+        StoredEvent(sandbox, stored) is { } body ? EventRecordOf(body) : null;
+
+    /// <summary>The envelope stored under an event's key, or null.</summary>
+    private byte[]? StoredEvent(string sandbox, EvaluationEvent stored)
     {
         var identity = new IdentityValue(stored.Member.Namespace, stored.Member.Value, true);
         var key = FactKeys.EventKey(sandbox, identity, stored.Dataset, stored.EventId);
-        var body = _store.Get(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), key);
-        return body is null ? null : EventRecordOf(body);
+        return _store.Get(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), key);
     }
 
     /// <summary>The record of an event as stored under its key (what <see cref="ReadEventRecord"/> reads), from the stored bytes.</summary>
-    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => Detach(JsonNode.Parse(stored)!.AsObject(), "record");
+    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => RecordOf(stored, out var record) ? JsonNode.Parse(record) : null;
 
     /// <summary>A property's value taken out of its parsed envelope (a node has one parent: taking it is cheaper than a deep copy).</summary>
     private static JsonNode? Detach(JsonObject envelope, string property)

@@ -336,8 +336,8 @@ public sealed partial class IdentityGraph
             foreach (var key in sorted)
             {
                 ref var link = ref _links[key.Link];
-                var rootA = Find(link.A);
-                var rootB = Find(link.B);
+                var rootA = GraphOf(link.A);
+                var rootB = GraphOf(link.B);
                 if (rootA == rootB)
                 {
                     link.State = LinkState.Kept;

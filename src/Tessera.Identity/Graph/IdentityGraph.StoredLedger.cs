@@ -7,19 +7,9 @@ namespace Tessera.Identity.Graph;
 public sealed partial class IdentityGraph
 {
     /// <summary>
-    /// Records a stored ledger entry (<see cref="LedgerCodec"/>) without deriving, read in place: an
-    /// identity already interned costs no string. Returns its sequence. A rebuild reading many entries
-    /// should use <see cref="LoadStored"/>, which overlaps their memory accesses.
+    /// Starts recording stored ledger entries (<see cref="LedgerCodec"/>) in a row without deriving, read
+    /// in place (an identity already interned costs no string): what a rebuild does; see <see cref="StoredLedgerLoad"/>.
     /// </summary>
-    public long Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-    {
-        var load = LoadStored();
-        var sequence = load.Take(key, value);
-        load.Complete();
-        return sequence;
-    }
-
-    /// <summary>Starts recording stored ledger entries in a row (a rebuild): see <see cref="StoredLedgerLoad"/>.</summary>
     public StoredLedgerLoad LoadStored() => new(this, incremental: false);
 
     /// <summary>
@@ -30,8 +20,8 @@ public sealed partial class IdentityGraph
     public StoredLedgerLoad AddStored() => new(this, incremental: true);
 
     /// <summary>
-    /// Records (or, made by <see cref="AddStored"/>, adds) stored ledger entries as
-    /// <see cref="Record(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> does, several at a time: a rebuild is bound by cache misses (an identity's slot, then its node and the
+    /// Records (or, made by <see cref="AddStored"/>, adds) stored ledger entries as <see cref="Record(LedgerEntry)"/>
+    /// (or <see cref="Add(LedgerEntry)"/>) does their decoded entries, several at a time: a rebuild is bound by cache misses (an identity's slot, then its node and the
     /// pair's slot, each at random in hundreds of MiB), and one entry has too few to keep the memory busy.
     /// </summary>
     /// <remarks>
@@ -48,7 +38,7 @@ public sealed partial class IdentityGraph
         private const int Depth = 8;
 
         /// <summary>Identities of an entry prepared in step one (an entry rarely has more; the rest are interned in step two).</summary>
-        private const int Prepared = 8;
+        internal const int Prepared = 8;
 
         private readonly IdentityGraph _graph;
         private readonly bool _incremental;
@@ -196,6 +186,12 @@ public sealed partial class IdentityGraph
         {
             private int _first;
         }
+    }
+
+    [InlineArray(StoredLedgerLoad.Prepared)]
+    private struct ProbeBuffer
+    {
+        private IdentityTable.Probe _first;
     }
 
     private unsafe void PrefetchNode(int node)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
@@ -355,8 +354,8 @@ public sealed partial class IdentityGraph
             RederiveFrom(index);
             return GraphChange.Rederived;
         }
-        var rootA = Find(a);
-        var rootB = Find(b);
+        var rootA = GraphOf(a);
+        var rootB = GraphOf(b);
         if (rootA == rootB)
         {
             return GraphChange.None;
@@ -662,8 +661,6 @@ public sealed partial class IdentityGraph
         return None;
     }
 
-    private int Find(int node) => _nodes[node].Parent;
-
     /// <summary>
     /// Joins two graphs: the smaller one's members are pointed at the larger one's root, so every node
     /// always points at its root and a lookup reads one node, not a path (a lookup's misses are most of
@@ -702,12 +699,6 @@ public sealed partial class IdentityGraph
         _nodes.AsSpan().CopyTo(nodes);
         _nodes = nodes;
         Array.Resize(ref _nodeValue, size);
-    }
-
-    [InlineArray(8)]
-    private struct ProbeBuffer
-    {
-        private IdentityTable.Probe _first;
     }
 
     private enum UpsertResult : byte
