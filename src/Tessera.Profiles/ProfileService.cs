@@ -156,32 +156,135 @@ public sealed class ProfileService : ICommittedFactsObserver
         var stitched = rule.Policy.Stitching == IdentityStitching.Graph;
         // Under the sandbox's lock only what the view holds is copied out; the JSON is built after it,
         // so that commits and other readers do not wait behind the parsing.
-        var read = Read(sandbox, members, keepInCache, view =>
+        var read = Read(sandbox, members, keepInCache, view => EvaluationParts(view, identity, rule, timelinePolicy, stitched));
+        return read.Attributes is null ? null : EvaluationSourceOf(read, stitched ? graph?.Primary ?? identity : identity);
+    }
+
+    /// <summary>What a view holds of <paramref name="identity"/>'s profile for evaluation; default when it holds nothing.</summary>
+    private static (KeyValuePair<string, MergedValue>[] Attributes, EvaluationEvent[] Events, IdentityKey[] Members) EvaluationParts(
+        ProfileView view, IdentityKey identity, MergeRule rule, TimelinePolicy timelinePolicy, bool stitched)
+    {
+        IdentityKey? only = stitched ? null : identity;
+        var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
+        var (timeline, summary) = view.ReadTimeline(timelinePolicy, only);
+        if (attributes.Count == 0 && summary.Events == 0)
         {
-            IdentityKey? only = stitched ? null : identity;
-            var attributes = stitched ? view.Attributes(rule) : view.AttributesOf(identity, rule);
-            var (timeline, summary) = view.ReadTimeline(timelinePolicy, only);
-            if (attributes.Count == 0 && summary.Events == 0)
-            {
-                return default;
-            }
-            var events = new EvaluationEvent[timeline.Count];
-            for (var i = timeline.Count - 1; i >= 0; i--)
-            {
-                var entry = timeline[i];
-                events[timeline.Count - 1 - i] = new EvaluationEvent(entry.Dataset, entry.EventId, view.MemberOf(entry), entry.Ticks);
-            }
-            return (Attributes: attributes.ToArray(), Events: events, Members: stitched ? view.Members.ToArray() : [identity]);
-        });
-        if (read.Attributes is null)
-        {
-            return null;
+            return default;
         }
-        return new EvaluationSource(
-            (stitched ? graph?.Primary ?? identity : identity).ToString(),
-            [.. read.Members.Select(i => i.ToString()).Order(StringComparer.Ordinal)],
-            Nest(read.Attributes),
-            read.Events);
+        var events = new EvaluationEvent[timeline.Count];
+        for (var i = timeline.Count - 1; i >= 0; i--)
+        {
+            var entry = timeline[i];
+            events[timeline.Count - 1 - i] = new EvaluationEvent(entry.Dataset, entry.EventId, view.MemberOf(entry), entry.Ticks);
+        }
+        return (attributes.ToArray(), events, stitched ? view.Members.ToArray() : [identity]);
+    }
+
+    private static EvaluationSource EvaluationSourceOf((KeyValuePair<string, MergedValue>[] Attributes, EvaluationEvent[] Events, IdentityKey[] Members) parts,
+        IdentityKey primary) =>
+        new(primary.ToString(), [.. parts.Members.Select(i => i.ToString()).Order(StringComparer.Ordinal)], Nest(parts.Attributes), parts.Events);
+
+    /// <summary>
+    /// Reads, for evaluation, the profiles of <paramref name="identities"/>: consecutive identities of one
+    /// shard in key order, such as a batch run visits. Where
+    /// <see cref="ForEvaluationSource"/> reads each identity with a prefix scan per kind of fact, this
+    /// reads the whole range with one scan per kind: a batch run over every profile then seeks three
+    /// times per range instead of per profile. An identity whose graph holds other identities is not
+    /// read here (<see cref="EvaluationRange.InLargerGraph"/>): its profile spans shards, and
+    /// <see cref="ForEvaluationSource"/> reads it. The views are not cached (as <c>keepInCache: false</c>).
+    /// </summary>
+    public EvaluationRange ReadRangeForEvaluation(string sandbox, int shard, IReadOnlyList<IdentityKey> identities, string? policyName = null)
+    {
+        var definitions = Definitions(sandbox);
+        var rule = definitions.RuleFor(policyName);
+        var datasets = definitions.Datasets;
+        var timelinePolicy = new TimelinePolicy(datasets.IsEventDataset, datasets.TtlOf, _time.GetUtcNow(), _settings.MaxEventsPerProfile);
+        var stitched = rule.Policy.Stitching == IdentityStitching.Graph;
+        var range = new EvaluationRange(sandbox, shard, identities);
+        var views = new ProfileView?[identities.Count];
+        var primaries = new IdentityKey[identities.Count];
+        for (var i = 0; i < identities.Count; i++)
+        {
+            if (FactKeys.ShardOf(sandbox, new IdentityValue(identities[i].Namespace, identities[i].Value, true), _store.ShardCount) != shard)
+            {
+                throw new ArgumentException($"{identities[i]} is not on shard {shard}", nameof(identities));
+            }
+            var graph = _identity.GraphOf(sandbox, identities[i]);
+            if (graph is { Identities.Count: > 1 })
+            {
+                range.InLargerGraph[i] = true;
+                continue;
+            }
+            views[i] = new ProfileView([identities[i]]);
+            primaries[i] = stitched ? graph?.Primary ?? identities[i] : identities[i];
+        }
+        Interlocked.Add(ref _identitiesLoaded, identities.Count);
+        range.ScanAll(_store, FactKeys.RecordTag, (at, key, value) =>
+        {
+            if (views[at] is { } view && FactKeys.TryParse(key, out var parsed))
+            {
+                Apply(view, parsed, identities[at], value);
+            }
+        });
+        var datasetNames = new List<(byte[] Utf8, string Name)>();
+        range.ScanAll(_store, FactKeys.TimelineTag, (at, key, _) =>
+        {
+            if (views[at] is { } view)
+            {
+                AddTimelineEntry(view, identities[at], key[range.PrefixLength(at)..], datasetNames);
+            }
+        });
+        for (var i = 0; i < identities.Count; i++)
+        {
+            if (views[i] is { } view && EvaluationParts(view, identities[i], rule, timelinePolicy, stitched) is { Attributes: not null } parts)
+            {
+                range.Sources[i] = EvaluationSourceOf(parts, primaries[i]);
+            }
+        }
+        return range;
+    }
+
+    /// <summary>
+    /// Hands the stored record of every event of <paramref name="range"/>'s profiles to <paramref name="visit"/>
+    /// (by profile position and event index in its <see cref="EvaluationSource.Events"/>), with one scan of the
+    /// range's events; as <see cref="ReadEventRecords(string, IReadOnlyList{EvaluationEvent}, EventRecordVisitor)"/>,
+    /// an event not stored any more (or whose record is null) is not visited.
+    /// </summary>
+    public void ReadEventRecords(EvaluationRange range, RangeEventRecordVisitor visit)
+    {
+        var wanted = new Dictionary<string, int>?[range.Identities.Count];
+        for (var i = 0; i < wanted.Length; i++)
+        {
+            if (range.Sources[i] is { Events.Count: > 0 } source)
+            {
+                var byKey = new Dictionary<string, int>(source.Events.Count, StringComparer.Ordinal);
+                for (var e = 0; e < source.Events.Count; e++)
+                {
+                    byKey[source.Events[e].Dataset + "\0" + source.Events[e].EventId] = e;
+                }
+                wanted[i] = byKey;
+            }
+        }
+        range.ScanAll(_store, FactKeys.EventTag, (at, key, value) =>
+        {
+            // The tail of an event key is dataset, a zero byte, _id.
+            if (wanted[at] is { } byKey && byKey.GetAlternateLookup<ReadOnlySpan<char>>() is var lookup
+                && lookup.TryGetValue(Utf16(key[range.PrefixLength(at)..]), out var index) && RecordOf(value, out var record))
+            {
+                visit(at, index, record);
+            }
+        });
+    }
+
+    [ThreadStatic]
+    private static char[]? t_chars;
+
+    /// <summary>UTF-8 as UTF-16 in a buffer of the thread's, valid until the next call.</summary>
+    private static ReadOnlySpan<char> Utf16(ReadOnlySpan<byte> utf8)
+    {
+        var buffer = t_chars is { } existing && existing.Length >= utf8.Length ? existing : t_chars = new char[Math.Max(256, utf8.Length)];
+        var length = System.Text.Encoding.UTF8.GetChars(utf8, buffer);
+        return buffer.AsSpan(0, length);
     }
 
     /// <summary>
@@ -581,18 +684,23 @@ public sealed class ProfileService : ICommittedFactsObserver
             var prefixLength = FactKeys.IdentityPrefix(FactKeys.TimelineTag, sandbox, identity).Length;
             _store.Scan(StoreSpace.Facts, shard, FactKeys.IdentityPrefix(FactKeys.TimelineTag, sandbox, identity), (key, _) =>
             {
-                var tail = key[prefixLength..];
-                var separator = tail.Length > 8 ? tail[8..].IndexOf((byte)0) : -1;
-                if (separator >= 0)
-                {
-                    var ticks = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(tail);
-                    var dataset = DatasetName(datasets, tail.Slice(8, separator));
-                    view.AddEvent(member, dataset, System.Text.Encoding.UTF8.GetString(tail[(9 + separator)..]), ticks);
-                }
+                AddTimelineEntry(view, member, key[prefixLength..], datasets);
                 return true;
             });
         }
         return view;
+    }
+
+    /// <summary>Adds the event of a timeline key's tail (time, dataset, _id) to the view.</summary>
+    private void AddTimelineEntry(ProfileView view, IdentityKey member, ReadOnlySpan<byte> tail, List<(byte[] Utf8, string Name)> datasets)
+    {
+        var separator = tail.Length > 8 ? tail[8..].IndexOf((byte)0) : -1;
+        if (separator >= 0)
+        {
+            var ticks = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(tail);
+            var dataset = DatasetName(datasets, tail.Slice(8, separator));
+            view.AddEvent(member, dataset, System.Text.Encoding.UTF8.GetString(tail[(9 + separator)..]), ticks);
+        }
     }
 
     private string DatasetName(List<(byte[] Utf8, string Name)> seen, ReadOnlySpan<byte> utf8)

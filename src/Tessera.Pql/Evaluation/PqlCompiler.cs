@@ -181,16 +181,28 @@ public sealed class PqlCompiler
             {
                 return PqlValue.Null;
             }
-            List<PqlValue>? kept = null;
-            foreach (var item in items.Array)
+            // Arrays are never changed once made: when every item is kept, the source is the answer.
+            var all = items.Array;
+            var kept = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(all.Length);
+            var count = 0;
+            try
             {
-                frame.Slots[slot] = item;
-                if (Holds(condition(frame)))
+                foreach (var item in all)
                 {
-                    (kept ??= []).Add(item);
+                    frame.Slots[slot] = item;
+                    if (Holds(condition(frame)))
+                    {
+                        kept[count++] = item;
+                    }
                 }
+                return count == all.Length ? items : PqlValue.Of(count == 0 ? [] : kept.AsSpan(0, count).ToArray());
             }
-            return PqlValue.Of(kept is null ? [] : kept.ToArray());
+            finally
+            {
+                // Only what was written holds references (the rest of a rented array is another caller's past).
+                kept.AsSpan(0, count).Clear();
+                System.Buffers.ArrayPool<PqlValue>.Shared.Return(kept);
+            }
         };
     }
 

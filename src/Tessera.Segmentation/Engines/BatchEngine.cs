@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Tessera.Identity.Graph;
+using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
 using Tessera.Segmentation.Estimates;
@@ -14,12 +15,14 @@ namespace Tessera.Segmentation.Engines;
 public sealed record BatchRunReport(string Sandbox, DateTimeOffset At, int Profiles, IReadOnlyDictionary<string, int> Members, TimeSpan Took);
 
 /// <summary>
-/// The batch engine (first version): every published audience over every profile of a sandbox, at
-/// one instant. Profiles are found from the facts themselves (every identity that holds a record or
-/// an event, gathered into its graph's profile), read and evaluated with the compiled evaluator on
-/// every core, and the answers written to the membership store by one writer in commits of a few
-/// thousand (one per 256 identities read); each audience's size goes to its size history. Not yet columnar: it reads
-/// each profile as the streaming engine does (BENCHMARKS.md says how far that is from the target).
+/// The batch engine: every published audience over every profile of a sandbox, at one instant. A
+/// full run visits each shard's identities (those that hold a record or an event) in key order, 256
+/// at a time, reading the range with one scan per kind of fact (records, timeline, event bodies)
+/// rather than per profile; a profile whose graph holds several identities is read whole, once, through
+/// the first of them reached. Profiles are evaluated with the compiled evaluator on every core, and the
+/// answers written to the membership store by one writer in commits of a few thousand (one per range);
+/// each audience's size goes to its size history. Not yet columnar: each profile is still converted
+/// and evaluated on its own (BENCHMARKS.md says how far that is from the target).
 /// </summary>
 public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships,
     IStore store, TimeProvider time)
@@ -54,6 +57,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         var members = chosen.ToDictionary(a => a.Audience.Id, _ => 0, StringComparer.Ordinal);
         var seen = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var evaluated = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var rangeProfiles = new HashSet<string>(StringComparer.Ordinal); // Profiles of one identity read by range (under the lock of members).
         var count = 0;
 
         // Profiles are read, converted and evaluated on every core; their answers are committed by
@@ -75,37 +79,82 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                 throw;
             }
         }, cancellationToken);
+        // Per policy, which audiences a pass over a profile answers.
+        var passes = policies.Select(p => new PolicyPass(p, a => Chosen(a) && a.MergePolicy == p)).ToList();
+
+        void Answer(EvaluationSource profile, PqlProfile converted, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified)
+        {
+            Interlocked.Increment(ref count);
+            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary), pass.Include))
+            {
+                answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
+                qualified[compiled.Audience.Id] = qualified.GetValueOrDefault(compiled.Audience.Id) + (qualifies ? 1 : 0);
+            }
+        }
+
+        // A profile is read once per policy: through whichever of its identities comes first;
+        // two workers reaching it through two identities at once evaluate it once (the first claim).
+        void AnswerOne(IdentityKey who, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified)
+        {
+            if (seen.ContainsKey(pass.Policy + "\0" + who) || profiles.ForEvaluationSource(sandbox, who, pass.Policy, keepInCache: false) is not { } profile
+                || !evaluated.TryAdd(pass.Policy + "\0" + profile.Primary, 0))
+            {
+                return;
+            }
+            foreach (var member in profile.Identities)
+            {
+                seen.TryAdd(pass.Policy + "\0" + member, 0);
+            }
+            Answer(profile, profiles.Converted(sandbox, profile), pass, answers, qualified);
+        }
+
+        // A full run reads each shard's identities in key order, a range at a time (one scan per kind of
+        // fact and range); an incremental run reads the changed identities one by one.
+        void AnswerRange(int shard, IdentityKey[] chunk, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified, List<string> answered)
+        {
+            var range = profiles.ReadRangeForEvaluation(sandbox, shard, chunk, pass.Policy);
+            var events = new EvaluationProfiles.StoredEvents?[chunk.Length];
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                events[i] = range.Sources[i] is { } source ? new EvaluationProfiles.StoredEvents(source.Events.Count) : null;
+            }
+            profiles.ReadEventRecords(range, (at, index, record) => events[at]!.Convert(index, record));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (range.InLargerGraph[i])
+                {
+                    AnswerOne(chunk[i], pass, answers, qualified);
+                }
+                else if (range.Sources[i] is { } profile)
+                {
+                    // Its own graph: no other identity reaches it, so it needs no claim.
+                    answered.Add(profile.Primary);
+                    Answer(profile, events[i]!.Profile(profile), pass, answers, qualified);
+                }
+            }
+        }
+
         try
         {
-            var chunks = (only ?? ProfileIndex.Identities(store, sandbox)).Chunk(256);
-            await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-                async (chunk, token) =>
+            var work = only is null
+                ? Enumerable.Range(0, store.ShardCount).SelectMany(shard => ProfileIndex.IdentitiesOfShard(store, sandbox, shard).Chunk(256).Select(chunk => (Shard: shard, Chunk: chunk)))
+                : only.Chunk(256).Select(chunk => (Shard: -1, Chunk: chunk));
+            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+                async (item, token) =>
                 {
-                    var answers = new List<Evaluation>(chunk.Length * chosen.Count);
+                    var answers = new List<Evaluation>(item.Chunk.Length * chosen.Count);
                     var qualified = new Dictionary<string, int>(StringComparer.Ordinal);
-                    foreach (var who in chunk)
+                    var answered = new List<string>();
+                    foreach (var pass in passes)
                     {
-                        foreach (var policy in policies)
+                        if (item.Shard >= 0)
                         {
-                            // A profile is read once per policy: through whichever of its identities comes first;
-                            // two workers reaching it through two identities at once evaluate it once (the first claim).
-                            if (seen.ContainsKey(policy + "\0" + who) || profiles.ForEvaluationSource(sandbox, who, policy, keepInCache: false) is not { } profile
-                                || !evaluated.TryAdd(policy + "\0" + profile.Primary, 0))
-                            {
-                                continue;
-                            }
-                            foreach (var member in profile.Identities)
-                            {
-                                seen.TryAdd(policy + "\0" + member, 0);
-                            }
-                            Interlocked.Increment(ref count);
-                            var converted = profiles.Converted(sandbox, profile);
-                            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary),
-                                a => Chosen(a) && a.MergePolicy == policy))
-                            {
-                                answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
-                                qualified[compiled.Audience.Id] = qualified.GetValueOrDefault(compiled.Audience.Id) + (qualifies ? 1 : 0);
-                            }
+                            AnswerRange(item.Shard, item.Chunk, pass, answers, qualified, answered);
+                            continue;
+                        }
+                        foreach (var who in item.Chunk)
+                        {
+                            AnswerOne(who, pass, answers, qualified);
                         }
                     }
                     lock (members)
@@ -114,6 +163,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                         {
                             members[id] += n;
                         }
+                        rangeProfiles.UnionWith(answered);
                     }
                     if (answers.Count > 0)
                     {
@@ -127,6 +177,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         }
         await writer.ConfigureAwait(false);
         var evaluatedProfiles = evaluated.Keys.Select(k => k[(k.IndexOf('\0', StringComparison.Ordinal) + 1)..]).ToHashSet(StringComparer.Ordinal);
+        evaluatedProfiles.UnionWith(rangeProfiles);
         if (only is null)
         {
             // A full run saw every profile: a member it did not see holds nothing any more (deleted, merged away).
@@ -140,4 +191,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         }
         return new BatchRunReport(sandbox, now, count, members, watch.Elapsed);
     }
+
+    /// <summary>One merge policy of a run and the audiences a pass over a profile under it answers.</summary>
+    private sealed record PolicyPass(string? Policy, Func<Audience, bool> Include);
 }

@@ -13,14 +13,28 @@ internal static class EvaluationProfiles
     /// </summary>
     public static PqlProfile Converted(this ProfileService profiles, string sandbox, EvaluationSource profile)
     {
-        var events = new PqlValue[profile.Events.Count];
-        var stored = new bool[events.Length];
-        profiles.ReadEventRecords(sandbox, profile.Events, (index, record) =>
+        var events = new StoredEvents(profile.Events.Count);
+        profiles.ReadEventRecords(sandbox, profile.Events, events.Convert);
+        return events.Profile(profile);
+    }
+
+    /// <summary>A profile's events as they are read from the store, converted; then the profile with them.</summary>
+    public sealed class StoredEvents(int count)
+    {
+        private readonly PqlValue[] _events = new PqlValue[count];
+        private readonly bool[] _stored = new bool[count];
+
+        public void Convert(int index, ReadOnlySpan<byte> record)
         {
-            events[index] = PqlProfile.Convert(record, TimeZoneInfo.Utc);
-            stored[index] = true;
-        });
-        var kept = stored.AsSpan().IndexOf(false) < 0 ? events : [.. events.Where((_, i) => stored[i])];
-        return PqlProfile.WithEvents(PqlProfile.Convert(profile.Attributes, TimeZoneInfo.Utc), kept, TimeZoneInfo.Utc);
+            _events[index] = PqlProfile.Convert(record, TimeZoneInfo.Utc);
+            _stored[index] = true;
+        }
+
+        /// <summary>The profile with the events read (an event no longer stored is left out).</summary>
+        public PqlProfile Profile(EvaluationSource profile)
+        {
+            var kept = _stored.AsSpan().IndexOf(false) < 0 ? _events : [.. _events.Where((_, i) => _stored[i])];
+            return PqlProfile.WithEvents(PqlProfile.Convert(profile.Attributes, TimeZoneInfo.Utc), kept, TimeZoneInfo.Utc);
+        }
     }
 }
