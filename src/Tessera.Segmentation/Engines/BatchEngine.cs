@@ -181,10 +181,13 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         if (only is null)
         {
             // A full run saw every profile: a member it did not see holds nothing any more (deleted, merged away).
-            foreach (var vanished in members.Keys.SelectMany(id => memberships.Members(sandbox, id)).Select(m => m.ProfileId)
-                .Where(p => !evaluatedProfiles.Contains(p)).Distinct().ToList())
+            // Found from the profiles with any row (keys only), then the few not seen read whole.
+            foreach (var unseen in memberships.ProfilesWithRows(sandbox).Where(p => !evaluatedProfiles.Contains(p)))
             {
-                await memberships.RemoveProfileAsync(sandbox, vanished, now, cancellationToken).ConfigureAwait(false);
+                if (memberships.Of(sandbox, unseen).Any(m => m.IsMember && members.ContainsKey(m.AudienceId)))
+                {
+                    await memberships.RemoveProfileAsync(sandbox, unseen, now, cancellationToken).ConfigureAwait(false);
+                }
             }
             // Sizes are known only when every profile was seen: an incremental run records none.
             await new AudienceSizeHistory(store).RecordAsync(sandbox, now, members, cancellationToken).ConfigureAwait(false);

@@ -401,6 +401,27 @@ public sealed class MembershipStore
         }
     }
 
+    /// <summary>Every profile with a membership row (exited ones included), once each, from the by-profile index: reads keys only.</summary>
+    public List<string> ProfilesWithRows(string sandbox)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        var prefix = MembershipKeys.Prefix(MembershipKeys.ProfileTag, sandbox);
+        var profiles = new List<string>();
+        byte[] previous = [];
+        _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, _) =>
+        {
+            var rest = key[prefix.Length..];
+            var profile = rest[..Math.Max(0, rest.IndexOf((byte)0))];
+            if (!profile.SequenceEqual(previous))
+            {
+                previous = profile.ToArray();
+                profiles.Add(System.Text.Encoding.UTF8.GetString(profile));
+            }
+            return true;
+        });
+        return profiles;
+    }
+
     /// <summary>Ids of the audiences <paramref name="profileId"/> is a member of now (realized or existing).</summary>
     public HashSet<string> AudiencesOf(string sandbox, string profileId) =>
         [.. Of(sandbox, profileId).Where(m => m.IsMember).Select(m => m.AudienceId)];

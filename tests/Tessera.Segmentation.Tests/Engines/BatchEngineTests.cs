@@ -1,0 +1,38 @@
+namespace Tessera.Segmentation.Tests.Engines;
+
+/// <summary>What a full batch run does to members it no longer finds, and to profiles of several identities.</summary>
+public sealed class BatchEngineTests
+{
+    private const string Sandbox = "prod";
+
+    [Fact]
+    public async Task A_member_whose_profile_was_merged_away_exits_on_the_next_full_run()
+    {
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        var workspace = test.Workspace;
+        await workspace.Audiences.CreateAsync(Sandbox, "visitors", "count(xEvent) > 0", id: "visitors");
+        await workspace.Audiences.PublishAsync(Sandbox, "visitors");
+        await workspace.Audiences.CreateAsync(Sandbox, "gold", "tier = \"gold\"", id: "gold");
+        await workspace.Audiences.PublishAsync(Sandbox, "gold");
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold"},{"crmId":"2","tier":"silver"}]""");
+        await test.StreamAsync("web", """[{"_id":"e1","timestamp":"2026-06-10T10:00:00Z","ecid":"K1","page":"home"},{"_id":"e2","timestamp":"2026-06-10T10:00:00Z","ecid":"K2","page":"home"}]""");
+
+        var first = await workspace.Batch.RunAsync(Sandbox);
+        Assert.Equal(4, first.Profiles);
+        Assert.Equal(["ECID:K1", "ECID:K2"], Members(workspace, "visitors"));
+        Assert.Equal(["CRMID:1"], Members(workspace, "gold"));
+
+        // K1 logs in as CRM 1: its profile is now CRM 1's, and K1 on its own holds nothing any more.
+        await test.StreamAsync("web", """[{"_id":"e3","timestamp":"2026-06-10T11:00:00Z","ecid":"K1","crmId":"1","page":"login"}]""");
+        var second = await workspace.Batch.RunAsync(Sandbox);
+
+        Assert.Equal(3, second.Profiles);
+        Assert.Equal(["CRMID:1", "ECID:K2"], Members(workspace, "visitors"));
+        Assert.Equal(["CRMID:1"], Members(workspace, "gold"));
+        Assert.Empty(workspace.Memberships.Of(Sandbox, "ECID:K1")); // Exited, and its rows gone.
+        Assert.Equal(new Dictionary<string, int> { ["visitors"] = 2, ["gold"] = 1 }, second.Members);
+    }
+
+    private static List<string> Members(Server.Workspace workspace, string audience) =>
+        [.. workspace.Memberships.Members(Sandbox, audience).Select(m => m.ProfileId).Order(StringComparer.Ordinal)];
+}
