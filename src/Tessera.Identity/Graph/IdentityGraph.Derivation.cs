@@ -120,6 +120,47 @@ public sealed partial class IdentityGraph
         : LinkState.Kept;
 
     /// <summary>
+    /// The rule that cuts a cut link, decided again from the graphs its two ends have just before its
+    /// step (over the links kept earlier in the order). Which links are kept is always exact, but the
+    /// stored rule is the one of the derivation that last decided the link: a later link that changes
+    /// no decision (a plain merge, or a conflict that leaves this link cut) can change which rule a
+    /// whole derivation names, since a unique namespace is checked before the size cap. Reads only
+    /// (lookups hold a read lock), so it walks with a set of its own rather than the visit marks.
+    /// </summary>
+    private LinkState CutStateNow(int link)
+    {
+        ref readonly var slot = ref _links[link];
+        var step = OrderOf(link);
+        var (sizeA, maskA) = GraphBefore(slot.A, step);
+        var (sizeB, maskB) = GraphBefore(slot.B, step);
+        var state = Decide(sizeA, maskA, sizeB, maskB);
+        return state == LinkState.Kept ? slot.State : state;
+    }
+
+    /// <summary>The size and unique-namespace mask of <paramref name="start"/>'s graph just before <paramref name="step"/>.</summary>
+    private (int Size, ulong Mask) GraphBefore(int start, OrderKey step)
+    {
+        var members = new List<int> { start };
+        var seen = new HashSet<int> { start };
+        ulong mask = 0;
+        for (var next = 0; next < members.Count; next++)
+        {
+            var node = members[next];
+            mask |= OwnBit(node);
+            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
+            {
+                ref readonly var slot = ref _links[link];
+                var other = slot.A == node ? slot.B : slot.A;
+                if (slot.State == LinkState.Kept && OrderOf(link).CompareTo(step) < 0 && seen.Add(other))
+                {
+                    members.Add(other);
+                }
+            }
+        }
+        return (members.Count, mask);
+    }
+
+    /// <summary>
     /// The graph of a clean identity in D just before <paramref name="step"/>: everything reachable over
     /// links D kept that come earlier in the order. Its nodes go to <paramref name="into"/>.
     /// </summary>

@@ -480,12 +480,12 @@ public sealed partial class IdentityGraph
         return result;
     }
 
-    /// <summary>Every link, kept or cut, each as first recorded (the primary identity of its occurrence first).</summary>
+    /// <summary>Every link, kept or cut (with the rule that cuts it now), each as first recorded (the primary identity of its occurrence first).</summary>
     public IEnumerable<LinkInfo> AllLinks()
     {
         for (var link = 0; link < _linkCount; link++)
         {
-            yield return Info(link);
+            yield return Current(link, _links[link].A);
         }
     }
 
@@ -502,7 +502,7 @@ public sealed partial class IdentityGraph
                 // Inside the graph each link is met from both ends: take it from its lower node.
                 if (GraphOf(other) != root || other > member)
                 {
-                    result.Add(Info(link));
+                    result.Add(Current(link, _links[link].A));
                 }
             }
         }
@@ -510,7 +510,14 @@ public sealed partial class IdentityGraph
         return result;
     }
 
-    public LinkInfo Info(int link) => Info(link, _links[link].A);
+    private LinkInfo Info(int link) => Info(link, _links[link].A);
+
+    /// <summary>As <see cref="Info(int, int)"/>, a cut link with the rule that cuts it now (<see cref="CutStateNow"/>).</summary>
+    private LinkInfo Current(int link, int from)
+    {
+        var info = Info(link, from);
+        return info.State == LinkState.Kept ? info : info with { State = CutStateNow(link) };
+    }
 
     /// <summary>The link as seen from <paramref name="from"/>, one of its two identities.</summary>
     private LinkInfo Info(int link, int from)

@@ -42,10 +42,10 @@ public sealed class GraphProperties
 
     private static string Fingerprint(IdentityGraph graph) => Describe(graph) + " || " + DescribeCuts(graph);
 
-    /// <summary>Every link's stored state (what <c>identity show</c> lists), each link written with its two identities in ordinal order.</summary>
+    /// <summary>Every link's state as <c>identity show</c> lists it (kept, or the rule that cuts it), each link written with its two identities in ordinal order.</summary>
     private static string LinkStates(IdentityGraph graph) =>
         string.Join(" | ", graph.AllLinks()
-            .Select(l => string.CompareOrdinal(l.From.ToString(), l.To.ToString()) < 0 ? $"{l.From}-{l.To} {l.State == LinkState.Kept}" : $"{l.To}-{l.From} {l.State == LinkState.Kept}")
+            .Select(l => string.CompareOrdinal(l.From.ToString(), l.To.ToString()) < 0 ? $"{l.From}-{l.To} {l.State}" : $"{l.To}-{l.From} {l.State}")
             .Order(StringComparer.Ordinal));
 
     [Property(Replay = "(31337,543657)", MaxTest = 300)]

@@ -139,4 +139,28 @@ public sealed class GraphScenarioTests
         var diff = strict.Compare(loose);
         Assert.Equal(new GraphDiff(GraphsBefore: 4, GraphsAfter: 2, Merged: 2, Split: 0, PrimaryChanged: 2, LinksCutBefore: 2, LinksCutAfter: 0), diff);
     }
+
+    [Fact]
+    public void A_cut_link_shows_the_rule_a_whole_derivation_names_after_a_later_link_changes_it()
+    {
+        // Cap 2: alice's device link is cut by the cap (alice already has her phone).
+        var graph = new IdentityGraph(Rules(maxIdentities: 2));
+        graph.Add(Entry(1, 0, "CRMID:alice, Phone:+15550001, ECID:d1"));
+        Assert.True(graph.TryGetNode(Key("ECID:d1"), out var d1));
+        Assert.Equal(LinkState.CutSizeCap, graph.LinksOf(d1).Single(l => l.State != LinkState.Kept).State);
+
+        // Bob logs in on d1 later: d1 is his now, and a whole derivation meets bob's graph at alice's
+        // device link, so the rule that cuts it is the unique namespace (checked before the cap). No
+        // link changes between kept and cut, so the add does not derive that link again.
+        graph.Add(Entry(2, 1, "CRMID:bob, ECID:d1, CRMID:alice"));
+
+        var whole = IdentityGraph.Build(Rules(maxIdentities: 2),
+            [Entry(1, 0, "CRMID:alice, Phone:+15550001, ECID:d1"), Entry(2, 1, "CRMID:bob, ECID:d1, CRMID:alice")]);
+        // Read before anything traces the region (tracing derives it again, which writes the rules it finds).
+        var shown = graph.LinksOf(d1).Where(l => l.State != LinkState.Kept).Select(l => $"{l.From}-{l.To} {l.State}");
+        Assert.Equal(["CRMID:bob-CRMID:alice CutUniqueNamespace", "CRMID:alice-ECID:d1 CutUniqueNamespace"], shown);
+        Assert.Equal(string.Join(" | ", whole.AllLinks()), string.Join(" | ", graph.AllLinks()));
+        Assert.Equal("CRMID:alice-CRMID:bob unique-namespace | CRMID:alice-ECID:d1 unique-namespace", DescribeCuts(whole));
+        Assert.Equal(DescribeCuts(whole), DescribeCuts(graph));
+    }
 }
