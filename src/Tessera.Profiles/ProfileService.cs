@@ -217,8 +217,8 @@ public sealed class ProfileService : ICommittedFactsObserver
             }
             views[i] = new ProfileView([identities[i]]);
             primaries[i] = stitched ? graph?.Primary ?? identities[i] : identities[i];
+            Interlocked.Increment(ref _identitiesLoaded);
         }
-        Interlocked.Add(ref _identitiesLoaded, identities.Count);
         range.ScanAll(_store, FactKeys.RecordTag, (at, key, value) =>
         {
             if (views[at] is { } view && FactKeys.TryParse(key, out var parsed))
