@@ -22,6 +22,7 @@ public sealed class RocksDbStore : IStore
     private readonly ColumnFamilyHandle _memberships;
     private readonly ColumnFamilyHandle _activation;
     private readonly ColumnFamilyHandle[] _facts;
+    private readonly ColumnFamilyOptions _factFileOptions;
     private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
     private readonly ReadOptions _read = new();
     private readonly Channel<PendingCommit> _pending = Channel.CreateUnbounded<PendingCommit>(
@@ -51,6 +52,9 @@ public sealed class RocksDbStore : IStore
             .SetBlockBasedTableFactory(tableOptions)
             .SetCompression(Compression.Lz4)
             .SetWriteBufferSize(WriteBufferBytes);
+        // A bulk load writes its files with the facts' own table options: with the default ones they had
+        // no bloom filter, and every dedupe lookup of a later batch read and decompressed a block of each.
+        _factFileOptions = FamilyOptions();
         families.Add("catalog", FamilyOptions());
         families.Add("quarantine", FamilyOptions());
         families.Add("memberships", FamilyOptions());
@@ -165,7 +169,7 @@ public sealed class RocksDbStore : IStore
             var byKey = a.Key.Span.SequenceCompareTo(b.Key.Span);
             return byKey != 0 ? byKey : b.Order.CompareTo(a.Order);
         });
-        using (var writer = new SstFileWriter(new EnvOptions(), new ColumnFamilyOptions().SetCompression(Compression.Lz4)))
+        using (var writer = new SstFileWriter(new EnvOptions(), _factFileOptions))
         {
             writer.Open(file);
             ReadOnlySpan<byte> previous = default;
@@ -257,6 +261,9 @@ public sealed class RocksDbStore : IStore
     public byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key) => _db.Get(key, Family(space, shard), _read);
 
     public bool Exists(StoreSpace space, int shard, ReadOnlySpan<byte> key) => _db.HasKey(key, Family(space, shard), _read);
+
+    /// <summary>RocksDB's table properties summed over a space's files on one shard (diagnostics: entries, blocks, filter sizes).</summary>
+    public string? TableProperties(StoreSpace space, int shard) => _db.GetProperty("rocksdb.aggregated-table-properties", Family(space, shard));
 
     public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix)
     {

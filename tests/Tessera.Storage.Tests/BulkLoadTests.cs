@@ -41,4 +41,28 @@ public sealed class BulkLoadTests
         }
         Assert.Equal(125, store.Scan(StoreSpace.Facts, 0, Bytes.Of("k")).Count());
     }
+
+    [Fact]
+    public async Task Bulk_loaded_files_carry_the_bloom_filter_that_lookups_of_absent_keys_rely_on()
+    {
+        // A file batch looks every new event up before storing it: without a filter in the loaded
+        // files, each absent key costs a block read and decompression in each of them.
+        using var temp = new TempStore(shards: 1);
+        temp.Store.BulkLoadThreshold = 1;
+        var set = new WriteSet();
+        for (var i = 0; i < 2_000; i++)
+        {
+            set.Put(StoreSpace.Facts, 0, Bytes.Of($"event{i:D6}"), Bytes.Of($"body{i}"));
+        }
+        await temp.Store.BulkLoadAsync([set]);
+        set.Dispose();
+
+        var properties = temp.Store.TableProperties(StoreSpace.Facts, 0);
+        Assert.NotNull(properties);
+        Assert.Contains("# entries=2000", properties);
+        var filterSize = System.Text.RegularExpressions.Regex.Match(properties, @"filter block size=(\d+)");
+        Assert.True(filterSize.Success && long.Parse(filterSize.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, properties);
+        Assert.False(temp.Store.Exists(StoreSpace.Facts, 0, Bytes.Of("event999999")));
+        Assert.True(temp.Store.Exists(StoreSpace.Facts, 0, Bytes.Of("event000042")));
+    }
 }
