@@ -260,21 +260,26 @@ public sealed class ProfileService : ICommittedFactsObserver
                 var byKey = new Dictionary<string, int>(source.Events.Count, StringComparer.Ordinal);
                 for (var e = 0; e < source.Events.Count; e++)
                 {
-                    byKey[source.Events[e].Dataset + "\0" + source.Events[e].EventId] = e;
+                    byKey[EventKeyTail(source.Events[e])] = e;
                 }
                 wanted[i] = byKey;
             }
         }
         range.ScanAll(_store, FactKeys.EventTag, (at, key, value) =>
         {
-            // The tail of an event key is dataset, a zero byte, _id.
-            if (wanted[at] is { } byKey && byKey.GetAlternateLookup<ReadOnlySpan<char>>() is var lookup
-                && lookup.TryGetValue(Utf16(key[range.PrefixLength(at)..]), out var index) && RecordOf(value, out var record))
+            if (wanted[at] is { } byKey && TryFindEvent(byKey, key[range.PrefixLength(at)..], out var index) && RecordOf(value, out var record))
             {
                 visit(at, index, record);
             }
         });
     }
+
+    /// <summary>How an event's key ends (dataset, a zero byte, _id): what a scan of its member's events knows it by.</summary>
+    private static string EventKeyTail(in EvaluationEvent stored) => stored.Dataset + "\0" + stored.EventId;
+
+    /// <summary>The index <paramref name="wanted"/> holds for the event whose key ends with <paramref name="tail"/> (UTF-8), looked up without a string.</summary>
+    private static bool TryFindEvent(Dictionary<string, int> wanted, ReadOnlySpan<byte> tail, out int index) =>
+        wanted.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(Utf16(tail), out index);
 
     [ThreadStatic]
     private static char[]? t_chars;
@@ -375,7 +380,7 @@ public sealed class ProfileService : ICommittedFactsObserver
                 wanted = new Dictionary<string, int>(StringComparer.Ordinal);
                 wantedByMember[events[i].Member] = wanted;
             }
-            wanted[events[i].Dataset + "\0" + events[i].EventId] = i;
+            wanted[EventKeyTail(events[i])] = i;
         }
         foreach (var (member, wanted) in wantedByMember)
         {
@@ -394,8 +399,7 @@ public sealed class ProfileService : ICommittedFactsObserver
             var remaining = wanted.Count;
             _store.Scan(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), prefix, (key, value) =>
             {
-                // The tail of an event key is dataset, a zero byte, _id.
-                if (wanted.TryGetValue(System.Text.Encoding.UTF8.GetString(key[prefix.Length..]), out var at))
+                if (TryFindEvent(wanted, key[prefix.Length..], out var at))
                 {
                     if (RecordOf(value, out var record))
                     {

@@ -151,7 +151,7 @@ public sealed partial class IdentityGraph
             {
                 ref readonly var slot = ref _links[link];
                 var other = slot.A == node ? slot.B : slot.A;
-                if (slot.State == LinkState.Kept && OrderOf(link).CompareTo(step) < 0 && seen.Add(other))
+                if (KeptBefore(link, step) && seen.Add(other))
                 {
                     members.Add(other);
                 }
@@ -159,6 +159,9 @@ public sealed partial class IdentityGraph
         }
         return (members.Count, mask);
     }
+
+    /// <summary>Whether <paramref name="link"/> is kept and comes before <paramref name="step"/> in the order: a link that makes the graphs at that step.</summary>
+    private bool KeptBefore(int link, OrderKey step) => _links[link].State == LinkState.Kept && OrderOf(link).CompareTo(step) < 0;
 
     /// <summary>
     /// The graph of a clean identity in D just before <paramref name="step"/>: everything reachable over
@@ -183,7 +186,7 @@ public sealed partial class IdentityGraph
             {
                 ref readonly var slot = ref _links[link];
                 var other = slot.A == node ? slot.B : slot.A;
-                if (slot.State == LinkState.Kept && _nodes[other].Visit != epoch && OrderOf(link).CompareTo(step) < 0)
+                if (_nodes[other].Visit != epoch && KeptBefore(link, step))
                 {
                     _nodes[other].Visit = epoch;
                     into.Add(other);

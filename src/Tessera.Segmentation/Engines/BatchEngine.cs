@@ -53,7 +53,6 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         var program = AudienceProgram.Compile(version, published, TimeZoneInfo.Utc);
         bool Chosen(Audience audience) => audienceIds is null || audienceIds.Contains(audience.Id);
         var chosen = program.Audiences.Where(a => Chosen(a.Audience)).ToList();
-        var policies = chosen.Select(a => a.Audience.MergePolicy).Distinct().ToList();
         var members = chosen.ToDictionary(a => a.Audience.Id, _ => 0, StringComparer.Ordinal);
         var seen = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var evaluated = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
@@ -79,8 +78,8 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                 throw;
             }
         }, cancellationToken);
-        // Per policy, which audiences a pass over a profile answers.
-        var passes = policies.Select(p => new PolicyPass(p, a => Chosen(a) && a.MergePolicy == p)).ToList();
+        // Per merge policy, which audiences a pass over a profile answers.
+        var passes = chosen.Select(a => a.Audience.MergePolicy).Distinct().Select(p => new PolicyPass(p, a => Chosen(a) && a.MergePolicy == p)).ToList();
 
         void Answer(EvaluationSource profile, PqlProfile converted, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified)
         {
