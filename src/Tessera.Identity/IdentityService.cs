@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
@@ -34,6 +35,7 @@ public sealed record IdentityLookup(IdentityKey Identity, GraphSnapshot Graph, I
 public sealed class IdentityService
 {
     private const string RulesKeyPrefix = "identity-rules\0";
+    private const string SizeKeyPrefix = "identity-graph\0";
     private const int DeleteChunk = 10_000;
 
     private readonly IStore _store;
@@ -96,9 +98,10 @@ public sealed class IdentityService
             {
                 started.Complete();
             }
-            foreach (var sandbox in _sandboxes.Values)
+            foreach (var (name, sandbox) in _sandboxes)
             {
                 sandbox.Graph.RederiveAll();
+                RememberSize(name, sandbox.Graph);
             }
             _loaded = true;
         }
@@ -285,7 +288,7 @@ public sealed class IdentityService
             {
                 state.Lock.ExitWriteLock();
             }
-            var rebuilt = new IdentityGraph(before.Rules);
+            var rebuilt = new IdentityGraph(before.Rules, before.IdentityCount, before.LinkCount);
             var (removed, rewritten) = RewriteLedger(sandbox, filter, rebuilt, changes);
             foreach (var writes in changes)
             {
@@ -440,10 +443,38 @@ public sealed class IdentityService
             // A sandbox without the default's namespaces (a CRMID) starts with no unique namespace.
             compiled = CompiledGraphRules.Compile(new IdentityGraphRules(), types);
         }
-        return new SandboxGraph(new IdentityGraph(compiled));
+        var size = service._store.Get(StoreSpace.Catalog, 0, SizeKey(name));
+        return size is { Length: 8 }
+            ? new SandboxGraph(new IdentityGraph(compiled, BinaryPrimitives.ReadInt32LittleEndian(size), BinaryPrimitives.ReadInt32LittleEndian(size.AsSpan(4))))
+            : new SandboxGraph(new IdentityGraph(compiled));
     }, this);
 
+    /// <summary>
+    /// Keeps the size of a graph just derived from the ledger, so that the next start makes room for
+    /// it up front instead of growing its tables by doubling. Only a hint: it is not waited for, and a
+    /// failed or stale one costs time, never correctness.
+    /// </summary>
+    private void RememberSize(string sandbox, IdentityGraph graph)
+    {
+        if (graph.IdentityCount == 0)
+        {
+            return;
+        }
+        var size = new byte[8];
+        BinaryPrimitives.WriteInt32LittleEndian(size, graph.IdentityCount);
+        BinaryPrimitives.WriteInt32LittleEndian(size.AsSpan(4), graph.LinkCount);
+        var writes = new WriteSet(64);
+        writes.Put(StoreSpace.Catalog, 0, SizeKey(sandbox), size);
+        _ = _store.CommitAsync(writes).ContinueWith(static (commit, state) =>
+        {
+            _ = commit.Exception;
+            ((WriteSet)state!).Dispose();
+        }, writes, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
     private static byte[] RulesKey(string sandbox) => Encoding.UTF8.GetBytes(RulesKeyPrefix + sandbox + "\0rules");
+
+    private static byte[] SizeKey(string sandbox) => Encoding.UTF8.GetBytes(SizeKeyPrefix + sandbox + "\0size");
 
     private static string SandboxOf(ReadOnlySpan<byte> key) => Encoding.UTF8.GetString(key[2..^9]);
 

@@ -60,11 +60,15 @@ public sealed class IdentityLedgerTests
         Assert.Equal("CRMID:c50", Describe(test, "CRMID:c50"));
         var counts = test.Workspace.Identity.Counts("prod");
 
-        await test.ReopenAsync();
+        // The second start sizes the graph from what the first derived (a size hint it kept).
+        for (var start = 0; start < 2; start++)
+        {
+            await test.ReopenAsync();
 
-        Assert.Equal(counts, test.Workspace.Identity.Counts("prod"));
-        Assert.Equal(expectedC1, Describe(test, "CRMID:c1"));
-        Assert.Equal(expectedC2, Describe(test, "ECID:d1"));
+            Assert.Equal(counts, test.Workspace.Identity.Counts("prod"));
+            Assert.Equal(expectedC1, Describe(test, "CRMID:c1"));
+            Assert.Equal(expectedC2, Describe(test, "ECID:d1"));
+        }
         // The duplicate event was not stored, so it left no ledger entry: d1 was seen with c2 once.
         var link = Assert.Single(test.Workspace.Identity.Find("prod", GraphKey("ECID:d1"))!.Links, l => l.To == GraphKey("CRMID:c2"));
         Assert.Equal((1, "e2"), (link.Occurrences, link.Origin.Record));

@@ -21,31 +21,32 @@ public sealed partial class IdentityGraph
 
     /// <summary>
     /// Records (or, made by <see cref="AddStored"/>, adds) stored ledger entries as <see cref="Record(LedgerEntry)"/>
-    /// (or <see cref="Add(LedgerEntry)"/>) does their decoded entries, several at a time: a rebuild is bound by cache misses (an identity's slot, then its node and the
-    /// pair's slot, each at random in hundreds of MiB), and one entry has too few to keep the memory busy.
+    /// (or <see cref="Add(LedgerEntry)"/>) does their decoded entries, a block at a time: a rebuild is bound by
+    /// cache misses (an identity's slot, then its node and the pair's slot, each at random in hundreds of MiB).
     /// </summary>
     /// <remarks>
-    /// Each entry passes three steps, <see cref="Depth"/> entries apart: it is read, its identities'
-    /// slots found and prefetched; then its identities are interned (slots now in cache) and its nodes
-    /// and pair slots prefetched; then its links are recorded. Entries go through each step in the
-    /// order given, so identities are numbered and links recorded (or added) exactly as one by one. The entries
-    /// in flight are copies, so the caller's buffers may change after each call. Nothing is recorded
-    /// for certain until <see cref="Complete"/>.
+    /// A block of entries is read and their identities' slots worked out; then every slot of the block
+    /// is prefetched in one tight loop, the identities interned, every node and pair slot the links
+    /// will touch prefetched in another tight loop, and the links recorded (or added). The misses
+    /// must be issued close together to overlap: here (a virtual machine, where a random access also
+    /// misses the TLB) a prefetch issued between an entry's other work overlapped with little else and
+    /// cost about as much as the miss itself. Entries go through each step in the order given, so
+    /// identities are numbered and links recorded (or added) exactly as one by one. The entries held
+    /// are copies, so the caller's buffers may change after each call. Nothing is recorded for certain
+    /// until <see cref="Complete"/>.
     /// </remarks>
     public sealed class StoredLedgerLoad
     {
-        /// <summary>Entries between two steps: enough misses in flight for the memory, few enough to stay in cache.</summary>
-        private const int Depth = 8;
+        /// <summary>Entries per block: enough misses to keep the memory busy, few enough that their lines stay in cache.</summary>
+        private const int Block = 64;
 
-        /// <summary>Identities of an entry prepared in step one (an entry rarely has more; the rest are interned in step two).</summary>
+        /// <summary>Identities of an entry prepared ahead (an entry rarely has more; the rest are interned as they come).</summary>
         internal const int Prepared = 8;
 
         private readonly IdentityGraph _graph;
         private readonly bool _incremental;
-        private readonly Entry?[] _ring = new Entry?[2 * Depth];
-        private long _read;
-        private long _interned;
-        private long _recorded;
+        private readonly Entry[] _block = new Entry[Block];
+        private int _held;
 
         internal StoredLedgerLoad(IdentityGraph graph, bool incremental)
         {
@@ -56,46 +57,45 @@ public sealed partial class IdentityGraph
         /// <summary>Takes one stored entry (copied: the buffers may change after the call); returns its sequence.</summary>
         public long Take(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
-            if (_read - _recorded == _ring.Length)
-            {
-                RecordOldest();
-            }
-            var entry = _ring[_read % _ring.Length] ??= new Entry();
+            var entry = _block[_held] ??= new Entry();
             var sequence = entry.Read(_graph, key, value);
-            _read++;
-            if (_read - _interned > Depth)
+            if (++_held == Block)
             {
-                InternNext();
+                Flush();
             }
             return sequence;
         }
 
         /// <summary>Records (or adds) every entry taken so far.</summary>
-        public void Complete()
-        {
-            while (_interned < _read)
-            {
-                InternNext();
-            }
-            while (_recorded < _read)
-            {
-                RecordOldest();
-            }
-        }
+        public void Complete() => Flush();
 
-        private void InternNext() => _ring[_interned++ % _ring.Length]!.Intern(_graph);
-
-        private void RecordOldest()
+        private void Flush()
         {
-            var entry = _ring[_recorded++ % _ring.Length]!;
-            if (_incremental)
+            var block = _block.AsSpan(0, _held);
+            foreach (var entry in block)
             {
-                _graph.Add(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
+                entry.PrefetchSlots(_graph);
             }
-            else
+            foreach (var entry in block)
             {
-                _graph.Record(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
+                entry.Intern(_graph);
             }
+            foreach (var entry in block)
+            {
+                _graph.Prefetch(entry.Nodes);
+            }
+            foreach (var entry in block)
+            {
+                if (_incremental)
+                {
+                    _graph.Add(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
+                }
+                else
+                {
+                    _graph.Record(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
+                }
+            }
+            _held = 0;
         }
 
         private sealed class Entry
@@ -117,7 +117,7 @@ public sealed partial class IdentityGraph
 
             public ReadOnlySpan<int> Nodes => _nodes.AsSpan(0, _count);
 
-            /// <summary>Step one: a copy of the entry, its identities' slots prepared and prefetched.</summary>
+            /// <summary>A copy of the entry, its identities' slots worked out.</summary>
             public long Read(IdentityGraph graph, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored)
             {
                 if (_value.Length < stored.Length)
@@ -142,16 +142,22 @@ public sealed partial class IdentityGraph
                     _at[i] = position;
                     LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
                     graph._identities.Prepare(graph.NamespaceIndex(ns), identity, out _probes[i]);
-                    graph._identities.Prefetch(ref _probes[i]);
                 }
                 _rest = position;
                 return Sequence;
             }
 
+            public void PrefetchSlots(IdentityGraph graph)
+            {
+                for (var i = 0; i < Math.Min(_count, Prepared); i++)
+                {
+                    graph._identities.Prefetch(ref _probes[i]);
+                }
+            }
+
             /// <summary>
-            /// Step two: the identities interned, new ones numbered in the entry's order (as
-            /// <see cref="IdentityGraph.Record(LedgerEntry)"/> numbers them); then the nodes and pairs that step three
-            /// writes are prefetched.
+            /// The identities interned, new ones numbered in the entry's order (as
+            /// <see cref="IdentityGraph.Record(LedgerEntry)"/> numbers them).
             /// </summary>
             public void Intern(IdentityGraph graph)
             {
@@ -177,7 +183,6 @@ public sealed partial class IdentityGraph
                     LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
                     _nodes[i] = graph.Intern(graph.NamespaceIndex(ns), identity);
                 }
-                graph.Prefetch(Nodes);
             }
         }
 

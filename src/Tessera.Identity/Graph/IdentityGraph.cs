@@ -34,8 +34,8 @@ public sealed partial class IdentityGraph
 
     private readonly CompiledGraphRules _rules;
     private readonly List<NamespaceSlot> _namespaces = [];
-    private readonly IdentityTable _identities = new();
-    private readonly PairTable _pairIndex = new();
+    private readonly IdentityTable _identities;
+    private readonly PairTable _pairIndex;
     private readonly Dictionary<(string Dataset, string Batch), int> _sourceIndex = new();
     private readonly List<(string Dataset, string Batch)> _sources = [];
     private readonly (byte[] Utf8, int Id)[] _recentSources = [.. Enumerable.Repeat((Array.Empty<byte>(), None), 8)];
@@ -58,9 +58,24 @@ public sealed partial class IdentityGraph
     private LinkSlot[] _links = new LinkSlot[16];
     private int _graphCount;
 
-    public IdentityGraph(CompiledGraphRules rules)
+    /// <param name="rules">The rules every derivation follows.</param>
+    /// <param name="expectedIdentities">Identities to make room for up front (a rebuild that knows roughly how big the
+    /// graph was): growing tables of millions by doubling copies them and first touches twice their memory.</param>
+    /// <param name="expectedLinks">Distinct links to make room for up front, likewise.</param>
+    public IdentityGraph(CompiledGraphRules rules, int expectedIdentities = 0, int expectedLinks = 0)
     {
         _rules = rules;
+        _identities = new IdentityTable(expectedIdentities);
+        _pairIndex = new PairTable(expectedLinks);
+        if (expectedIdentities > _nodes.Length)
+        {
+            _nodes = HugePages.AllocateArray<NodeSlot>(expectedIdentities);
+            _nodeValue = new string[expectedIdentities];
+        }
+        if (expectedLinks > _links.Length)
+        {
+            _links = new LinkSlot[expectedLinks];
+        }
     }
 
     public CompiledGraphRules Rules => _rules;

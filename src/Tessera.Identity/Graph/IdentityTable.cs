@@ -43,10 +43,16 @@ internal sealed unsafe class IdentityTable
     private int _mask;
     private int _used;
 
-    public IdentityTable()
+    /// <param name="capacity">Identities to make room for up front, so that the table need not grow to hold them.</param>
+    public IdentityTable(int capacity = 0)
     {
-        _buffer = new NativeSlots<Slot>(16);
-        _mask = 15;
+        var slots = 16;
+        while (slots * 7L < capacity * 10L)
+        {
+            slots *= 2;
+        }
+        _buffer = new NativeSlots<Slot>(slots);
+        _mask = slots - 1;
     }
 
     public int Count => _used + _other.Count;

@@ -16,10 +16,16 @@ internal sealed class PairTable
     private int _shift;
     private int _used;
 
-    public PairTable()
+    /// <param name="capacity">Pairs to make room for up front, so that the table need not grow to hold them.</param>
+    public PairTable(int capacity = 0)
     {
-        _slots = new NativeSlots<Slot>(16);
-        _shift = 64 - 4;
+        var bits = 4;
+        while ((1L << bits) * 7 < capacity * 10L)
+        {
+            bits++;
+        }
+        _slots = new NativeSlots<Slot>(1 << bits);
+        _shift = 64 - bits;
     }
 
     /// <summary>The link of the pair (<paramref name="a"/>, <paramref name="b"/>) in either order; when there is none, <paramref name="link"/> becomes it.</summary>
