@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tessera.Identity.Graph;
 
@@ -377,36 +379,73 @@ public sealed partial class IdentityGraph
             }
             var sorted = order.AsSpan(0, links.Length);
             sorted.Sort();
-            foreach (var key in sorted)
+            for (var start = 0; start < sorted.Length; start += DeriveBlock)
             {
-                ref var link = ref _links[key.Link];
-                var rootA = GraphOf(link.A);
-                var rootB = GraphOf(link.B);
-                if (rootA == rootB)
-                {
-                    link.State = LinkState.Kept;
-                }
-                else if ((_nodes[rootA].Mask & _nodes[rootB].Mask) != 0)
-                {
-                    link.State = LinkState.CutUniqueNamespace;
-                    trace?.Add((key.Link, new CutLink(Info(key.Link), UniqueNamespaceRule, DescribeUniqueClash(rootA, rootB))));
-                }
-                else if (_nodes[rootA].Size + _nodes[rootB].Size > _rules.MaxIdentities)
-                {
-                    link.State = LinkState.CutSizeCap;
-                    trace?.Add((key.Link, new CutLink(Info(key.Link), SizeCapRule,
-                        $"the graphs on either side hold {_nodes[rootA].Size} and {_nodes[rootB].Size} identities; together more than the cap of {_rules.MaxIdentities}")));
-                }
-                else
-                {
-                    link.State = LinkState.Kept;
-                    Union(rootA, rootB);
-                }
+                var block = sorted.Slice(start, Math.Min(DeriveBlock, sorted.Length - start));
+                PrefetchBlock(block);
+                DecideBlock(block, trace);
             }
         }
         finally
         {
             ArrayPool<OrderKey>.Shared.Return(order);
+        }
+    }
+
+    /// <summary>Links decided together: their misses are issued in tight loops first, so that they overlap (see <see cref="StoredLedgerLoad"/>).</summary>
+    private const int DeriveBlock = 64;
+
+    /// <summary>Starts loading the links of a block, then their identities' nodes, then those nodes' roots (only hints: a union may change a root).</summary>
+    private unsafe void PrefetchBlock(ReadOnlySpan<OrderKey> block)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+        foreach (var key in block)
+        {
+            // A link holds a reference, so no pointer type for it; the address is only a hint, stale if the array moves.
+            Sse.Prefetch0(Unsafe.AsPointer(ref _links[key.Link]));
+        }
+        foreach (var key in block)
+        {
+            PrefetchNode(_links[key.Link].A);
+            PrefetchNode(_links[key.Link].B);
+        }
+        foreach (var key in block)
+        {
+            PrefetchNode(_nodes[_links[key.Link].A].Parent);
+            PrefetchNode(_nodes[_links[key.Link].B].Parent);
+        }
+    }
+
+    private void DecideBlock(ReadOnlySpan<OrderKey> block, List<(int Link, CutLink Cut)>? trace)
+    {
+        foreach (var key in block)
+        {
+            ref var link = ref _links[key.Link];
+            var rootA = GraphOf(link.A);
+            var rootB = GraphOf(link.B);
+            if (rootA == rootB)
+            {
+                link.State = LinkState.Kept;
+            }
+            else if ((_nodes[rootA].Mask & _nodes[rootB].Mask) != 0)
+            {
+                link.State = LinkState.CutUniqueNamespace;
+                trace?.Add((key.Link, new CutLink(Info(key.Link), UniqueNamespaceRule, DescribeUniqueClash(rootA, rootB))));
+            }
+            else if (_nodes[rootA].Size + _nodes[rootB].Size > _rules.MaxIdentities)
+            {
+                link.State = LinkState.CutSizeCap;
+                trace?.Add((key.Link, new CutLink(Info(key.Link), SizeCapRule,
+                    $"the graphs on either side hold {_nodes[rootA].Size} and {_nodes[rootB].Size} identities; together more than the cap of {_rules.MaxIdentities}")));
+            }
+            else
+            {
+                link.State = LinkState.Kept;
+                Union(rootA, rootB);
+            }
         }
     }
 
