@@ -65,6 +65,9 @@ public sealed partial class IdentityGraph
     public IdentityGraph(CompiledGraphRules rules, int expectedIdentities = 0, int expectedLinks = 0)
     {
         _rules = rules;
+        // Past this (a damaged hint, or a graph too big to size blindly) the tables grow as they fill.
+        expectedIdentities = Math.Clamp(expectedIdentities, 0, MaxSizedUpFront);
+        expectedLinks = Math.Clamp(expectedLinks, 0, MaxSizedUpFront);
         _identities = new IdentityTable(expectedIdentities);
         _pairIndex = new PairTable(expectedLinks);
         if (expectedIdentities > _nodes.Length)
@@ -77,6 +80,12 @@ public sealed partial class IdentityGraph
             _links = new LinkSlot[expectedLinks];
         }
     }
+
+    /// <summary>
+    /// The most identities (or links) a graph makes room for before it is given them: a quarter of the
+    /// memory the process may use, at some 160 bytes an identity (slot, node, link); never more than 2^28.
+    /// </summary>
+    private static readonly int MaxSizedUpFront = (int)Math.Min(1 << 28, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 / 160);
 
     public CompiledGraphRules Rules => _rules;
 
