@@ -46,11 +46,7 @@ internal sealed unsafe class IdentityTable
     /// <param name="capacity">Identities to make room for up front, so that the table need not grow to hold them.</param>
     public IdentityTable(int capacity = 0)
     {
-        var slots = 16;
-        while (slots * 7L < capacity * 10L)
-        {
-            slots *= 2;
-        }
+        var slots = TableLoad.SlotsFor(capacity);
         _buffer = new NativeSlots<Slot>(slots);
         _mask = slots - 1;
     }
@@ -182,7 +178,7 @@ internal sealed unsafe class IdentityTable
         }
         slots[i].Fill(hash, node, ns, kind, key);
         exists = false;
-        if (++_used * 10L > (_mask + 1) * 7L)
+        if (TableLoad.Full(++_used, _mask + 1))
         {
             Grow();
         }

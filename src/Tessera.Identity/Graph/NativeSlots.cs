@@ -87,3 +87,21 @@ internal static partial class HugePages
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(nint address, nuint length, int advice);
 }
+
+/// <summary>The load both hash tables keep under: at most 70 % of their slots used.</summary>
+internal static class TableLoad
+{
+    /// <summary>Whether <paramref name="used"/> of <paramref name="slots"/> slots is past that load (a table grows then).</summary>
+    public static bool Full(int used, int slots) => used * 10L > slots * 7L;
+
+    /// <summary>The power of two of slots, at least 16, that holds <paramref name="count"/> within that load.</summary>
+    public static int SlotsFor(int count)
+    {
+        var slots = 16;
+        while (Full(count, slots))
+        {
+            slots *= 2;
+        }
+        return slots;
+    }
+}

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
@@ -19,13 +20,8 @@ internal sealed class PairTable
     /// <param name="capacity">Pairs to make room for up front, so that the table need not grow to hold them.</param>
     public PairTable(int capacity = 0)
     {
-        var bits = 4;
-        while ((1L << bits) * 7 < capacity * 10L)
-        {
-            bits++;
-        }
-        _slots = new NativeSlots<Slot>(1 << bits);
-        _shift = 64 - bits;
+        _slots = new NativeSlots<Slot>(TableLoad.SlotsFor(capacity));
+        _shift = 64 - BitOperations.Log2((uint)_slots.Length);
     }
 
     /// <summary>The link of the pair (<paramref name="a"/>, <paramref name="b"/>) in either order; when there is none, <paramref name="link"/> becomes it.</summary>
@@ -47,7 +43,7 @@ internal sealed class PairTable
         }
         slots[i] = new Slot { Key = key, Link = link };
         exists = false;
-        if (++_used * 10L > slots.Length * 7L)
+        if (TableLoad.Full(++_used, slots.Length))
         {
             Grow();
         }
