@@ -25,6 +25,13 @@ public sealed class RocksDbStore : IStore
     private readonly ColumnFamilyOptions _factFileOptions;
     private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
     private readonly ReadOptions _read = new();
+
+    // RocksDbSharp frees an options object's native half in its finalizer, and an object built inline
+    // for one call is unreachable while that call still runs: a bulk load under GC pressure failed with
+    // RocksDB reading freed options ("`move_files` and `link_files` can not both be true"). Fields keep
+    // them alive as long as the store.
+    private readonly EnvOptions _envOptions = new();
+    private readonly IngestExternalFileOptions _moveOnIngest = new IngestExternalFileOptions().SetMoveFiles(true);
     private readonly Channel<PendingCommit> _pending = Channel.CreateUnbounded<PendingCommit>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _committer;
@@ -169,7 +176,7 @@ public sealed class RocksDbStore : IStore
             var byKey = a.Key.Span.SequenceCompareTo(b.Key.Span);
             return byKey != 0 ? byKey : b.Order.CompareTo(a.Order);
         });
-        using (var writer = new SstFileWriter(new EnvOptions(), _factFileOptions))
+        using (var writer = new SstFileWriter(_envOptions, _factFileOptions))
         {
             writer.Open(file);
             ReadOnlySpan<byte> previous = default;
@@ -192,7 +199,7 @@ public sealed class RocksDbStore : IStore
             }
             writer.Finish();
         }
-        _db.IngestExternalFiles([file], new IngestExternalFileOptions().SetMoveFiles(true), _facts[shard]);
+        _db.IngestExternalFiles([file], _moveOnIngest, _facts[shard]);
     }
 
     private readonly record struct BulkEntry(ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value, int Order);
