@@ -3,7 +3,7 @@ namespace Tessera.Storage;
 /// <summary>
 /// Where a key lives. Facts (records and events) are partitioned into shards by a stable hash of
 /// their partition key; catalog and quarantine are small and unsharded. Memberships (audience
-/// memberships and their change feed, Tessera.Segmentation) are unsharded: each sandbox's feed is
+/// memberships and, in a space of its own, their change feed, Tessera.Segmentation) are unsharded: each sandbox's feed is
 /// one ordered sequence written by one writer.
 /// </summary>
 public enum StoreSpace : byte
@@ -14,6 +14,11 @@ public enum StoreSpace : byte
     Memberships = 3,
     /// <summary>Destination state, delivery runs, the audit log and dead letters (activation).</summary>
     Activation = 4,
+    /// <summary>
+    /// The membership change feed, apart from the memberships it describes: it is only appended to and cut
+    /// from its start, so its files never overlap and are never rewritten by compaction.
+    /// </summary>
+    MembershipFeed = 5,
 }
 
 /// <summary>
