@@ -88,7 +88,10 @@ public sealed class Workspace : IDisposable
         {
             var catalog = new TesseraCatalog(store, time ?? TimeProvider.System);
             await catalog.EnsureSandboxAsync(TesseraCatalog.DefaultSandbox).ConfigureAwait(false);
-            return new Workspace(full, store, catalog, config);
+            var workspace = new Workspace(full, store, catalog, config);
+            // Stores written by earlier builds: their memberships' by-profile index in today's form.
+            await workspace.Memberships.UpgradeAsync().ConfigureAwait(false);
+            return workspace;
         }
         catch
         {

@@ -4,25 +4,31 @@ using System.Text;
 namespace Tessera.Segmentation.Memberships;
 
 /// <summary>
-/// Keys of the <see cref="Storage.StoreSpace.Memberships"/> space (unsharded, shard 0). Strings are
+/// Keys of the <see cref="Storage.StoreSpace.Memberships"/> space and, for changes, of the
+/// <see cref="Storage.StoreSpace.MembershipFeed"/> space (both unsharded, shard 0). Strings are
 /// UTF-8 and never contain the separator byte 0; numbers are 8-byte big-endian so they sort as numbers:
 /// <code>
 /// membership       'm' 0 sandbox 0 audience 0 profile          status, times, identities
-/// by profile       'p' 0 sandbox 0 profile 0 audience          (empty)
+/// profile rows     'r' 0 sandbox 0 profile                     the audiences the profile has rows in
 /// exits by time    'x' 0 sandbox 0 exitTicks audience 0 profile (empty)
 /// change           'f' 0 sandbox 0 sequence                    status, time, audience, profile, identities
 /// last sequence    's' 0 sandbox                               sequence
 /// cursor           'c' 0 sandbox 0 consumer                    sequence
 /// counts           'n' 0 sandbox 0 audience                    realized, existing, exited
 /// </code>
-/// An audience's members are one prefix scan; a profile's memberships are found through the
-/// by-profile index; purging exits walks the exit index oldest first and stops at the cutoff.
+/// An audience's members are one prefix scan; a profile's memberships are found through its one
+/// profile rows key (a point read, which the bloom filter answers for a profile without rows; it was a
+/// key per membership, <c>'p' 0 sandbox 0 profile 0 audience</c>, which <see cref="MembershipStore.UpgradeAsync"/>
+/// rewrites); purging exits walks the exit index oldest first and stops at the cutoff.
 /// The last sequence is its own key so that it survives a purge of the whole feed.
 /// </summary>
 internal static class MembershipKeys
 {
     public const byte MembershipTag = (byte)'m';
-    public const byte ProfileTag = (byte)'p';
+    public const byte ProfileRowsTag = (byte)'r';
+
+    /// <summary>The by-profile index of earlier builds, a key per membership (read only to rewrite it).</summary>
+    public const byte LegacyProfileTag = (byte)'p';
     public const byte ExitTag = (byte)'x';
     public const byte ChangeTag = (byte)'f';
     public const byte SequenceTag = (byte)'s';
@@ -48,8 +54,11 @@ internal static class MembershipKeys
     public static int Membership(Span<byte> destination, string sandbox, string audience, string profile) =>
         Pair(destination, MembershipTag, sandbox, audience, profile);
 
-    public static int ByProfile(Span<byte> destination, string sandbox, string profile, string audience) =>
-        Pair(destination, ProfileTag, sandbox, profile, audience);
+    public static int ProfileRows(Span<byte> destination, string sandbox, string profile)
+    {
+        var length = Head(destination, ProfileRowsTag, sandbox);
+        return length + Encoding.UTF8.GetBytes(profile, destination[length..]);
+    }
 
     public static int Exit(Span<byte> destination, string sandbox, long exitTicks, string audience, string profile)
     {

@@ -61,15 +61,16 @@ public sealed class MembershipStore
             log.Begin();
             var ticks = at.UtcTicks;
             var emitted = 0;
-            var rowsOf = RowsOfManyVerdicts(sandbox, results);
             for (var i = 0; i < results.Count; i++)
             {
                 var result = results[i];
+                // The profile's rows key says which rows exist (one read per profile and commit), so a verdict
+                // for an audience without a row (every verdict of a profile's first run) reads nothing more.
                 var current = log.Pending.TryGetValue((result.AudienceId, result.ProfileId), out var pending)
                     ? pending
-                    : rowsOf is not null && rowsOf.TryGetValue(result.ProfileId, out var rows) && !rows.Contains(result.AudienceId)
-                        ? default
-                        : ReadRow(log, sandbox, result.AudienceId, result.ProfileId);
+                    : RowsOf(log, sandbox, result.ProfileId).Contains(result.AudienceId)
+                        ? ReadRow(log, sandbox, result.AudienceId, result.ProfileId)
+                        : default;
                 var next = Transition(current, result.Qualifies, ticks);
                 if (next == current)
                 {
@@ -164,7 +165,7 @@ public sealed class MembershipStore
                     {
                         var key = log.Ensure(MembershipKeys.MaxBytes(sandbox));
                         var value = log.EnsureValue(MembershipValues.MaxBytes([], change.AudienceId, ErasedProfile));
-                        log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Change(key, sandbox, change.Sequence)],
+                        log.Writes.Put(StoreSpace.MembershipFeed, Shard, key[..MembershipKeys.Change(key, sandbox, change.Sequence)],
                             value[..MembershipValues.WriteChange(value, change.Status, change.At.UtcTicks, change.AudienceId, ErasedProfile, [])]);
                     }
                     await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
@@ -248,7 +249,7 @@ public sealed class MembershipStore
             {
                 var old = new List<long>();
                 var feed = MembershipKeys.Prefix(MembershipKeys.ChangeTag, sandbox);
-                _store.Scan(StoreSpace.Memberships, Shard, feed, (key, value) =>
+                _store.Scan(StoreSpace.MembershipFeed, Shard, feed, (key, value) =>
                 {
                     var sequence = BinaryPrimitives.ReadInt64BigEndian(key[feed.Length..]);
                     if (sequence > readByAll || MembershipValues.ChangeTicks(value) >= cutoff)
@@ -266,7 +267,7 @@ public sealed class MembershipStore
                 foreach (var sequence in old)
                 {
                     var length = MembershipKeys.Change(log.Key, sandbox, sequence);
-                    log.Writes.Delete(StoreSpace.Memberships, Shard, log.Key.AsSpan(0, length));
+                    log.Writes.Delete(StoreSpace.MembershipFeed, Shard, log.Key.AsSpan(0, length));
                 }
                 await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
                 changes += old.Count;
@@ -289,7 +290,7 @@ public sealed class MembershipStore
         var prefix = MembershipKeys.Prefix(MembershipKeys.ChangeTag, sandbox);
         var from = new byte[prefix.Length + MembershipKeys.NumberBytes];
         var fromLength = MembershipKeys.Change(from, sandbox, afterSequence + 1);
-        _store.Scan(StoreSpace.Memberships, Shard, prefix, from.AsSpan(0, fromLength), (key, value) =>
+        _store.Scan(StoreSpace.MembershipFeed, Shard, prefix, from.AsSpan(0, fromLength), (key, value) =>
         {
             changes.Add(MembershipValues.ReadChange(value, sandbox, BinaryPrimitives.ReadInt64BigEndian(key[prefix.Length..])));
             return changes.Count < max;
@@ -401,25 +402,80 @@ public sealed class MembershipStore
         }
     }
 
-    /// <summary>Every profile with a membership row (exited ones included), once each, from the by-profile index: reads keys only.</summary>
+    /// <summary>Every profile with a membership row (exited ones included), once each, from the profile rows keys.</summary>
     public List<string> ProfilesWithRows(string sandbox)
     {
         CheckName(sandbox, nameof(sandbox));
-        var prefix = MembershipKeys.Prefix(MembershipKeys.ProfileTag, sandbox);
+        var prefix = MembershipKeys.Prefix(MembershipKeys.ProfileRowsTag, sandbox);
         var profiles = new List<string>();
-        byte[] previous = [];
         _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, _) =>
         {
-            var rest = key[prefix.Length..];
-            var profile = rest[..Math.Max(0, rest.IndexOf((byte)0))];
-            if (!profile.SequenceEqual(previous))
-            {
-                previous = profile.ToArray();
-                profiles.Add(System.Text.Encoding.UTF8.GetString(profile));
-            }
+            profiles.Add(System.Text.Encoding.UTF8.GetString(key[prefix.Length..]));
             return true;
         });
         return profiles;
+    }
+
+    /// <summary>
+    /// Brings a store written by earlier builds to today's layout: moves the change feed into its own space
+    /// (<see cref="StoreSpace.MembershipFeed"/>), and rewrites the by-profile index (a key per membership) as
+    /// one profile rows key per profile. Each in commits of a few thousand keys that write the new keys and
+    /// delete the old ones. Nothing to do (two seeks) in a store written by this build. Run when the
+    /// workspace opens, before any other use. Returns how many old keys were rewritten.
+    /// </summary>
+    public async Task<int> UpgradeAsync(CancellationToken cancellationToken = default)
+    {
+        byte[] feed = [MembershipKeys.ChangeTag, MembershipKeys.Separator];
+        var upgraded = 0;
+        while (true)
+        {
+            using var writes = new WriteSet();
+            _store.Scan(StoreSpace.Memberships, Shard, feed, (key, value) =>
+            {
+                writes.Put(StoreSpace.MembershipFeed, Shard, key, value);
+                writes.Delete(StoreSpace.Memberships, Shard, key);
+                return writes.Count < 2 * PurgeBatch;
+            });
+            if (writes.Count == 0)
+            {
+                break;
+            }
+            await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+            upgraded += writes.Count / 2;
+        }
+        byte[] legacy = [MembershipKeys.LegacyProfileTag, MembershipKeys.Separator];
+        while (true)
+        {
+            var found = new List<(string Sandbox, string Profile, string Audience, byte[] Key)>();
+            _store.Scan(StoreSpace.Memberships, Shard, legacy, (key, _) =>
+            {
+                // 'p' 0 sandbox 0 profile 0 audience
+                var sandbox = MembershipKeys.TextAt(key, legacy.Length);
+                var profile = MembershipKeys.TextAt(key, legacy.Length + System.Text.Encoding.UTF8.GetByteCount(sandbox) + 1);
+                found.Add((sandbox, profile, MembershipKeys.Last(key), key.ToArray()));
+                return found.Count < PurgeBatch;
+            });
+            if (found.Count == 0)
+            {
+                return upgraded;
+            }
+            using var writes = new WriteSet();
+            foreach (var profile in found.GroupBy(f => (f.Sandbox, f.Profile)))
+            {
+                // A profile's old keys may straddle two commits: the second adds to what the first wrote.
+                HashSet<string> audiences = [.. ReadProfileRows(profile.Key.Sandbox, profile.Key.Profile), .. profile.Select(f => f.Audience)];
+                var key = new byte[MembershipKeys.MaxBytes(profile.Key.Sandbox, profile.Key.Profile)];
+                var value = new byte[MembershipValues.MaxBytes(audiences)];
+                writes.Put(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, profile.Key.Sandbox, profile.Key.Profile)),
+                    value.AsSpan(0, MembershipValues.WriteAudiences(value, audiences)));
+            }
+            foreach (var old in found)
+            {
+                writes.Delete(StoreSpace.Memberships, Shard, old.Key);
+            }
+            await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+            upgraded += found.Count;
+        }
     }
 
     /// <summary>Ids of the audiences <paramref name="profileId"/> is a member of now (realized or existing).</summary>
@@ -431,13 +487,8 @@ public sealed class MembershipStore
     {
         CheckName(sandbox, nameof(sandbox));
         CheckName(profileId, nameof(profileId));
-        var audiences = new List<string>();
-        _store.Scan(StoreSpace.Memberships, Shard, MembershipKeys.Prefix(MembershipKeys.ProfileTag, sandbox, profileId), (key, _) =>
-        {
-            audiences.Add(MembershipKeys.Last(key));
-            return true;
-        });
-        var memberships = new List<Membership>(audiences.Count);
+        var audiences = ReadProfileRows(sandbox, profileId);
+        var memberships = new List<Membership>(audiences.Length);
         foreach (var audience in audiences)
         {
             if (Get(sandbox, audience, profileId) is { } membership)
@@ -497,39 +548,23 @@ public sealed class MembershipStore
         return value is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(value);
     }
 
-    /// <summary>
-    /// For the profiles with many verdicts in one call (a batch run asks about every audience), the
-    /// audiences they have rows in, read with one prefix scan of the by-profile index each: a verdict
-    /// for any other audience starts from no row without a point read. Null when no profile has many.
-    /// </summary>
-    private Dictionary<string, HashSet<string>>? RowsOfManyVerdicts(string sandbox, IReadOnlyList<Evaluation> results)
+    /// <summary>The audiences <paramref name="profile"/> has rows in, as the commit being built leaves them (read once per commit).</summary>
+    private ProfileRows RowsOf(SandboxLog log, string sandbox, string profile)
     {
-        const int Many = 8;
-        if (results.Count < Many)
+        if (!log.Rows.TryGetValue(profile, out var rows))
         {
-            return null;
+            rows = new ProfileRows(ReadProfileRows(sandbox, profile));
+            log.Rows[profile] = rows;
         }
-        var verdicts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var result in results)
-        {
-            verdicts[result.ProfileId] = verdicts.GetValueOrDefault(result.ProfileId) + 1;
-        }
-        Dictionary<string, HashSet<string>>? rowsOf = null;
-        foreach (var (profile, count) in verdicts)
-        {
-            if (count < Many)
-            {
-                continue;
-            }
-            var audiences = new HashSet<string>(StringComparer.Ordinal);
-            _store.Scan(StoreSpace.Memberships, Shard, MembershipKeys.Prefix(MembershipKeys.ProfileTag, sandbox, profile), (key, _) =>
-            {
-                audiences.Add(MembershipKeys.Last(key));
-                return true;
-            });
-            (rowsOf ??= new(StringComparer.Ordinal))[profile] = audiences;
-        }
-        return rowsOf;
+        return rows;
+    }
+
+    /// <summary>The audiences <paramref name="profile"/> has rows in, as committed (ordinal order).</summary>
+    private string[] ReadProfileRows(string sandbox, string profile)
+    {
+        var key = new byte[MembershipKeys.MaxBytes(sandbox, profile)];
+        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, sandbox, profile)));
+        return value is null ? [] : MembershipValues.ReadAudiences(value);
     }
 
     private RowState ReadRow(SandboxLog log, string sandbox, string audience, string profile)
@@ -539,7 +574,7 @@ public sealed class MembershipStore
         return value is null ? default : MembershipValues.ReadRowHead(value);
     }
 
-    private static void WriteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current, RowState next, IReadOnlyList<string> identities)
+    private void WriteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current, RowState next, IReadOnlyList<string> identities)
     {
         var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
         var value = log.EnsureValue(MembershipValues.MaxBytes(identities));
@@ -547,7 +582,7 @@ public sealed class MembershipStore
             value[..MembershipValues.WriteRow(value, next, identities)]);
         if (!current.Exists)
         {
-            log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.ByProfile(key, sandbox, profile, audience)], []);
+            RowsOf(log, sandbox, profile).Add(audience);
         }
         if (current.Exists && current.Status == MembershipStatus.Exited)
         {
@@ -562,11 +597,11 @@ public sealed class MembershipStore
         counter.Add(next, +1);
     }
 
-    private static void DeleteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current)
+    private void DeleteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current)
     {
         var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
         log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Membership(key, sandbox, audience, profile)]);
-        log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.ByProfile(key, sandbox, profile, audience)]);
+        RowsOf(log, sandbox, profile).Remove(audience);
         if (current.Status == MembershipStatus.Exited)
         {
             log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Exit(key, sandbox, current.ChangedTicks, audience, profile)]);
@@ -578,7 +613,7 @@ public sealed class MembershipStore
     {
         var key = log.Ensure(MembershipKeys.MaxBytes(sandbox));
         var value = log.EnsureValue(MembershipValues.MaxBytes(identities, audience, profile));
-        log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Change(key, sandbox, ++log.NextSequence)],
+        log.Writes.Put(StoreSpace.MembershipFeed, Shard, key[..MembershipKeys.Change(key, sandbox, ++log.NextSequence)],
             value[..MembershipValues.WriteChange(value, status, ticks, audience, profile, identities)]);
     }
 
@@ -588,6 +623,24 @@ public sealed class MembershipStore
     /// </summary>
     private async Task CommitAsync(SandboxLog log, string sandbox, CancellationToken cancellationToken)
     {
+        foreach (var (profile, rows) in log.Rows)
+        {
+            if (!rows.Changed)
+            {
+                continue;
+            }
+            var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, profile));
+            var length = MembershipKeys.ProfileRows(key, sandbox, profile);
+            if (rows.Count == 0)
+            {
+                log.Writes.Delete(StoreSpace.Memberships, Shard, key[..length]);
+            }
+            else
+            {
+                var value = log.EnsureValue(MembershipValues.MaxBytes(rows.Audiences));
+                log.Writes.Put(StoreSpace.Memberships, Shard, key[..length], value[..MembershipValues.WriteAudiences(value, rows.Audiences)]);
+            }
+        }
         if (log.Writes.Count == 0)
         {
             return;
@@ -660,12 +713,16 @@ public sealed class MembershipStore
         /// <summary>States written earlier in the batch being built, which the store does not show yet.</summary>
         public Dictionary<(string Audience, string Profile), RowState> Pending { get; } = [];
 
+        /// <summary>The rows of the profiles the batch being built has read or changed, by profile.</summary>
+        public Dictionary<string, ProfileRows> Rows { get; } = new(StringComparer.Ordinal);
+
         public byte[] Key => _key;
 
         public void Begin()
         {
             Writes.Clear();
             Pending.Clear();
+            Rows.Clear();
             Touched.Clear();
             NextSequence = LastSequence;
         }
@@ -698,6 +755,22 @@ public sealed class MembershipStore
             }
             return counter;
         }
+    }
+
+    /// <summary>The audiences one profile has rows in, and whether the commit being built changed them.</summary>
+    private sealed class ProfileRows(string[] committed)
+    {
+        public HashSet<string> Audiences { get; } = new(committed, StringComparer.Ordinal);
+
+        public bool Changed { get; private set; }
+
+        public int Count => Audiences.Count;
+
+        public bool Contains(string audience) => Audiences.Contains(audience);
+
+        public void Add(string audience) => Changed |= Audiences.Add(audience);
+
+        public void Remove(string audience) => Changed |= Audiences.Remove(audience);
     }
 
     private sealed class Counter

@@ -8,6 +8,7 @@ namespace Tessera.Segmentation.Memberships;
 /// <code>
 /// membership   version status lastQualifiedTicks changedTicks identities
 /// change       version status atTicks audience profile identities
+/// profile rows version audiences
 /// </code>
 /// A string is its UTF-8 length (4 bytes) and bytes; identities are a count (4 bytes) and strings.
 /// Times are UTC ticks. The fixed head of a membership is read without decoding its strings.
@@ -77,6 +78,36 @@ internal static class MembershipValues
         var profile = ReadText(value, ref at);
         return new MembershipChange(sequence, sandbox, audience, profile, ReadList(value, ref at), (MembershipStatus)value[1],
             new DateTimeOffset(BinaryPrimitives.ReadInt64LittleEndian(value[2..]), TimeSpan.Zero));
+    }
+
+    /// <summary>Bytes enough for a profile's audiences (<see cref="WriteAudiences"/>).</summary>
+    public static int MaxBytes(IReadOnlyCollection<string> audiences)
+    {
+        var total = 8;
+        foreach (var audience in audiences)
+        {
+            total += 4 + Encoding.UTF8.GetMaxByteCount(audience.Length);
+        }
+        return total;
+    }
+
+    /// <summary>The audiences a profile has rows in, in ordinal order (so that equal sets are equal bytes).</summary>
+    public static int WriteAudiences(Span<byte> destination, IReadOnlyCollection<string> audiences)
+    {
+        destination[0] = Version;
+        var ordered = audiences.ToArray();
+        Array.Sort(ordered, StringComparer.Ordinal);
+        return 1 + WriteList(destination[1..], ordered);
+    }
+
+    public static string[] ReadAudiences(ReadOnlySpan<byte> value)
+    {
+        if (value.Length < 5 || value[0] != Version)
+        {
+            throw new InvalidDataException($"profile rows value of version {(value.Length > 0 ? value[0] : -1)} is not readable by this build");
+        }
+        var at = 1;
+        return ReadList(value, ref at);
     }
 
     /// <summary>The time of a change without decoding its strings (retention reads only that).</summary>
