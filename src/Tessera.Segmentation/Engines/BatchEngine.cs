@@ -62,6 +62,9 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         // Profiles are read, converted and evaluated on every core; their answers are committed by
         // one writer, in sets of a few thousand, while the next ones are evaluated.
         var commits = Channel.CreateBounded<List<Evaluation>>(new BoundedChannelOptions(2) { SingleReader = true });
+        // A range's answers (256 profiles × every audience) are a large object: reused once written, as
+        // allocating one per range made the large object heap churn into a full GC every few seconds.
+        var spare = new ConcurrentBag<List<Evaluation>>();
         var writer = Task.Run(async () =>
         {
             try
@@ -69,6 +72,8 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                 await foreach (var set in commits.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
                     await memberships.ApplyAsync(sandbox, set, now, cancellationToken).ConfigureAwait(false);
+                    set.Clear();
+                    spare.Add(set);
                 }
             }
             catch (Exception error)
@@ -141,7 +146,10 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
                 async (item, token) =>
                 {
-                    var answers = new List<Evaluation>(item.Chunk.Length * chosen.Count);
+                    if (!spare.TryTake(out var answers))
+                    {
+                        answers = new List<Evaluation>(item.Chunk.Length * chosen.Count);
+                    }
                     var qualified = new Dictionary<string, int>(StringComparer.Ordinal);
                     var answered = new List<string>();
                     foreach (var pass in passes)
@@ -167,6 +175,10 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                     if (answers.Count > 0)
                     {
                         await commits.Writer.WriteAsync(answers, token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        spare.Add(answers);
                     }
                 }).ConfigureAwait(false);
         }
