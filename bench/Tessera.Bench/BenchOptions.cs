@@ -38,6 +38,9 @@ public sealed record BenchOptions
     public int HeavyProfiles { get; init; } = 1_000;
     public int LightCached { get; init; } = 100_000;
 
+    /// <summary>Batch engine runs over the same data: the first is timed against DuckDB, the later ones are diagnostics.</summary>
+    public int BatchRuns { get; init; } = 1;
+
     /// <summary>The default sizes, or with <paramref name="quick"/> the quick ones.</summary>
     public static BenchOptions Defaults(bool quick) => quick
         ? new BenchOptions

@@ -23,6 +23,7 @@ internal static class BenchCommand
         ("--profiles", "profiles in the profile store (default 1,000,000; quick 100,000)", (o, n) => o with { Profiles = n }),
         ("--heavy", "of them, profiles with 10 fragments and 500 events (default 1,000; quick 200)", (o, n) => o with { HeavyProfiles = n }),
         ("--light-cached", "light profiles cached to measure their memory (default 100,000; quick 20,000)", (o, n) => o with { LightCached = n }),
+        ("--batch-runs", "batch runs over the same data (default 1: a first run; a second re-qualifies every member)", (o, n) => o with { BatchRuns = n }),
     ];
 
     public static Command Create()
