@@ -9,7 +9,7 @@ namespace Tessera.Segmentation.Memberships;
 /// UTF-8 and never contain the separator byte 0; numbers are 8-byte big-endian so they sort as numbers:
 /// <code>
 /// membership       'm' 0 sandbox 0 audience 0 profile          status, times, identities
-/// profile rows     'r' 0 sandbox 0 profile                     the audiences the profile has rows in
+/// profile rows     'a' 0 sandbox 0 profile                     per audience the profile has a row in: status, times
 /// exits by time    'x' 0 sandbox 0 exitTicks audience 0 profile (empty)
 /// change           'f' 0 sandbox 0 sequence                    status, time, audience, profile, identities
 /// last sequence    's' 0 sandbox                               sequence
@@ -17,18 +17,23 @@ namespace Tessera.Segmentation.Memberships;
 /// counts           'n' 0 sandbox 0 audience                    realized, existing, exited
 /// </code>
 /// An audience's members are one prefix scan; a profile's memberships are found through its one
-/// profile rows key (a point read, which the bloom filter answers for a profile without rows; it was a
-/// key per membership, <c>'p' 0 sandbox 0 profile 0 audience</c>, which <see cref="MembershipStore.UpgradeAsync"/>
-/// rewrites); purging exits walks the exit index oldest first and stops at the cutoff.
+/// profile rows key (a point read, which the bloom filter answers for a profile without rows), which
+/// also holds each row's status and times, so that a writer learns what a verdict changes without
+/// reading the rows themselves. Earlier builds kept a key per membership, <c>'p' 0 sandbox 0 profile 0 audience</c>,
+/// then the audiences alone, <c>'r' 0 sandbox 0 profile</c>; <see cref="MembershipStore.UpgradeAsync"/> rewrites
+/// both. Purging exits walks the exit index oldest first and stops at the cutoff.
 /// The last sequence is its own key so that it survives a purge of the whole feed.
 /// </summary>
 internal static class MembershipKeys
 {
     public const byte MembershipTag = (byte)'m';
-    public const byte ProfileRowsTag = (byte)'r';
+    public const byte ProfileRowsTag = (byte)'a';
 
     /// <summary>The by-profile index of earlier builds, a key per membership (read only to rewrite it).</summary>
     public const byte LegacyProfileTag = (byte)'p';
+
+    /// <summary>The profile rows keys of earlier builds, audiences without their states (read only to rewrite them).</summary>
+    public const byte LegacyProfileRowsTag = (byte)'r';
     public const byte ExitTag = (byte)'x';
     public const byte ChangeTag = (byte)'f';
     public const byte SequenceTag = (byte)'s';

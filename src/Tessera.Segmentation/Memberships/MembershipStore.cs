@@ -64,13 +64,9 @@ public sealed class MembershipStore
             for (var i = 0; i < results.Count; i++)
             {
                 var result = results[i];
-                // The profile's rows key says which rows exist (one read per profile and commit), so a verdict
-                // for an audience without a row (every verdict of a profile's first run) reads nothing more.
-                var current = log.Pending.TryGetValue((result.AudienceId, result.ProfileId), out var pending)
-                    ? pending
-                    : RowsOf(log, sandbox, result.ProfileId).Contains(result.AudienceId)
-                        ? ReadRow(log, sandbox, result.AudienceId, result.ProfileId)
-                        : default;
+                // The profile's rows key holds the state of every row it has (one read per profile and commit,
+                // kept up to date by the writes of the commit being built), so a verdict reads no row.
+                var current = RowsOf(log, sandbox, result.ProfileId).State(result.AudienceId);
                 var next = Transition(current, result.Qualifies, ticks);
                 if (next == current)
                 {
@@ -82,7 +78,6 @@ public sealed class MembershipStore
                     WriteChange(log, sandbox, result.AudienceId, result.ProfileId, next.Status, ticks, result.Identities);
                     emitted++;
                 }
-                log.Pending[(result.AudienceId, result.ProfileId)] = next;
             }
             alongside?.Invoke(log.Writes);
             await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
@@ -112,7 +107,7 @@ public sealed class MembershipStore
             var emitted = 0;
             foreach (var membership in Of(sandbox, profileId))
             {
-                var current = new RowState(true, membership.Status, membership.LastQualifiedAt.UtcTicks, membership.ChangedAt.UtcTicks);
+                var current = RowState.Of(membership);
                 if (current.IsMember)
                 {
                     WriteChange(log, sandbox, membership.AudienceId, membership.ProfileId, MembershipStatus.Exited, at.UtcTicks, membership.Identities);
@@ -418,10 +413,11 @@ public sealed class MembershipStore
 
     /// <summary>
     /// Brings a store written by earlier builds to today's layout: moves the change feed into its own space
-    /// (<see cref="StoreSpace.MembershipFeed"/>), and rewrites the by-profile index (a key per membership) as
-    /// one profile rows key per profile. Each in commits of a few thousand keys that write the new keys and
-    /// delete the old ones. Nothing to do (two seeks) in a store written by this build. Run when the
-    /// workspace opens, before any other use. Returns how many old keys were rewritten.
+    /// (<see cref="StoreSpace.MembershipFeed"/>), and rewrites both earlier by-profile indexes (a key per
+    /// membership; then a key per profile naming its audiences) as one profile rows key per profile with
+    /// each row's state. Each in commits of a few thousand keys that write the new keys and delete the old
+    /// ones. Nothing to do (three seeks) in a store written by this build. Run when the workspace opens,
+    /// before any other use. Returns how many old keys were rewritten.
     /// </summary>
     public async Task<int> UpgradeAsync(CancellationToken cancellationToken = default)
     {
@@ -443,53 +439,88 @@ public sealed class MembershipStore
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
             upgraded += writes.Count / 2;
         }
-        byte[] legacy = [MembershipKeys.LegacyProfileTag, MembershipKeys.Separator];
+        // 'p' 0 sandbox 0 profile 0 audience, no value
+        upgraded += await RewriteProfileIndexAsync(MembershipKeys.LegacyProfileTag, (key, _, at) =>
+        {
+            var sandbox = MembershipKeys.TextAt(key, at);
+            return (sandbox, MembershipKeys.TextAt(key, at + System.Text.Encoding.UTF8.GetByteCount(sandbox) + 1), [MembershipKeys.Last(key)]);
+        }, cancellationToken).ConfigureAwait(false);
+        // 'r' 0 sandbox 0 profile, the audiences
+        upgraded += await RewriteProfileIndexAsync(MembershipKeys.LegacyProfileRowsTag, (key, value, at) =>
+        {
+            var sandbox = MembershipKeys.TextAt(key, at);
+            return (sandbox, MembershipKeys.Last(key), MembershipValues.ReadLegacyAudiences(value));
+        }, cancellationToken).ConfigureAwait(false);
+        return upgraded;
+    }
+
+    /// <summary>What an earlier by-profile index key names: its sandbox, profile and audiences (<paramref name="at"/>: where the sandbox starts).</summary>
+    private delegate (string Sandbox, string Profile, string[] Audiences) LegacyIndexKey(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, int at);
+
+    /// <summary>Rewrites the keys of an earlier by-profile index under <paramref name="tag"/> as profile rows keys, each row's state read from the row.</summary>
+    private async Task<int> RewriteProfileIndexAsync(byte tag, LegacyIndexKey parse, CancellationToken cancellationToken)
+    {
+        byte[] prefix = [tag, MembershipKeys.Separator];
+        var rewritten = 0;
         while (true)
         {
-            var found = new List<(string Sandbox, string Profile, string Audience, byte[] Key)>();
-            _store.Scan(StoreSpace.Memberships, Shard, legacy, (key, _) =>
+            var found = new List<(string Sandbox, string Profile, string[] Audiences, byte[] Key)>();
+            _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, value) =>
             {
-                // 'p' 0 sandbox 0 profile 0 audience
-                var sandbox = MembershipKeys.TextAt(key, legacy.Length);
-                var profile = MembershipKeys.TextAt(key, legacy.Length + System.Text.Encoding.UTF8.GetByteCount(sandbox) + 1);
-                found.Add((sandbox, profile, MembershipKeys.Last(key), key.ToArray()));
+                var (sandbox, profile, audiences) = parse(key, value, prefix.Length);
+                found.Add((sandbox, profile, audiences, key.ToArray()));
                 return found.Count < PurgeBatch;
             });
             if (found.Count == 0)
             {
-                return upgraded;
+                return rewritten;
             }
             using var writes = new WriteSet();
             foreach (var profile in found.GroupBy(f => (f.Sandbox, f.Profile)))
             {
                 // A profile's old keys may straddle two commits: the second adds to what the first wrote.
-                HashSet<string> audiences = [.. ReadProfileRows(profile.Key.Sandbox, profile.Key.Profile), .. profile.Select(f => f.Audience)];
-                var key = new byte[MembershipKeys.MaxBytes(profile.Key.Sandbox, profile.Key.Profile)];
-                var value = new byte[MembershipValues.MaxBytes(audiences)];
-                writes.Put(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, profile.Key.Sandbox, profile.Key.Profile)),
-                    value.AsSpan(0, MembershipValues.WriteAudiences(value, audiences)));
+                var (sandbox, id) = profile.Key;
+                var rows = ReadProfileRows(sandbox, id).ToDictionary(r => r.Audience, r => r.Row, StringComparer.Ordinal);
+                foreach (var audience in profile.SelectMany(f => f.Audiences))
+                {
+                    if (!rows.ContainsKey(audience) && Get(sandbox, audience, id) is { } membership)
+                    {
+                        rows[audience] = RowState.Of(membership);
+                    }
+                }
+                if (rows.Count > 0)
+                {
+                    var key = new byte[MembershipKeys.MaxBytes(sandbox, id)];
+                    var value = new byte[MembershipValues.MaxBytes(rows.Keys)];
+                    writes.Put(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, sandbox, id)),
+                        value.AsSpan(0, MembershipValues.WriteProfileRows(value, rows)));
+                }
             }
             foreach (var old in found)
             {
                 writes.Delete(StoreSpace.Memberships, Shard, old.Key);
             }
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
-            upgraded += found.Count;
+            rewritten += found.Count;
         }
     }
 
     /// <summary>Ids of the audiences <paramref name="profileId"/> is a member of now (realized or existing).</summary>
-    public HashSet<string> AudiencesOf(string sandbox, string profileId) =>
-        [.. Of(sandbox, profileId).Where(m => m.IsMember).Select(m => m.AudienceId)];
+    public HashSet<string> AudiencesOf(string sandbox, string profileId)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(profileId, nameof(profileId));
+        return [.. ReadProfileRows(sandbox, profileId).Where(r => r.Row.IsMember).Select(r => r.Audience)];
+    }
 
     /// <summary>Every membership of the profile, exited ones included, by audience id.</summary>
     public IReadOnlyList<Membership> Of(string sandbox, string profileId)
     {
         CheckName(sandbox, nameof(sandbox));
         CheckName(profileId, nameof(profileId));
-        var audiences = ReadProfileRows(sandbox, profileId);
-        var memberships = new List<Membership>(audiences.Length);
-        foreach (var audience in audiences)
+        var rows = ReadProfileRows(sandbox, profileId);
+        var memberships = new List<Membership>(rows.Count);
+        foreach (var (audience, _) in rows)
         {
             if (Get(sandbox, audience, profileId) is { } membership)
             {
@@ -559,19 +590,12 @@ public sealed class MembershipStore
         return rows;
     }
 
-    /// <summary>The audiences <paramref name="profile"/> has rows in, as committed (ordinal order).</summary>
-    private string[] ReadProfileRows(string sandbox, string profile)
+    /// <summary>The state of each row <paramref name="profile"/> has, as committed, by audience (ordinal order).</summary>
+    private List<(string Audience, RowState Row)> ReadProfileRows(string sandbox, string profile)
     {
         var key = new byte[MembershipKeys.MaxBytes(sandbox, profile)];
         var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, sandbox, profile)));
-        return value is null ? [] : MembershipValues.ReadAudiences(value);
-    }
-
-    private RowState ReadRow(SandboxLog log, string sandbox, string audience, string profile)
-    {
-        var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
-        var value = _store.Get(StoreSpace.Memberships, Shard, key[..MembershipKeys.Membership(key, sandbox, audience, profile)]);
-        return value is null ? default : MembershipValues.ReadRowHead(value);
+        return value is null ? [] : MembershipValues.ReadProfileRows(value);
     }
 
     private void WriteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current, RowState next, IReadOnlyList<string> identities)
@@ -580,10 +604,7 @@ public sealed class MembershipStore
         var value = log.EnsureValue(MembershipValues.MaxBytes(identities));
         log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Membership(key, sandbox, audience, profile)],
             value[..MembershipValues.WriteRow(value, next, identities)]);
-        if (!current.Exists)
-        {
-            RowsOf(log, sandbox, profile).Add(audience);
-        }
+        RowsOf(log, sandbox, profile).Set(audience, next);
         if (current.Exists && current.Status == MembershipStatus.Exited)
         {
             log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Exit(key, sandbox, current.ChangedTicks, audience, profile)]);
@@ -631,14 +652,14 @@ public sealed class MembershipStore
             }
             var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, profile));
             var length = MembershipKeys.ProfileRows(key, sandbox, profile);
-            if (rows.Count == 0)
+            if (rows.States.Count == 0)
             {
                 log.Writes.Delete(StoreSpace.Memberships, Shard, key[..length]);
             }
             else
             {
-                var value = log.EnsureValue(MembershipValues.MaxBytes(rows.Audiences));
-                log.Writes.Put(StoreSpace.Memberships, Shard, key[..length], value[..MembershipValues.WriteAudiences(value, rows.Audiences)]);
+                var value = log.EnsureValue(MembershipValues.MaxBytes(rows.States.Keys));
+                log.Writes.Put(StoreSpace.Memberships, Shard, key[..length], value[..MembershipValues.WriteProfileRows(value, rows.States)]);
             }
         }
         if (log.Writes.Count == 0)
@@ -710,10 +731,7 @@ public sealed class MembershipStore
 
         public HashSet<string> Touched { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>States written earlier in the batch being built, which the store does not show yet.</summary>
-        public Dictionary<(string Audience, string Profile), RowState> Pending { get; } = [];
-
-        /// <summary>The rows of the profiles the batch being built has read or changed, by profile.</summary>
+        /// <summary>The rows of the profiles the batch being built has read or changed, by profile, as it leaves them (the store does not show them yet).</summary>
         public Dictionary<string, ProfileRows> Rows { get; } = new(StringComparer.Ordinal);
 
         public byte[] Key => _key;
@@ -721,7 +739,6 @@ public sealed class MembershipStore
         public void Begin()
         {
             Writes.Clear();
-            Pending.Clear();
             Rows.Clear();
             Touched.Clear();
             NextSequence = LastSequence;
@@ -757,20 +774,23 @@ public sealed class MembershipStore
         }
     }
 
-    /// <summary>The audiences one profile has rows in, and whether the commit being built changed them.</summary>
-    private sealed class ProfileRows(string[] committed)
+    /// <summary>The state of each row one profile has, by audience, and whether the commit being built changed them.</summary>
+    private sealed class ProfileRows(List<(string Audience, RowState Row)> committed)
     {
-        public HashSet<string> Audiences { get; } = new(committed, StringComparer.Ordinal);
+        public Dictionary<string, RowState> States { get; } = committed.ToDictionary(r => r.Audience, r => r.Row, StringComparer.Ordinal);
 
         public bool Changed { get; private set; }
 
-        public int Count => Audiences.Count;
+        /// <summary>The row's state; one that does not exist when the profile has no row in <paramref name="audience"/>.</summary>
+        public RowState State(string audience) => States.GetValueOrDefault(audience);
 
-        public bool Contains(string audience) => Audiences.Contains(audience);
+        public void Set(string audience, RowState row)
+        {
+            States[audience] = row;
+            Changed = true;
+        }
 
-        public void Add(string audience) => Changed |= Audiences.Add(audience);
-
-        public void Remove(string audience) => Changed |= Audiences.Remove(audience);
+        public void Remove(string audience) => Changed |= States.Remove(audience);
     }
 
     private sealed class Counter

@@ -8,7 +8,7 @@ namespace Tessera.Segmentation.Memberships;
 /// <code>
 /// membership   version status lastQualifiedTicks changedTicks identities
 /// change       version status atTicks audience profile identities
-/// profile rows version audiences
+/// profile rows version count (audience status lastQualifiedTicks changedTicks)*
 /// </code>
 /// A string is its UTF-8 length (4 bytes) and bytes; identities are a count (4 bytes) and strings.
 /// Times are UTC ticks. The fixed head of a membership is read without decoding its strings.
@@ -16,7 +16,10 @@ namespace Tessera.Segmentation.Memberships;
 internal static class MembershipValues
 {
     public const byte Version = 1;
-    public const int RowHeadBytes = 1 + 1 + 8 + 8;
+    public const int RowHeadBytes = 1 + StateBytes;
+
+    /// <summary>A row's status and times, as the head of a membership and in a profile's rows.</summary>
+    private const int StateBytes = 1 + 8 + 8;
 
     /// <summary>Bytes enough for a value holding these strings and identities.</summary>
     public static int MaxBytes(IReadOnlyList<string> identities, string a = "", string b = "")
@@ -80,27 +83,58 @@ internal static class MembershipValues
             new DateTimeOffset(BinaryPrimitives.ReadInt64LittleEndian(value[2..]), TimeSpan.Zero));
     }
 
-    /// <summary>Bytes enough for a profile's audiences (<see cref="WriteAudiences"/>).</summary>
-    public static int MaxBytes(IReadOnlyCollection<string> audiences)
+    /// <summary>Bytes enough for a profile's rows in these audiences (<see cref="WriteProfileRows"/>).</summary>
+    public static int MaxBytes(IEnumerable<string> audiences)
     {
         var total = 8;
         foreach (var audience in audiences)
         {
-            total += 4 + Encoding.UTF8.GetMaxByteCount(audience.Length);
+            total += 4 + Encoding.UTF8.GetMaxByteCount(audience.Length) + StateBytes;
         }
         return total;
     }
 
-    /// <summary>The audiences a profile has rows in, in ordinal order (so that equal sets are equal bytes).</summary>
-    public static int WriteAudiences(Span<byte> destination, IReadOnlyCollection<string> audiences)
+    /// <summary>The state of each row a profile has, by audience in ordinal order (so that equal rows are equal bytes).</summary>
+    public static int WriteProfileRows(Span<byte> destination, IReadOnlyDictionary<string, RowState> rows)
     {
         destination[0] = Version;
-        var ordered = audiences.ToArray();
+        var ordered = rows.Keys.ToArray();
         Array.Sort(ordered, StringComparer.Ordinal);
-        return 1 + WriteList(destination[1..], ordered);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[1..], ordered.Length);
+        var length = 5;
+        foreach (var audience in ordered)
+        {
+            length += WriteText(destination[length..], audience);
+            var row = rows[audience];
+            destination[length] = (byte)row.Status;
+            BinaryPrimitives.WriteInt64LittleEndian(destination[(length + 1)..], row.LastQualifiedTicks);
+            BinaryPrimitives.WriteInt64LittleEndian(destination[(length + 9)..], row.ChangedTicks);
+            length += StateBytes;
+        }
+        return length;
     }
 
-    public static string[] ReadAudiences(ReadOnlySpan<byte> value)
+    public static List<(string Audience, RowState Row)> ReadProfileRows(ReadOnlySpan<byte> value)
+    {
+        if (value.Length < 5 || value[0] != Version)
+        {
+            throw new InvalidDataException($"profile rows value of version {(value.Length > 0 ? value[0] : -1)} is not readable by this build");
+        }
+        var count = BinaryPrimitives.ReadInt32LittleEndian(value[1..]);
+        var rows = new List<(string, RowState)>(count);
+        var at = 5;
+        for (var i = 0; i < count; i++)
+        {
+            var audience = ReadText(value, ref at);
+            rows.Add((audience, new RowState(true, (MembershipStatus)value[at],
+                BinaryPrimitives.ReadInt64LittleEndian(value[(at + 1)..]), BinaryPrimitives.ReadInt64LittleEndian(value[(at + 9)..]))));
+            at += StateBytes;
+        }
+        return rows;
+    }
+
+    /// <summary>The audiences of a profile rows key of earlier builds (<see cref="MembershipKeys.LegacyProfileRowsTag"/>).</summary>
+    public static string[] ReadLegacyAudiences(ReadOnlySpan<byte> value)
     {
         if (value.Length < 5 || value[0] != Version)
         {
@@ -156,4 +190,7 @@ internal static class MembershipValues
 internal readonly record struct RowState(bool Exists, MembershipStatus Status, long LastQualifiedTicks, long ChangedTicks)
 {
     public bool IsMember => Exists && Status != MembershipStatus.Exited;
+
+    public static RowState Of(Membership membership) =>
+        new(true, membership.Status, membership.LastQualifiedAt.UtcTicks, membership.ChangedAt.UtcTicks);
 }

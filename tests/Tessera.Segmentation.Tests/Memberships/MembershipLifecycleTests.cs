@@ -52,7 +52,8 @@ public sealed class MembershipLifecycleTests
         await fixture.Memberships.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:1", "b"), In("CRMID:2", "a")], Start, cancellationToken);
         await fixture.Memberships.ApplyAsync("dev", [In("CRMID:1", "c")], Start, cancellationToken);
         await fixture.Memberships.ApplyAsync("prod", [Out("CRMID:1", "b")], Start.AddMinutes(1), cancellationToken);
-        // What an earlier build wrote: no profile rows keys, a 'p' key per membership instead, and the feed among the memberships.
+        // What earlier builds wrote: the feed among the memberships; no profile rows keys but a 'p' key per
+        // membership (the first layout), or a profile rows key naming the audiences only (the second).
         using (var old = new WriteSet())
         {
             foreach (var (key, value) in fixture.Store.Scan(StoreSpace.MembershipFeed, 0, "f\0"u8.ToArray()))
@@ -60,31 +61,38 @@ public sealed class MembershipLifecycleTests
                 old.Put(StoreSpace.Memberships, 0, key, value);
                 old.Delete(StoreSpace.MembershipFeed, 0, key);
             }
-            foreach (var (sandbox, profile, audiences) in new[] { ("prod", "CRMID:1", "ab"), ("prod", "CRMID:2", "a"), ("dev", "CRMID:1", "c") })
+            foreach (var (sandbox, profile, audiences) in new[] { ("prod", "CRMID:1", "ab"), ("dev", "CRMID:1", "c") })
             {
-                old.Delete(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes($"r\0{sandbox}\0{profile}"));
+                old.Delete(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes($"a\0{sandbox}\0{profile}"));
                 foreach (var audience in audiences)
                 {
                     old.Put(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes($"p\0{sandbox}\0{profile}\0{audience}"), []);
                 }
             }
+            old.Delete(StoreSpace.Memberships, 0, "a\0prod\0CRMID:2"u8);
+            // version 1, one audience: "a"
+            old.Put(StoreSpace.Memberships, 0, "r\0prod\0CRMID:2"u8, [1, 1, 0, 0, 0, 1, 0, 0, 0, (byte)'a']);
             await fixture.Store.CommitAsync(old, cancellationToken);
         }
         var memberships = fixture.Reopen();
         Assert.Empty(memberships.Of("prod", "CRMID:1"));
         Assert.Empty(memberships.Read("prod", 0, 10));
 
-        Assert.Equal(5 + 4, await memberships.UpgradeAsync(cancellationToken));
+        Assert.Empty(memberships.AudiencesOf("prod", "CRMID:2"));
+        Assert.Equal(5 + 3 + 1, await memberships.UpgradeAsync(cancellationToken));
 
         Assert.Empty(fixture.Store.Scan(StoreSpace.Memberships, 0, "p\0"u8.ToArray()));
+        Assert.Empty(fixture.Store.Scan(StoreSpace.Memberships, 0, "r\0"u8.ToArray()));
         Assert.Empty(fixture.Store.Scan(StoreSpace.Memberships, 0, "f\0"u8.ToArray()));
         Assert.Equal(["a realized", "b realized", "a realized", "b exited"], Feed(memberships, "prod").Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
         Assert.Equal(["c realized"], Feed(memberships, "dev").Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
         Assert.Equal(["a realized", "b exited"], memberships.Of("prod", "CRMID:1").Select(m => $"{m.AudienceId} {m.Status.ToString().ToLowerInvariant()}"));
         Assert.Equal(["CRMID:1", "CRMID:2"], memberships.ProfilesWithRows("prod"));
         Assert.Equal(["c"], memberships.Of("dev", "CRMID:1").Select(m => m.AudienceId));
+        Assert.Equal(["a"], memberships.AudiencesOf("prod", "CRMID:1"));
+        Assert.Equal(["a"], memberships.AudiencesOf("prod", "CRMID:2"));
         Assert.Equal(0, await memberships.UpgradeAsync(cancellationToken));
-        // Rows found through the upgraded index: staying in emits nothing, coming back is an entry, leaving an exit.
+        // Rows' states read from the upgraded index: staying in emits nothing, coming back is an entry, leaving an exit.
         Assert.Equal(2, await memberships.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:1", "b"), Out("CRMID:2", "a")], Start.AddMinutes(2), cancellationToken));
         Assert.Equal(["b realized", "a exited"], Feed(memberships, "prod", 4).Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
         Assert.Equal(new MembershipCounts(0, 1, 1), memberships.Counts("prod", "a"));
