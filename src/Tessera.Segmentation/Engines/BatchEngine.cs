@@ -58,6 +58,9 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         var evaluated = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var rangeProfiles = new HashSet<string>(StringComparer.Ordinal); // Profiles of one identity read by range (under the lock of members).
         var count = 0;
+        // A full run writes only what changes: existing members that stay in are confirmed all at once when
+        // it completes (a run that fails confirms nothing).
+        var run = only is null ? memberships.BeginFullRun(sandbox, members.Keys, now) : null;
 
         // Profiles are read, converted and evaluated on every core; their answers are committed by
         // one writer, in sets of a few thousand, while the next ones are evaluated.
@@ -71,7 +74,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             {
                 await foreach (var set in commits.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    await memberships.ApplyAsync(sandbox, set, now, cancellationToken).ConfigureAwait(false);
+                    await memberships.ApplyAsync(sandbox, set, now, cancellationToken, run: run).ConfigureAwait(false);
                     set.Clear();
                     spare.Add(set);
                 }
@@ -200,6 +203,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                     await memberships.RemoveProfileAsync(sandbox, unseen, now, cancellationToken).ConfigureAwait(false);
                 }
             }
+            await memberships.CompleteFullRunAsync(run!, cancellationToken).ConfigureAwait(false);
             // Sizes are known only when every profile was seen: an incremental run records none.
             await new AudienceSizeHistory(store).RecordAsync(sandbox, now, members, cancellationToken).ConfigureAwait(false);
         }

@@ -15,6 +15,7 @@ namespace Tessera.Segmentation.Memberships;
 /// last sequence    's' 0 sandbox                               sequence
 /// cursor           'c' 0 sandbox 0 consumer                    sequence
 /// counts           'n' 0 sandbox 0 audience                    realized, existing, exited
+/// confirmed        'k' 0 sandbox 0 audience                    the start of the last full run that completed
 /// </code>
 /// An audience's members are one prefix scan; a profile's memberships are found through its one
 /// profile rows key (a point read, which the bloom filter answers for a profile without rows), which
@@ -39,6 +40,7 @@ internal static class MembershipKeys
     public const byte SequenceTag = (byte)'s';
     public const byte CursorTag = (byte)'c';
     public const byte CountsTag = (byte)'n';
+    public const byte ConfirmedTag = (byte)'k';
     public const byte Separator = 0;
     public const int NumberBytes = 8;
 
@@ -88,9 +90,13 @@ internal static class MembershipKeys
         return length + Encoding.UTF8.GetBytes(consumer, destination[length..]);
     }
 
-    public static int Counts(Span<byte> destination, string sandbox, string audience)
+    public static int Counts(Span<byte> destination, string sandbox, string audience) => OfAudience(destination, CountsTag, sandbox, audience);
+
+    public static int Confirmed(Span<byte> destination, string sandbox, string audience) => OfAudience(destination, ConfirmedTag, sandbox, audience);
+
+    private static int OfAudience(Span<byte> destination, byte tag, string sandbox, string audience)
     {
-        var length = Head(destination, CountsTag, sandbox);
+        var length = Head(destination, tag, sandbox);
         return length + Encoding.UTF8.GetBytes(audience, destination[length..]);
     }
 

@@ -42,8 +42,12 @@ public sealed class MembershipStore
     /// <paramref name="alongside"/> adds the caller's own writes to the same atomic commit (the
     /// streaming engine's timers: durable exactly when the answers they revisit are).
     /// </summary>
+    /// <remarks>
+    /// Verdicts of a <paramref name="run"/> (<see cref="BeginFullRun"/>) that keep an existing member in write
+    /// nothing: the run's completion confirms them all at once.
+    /// </remarks>
     public async Task<int> ApplyAsync(string sandbox, IReadOnlyList<Evaluation> results, DateTimeOffset at, CancellationToken cancellationToken = default,
-        Action<WriteSet>? alongside = null)
+        Action<WriteSet>? alongside = null, FullRun? run = null)
     {
         CheckName(sandbox, nameof(sandbox));
         for (var i = 0; i < results.Count; i++)
@@ -66,7 +70,11 @@ public sealed class MembershipStore
                 var result = results[i];
                 // The profile's rows key holds the state of every row it has (one read per profile and commit,
                 // kept up to date by the writes of the commit being built), so a verdict reads no row.
-                var current = RowsOf(log, sandbox, result.ProfileId).State(result.AudienceId);
+                var current = log.Effective(result.AudienceId, RowsOf(log, sandbox, result.ProfileId).State(result.AudienceId));
+                if (run is not null && result.Qualifies && current is { Exists: true, Status: MembershipStatus.Existing } && run.Audiences.Contains(result.AudienceId))
+                {
+                    continue;
+                }
                 var next = Transition(current, result.Qualifies, ticks);
                 if (next == current)
                 {
@@ -82,6 +90,54 @@ public sealed class MembershipStore
             alongside?.Invoke(log.Writes);
             await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
             return emitted;
+        }
+        finally
+        {
+            log.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts a full run of <paramref name="audiences"/> evaluated at <paramref name="at"/>: one that gives a
+    /// verdict for every profile of the sandbox (and removes those it did not see) before
+    /// <see cref="CompleteFullRunAsync"/>. Its verdicts that keep an existing member in write nothing;
+    /// completing it records, per audience, that every existing member whose row was not written since
+    /// qualified at <paramref name="at"/>. A daily run over unchanged profiles then writes a key per audience
+    /// and the rows that change (entries, exits, and last run's entries, which become existing) instead of
+    /// every member's row. Until then (or if the run never completes) those rows read as before the run.
+    /// </summary>
+    public FullRun BeginFullRun(string sandbox, IEnumerable<string> audiences, DateTimeOffset at)
+    {
+        CheckName(sandbox, nameof(sandbox));
+        return new FullRun(sandbox, at.UtcTicks, [.. audiences]);
+    }
+
+    /// <summary>Completes <paramref name="run"/>: each audience's confirmation time, in one commit.</summary>
+    public async Task CompleteFullRunAsync(FullRun run, CancellationToken cancellationToken = default)
+    {
+        var log = Log(run.Sandbox);
+        await log.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Load(log, run.Sandbox);
+            log.Begin();
+            Span<byte> ticks = stackalloc byte[MembershipKeys.NumberBytes];
+            BinaryPrimitives.WriteInt64LittleEndian(ticks, run.Ticks);
+            var confirmed = new List<string>();
+            foreach (var audience in run.Audiences)
+            {
+                if (log.Confirmed.GetValueOrDefault(audience) < run.Ticks) // Else a later run completed first.
+                {
+                    var key = log.Ensure(MembershipKeys.MaxBytes(run.Sandbox, audience));
+                    log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Confirmed(key, run.Sandbox, audience)], ticks);
+                    confirmed.Add(audience);
+                }
+            }
+            await CommitAsync(log, run.Sandbox, cancellationToken).ConfigureAwait(false);
+            foreach (var audience in confirmed)
+            {
+                log.Confirmed[audience] = run.Ticks;
+            }
         }
         finally
         {
@@ -182,10 +238,12 @@ public sealed class MembershipStore
     public IEnumerable<Membership> All(string sandbox)
     {
         CheckName(sandbox, nameof(sandbox));
+        var confirmed = ConfirmedOf(sandbox);
         var head = MembershipKeys.Prefix(MembershipKeys.MembershipTag, sandbox);
         foreach (var (key, value) in _store.Scan(StoreSpace.Memberships, Shard, head))
         {
-            yield return MembershipValues.ReadRow(value, MembershipKeys.TextAt(key, head.Length), MembershipKeys.Last(key));
+            var audience = MembershipKeys.TextAt(key, head.Length);
+            yield return ReadRow(value, audience, MembershipKeys.Last(key), confirmed.GetValueOrDefault(audience));
         }
     }
 
@@ -380,7 +438,7 @@ public sealed class MembershipStore
     {
         var key = new byte[MembershipKeys.MaxBytes(sandbox, audienceId, profileId)];
         var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Membership(key, sandbox, audienceId, profileId)));
-        return value is null ? null : MembershipValues.ReadRow(value, audienceId, profileId);
+        return value is null ? null : ReadRow(value, audienceId, profileId, ConfirmedTicks(sandbox, audienceId));
     }
 
     /// <summary>The audience's current members (realized or existing), by profile id.</summary>
@@ -388,11 +446,12 @@ public sealed class MembershipStore
     {
         CheckName(sandbox, nameof(sandbox));
         CheckName(audienceId, nameof(audienceId));
+        var confirmed = ConfirmedTicks(sandbox, audienceId);
         foreach (var (key, value) in _store.Scan(StoreSpace.Memberships, Shard, MembershipKeys.Prefix(MembershipKeys.MembershipTag, sandbox, audienceId)))
         {
             if ((MembershipStatus)value[1] != MembershipStatus.Exited)
             {
-                yield return MembershipValues.ReadRow(value, audienceId, MembershipKeys.Last(key));
+                yield return ReadRow(value, audienceId, MembershipKeys.Last(key), confirmed);
             }
         }
     }
@@ -483,9 +542,9 @@ public sealed class MembershipStore
                 var rows = ReadProfileRows(sandbox, id).ToDictionary(r => r.Audience, r => r.Row, StringComparer.Ordinal);
                 foreach (var audience in profile.SelectMany(f => f.Audiences))
                 {
-                    if (!rows.ContainsKey(audience) && Get(sandbox, audience, id) is { } membership)
+                    if (!rows.ContainsKey(audience) && StoredRow(sandbox, audience, id) is { Exists: true } stored)
                     {
-                        rows[audience] = RowState.Of(membership);
+                        rows[audience] = stored;
                     }
                 }
                 if (rows.Count > 0)
@@ -569,6 +628,11 @@ public sealed class MembershipStore
             log.Counts[MembershipKeys.TextAt(key, prefix.Length)] = new Counter { Realized = counts.Realized, Existing = counts.Existing, Exited = counts.Exited };
             return true;
         });
+        log.Confirmed.Clear();
+        foreach (var (audience, ticks) in ConfirmedOf(sandbox))
+        {
+            log.Confirmed[audience] = ticks;
+        }
         log.Loaded = true;
     }
 
@@ -588,6 +652,44 @@ public sealed class MembershipStore
             log.Rows[profile] = rows;
         }
         return rows;
+    }
+
+    /// <summary>A stored membership as the audience's last completed full run (at <paramref name="confirmedTicks"/>; 0: none) leaves it.</summary>
+    private static Membership ReadRow(ReadOnlySpan<byte> value, string audience, string profile, long confirmedTicks)
+    {
+        var row = MembershipValues.ReadRow(value, audience, profile);
+        var stored = RowState.Of(row);
+        var effective = stored.ConfirmedAt(confirmedTicks);
+        return effective == stored ? row : row with { LastQualifiedAt = new DateTimeOffset(effective.LastQualifiedTicks, TimeSpan.Zero) };
+    }
+
+    /// <summary>A row's state as stored (no full run applied); one that does not exist when there is no row.</summary>
+    private RowState StoredRow(string sandbox, string audience, string profile)
+    {
+        var key = new byte[MembershipKeys.MaxBytes(sandbox, audience, profile)];
+        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Membership(key, sandbox, audience, profile)));
+        return value is null ? default : MembershipValues.ReadRowHead(value);
+    }
+
+    /// <summary>The start of the audience's last completed full run, as committed (0 when none).</summary>
+    private long ConfirmedTicks(string sandbox, string audience)
+    {
+        var key = new byte[MembershipKeys.MaxBytes(sandbox, audience)];
+        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Confirmed(key, sandbox, audience)));
+        return value is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(value);
+    }
+
+    /// <summary>Every audience's last completed full run in the sandbox, as committed.</summary>
+    private Dictionary<string, long> ConfirmedOf(string sandbox)
+    {
+        var confirmed = new Dictionary<string, long>(StringComparer.Ordinal);
+        var prefix = MembershipKeys.Prefix(MembershipKeys.ConfirmedTag, sandbox);
+        _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, value) =>
+        {
+            confirmed[MembershipKeys.TextAt(key, prefix.Length)] = BinaryPrimitives.ReadInt64LittleEndian(value);
+            return true;
+        });
+        return confirmed;
     }
 
     /// <summary>The state of each row <paramref name="profile"/> has, as committed, by audience (ordinal order).</summary>
@@ -734,7 +836,14 @@ public sealed class MembershipStore
         /// <summary>The rows of the profiles the batch being built has read or changed, by profile, as it leaves them (the store does not show them yet).</summary>
         public Dictionary<string, ProfileRows> Rows { get; } = new(StringComparer.Ordinal);
 
+        /// <summary>Per audience, the start of its last completed full run (<see cref="BeginFullRun"/>).</summary>
+        public Dictionary<string, long> Confirmed { get; } = new(StringComparer.Ordinal);
+
         public byte[] Key => _key;
+
+        /// <summary>A stored row as the audience's last completed full run leaves it.</summary>
+        public RowState Effective(string audience, RowState stored) =>
+            Confirmed.TryGetValue(audience, out var ticks) ? stored.ConfirmedAt(ticks) : stored;
 
         public void Begin()
         {
@@ -815,4 +924,22 @@ public sealed class MembershipStore
             }
         }
     }
+}
+
+/// <summary>A full batch run in progress (<see cref="MembershipStore.BeginFullRun"/>).</summary>
+public sealed class FullRun
+{
+    internal FullRun(string sandbox, long ticks, HashSet<string> audiences)
+    {
+        Sandbox = sandbox;
+        Ticks = ticks;
+        Audiences = audiences;
+    }
+
+    public string Sandbox { get; }
+
+    /// <summary>When the run evaluates (UTC ticks).</summary>
+    internal long Ticks { get; }
+
+    internal HashSet<string> Audiences { get; }
 }

@@ -193,4 +193,12 @@ internal readonly record struct RowState(bool Exists, MembershipStatus Status, l
 
     public static RowState Of(Membership membership) =>
         new(true, membership.Status, membership.LastQualifiedAt.UtcTicks, membership.ChangedAt.UtcTicks);
+
+    /// <summary>
+    /// The row as a full run that started at <paramref name="confirmedTicks"/> and completed left it: an
+    /// existing member qualified then, unless the row was written since (such a run writes an existing
+    /// member that stays in only through this).
+    /// </summary>
+    public RowState ConfirmedAt(long confirmedTicks) =>
+        Exists && Status == MembershipStatus.Existing && LastQualifiedTicks < confirmedTicks ? this with { LastQualifiedTicks = confirmedTicks } : this;
 }

@@ -99,6 +99,65 @@ public sealed class MembershipLifecycleTests
     }
 
     [Fact]
+    public async Task A_full_run_writes_only_what_changes_and_its_completion_confirms_the_existing_members_that_stay()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var fixture = new MembershipFixture();
+        var store = fixture.Memberships;
+        await store.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:2", "a"), In("CRMID:1", "b")], Start, cancellationToken);
+
+        // Realized members become existing as always (a change of status is written).
+        var first = Start.AddHours(1);
+        var run = store.BeginFullRun("prod", ["a"], first);
+        Assert.Equal(2, await store.ApplyAsync("prod", [In("CRMID:1", "a"), Out("CRMID:2", "a"), In("CRMID:3", "a"), In("CRMID:1", "b")], first, cancellationToken, run: run));
+        await store.CompleteFullRunAsync(run, cancellationToken);
+        Assert.Equal((MembershipStatus.Existing, first, first), Read(store.Get("prod", "a", "CRMID:1")));
+        Assert.Equal((MembershipStatus.Realized, first, first), Read(store.Get("prod", "a", "CRMID:3")));
+        Assert.Equal(new MembershipCounts(1, 1, 1), store.Counts("prod", "a"));
+
+        // An existing member that stays in is not written: the run's completion confirms it.
+        var second = Start.AddHours(2);
+        run = store.BeginFullRun("prod", ["a"], second);
+        Assert.Equal(0, await store.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:3", "a"), In("CRMID:1", "b")], second, cancellationToken, run: run));
+        Assert.Equal((MembershipStatus.Existing, first, first), Read(store.Get("prod", "a", "CRMID:1")));
+        await store.CompleteFullRunAsync(run, cancellationToken);
+        Assert.Equal(first.UtcTicks, StoredLastQualified(fixture, "a", "CRMID:1"));
+        Assert.Equal((MembershipStatus.Existing, second, first), Read(store.Get("prod", "a", "CRMID:1")));
+        Assert.Equal((MembershipStatus.Existing, second, second), Read(store.Get("prod", "a", "CRMID:3")));
+        // Audience b was not in the run: its verdict was written as always.
+        Assert.Equal(second.UtcTicks, StoredLastQualified(fixture, "b", "CRMID:1"));
+        Assert.Equal(new MembershipCounts(0, 2, 1), store.Counts("prod", "a"));
+
+        // A run that does not complete confirms nothing; what it wrote (an exit) stays written. A run that
+        // completes after a later one changes nothing.
+        var third = Start.AddHours(3);
+        var stale = store.BeginFullRun("prod", ["a"], third.AddMinutes(-1));
+        run = store.BeginFullRun("prod", ["a"], third);
+        Assert.Equal(1, await store.ApplyAsync("prod", [In("CRMID:1", "a"), Out("CRMID:3", "a")], third, cancellationToken, run: run));
+        Assert.Equal((MembershipStatus.Existing, second, first), Read(store.Get("prod", "a", "CRMID:1")));
+        Assert.Equal((MembershipStatus.Exited, second, third), Read(store.Get("prod", "a", "CRMID:3")));
+        Assert.Equal(new MembershipCounts(0, 1, 2), store.Counts("prod", "a"));
+        await store.CompleteFullRunAsync(run, cancellationToken);
+        await store.CompleteFullRunAsync(stale, cancellationToken);
+        Assert.Equal((MembershipStatus.Existing, third, first), Read(store.Get("prod", "a", "CRMID:1")));
+
+        // Every reader sees the confirmed state, after a restart too, and later verdicts start from it.
+        store = fixture.Reopen();
+        Assert.Equal([("CRMID:1", third)], store.Members("prod", "a").Select(m => (m.ProfileId, m.LastQualifiedAt)));
+        Assert.Equal([third, second], store.Of("prod", "CRMID:1").Select(m => m.LastQualifiedAt));
+        Assert.Contains(store.All("prod"), m => m is { AudienceId: "a", ProfileId: "CRMID:1" } && m.LastQualifiedAt == third);
+        var fourth = Start.AddHours(4);
+        Assert.Equal(1, await store.ApplyAsync("prod", [In("CRMID:1", "a"), Out("CRMID:1", "b")], fourth, cancellationToken));
+        Assert.Equal((MembershipStatus.Existing, fourth, first), Read(store.Get("prod", "a", "CRMID:1")));
+        Assert.Equal(new MembershipCounts(0, 1, 2), store.Counts("prod", "a"));
+        Assert.Equal(["b exited"], Feed(store, "prod", 6).Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
+
+        static (MembershipStatus, DateTimeOffset, DateTimeOffset) Read(Membership? membership) => (membership!.Status, membership.LastQualifiedAt, membership.ChangedAt);
+        static long StoredLastQualified(MembershipFixture fixture, string audience, string profile) =>
+            BitConverter.ToInt64(fixture.Store.Get(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes($"m\0prod\0{audience}\0{profile}"))!, 2);
+    }
+
+    [Fact]
     public async Task Removing_a_profile_exits_its_memberships_and_deletes_them()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
