@@ -35,9 +35,7 @@ internal static class MembershipValues
     public static int WriteRow(Span<byte> destination, in RowState row, IReadOnlyList<string> identities)
     {
         destination[0] = Version;
-        destination[1] = (byte)row.Status;
-        BinaryPrimitives.WriteInt64LittleEndian(destination[2..], row.LastQualifiedTicks);
-        BinaryPrimitives.WriteInt64LittleEndian(destination[10..], row.ChangedTicks);
+        WriteState(destination[1..], row);
         return RowHeadBytes + WriteList(destination[RowHeadBytes..], identities);
     }
 
@@ -47,8 +45,7 @@ internal static class MembershipValues
         {
             throw new InvalidDataException($"membership value of version {(value.Length > 0 ? value[0] : -1)} is not readable by this build");
         }
-        return new RowState(true, (MembershipStatus)value[1],
-            BinaryPrimitives.ReadInt64LittleEndian(value[2..]), BinaryPrimitives.ReadInt64LittleEndian(value[10..]));
+        return ReadState(value[1..]);
     }
 
     public static Membership ReadRow(ReadOnlySpan<byte> value, string audience, string profile)
@@ -105,10 +102,7 @@ internal static class MembershipValues
         foreach (var audience in ordered)
         {
             length += WriteText(destination[length..], audience);
-            var row = rows[audience];
-            destination[length] = (byte)row.Status;
-            BinaryPrimitives.WriteInt64LittleEndian(destination[(length + 1)..], row.LastQualifiedTicks);
-            BinaryPrimitives.WriteInt64LittleEndian(destination[(length + 9)..], row.ChangedTicks);
+            WriteState(destination[length..], rows[audience]);
             length += StateBytes;
         }
         return length;
@@ -126,8 +120,7 @@ internal static class MembershipValues
         for (var i = 0; i < count; i++)
         {
             var audience = ReadText(value, ref at);
-            rows.Add((audience, new RowState(true, (MembershipStatus)value[at],
-                BinaryPrimitives.ReadInt64LittleEndian(value[(at + 1)..]), BinaryPrimitives.ReadInt64LittleEndian(value[(at + 9)..]))));
+            rows.Add((audience, ReadState(value[at..])));
             at += StateBytes;
         }
         return rows;
@@ -146,6 +139,16 @@ internal static class MembershipValues
 
     /// <summary>The time of a change without decoding its strings (retention reads only that).</summary>
     public static long ChangeTicks(ReadOnlySpan<byte> value) => BinaryPrimitives.ReadInt64LittleEndian(value[2..]);
+
+    private static void WriteState(Span<byte> destination, in RowState row)
+    {
+        destination[0] = (byte)row.Status;
+        BinaryPrimitives.WriteInt64LittleEndian(destination[1..], row.LastQualifiedTicks);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[9..], row.ChangedTicks);
+    }
+
+    private static RowState ReadState(ReadOnlySpan<byte> value) =>
+        new(true, (MembershipStatus)value[0], BinaryPrimitives.ReadInt64LittleEndian(value[1..]), BinaryPrimitives.ReadInt64LittleEndian(value[9..]));
 
     private static int WriteList(Span<byte> destination, IReadOnlyList<string> items)
     {
