@@ -195,10 +195,10 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         if (only is null)
         {
             // A full run saw every profile: a member it did not see holds nothing any more (deleted, merged away).
-            // Found from the profiles with any row (keys only), then the few not seen read whole.
+            // Found from the profiles with any row (keys only), then the few not seen through their rows key.
             foreach (var unseen in memberships.ProfilesWithRows(sandbox).Where(p => !evaluatedProfiles.Contains(p)))
             {
-                if (memberships.Of(sandbox, unseen).Any(m => m.IsMember && members.ContainsKey(m.AudienceId)))
+                if (memberships.AudiencesOf(sandbox, unseen).Any(members.ContainsKey))
                 {
                     await memberships.RemoveProfileAsync(sandbox, unseen, now, cancellationToken).ConfigureAwait(false);
                 }

@@ -436,8 +436,7 @@ public sealed class MembershipStore
     /// <summary>The profile's membership of the audience (an exited one too, until purged), or null.</summary>
     public Membership? Get(string sandbox, string audienceId, string profileId)
     {
-        var key = new byte[MembershipKeys.MaxBytes(sandbox, audienceId, profileId)];
-        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Membership(key, sandbox, audienceId, profileId)));
+        var value = ReadRowValue(sandbox, audienceId, profileId);
         return value is null ? null : ReadRow(value, audienceId, profileId, ConfirmedTicks(sandbox, audienceId));
     }
 
@@ -643,7 +642,7 @@ public sealed class MembershipStore
         return value is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(value);
     }
 
-    /// <summary>The audiences <paramref name="profile"/> has rows in, as the commit being built leaves them (read once per commit).</summary>
+    /// <summary>The state of each row <paramref name="profile"/> has, as the commit being built leaves it (read once per commit).</summary>
     private ProfileRows RowsOf(SandboxLog log, string sandbox, string profile)
     {
         if (!log.Rows.TryGetValue(profile, out var rows))
@@ -664,11 +663,13 @@ public sealed class MembershipStore
     }
 
     /// <summary>A row's state as stored (no full run applied); one that does not exist when there is no row.</summary>
-    private RowState StoredRow(string sandbox, string audience, string profile)
+    private RowState StoredRow(string sandbox, string audience, string profile) =>
+        ReadRowValue(sandbox, audience, profile) is { } value ? MembershipValues.ReadRowHead(value) : default;
+
+    private byte[]? ReadRowValue(string sandbox, string audience, string profile)
     {
         var key = new byte[MembershipKeys.MaxBytes(sandbox, audience, profile)];
-        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Membership(key, sandbox, audience, profile)));
-        return value is null ? default : MembershipValues.ReadRowHead(value);
+        return _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Membership(key, sandbox, audience, profile)));
     }
 
     /// <summary>The start of the audience's last completed full run, as committed (0 when none).</summary>
