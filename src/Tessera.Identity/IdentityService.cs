@@ -76,27 +76,38 @@ public sealed class IdentityService
             var sandboxKey = Array.Empty<byte>();
             IdentityGraph.StoredLedgerLoad? load = null;
             var loads = new Dictionary<IdentityGraph, IdentityGraph.StoredLedgerLoad>();
-            for (var shard = 0; shard < _store.ShardCount; shard++)
+            try
             {
-                _store.Scan(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0], (key, value) =>
+                for (var shard = 0; shard < _store.ShardCount; shard++)
                 {
-                    if (load is null || !key[2..^9].SequenceEqual(sandboxKey))
+                    _store.Scan(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0], (key, value) =>
                     {
-                        sandboxKey = key[2..^9].ToArray();
-                        var graph = Slot(SandboxOf(key)).Graph;
-                        if (!loads.TryGetValue(graph, out load))
+                        if (load is null || !key[2..^9].SequenceEqual(sandboxKey))
                         {
-                            load = graph.LoadStored();
-                            loads.Add(graph, load);
+                            sandboxKey = key[2..^9].ToArray();
+                            var graph = Slot(SandboxOf(key)).Graph;
+                            if (!loads.TryGetValue(graph, out load))
+                            {
+                                load = graph.LoadStored();
+                                loads.Add(graph, load);
+                            }
                         }
-                    }
-                    _lastSequence = Math.Max(_lastSequence, load.Take(key, value));
-                    return true;
-                });
+                        _lastSequence = Math.Max(_lastSequence, load.Take(key, value));
+                        return true;
+                    });
+                }
+                foreach (var started in loads.Values)
+                {
+                    started.Complete();
+                }
             }
-            foreach (var started in loads.Values)
+            finally
             {
-                started.Complete();
+                // A load left by a failed scan stops its recorder thread.
+                foreach (var started in loads.Values)
+                {
+                    started.Dispose();
+                }
             }
             foreach (var (name, sandbox) in _sandboxes)
             {

@@ -1,6 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
-using System.Text;
 
 namespace Tessera.Identity.Graph;
 
@@ -9,15 +10,19 @@ public sealed partial class IdentityGraph
     /// <summary>
     /// Starts recording stored ledger entries (<see cref="LedgerCodec"/>) in a row without deriving, read
     /// in place (an identity already interned costs no string): what a rebuild does; see <see cref="StoredLedgerLoad"/>.
+    /// The links are recorded on a second thread while the caller reads and interns the entries after them.
     /// </summary>
-    public StoredLedgerLoad LoadStored() => new(this, incremental: false);
+    public StoredLedgerLoad LoadStored() => new(this, incremental: false, StoredLedgerLoad.Block, StoredLedgerLoad.BlocksPerHandOff);
+
+    /// <summary>As <see cref="LoadStored()"/> with smaller blocks, so that tests reach the hand-offs between threads with a few entries.</summary>
+    internal StoredLedgerLoad LoadStored(int entriesPerBlock, int blocksPerHandOff) => new(this, incremental: false, entriesPerBlock, blocksPerHandOff);
 
     /// <summary>
     /// Starts adding stored ledger entries incrementally, in order (a commit's entries once durable):
     /// the same graph as <see cref="Add(LedgerEntry)"/> of each decoded entry, read in place and with
-    /// the memory of the entries ahead prefetched, as <see cref="LoadStored"/> does.
+    /// the memory of the entries ahead prefetched, as <see cref="LoadStored()"/> does. All on the caller's thread.
     /// </summary>
-    public StoredLedgerLoad AddStored() => new(this, incremental: true);
+    public StoredLedgerLoad AddStored() => new(this, incremental: true, StoredLedgerLoad.Block, 1);
 
     /// <summary>
     /// Records (or, made by <see cref="AddStored"/>, adds) stored ledger entries as <see cref="Record(LedgerEntry)"/>
@@ -25,53 +30,106 @@ public sealed partial class IdentityGraph
     /// cache misses (an identity's slot, then its node and the pair's slot, each at random in hundreds of MiB).
     /// </summary>
     /// <remarks>
+    /// <para>
     /// A block of entries is read and their identities' slots worked out; then every slot of the block
-    /// is prefetched in one tight loop, the identities interned, every node and pair slot the links
-    /// will touch prefetched in another tight loop, and the links recorded (or added). The misses
-    /// must be issued close together to overlap: here (a virtual machine, where a random access also
-    /// misses the TLB) a prefetch issued between an entry's other work overlapped with little else and
-    /// cost about as much as the miss itself. Entries go through each step in the order given, so
-    /// identities are numbered and links recorded (or added) exactly as one by one. The entries held
-    /// are copies, so the caller's buffers may change after each call. Nothing is recorded for certain
-    /// until <see cref="Complete"/>.
+    /// is prefetched in one tight loop and the identities interned (numbered). Then, in the record step,
+    /// the new identities get their nodes, every node and pair slot the links will touch is prefetched in
+    /// another tight loop, and the links are recorded (or added). The misses must be issued close
+    /// together to overlap: here (a virtual machine, where a random access also misses the TLB) a
+    /// prefetch issued between an entry's other work overlapped with little else and cost about as much
+    /// as the miss itself. Entries go through each step in the order given, so identities are numbered
+    /// and links recorded (or added) exactly as one by one.
+    /// </para>
+    /// <para>
+    /// A rebuild (<see cref="LoadStored()"/>) runs the record step on a thread of its own, a few blocks
+    /// behind: the identity table (read step) and the nodes and links (record step) are separate memory,
+    /// and each thread waits on its own misses. Only the recorder touches nodes and links and only the
+    /// caller the identity table, so neither locks; blocks change hands through two semaphores.
+    /// </para>
+    /// <para>
+    /// The entries held are copies, so the caller's buffers may change after each call. Nothing is
+    /// recorded for certain until <see cref="Complete"/>; a load abandoned before it must be disposed.
+    /// </para>
     /// </remarks>
-    public sealed class StoredLedgerLoad
+    public sealed class StoredLedgerLoad : IDisposable
     {
         /// <summary>Entries per block: enough misses to keep the memory busy, few enough that their lines stay in cache.</summary>
-        private const int Block = 64;
+        internal const int Block = 64;
+
+        /// <summary>Blocks handed to the recorder at a time: a hand-off costs microseconds, so it is done per 256 entries.</summary>
+        internal const int BlocksPerHandOff = 4;
 
         /// <summary>Identities of an entry prepared ahead (an entry rarely has more; the rest are interned as they come).</summary>
         internal const int Prepared = 8;
 
+        /// <summary>Hand-offs in flight: the caller fills one while the recorder works through the others.</summary>
+        private const int Units = 3;
+
+        private const int EndOfLoad = -1;
+
         private readonly IdentityGraph _graph;
         private readonly bool _incremental;
-        private readonly Entry[] _block = new Entry[Block];
+        private readonly int _block;
+        private readonly Entry[][] _units;
+        private readonly int[] _lengths = new int[Units];
+        private int _unit;
         private int _held;
+        private Thread? _recorder;
+        private SemaphoreSlim? _handed;
+        private SemaphoreSlim? _free;
+        private volatile Exception? _failure;
 
-        internal StoredLedgerLoad(IdentityGraph graph, bool incremental)
+        internal StoredLedgerLoad(IdentityGraph graph, bool incremental, int entriesPerBlock, int blocksPerHandOff)
         {
             _graph = graph;
             _incremental = incremental;
+            _block = entriesPerBlock;
+            _units = new Entry[incremental ? 1 : Units][];
+            for (var i = 0; i < _units.Length; i++)
+            {
+                _units[i] = new Entry[entriesPerBlock * blocksPerHandOff];
+            }
         }
 
         /// <summary>Takes one stored entry (copied: the buffers may change after the call); returns its sequence.</summary>
         public long Take(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
-            var entry = _block[_held] ??= new Entry();
+            var unit = _units[_unit];
+            var entry = unit[_held] ??= new Entry();
             var sequence = entry.Read(_graph, key, value);
-            if (++_held == Block)
+            if (++_held % _block == 0)
             {
-                Flush();
+                Intern(unit.AsSpan(_held - _block, _block));
+                if (_held == unit.Length)
+                {
+                    HandOff();
+                }
             }
             return sequence;
         }
 
         /// <summary>Records (or adds) every entry taken so far.</summary>
-        public void Complete() => Flush();
-
-        private void Flush()
+        public void Complete()
         {
-            var block = _block.AsSpan(0, _held);
+            var partial = _held % _block;
+            if (partial != 0)
+            {
+                Intern(_units[_unit].AsSpan(_held - partial, partial));
+            }
+            if (_held != 0)
+            {
+                HandOff();
+            }
+            StopRecorder();
+            ThrowIfFailed();
+        }
+
+        /// <summary>Stops the recorder of a load abandoned before <see cref="Complete"/> (what it had taken may be half recorded).</summary>
+        public void Dispose() => StopRecorder();
+
+        /// <summary>The read step's second half, on the caller's thread: prefetch the slots of a block, then intern its identities.</summary>
+        private void Intern(ReadOnlySpan<Entry> block)
+        {
             foreach (var entry in block)
             {
                 entry.PrefetchSlots(_graph);
@@ -80,32 +138,122 @@ public sealed partial class IdentityGraph
             {
                 entry.Intern(_graph);
             }
-            foreach (var entry in block)
+        }
+
+        private void HandOff()
+        {
+            if (_units.Length == 1 || (_recorder is null && _held < _units[_unit].Length))
             {
-                _graph.Prefetch(entry.Nodes);
+                // Incremental, or a load so small it fits in one hand-off: recorded here.
+                RecordUnit(_units[_unit].AsSpan(0, _held));
+                _held = 0;
+                return;
             }
-            foreach (var entry in block)
+            if (_recorder is null)
             {
-                if (_incremental)
-                {
-                    _graph.Add(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
-                }
-                else
-                {
-                    _graph.Record(entry.Nodes, entry.Source, entry.RecordId, entry.Ticks, entry.Sequence);
-                }
+                _handed = new SemaphoreSlim(0);
+                _free = new SemaphoreSlim(Units - 1);
+                _recorder = new Thread(RecordHandedUnits) { IsBackground = true, Name = "identity ledger recorder" };
+                _recorder.Start();
             }
+            _lengths[_unit] = _held;
+            _handed!.Release();
+            _unit = (_unit + 1) % Units;
             _held = 0;
+            _free!.Wait();
+            ThrowIfFailed();
+        }
+
+        private void StopRecorder()
+        {
+            if (_recorder is null)
+            {
+                return;
+            }
+            _lengths[_unit] = EndOfLoad;
+            _handed!.Release();
+            _recorder.Join();
+            _recorder = null;
+            _handed.Dispose();
+            _free!.Dispose();
+        }
+
+        private void ThrowIfFailed()
+        {
+            if (_failure is { } failure)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
+
+        /// <summary>The recorder thread: each handed unit in turn until the end; after a failure, units are only passed back.</summary>
+        private void RecordHandedUnits()
+        {
+            for (var unit = 0; ; unit = (unit + 1) % Units)
+            {
+                _handed!.Wait();
+                var length = _lengths[unit];
+                if (length == EndOfLoad)
+                {
+                    return;
+                }
+                if (_failure is null)
+                {
+                    try
+                    {
+                        RecordUnit(_units[unit].AsSpan(0, length));
+                    }
+                    catch (Exception e)
+                    {
+                        _failure = e;
+                    }
+                }
+                _free!.Release();
+            }
+        }
+
+        /// <summary>The record step, a block at a time: nodes for new identities, then prefetch nodes and pair slots, then record (or add).</summary>
+        private void RecordUnit(ReadOnlySpan<Entry> entries)
+        {
+            for (var start = 0; start < entries.Length; start += _block)
+            {
+                var block = entries.Slice(start, Math.Min(_block, entries.Length - start));
+                foreach (var entry in block)
+                {
+                    entry.CreateNodes(_graph);
+                }
+                foreach (var entry in block)
+                {
+                    _graph.Prefetch(entry.Nodes);
+                }
+                foreach (var entry in block)
+                {
+                    if (_incremental)
+                    {
+                        _graph.Add(entry.Nodes, entry.Source, entry.Record, entry.Ticks, entry.Sequence);
+                    }
+                    else
+                    {
+                        _graph.Record(entry.Nodes, entry.Source, entry.Record, entry.Ticks, entry.Sequence);
+                    }
+                }
+            }
         }
 
         private sealed class Entry
         {
             private byte[] _value = new byte[256];
+            private int _length;
             private int[] _nodes = new int[16];
+            private int[] _namespaces = new int[16];
+            private bool[] _new = new bool[16];
             private ProbeBuffer _probes;
             private PositionBuffer _at;
             private int _count;
+            private int _identitiesAt;
             private int _rest;
+            private int _recordAt;
+            private int _recordLength;
 
             public long Sequence { get; private set; }
 
@@ -113,7 +261,8 @@ public sealed partial class IdentityGraph
 
             public int Source { get; private set; }
 
-            public string? RecordId { get; private set; }
+            /// <summary>The record id as UTF-8 (empty: none), in the entry's copy.</summary>
+            public ReadOnlySpan<byte> Record => _value.AsSpan(_recordAt, _recordLength);
 
             public ReadOnlySpan<int> Nodes => _nodes.AsSpan(0, _count);
 
@@ -125,23 +274,30 @@ public sealed partial class IdentityGraph
                     _value = new byte[Math.Max(stored.Length, _value.Length * 2)];
                 }
                 stored.CopyTo(_value);
-                ReadOnlySpan<byte> value = _value.AsSpan(0, stored.Length);
+                _length = stored.Length;
+                ReadOnlySpan<byte> value = _value.AsSpan(0, _length);
                 var entry = LedgerCodec.Read(key, value);
                 Sequence = entry.Sequence;
                 Ticks = entry.Ticks;
                 Source = graph.Source(entry.Dataset, entry.Batch);
-                RecordId = entry.Record.IsEmpty ? null : Encoding.UTF8.GetString(entry.Record);
+                _recordLength = entry.Record.Length;
+                _recordAt = _recordLength == 0 ? 0 : (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(value), ref MemoryMarshal.GetReference(entry.Record));
                 _count = entry.Count;
                 if (_nodes.Length < _count)
                 {
-                    _nodes = new int[Math.Max(_count, _nodes.Length * 2)];
+                    var room = Math.Max(_count, _nodes.Length * 2);
+                    _nodes = new int[room];
+                    _namespaces = new int[room];
+                    _new = new bool[room];
                 }
-                var position = entry.IdentitiesAt;
+                _identitiesAt = entry.IdentitiesAt;
+                var position = _identitiesAt;
                 for (var i = 0; i < Math.Min(_count, Prepared); i++)
                 {
                     _at[i] = position;
                     LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
-                    graph._identities.Prepare(graph.NamespaceIndex(ns), identity, out _probes[i]);
+                    _namespaces[i] = graph.NamespaceIndex(ns);
+                    graph._identities.Prepare(_namespaces[i], identity, out _probes[i]);
                 }
                 _rest = position;
                 return Sequence;
@@ -156,32 +312,52 @@ public sealed partial class IdentityGraph
             }
 
             /// <summary>
-            /// The identities interned, new ones numbered in the entry's order (as
-            /// <see cref="IdentityGraph.Record(LedgerEntry)"/> numbers them).
+            /// The identities interned: new ones numbered in the entry's order (as <see cref="IdentityGraph.Record(LedgerEntry)"/>
+            /// numbers them) and marked, their nodes made by <see cref="CreateNodes"/> in the record step.
             /// </summary>
             public void Intern(IdentityGraph graph)
             {
-                ReadOnlySpan<byte> value = _value;
+                ReadOnlySpan<byte> value = _value.AsSpan(0, _length);
+                var table = graph._identities;
                 var prepared = Math.Min(_count, Prepared);
                 for (var i = 0; i < prepared; i++)
                 {
                     if (_probes[i].Fits)
                     {
-                        var node = graph._identities.GetOrAdd(ref _probes[i], graph._nodeCount, out var exists);
-                        _nodes[i] = exists ? node : graph.NewNode(_probes[i].NamespaceIndex, IdentityTable.ValueOf(ref _probes[i]));
+                        _nodes[i] = table.GetOrAdd(ref _probes[i], table.Count, out var exists);
+                        _new[i] = !exists;
                     }
                     else
                     {
                         var at = _at[i];
                         LedgerCodec.ReadIdentity(value, ref at, out _, out var identity);
-                        _nodes[i] = graph.Intern(_probes[i].NamespaceIndex, identity);
+                        _nodes[i] = table.GetOrAdd(_namespaces[i], identity, table.Count, out var exists);
+                        _new[i] = !exists;
                     }
                 }
                 var position = _rest;
                 for (var i = prepared; i < _count; i++)
                 {
                     LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
-                    _nodes[i] = graph.Intern(graph.NamespaceIndex(ns), identity);
+                    _namespaces[i] = graph.NamespaceIndex(ns);
+                    _nodes[i] = table.GetOrAdd(_namespaces[i], identity, table.Count, out var exists);
+                    _new[i] = !exists;
+                }
+            }
+
+            /// <summary>Nodes for the identities <see cref="Intern"/> numbered, in the same order, so each gets the number it was given.</summary>
+            public void CreateNodes(IdentityGraph graph)
+            {
+                ReadOnlySpan<byte> value = _value.AsSpan(0, _length);
+                var position = _identitiesAt;
+                for (var i = 0; i < _count; i++)
+                {
+                    LedgerCodec.ReadIdentity(value, ref position, out _, out var identity);
+                    if (_new[i])
+                    {
+                        var node = graph.NewNode(_namespaces[i], identity);
+                        Debug.Assert(node == _nodes[i], "nodes are made in the order their identities were numbered");
+                    }
                 }
             }
         }

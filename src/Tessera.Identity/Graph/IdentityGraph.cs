@@ -40,12 +40,19 @@ public sealed partial class IdentityGraph
     private readonly List<(string Dataset, string Batch)> _sources = [];
     private readonly (byte[] Utf8, int Id)[] _recentSources = [.. Enumerable.Repeat((Array.Empty<byte>(), None), 8)];
     private int _nextRecentSource;
+    private int _lastRecentSource;
 
     // Nodes: each node's root over kept links (kept current by Union), each root's unique-namespace mask and size, a
     // circular list of members per graph, and each node's list of links (see NodeSlot); values apart.
     private int _nodeCount;
     private NodeSlot[] _nodes = new NodeSlot[16];
-    private string[] _nodeValue = new string[16];
+    // Values and record ids as UTF-8 in arenas, not as millions of strings (see TextArena): a node's value
+    // handle, and each link's record handle (TextArena.None when its occurrence names no record).
+    private long[] _nodeValue = new long[16];
+    private readonly TextArena _values = new();
+    private TextArena _records = new();
+    // Record texts no link refers to any more (an estimate: links of one occurrence share one text).
+    private long _recordGarbage;
     private int _visitEpoch;
     // The incremental derivation's working sets, reused: a junk value makes many derivations in a row.
     private readonly Dictionary<int, int> _dirtyIndex = [];
@@ -73,7 +80,7 @@ public sealed partial class IdentityGraph
         if (expectedIdentities > _nodes.Length)
         {
             _nodes = HugePages.AllocateArray<NodeSlot>(expectedIdentities);
-            _nodeValue = new string[expectedIdentities];
+            _nodeValue = new long[expectedIdentities];
         }
         if (expectedLinks > _links.Length)
         {
@@ -116,11 +123,14 @@ public sealed partial class IdentityGraph
     /// </summary>
     private int Source(ReadOnlySpan<byte> dataset, ReadOnlySpan<byte> batch)
     {
-        foreach (var (utf8, id) in _recentSources)
+        // The last one found first: entries in a row mostly share their source.
+        for (int i = 0, at = _lastRecentSource; i < _recentSources.Length; i++, at = (at + 1) % _recentSources.Length)
         {
+            var (utf8, id) = _recentSources[at];
             if (utf8.Length == dataset.Length + 1 + batch.Length && utf8.AsSpan(0, dataset.Length).SequenceEqual(dataset)
                 && utf8.AsSpan(dataset.Length + 1).SequenceEqual(batch))
             {
+                _lastRecentSource = at;
                 return id;
             }
         }
@@ -142,11 +152,15 @@ public sealed partial class IdentityGraph
     private int Intern(int nsIndex, ReadOnlySpan<byte> value)
     {
         var node = _identities.GetOrAdd(nsIndex, value, _nodeCount, out var exists);
-        return exists ? node : NewNode(nsIndex, Encoding.UTF8.GetString(value));
+        return exists ? node : NewNode(nsIndex, value);
     }
 
     /// <summary>A node for an identity the table has just given the next id.</summary>
-    private int NewNode(int nsIndex, string value)
+    private int NewNode(int nsIndex, string value) => NewNode(nsIndex, _values.Append(value));
+
+    private int NewNode(int nsIndex, ReadOnlySpan<byte> utf8) => NewNode(nsIndex, _values.Append(utf8));
+
+    private int NewNode(int nsIndex, long value)
     {
         var node = _nodeCount;
         if (node == _nodes.Length)
@@ -173,7 +187,7 @@ public sealed partial class IdentityGraph
         return node != None;
     }
 
-    public IdentityKey KeyOf(int node) => new(_namespaces[_nodes[node].Namespace].Code, _nodeValue[node]);
+    public IdentityKey KeyOf(int node) => new(_namespaces[_nodes[node].Namespace].Code, _values.GetString(_nodeValue[node]));
 
     /// <summary>Adds one ledger entry incrementally.</summary>
     public GraphChange Add(LedgerEntry entry)
@@ -272,20 +286,26 @@ public sealed partial class IdentityGraph
     }
 
     /// <summary>Records an occurrence's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
-    public void Record(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence)
+    public void Record(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence) =>
+        Record(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence);
+
+    /// <summary>As <see cref="Record(ReadOnlySpan{int}, int, string?, long, long)"/>, the record id as UTF-8 (empty: none).</summary>
+    private void Record(ReadOnlySpan<int> nodes, int source, ReadOnlySpan<byte> record, long time, long sequence)
     {
         if (nodes.IsEmpty)
         {
             return;
         }
         MarkSeen(nodes, time);
+        var recordText = Unwritten;
         for (var i = 1; i < nodes.Length; i++)
         {
             if (nodes[0] != nodes[i])
             {
-                UpsertLink(nodes[0], nodes[i], source, record, time, sequence, i, out _);
+                UpsertLink(nodes[0], nodes[i], source, record, ref recordText, time, sequence, i, out _);
             }
         }
+        CollectRecordsIfWasteful();
     }
 
     /// <summary>
@@ -294,7 +314,11 @@ public sealed partial class IdentityGraph
     /// </summary>
     /// <param name="time">UTC ticks of the occurrence (the event's time, or when a record was ingested).</param>
     /// <param name="sequence">The occurrence's place in the ledger; breaks ties between equal times.</param>
-    public GraphChange Add(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence)
+    public GraphChange Add(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence) =>
+        Add(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence);
+
+    /// <summary>As <see cref="Add(ReadOnlySpan{int}, int, string?, long, long)"/>, the record id as UTF-8 (empty: none).</summary>
+    private GraphChange Add(ReadOnlySpan<int> nodes, int source, ReadOnlySpan<byte> record, long time, long sequence)
     {
         var change = GraphChange.None;
         if (nodes.IsEmpty)
@@ -303,19 +327,40 @@ public sealed partial class IdentityGraph
         }
         var center = nodes[0];
         MarkSeen(nodes, time);
+        var recordText = Unwritten;
         for (var i = 1; i < nodes.Length; i++)
         {
-            var result = AddLink(center, nodes[i], source, record, time, sequence, i);
+            var result = AddLink(center, nodes[i], source, record, ref recordText, time, sequence, i);
             if (result > change)
             {
                 change = result;
             }
         }
+        CollectRecordsIfWasteful();
         return change;
     }
 
+    private const int RecordOnStack = 256;
+
+    /// <summary>A record handle not yet written: an occurrence writes its record id once, when the first of its links takes it.</summary>
+    private const long Unwritten = -2;
+
+    private static ReadOnlySpan<byte> RecordUtf8(string? record, Span<byte> buffer)
+    {
+        if (string.IsNullOrEmpty(record))
+        {
+            return default;
+        }
+        var length = Encoding.UTF8.GetByteCount(record);
+        var bytes = length <= buffer.Length ? buffer[..length] : new byte[length];
+        Encoding.UTF8.GetBytes(record, bytes);
+        return bytes;
+    }
+
     /// <summary>Finds or creates the link between two identities and records an occurrence on it.</summary>
-    private UpsertResult UpsertLink(int a, int b, int source, string? record, long time, long sequence, int position, out int index)
+    /// <param name="recordText">The occurrence's record handle once written (shared by its links), or <see cref="Unwritten"/>.</param>
+    private UpsertResult UpsertLink(int a, int b, int source, ReadOnlySpan<byte> record, ref long recordText, long time, long sequence, int position,
+        out int index)
     {
         index = _pairIndex.GetOrAdd(a, b, _linkCount, out var exists);
         if (exists)
@@ -330,7 +375,11 @@ public sealed partial class IdentityGraph
             link.Sequence = sequence;
             link.Position = position;
             link.Source = source;
-            link.Record = record;
+            if (link.Record != TextArena.None)
+            {
+                _recordGarbage += record.Length + 1; // the old text's length is not read: that would be one more miss
+            }
+            link.Record = RecordText(record, ref recordText);
             return UpsertResult.MovedEarlier;
         }
         if (index == _links.Length)
@@ -348,7 +397,7 @@ public sealed partial class IdentityGraph
             Sequence = sequence,
             Position = position,
             Source = source,
-            Record = record,
+            Record = RecordText(record, ref recordText),
             Occurrences = 1,
         };
         _nodes[a].FirstLink = index;
@@ -356,13 +405,54 @@ public sealed partial class IdentityGraph
         return UpsertResult.Created;
     }
 
-    private GraphChange AddLink(int a, int b, int source, string? record, long time, long sequence, int position)
+    private long RecordText(ReadOnlySpan<byte> record, ref long recordText)
+    {
+        if (recordText == Unwritten)
+        {
+            recordText = record.IsEmpty ? TextArena.None : _records.Append(record);
+        }
+        return recordText;
+    }
+
+    /// <summary>
+    /// Once two thirds of the record arena are texts no link refers to (links move to newer occurrences),
+    /// the ones still referred to are written into a new arena: memory stays within about three times what
+    /// is used. (A rebuild in time order leaves about as much garbage as it keeps, and should not stop to
+    /// rewrite millions of record ids for it.)
+    /// </summary>
+    private void CollectRecordsIfWasteful()
+    {
+        if (_recordGarbage < MinRecordGarbage || _recordGarbage < 2 * (_records.Bytes - _recordGarbage))
+        {
+            return;
+        }
+        var kept = new TextArena();
+        for (var i = 0; i < _linkCount; i++)
+        {
+            ref var link = ref _links[i];
+            if (link.Record != TextArena.None)
+            {
+                link.Record = kept.Append(_records.Get(link.Record));
+            }
+        }
+        _records = kept;
+        _recordGarbage = 0;
+        RecordArenaRewrites++;
+    }
+
+    /// <summary>Below this much garbage the record arena is never rewritten (tests lower it).</summary>
+    internal long MinRecordGarbage { get; init; } = 16 << 20;
+
+    /// <summary>Times the record arena was rewritten (for tests).</summary>
+    internal int RecordArenaRewrites { get; private set; }
+
+    private GraphChange AddLink(int a, int b, int source, ReadOnlySpan<byte> record, ref long recordText, long time, long sequence, int position)
     {
         if (a == b)
         {
             return GraphChange.None;
         }
-        var upsert = UpsertLink(a, b, source, record, time, sequence, position, out var index);
+        var upsert = UpsertLink(a, b, source, record, ref recordText, time, sequence, position, out var index);
         if (upsert == UpsertResult.Unmoved)
         {
             return GraphChange.None; // Its place in the order is unchanged, so nothing is.
@@ -433,7 +523,8 @@ public sealed partial class IdentityGraph
             return byNamespace;
         }
         var byRecency = _nodes[y].LastSeen.CompareTo(_nodes[x].LastSeen);
-        return byRecency != 0 ? byRecency : string.CompareOrdinal(_nodeValue[x], _nodeValue[y]);
+        // UTF-8 bytes compare in code point order.
+        return byRecency != 0 ? byRecency : _values.Get(_nodeValue[x]).SequenceCompareTo(_values.Get(_nodeValue[y]));
     }
 
     /// <summary>A graph as identities, primary first and the rest in the primary order.</summary>
@@ -550,7 +641,8 @@ public sealed partial class IdentityGraph
         var (dataset, batch) = _sources[slot.Source];
         var to = slot.A == from ? slot.B : slot.A;
         return new LinkInfo(KeyOf(from), KeyOf(to), slot.State,
-            new LinkOrigin(dataset, batch, slot.Record, new DateTimeOffset(slot.Time, TimeSpan.Zero)), slot.Occurrences);
+            new LinkOrigin(dataset, batch, slot.Record == TextArena.None ? null : _records.GetString(slot.Record),
+                new DateTimeOffset(slot.Time, TimeSpan.Zero)), slot.Occurrences);
     }
 
     /// <summary>Derives every graph again from the links under the rules (a full rebuild).</summary>
@@ -586,6 +678,13 @@ public sealed partial class IdentityGraph
         copy._links = new LinkSlot[Math.Max(16, _linkCount)];
         Array.Copy(_links, copy._links, _linkCount);
         copy._linkCount = _linkCount;
+        for (var link = 0; link < _linkCount; link++)
+        {
+            if (_links[link].Record != TextArena.None)
+            {
+                copy._links[link].Record = copy._records.Append(_records.Get(_links[link].Record));
+            }
+        }
         for (var node = 0; node < _nodeCount; node++)
         {
             copy._nodes[node].FirstLink = _nodes[node].FirstLink;
@@ -778,7 +877,8 @@ public sealed partial class IdentityGraph
         public int Position;
         public int Source;
         public int Occurrences;
-        public string? Record;
+        /// <summary>The record id of the newest occurrence, in the graph's record arena (<see cref="TextArena.None"/>: none).</summary>
+        public long Record;
         public LinkState State;
     }
 

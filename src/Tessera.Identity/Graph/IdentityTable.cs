@@ -130,13 +130,6 @@ internal sealed unsafe class IdentityTable
     public int GetOrAdd(ref Probe probe, int node, out bool exists) =>
         GetOrAddSlot(probe.Namespace, probe.Kind, ((ReadOnlySpan<byte>)probe.Key)[..probe.Length], probe.Hash, node, out exists);
 
-    /// <summary>The value of a prepared probe as a string (a new identity's node keeps it).</summary>
-    public static string ValueOf(ref Probe probe)
-    {
-        ReadOnlySpan<byte> key = ((ReadOnlySpan<byte>)probe.Key)[..probe.Length];
-        return probe.Kind == HexKind ? Convert.ToHexStringLower(key) : Encoding.ASCII.GetString(key);
-    }
-
     /// <summary>A value prepared for probing: its slot key, kind and hash.</summary>
     public struct Probe
     {
