@@ -377,13 +377,27 @@ public sealed partial class IdentityGraph
             {
                 order[i] = new OrderKey(_links[links[i]].Time, _links[links[i]].Sequence, _links[links[i]].Position, links[i]);
             }
-            var sorted = order.AsSpan(0, links.Length);
-            sorted.Sort();
-            for (var start = 0; start < sorted.Length; start += DeriveBlock)
+            // Many links are sorted in two halves, one per thread, and merged as they are decided.
+            var count = links.Length;
+            var half = count < SortInHalvesFrom ? count : count / 2;
+            if (half == count)
             {
-                var block = sorted.Slice(start, Math.Min(DeriveBlock, sorted.Length - start));
-                PrefetchBlock(block);
-                DecideBlock(block, trace);
+                order.AsSpan(0, count).Sort();
+            }
+            else
+            {
+                Parallel.Invoke(() => order.AsSpan(0, half).Sort(), () => order.AsSpan(half, count - half).Sort());
+            }
+            Span<OrderKey> block = stackalloc OrderKey[DeriveBlock];
+            for (int left = 0, right = half; left < half || right < count;)
+            {
+                var length = 0;
+                for (; length < DeriveBlock && (left < half || right < count); length++)
+                {
+                    block[length] = right == count || (left < half && order[left].CompareTo(order[right]) <= 0) ? order[left++] : order[right++];
+                }
+                PrefetchBlock(block[..length]);
+                DecideBlock(block[..length], trace);
             }
         }
         finally
@@ -391,6 +405,9 @@ public sealed partial class IdentityGraph
             ArrayPool<OrderKey>.Shared.Return(order);
         }
     }
+
+    /// <summary>From this many links a derivation sorts them on two threads (a rebuild: millions, where the sort is a third of its time; tests lower it).</summary>
+    internal int SortInHalvesFrom { get; init; } = 1 << 20;
 
     /// <summary>Links decided together: their misses are issued in tight loops first, so that they overlap (see <see cref="StoredLedgerLoad"/>).</summary>
     private const int DeriveBlock = 64;
@@ -404,7 +421,7 @@ public sealed partial class IdentityGraph
         }
         foreach (var key in block)
         {
-            // A link holds a reference, so no pointer type for it; the address is only a hint, stale if the array moves.
+            // Only a hint: the address is stale if the array moves.
             Sse.Prefetch0(Unsafe.AsPointer(ref _links[key.Link]));
         }
         foreach (var key in block)

@@ -205,13 +205,13 @@ public sealed class GraphProperties
     }
 
     [Property(Replay = "(31337,543677)", MaxTest = 200)]
-    public bool Rebuilding_with_the_links_recorded_on_a_second_thread_equals_building_from_entries((byte, byte, byte, byte)[] occurrences,
-        byte rulesChoice, byte blocks)
+    public bool Rebuilding_on_two_threads_equals_building_from_entries((byte, byte, byte, byte)[] occurrences, byte rulesChoice, byte blocks)
     {
         var rules = RulesFor(rulesChoice);
         var ledger = ToLedger(occurrences);
-        // Blocks of one to four entries, handed over one to three at a time: most ledgers here take several hand-offs.
-        var fromBytes = new IdentityGraph(rules);
+        // Links recorded on a second thread, from blocks of one to four entries handed over one to three at a time (most
+        // ledgers here take several hand-offs); then sorted in two halves, each on a thread, from a few links on.
+        var fromBytes = new IdentityGraph(rules) { SortInHalvesFrom = 1 + blocks % 7 };
         var sequencesRead = RecordStored(fromBytes, ledger, fromBytes.LoadStored(1 + blocks % 4, 1 + blocks / 4 % 3));
         fromBytes.RederiveAll();
         var fromEntries = IdentityGraph.Build(rules, ledger);
