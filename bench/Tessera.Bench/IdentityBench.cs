@@ -250,8 +250,8 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         memory.WorkingSetAfter = Environment.WorkingSet;
         memory.PeakWorkingSet = Process.GetCurrentProcess().PeakWorkingSet64;
         run.Memory = memory;
-        Say($"  memory: the built graph holds {memory.GraphBytes / 1048576.0:N0} MiB of managed memory besides its identity value strings "
-            + $"({memory.ValueStringBytes / 1048576.0:N0} MiB, held by the ledger entries too); process working set {memory.WorkingSetAfter / 1048576.0:N0} MiB "
+        Say($"  memory: the built graph holds {memory.GraphBytes / 1048576.0:N0} MiB of managed memory, its identity values and record ids in UTF-8 arenas "
+            + $"(the values alone as strings: {memory.ValueStringBytes / 1048576.0:N0} MiB); process working set {memory.WorkingSetAfter / 1048576.0:N0} MiB "
             + $"with the workload and lookup floor alive, {memory.WorkingSetWithLedger / 1048576.0:N0} MiB with the LedgerEntry list, peak {memory.PeakWorkingSet / 1048576.0:N0} MiB");
 
         // The floor's dictionaries hold the very strings the graph holds, so that neither side's keys
@@ -1110,10 +1110,10 @@ internal sealed record LatencyFigure(string Name, string Kind, string Method, in
 
 internal sealed class MemoryFigures
 {
-    /// <summary>Managed bytes the built graph added (its identity value strings are the ledger entries', so not counted).</summary>
+    /// <summary>Managed bytes the built graph added, its value and record arenas included (its interning and link tables are native memory, not counted).</summary>
     public long GraphBytes { get; init; }
 
-    /// <summary>What the identity value strings take: the graph keeps them once the ledger entries are gone.</summary>
+    /// <summary>What the identity values would take as strings (the graph keeps them as UTF-8 instead).</summary>
     public long ValueStringBytes { get; init; }
 
     public long ManagedWithLedger { get; init; }

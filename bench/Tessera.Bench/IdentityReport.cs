@@ -83,7 +83,7 @@ internal static class IdentityReport
             }
             if (figure.Name.Contains("Build", StringComparison.Ordinal) && run.Memory is { } memory && figure.Ids == IdentitySuite.FirstSeen)
             {
-                notes.Add($"graph {memory.GraphBytes / 1048576.0:N0} MiB managed besides its value strings ({memory.ValueStringBytes / 1048576.0:N0} MiB)");
+                notes.Add($"graph {memory.GraphBytes / 1048576.0:N0} MiB managed, values as UTF-8 (as strings: {memory.ValueStringBytes / 1048576.0:N0} MiB)");
             }
             if (figure.Notes is { } more)
             {
