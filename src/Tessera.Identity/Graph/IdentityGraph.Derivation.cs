@@ -284,7 +284,7 @@ public sealed partial class IdentityGraph
         var dirty = CollectionsMarshal.AsSpan(_dirty);
         foreach (ref readonly var entry in dirty)
         {
-            if (_nodes[entry.Node].Parent == entry.Node)
+            if (_parent[entry.Node] == entry.Node)
             {
                 _graphCount--;
             }
@@ -294,7 +294,7 @@ public sealed partial class IdentityGraph
             if (FindDirty(i) == i)
             {
                 ref var node = ref _nodes[dirty[i].Node];
-                node.Parent = dirty[i].Node;
+                _parent[dirty[i].Node] = dirty[i].Node;
                 node.Size = dirty[i].Size;
                 node.Mask = dirty[i].Mask;
                 node.NextMember = dirty[i].Node;
@@ -308,7 +308,7 @@ public sealed partial class IdentityGraph
             {
                 var rootNode = dirty[root].Node;
                 ref var node = ref _nodes[dirty[i].Node];
-                node.Parent = rootNode;
+                _parent[dirty[i].Node] = rootNode;
                 node.NextMember = _nodes[rootNode].NextMember;
                 _nodes[rootNode].NextMember = dirty[i].Node;
             }
@@ -356,14 +356,14 @@ public sealed partial class IdentityGraph
     {
         foreach (var node in nodes)
         {
-            if (_nodes[node].Parent == node)
+            if (_parent[node] == node)
             {
                 _graphCount--;
             }
         }
         foreach (var node in nodes)
         {
-            _nodes[node].Parent = node;
+            _parent[node] = node;
             _nodes[node].Size = 1;
             _nodes[node].Mask = OwnBit(node);
             _nodes[node].NextMember = node;
@@ -428,11 +428,13 @@ public sealed partial class IdentityGraph
         {
             PrefetchNode(_links[key.Link].A);
             PrefetchNode(_links[key.Link].B);
+            PrefetchParent(_links[key.Link].A);
+            PrefetchParent(_links[key.Link].B);
         }
         foreach (var key in block)
         {
-            PrefetchNode(_nodes[_links[key.Link].A].Parent);
-            PrefetchNode(_nodes[_links[key.Link].B].Parent);
+            PrefetchNode(_parent[_links[key.Link].A]);
+            PrefetchNode(_parent[_links[key.Link].B]);
         }
     }
 

@@ -382,4 +382,12 @@ public sealed partial class IdentityGraph
             Sse.Prefetch0(slot);
         }
     }
+
+    private unsafe void PrefetchParent(int node)
+    {
+        fixed (int* parent = &_parent[node])
+        {
+            Sse.Prefetch0(parent);
+        }
+    }
 }
