@@ -224,7 +224,7 @@ public sealed partial class IdentityGraph
                 }
                 foreach (var entry in block)
                 {
-                    _graph.Prefetch(entry.Nodes);
+                    _graph.Prefetch(entry.Nodes, roots: _incremental);
                 }
                 foreach (var entry in block)
                 {

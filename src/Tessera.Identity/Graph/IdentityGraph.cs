@@ -204,7 +204,7 @@ public sealed partial class IdentityGraph
     /// <summary>
     /// Adds ledger entries incrementally, in order: the same graph as adding them one by one, but their
     /// identities are interned first, so that each add can prefetch the memory of the ones a few places
-    /// ahead (<see cref="Prefetch"/>).
+    /// ahead (<see cref="Prefetch(ReadOnlySpan{int})"/>).
     /// </summary>
     public void Add(IReadOnlyList<LedgerEntry> entries)
     {
@@ -225,7 +225,7 @@ public sealed partial class IdentityGraph
         }
     }
 
-    /// <summary>How many occurrences ahead a caller adding many should <see cref="Prefetch"/>: enough to hide a miss, few enough to stay in cache.</summary>
+    /// <summary>How many occurrences ahead a caller adding many should <see cref="Prefetch(ReadOnlySpan{int})"/>: enough to hide a miss, few enough to stay in cache.</summary>
     public const int PrefetchDistance = 8;
 
     /// <summary>
@@ -233,7 +233,10 @@ public sealed partial class IdentityGraph
     /// pairs), so that a caller adding many in a row overlaps their cache misses instead of paying them
     /// one after the other: call it <see cref="PrefetchDistance"/> occurrences ahead. Only a hint (x86; elsewhere nothing).
     /// </summary>
-    public void Prefetch(ReadOnlySpan<int> nodes)
+    public void Prefetch(ReadOnlySpan<int> nodes) => Prefetch(nodes, roots: true);
+
+    /// <summary>As <see cref="Prefetch(ReadOnlySpan{int})"/>; <paramref name="roots"/> false for recording without deriving, which reads no root.</summary>
+    internal void Prefetch(ReadOnlySpan<int> nodes, bool roots)
     {
         if (!Sse.IsSupported)
         {
@@ -242,7 +245,10 @@ public sealed partial class IdentityGraph
         for (var i = 0; i < nodes.Length; i++)
         {
             PrefetchNode(nodes[i]);
-            PrefetchParent(nodes[i]);
+            if (roots)
+            {
+                PrefetchParent(nodes[i]);
+            }
             if (i > 0 && nodes[i] != nodes[0])
             {
                 _pairIndex.Prefetch(nodes[0], nodes[i]);
@@ -431,18 +437,23 @@ public sealed partial class IdentityGraph
         {
             return;
         }
-        var kept = new TextArena();
-        for (var i = 0; i < _linkCount; i++)
-        {
-            ref var link = ref _links[i];
-            if (link.Record != TextArena.None)
-            {
-                link.Record = kept.Append(_records.Get(link.Record));
-            }
-        }
-        _records = kept;
+        _records = RecordsRewritten(_links.AsSpan(0, _linkCount), _records);
         _recordGarbage = 0;
         RecordArenaRewrites++;
+    }
+
+    /// <summary>The record ids of <paramref name="links"/> (handles into <paramref name="from"/>) written into a new arena, the handles changed to match.</summary>
+    private static TextArena RecordsRewritten(Span<LinkSlot> links, TextArena from)
+    {
+        var to = new TextArena();
+        foreach (ref var link in links)
+        {
+            if (link.Record != TextArena.None)
+            {
+                link.Record = to.Append(from.Get(link.Record));
+            }
+        }
+        return to;
     }
 
     /// <summary>Below this much garbage the record arena is never rewritten (tests lower it).</summary>
@@ -683,13 +694,7 @@ public sealed partial class IdentityGraph
         copy._links = new LinkSlot[Math.Max(16, _linkCount)];
         Array.Copy(_links, copy._links, _linkCount);
         copy._linkCount = _linkCount;
-        for (var link = 0; link < _linkCount; link++)
-        {
-            if (_links[link].Record != TextArena.None)
-            {
-                copy._links[link].Record = copy._records.Append(_records.Get(_links[link].Record));
-            }
-        }
+        copy._records = RecordsRewritten(copy._links.AsSpan(0, _linkCount), _records);
         for (var node = 0; node < _nodeCount; node++)
         {
             copy._nodes[node].FirstLink = _nodes[node].FirstLink;

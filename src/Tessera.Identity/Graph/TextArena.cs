@@ -19,7 +19,7 @@ internal sealed class TextArena
     private const int ChunkBytes = 4 << 20;
 
     private readonly List<byte[]> _chunks = [];
-    private int _used = ChunkBytes;
+    private int _used = ChunkBytes; // full: the first text starts a chunk
 
     /// <summary>Bytes written so far, lengths included.</summary>
     public long Bytes { get; private set; }
@@ -62,7 +62,7 @@ internal sealed class TextArena
     private Span<byte> Reserve(int length, out long handle)
     {
         var needed = length + 5;
-        if (_used + needed > ChunkBytes || _chunks.Count == 0)
+        if (_used + needed > ChunkBytes)
         {
             _chunks.Add(new byte[Math.Max(ChunkBytes, needed)]);
             _used = 0;
