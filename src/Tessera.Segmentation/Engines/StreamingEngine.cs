@@ -439,6 +439,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                         if (_lastPrimary.TryGetValue(known, out var previousPrimary) && previousPrimary != source.Primary && IdentityKey.TryParse(previousPrimary, out var previous))
                         {
                             work.Enqueue((previous, true));
+                            // The batch audiences' next incremental run must see it too: none of its own facts changed.
+                            _changedSinceIncremental.GetOrAdd(sandbox, _ => new()).TryAdd(previous, 0);
                         }
                         _lastPrimary[known] = source.Primary;
                     }

@@ -48,6 +48,15 @@ public sealed class EngineDifferentialProperties
         return true;
     }
 
+    /// <summary>
+    /// A case the property found: a device moved from one person to another (CRMID is unique) left the
+    /// first person's batch membership (big-spender, on the moved device's events) standing after the next
+    /// incremental run, which evaluated only the identities whose facts had changed.
+    /// </summary>
+    [Property(Replay = "(14534465381886344471,3765503550133232801,83)", MaxTest = 1)]
+    public bool An_incremental_run_evaluates_the_profile_a_device_left(int seed) =>
+        Streaming_edge_incremental_and_batch_memberships_are_the_interpreters(seed);
+
     private static async Task RunAsync(Random random)
     {
         await using var test = await SegmentationWorkspace.CreateAsync();
