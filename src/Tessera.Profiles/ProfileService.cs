@@ -137,7 +137,7 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// <summary>
     /// What <see cref="ForEvaluation"/> is made of, without reading any event body: the merged
     /// attributes (nested, no <c>xEvent</c>), and the events the timeline keeps (TTL and cap applied),
-    /// oldest first, as references to read with <see cref="ReadEventRecord"/>. An engine that keeps
+    /// oldest first, as references to read with <see cref="ReadEventRecords(string, IReadOnlyList{EvaluationEvent}, EventRecordVisitor)"/>. An engine that keeps
     /// converted events reads only the ones it has not seen (an event's body never changes under its
     /// reference: duplicates are dropped, not stored). Null when no profile holds anything about it.
     /// </summary>
@@ -267,7 +267,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
         range.ScanAll(_store, FactKeys.EventTag, (at, key, value) =>
         {
-            if (wanted[at] is { } byKey && TryFindEvent(byKey, key[range.PrefixLength(at)..], out var index) && RecordOf(value, out var record))
+            if (wanted[at] is { } byKey && TryFindEvent(byKey, key[range.PrefixLength(at)..], out var index) && TryGetEventRecord(value, out var record))
             {
                 visit(at, index, record);
             }
@@ -388,7 +388,7 @@ public sealed class ProfileService : ICommittedFactsObserver
             {
                 // One event: a point read.
                 var only = wanted.Values.First();
-                if (StoredEvent(sandbox, events[only]) is { } body && RecordOf(body, out var record))
+                if (StoredEvent(sandbox, events[only]) is { } body && TryGetEventRecord(body, out var record))
                 {
                     visit(only, record);
                 }
@@ -401,7 +401,7 @@ public sealed class ProfileService : ICommittedFactsObserver
             {
                 if (TryFindEvent(wanted, key[prefix.Length..], out var at))
                 {
-                    if (RecordOf(value, out var record))
+                    if (TryGetEventRecord(value, out var record))
                     {
                         visit(at, record);
                     }
@@ -413,7 +413,7 @@ public sealed class ProfileService : ICommittedFactsObserver
     }
 
     /// <summary>The <c>record</c> of a stored event envelope, as its JSON bytes; false when it has none or it is null.</summary>
-    private static bool RecordOf(ReadOnlySpan<byte> envelope, out ReadOnlySpan<byte> record)
+    public static bool TryGetEventRecord(ReadOnlySpan<byte> envelope, out ReadOnlySpan<byte> record)
     {
         var reader = new Utf8JsonReader(envelope);
         reader.Read(); // The envelope's object.
@@ -434,10 +434,6 @@ public sealed class ProfileService : ICommittedFactsObserver
         return false;
     }
 
-    /// <summary>The stored record of an event of <see cref="ForEvaluationSource"/>, or null when it is not stored (any more).</summary>
-    public JsonNode? ReadEventRecord(string sandbox, EvaluationEvent stored) =>
-        StoredEvent(sandbox, stored) is { } body ? EventRecordOf(body) : null;
-
     /// <summary>The envelope stored under an event's key, or null.</summary>
     private byte[]? StoredEvent(string sandbox, EvaluationEvent stored)
     {
@@ -445,9 +441,6 @@ public sealed class ProfileService : ICommittedFactsObserver
         var key = FactKeys.EventKey(sandbox, identity, stored.Dataset, stored.EventId);
         return _store.Get(StoreSpace.Facts, FactKeys.ShardOf(sandbox, identity, _store.ShardCount), key);
     }
-
-    /// <summary>The record of an event as stored under its key (what <see cref="ReadEventRecord"/> reads), from the stored bytes.</summary>
-    public static JsonNode? EventRecordOf(ReadOnlySpan<byte> stored) => RecordOf(stored, out var record) ? JsonNode.Parse(record) : null;
 
     /// <summary>A property's value taken out of its parsed envelope (a node has one parent: taking it is cheaper than a deep copy).</summary>
     private static JsonNode? Detach(JsonObject envelope, string property)
