@@ -161,18 +161,18 @@ public sealed class EngineDifferentialProperties
     /// <summary>The audiences among <paramref name="include"/> that the interpreter says <paramref name="identity"/>'s profile qualifies for now.</summary>
     private static HashSet<string> Expected(Workspace workspace, FakeTimeProvider time, IdentityKey identity, Func<Audience, bool> include) =>
         workspace.Profiles.ForEvaluation(Sandbox, identity) is { } profile
-            ? Answers(workspace, time, profile.Profile).Where(a => a.Value && include(a.Key)).Select(a => a.Key.Id).ToHashSet(StringComparer.Ordinal)
+            ? Answers(workspace, time, profile.Profile).Where(a => a.Qualifies && include(a.Audience)).Select(a => a.Audience.Id).ToHashSet(StringComparer.Ordinal)
             : [];
 
     /// <summary>Every published audience's answer on <paramref name="profile"/>, in publication order (inSegment reads the answers before it).</summary>
-    private static Dictionary<Audience, bool> Answers(Workspace workspace, FakeTimeProvider time, JsonObject profile)
+    private static List<(Audience Audience, bool Qualifies)> Answers(Workspace workspace, FakeTimeProvider time, JsonObject profile)
     {
         var byId = new Dictionary<string, bool>(StringComparer.Ordinal);
-        var answers = new Dictionary<Audience, bool>();
+        var answers = new List<(Audience, bool)>();
         foreach (var audience in workspace.Audiences.Published(Sandbox).Audiences)
         {
             var value = Interpreter.Evaluate(Parser.Parse(audience.Pql), profile, time, inSegment: id => byId.GetValueOrDefault(id));
-            answers[audience] = byId[audience.Id] = value is true || value is List<object?> { Count: > 0 };
+            answers.Add((audience, byId[audience.Id] = value is true || value is List<object?> { Count: > 0 }));
         }
         return answers;
     }
