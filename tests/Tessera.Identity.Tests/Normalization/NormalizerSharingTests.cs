@@ -49,18 +49,26 @@ public sealed class NormalizerSharingTests
             normalizer.Normalize(value); // JIT and static initialization first
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1_000; i++)
+        // A per-call allocation shows in every round. One-off work on this thread (tiered re-compilation
+        // installing code, a lazily loaded type) can land in any single round, so one clean round of five is the bar.
+        var allocatedPerRound = new long[5];
+        for (var round = 0; round < allocatedPerRound.Length; round++)
         {
-            foreach (var (normalizer, value) in values)
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1_000; i++)
             {
-                if (!ReferenceEquals(normalizer.Normalize(value).Value, value))
+                foreach (var (normalizer, value) in values)
                 {
-                    Assert.Fail($"{normalizer.Namespace}: '{value}' did not come back as itself");
+                    if (!ReferenceEquals(normalizer.Normalize(value).Value, value))
+                    {
+                        Assert.Fail($"{normalizer.Namespace}: '{value}' did not come back as itself");
+                    }
                 }
             }
+
+            allocatedPerRound[round] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(allocatedPerRound.Min() == 0, $"bytes allocated per round of 4,000 calls: {string.Join(", ", allocatedPerRound)}");
     }
 }
