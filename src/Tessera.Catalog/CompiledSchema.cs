@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Tessera.Abstractions;
 
@@ -68,6 +69,7 @@ public sealed class CompiledField
     {
         Path = path;
         Name = name;
+        EncodedName = JsonEncodedText.Encode(name);
         Definition = definition;
         Pattern = definition.Pattern is null ? null : new Regex(definition.Pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
         Enum = definition.Enum?.ToFrozenSet(StringComparer.Ordinal);
@@ -76,6 +78,9 @@ public sealed class CompiledField
     public string Path { get; }
 
     public string Name { get; }
+
+    /// <summary><see cref="Name"/> encoded once for JSON writers, which otherwise transcode and escape it on every write.</summary>
+    public JsonEncodedText EncodedName { get; }
 
     public FieldDefinition Definition { get; }
 

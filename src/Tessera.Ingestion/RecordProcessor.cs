@@ -140,7 +140,8 @@ internal sealed class RecordProcessor : IDisposable
                 // A record is one version of its fragment; the newest by (time, order, row) is the latest.
                 if (Result.LastUpdated is { } lastUpdated)
                 {
-                    _outputWriter.WriteString("time", TemporalParsing.Format(lastUpdated));
+                    _outputWriter.WritePropertyName("time");
+                    TemporalParsing.Write(_outputWriter, lastUpdated);
                 }
                 else
                 {

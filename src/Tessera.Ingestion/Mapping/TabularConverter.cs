@@ -105,7 +105,7 @@ public sealed class TabularConverter
             }
             if (child.Column >= 0)
             {
-                output.WritePropertyName(child.Name);
+                output.WritePropertyName(child.EncodedName);
                 if (child.IdentityNamespace is { } ns)
                 {
                     output.WriteStartArray();
@@ -125,7 +125,7 @@ public sealed class TabularConverter
                 }
                 continue;
             }
-            output.WritePropertyName(child.Name);
+            output.WritePropertyName(child.EncodedName);
             output.WriteStartObject();
             WriteChildren(child, values, output);
             output.WriteEndObject();
@@ -214,7 +214,7 @@ public sealed class TabularConverter
         }
         else
         {
-            output.WriteStringValue(TemporalParsing.Format(instant));
+            TemporalParsing.Write(output, instant);
         }
     }
 
@@ -238,10 +238,10 @@ public sealed class TabularConverter
             case FieldType.DateTime when format is not null
                 && DateTimeOffset.TryParseExact(text, format, CultureInfo.InvariantCulture,
                     DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant):
-                output.WriteStringValue(TemporalParsing.Format(instant));
+                TemporalParsing.Write(output, instant);
                 return;
             case FieldType.DateTime when format is null && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var epochMillis) && text.Length >= 12:
-                output.WriteStringValue(TemporalParsing.Format(DateTimeOffset.FromUnixTimeMilliseconds(epochMillis)));
+                TemporalParsing.Write(output, DateTimeOffset.FromUnixTimeMilliseconds(epochMillis));
                 return;
             default:
                 output.WriteStringValue(text);
@@ -259,6 +259,9 @@ public sealed class TabularConverter
     private sealed class Node(string name)
     {
         public string Name { get; } = name;
+
+        /// <summary>Encoded once: a writer transcodes and escapes a string name on every row.</summary>
+        public JsonEncodedText EncodedName { get; } = JsonEncodedText.Encode(name);
 
         public int Column { get; set; } = -1;
 

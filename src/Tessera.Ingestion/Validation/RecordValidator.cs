@@ -167,7 +167,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 if (_explicitNulls && children is not null && TryGetChild(children, property, nameBuffer, out var erased)
                     && erased.Identity is null && !erased.Definition.Required)
                 {
-                    output.WritePropertyName(erased.Name);
+                    output.WritePropertyName(erased.EncodedName);
                     output.WriteNullValue();
                 }
                 continue;
@@ -200,7 +200,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             {
                 seenRequired++;
             }
-            output.WritePropertyName(child.Name);
+            output.WritePropertyName(child.EncodedName);
             WriteValue(property.Value, child, exactPath ? child.Path : path.Length == 0 ? child.Name : $"{path}.{child.Name}", exactPath, output, result);
         }
         if (seenRequired < field.RequiredChildren.Length)
@@ -385,13 +385,13 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                     : date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
                 return;
             case FieldType.DateTime:
-                if (value.ValueKind != JsonValueKind.String || !TemporalParsing.TryParseDateTime(value.GetString()!, out var instant))
+                if (value.ValueKind != JsonValueKind.String || !TryParseDateTime(value, out var instant))
                 {
                     AddError(result, path, ErrorCodes.FormatInvalid, $"field '{path}': expected an ISO 8601 date-time (e.g. 2024-05-01T10:00:00Z), found {Show(value)}");
                     output.WriteNullValue();
                     return;
                 }
-                output.WriteStringValue(TemporalParsing.Format(instant));
+                TemporalParsing.Write(output, instant);
                 if (ReferenceEquals(field, _timestampField) && path == CompiledSchema.TimestampField)
                 {
                     result.Timestamp = instant;
@@ -594,6 +594,18 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         {
             AddError(result, path, ErrorCodes.PatternViolation, $"field '{path}': '{Truncate(text.ToString())}' does not match pattern {field.Definition.Pattern}");
         }
+    }
+
+    /// <summary>A date-time string value, read from its UTF-8 without making a string when it is short and unescaped.</summary>
+    private static bool TryParseDateTime(JsonElement value, out DateTimeOffset instant)
+    {
+        var content = JsonMarshal.GetRawUtf8Value(value)[1..^1];
+        if (content.Length > 64 || content.IndexOf((byte)'\\') >= 0)
+        {
+            return TemporalParsing.TryParseDateTime(value.GetString()!, out instant);
+        }
+        Span<char> text = stackalloc char[64];
+        return TemporalParsing.TryParseDateTime(text[..Encoding.UTF8.GetChars(content, text)], out instant);
     }
 
     /// <summary><c>yyyy-MM-dd</c> exactly, parsed from the value's UTF-8 without allocating.</summary>

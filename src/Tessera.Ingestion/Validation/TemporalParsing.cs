@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace Tessera.Ingestion.Validation;
 
@@ -11,7 +12,7 @@ public static class TemporalParsing
     /// such as <c>03/07/2024</c> (March or July?) are refused rather than guessed; a mapping's
     /// per-column format reads those.
     /// </summary>
-    public static bool TryParseDateTime(string text, out DateTimeOffset instant)
+    public static bool TryParseDateTime(ReadOnlySpan<char> text, out DateTimeOffset instant)
     {
         if (!StartsWithIsoDate(text))
         {
@@ -21,7 +22,7 @@ public static class TemporalParsing
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant);
     }
 
-    private static bool StartsWithIsoDate(string text) =>
+    private static bool StartsWithIsoDate(ReadOnlySpan<char> text) =>
         text.Length >= 10
         && char.IsAsciiDigit(text[0]) && char.IsAsciiDigit(text[1]) && char.IsAsciiDigit(text[2]) && char.IsAsciiDigit(text[3])
         && text[4] == '-' && char.IsAsciiDigit(text[5]) && char.IsAsciiDigit(text[6])
@@ -29,5 +30,21 @@ public static class TemporalParsing
         && (text.Length == 10 || text[10] is 'T' or 't' or ' ');
 
     public static string Format(DateTimeOffset instant) =>
-        instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        instant.UtcDateTime.ToString(StoredFormat, CultureInfo.InvariantCulture);
+
+    /// <summary>Writes <paramref name="instant"/> in the stored form as a JSON string, without making the string.</summary>
+    public static void Write(Utf8JsonWriter output, DateTimeOffset instant)
+    {
+        Span<byte> utf8 = stackalloc byte[32];
+        if (instant.UtcDateTime.TryFormat(utf8, out var written, StoredFormat, CultureInfo.InvariantCulture))
+        {
+            output.WriteStringValue(utf8[..written]);
+        }
+        else
+        {
+            output.WriteStringValue(Format(instant));
+        }
+    }
+
+    private const string StoredFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 }
