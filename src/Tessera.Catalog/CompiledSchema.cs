@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Tessera.Abstractions;
@@ -69,7 +70,7 @@ public sealed class CompiledField
     {
         Path = path;
         Name = name;
-        EncodedName = JsonEncodedText.Encode(name);
+        EncodedName = JsonEncodedText.Encode(name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
         Definition = definition;
         Pattern = definition.Pattern is null ? null : new Regex(definition.Pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
         Enum = definition.Enum?.ToFrozenSet(StringComparer.Ordinal);
@@ -79,7 +80,10 @@ public sealed class CompiledField
 
     public string Name { get; }
 
-    /// <summary><see cref="Name"/> encoded once for JSON writers, which otherwise transcode and escape it on every write.</summary>
+    /// <summary>
+    /// <see cref="Name"/> encoded once for JSON writers, which otherwise transcode and escape it on every write;
+    /// with the relaxed escaping of the stored form's writer, so that the bytes are those it would write.
+    /// </summary>
     public JsonEncodedText EncodedName { get; }
 
     public FieldDefinition Definition { get; }

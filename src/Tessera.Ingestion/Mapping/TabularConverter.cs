@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Catalog;
@@ -260,8 +261,8 @@ public sealed class TabularConverter
     {
         public string Name { get; } = name;
 
-        /// <summary>Encoded once: a writer transcodes and escapes a string name on every row.</summary>
-        public JsonEncodedText EncodedName { get; } = JsonEncodedText.Encode(name);
+        /// <summary>Encoded once (a writer transcodes and escapes a string name on every row), as the stored form's writer escapes.</summary>
+        public JsonEncodedText EncodedName { get; } = JsonEncodedText.Encode(name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
 
         public int Column { get; set; } = -1;
 
