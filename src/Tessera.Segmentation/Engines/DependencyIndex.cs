@@ -126,7 +126,7 @@ internal sealed class DependencyIndex
             // An audience reading another's answer follows it (dependencies come first).
             for (var i = 0; i < relevant.Length; i++)
             {
-                if (!relevant[i] && _streamed[i] && _reads[i].Segments is var segments && (segments is null ? AnySelected(relevant, i) : segments.Any(id => _position.TryGetValue(id, out var at) && relevant[at])))
+                if (!relevant[i] && _streamed[i] && _reads[i].Segments is var segments && (segments is null ? AnySelected(relevant, i) : AnySelected(relevant, segments)))
                 {
                     relevant[i] = true;
                 }
@@ -214,6 +214,23 @@ internal sealed class DependencyIndex
         for (var i = 0; i < before; i++)
         {
             if (relevant[i])
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Whether any of <paramref name="segments"/> is selected; most audiences read none, and are asked for every profile.</summary>
+    private bool AnySelected(bool[] relevant, HashSet<string> segments)
+    {
+        if (segments.Count == 0)
+        {
+            return false;
+        }
+        foreach (var id in segments)
+        {
+            if (_position.TryGetValue(id, out var at) && relevant[at])
             {
                 return true;
             }

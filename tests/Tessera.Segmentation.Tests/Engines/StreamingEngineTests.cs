@@ -46,4 +46,30 @@ public sealed class StreamingEngineTests
         await engine.WhenIdleAsync();
         Assert.Empty(memberships.Members(Sandbox, "gold"));
     }
+
+    [Fact]
+    public async Task An_audience_that_reads_another_is_evaluated_again_when_an_event_moves_that_one()
+    {
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        var audiences = test.Workspace.Audiences;
+        await audiences.CreateAsync(Sandbox, "cart", "chain(xEvent, timestamp, [A: WHAT(page = \"cart\") WHEN(< 3 hours before now)])", id: "cart");
+        // Reads no event itself: only following "cart" brings it to the worker's attention on a web event.
+        var follower = await audiences.CreateAsync(Sandbox, "gold-cart", "inSegment(\"cart\") and tier = \"gold\"", id: "gold-cart");
+        await audiences.PublishAsync(Sandbox, "cart");
+        await audiences.PublishAsync(Sandbox, "gold-cart");
+        Assert.NotEqual("batch", follower.Mode);
+        var engine = test.Workspace.StartStreaming();
+
+        // The profile is known, its identities linked and evaluated, before the cart event: that event changes nothing else.
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold"}]""");
+        await test.StreamAsync("web", """[{"_id":"e1","timestamp":"2026-06-10T10:00:00Z","ecid":"K1","crmId":"1","page":"home"}]""");
+        await engine.WhenIdleAsync();
+        Assert.Empty(test.Workspace.Memberships.Members(Sandbox, "gold-cart"));
+
+        await test.StreamAsync("web", """[{"_id":"e2","timestamp":"2026-06-10T11:00:00Z","ecid":"K1","crmId":"1","page":"cart"}]""");
+        await engine.WhenIdleAsync();
+
+        Assert.Equal(["CRMID:1"], test.Workspace.Memberships.Members(Sandbox, "cart").Select(m => m.ProfileId));
+        Assert.Equal(["CRMID:1"], test.Workspace.Memberships.Members(Sandbox, "gold-cart").Select(m => m.ProfileId));
+    }
 }
