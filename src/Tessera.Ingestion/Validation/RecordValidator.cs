@@ -599,26 +599,24 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
     /// <summary>A date-time string value, read from its UTF-8 without making a string when it is short and unescaped.</summary>
     private static bool TryParseDateTime(JsonElement value, out DateTimeOffset instant)
     {
-        var content = JsonMarshal.GetRawUtf8Value(value)[1..^1];
-        if (content.Length > 64 || content.IndexOf((byte)'\\') >= 0)
-        {
-            return TemporalParsing.TryParseDateTime(value.GetString()!, out instant);
-        }
-        Span<char> text = stackalloc char[64];
-        return TemporalParsing.TryParseDateTime(text[..Encoding.UTF8.GetChars(content, text)], out instant);
+        Span<char> buffer = stackalloc char[64];
+        return TemporalParsing.TryParseDateTime(ShortText(value, buffer), out instant);
     }
 
     /// <summary><c>yyyy-MM-dd</c> exactly, parsed from the value's UTF-8 without allocating.</summary>
     private static bool TryParseDate(JsonElement value, out DateOnly date)
     {
-        var raw = JsonMarshal.GetRawUtf8Value(value);
-        var content = raw[1..^1];
-        if (content.Length > 64 || content.IndexOf((byte)'\\') >= 0)
-        {
-            return DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
-        }
-        Span<char> chars = stackalloc char[64];
-        return DateOnly.TryParseExact(chars[..Encoding.UTF8.GetChars(content, chars)], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+        Span<char> buffer = stackalloc char[64];
+        return DateOnly.TryParseExact(ShortText(value, buffer), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+    }
+
+    /// <summary>A string value's text: decoded into <paramref name="buffer"/> when it fits and has no escapes, else as a string.</summary>
+    private static ReadOnlySpan<char> ShortText(JsonElement value, Span<char> buffer)
+    {
+        var content = JsonMarshal.GetRawUtf8Value(value)[1..^1];
+        return content.Length <= buffer.Length && content.IndexOf((byte)'\\') < 0
+            ? buffer[..Encoding.UTF8.GetChars(content, buffer)]
+            : value.GetString();
     }
 
     private static void CheckRange(double number, CompiledField field, string path, ValidationResult result)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -35,16 +36,12 @@ public static class TemporalParsing
     /// <summary>Writes <paramref name="instant"/> in the stored form as a JSON string, without making the string.</summary>
     public static void Write(Utf8JsonWriter output, DateTimeOffset instant)
     {
-        Span<byte> utf8 = stackalloc byte[32];
-        if (instant.UtcDateTime.TryFormat(utf8, out var written, StoredFormat, CultureInfo.InvariantCulture))
-        {
-            output.WriteStringValue(utf8[..written]);
-        }
-        else
-        {
-            output.WriteStringValue(Format(instant));
-        }
+        Span<byte> utf8 = stackalloc byte[StoredLength];
+        var formatted = instant.UtcDateTime.TryFormat(utf8, out var written, StoredFormat, CultureInfo.InvariantCulture);
+        Debug.Assert(formatted && written == StoredLength, "a DateTime's year has four digits");
+        output.WriteStringValue(utf8[..written]);
     }
 
+    private const int StoredLength = 24;
     private const string StoredFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 }

@@ -221,13 +221,9 @@ internal sealed class DependencyIndex
         return false;
     }
 
-    /// <summary>Whether any of <paramref name="segments"/> is selected; most audiences read none, and are asked for every profile.</summary>
+    /// <summary>Whether any of <paramref name="segments"/> is selected (asked for every audience of every profile: no closure, no boxed enumerator).</summary>
     private bool AnySelected(bool[] relevant, HashSet<string> segments)
     {
-        if (segments.Count == 0)
-        {
-            return false;
-        }
         foreach (var id in segments)
         {
             if (_position.TryGetValue(id, out var at) && relevant[at])
