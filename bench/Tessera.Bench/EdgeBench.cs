@@ -62,9 +62,8 @@ internal static class EdgeBench
     public static async Task<IReadOnlyList<Figure>> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         var seconds = options.Quick ? 5 : 30;
-        var warmSeconds = options.Quick ? 2 : 5;
         var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"tessera-bench-edge-{Environment.ProcessId}");
-        AnsiConsole.MarkupLine($"[bold]Tessera edge benchmark[/]: POST /edge/v1/evaluate at {Rate:N0} requests/s for {seconds} s (after {warmSeconds} s of warm-up), "
+        AnsiConsole.MarkupLine($"[bold]Tessera edge benchmark[/]: POST /edge/v1/evaluate at {Rate:N0} requests/s for {seconds} s (after a warm-up until the JIT settles), "
             + $"{Connections} keep-alive connections, beside bare Kestrel");
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Machine.Describe())}[/]");
         var figures = new List<Figure>();
@@ -78,9 +77,10 @@ internal static class EdgeBench
             await CheckAnswerAsync(tesseraUri, secret, cancellationToken);
 
             Run tessera;
+            string tesseraWarmup, bareWarmup;
             using (var client = NewClient(secret))
             {
-                await PacedAsync(client, tesseraUri, "w", warmSeconds, cancellationToken);
+                tesseraWarmup = await JitWarmup.UntilSettledAsync("edge", _ => PacedAsync(client, tesseraUri, "w", 1, cancellationToken));
                 tessera = await PacedAsync(client, tesseraUri, "m", seconds, cancellationToken);
             }
             Report("Tessera /edge/v1/evaluate", tessera);
@@ -92,13 +92,13 @@ internal static class EdgeBench
                 await kestrel.StartAsync(cancellationToken);
                 var bareUri = new Uri(new Uri(kestrel.Urls.First()), "/edge/v1/evaluate");
                 using var client = NewClient(secret);
-                await PacedAsync(client, bareUri, "w", warmSeconds, cancellationToken);
+                bareWarmup = await JitWarmup.UntilSettledAsync("bare Kestrel", _ => PacedAsync(client, bareUri, "w", 1, cancellationToken));
                 bare = await PacedAsync(client, bareUri, "m", seconds, cancellationToken);
                 await kestrel.StopAsync(cancellationToken);
             }
             Report("bare Kestrel POST", bare);
 
-            var notes = $"{Rate:N0} requests/s offered for {seconds} s ({tessera.Sent:N0} requests) after {warmSeconds} s of warm-up, {Connections} HTTP/1.1 keep-alive connections "
+            var notes = $"{Rate:N0} requests/s offered for {seconds} s ({tessera.Sent:N0} requests) after a warm-up at the same rate in rounds of 1 s (Tessera: {tesseraWarmup}; bare Kestrel: {bareWarmup}), {Connections} HTTP/1.1 keep-alive connections "
                 + $"(SocketsHttpHandler), latency from each request's scheduled send time (open loop, no coordinated omission); each request stores one event durably and answers "
                 + $"{Audiences.Length} edge audiences for one of {Profiles:N0} profiles. Tessera: p50 {tessera.P50:0.00} / p99 {tessera.P99:0.00} / max {tessera.Max:0.00} ms, "
                 + $"achieved {tessera.Achieved:N0}/s, {tessera.Errors:N0} errors, client send lag p99 {tessera.LagP99:0.00} ms; bare Kestrel: p50 {bare.P50:0.00} / p99 {bare.P99:0.00} / "

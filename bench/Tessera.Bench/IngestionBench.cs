@@ -112,10 +112,11 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         Measure("csv", "stage: CsvReader (Sep + strings)", "rows", options.CsvRows, bytes, () => ReaderOnly(csv), floor, stage: true);
 
         // (b) IngestFileAsync into a fresh workspace: validated, stored, durable when it returns.
+        string warmup;
         using (var warm = await NewWorkspaceAsync().ConfigureAwait(false))
         {
             await DefineCrmAsync(warm).ConfigureAwait(false);
-            await warm.Ingestion.IngestFileAsync(Sandbox, "crm", warmCsv).ConfigureAwait(false);
+            warmup = await JitWarmup.UntilSettledAsync("csv", _ => warm.Ingestion.IngestFileAsync(Sandbox, "crm", warmCsv)).ConfigureAwait(false);
         }
         using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
         await DefineCrmAsync(workspace).ConfigureAwait(false);
@@ -125,7 +126,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             batch = await workspace.Ingestion.IngestFileAsync(Sandbox, "crm", csv).ConfigureAwait(false);
         }, floor, check: () => batch is { Status: BatchStatus.Success } b && b.Counts.Accepted == options.CsvRows
             ? null
-            : $"batch {batch?.Status}: accepted {batch?.Counts.Accepted} of {options.CsvRows}, failed {batch?.Counts.Failed} ({batch?.FailureReason})").ConfigureAwait(false);
+            : $"batch {batch?.Status}: accepted {batch?.Counts.Accepted} of {options.CsvRows}, failed {batch?.Counts.Failed} ({batch?.FailureReason})", warmup: warmup).ConfigureAwait(false);
 
         // Diagnostic: the store alone committing as many facts of the same size, in the same 8 MB sets, one after the other.
         var (keyBytes, value) = SampleFact(workspace);
@@ -137,7 +138,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     {
         var bodies = Timed("generate events", () => DataGen.WebEventBatches(options.Events, options.EventBatch, seed: 1234, out _));
         var bytes = bodies.Sum(b => (long)b.Length);
-        var warmBodies = DataGen.WebEventBatches(Math.Min(20_000, options.Events), options.EventBatch, seed: 99, out _);
+        var warmBodies = WarmBodies(0);
         var events = options.Events;
         AnsiConsole.MarkupLine($"[grey]events: {events:N0}, {bytes / (double)events:0} bytes each on average, {bodies.Count:N0} request bodies[/]");
 
@@ -148,20 +149,21 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         var parse = Measure("events", "floor: JsonDocument.Parse", "events", events, bytes, () => DocumentParse(bodies), floorOf: null);
 
         // (d) IngestRecordsAsync from concurrent callers, each parsing its request body first.
-        using (var warm = await NewWorkspaceAsync().ConfigureAwait(false))
-        {
-            await DefineWebAsync(warm).ConfigureAwait(false);
-            await StreamInProcessAsync(warm, warmBodies).ConfigureAwait(false);
-        }
         if (options.RunsIngestionPart("events"))
         {
+            string warmup;
+            using (var warm = await NewWorkspaceAsync().ConfigureAwait(false))
+            {
+                await DefineWebAsync(warm).ConfigureAwait(false);
+                warmup = await JitWarmup.UntilSettledAsync("events", round => StreamInProcessAsync(warm, round == 0 ? warmBodies : WarmBodies(round))).ConfigureAwait(false);
+            }
             using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
             await DefineWebAsync(workspace).ConfigureAwait(false);
             long accepted = 0;
             await MeasureAsync("events", $"Tessera IngestRecordsAsync, {options.Callers} callers (durable)", "events", events, bytes, async () =>
             {
                 accepted = await StreamInProcessAsync(workspace, bodies).ConfigureAwait(false);
-            }, parse, check: () => accepted == events ? null : $"accepted {accepted} of {events}", extraFloor: walk).ConfigureAwait(false);
+            }, parse, check: () => accepted == events ? null : $"accepted {accepted} of {events}", extraFloor: walk, warmup: warmup).ConfigureAwait(false);
 
             // Diagnostic: the store alone committing as many facts of the same size, in sets of one request, from as many writers.
             var (keyBytes, value) = SampleFact(workspace);
@@ -174,11 +176,13 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         }
     }
 
+    /// <summary>Request bodies of a warm-up round: new events each round (the same ones again would be duplicates).</summary>
+    private List<byte[]> WarmBodies(int round) => DataGen.WebEventBatches(Math.Min(20_000, options.Events), options.EventBatch, seed: 99 + round, out _);
+
     /// <summary>(e) The same request bodies POSTed to the real server on loopback by concurrent HttpClient senders.</summary>
     private async Task RunHttpAsync(List<byte[]> bodies, long bytes, BenchResult parse, BenchResult walk)
     {
         var events = options.Events;
-        var warmBodies = DataGen.WebEventBatches(Math.Min(20_000, events), options.EventBatch, seed: 99, out _);
         using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
         await DefineWebAsync(workspace).ConfigureAwait(false);
         var (_, secret) = await workspace.Catalog.CreateApiKeyAsync(Sandbox, ApiRole.Collect, "bench").ConfigureAwait(false);
@@ -190,12 +194,12 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
         // Warm-up into another dataset, so the measured one starts empty.
         await workspace.Catalog.CreateDatasetAsync(Sandbox, new DatasetDefinition { Name = "warmup", Schema = "web" }).ConfigureAwait(false);
-        await PostAllAsync(client, "warmup", warmBodies).ConfigureAwait(false);
+        var warmup = await JitWarmup.UntilSettledAsync("http", round => PostAllAsync(client, "warmup", WarmBodies(round))).ConfigureAwait(false);
         long accepted = 0;
         await MeasureAsync("http", $"Tessera POST /collection/v1 events, {options.Callers} HttpClient senders (durable)", "events", events, bytes, async () =>
         {
             accepted = await PostAllAsync(client, "web", bodies).ConfigureAwait(false);
-        }, parse, check: () => accepted == events ? null : $"accepted {accepted} of {events}", extraFloor: walk).ConfigureAwait(false);
+        }, parse, check: () => accepted == events ? null : $"accepted {accepted} of {events}", extraFloor: walk, warmup: warmup).ConfigureAwait(false);
         await app.StopAsync().ConfigureAwait(false);
     }
 
@@ -417,9 +421,10 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     }
 
     private async Task MeasureAsync(string group, string name, string unit, long items, long bytes, Func<Task> action, BenchResult floor,
-        Func<string?> check, BenchResult? extraFloor = null, string kind = "tessera")
+        Func<string?> check, BenchResult? extraFloor = null, string kind = "tessera", string? warmup = null)
     {
         Collect();
+        var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
@@ -427,7 +432,8 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         watch.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var gc = $"GC {GC.CollectionCount(0) - gcBefore.Gen0}/{GC.CollectionCount(1) - gcBefore.Gen1}/{GC.CollectionCount(2) - gcBefore.Gen2} (gen0/1/2), "
-            + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalSeconds:0.00} s; process CPU {cpu.TotalSeconds:0.0} s in {watch.Elapsed.TotalSeconds:0.0} s";
+            + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalSeconds:0.00} s; process CPU {cpu.TotalSeconds:0.0} s in {watch.Elapsed.TotalSeconds:0.0} s; "
+            + JitWarmup.CompiledSince(jitBefore) + (warmup is null ? "" : "; " + warmup);
         AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(gc)}[/]");
         Add(new BenchResult(group, name, unit, items, bytes, watch.Elapsed.TotalSeconds, kind, floor, extraFloor) { Problem = check(), Notes = gc });
     }

@@ -34,6 +34,8 @@ internal static class SegmentationBench
         var size = options.QuickNote($"{events:N0} events over {Devices:N0} devices, {Audiences} streaming audiences, {options.Callers} callers");
         try
         {
+            var warmup = await WarmUpAsync(Path.Combine(root, "warm"), Devices, Audiences, options);
+            size += "; " + warmup;
             var floor = await MeasureAsync(Path.Combine(root, "floor"), events, Devices, 0, options, Mode.Concurrent);
             rows.Add(["ingestion alone (no audience published)", $"{events / floor.Took.TotalSeconds:N0}", "", ""]);
             var streamed = await MeasureAsync(Path.Combine(root, "streaming"), events, Devices, Audiences, options, Mode.Concurrent);
@@ -93,9 +95,24 @@ internal static class SegmentationBench
 
     private static string Ms(List<double> sorted, double share) => Percentile(sorted, share).ToString("0.0", CultureInfo.InvariantCulture);
 
-    private static async Task<(TimeSpan Took, List<double> Latency, List<double> Commits)> MeasureAsync(string directory, int events, int devices, int audiences, BenchOptions options, Mode mode, double rate = 0)
+    /// <summary>
+    /// Ingestion and the streaming engine in a workspace of their own, in rounds of new events until the JIT
+    /// has settled (<see cref="JitWarmup"/>): without it the first measure ran on code still being compiled.
+    /// </summary>
+    private static async Task<string> WarmUpAsync(string directory, int devices, int audiences, BenchOptions options)
     {
-        using var workspace = await Workspace.OpenAsync(directory);
+        using var workspace = await OpenAsync(directory, audiences);
+        var engine = workspace.StartStreaming();
+        return await JitWarmup.UntilSettledAsync("segmentation", async round =>
+        {
+            await IngestAsync(workspace, Bodies(10_000, devices, options.EventBatch, $"w{round}-", IdentityBench.Seed + round), options.Callers);
+            await engine.WhenIdleAsync();
+        }, maxRounds: 24);
+    }
+
+    private static async Task<Workspace> OpenAsync(string directory, int audiences)
+    {
+        var workspace = await Workspace.OpenAsync(directory);
         await workspace.Catalog.RegisterSchemaAsync("prod", JsonSerializer.Deserialize(Web, CatalogJson.Default.SchemaDocument)!);
         await workspace.Catalog.CreateDatasetAsync("prod", new DatasetDefinition { Name = "web", Schema = "web" });
         for (var i = 0; i < audiences; i++)
@@ -103,22 +120,49 @@ internal static class SegmentationBench
             await workspace.Audiences.CreateAsync("prod", $"a{i}", $"chain(xEvent, timestamp, [A: WHAT(page = \"p{i}\") WHEN(< 3 hours before now)])", id: $"a{i}");
             await workspace.Audiences.PublishAsync("prod", $"a{i}");
         }
-        var engine = workspace.StartStreaming();
-        engine.RecordLatencies = true;
+        return workspace;
+    }
+
+    /// <summary>Requests of <paramref name="perRequest"/> web events (ids <paramref name="idPrefix"/>e0, e1, …) at times in the last four hours, from a fixed seed.</summary>
+    private static List<List<JsonElement>> Bodies(int events, int devices, int perRequest, string idPrefix, int seed)
+    {
         var now = DateTimeOffset.UtcNow;
-        var random = new Random(IdentityBench.Seed);
+        var random = new Random(seed);
         var bodies = new List<List<JsonElement>>();
-        var perRequest = mode == Mode.Paced ? 50 : options.EventBatch;
         for (var start = 0; start < events; start += perRequest)
         {
             var batch = new List<JsonElement>();
             for (var i = start; i < Math.Min(events, start + perRequest); i++)
             {
                 var at = now.AddSeconds(-random.Next(4 * 3600)).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-                batch.Add(JsonDocument.Parse($$"""{"_id":"e{{i}}","timestamp":"{{at}}","ecid":"d{{random.Next(devices)}}","page":"p{{random.Next(200)}}"}""").RootElement.Clone());
+                batch.Add(JsonDocument.Parse($$"""{"_id":"{{idPrefix}}e{{i}}","timestamp":"{{at}}","ecid":"d{{random.Next(devices)}}","page":"p{{random.Next(200)}}"}""").RootElement.Clone());
             }
             bodies.Add(batch);
         }
+        return bodies;
+    }
+
+    /// <summary>Every request through <c>IngestRecordsAsync</c> from concurrent callers, as fast as they go.</summary>
+    private static Task IngestAsync(Workspace workspace, List<List<JsonElement>> bodies, int callers)
+    {
+        var next = -1;
+        return Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < bodies.Count)
+            {
+                await workspace.Ingestion.IngestRecordsAsync("prod", "web", bodies[index], "bench");
+            }
+        })));
+    }
+
+    private static async Task<(TimeSpan Took, List<double> Latency, List<double> Commits)> MeasureAsync(string directory, int events, int devices, int audiences, BenchOptions options, Mode mode, double rate = 0)
+    {
+        using var workspace = await OpenAsync(directory, audiences);
+        var engine = workspace.StartStreaming();
+        engine.RecordLatencies = true;
+        var perRequest = mode == Mode.Paced ? 50 : options.EventBatch;
+        var bodies = Bodies(events, devices, perRequest, "", IdentityBench.Seed);
         if (mode == Mode.Backlog)
         {
             engine.Pause();
