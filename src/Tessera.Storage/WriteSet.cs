@@ -55,22 +55,6 @@ public sealed class WriteSet : IDisposable
         MaxFactShard = -1;
     }
 
-    public void ForEach(WriteVisitor visitor)
-    {
-        foreach (var op in _ops)
-        {
-            var key = _buffer.AsSpan(op.KeyAt, op.KeyLength);
-            if (op.ValueAt < 0)
-            {
-                visitor.Delete(op.Space, op.Shard, key);
-            }
-            else
-            {
-                visitor.Put(op.Space, op.Shard, key, _buffer.AsSpan(op.ValueAt, op.ValueLength));
-            }
-        }
-    }
-
     public void Dispose()
     {
         if (_buffer.Length > 0)
@@ -111,14 +95,6 @@ public sealed class WriteSet : IDisposable
     }
 
     private readonly record struct Op(StoreSpace Space, int Shard, int KeyAt, int KeyLength, int ValueAt, int ValueLength);
-}
-
-/// <summary>Receives the operations of a <see cref="WriteSet"/> in order.</summary>
-public abstract class WriteVisitor
-{
-    public abstract void Put(StoreSpace space, int shard, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
-
-    public abstract void Delete(StoreSpace space, int shard, ReadOnlySpan<byte> key);
 }
 
 /// <summary>One operation of a <see cref="WriteSet"/>.</summary>
