@@ -74,6 +74,7 @@ public sealed class CompiledField
         Definition = definition;
         Pattern = definition.Pattern is null ? null : new Regex(definition.Pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
         Enum = definition.Enum?.ToFrozenSet(StringComparer.Ordinal);
+        EnumBySpan = Enum?.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public string Path { get; }
@@ -94,12 +95,26 @@ public sealed class CompiledField
 
     public FrozenSet<string>? Enum { get; }
 
+    /// <summary><see cref="Enum"/> asked with a span (no string), resolved once: asking the set for it costs a type test and a delegate per call.</summary>
+    public FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>>? EnumBySpan { get; }
+
     public IdentityDescriptor? Identity => Definition.Identity;
 
     /// <summary>How this field's values merge across profile records (arrays and maps; <see cref="FieldMerge.Replace"/> when unset).</summary>
     public FieldMerge Merge => Definition.Merge ?? FieldMerge.Replace;
 
-    public FrozenDictionary<string, CompiledField>? Children { get; internal set; }
+    public FrozenDictionary<string, CompiledField>? Children
+    {
+        get;
+        internal set
+        {
+            field = value;
+            ChildrenBySpan = value?.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+    }
+
+    /// <summary><see cref="Children"/> looked up by a span of the name (no string), resolved once as <see cref="EnumBySpan"/>.</summary>
+    public FrozenDictionary<string, CompiledField>.AlternateLookup<ReadOnlySpan<char>>? ChildrenBySpan { get; private set; }
 
     /// <summary>Names of required children (objects only).</summary>
     public string[] RequiredChildren { get; internal set; } = [];

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Frozen;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -164,7 +163,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             {
                 // A profile record's explicit null erases that field of the fragment (docs/profiles.md);
                 // anywhere else, and for identity or required fields, null means absent.
-                if (_explicitNulls && children is not null && TryGetChild(children, property, nameBuffer, out var erased)
+                if (_explicitNulls && children is not null && TryGetChild(field, property, nameBuffer, out var erased)
                     && erased.Identity is null && !erased.Definition.Required)
                 {
                     output.WritePropertyName(erased.EncodedName);
@@ -172,7 +171,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 }
                 continue;
             }
-            if ((children is null || !TryGetChild(children, property, nameBuffer, out var child))
+            if ((children is null || !TryGetChild(field, property, nameBuffer, out var child))
                 && !TryXdmAlias(element, property, path, out child))
             {
                 var name = property.Name;
@@ -248,16 +247,15 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
     };
 
     /// <summary>Finds the schema field a property names without allocating its name (escaped names take the slow way).</summary>
-    private static bool TryGetChild(FrozenDictionary<string, CompiledField> children, JsonProperty property, Span<char> buffer, out CompiledField child)
+    private static bool TryGetChild(CompiledField parent, JsonProperty property, Span<char> buffer, out CompiledField child)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
-        if (raw.Length <= buffer.Length && raw.IndexOf((byte)'\\') < 0
-            && children.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup))
+        if (raw.Length <= buffer.Length && raw.IndexOf((byte)'\\') < 0 && parent.ChildrenBySpan is { } lookup)
         {
             var length = Encoding.UTF8.GetChars(raw, buffer);
             return lookup.TryGetValue(buffer[..length], out child!);
         }
-        return children.TryGetValue(property.Name, out child!);
+        return parent.Children!.TryGetValue(property.Name, out child!);
     }
 
     private void WriteValue(JsonElement value, CompiledField field, string path, bool exactPath, Utf8JsonWriter output, ValidationResult result)
@@ -522,21 +520,8 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             $"record has no usable identity, every identity was dropped: {reasons}");
     }
 
-    private static void CheckString(string text, CompiledField field, string path, ValidationResult result)
-    {
-        if (field.Definition.MaxLength is { } maxLength && text.Length > maxLength)
-        {
-            AddError(result, path, ErrorCodes.TooLong, $"field '{path}': {text.Length} characters, more than maxLength {maxLength}");
-        }
-        if (field.Enum is { } allowed && !allowed.Contains(text))
-        {
-            AddError(result, path, ErrorCodes.EnumViolation, $"field '{path}': '{Truncate(text)}' is not one of [{string.Join(", ", field.Definition.Enum!)}]");
-        }
-        if (field.Pattern is { } pattern && !pattern.IsMatch(text))
-        {
-            AddError(result, path, ErrorCodes.PatternViolation, $"field '{path}': '{Truncate(text)}' does not match pattern {field.Definition.Pattern}");
-        }
-    }
+    private static void CheckString(string text, CompiledField field, string path, ValidationResult result) =>
+        CheckString(text.AsSpan(), field, path, result);
 
     /// <summary>
     /// Checks and writes a string value straight from its UTF-8 bytes when it has no escapes: the
@@ -586,7 +571,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         {
             AddError(result, path, ErrorCodes.TooLong, $"field '{path}': {text.Length} characters, more than maxLength {maxLength}");
         }
-        if (field.Enum is { } allowed && !(allowed.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup) ? lookup.Contains(text) : allowed.Contains(text.ToString())))
+        if (field.EnumBySpan is { } allowed && !allowed.Contains(text))
         {
             AddError(result, path, ErrorCodes.EnumViolation, $"field '{path}': '{Truncate(text.ToString())}' is not one of [{string.Join(", ", field.Definition.Enum!)}]");
         }
