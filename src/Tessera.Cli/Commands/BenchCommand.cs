@@ -28,7 +28,7 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var quick = new Option<bool>("--quick") { Description = "Small sizes: the whole suite in under 5 minutes on 2 cores" };
+        var quick = new Option<bool>("--quick") { Description = "Small sizes: the whole suite in about 5 minutes on 2 cores" };
         var json = new Option<string?>("--json") { Description = "Also write every figure, the machine and the options as JSON to FILE", HelpName = "FILE" };
         var markdown = new Option<string?>("--markdown")
         {
