@@ -142,8 +142,11 @@ internal static class SegmentationBench
         return bodies;
     }
 
-    /// <summary>Every request through <c>IngestRecordsAsync</c> from concurrent callers, as fast as they go.</summary>
-    private static Task IngestAsync(Workspace workspace, List<List<JsonElement>> bodies, int callers)
+    /// <summary>
+    /// Every request through <c>IngestRecordsAsync</c> from concurrent callers: as fast as they go, or each after
+    /// <paramref name="due"/> (given the request's index) completes; <paramref name="acknowledged"/> gets each request's time to its durable answer.
+    /// </summary>
+    private static Task IngestAsync(Workspace workspace, List<List<JsonElement>> bodies, int callers, Func<int, Task>? due = null, Action<TimeSpan>? acknowledged = null)
     {
         var next = -1;
         return Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
@@ -151,7 +154,13 @@ internal static class SegmentationBench
             int index;
             while ((index = Interlocked.Increment(ref next)) < bodies.Count)
             {
+                if (due is not null)
+                {
+                    await due(index);
+                }
+                var sent = Stopwatch.GetTimestamp();
                 await workspace.Ingestion.IngestRecordsAsync("prod", "web", bodies[index], "bench");
+                acknowledged?.Invoke(Stopwatch.GetElapsedTime(sent));
             }
         })));
     }
@@ -169,26 +178,10 @@ internal static class SegmentationBench
         }
         var watch = Stopwatch.StartNew();
         var commits = new System.Collections.Concurrent.ConcurrentBag<double>();
-        var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, options.Callers).Select(_ => Task.Run(async () =>
-        {
-            int index;
-            while ((index = Interlocked.Increment(ref next)) < bodies.Count)
-            {
-                if (mode == Mode.Paced)
-                {
-                    // Request i is due at i × 50 / rate seconds from the start.
-                    var due = TimeSpan.FromSeconds(index * (double)perRequest / rate) - watch.Elapsed;
-                    if (due > TimeSpan.Zero)
-                    {
-                        await Task.Delay(due);
-                    }
-                }
-                var sent = Stopwatch.GetTimestamp();
-                await workspace.Ingestion.IngestRecordsAsync("prod", "web", bodies[index], "bench");
-                commits.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
-            }
-        })));
+        // Paced: request i is due at i × 50 / rate seconds from the start.
+        Func<int, Task>? due = mode != Mode.Paced ? null
+            : index => Task.Delay(TimeSpan.FromSeconds(index * (double)perRequest / rate) - watch.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero);
+        await IngestAsync(workspace, bodies, options.Callers, due, took => commits.Add(took.TotalMilliseconds));
         if (mode == Mode.Backlog)
         {
             await Task.Delay(200); // Let the commits' notifications land in the queue.
