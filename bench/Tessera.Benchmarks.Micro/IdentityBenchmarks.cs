@@ -9,7 +9,8 @@ namespace Tessera.Benchmarks.Micro;
 /// <summary>
 /// Normalizing identity values as ingestion does for every identity it reads: 1,000 generated
 /// emails (mixed case, dots, +tags; or already normalized) and 1,000 US phones (E.164, or national
-/// format through libphonenumber), each figure per value.
+/// format through libphonenumber; or +1 and ten random digits, as the CSV ingestion benchmark writes
+/// them, most of which are not valid numbers), each figure per value.
 /// </summary>
 [MemoryDiagnoser]
 public class IdentityNormalizerBenchmarks
@@ -25,6 +26,7 @@ public class IdentityNormalizerBenchmarks
     private string[] _normalizedEmails = null!;
     private string[] _e164 = null!;
     private string[] _national = null!;
+    private string[] _randomDigits = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -33,6 +35,7 @@ public class IdentityNormalizerBenchmarks
         _emails = new string[Count];
         _e164 = new string[Count];
         _national = new string[Count];
+        _randomDigits = new string[Count];
         for (var i = 0; i < Count; i++)
         {
             var first = Names[random.Next(Names.Length)];
@@ -47,6 +50,7 @@ public class IdentityNormalizerBenchmarks
             var (area, exchange, line) = (AreaCodes[random.Next(AreaCodes.Length)], random.Next(200, 999), random.Next(0, 10_000));
             _e164[i] = $"+1{area}{exchange}{line:0000}";
             _national[i] = $"({area}) {exchange}-{line:0000}";
+            _randomDigits[i] = $"+1{random.Next(200, 990)}{random.Next(0, 10_000_000):D7}";
         }
         _normalizedEmails = [.. _emails.Select(e => _email.Normalize(e).Value ?? throw new InvalidOperationException($"{e} did not normalize"))];
         Require(_phone, _e164, "E.164");
@@ -75,6 +79,9 @@ public class IdentityNormalizerBenchmarks
 
     [Benchmark(OperationsPerInvoke = Count)]
     public int PhoneNational() => Run(_phone, _national);
+
+    [Benchmark(OperationsPerInvoke = Count)]
+    public int PhoneRandomDigits() => Run(_phone, _randomDigits);
 
     private static int Run(IdentityNormalizer normalizer, string[] values)
     {

@@ -154,7 +154,7 @@ public sealed class IdentityNormalizer
                 _ => "is not a phone number",
             });
         }
-        if (!Phones.IsValidNumber(number))
+        if (!PhoneValidity.IsValid(number))
         {
             var region = Phones.GetRegionCodeForCountryCode(number.CountryCode);
             return InvalidPhone(trimmed, $"is not a valid number in {(region == "ZZ" ? $"country code +{number.CountryCode}" : region)}");
