@@ -161,3 +161,34 @@ public class WriteSetBenchmarks
         return _writes.Bytes;
     }
 }
+
+/// <summary>
+/// Reading an event's timestamp (<c>2026-11-30T13:45:07.123Z</c>, and with an offset) and writing the
+/// stored form, as validation does for every date-time field; each figure per value.
+/// </summary>
+[MemoryDiagnoser]
+public class TemporalParsingBenchmarks
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(64);
+    private readonly DateTimeOffset _instant = new(2026, 11, 30, 13, 45, 7, 123, TimeSpan.Zero);
+    private Utf8JsonWriter _writer = null!;
+
+    [GlobalSetup]
+    public void Setup() => _writer = new Utf8JsonWriter(_buffer);
+
+    [Benchmark]
+    public long ParseUtc() => TemporalParsing.TryParseDateTime("2026-11-30T13:45:07.123Z", out var instant) ? instant.UtcTicks : 0;
+
+    [Benchmark]
+    public long ParseOffset() => TemporalParsing.TryParseDateTime("2026-11-30T14:45:07+01:00", out var instant) ? instant.UtcTicks : 0;
+
+    [Benchmark]
+    public int WriteStored()
+    {
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
+        TemporalParsing.Write(_writer, _instant);
+        _writer.Flush();
+        return _buffer.WrittenCount;
+    }
+}

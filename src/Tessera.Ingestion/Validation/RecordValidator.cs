@@ -592,7 +592,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
     private static bool TryParseDate(JsonElement value, out DateOnly date)
     {
         Span<char> buffer = stackalloc char[64];
-        return DateOnly.TryParseExact(ShortText(value, buffer), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+        return TemporalParsing.TryParseDate(ShortText(value, buffer), out date);
     }
 
     /// <summary>A string value's text: decoded into <paramref name="buffer"/> when it fits and has no escapes, else as a string.</summary>
