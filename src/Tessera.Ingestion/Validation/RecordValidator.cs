@@ -324,7 +324,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                     return;
                 }
                 var text = value.GetString()!;
-                CheckString(text, field, path, result);
+                CheckString(text.AsSpan(), field, path, result);
                 output.WriteStringValue(text);
                 if (field.Identity is { } identity)
                 {
@@ -519,9 +519,6 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
         return new ValidationError(dropped.Count == 1 ? dropped[0].Path : "", ErrorCodes.NoUsableIdentity,
             $"record has no usable identity, every identity was dropped: {reasons}");
     }
-
-    private static void CheckString(string text, CompiledField field, string path, ValidationResult result) =>
-        CheckString(text.AsSpan(), field, path, result);
 
     /// <summary>
     /// Checks and writes a string value straight from its UTF-8 bytes when it has no escapes: the
