@@ -1,17 +1,16 @@
 using System.Collections.Concurrent;
-using System.Text;
-using System.Text.RegularExpressions;
+using System.Numerics;
 using PhoneNumbers;
 
 namespace Tessera.Identity.Normalization;
 
 /// <summary>
 /// The answer of libphonenumber's <see cref="PhoneNumberUtil.IsValidNumber"/>, from the same metadata
-/// and the same rules, with fewer and compiled regular expressions. The library matches each pattern
-/// on its own with the regex interpreter (it builds thousands of them, and most processes use a few
-/// once): a number of +1 that is not a valid US number tried 11 US patterns and then the leading
-/// digits of 24 other regions, one by one. Here a region's types are one compiled expression, and a
-/// run of regions told apart by leading digits is one expression too. A property test holds this to
+/// and the same rules, without regular expressions. The library matches each pattern on its own with
+/// the regex interpreter (it builds thousands of them, and most processes use a few once): a number of
+/// +1 that is not a valid US number tried 11 US patterns and then the leading digits of 24 other
+/// regions, one by one. Here a region's patterns are one <see cref="DigitAutomaton"/>, read in one pass
+/// over the digits, and so are the leading digits of a run of regions. A property test holds this to
 /// the library's answer across every calling code.
 /// </summary>
 /// <remarks>
@@ -28,15 +27,32 @@ internal static class PhoneValidity
     private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
     private static readonly ConcurrentDictionary<int, CallingCode?> CallingCodes = new();
 
+    /// <summary>A calling code whose metadata uses a pattern the automaton does not read: the library itself answers.</summary>
+    private static readonly CallingCode LibraryDecides = new([]);
+
     public static bool IsValid(PhoneNumber number)
     {
-        if (CallingCodes.GetOrAdd(number.CountryCode, Describe) is not { } code)
+        var code = CallingCodes.GetOrAdd(number.CountryCode, Describe);
+        if (code is null)
         {
             return false;
         }
+        if (ReferenceEquals(code, LibraryDecides))
+        {
+            return Phones.IsValidNumber(number);
+        }
         var national = Phones.GetNationalSignificantNumber(number);
-        return code.RegionOf(national)?.IsValid(national) == true;
+        return code.RegionOf(national) is var region and >= 0 && code.IsValidIn(region, national);
     }
+
+    /// <summary>Which of <paramref name="regions"/> (in the library's order) a national number belongs to, or -1 (for tests of the rule on made-up metadata).</summary>
+    internal static int RegionOf(List<PhoneMetadata> regions, string national) => new CallingCode(regions).RegionOf(national);
+
+    /// <summary>Whether a national number is valid in one region (for tests of the rule on made-up metadata).</summary>
+    internal static bool IsValidIn(PhoneMetadata region, string national) => new Region(region).IsValid(national);
+
+    /// <summary>Whether the calling code is answered here rather than by the library (for tests: every one should be).</summary>
+    internal static bool IsCompiled(int callingCode) => CallingCodes.GetOrAdd(callingCode, Describe) is { } code && !ReferenceEquals(code, LibraryDecides);
 
     private static CallingCode? Describe(int callingCode)
     {
@@ -57,54 +73,61 @@ internal static class PhoneValidity
             }
             regions.Add(metadata);
         }
-        return new CallingCode(regions);
+        try
+        {
+            return new CallingCode(regions);
+        }
+        catch (NotSupportedException)
+        {
+            return LibraryDecides;
+        }
     }
 
-    /// <summary>The regions of one calling code, in the library's order, and how a number picks one.</summary>
+    /// <summary>The regions of one calling code, in the library's order, and how a number picks one (all built up front).</summary>
     private sealed class CallingCode
     {
+        /// <summary>Regions told apart by leading digits in one automaton: at most its 64 tags.</summary>
+        private const int MaxRegionsPerStep = 64;
+
         private readonly Region[] _regions;
-        private readonly Lazy<Step[]> _steps;
+        private readonly Step[] _steps;
 
         public CallingCode(List<PhoneMetadata> regions)
         {
             _regions = [.. regions.Select(metadata => new Region(metadata))];
-            _steps = new(() => Steps(regions));
+            _steps = _regions.Length == 1 ? [] : Steps(regions);
         }
 
-        public Region? RegionOf(string national)
+        public bool IsValidIn(int region, string national) => _regions[region].IsValid(national);
+
+        /// <summary>The index of the number's region, or -1 when none claims it.</summary>
+        public int RegionOf(string national)
         {
             if (_regions.Length == 1)
             {
-                return _regions[0];
+                return 0;
             }
-            foreach (var step in _steps.Value)
+            foreach (var step in _steps)
             {
                 if (step.LeadingDigits is not { } leading)
                 {
                     if (_regions[step.First].HasType(national))
                     {
-                        return _regions[step.First];
+                        return step.First;
                     }
                     continue;
                 }
-                var match = leading.Match(national);
-                if (match.Success)
+                // Tag i: region First + i; the lowest whose leading digits match is the first in order.
+                var matched = leading.MatchPrefixes(national);
+                if (matched != 0)
                 {
-                    // The first alternative that matches is the first region in order whose leading digits match.
-                    for (var i = 0; i < step.Count; i++)
-                    {
-                        if (match.Groups[i + 1].Success)
-                        {
-                            return _regions[step.First + i];
-                        }
-                    }
+                    return step.First + BitOperations.TrailingZeroCount(matched);
                 }
             }
-            return null; // no region of the calling code claims the number
+            return -1; // no region of the calling code claims the number
         }
 
-        /// <summary>Consecutive regions with leading digits become one alternation; every other region is a step of its own.</summary>
+        /// <summary>Consecutive regions with leading digits become one automaton; every other region is a step of its own.</summary>
         private static Step[] Steps(List<PhoneMetadata> regions)
         {
             var steps = new List<Step>();
@@ -112,65 +135,107 @@ internal static class PhoneValidity
             {
                 if (!regions[i].HasLeadingDigits)
                 {
-                    steps.Add(new Step(i, 1, null));
+                    steps.Add(new Step(i, null));
                     i++;
                     continue;
                 }
                 var first = i;
-                var pattern = new StringBuilder("^(?:");
-                for (; i < regions.Count && regions[i].HasLeadingDigits; i++)
+                var leadingDigits = new List<string>();
+                for (; i < regions.Count && regions[i].HasLeadingDigits && leadingDigits.Count < MaxRegionsPerStep; i++)
                 {
-                    pattern.Append(i == first ? "" : "|").Append($"(?<r{i - first}>{regions[i].LeadingDigits})");
+                    leadingDigits.Add(regions[i].LeadingDigits);
                 }
-                steps.Add(new Step(first, i - first, Compile(pattern.Append(')').ToString())));
+                steps.Add(new Step(first, DigitAutomaton.Compile(leadingDigits)));
             }
             return [.. steps];
         }
 
-        /// <summary>Regions <c>First</c> to <c>First + Count - 1</c>: told apart by <c>LeadingDigits</c>, or by their types when null.</summary>
-        private sealed record Step(int First, int Count, Regex? LeadingDigits);
+        /// <summary>Regions from <c>First</c>: told apart by <c>LeadingDigits</c> (a tag each), or, when null, region <c>First</c> alone by its types.</summary>
+        private sealed record Step(int First, DigitAutomaton? LeadingDigits);
     }
 
     /// <summary>One region's validity: its general pattern, then any type's, each behind its possible lengths.</summary>
     private sealed class Region(PhoneMetadata metadata)
     {
-        private readonly Lazy<Regex?> _typed = new(() => metadata.GeneralDesc.HasNationalNumberPattern ? Compile(TypedPattern(metadata)) : null);
+        private readonly Types? _types = metadata.GeneralDesc.HasNationalNumberPattern ? Types.Of(metadata) : null;
 
         /// <summary>Whether the number is valid here: it has a type, or, where the region has no patterns, a plausible length.</summary>
         public bool IsValid(string national) =>
             metadata.GeneralDesc.HasNationalNumberPattern ? HasType(national) : national.Length is > 2 and <= 17;
 
         /// <summary>Whether the national number is of some type in this region (the library's type is not UNKNOWN).</summary>
-        public bool HasType(string national) => _typed.Value?.IsMatch(national) == true;
-
-        private static string TypedPattern(PhoneMetadata metadata)
-        {
-            // Every type the library tries; which one matches does not matter here, only that one does.
-            PhoneNumberDesc?[] types = [metadata.PremiumRate, metadata.TollFree, metadata.SharedCost, metadata.Voip,
-                metadata.PersonalNumber, metadata.Pager, metadata.Uan, metadata.Voicemail, metadata.FixedLine, metadata.Mobile];
-            var alternatives = types.OfType<PhoneNumberDesc>().Select(Alternative).OfType<string>().ToList();
-            return alternatives.Count == 0 || Alternative(metadata.GeneralDesc) is not { } general
-                ? "(?!)" // matches nothing
-                : $"^(?={general}$)(?:{string.Join('|', alternatives)})$";
-        }
-
-        /// <summary>The description as one alternative (its lengths as a lookahead), or null when it can match no number.</summary>
-        private static string? Alternative(PhoneNumberDesc description)
-        {
-            if (string.IsNullOrEmpty(description.NationalNumberPattern))
-            {
-                return null; // the library's whole-string match of an empty pattern fails on any number
-            }
-            if (description.PossibleLengthCount == 0)
-            {
-                return $"(?:{description.NationalNumberPattern})";
-            }
-            var lengths = description.PossibleLengthList.Where(length => length > 0).ToList();
-            return lengths.Count == 0
-                ? null // -1 marks a type the region does not have
-                : $"(?=\\d{{{string.Join("}$|\\d{", lengths)}}}$)(?:{description.NationalNumberPattern})";
-        }
+        public bool HasType(string national) => _types?.Match(national) == true;
     }
 
-    private static Regex Compile(string pattern) => new(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture);
+    /// <summary>A region's general pattern (tag 0) and its types' (tags from 1) in one automaton, each counting only at its possible lengths.</summary>
+    private sealed class Types(DigitAutomaton automaton, ulong[] countingAt)
+    {
+        private const ulong General = 1;
+
+        /// <summary>The general pattern and at least one type match, each at a length it lists.</summary>
+        public bool Match(string national)
+        {
+            // The library parses no national number longer than 17 digits; the table covers every listed length.
+            if (national.Length >= countingAt.Length)
+            {
+                return false;
+            }
+            var matched = automaton.MatchWhole(national) & countingAt[national.Length];
+            return (matched & General) != 0 && (matched & ~General) != 0;
+        }
+
+        /// <summary>The region's patterns, or null when it can match no number (no usable general pattern, or no type).</summary>
+        public static Types? Of(PhoneMetadata metadata)
+        {
+            // Every type the library tries; which one matches does not matter here, only that one does.
+            PhoneNumberDesc?[] descriptions = [metadata.GeneralDesc, metadata.PremiumRate, metadata.TollFree, metadata.SharedCost, metadata.Voip,
+                metadata.PersonalNumber, metadata.Pager, metadata.Uan, metadata.Voicemail, metadata.FixedLine, metadata.Mobile];
+            var patterns = new List<string>();
+            var lengths = new List<int[]?>();
+            foreach (var description in descriptions)
+            {
+                if (description is null || string.IsNullOrEmpty(description.NationalNumberPattern))
+                {
+                    // The library's whole-string match of an empty pattern fails on any number.
+                    if (patterns.Count == 0)
+                    {
+                        return null;
+                    }
+                    continue;
+                }
+                int[]? listed = null; // null: every length counts
+                if (description.PossibleLengthCount > 0)
+                {
+                    listed = [.. description.PossibleLengthList.Where(length => length > 0)];
+                    if (listed.Length == 0)
+                    {
+                        // -1 marks a type the region does not have.
+                        if (patterns.Count == 0)
+                        {
+                            return null;
+                        }
+                        continue;
+                    }
+                }
+                patterns.Add(description.NationalNumberPattern);
+                lengths.Add(listed);
+            }
+            if (patterns.Count < 2)
+            {
+                return null;
+            }
+            var countingAt = new ulong[Math.Max(18, lengths.Max(listed => listed?.Max() ?? 0) + 1)];
+            for (var tag = 0; tag < patterns.Count; tag++)
+            {
+                for (var length = 0; length < countingAt.Length; length++)
+                {
+                    if (lengths[tag] is not { } listed || listed.Contains(length))
+                    {
+                        countingAt[length] |= 1UL << tag;
+                    }
+                }
+            }
+            return new Types(DigitAutomaton.Compile(patterns), countingAt);
+        }
+    }
 }

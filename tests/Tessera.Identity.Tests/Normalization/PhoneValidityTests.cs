@@ -54,6 +54,65 @@ public sealed class PhoneValidityTests
     public void An_unknown_calling_code_is_invalid() =>
         Assert.False(PhoneValidity.IsValid(new PhoneNumber.Builder().SetCountryCode(999).SetNationalNumber(12345678).Build()));
 
+    [Theory]
+    [InlineData("23456", true)] // general and fixed line, five digits
+    [InlineData("234567", false)] // both patterns match, but the general description lists no length of six
+    [InlineData("2345678", false)] // fixed line matches, but lists only five digits
+    [InlineData("3456789", true)] // mobile, seven digits
+    [InlineData("93456", false)] // general only: no type
+    [InlineData("45678", false)] // the type with length -1 (the region does not have it) does not count
+    [InlineData("2345", false)] // matches nothing
+    [InlineData("81234", false)] // a type matches, the general pattern does not
+    public void A_number_is_valid_when_the_general_pattern_and_a_type_match_at_lengths_they_list(string national, bool valid)
+    {
+        var region = PhoneMetadata.CreateBuilder().SetId("XX")
+            .SetGeneralDesc(Description(@"[2-49]\d{4,6}", 5, 7))
+            .SetFixedLine(Description(@"2\d{4,6}", 5))
+            .SetMobile(Description(@"3\d{6}", 7))
+            .SetTollFree(Description(@"4\d{4}", -1))
+            .SetPager(Description(@"8\d{4}", 5))
+            .Build();
+        Assert.Equal(valid, PhoneValidity.IsValidIn(region, national));
+    }
+
+    [Theory]
+    [InlineData("1234", 0)] // the leading digits of the first two both match: the first in order
+    [InlineData("1299", 0)]
+    [InlineData("1500", -1)]
+    [InlineData("5123", 2)] // the region without leading digits has a type for it, before the next region's digits
+    [InlineData("52", 3)] // no type there (too short), so the region after it
+    [InlineData("6123", 4)] // a second run of leading digits, after the region without
+    public void The_region_is_the_first_whose_leading_digits_match_or_that_has_a_type(string national, int expected)
+    {
+        var typed = PhoneMetadata.CreateBuilder().SetId("XC")
+            .SetGeneralDesc(Description(@"5\d{3}")).SetFixedLine(Description(@"5\d{3}")).Build();
+        List<PhoneMetadata> regions =
+        [
+            Leading("XA", "1[2-4]"), Leading("XB", "12"), typed, Leading("XD", "5"), Leading("XE", "6|12"),
+        ];
+        Assert.Equal(expected, PhoneValidity.RegionOf(regions, national));
+
+        static PhoneMetadata Leading(string id, string digits) =>
+            PhoneMetadata.CreateBuilder().SetId(id).SetLeadingDigits(digits).SetGeneralDesc(Description(@"\d{4}")).Build();
+    }
+
+    [Theory]
+    [InlineData("12", false)]
+    [InlineData("123", true)]
+    [InlineData("12345678901234567", true)]
+    public void A_region_without_patterns_takes_any_plausible_length(string national, bool valid) =>
+        Assert.Equal(valid, PhoneValidity.IsValidIn(PhoneMetadata.CreateBuilder().SetId("XN").SetGeneralDesc(PhoneNumberDesc.CreateBuilder().Build()).Build(), national));
+
+    private static PhoneNumberDesc Description(string pattern, params int[] lengths)
+    {
+        var builder = PhoneNumberDesc.CreateBuilder().SetNationalNumberPattern(pattern);
+        foreach (var length in lengths)
+        {
+            builder.AddPossibleLength(length);
+        }
+        return builder.Build();
+    }
+
     private static IEnumerable<(int CallingCode, string Number)> ExampleNationalNumbers()
     {
         foreach (var region in Phones.GetSupportedRegions().Order(StringComparer.Ordinal))
