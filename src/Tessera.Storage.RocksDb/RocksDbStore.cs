@@ -150,7 +150,6 @@ public sealed class RocksDbStore : IStore
             perShard[shard] = [];
         }
         using var rest = new WriteSet(64 * 1024);
-        var order = 0;
         foreach (var set in sets)
         {
             for (var i = 0; i < set.Count; i++)
@@ -158,7 +157,7 @@ public sealed class RocksDbStore : IStore
                 var op = set[i];
                 if (op.Space == StoreSpace.Facts && !op.IsDelete)
                 {
-                    perShard[op.Shard].Add(new BulkEntry(op.Key, op.Value, order++));
+                    perShard[op.Shard].Add(new BulkEntry(op.Key, op.Value));
                 }
                 else if (op.IsDelete)
                 {
@@ -187,19 +186,22 @@ public sealed class RocksDbStore : IStore
         {
             return;
         }
-        // Sorted by key, the later of two equal keys first, so that writing the first of each run keeps the latest.
-        entries.Sort(static (a, b) =>
+        // Sorted by key, the later of two equal keys first (each shard's entries are in commit order),
+        // so that writing the first of each run keeps the latest.
+        var keys = new ReadOnlyMemory<byte>[entries.Count];
+        for (var i = 0; i < keys.Length; i++)
         {
-            var byKey = a.Key.Span.SequenceCompareTo(b.Key.Span);
-            return byKey != 0 ? byKey : b.Order.CompareTo(a.Order);
-        });
+            keys[i] = entries[i].Key;
+        }
+        var sorted = KeyOrder.Sort(groups: null, keys, keys.Length, laterFirst: true);
         using (var writer = new SstFileWriter(_envOptions, _factFileOptions))
         {
             writer.Open(file);
             ReadOnlySpan<byte> previous = default;
             var first = true;
-            foreach (var entry in entries)
+            foreach (var position in sorted)
             {
+                var entry = entries[position];
                 var key = entry.Key.Span;
                 if (!first && key.SequenceEqual(previous))
                 {
@@ -219,7 +221,7 @@ public sealed class RocksDbStore : IStore
         _db.IngestExternalFiles([file], _moveOnIngest, _facts[shard]);
     }
 
-    private readonly record struct BulkEntry(ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value, int Order);
+    private readonly record struct BulkEntry(ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value);
 
     /// <summary>
     /// Opens (or creates) the store in <paramref name="path"/>. The shard count is fixed when the
@@ -404,7 +406,6 @@ public sealed class RocksDbStore : IStore
     {
         var reader = _pending.Reader;
         var group = new List<PendingCommit>();
-        var order = new List<GroupedOperation>();
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             group.Clear();
@@ -417,7 +418,7 @@ public sealed class RocksDbStore : IStore
             try
             {
                 using var batch = new WriteBatch();
-                Fill(batch, group, order);
+                Fill(batch, group);
                 _db.Write(batch, _syncWrite);
                 Interlocked.Increment(ref _syncedWrites);
                 foreach (var pending in group)
@@ -441,31 +442,32 @@ public sealed class RocksDbStore : IStore
     /// after the other, starting each search from where the previous one ended: keys in order share most of
     /// their path, where keys in arrival order (spread over the whole key range) each walk it from the top.
     /// </summary>
-    private void Fill(WriteBatch batch, List<PendingCommit> group, List<GroupedOperation> order)
+    private void Fill(WriteBatch batch, List<PendingCommit> group)
     {
-        order.Clear();
+        var count = 0;
+        foreach (var pending in group)
+        {
+            count += pending.Writes.Count;
+        }
+        var families = new int[count];
+        var keys = new ReadOnlyMemory<byte>[count];
+        var origins = new (int Set, int Index)[count];
+        var at = 0;
         for (var set = 0; set < group.Count; set++)
         {
             var writes = group[set].Writes;
-            for (var i = 0; i < writes.Count; i++)
+            for (var i = 0; i < writes.Count; i++, at++)
             {
                 var op = writes[i];
-                order.Add(new GroupedOperation((int)op.Space * 65_536 + op.Shard, op.Key, set, i));
+                families[at] = ((int)op.Space * 65_536) + op.Shard;
+                keys[at] = op.Key;
+                origins[at] = (set, i);
             }
         }
-        order.Sort(static (a, b) =>
+        foreach (var position in KeyOrder.Sort(families, keys, count, laterFirst: false))
         {
-            var byFamily = a.Family.CompareTo(b.Family);
-            if (byFamily != 0)
-            {
-                return byFamily;
-            }
-            var byKey = a.Key.Span.SequenceCompareTo(b.Key.Span);
-            return byKey != 0 ? byKey : a.Set != b.Set ? a.Set.CompareTo(b.Set) : a.Index.CompareTo(b.Index);
-        });
-        foreach (var entry in order)
-        {
-            var op = group[entry.Set].Writes[entry.Index];
+            var (set, index) = origins[position];
+            var op = group[set].Writes[index];
             if (op.IsDelete)
             {
                 batch.Delete(op.Key.Span, Family(op.Space, op.Shard));
@@ -476,8 +478,6 @@ public sealed class RocksDbStore : IStore
             }
         }
     }
-
-    private readonly record struct GroupedOperation(int Family, ReadOnlyMemory<byte> Key, int Set, int Index);
 
     private sealed class PendingCommit(WriteSet writes)
     {
