@@ -122,6 +122,11 @@ public sealed class IdentityNormalizer
 
     private NormalizationOutcome NormalizePhone(string trimmed)
     {
+        if (PhoneValidity.TryReadInternational(trimmed, out var callingCode, out var valid))
+        {
+            // '+' and digits the parser would read as they stand: already E.164 (most stored and streamed numbers).
+            return valid ? NormalizationOutcome.Normalized(trimmed) : NotValidIn(trimmed, callingCode);
+        }
         // libphonenumber reports a failed parse by throwing: rule out the inputs that cannot be a number first.
         if (trimmed.Length > MaxPhoneInput)
         {
@@ -156,11 +161,17 @@ public sealed class IdentityNormalizer
         }
         if (!PhoneValidity.IsValid(number))
         {
-            var region = Phones.GetRegionCodeForCountryCode(number.CountryCode);
-            return InvalidPhone(trimmed, $"is not a valid number in {(region == "ZZ" ? $"country code +{number.CountryCode}" : region)}");
+            return NotValidIn(trimmed, number.CountryCode);
         }
         var e164 = Phones.Format(number, PhoneNumberFormat.E164);
         return NormalizationOutcome.Normalized(string.Equals(e164, trimmed, StringComparison.Ordinal) ? trimmed : e164);
+    }
+
+    private static NormalizationOutcome NotValidIn(string trimmed, int callingCode)
+    {
+        // "ZZ": a calling code the library does not know; "001": a non-geographic one (+800, +882...).
+        var region = Phones.GetRegionCodeForCountryCode(callingCode);
+        return InvalidPhone(trimmed, $"is not a valid number in {(region is "ZZ" or "001" ? $"country code +{callingCode}" : region)}");
     }
 
     private static NormalizationOutcome InvalidPhone(string trimmed, string problem) =>

@@ -30,19 +30,69 @@ internal static class PhoneValidity
     /// <summary>A calling code whose metadata uses a pattern the automaton does not read: the library itself answers.</summary>
     private static readonly CallingCode LibraryDecides = new([]);
 
-    public static bool IsValid(PhoneNumber number)
+    /// <summary>Every calling code the library knows, as its parser looks them up (one to three digits).</summary>
+    private static readonly bool[] KnownCallingCodes = CallingCodeTable();
+
+    public static bool IsValid(PhoneNumber number) =>
+        CallingCodes.GetOrAdd(number.CountryCode, Describe) switch
+        {
+            null => false,
+            var code when ReferenceEquals(code, LibraryDecides) => Phones.IsValidNumber(number),
+            var code => code.IsValid(Phones.GetNationalSignificantNumber(number)),
+        };
+
+    /// <summary>
+    /// Reads <c>+</c> and digits as libphonenumber's parser would, where that is certain without it: the
+    /// calling code is the first of the number's first one, two or three digits the library knows, and
+    /// the rest is the national number as it stands, so the E.164 form is the text itself. Returns false
+    /// (the parser must read it) for anything else: another character, a calling code the library does
+    /// not know, a national number it refuses for its length, one that starts like the region's national
+    /// prefix (which the parser may strip), or a calling code answered by the library.
+    /// </summary>
+    /// <param name="valid">Whether the number is valid (<see cref="IsValid"/> of what the parser would read).</param>
+    public static bool TryReadInternational(string text, out int callingCode, out bool valid)
     {
-        var code = CallingCodes.GetOrAdd(number.CountryCode, Describe);
-        if (code is null)
+        callingCode = 0;
+        valid = false;
+        // The parser wants more than two digits after '+', and a national number of 2 to 17 digits.
+        if (text.Length is < 4 or > 21 || text[0] != '+' || text[1] == '0' || text.AsSpan(1).ContainsAnyExceptInRange('0', '9'))
         {
             return false;
         }
-        if (ReferenceEquals(code, LibraryDecides))
+        var digits = text.AsSpan(1);
+        var length = 1;
+        for (var code = digits[0] - '0'; ; code = (code * 10) + (digits[length++] - '0'))
         {
-            return Phones.IsValidNumber(number);
+            if (KnownCallingCodes[code])
+            {
+                callingCode = code;
+                break;
+            }
+            if (length == 3)
+            {
+                return false;
+            }
         }
-        var national = Phones.GetNationalSignificantNumber(number);
-        return code.RegionOf(national) is var region and >= 0 && code.IsValidIn(region, national);
+        var national = digits[length..];
+        if (national.Length is < 2 or > 17
+            || CallingCodes.GetOrAdd(callingCode, Describe) is not { } described
+            || ReferenceEquals(described, LibraryDecides)
+            || described.MayStripNationalPrefix(national))
+        {
+            return false;
+        }
+        valid = described.IsValid(national);
+        return true;
+    }
+
+    private static bool[] CallingCodeTable()
+    {
+        var known = new bool[1000];
+        foreach (var code in Phones.GetSupportedCallingCodes())
+        {
+            known[code] = true;
+        }
+        return known;
     }
 
     /// <summary>Which of <paramref name="regions"/> (in the library's order) a national number belongs to, or -1 (for tests of the rule on made-up metadata).</summary>
@@ -92,16 +142,37 @@ internal static class PhoneValidity
         private readonly Region[] _regions;
         private readonly Step[] _steps;
 
+        /// <summary>The main region's national prefix for parsing (the parser tries to strip it even after a calling code), or null when it has none.</summary>
+        private readonly DigitAutomaton? _nationalPrefix;
+
+        /// <summary>The national prefix is a pattern the automaton does not read (JP, MG, SM and NF anchor theirs at the end): the parser reads every number.</summary>
+        private readonly bool _nationalPrefixUnread;
+
         public CallingCode(List<PhoneMetadata> regions)
         {
             _regions = [.. regions.Select(metadata => new Region(metadata))];
             _steps = _regions.Length == 1 ? [] : Steps(regions);
+            if (regions.Count > 0 && regions[0].NationalPrefixForParsing is { Length: > 0 } nationalPrefix)
+            {
+                try
+                {
+                    _nationalPrefix = DigitAutomaton.Compile([nationalPrefix]);
+                }
+                catch (NotSupportedException)
+                {
+                    _nationalPrefixUnread = true;
+                }
+            }
         }
 
-        public bool IsValidIn(int region, string national) => _regions[region].IsValid(national);
+        public bool IsValid(ReadOnlySpan<char> national) => RegionOf(national) is var region and >= 0 && _regions[region].IsValid(national);
+
+        /// <summary>Whether the national number starts with a match of the national prefix (the empty match included), so the parser would try to strip it.</summary>
+        public bool MayStripNationalPrefix(ReadOnlySpan<char> national) =>
+            _nationalPrefixUnread || _nationalPrefix?.MatchPrefixes(national) is not (null or 0);
 
         /// <summary>The index of the number's region, or -1 when none claims it.</summary>
-        public int RegionOf(string national)
+        public int RegionOf(ReadOnlySpan<char> national)
         {
             if (_regions.Length == 1)
             {
@@ -160,11 +231,11 @@ internal static class PhoneValidity
         private readonly Types? _types = metadata.GeneralDesc.HasNationalNumberPattern ? Types.Of(metadata) : null;
 
         /// <summary>Whether the number is valid here: it has a type, or, where the region has no patterns, a plausible length.</summary>
-        public bool IsValid(string national) =>
+        public bool IsValid(ReadOnlySpan<char> national) =>
             metadata.GeneralDesc.HasNationalNumberPattern ? HasType(national) : national.Length is > 2 and <= 17;
 
         /// <summary>Whether the national number is of some type in this region (the library's type is not UNKNOWN).</summary>
-        public bool HasType(string national) => _types?.Match(national) == true;
+        public bool HasType(ReadOnlySpan<char> national) => _types?.Match(national) == true;
     }
 
     /// <summary>A region's general pattern (tag 0) and its types' (tags from 1) in one automaton, each counting only at its possible lengths.</summary>
@@ -173,7 +244,7 @@ internal static class PhoneValidity
         private const ulong General = 1;
 
         /// <summary>The general pattern and at least one type match, each at a length it lists.</summary>
-        public bool Match(string national)
+        public bool Match(ReadOnlySpan<char> national)
         {
             // The library parses no national number longer than 17 digits; the table covers every listed length.
             if (national.Length >= countingAt.Length)

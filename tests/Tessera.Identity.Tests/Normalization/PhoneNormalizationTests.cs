@@ -44,11 +44,14 @@ public sealed class PhoneNormalizationTests
         Assert.All(new[] { british, french, american }, n => Assert.Equal("+16502530000", n.Normalized("+1 650 253 0000")));
     }
 
-    [Fact]
-    public void The_message_names_the_region_numbers_are_read_in()
+    [Theory]
+    [InlineData("+1 123 456 7890", "US")] // through libphonenumber's parser
+    [InlineData("+11234567890", "US")] // '+' and digits, read without it
+    [InlineData("+8005551234", "country code +800")]
+    public void The_message_names_the_region_numbers_are_read_in(string raw, string where)
     {
-        var outcome = Namespaces.Phone.Refused("+1 123 456 7890", ErrorCodes.IdentityInvalidPhone);
-        Assert.Equal("'+1 123 456 7890' is not a phone number: it is not a valid number in US", outcome.Message);
+        var outcome = Namespaces.Phone.Refused(raw, ErrorCodes.IdentityInvalidPhone);
+        Assert.Equal($"'{raw}' is not a phone number: it is not a valid number in {where}", outcome.Message);
     }
 
     [Fact]

@@ -50,6 +50,56 @@ public sealed class PhoneValidityTests
             || PhoneValidity.IsValid(number) == Phones.IsValidNumber(number);
     }
 
+    /// <summary>
+    /// What <see cref="PhoneValidity.TryReadInternational"/> reads without the parser is what the parser reads:
+    /// the calling code, the national number as it stands (so the E.164 form is the text), the validity. Inputs:
+    /// every example number in E.164 and its near misses, each also with a national prefix's first digits put
+    /// after the calling code (which the parser may strip), and random digits after '+'.
+    /// </summary>
+    [Fact]
+    public void Plus_and_digits_read_without_the_parser_are_read_as_the_parser_reads_them()
+    {
+        var random = new Random(20261130);
+        var inputs = ExampleNationalNumbers().Distinct()
+            .SelectMany(example => NearMisses(example.Number).SelectMany(national => new[]
+            {
+                $"+{example.CallingCode}{national}", $"+{example.CallingCode}0{national}", $"+{example.CallingCode}1{national}",
+                $"+{example.CallingCode}8{national}",
+            }))
+            .Concat(Enumerable.Range(0, 20_000).Select(_ => "+" + string.Concat(Enumerable.Range(0, random.Next(1, 21)).Select(_ => (char)('0' + random.Next(10))))))
+            .Distinct();
+        var mismatches = new List<string>();
+        int read = 0, left = 0, valid = 0;
+        foreach (var input in inputs)
+        {
+            if (!PhoneValidity.TryReadInternational(input, out var callingCode, out var isValid))
+            {
+                left++;
+                continue;
+            }
+            read++;
+            _ = isValid ? valid++ : 0;
+            PhoneNumber number;
+            try
+            {
+                number = Phones.Parse(input, "ZZ");
+            }
+            catch (NumberParseException error)
+            {
+                mismatches.Add($"{input}: read without the parser, which refuses it ({error.ErrorType})");
+                continue;
+            }
+            if (number.CountryCode != callingCode || Phones.Format(number, PhoneNumberFormat.E164) != input || Phones.IsValidNumber(number) != isValid)
+            {
+                mismatches.Add($"{input}: read as +{callingCode}, {(isValid ? "valid" : "invalid")}; the parser reads +{number.CountryCode} "
+                    + $"{Phones.Format(number, PhoneNumberFormat.E164)}, {(Phones.IsValidNumber(number) ? "valid" : "invalid")}");
+            }
+        }
+        Assert.Empty(mismatches.Take(20));
+        // Not vacuous: most are read without the parser, many valid, and the national prefixes leave some to it.
+        Assert.True(read > 60_000 && valid > 20_000 && left > 10_000, $"{read} read ({valid} valid), {left} left to the parser");
+    }
+
     [Fact]
     public void An_unknown_calling_code_is_invalid() =>
         Assert.False(PhoneValidity.IsValid(new PhoneNumber.Builder().SetCountryCode(999).SetNationalNumber(12345678).Build()));
