@@ -13,57 +13,53 @@ namespace Tessera.Storage.RocksDb;
 internal static class KeyOrder
 {
     /// <summary>
-    /// The positions of the first <paramref name="count"/> <paramref name="keys"/> sorted by (group, key,
-    /// position): positions ascending (<paramref name="laterFirst"/> false) or descending (true) among
-    /// equal keys. Without <paramref name="groups"/> every key is in one group.
+    /// The positions of <paramref name="keys"/> sorted by (group, key, position): positions ascending
+    /// (<paramref name="laterFirst"/> false) or descending (true) among equal keys. Without
+    /// <paramref name="groups"/> every key is in one group.
     /// </summary>
-    public static int[] Sort(int[]? groups, ReadOnlyMemory<byte>[] keys, int count, bool laterFirst)
+    public static int[] Sort(int[]? groups, ReadOnlyMemory<byte>[] keys, bool laterFirst)
     {
+        // A class per (group, first byte): its common start, found against its first key.
         var classOf = new Dictionary<long, int>();
-        var classKeys = new List<long>();
+        var names = new List<long>();
         var common = new List<int>();
-        var firstOfClass = new List<int>();
-        var items = new Item[count];
-        for (var i = 0; i < count; i++)
+        var firsts = new List<int>();
+        var classes = new int[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
         {
             var key = keys[i].Span;
             var name = ((long)(groups?[i] ?? 0) << 9) | (key.IsEmpty ? 0 : key[0] + 1L);
             if (!classOf.TryGetValue(name, out var id))
             {
-                id = classKeys.Count;
+                id = names.Count;
                 classOf.Add(name, id);
-                classKeys.Add(name);
+                names.Add(name);
                 common.Add(key.Length);
-                firstOfClass.Add(i);
+                firsts.Add(i);
             }
-            else if (common[id] > 0)
+            else
             {
-                common[id] = Math.Min(common[id], key.CommonPrefixLength(keys[firstOfClass[id]].Span));
+                common[id] = Math.Min(common[id], key.CommonPrefixLength(keys[firsts[id]].Span));
             }
-            items[i] = new Item(0, id, i);
+            classes[i] = id;
         }
-        // Classes numbered in (group, first byte) order, so comparing numbers compares those first.
-        var rank = new int[classKeys.Count];
-        var byName = Enumerable.Range(0, classKeys.Count).OrderBy(id => classKeys[id]).ToArray();
+        // Classes ranked in (group, first byte) order, so comparing ranks compares those first.
+        var rank = new int[names.Count];
+        var starts = new int[names.Count];
+        var byName = Enumerable.Range(0, names.Count).OrderBy(id => names[id]).ToArray();
         for (var r = 0; r < byName.Length; r++)
         {
             rank[byName[r]] = r;
+            starts[r] = common[byName[r]];
         }
-        var starts = common.ToArray();
-        for (var i = 0; i < count; i++)
+        var items = new Item[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
         {
-            var id = items[i].Class;
-            items[i] = new Item(Head(keys[i].Span, starts[id]), rank[id], i);
+            items[i] = new Item(Head(keys[i].Span, common[classes[i]]), rank[classes[i]], i);
         }
-        var rankedStarts = new int[starts.Length];
-        for (var id = 0; id < starts.Length; id++)
-        {
-            rankedStarts[rank[id]] = starts[id];
-        }
-        var comparer = new ItemComparer(keys, rankedStarts, laterFirst);
-        Array.Sort(items, comparer);
-        var order = new int[count];
-        for (var i = 0; i < count; i++)
+        Array.Sort(items, new ItemComparer(keys, starts, laterFirst));
+        var order = new int[items.Length];
+        for (var i = 0; i < items.Length; i++)
         {
             order[i] = items[i].Position;
         }

@@ -193,7 +193,7 @@ public sealed class RocksDbStore : IStore
         {
             keys[i] = entries[i].Key;
         }
-        var sorted = KeyOrder.Sort(groups: null, keys, keys.Length, laterFirst: true);
+        var sorted = KeyOrder.Sort(groups: null, keys, laterFirst: true);
         using (var writer = new SstFileWriter(_envOptions, _factFileOptions))
         {
             writer.Open(file);
@@ -464,7 +464,7 @@ public sealed class RocksDbStore : IStore
                 origins[at] = (set, i);
             }
         }
-        foreach (var position in KeyOrder.Sort(families, keys, count, laterFirst: false))
+        foreach (var position in KeyOrder.Sort(families, keys, laterFirst: false))
         {
             var (set, index) = origins[position];
             var op = group[set].Writes[index];

@@ -45,8 +45,8 @@ public sealed class KeyOrderTests
             var byKey = keys[a].Span.SequenceCompareTo(keys[b].Span);
             return byKey != 0 ? byKey : laterFirst ? b.CompareTo(a) : a.CompareTo(b);
         });
-        return KeyOrder.Sort(groups, keys, count, laterFirst).SequenceEqual(expected)
-            && KeyOrder.Sort(groups: null, keys, count, laterFirst).SequenceEqual(Enumerable.Range(0, count).Order(Comparer<int>.Create((a, b) =>
+        return KeyOrder.Sort(groups, keys, laterFirst).SequenceEqual(expected)
+            && KeyOrder.Sort(groups: null, keys, laterFirst).SequenceEqual(Enumerable.Range(0, count).Order(Comparer<int>.Create((a, b) =>
             {
                 var byKey = keys[a].Span.SequenceCompareTo(keys[b].Span);
                 return byKey != 0 ? byKey : laterFirst ? b.CompareTo(a) : a.CompareTo(b);

@@ -27,9 +27,6 @@ internal sealed class DigitAutomaton
         _accepts = accepts;
     }
 
-    /// <summary>States of the deterministic automaton (for tests: their number is bounded in practice, not in principle).</summary>
-    public int StateCount => _accepts.Length;
-
     /// <summary>Bit <c>i</c> set: pattern <c>i</c> matches the whole of <paramref name="digits"/>.</summary>
     public ulong MatchWhole(ReadOnlySpan<char> digits)
     {
