@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Numerics;
 using PhoneNumbers;
 
@@ -25,16 +24,18 @@ internal static class PhoneValidity
 {
     private const string NonGeographicalRegion = "001";
     private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
-    private static readonly ConcurrentDictionary<int, CallingCode?> CallingCodes = new();
+
+    /// <summary>
+    /// Every calling code the library knows (its parser looks them up by their one to three digits), each
+    /// described on first use: null for a code it does not know, a null description where it has no metadata.
+    /// </summary>
+    private static readonly Lazy<CallingCode?>?[] CallingCodes = CallingCodeTable();
 
     /// <summary>A calling code whose metadata uses a pattern the automaton does not read: the library itself answers.</summary>
     private static readonly CallingCode LibraryDecides = new([]);
 
-    /// <summary>Every calling code the library knows, as its parser looks them up (one to three digits).</summary>
-    private static readonly bool[] KnownCallingCodes = CallingCodeTable();
-
     public static bool IsValid(PhoneNumber number) =>
-        CallingCodes.GetOrAdd(number.CountryCode, Describe) switch
+        Described(number.CountryCode) switch
         {
             null => false,
             var code when ReferenceEquals(code, LibraryDecides) => Phones.IsValidNumber(number),
@@ -63,7 +64,7 @@ internal static class PhoneValidity
         var length = 1;
         for (var code = digits[0] - '0'; ; code = (code * 10) + (digits[length++] - '0'))
         {
-            if (KnownCallingCodes[code])
+            if (CallingCodes[code] is not null)
             {
                 callingCode = code;
                 break;
@@ -75,7 +76,7 @@ internal static class PhoneValidity
         }
         var national = digits[length..];
         if (national.Length is < 2 or > 17
-            || CallingCodes.GetOrAdd(callingCode, Describe) is not { } described
+            || Described(callingCode) is not { } described
             || ReferenceEquals(described, LibraryDecides)
             || described.MayStripNationalPrefix(national))
         {
@@ -85,15 +86,18 @@ internal static class PhoneValidity
         return true;
     }
 
-    private static bool[] CallingCodeTable()
+    private static Lazy<CallingCode?>?[] CallingCodeTable()
     {
-        var known = new bool[1000];
+        var table = new Lazy<CallingCode?>?[1000];
         foreach (var code in Phones.GetSupportedCallingCodes())
         {
-            known[code] = true;
+            table[code] = new(() => Describe(code));
         }
-        return known;
+        return table;
     }
+
+    /// <summary>The calling code's description, or null when the library does not know it or has no metadata for it.</summary>
+    private static CallingCode? Described(int callingCode) => (uint)callingCode < CallingCodes.Length ? CallingCodes[callingCode]?.Value : null;
 
     /// <summary>Which of <paramref name="regions"/> (in the library's order) a national number belongs to, or -1 (for tests of the rule on made-up metadata).</summary>
     internal static int RegionOf(List<PhoneMetadata> regions, string national) => new CallingCode(regions).RegionOf(national);
@@ -102,15 +106,11 @@ internal static class PhoneValidity
     internal static bool IsValidIn(PhoneMetadata region, string national) => new Region(region).IsValid(national);
 
     /// <summary>Whether the calling code is answered here rather than by the library (for tests: every one should be).</summary>
-    internal static bool IsCompiled(int callingCode) => CallingCodes.GetOrAdd(callingCode, Describe) is { } code && !ReferenceEquals(code, LibraryDecides);
+    internal static bool IsCompiled(int callingCode) => Described(callingCode) is { } code && !ReferenceEquals(code, LibraryDecides);
 
     private static CallingCode? Describe(int callingCode)
     {
         var regionCodes = Phones.GetRegionCodesForCountryCode(callingCode);
-        if (regionCodes.Count == 0)
-        {
-            return null;
-        }
         var regions = new List<PhoneMetadata>(regionCodes.Count);
         foreach (var regionCode in regionCodes)
         {
@@ -265,30 +265,15 @@ internal static class PhoneValidity
             var lengths = new List<int[]?>();
             foreach (var description in descriptions)
             {
-                if (description is null || string.IsNullOrEmpty(description.NationalNumberPattern))
+                if (!Usable(description, out var listed))
                 {
-                    // The library's whole-string match of an empty pattern fails on any number.
                     if (patterns.Count == 0)
                     {
-                        return null;
+                        return null; // without a general pattern no number has a type
                     }
                     continue;
                 }
-                int[]? listed = null; // null: every length counts
-                if (description.PossibleLengthCount > 0)
-                {
-                    listed = [.. description.PossibleLengthList.Where(length => length > 0)];
-                    if (listed.Length == 0)
-                    {
-                        // -1 marks a type the region does not have.
-                        if (patterns.Count == 0)
-                        {
-                            return null;
-                        }
-                        continue;
-                    }
-                }
-                patterns.Add(description.NationalNumberPattern);
+                patterns.Add(description!.NationalNumberPattern);
                 lengths.Add(listed);
             }
             if (patterns.Count < 2)
@@ -307,6 +292,22 @@ internal static class PhoneValidity
                 }
             }
             return new Types(DigitAutomaton.Compile(patterns), countingAt);
+        }
+
+        /// <summary>Whether the description can match a number, and the lengths it counts at (null: every length).</summary>
+        private static bool Usable(PhoneNumberDesc? description, out int[]? listed)
+        {
+            listed = null;
+            if (description is null || string.IsNullOrEmpty(description.NationalNumberPattern))
+            {
+                return false; // the library's whole-string match of an empty pattern fails on any number
+            }
+            if (description.PossibleLengthCount > 0)
+            {
+                listed = [.. description.PossibleLengthList.Where(length => length > 0)];
+                return listed.Length > 0; // only -1: a type the region does not have
+            }
+            return true;
         }
     }
 }
