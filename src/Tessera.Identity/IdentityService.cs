@@ -29,7 +29,7 @@ public sealed record IdentityLookup(IdentityKey Identity, GraphSnapshot Graph, I
 /// <summary>
 /// The identity graphs of every sandbox, kept in memory and derived from the durable link ledger.
 /// Ingestion writes ledger entries in the same commit as the facts that carry them
-/// (<see cref="Write"/>) and applies them here once durable (<see cref="ApplyCommitted"/>); opening a
+/// (<see cref="Write"/>) and applies them here once durable (<see cref="ApplyCommitted(string, WriteSet)"/>); opening a
 /// workspace derives every graph from the ledger again, so nothing acknowledged is lost.
 /// </summary>
 public sealed class IdentityService
@@ -132,6 +132,43 @@ public sealed class IdentityService
         var keyLength = LedgerCodec.WriteKey(scratch, sandbox, entry.Sequence);
         LedgerCodec.Encode(entry, scratch);
         writes.Put(StoreSpace.Facts, shard, scratch.WrittenSpan[..keyLength], scratch.WrittenSpan[keyLength..]);
+    }
+
+    /// <summary>
+    /// As <see cref="ApplyCommitted(string, WriteSet)"/> for a file batch's sets, in order, the graph first sized for
+    /// the identities and links they are estimated to add (<see cref="IdentityGraph.GrowthEstimate"/>).
+    /// </summary>
+    public void ApplyCommitted(string sandbox, IReadOnlyList<WriteSet> sets)
+    {
+        var state = GetOrCreate(sandbox);
+        state.Lock.EnterWriteLock();
+        try
+        {
+            if (state.Pending is null)
+            {
+                var estimate = state.Graph.EstimateGrowth();
+                foreach (var writes in sets)
+                {
+                    for (var i = 0; i < writes.Count; i++)
+                    {
+                        var operation = writes[i];
+                        if (IsLedgerEntry(operation))
+                        {
+                            estimate.Take(operation.Key.Span, operation.Value.Span);
+                        }
+                    }
+                }
+                state.Graph.Reserve(estimate.Identities, estimate.Links);
+            }
+        }
+        finally
+        {
+            state.Lock.ExitWriteLock();
+        }
+        foreach (var writes in sets)
+        {
+            ApplyCommitted(sandbox, writes);
+        }
     }
 
     /// <summary>Applies the ledger entries in a commit that is now durable to the sandbox's graph.</summary>

@@ -256,13 +256,7 @@ public sealed partial class IngestionService
         TesseraCatalog.PutBatch(retained[^1], done);
         // The batch has passed, so its links go into the graph on the other core while the store
         // writes (a crash loses only memory: the graph is derived from the durable ledger at open).
-        var linking = Task.Run(() =>
-        {
-            foreach (var set in retained)
-            {
-                _identity.ApplyCommitted(batch.Sandbox, set);
-            }
-        }, CancellationToken.None);
+        var linking = Task.Run(() => _identity.ApplyCommitted(batch.Sandbox, retained), CancellationToken.None);
         var loaded = false;
         try
         {

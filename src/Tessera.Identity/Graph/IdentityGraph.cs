@@ -831,9 +831,10 @@ public sealed partial class IdentityGraph
 
     private int NextLink(int link, int node) => _links[link].A == node ? _links[link].NextOfA : _links[link].NextOfB;
 
-    private void GrowNodes()
+    private void GrowNodes() => GrowNodes(_nodes.Length * 2);
+
+    private void GrowNodes(int size)
     {
-        var size = _nodes.Length * 2;
         // Nodes are read at random by every link and lookup: large arrays get the huge-page hint.
         var nodes = HugePages.AllocateArray<NodeSlot>(size);
         _nodes.AsSpan().CopyTo(nodes);

@@ -58,12 +58,24 @@ internal sealed unsafe class IdentityTable
     {
         Span<byte> key = stackalloc byte[InlineBytes];
         var kind = Encode(value, key, out var length);
-        return kind == 0 ? (_other.TryGetValue((ns, value), out var other) ? other : -1) : FindSlot(ns, kind, key[..length]);
+        return kind == 0 ? (_other.TryGetValue((ns, value), out var other) ? other : -1) : FindSlot(ns, kind, key[..length], Hash(ns, kind, key[..length]));
     }
 
-    private int FindSlot(int ns, byte kind, ReadOnlySpan<byte> key)
+    /// <summary>The node of a prepared value that <see cref="Probe.Fits"/> a slot, or -1.</summary>
+    public int Find(ref Probe probe) => FindSlot(probe.Namespace, probe.Kind, ((ReadOnlySpan<byte>)probe.Key)[..probe.Length], probe.Hash);
+
+    /// <summary>Makes room for <paramref name="more"/> identities beyond those held, in one step rather than doubling as they come.</summary>
+    public void Reserve(int more)
     {
-        var hash = Hash(ns, kind, key);
+        var slots = TableLoad.SlotsFor(Count + more);
+        if (slots > _mask + 1)
+        {
+            Resize(slots);
+        }
+    }
+
+    private int FindSlot(int ns, byte kind, ReadOnlySpan<byte> key, uint hash)
+    {
         var slots = _buffer.Span;
         for (var i = (int)hash & _mask; ; i = (i + 1) & _mask)
         {
@@ -143,6 +155,9 @@ internal sealed unsafe class IdentityTable
         public readonly bool Fits => Kind != 0;
 
         public readonly int NamespaceIndex => Namespace;
+
+        /// <summary>The value's hash in its table (0 when it does not fit a slot).</summary>
+        public readonly uint HashCode => Hash;
     }
 
     private int GetOrAddOther(int ns, string value, int node, out bool exists)
@@ -173,16 +188,16 @@ internal sealed unsafe class IdentityTable
         exists = false;
         if (TableLoad.Full(++_used, _mask + 1))
         {
-            Grow();
+            Resize((_mask + 1) * 2);
         }
         GC.KeepAlive(this);
         return node;
     }
 
-    private void Grow()
+    private void Resize(int slots)
     {
         var old = _buffer;
-        var bigger = new NativeSlots<Slot>((_mask + 1) * 2);
+        var bigger = new NativeSlots<Slot>(slots);
         var mask = bigger.Length - 1;
         var from = old.Span;
         var to = bigger.Span;

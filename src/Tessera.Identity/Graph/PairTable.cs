@@ -45,10 +45,35 @@ internal sealed class PairTable
         exists = false;
         if (TableLoad.Full(++_used, slots.Length))
         {
-            Grow();
+            Resize(slots.Length * 2);
         }
         GC.KeepAlive(this);
         return link;
+    }
+
+    /// <summary>Whether the pair (<paramref name="a"/>, <paramref name="b"/>) has a link, in either order.</summary>
+    public bool Contains(int a, int b)
+    {
+        var key = Key(a, b);
+        var slots = _slots.Span;
+        var mask = slots.Length - 1;
+        var found = false;
+        for (var i = Index(key, _shift); slots[i].Key != 0 && !found; i = (i + 1) & mask)
+        {
+            found = slots[i].Key == key;
+        }
+        GC.KeepAlive(this);
+        return found;
+    }
+
+    /// <summary>Makes room for <paramref name="more"/> pairs beyond those held, in one step rather than doubling as they come.</summary>
+    public void Reserve(int more)
+    {
+        var slots = TableLoad.SlotsFor(_used + more);
+        if (slots > _slots.Length)
+        {
+            Resize(slots);
+        }
     }
 
     /// <summary>Starts loading the cache line where the pair's slot is probed first (x86; elsewhere nothing).</summary>
@@ -64,11 +89,11 @@ internal sealed class PairTable
         GC.KeepAlive(this);
     }
 
-    private void Grow()
+    private void Resize(int length)
     {
         var old = _slots;
-        var bigger = new NativeSlots<Slot>(old.Length * 2);
-        var shift = _shift - 1;
+        var bigger = new NativeSlots<Slot>(length);
+        var shift = 64 - BitOperations.Log2((uint)length);
         var to = bigger.Span;
         var mask = to.Length - 1;
         foreach (ref readonly var slot in old.Span)
