@@ -40,15 +40,14 @@ internal sealed unsafe class IdentityTable
     private readonly long _seed = Random.Shared.NextInt64();
     private readonly Dictionary<(int Namespace, string Value), int> _other = [];
     private NativeSlots<Slot> _buffer;
-    private int _mask;
+    private int _length;
     private int _used;
 
     /// <param name="capacity">Identities to make room for up front, so that the table need not grow to hold them.</param>
     public IdentityTable(int capacity = 0)
     {
-        var slots = TableLoad.SlotsFor(capacity);
-        _buffer = new NativeSlots<Slot>(slots);
-        _mask = slots - 1;
+        _length = TableLoad.SlotsForExactly(capacity);
+        _buffer = new NativeSlots<Slot>(_length);
     }
 
     public int Count => _used + _other.Count;
@@ -67,8 +66,8 @@ internal sealed unsafe class IdentityTable
     /// <summary>Makes room for <paramref name="more"/> identities beyond those held, in one step rather than doubling as they come.</summary>
     public void Reserve(int more)
     {
-        var slots = TableLoad.SlotsFor(Count + more);
-        if (slots > _mask + 1)
+        var slots = TableLoad.SlotsForExactly(Count + more);
+        if (slots > _length)
         {
             Resize(slots);
         }
@@ -77,7 +76,7 @@ internal sealed unsafe class IdentityTable
     private int FindSlot(int ns, byte kind, ReadOnlySpan<byte> key, uint hash)
     {
         var slots = _buffer.Span;
-        for (var i = (int)hash & _mask; ; i = (i + 1) & _mask)
+        for (var i = Index(hash, _length); ; i = Next(i, _length))
         {
             ref var slot = ref slots[i];
             if (slot.NodePlusOne == 0)
@@ -130,7 +129,7 @@ internal sealed unsafe class IdentityTable
     {
         if (Sse.IsSupported && probe.Kind != 0)
         {
-            fixed (Slot* slot = &_buffer.Span[(int)probe.Hash & _mask])
+            fixed (Slot* slot = &_buffer.Span[Index(probe.Hash, _length)])
             {
                 Sse.Prefetch0(slot);
             }
@@ -173,8 +172,8 @@ internal sealed unsafe class IdentityTable
     private int GetOrAddSlot(int ns, byte kind, ReadOnlySpan<byte> key, uint hash, int node, out bool exists)
     {
         var slots = _buffer.Span;
-        var i = (int)hash & _mask;
-        for (; slots[i].NodePlusOne != 0; i = (i + 1) & _mask)
+        var i = Index(hash, _length);
+        for (; slots[i].NodePlusOne != 0; i = Next(i, _length))
         {
             if (slots[i].Hash == hash && slots[i].Matches(ns, kind, key))
             {
@@ -186,9 +185,9 @@ internal sealed unsafe class IdentityTable
         }
         slots[i].Fill(hash, node, ns, kind, key);
         exists = false;
-        if (TableLoad.Full(++_used, _mask + 1))
+        if (TableLoad.Full(++_used, _length))
         {
-            Resize((_mask + 1) * 2);
+            Resize(_length * 2);
         }
         GC.KeepAlive(this);
         return node;
@@ -198,25 +197,32 @@ internal sealed unsafe class IdentityTable
     {
         var old = _buffer;
         var bigger = new NativeSlots<Slot>(slots);
-        var mask = bigger.Length - 1;
         var from = old.Span;
         var to = bigger.Span;
         foreach (ref readonly var slot in from)
         {
             if (slot.NodePlusOne != 0)
             {
-                var i = (int)slot.Hash & mask;
+                var i = Index(slot.Hash, slots);
                 while (to[i].NodePlusOne != 0)
                 {
-                    i = (i + 1) & mask;
+                    i = Next(i, slots);
                 }
                 to[i] = slot;
             }
         }
         _buffer = bigger;
-        _mask = mask;
+        _length = slots;
         old.Dispose();
     }
+
+    /// <summary>
+    /// A hash's first slot in a table of <paramref name="length"/> slots, any length (the high bits of hash × length):
+    /// a table sized for exactly the identities it will hold, not the next power of two, which can be almost twice that.
+    /// </summary>
+    private static int Index(uint hash, int length) => (int)(((ulong)hash * (uint)length) >> 32);
+
+    private static int Next(int i, int length) => i + 1 == length ? 0 : i + 1;
 
     /// <summary>The value's bytes as a slot holds them, and their kind; 0 when a slot cannot hold it.</summary>
     private static byte Encode(string value, Span<byte> key, out int length)

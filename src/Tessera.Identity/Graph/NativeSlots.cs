@@ -104,4 +104,7 @@ internal static class TableLoad
         }
         return slots;
     }
+
+    /// <summary>The least number of slots, at least 16, that holds <paramref name="count"/> within that load.</summary>
+    public static int SlotsForExactly(int count) => (int)Math.Max(16, ((count * 10L) + 6) / 7);
 }
