@@ -62,7 +62,10 @@ public sealed partial class IdentityGraph
         /// <summary>Estimated distinct links the entries taken would add.</summary>
         public int Links => _newLinks << SampleBits;
 
-        /// <summary>Takes one stored entry (<see cref="LedgerCodec"/>) into the estimate; the graph is not changed.</summary>
+        /// <summary>
+        /// Takes one stored entry (<see cref="LedgerCodec"/>) into the estimate. The graph's identities and links are not
+        /// changed; a namespace it has not seen is registered, as adding the entry would.
+        /// </summary>
         public void Take(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
             var table = _graph._identities;
