@@ -1,3 +1,4 @@
+using System.Buffers;
 using Tessera.Abstractions;
 using Tessera.Identity.Graph;
 
@@ -59,4 +60,24 @@ internal static class GraphFixtures
         string.Join(" | ", graph.CutLinks()
             .Select(c => string.CompareOrdinal(c.Link.From.ToString(), c.Link.To.ToString()) < 0 ? $"{c.Link.From}-{c.Link.To} {c.Rule}" : $"{c.Link.To}-{c.Link.From} {c.Rule}")
             .Order(StringComparer.Ordinal));
+
+    /// <summary>
+    /// Hands each entry as the store holds it (encoded key and value, sandbox <c>prod</c>) to <paramref name="take"/>, then
+    /// overwrites both buffers, as a store's scan reuses them: whatever keeps an entry must have copied it.
+    /// </summary>
+    public static void ForEachStored(IEnumerable<LedgerEntry> ledger, Action<LedgerEntry, ReadOnlySpan<byte>, ReadOnlySpan<byte>> take)
+    {
+        var key = new ArrayBufferWriter<byte>();
+        var value = new ArrayBufferWriter<byte>();
+        foreach (var entry in ledger)
+        {
+            key.ResetWrittenCount();
+            value.ResetWrittenCount();
+            LedgerCodec.WriteKey(key, "prod", entry.Sequence);
+            LedgerCodec.Encode(entry, value);
+            take(entry, key.WrittenSpan, value.WrittenSpan);
+            System.Runtime.InteropServices.MemoryMarshal.AsMemory(key.WrittenMemory).Span.Fill(0xFF);
+            System.Runtime.InteropServices.MemoryMarshal.AsMemory(value.WrittenMemory).Span.Fill(0xFF);
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using FsCheck.Xunit;
 using Tessera.Identity.Graph;
 using static Tessera.Identity.Tests.Graph.GraphFixtures;
@@ -114,26 +113,15 @@ public sealed class GraphProperties
     }
 
     /// <summary>
-    /// Records each entry as the store holds it (encoded key and value) through one <see cref="IdentityGraph.StoredLedgerLoad"/>,
-    /// the buffers overwritten after each entry (as a store's scan reuses them); false if a read gives back another sequence.
+    /// Records each entry as the store holds it through one <see cref="IdentityGraph.StoredLedgerLoad"/> (<see cref="ForEachStored"/>);
+    /// false if a read gives back another sequence.
     /// </summary>
     private static bool RecordStored(IdentityGraph graph, List<LedgerEntry> ledger, IdentityGraph.StoredLedgerLoad? load = null)
     {
         var sequencesMatch = true;
-        var key = new ArrayBufferWriter<byte>();
-        var value = new ArrayBufferWriter<byte>();
-        load ??= graph.LoadStored();
-        foreach (var entry in ledger)
-        {
-            key.ResetWrittenCount();
-            value.ResetWrittenCount();
-            LedgerCodec.WriteKey(key, "prod", entry.Sequence);
-            LedgerCodec.Encode(entry, value);
-            sequencesMatch &= load.Take(key.WrittenSpan, value.WrittenSpan) == entry.Sequence;
-            System.Runtime.InteropServices.MemoryMarshal.AsMemory(key.WrittenMemory).Span.Fill(0xFF);
-            System.Runtime.InteropServices.MemoryMarshal.AsMemory(value.WrittenMemory).Span.Fill(0xFF);
-        }
-        load.Complete();
+        var taking = load ?? graph.LoadStored();
+        ForEachStored(ledger, (entry, key, value) => sequencesMatch &= taking.Take(key, value) == entry.Sequence);
+        taking.Complete();
         return sequencesMatch;
     }
 
@@ -144,16 +132,7 @@ public sealed class GraphProperties
         var ledger = ToLedger(occurrences);
         var fromBytes = new IdentityGraph(rules);
         var add = fromBytes.AddStored();
-        var key = new ArrayBufferWriter<byte>();
-        var value = new ArrayBufferWriter<byte>();
-        foreach (var entry in ledger)
-        {
-            key.ResetWrittenCount();
-            value.ResetWrittenCount();
-            LedgerCodec.WriteKey(key, "prod", entry.Sequence);
-            LedgerCodec.Encode(entry, value);
-            add.Take(key.WrittenSpan, value.WrittenSpan);
-        }
+        ForEachStored(ledger, (_, key, value) => add.Take(key, value));
         add.Complete();
         var fromEntries = Incremental(rules, ledger);
         return Fingerprint(fromBytes) == Fingerprint(fromEntries) && LinkStates(fromBytes) == LinkStates(fromEntries)
@@ -226,16 +205,7 @@ public sealed class GraphProperties
         var ledger = ToLedger([.. Enumerable.Range(0, 40).Select(i => ((byte)i, (byte)(i + 1), (byte)0, (byte)i))]);
         var graph = new IdentityGraph(Rules());
         var load = graph.LoadStored(entriesPerBlock: 2, blocksPerHandOff: 2);
-        var key = new ArrayBufferWriter<byte>();
-        var value = new ArrayBufferWriter<byte>();
-        foreach (var entry in ledger.Take(13))
-        {
-            key.ResetWrittenCount();
-            value.ResetWrittenCount();
-            LedgerCodec.WriteKey(key, "prod", entry.Sequence);
-            LedgerCodec.Encode(entry, value);
-            load.Take(key.WrittenSpan, value.WrittenSpan);
-        }
+        ForEachStored(ledger.Take(13), (_, key, value) => load.Take(key, value));
         load.Dispose(); // returns only once the recorder thread has ended
         Assert.InRange(graph.IdentityCount, 1, 13 * 3);
     }

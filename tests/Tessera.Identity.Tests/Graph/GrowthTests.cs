@@ -1,4 +1,3 @@
-using System.Buffers;
 using FsCheck.Xunit;
 using Tessera.Identity.Graph;
 using static Tessera.Identity.Tests.Graph.GraphFixtures;
@@ -25,31 +24,17 @@ public sealed class GrowthTests
         return ledger;
     }
 
-    private static void ForEachStored(IEnumerable<LedgerEntry> ledger, Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>> take)
-    {
-        var key = new ArrayBufferWriter<byte>();
-        var value = new ArrayBufferWriter<byte>();
-        foreach (var entry in ledger)
-        {
-            key.ResetWrittenCount();
-            value.ResetWrittenCount();
-            LedgerCodec.WriteKey(key, "prod", entry.Sequence);
-            LedgerCodec.Encode(entry, value);
-            take(key.WrittenSpan, value.WrittenSpan);
-        }
-    }
-
     private static IdentityGraph.GrowthEstimate Estimate(IdentityGraph graph, IEnumerable<LedgerEntry> ledger)
     {
         var estimate = graph.EstimateGrowth();
-        ForEachStored(ledger, estimate.Take);
+        ForEachStored(ledger, (_, key, value) => estimate.Take(key, value));
         return estimate;
     }
 
     private static void AddStored(IdentityGraph graph, IEnumerable<LedgerEntry> ledger)
     {
         var add = graph.AddStored();
-        ForEachStored(ledger, (key, value) => add.Take(key, value));
+        ForEachStored(ledger, (_, key, value) => add.Take(key, value));
         add.Complete();
     }
 
