@@ -72,6 +72,7 @@ public sealed partial class IdentityGraph
             var entry = LedgerCodec.Read(key, value);
             var position = entry.IdentitiesAt;
             IdentityTable.Probe first = default;
+            long firstKey = 0;
             for (var i = 0; i < entry.Count; i++)
             {
                 LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
@@ -88,6 +89,7 @@ public sealed partial class IdentityGraph
                 if (i == 0)
                 {
                     first = probe;
+                    firstKey = identityKey;
                     continue;
                 }
                 if (!first.Fits)
@@ -95,7 +97,7 @@ public sealed partial class IdentityGraph
                     continue;
                 }
                 // Each occurrence links its first identity to each other one, as the graph records it.
-                var (low, high) = (Math.Min(KeyOf(ref first), identityKey), Math.Max(KeyOf(ref first), identityKey));
+                var (low, high) = (Math.Min(firstKey, identityKey), Math.Max(firstKey, identityKey));
                 var linkKey = BitOperations.RotateLeft((ulong)low * 0x9E3779B97F4A7C15UL, 31) ^ ((ulong)high * 0xC2B2AE3D27D4EB4FUL);
                 if (low != high && Sampled(linkKey) && _sampledLinks.Add(linkKey))
                 {
