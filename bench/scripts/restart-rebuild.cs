@@ -1,0 +1,94 @@
+#:project ../../src/Tessera.Identity/Tessera.Identity.csproj
+
+// A restart's rebuild of one sandbox's identity graph, alone in its process: a synthetic ledger (people with a
+// CRMID, one or two emails, a phone and one to three cookies that log in), encoded as the store holds it, then
+// LoadStored + RederiveAll on a graph sized from the counts, as IdentityService sizes it from the last start.
+// Compare builds by running this from a worktree of each commit in turn (BENCHMARKS.md, "Identity graph"):
+//   dotnet run -c Release bench/scripts/restart-rebuild.cs -- 1930000    # about 10 million identities
+using System.Buffers;
+using System.Diagnostics;
+using Tessera.Abstractions;
+using Tessera.Identity.Graph;
+
+var people = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1_930_000;
+var random = new Random(42);
+var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
+var occurrences = new List<(long Ticks, IdentityKey[] Identities)>();
+for (var p = 0; p < people; p++)
+{
+    var crm = new IdentityKey("CRMID", $"{p:D9}");
+    var email = new IdentityKey("Email", $"person{p}@example{p % 97}.com");
+    var record = new List<IdentityKey> { crm, email };
+    if (random.Next(10) < 3)
+    {
+        record.Add(new IdentityKey("Email", $"p.{p}.alt@mail{p % 13}.net"));
+    }
+    if (random.Next(10) < 9)
+    {
+        record.Add(new IdentityKey("Phone", $"+1{2_000_000_000L + (p * 7919L % 7_999_999_999L)}"));
+    }
+    occurrences.Add((Time(), [.. record]));
+    for (var cookie = 1 + random.Next(3); cookie > 0; cookie--)
+    {
+        var ecid = new IdentityKey("ECID", $"{p:x8}-{cookie:x4}-4a1b-9c2d-{random.NextInt64():x12}");
+        for (var login = 1 + random.Next(5); login > 0; login--)
+        {
+            occurrences.Add((Time(), [ecid, crm]));
+        }
+        if (random.Next(10) == 0)
+        {
+            occurrences.Add((Time(), [ecid, email]));
+        }
+    }
+}
+occurrences.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+
+var keys = new byte[occurrences.Count][];
+var values = new byte[occurrences.Count][];
+var key = new ArrayBufferWriter<byte>();
+var value = new ArrayBufferWriter<byte>();
+for (var i = 0; i < occurrences.Count; i++)
+{
+    key.ResetWrittenCount();
+    value.ResetWrittenCount();
+    LedgerCodec.WriteKey(key, "prod", i + 1);
+    LedgerCodec.Encode(new LedgerEntry(i + 1, new DateTimeOffset(occurrences[i].Ticks, TimeSpan.Zero), "web", "b1", $"r{i}", occurrences[i].Identities), value);
+    keys[i] = key.WrittenSpan.ToArray();
+    values[i] = value.WrittenSpan.ToArray();
+}
+occurrences = null;
+
+var rules = CompiledGraphRules.Compile(
+    new IdentityGraphRules { UniqueNamespaces = ["CRMID"], Priority = ["CRMID", "Email", "Phone", "ECID"], MaxIdentities = 50 },
+    ns => ns switch { "ECID" => IdentityType.Cookie, "Phone" => IdentityType.Phone, "Email" => IdentityType.Email, _ => IdentityType.CrossDevice });
+// The counts a restart would know from the last start, from an unsized rebuild first.
+var (identities, links) = Rebuild(new IdentityGraph(rules));
+GC.Collect();
+GC.WaitForPendingFinalizers();
+GC.Collect();
+var clock = Stopwatch.StartNew();
+var graph = new IdentityGraph(rules, identities, links);
+var loaded = Load(graph);
+graph.RederiveAll();
+var total = clock.Elapsed.TotalSeconds;
+Console.WriteLine($"{keys.Length:N0} entries, {identities:N0} identities, {links:N0} links: load {loaded:F2} s + derive {total - loaded:F2} s = {total:F2} s; graphs {graph.GraphCount:N0}");
+
+long Time() => start + (long)(random.NextDouble() * TimeSpan.FromDays(90).Ticks);
+
+double Load(IdentityGraph into)
+{
+    var timer = Stopwatch.StartNew();
+    var load = into.LoadStored();
+    for (var i = 0; i < keys.Length; i++)
+    {
+        load.Take(keys[i], values[i]);
+    }
+    load.Complete();
+    return timer.Elapsed.TotalSeconds;
+}
+
+(int Identities, int Links) Rebuild(IdentityGraph into)
+{
+    Load(into);
+    return (into.IdentityCount, into.LinkCount);
+}
