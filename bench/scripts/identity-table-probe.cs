@@ -2,10 +2,10 @@
 #:property AssemblyName=Tessera.Benchmarks.Micro
 #:property AllowUnsafeBlocks=true
 
-// The identity table alone, driven as a restart drives it (a block of 145 identity occurrences: prepared, their first
-// slots prefetched, then interned), beside a bare open-addressing table of the same shape in the same run: 64-byte
-// slots, 70 % full at the end, linear probing, the slot the high bits of hash x length, huge pages, and the very same
-// 32-bit hashes in the same order, but a slot that holds only the hash. Values as bench/scripts/restart-rebuild.cs
+// The identity table alone, driven as a restart drives it (a block of 145 identity occurrences: prepared, prefetched
+// as the table prefetches, then interned), beside a bare open-addressing table of the same shape in the same run:
+// 64-byte slots, 70 % full at the end, linear probing, the slot the high bits of hash x length, huge pages, and the
+// very same 32-bit hashes in the same order, but a slot that holds only the hash, and only the first slot prefetched. Values as bench/scripts/restart-rebuild.cs
 // makes them (about 10 million identities, 30 million occurrences), laid out in time order as the ledger holds them.
 // A third figure times the bare table on hashes worked out before its clock starts. The assembly takes the micro
 // benchmarks' name to reach the table, which is internal.
