@@ -7,8 +7,9 @@
 // 64-byte slots, 70 % full at the end, linear probing, the slot the high bits of hash x length, huge pages, and the
 // very same 32-bit hashes in the same order, but a slot that holds only the hash, and only the first slot prefetched. Values as bench/scripts/restart-rebuild.cs
 // makes them (about 10 million identities, 30 million occurrences), laid out in time order as the ledger holds them.
-// A third figure times the bare table on hashes worked out before its clock starts. The assembly takes the micro
-// benchmarks' name to reach the table, which is internal.
+// A third figure times the bare table on hashes worked out before its clock starts, with the slots it reads; the first
+// round adds the bare table on uniform random hashes and on evenly spread keys. The assembly takes the micro benchmarks'
+// name to reach the table, which is internal.
 //   dotnet run -c Release bench/scripts/identity-table-probe.cs -- 1930000
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -143,7 +144,48 @@ for (var round = 0; round < 3; round++)
     }
     var floorAlone = clock.Elapsed.TotalNanoseconds / occurrences;
     Console.WriteLine($"round {round + 1}: IdentityTable {tessera:F1} ns an occurrence, bare table {floor:F1} ns ({tessera / floor:F1}x), "
-        + $"bare table on hashes prepared ahead {floorAlone:F1} ns; {table.Count:N0} identities");
+        + $"bare table on hashes prepared ahead {floorAlone:F1} ns reading {bare2.SlotsRead / (double)occurrences:F2} slots an occurrence; "
+        + $"{table.Count:N0} identities");
+    if (round == 0)
+    {
+        // What the access pattern costs with other keys, as many occurrences of as many values: uniform random hashes, and
+        // keys whose slots are evenly spread (value x 2^64/phi, a Weyl sequence), which nearly always end at their first slot.
+        var random32 = new Random(7);
+        var uniform = new uint[identities];
+        for (var i = 0; i < identities; i++)
+        {
+            uniform[i] = (uint)random32.NextInt64(1, uint.MaxValue);
+        }
+        var drawn = new int[occurrences];
+        for (var i = 0; i < occurrences; i++)
+        {
+            drawn[i] = random32.Next(identities);
+        }
+        foreach (var (name, hashOf) in new (string, Func<int, uint>)[]
+            { ("uniform random hashes", v => uniform[v]), ("evenly spread keys", v => (uint)(((ulong)v * 0x9E3779B97F4A7C15UL) >> 32) | 1) })
+        {
+            for (var i = 0; i < occurrences; i++)
+            {
+                hashes[i] = hashOf(drawn[i]);
+            }
+            using var other = new BareTable(identities);
+            clock.Restart();
+            for (var start = 0; start < occurrences; start += BlockOccurrences)
+            {
+                var n = Math.Min(BlockOccurrences, occurrences - start);
+                for (var i = 0; i < n; i++)
+                {
+                    other.Prefetch(hashes[start + i]);
+                }
+                for (var i = 0; i < n; i++)
+                {
+                    other.GetOrAdd(hashes[start + i], (uint)(start + i));
+                }
+            }
+            Console.WriteLine($"  bare table on {name}: {clock.Elapsed.TotalNanoseconds / occurrences:F1} ns an occurrence, "
+                + $"{other.SlotsRead / (double)occurrences:F2} slots");
+        }
+    }
 }
 
 /// <summary>Open addressing over 64-byte slots that hold the 32-bit hash and a value only: the memory pattern without the key.</summary>
@@ -162,6 +204,9 @@ internal sealed unsafe class BareTable : IDisposable
         NativeMemory.Clear(_slots, bytes);
     }
 
+    /// <summary>Slots read by <see cref="GetOrAdd"/> so far: one a probe at best, more where linear probing walks on.</summary>
+    public long SlotsRead { get; private set; }
+
     public void Prefetch(uint hash) => Sse.Prefetch0(_slots + (Index(hash) * SlotBytes));
 
     /// <summary>Finds the hash (a 32-bit hash stands for its identity here) or claims the first empty slot for it.</summary>
@@ -169,6 +214,7 @@ internal sealed unsafe class BareTable : IDisposable
     {
         for (var i = Index(hash); ; i = i + 1 == _length ? 0 : i + 1)
         {
+            SlotsRead++;
             var slot = (uint*)(_slots + (i * SlotBytes));
             if (slot[1] == 0)
             {

@@ -17,8 +17,9 @@ namespace Tessera.Identity.Graph;
 /// likely a miss. Here the key lives in the slot: a slot is one 64-byte cache line holding the
 /// hash, the node, the namespace and the value's bytes (ASCII up to 52 characters, or a lowercase
 /// 64-digit hex digest packed into 32 bytes: hashed emails and phones), so a lookup costs one miss
-/// per slot it reads: 1.7 on average over a restart's workload. Open addressing with linear probing, at most 70 % full. The few values a slot cannot
-/// hold (longer, or not ASCII) live in an ordinary dictionary beside it.
+/// per slot it reads: 1.7 on average over a restart's workload. Open addressing with linear probing,
+/// at most 70 % full. The few values a slot cannot hold (longer, or not ASCII) live in an ordinary
+/// dictionary beside it.
 /// </para>
 /// <para>
 /// The slots are native memory (<see cref="NativeSlots{T}"/>: cache-line aligned, huge pages where
