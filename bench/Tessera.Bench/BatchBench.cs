@@ -57,7 +57,7 @@ internal static class BatchBench
             var modes = workspace.Audiences.Published(Sandbox).Audiences.GroupBy(a => a.Mode).Select(g => $"{g.Count()} {g.Key}");
             Note($"published {BatchWorkload.Audiences.Length} audiences ({string.Join(", ", modes)})");
 
-            Collect();
+            Settle.Heap();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             watch.Restart();
@@ -71,7 +71,7 @@ internal static class BatchBench
             for (var run = 2; run <= options.BatchRuns; run++)
             {
                 clock.Now = BatchWorkload.Now.AddSeconds(run - 1);
-                Collect();
+                Settle.Heap();
                 var before = Process.GetCurrentProcess().TotalProcessorTime;
                 watch.Restart();
                 await workspace.Batch.RunAsync(Sandbox, cancellationToken: cancellationToken);
@@ -248,12 +248,6 @@ internal static class BatchBench
     }
 
     private static void Note(string markup) => AnsiConsole.MarkupLine($"[grey]{markup}[/]");
-
-    private static void Collect()
-    {
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-    }
 
     /// <summary>A clock standing at one instant (timers still run on the system's), so that every "now" of the run is the same as DuckDB's.</summary>
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider

@@ -84,7 +84,7 @@ internal static class ExportBench
             {
                 foreach (var measure in measures)
                 {
-                    Collect();
+                    Settle.Heap();
                     var allocated = GC.GetTotalAllocatedBytes(precise: true);
                     var watch = Stopwatch.StartNew();
                     var result = await measure.Run().ConfigureAwait(false);
@@ -326,13 +326,6 @@ internal static class ExportBench
             }
             break;
         }
-    }
-
-    /// <summary>Each measurement starts after a full collection, so that one step's garbage is not the next step's pause.</summary>
-    private static void Collect()
-    {
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
     }
 
     private static string Seconds(double seconds) => seconds.ToString("0.00", CultureInfo.InvariantCulture);

@@ -204,7 +204,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
                 load.Complete();
             });
             restarted = null;
-            Collect();
+            Settle.Heap();
             Budgeted("rebuild", "stage: the same rebuild at a first start (no size kept: tables grow by doubling)", "stage", linkFloor,
                 deadline => StoredRebuild(0, 0, deadline));
         }
@@ -213,7 +213,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
 
         // (d) IdentityGraph.Build from LedgerEntry objects (interning included), with the memory the graph takes.
         var ledger = workload.ToLedger();
-        Collect();
+        Settle.Heap();
         var before = GC.GetTotalMemory(forceFullCollection: true);
         IdentityGraph? built = null;
         var build = Budgeted("rebuild", "Tessera IdentityGraph.Build from LedgerEntry objects", "tessera", linkFloor, deadline =>
@@ -236,7 +236,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
                 break;
             }
         }
-        Collect();
+        Settle.Heap();
         var memory = new MemoryFigures
         {
             GraphBytes = GC.GetTotalMemory(forceFullCollection: true) - before,
@@ -245,7 +245,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             WorkingSetWithLedger = Environment.WorkingSet,
         };
         ledger = null;
-        Collect();
+        Settle.Heap();
         memory.ManagedAfter = GC.GetTotalMemory(forceFullCollection: true);
         memory.WorkingSetAfter = Environment.WorkingSet;
         memory.PeakWorkingSet = Process.GetCurrentProcess().PeakWorkingSet64;
@@ -326,7 +326,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
     {
         if (collect)
         {
-            Collect();
+            Settle.Heap();
         }
         var graph = new IdentityGraph(_rules);
         for (var i = 0; i < workload.Sources.Length; i++)
@@ -705,7 +705,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         }
         run.MemoryLatencyNanoseconds = MemoryLatency();
         Say($"  machine: one dependent read at a random place in 256 MiB takes {run.MemoryLatencyNanoseconds:0} ns (pointer chase)");
-        Collect();
+        Settle.Heap();
         var overhead = TimerOverhead();
         var toNanoseconds = 1e9 / Stopwatch.Frequency;
         run.TimerOverheadNanoseconds = overhead * toNanoseconds;
@@ -783,7 +783,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         {
             namespaceOf[k] = workload.NamespaceOf[ids[k]];
         }
-        Collect();
+        Settle.Heap();
         for (var b = 0; b < batches; b++)
         {
             var from = b * IdentityBench.LookupBatch;
@@ -1006,7 +1006,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         for (var run = 0; run < 3 || (spent.Elapsed.TotalSeconds < 1 && run < 20); run++)
         {
             reset();
-            Collect();
+            Settle.Heap();
             var watch = Stopwatch.StartNew();
             action();
             best = Math.Min(best, watch.Elapsed.TotalSeconds);
@@ -1044,7 +1044,7 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
 
     private static (double Seconds, string Notes) Measure(Action action)
     {
-        Collect();
+        Settle.Heap();
         var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
@@ -1073,11 +1073,6 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         }
     }
 
-    private static void Collect()
-    {
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-    }
 }
 
 /// <summary>A throughput figure; <see cref="Floor"/> is the union-find (or dictionary) figure over the same items.</summary>

@@ -412,7 +412,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         var spent = Stopwatch.StartNew();
         for (var run = 0; run < 3 || (spent.Elapsed.TotalSeconds < 1 && run < 50); run++)
         {
-            Collect();
+            Settle.HeapAndDisk();
             var watch = Stopwatch.StartNew();
             action();
             best = Math.Min(best, watch.Elapsed.TotalSeconds);
@@ -423,7 +423,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     private async Task MeasureAsync(string group, string name, string unit, long items, long bytes, Func<Task> action, BenchResult floor,
         Func<string?> check, BenchResult? extraFloor = null, string kind = "tessera", string? warmup = null)
     {
-        Collect();
+        Settle.HeapAndDisk();
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -445,28 +445,6 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         AnsiConsole.MarkupLine($"  {Markup.Escape(result.Name)}: [bold]{result.ItemsPerSecond:N0}[/] {result.Unit}/s, {result.MegabytesPerSecond:0.0} MB/s, {result.Seconds:0.00} s{ratio}"
             + (result.Problem is { } p ? $" [red]{Markup.Escape(p)}[/]" : ""));
         return result;
-    }
-
-    /// <summary>
-    /// Starts a measurement from a clean state: a full garbage collection, and (Linux) the dirty
-    /// pages of earlier steps written out, so that their write-back does not slow this step's fsyncs.
-    /// </summary>
-    private static void Collect()
-    {
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                using var sync = Process.Start(new ProcessStartInfo("sync") { UseShellExecute = false });
-                sync?.WaitForExit();
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // No sync command: measure as is.
-            }
-        }
     }
 }
 
