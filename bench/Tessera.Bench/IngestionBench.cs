@@ -128,10 +128,10 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             ? null
             : $"batch {batch?.Status}: accepted {batch?.Counts.Accepted} of {options.CsvRows}, failed {batch?.Counts.Failed} ({batch?.FailureReason})", warmup: warmup).ConfigureAwait(false);
 
-        // Diagnostic: the store alone committing as many facts of the same size, in the same 8 MB sets, one after the other.
-        var (keyBytes, value) = SampleFact(workspace);
-        await StoreOnlyAsync("csv", $"stage: store commits only ({value.Length} B facts, 8 MB sets, 1 writer)", "rows", options.CsvRows, bytes,
-            keyBytes, value, perCommit: (int)Math.Max(1, 8_000_000 / (keyBytes + value.Length)), writers: 1, floor).ConfigureAwait(false);
+        // Diagnostic: the store alone taking as many rows' puts of the same sizes, in 8 MB sets bulk-loaded at once, as a file batch does.
+        var puts = SamplePutsPerFact(workspace);
+        await StoreOnlyAsync("csv", $"stage: store bulk load only ({Describe(puts)} a row, 8 MB sets)", "rows", options.CsvRows, bytes,
+            puts, perSet: (int)Math.Max(1, 8_000_000 / puts.Sum(p => p.KeyBytes + p.Value.Length)), writers: 1, floor, bulk: true).ConfigureAwait(false);
     }
 
     public async Task RunEventsAsync()
@@ -166,9 +166,9 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             }, parse, check: () => accepted == events ? null : $"accepted {accepted} of {events}", extraFloor: walk, warmup: warmup).ConfigureAwait(false);
 
             // Diagnostic: the store alone committing as many facts of the same size, in sets of one request, from as many writers.
-            var (keyBytes, value) = SampleFact(workspace);
-            await StoreOnlyAsync("events", $"stage: store commits only ({value.Length} B facts, {options.EventBatch} per set, {options.Callers} writers)", "events",
-                events, bytes, keyBytes, value, options.EventBatch, options.Callers, parse).ConfigureAwait(false);
+            var puts = SamplePutsPerFact(workspace);
+            await StoreOnlyAsync("events", $"stage: store commits only ({Describe(puts)} an event, {options.EventBatch} events a set, {options.Callers} writers)", "events",
+                events, bytes, puts, options.EventBatch, options.Callers, parse, bulk: false).ConfigureAwait(false);
         }
         if (options.RunsIngestionPart("http"))
         {
@@ -233,53 +233,86 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     }
 
     /// <summary>Average key size and one real stored value of the facts a measured run wrote (first shard).</summary>
-    private static (int KeyBytes, byte[] Value) SampleFact(Workspace workspace)
+    /// <summary>
+    /// The puts ingestion makes for one fact, sampled from a workspace it filled: the fact itself, its timeline entry (events)
+    /// and its link-ledger entry (every fact), each with the mean key length of its kind and one stored value.
+    /// </summary>
+    private static List<(int KeyBytes, byte[] Value)> SamplePutsPerFact(Workspace workspace)
     {
-        long count = 0, keys = 0;
-        byte[] value = [];
-        foreach (var (key, stored) in workspace.Store.Scan(StoreSpace.Facts, 0, []))
+        var puts = new List<(int KeyBytes, byte[] Value)>();
+        foreach (var tag in new[] { FactKeys.RecordTag, FactKeys.EventTag, FactKeys.TimelineTag, Tessera.Identity.Graph.LedgerCodec.Tag })
         {
-            if (key[0] is Tessera.Identity.Graph.LedgerCodec.Tag or FactKeys.TimelineTag)
+            long count = 0, keys = 0;
+            byte[]? value = null;
+            foreach (var (key, stored) in workspace.Store.Scan(StoreSpace.Facts, 0, [tag]))
             {
-                continue; // the identity link ledger and the timeline index share the shards; the sample is of facts
+                keys += key.Length;
+                value ??= stored;
+                if (++count == 10_000)
+                {
+                    break;
+                }
             }
-            count++;
-            keys += key.Length;
-            if (count == 1)
+            if (value is not null)
             {
-                value = stored;
-            }
-            if (count == 10_000)
-            {
-                break;
+                puts.Add(((int)(keys / count), value));
             }
         }
-        return ((int)(keys / Math.Max(1, count)), value);
+        return puts;
     }
 
-    /// <summary>Commits <paramref name="facts"/> facts of the given sizes into a fresh store: the storage part of an ingestion alone.</summary>
-    private async Task StoreOnlyAsync(string group, string name, string unit, long facts, long bytes, int keyBytes, byte[] value, int perCommit, int writers, BenchResult floor)
+    private static string Describe(List<(int KeyBytes, byte[] Value)> puts) =>
+        $"{puts.Count} puts, {puts.Sum(p => p.KeyBytes + p.Value.Length)} B";
+
+    /// <summary>
+    /// Writes <paramref name="facts"/> facts' puts of the given sizes into a fresh store, as ingestion writes them (commits of
+    /// <paramref name="perSet"/> facts from <paramref name="writers"/> writers, or one bulk load of such sets): the storage part of an ingestion alone.
+    /// </summary>
+    private async Task StoreOnlyAsync(string group, string name, string unit, long facts, long bytes, List<(int KeyBytes, byte[] Value)> puts,
+        int perSet, int writers, BenchResult floor, bool bulk)
     {
         using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
         var store = workspace.Store;
         var next = -1L;
-        var commits = (facts + perCommit - 1) / perCommit;
+        var sets = (facts + perSet - 1) / perSet;
+        var setBytes = (int)Math.Min(int.MaxValue, (long)perSet * puts.Sum(p => Math.Max(8, p.KeyBytes) + p.Value.Length) + 4096);
+        WriteSet Fill(long index, Random random)
+        {
+            var set = new WriteSet(setBytes);
+            var count = (int)Math.Min(perSet, facts - index * perSet);
+            Span<byte> key = stackalloc byte[1024];
+            for (var i = 0; i < count; i++)
+            {
+                foreach (var (keyBytes, value) in puts)
+                {
+                    var some = key[..Math.Clamp(keyBytes, 8, key.Length)];
+                    random.NextBytes(some);
+                    set.Put(StoreSpace.Facts, some[0] % store.ShardCount, some, value);
+                }
+            }
+            return set;
+        }
         await MeasureAsync(group, name, unit, facts, bytes, async () =>
         {
+            if (bulk)
+            {
+                var random = new Random(1);
+                var all = new List<WriteSet>();
+                for (var i = 0L; i < sets; i++)
+                {
+                    all.Add(Fill(i, random));
+                }
+                await store.BulkLoadAsync(all).ConfigureAwait(false);
+                all.ForEach(set => set.Dispose());
+                return;
+            }
             var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
             {
                 var random = new Random(w);
-                var key = new byte[Math.Max(8, keyBytes)];
-                long commit;
-                while ((commit = Interlocked.Increment(ref next)) < commits)
+                long index;
+                while ((index = Interlocked.Increment(ref next)) < sets)
                 {
-                    using var set = new WriteSet((int)Math.Min(int.MaxValue, (long)perCommit * (key.Length + value.Length) + 4096));
-                    var count = (int)Math.Min(perCommit, facts - commit * perCommit);
-                    for (var i = 0; i < count; i++)
-                    {
-                        random.NextBytes(key);
-                        set.Put(StoreSpace.Facts, key[0] % store.ShardCount, key, value);
-                    }
+                    using var set = Fill(index, random);
                     await store.CommitAsync(set).ConfigureAwait(false);
                 }
             })).ToArray();
