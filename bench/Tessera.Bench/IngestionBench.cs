@@ -165,7 +165,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
                 accepted = await StreamInProcessAsync(workspace, bodies).ConfigureAwait(false);
             }, parse, check: () => accepted == events ? null : $"accepted {accepted} of {events}", extraFloor: walk, warmup: warmup).ConfigureAwait(false);
 
-            // Diagnostic: the store alone committing as many facts of the same size, in sets of one request, from as many writers.
+            // Diagnostic: the store alone committing as many events' puts of the same sizes, in sets of one request, from as many writers.
             var puts = SamplePutsPerFact(workspace);
             await StoreOnlyAsync("events", $"stage: store commits only ({Describe(puts)} an event, {options.EventBatch} events a set, {options.Callers} writers)", "events",
                 events, bytes, puts, options.EventBatch, options.Callers, parse, bulk: false).ConfigureAwait(false);
@@ -232,7 +232,6 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         return accepted;
     }
 
-    /// <summary>Average key size and one real stored value of the facts a measured run wrote (first shard).</summary>
     /// <summary>
     /// The puts ingestion makes for one fact, sampled from a workspace it filled: the fact itself, its timeline entry (events)
     /// and its link-ledger entry (every fact), each with the mean key length of its kind and one stored value.
@@ -292,18 +291,17 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             }
             return set;
         }
+        // A file batch has every set in hand when its bulk load starts: they are built before the clock starts.
+        var prepared = new List<WriteSet>();
+        for (var i = 0L; bulk && i < sets; i++)
+        {
+            prepared.Add(Fill(i, new Random((int)i)));
+        }
         await MeasureAsync(group, name, unit, facts, bytes, async () =>
         {
             if (bulk)
             {
-                var random = new Random(1);
-                var all = new List<WriteSet>();
-                for (var i = 0L; i < sets; i++)
-                {
-                    all.Add(Fill(i, random));
-                }
-                await store.BulkLoadAsync(all).ConfigureAwait(false);
-                all.ForEach(set => set.Dispose());
+                await store.BulkLoadAsync(prepared).ConfigureAwait(false);
                 return;
             }
             var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
@@ -318,6 +316,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             })).ToArray();
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }, floor, check: () => null, kind: "stage").ConfigureAwait(false);
+        prepared.ForEach(set => set.Dispose());
     }
 
     private async Task<long> StreamInProcessAsync(Workspace workspace, List<byte[]> bodies)
