@@ -73,4 +73,26 @@ public sealed class IdentityLedgerTests
         var link = Assert.Single(test.Workspace.Identity.Find("prod", GraphKey("ECID:d1"))!.Links, l => l.To == GraphKey("CRMID:c2"));
         Assert.Equal((1, "e2"), (link.Occurrences, link.Origin.Record));
     }
+
+    [Fact]
+    public async Task A_graph_grown_by_a_file_batch_keeps_its_size_for_the_next_start()
+    {
+        await using var test = await TestWorkspace.CreateAsync();
+        await test.DefineAsync(Crm);
+        var csv = new StringBuilder("crmId,email\n");
+        for (var i = 0; i < 200; i++)
+        {
+            csv.Append($"c{i},p{i}@example.com\n");
+        }
+        await test.IngestAsync("crm", test.WriteFile("crm.csv", csv.ToString()));
+        var counts = test.Workspace.Identity.Counts("prod");
+        // The size is kept by a commit nobody waits for; one committed after it is durable only once it is.
+        using var after = new Tessera.Storage.WriteSet(64);
+        after.Put(Tessera.Storage.StoreSpace.Catalog, 0, "test\0after"u8, [1]);
+        await test.Workspace.Store.CommitAsync(after, TestContext.Current.CancellationToken);
+
+        // The start before the batch derived an empty graph and kept nothing; the batch's 400 identities are kept.
+        Assert.Equal((400, 200), (counts.Identities, counts.Links));
+        Assert.Equal((counts.Identities, counts.Links), test.Workspace.Identity.SizeKept("prod"));
+    }
 }
