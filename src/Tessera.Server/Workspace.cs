@@ -82,7 +82,7 @@ public sealed class Workspace : IDisposable
         var full = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(full);
         var config = WorkspaceConfig.Load(Path.Combine(full, ConfigFile));
-        var store = RocksDbStore.Open(Path.Combine(full, "store"), config.Shards);
+        var store = RocksDbStore.Open(Path.Combine(full, "store"), config.Shards, maxWalBytes: config.MaxWalBytes);
         store.BulkLoadThreshold = config.BulkLoadThreshold;
         try
         {
@@ -188,6 +188,9 @@ public sealed record WorkspaceConfig
 
     /// <summary>File batches with at least this many facts are bulk-loaded (sorted files, no WAL).</summary>
     public int BulkLoadThreshold { get; set; } = 50_000;
+
+    /// <summary>The write-ahead log's size past which its oldest data is flushed: about what a start replays at most.</summary>
+    public long MaxWalBytes { get; set; } = RocksDbStore.DefaultMaxWalBytes;
 
     public IngestionLimits Limits { get; set; } = new();
 

@@ -40,14 +40,20 @@ public sealed class RocksDbStore : IStore
     private int _disposed;
     private long _syncedWrites;
 
-    private RocksDbStore(string path, int shardCount, int maxGroupBytes)
+    private RocksDbStore(string path, int shardCount, int maxGroupBytes, long maxWalBytes)
     {
         _path = path;
         ShardCount = shardCount;
         _maxGroupBytes = maxGroupBytes;
+        // A write-ahead log file is kept until every column family's data in it is flushed. The catalog's and the
+        // quarantine's memtables rarely fill, so by default (four times all memtables: 1.7 GB here) a log written
+        // once at a batch's start kept every later log alive, and the next open replayed them all: 2.4 GB, 5 s of a
+        // 24 s restart after one large file batch (BENCHMARKS.md, "A real restart"). Past this size RocksDB
+        // flushes the families that hold the oldest log instead.
         var options = new DbOptions()
             .SetCreateIfMissing(true)
             .SetCreateMissingColumnFamilies(true)
+            .SetMaxTotalWalSize((ulong)maxWalBytes)
             .IncreaseParallelism(Environment.ProcessorCount);
         var families = new ColumnFamilies();
         var tableOptions = new BlockBasedTableOptions()
@@ -227,8 +233,10 @@ public sealed class RocksDbStore : IStore
     /// Opens (or creates) the store in <paramref name="path"/>. The shard count is fixed when the
     /// store is created and recorded beside it; later opens use the recorded count.
     /// </summary>
-    public static RocksDbStore Open(string path, int shardCountIfNew = 8, int maxGroupBytes = 32 * 1024 * 1024)
+    /// <param name="maxWalBytes">The write-ahead log's size past which the oldest log's column families are flushed: about what an open replays at most.</param>
+    public static RocksDbStore Open(string path, int shardCountIfNew = 8, int maxGroupBytes = 32 * 1024 * 1024, long maxWalBytes = DefaultMaxWalBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWalBytes, 1L << 20);
         Directory.CreateDirectory(path);
         var layoutPath = Path.Combine(path, LayoutFile);
         int shards;
@@ -252,8 +260,11 @@ public sealed class RocksDbStore : IStore
             }
             File.Move(temp, layoutPath, overwrite: true);
         }
-        return new RocksDbStore(path, shards, maxGroupBytes);
+        return new RocksDbStore(path, shards, maxGroupBytes, maxWalBytes);
     }
+
+    /// <summary>The default of <c>Open</c>'s <c>maxWalBytes</c>: 256 MiB.</summary>
+    public const long DefaultMaxWalBytes = 256L << 20;
 
     /// <summary>Number of synced writes made so far; each covers one or more grouped commits.</summary>
     public long SyncedWrites => Interlocked.Read(ref _syncedWrites);

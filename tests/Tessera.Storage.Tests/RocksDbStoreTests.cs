@@ -12,6 +12,44 @@ public sealed class RocksDbStoreTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
+    public async Task The_write_ahead_log_stays_near_its_limit_while_a_quiet_family_holds_its_oldest_file()
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("tessera-wal-").FullName;
+        try
+        {
+            using (var store = RocksDbStore.Open(directory, shardCountIfNew: 1, maxWalBytes: 4 << 20))
+            {
+                using (var first = new WriteSet())
+                {
+                    first.Put(StoreSpace.Catalog, 0, Of("quiet"), Of("written once"));
+                    await store.CommitAsync(first);
+                }
+                // 64 MiB of facts, four memtables' worth; the catalog's memtable never fills.
+                var value = new byte[1000];
+                for (var set = 0; set < 64; set++)
+                {
+                    using var writes = new WriteSet(1 << 21);
+                    for (var i = 0; i < 1000; i++)
+                    {
+                        writes.Put(StoreSpace.Facts, 0, Of($"f{set:D3}-{i:D4}"), value);
+                    }
+                    await store.CommitAsync(writes);
+                }
+                // Without the limit the catalog's one write kept every log alive, and an open would replay all 64 MiB.
+                var logs = System.IO.Directory.GetFiles(directory, "*.log").Sum(file => new FileInfo(file).Length);
+                Assert.True(logs < 32L << 20, $"{logs:N0} bytes of write-ahead log");
+            }
+            using var reopened = RocksDbStore.Open(directory);
+            Assert.Equal("written once", Text(reopened.Get(StoreSpace.Catalog, 0, Of("quiet"))));
+            Assert.Equal(1000, reopened.Get(StoreSpace.Facts, 0, Of("f063-0999"))!.Length);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Put_then_get_exists_and_delete_in_every_space()
     {
         using (var writes = new WriteSet())
