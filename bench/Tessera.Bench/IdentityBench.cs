@@ -1045,14 +1045,13 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
     private static (double Seconds, string Notes) Measure(Action action)
     {
         Settle.Heap();
-        var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
+        var gcBefore = GcMark.Now();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         action();
         watch.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-        var notes = $"GC {GC.CollectionCount(0) - gcBefore.Gen0}/{GC.CollectionCount(1) - gcBefore.Gen1}/{GC.CollectionCount(2) - gcBefore.Gen2} (gen0/1/2), "
-            + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalSeconds:0.00} s; process CPU {cpu.TotalSeconds:0.0} s in {watch.Elapsed.TotalSeconds:0.0} s";
+        var notes = gcBefore.Since() + $"; process CPU {cpu.TotalSeconds:0.0} s in {watch.Elapsed.TotalSeconds:0.0} s";
         return (watch.Elapsed.TotalSeconds, notes);
     }
 

@@ -457,14 +457,13 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     {
         Settle.HeapAndDisk();
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
-        var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
+        var gcBefore = GcMark.Now();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         await action().ConfigureAwait(false);
         watch.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-        var gc = $"GC {GC.CollectionCount(0) - gcBefore.Gen0}/{GC.CollectionCount(1) - gcBefore.Gen1}/{GC.CollectionCount(2) - gcBefore.Gen2} (gen0/1/2), "
-            + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalSeconds:0.00} s; process CPU {cpu.TotalSeconds:0.0} s in {watch.Elapsed.TotalSeconds:0.0} s; "
+        var gc = gcBefore.Since() + $"; process CPU {cpu.TotalSeconds:0.0} s in {watch.Elapsed.TotalSeconds:0.0} s; "
             + JitWarmup.CompiledSince(jitBefore) + (warmup is null ? "" : "; " + warmup);
         AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(gc)}[/]");
         Add(new BenchResult(group, name, unit, items, bytes, watch.Elapsed.TotalSeconds, kind, floor, extraFloor) { Problem = check(), Notes = gc });

@@ -179,7 +179,7 @@ internal static class SegmentationBench
         // The request bodies were just generated (tens of megabytes): promoted during the measurement, they were a
         // pause of hundreds of milliseconds in the latency tail that no server would have.
         Settle.HeapAndDisk();
-        var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
+        var gcBefore = GcMark.Now();
         var watch = Stopwatch.StartNew();
         var commits = new System.Collections.Concurrent.ConcurrentBag<double>();
         // Paced: request i is due at i × 50 / rate seconds from the start.
@@ -197,8 +197,7 @@ internal static class SegmentationBench
         var took = watch.Elapsed;
         var latency = engine.TakeLatencies().Select(t => t.TotalMilliseconds).Order().ToList();
         AnsiConsole.MarkupLine($"[grey]{mode}, {audiences} audiences: {took.TotalSeconds:0.0} s, {engine.Evaluations:N0} answers, {engine.PendingTimers:N0} timers; "
-            + $"GC {GC.CollectionCount(0) - gcBefore.Gen0}/{GC.CollectionCount(1) - gcBefore.Gen1}/{GC.CollectionCount(2) - gcBefore.Gen2} (gen0/1/2), "
-            + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalSeconds:0.00} s, heap {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after the last[/]");
+            + gcBefore.Since() + $", heap {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after the last[/]");
         if (audiences > 0)
         {
             AnsiConsole.MarkupLine($"[grey]engine worker: {string.Join(", ", engine.Splits.Select(s => $"{s.Step} {s.Time.TotalSeconds:0.00} s"))}[/]");
