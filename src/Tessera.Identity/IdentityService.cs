@@ -208,8 +208,8 @@ public sealed class IdentityService
             }
             add.Complete();
             // Grown an eighth past the size kept for the next start (a large file batch, a day of streaming): kept again, so
-            // that a restart right after it makes room up front too. Unsized, a restart of 10,000,000 identities loaded by
-            // one file batch took 23.9 s here; sized, 8.0-9.6 s (BENCHMARKS.md, "A real restart").
+            // that a restart right after it makes room up front too. Unsized, the first start after a 10,000,000-identity
+            // load grew its tables by doubling (BENCHMARKS.md, "A real restart").
             if (state.Graph.IdentityCount > state.KeptIdentities + (state.KeptIdentities / 8))
             {
                 RememberSize(sandbox, state);
@@ -522,9 +522,9 @@ public sealed class IdentityService
         {
             return;
         }
+        state.KeptIdentities = graph.IdentityCount;
         // An eighth more than it holds: it is kept again only once it has grown that much, so a start never finds more
         // than the room it made (a table that outgrows its room by one identity doubles).
-        state.KeptIdentities = graph.IdentityCount;
         var size = new byte[8];
         BinaryPrimitives.WriteInt32LittleEndian(size, graph.IdentityCount + (graph.IdentityCount / 8));
         BinaryPrimitives.WriteInt32LittleEndian(size.AsSpan(4), graph.LinkCount + (graph.LinkCount / 8));
