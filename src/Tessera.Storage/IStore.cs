@@ -33,7 +33,9 @@ public interface IStore : IDisposable
     /// <summary>
     /// Durably and atomically applies <paramref name="writes"/>. The set must not be changed or
     /// disposed until the returned task completes. <paramref name="cancellationToken"/> can only
-    /// stop a commit before it is queued; a queued commit always runs to its real outcome.
+    /// stop a commit before it is queued; a queued commit always runs to its real outcome. Sets
+    /// that write a key in common apply in the order of their calls; sets with no key in common
+    /// may become visible (and durable) in either order until both tasks complete.
     /// </summary>
     Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default);
 

@@ -235,6 +235,59 @@ public sealed class RocksDbStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Sets_sharing_a_key_are_applied_in_the_order_they_were_committed_though_committers_write_at_once()
+    {
+        // One set a group (maxGroupBytes 1), so that consecutive sets are written by different committer threads at once;
+        // a large set takes longer to prepare than the small one after it, which would overtake it without the ordering.
+        var directory = System.IO.Directory.CreateTempSubdirectory("tessera-order-").FullName;
+        try
+        {
+            using var store = RocksDbStore.Open(directory, shardCountIfNew: 2, maxGroupBytes: 1, committers: 4);
+            const int commits = 400;
+            var sets = new WriteSet[commits];
+            var tasks = new Task[commits];
+            for (var i = 0; i < commits; i++)
+            {
+                sets[i] = new WriteSet(256);
+                for (var own = 0; i % 2 == 0 && own < 5_000; own++)
+                {
+                    sets[i].Put(StoreSpace.Facts, own % 2, Of($"own{i:D3}-{own:D4}"), new byte[40]);
+                }
+                sets[i].Put(StoreSpace.Facts, 1, Of("shared"), Of($"v{i}"));
+                sets[i].Put(StoreSpace.Facts, 0, Of($"shared by ten {i / 10}"), Of($"v{i}"));
+                if (i % 3 == 0)
+                {
+                    sets[i].Put(StoreSpace.Catalog, 0, Of("flip"), Of($"v{i}"));
+                }
+                else if (i % 3 == 1)
+                {
+                    sets[i].Delete(StoreSpace.Catalog, 0, Of("flip"));
+                }
+            }
+            for (var i = 0; i < commits; i++)
+            {
+                tasks[i] = store.CommitAsync(sets[i]);
+            }
+            await Task.WhenAll(tasks);
+            foreach (var set in sets)
+            {
+                set.Dispose();
+            }
+
+            Assert.Equal($"v{commits - 1}", Text(store.Get(StoreSpace.Facts, 1, Of("shared"))));
+            for (var ten = 0; ten < commits / 10; ten++)
+            {
+                Assert.Equal($"v{(ten * 10) + 9}", Text(store.Get(StoreSpace.Facts, 0, Of($"shared by ten {ten}"))));
+            }
+            Assert.Equal("v399", Text(store.Get(StoreSpace.Catalog, 0, Of("flip")))); // the last put after the last delete (397)
+        }
+        finally
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_empty_set_completes_at_once()
     {
         using var writes = new WriteSet();
