@@ -169,6 +169,15 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             var puts = SamplePutsPerFact(workspace);
             await StoreOnlyAsync("events", $"stage: store commits only ({Describe(puts)} an event, {options.EventBatch} events a set, {options.Callers} writers)", "events",
                 events, bytes, puts, options.EventBatch, options.Callers, parse, bulk: false).ConfigureAwait(false);
+            // The same bytes in fewer, larger puts: one an event, and one for eight events (as if a request's events of one
+            // visitor were packed into one value). What a data model with fewer puts an event could gain.
+            var eventKey = puts.Max(p => p.KeyBytes);
+            byte[] Joined(int count) => new byte[count * (puts.Sum(p => p.KeyBytes + p.Value.Length) - eventKey)];
+            await StoreOnlyAsync("events", "stage: store commits only, the same bytes in 1 put an event", "events",
+                events, bytes, [(eventKey, Joined(1))], options.EventBatch, options.Callers, parse, bulk: false).ConfigureAwait(false);
+            const int PerPut = 8;
+            await StoreOnlyAsync("events", $"stage: store commits only, the same bytes in 1 put for {PerPut} events", "events",
+                events / PerPut, bytes, [(eventKey, Joined(PerPut))], options.EventBatch / PerPut, options.Callers, parse, bulk: false, itemsPerFact: PerPut).ConfigureAwait(false);
         }
         if (options.RunsIngestionPart("http"))
         {
@@ -266,9 +275,10 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     /// <summary>
     /// Writes <paramref name="facts"/> facts' puts of the given sizes into a fresh store, as ingestion writes them (commits of
     /// <paramref name="perSet"/> facts from <paramref name="writers"/> writers, or one bulk load of such sets): the storage part of an ingestion alone.
+    /// A fact stands for <paramref name="itemsPerFact"/> of the figure's items (events packed into one value).
     /// </summary>
     private async Task StoreOnlyAsync(string group, string name, string unit, long facts, long bytes, List<(int KeyBytes, byte[] Value)> puts,
-        int perSet, int writers, BenchResult floor, bool bulk)
+        int perSet, int writers, BenchResult floor, bool bulk, int itemsPerFact = 1)
     {
         using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
         var store = workspace.Store;
@@ -297,7 +307,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         {
             prepared.Add(Fill(i, new Random((int)i)));
         }
-        await MeasureAsync(group, name, unit, facts, bytes, async () =>
+        await MeasureAsync(group, name, unit, facts * itemsPerFact, bytes, async () =>
         {
             if (bulk)
             {
