@@ -168,7 +168,7 @@ public sealed class Workspace : IDisposable
     public AudienceSizeHistory SizeHistory => new(Store);
 
     /// <summary>The edge engine: the page's events stored, the edge audiences answered on the merged profile.</summary>
-    public EdgeEngine Edge => _edge ??= new EdgeEngine(Ingestion, Profiles, Audiences, Memberships, Catalog.Time);
+    public EdgeEngine Edge => _edge ??= new EdgeEngine(Ingestion, Profiles, Audiences, Memberships, Catalog.Time, () => Streaming);
 
     private EdgeEngine? _edge;
 

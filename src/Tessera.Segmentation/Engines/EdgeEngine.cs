@@ -18,7 +18,12 @@ public sealed record EdgeAnswer(string? Profile, IReadOnlyList<string> Audiences
 /// which now holds those events, and answers with the audiences and the attributes the page asked
 /// for (same-page personalization).
 /// </summary>
-public sealed class EdgeEngine(IngestionService ingestion, ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, TimeProvider time)
+/// <param name="streaming">
+/// The running streaming engine, if any: a profile it evaluated lately is converted from what it kept, and only the
+/// events it has not seen (the request's own) are read from the store (BENCHMARKS.md, "The edge reuses").
+/// </param>
+public sealed class EdgeEngine(IngestionService ingestion, ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, TimeProvider time,
+    Func<StreamingEngine?>? streaming = null)
 {
     private readonly AudiencePrograms _programs = new(audiences);
 
@@ -43,7 +48,7 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
             {
                 continue;
             }
-            var converted = profiles.Converted(sandbox, profile);
+            var converted = profiles.Converted(sandbox, profile, streaming?.Invoke()?.LastEvaluated(sandbox, policy, profile.Primary));
             foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary),
                 a => a.Mode == "edge" && a.MergePolicy == policy))
             {

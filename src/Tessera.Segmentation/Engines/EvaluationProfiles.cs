@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 
@@ -18,23 +19,61 @@ internal static class EvaluationProfiles
         return events.Profile(profile);
     }
 
+    /// <summary>
+    /// As <see cref="Converted(ProfileService, string, EvaluationSource)"/>, taking what <paramref name="last"/> (the
+    /// streaming engine's last evaluation of the same profile) converted: its attributes when they are the same, and each
+    /// of its events the profile still holds under the same reference (an event's body never changes under it), found
+    /// walking both lists in timeline order. Only the other events are read from the store: for an edge request, the
+    /// events it just stored, instead of every event of the profile.
+    /// </summary>
+    public static PqlProfile Converted(this ProfileService profiles, string sandbox, EvaluationSource profile, EvaluatedProfile? last)
+    {
+        if (last is null)
+        {
+            return profiles.Converted(sandbox, profile);
+        }
+        var refs = profile.Events;
+        var events = new StoredEvents(refs.Count);
+        List<EvaluationEvent>? unread = null;
+        List<int>? positions = null;
+        var j = 0;
+        for (var i = 0; i < refs.Count; i++)
+        {
+            if (j < last.Refs.Length && last.Refs[j] == refs[i])
+            {
+                events.Set(i, last.Values[j++]);
+                continue;
+            }
+            (unread ??= []).Add(refs[i]);
+            (positions ??= []).Add(i);
+        }
+        if (unread is not null)
+        {
+            profiles.ReadEventRecords(sandbox, unread, (at, record) => events.Convert(positions![at], record));
+        }
+        return events.Profile(profile, JsonNode.DeepEquals(last.Attributes, profile.Attributes) ? last.AttributesValue : null);
+    }
+
     /// <summary>A profile's events as they are read from the store, converted; then the profile with them.</summary>
     public sealed class StoredEvents(int count)
     {
         private readonly PqlValue[] _events = new PqlValue[count];
         private readonly bool[] _stored = new bool[count];
 
-        public void Convert(int index, ReadOnlySpan<byte> record)
+        public void Convert(int index, ReadOnlySpan<byte> record) => Set(index, PqlProfile.Convert(record, TimeZoneInfo.Utc));
+
+        /// <summary>An event converted before.</summary>
+        public void Set(int index, PqlValue converted)
         {
-            _events[index] = PqlProfile.Convert(record, TimeZoneInfo.Utc);
+            _events[index] = converted;
             _stored[index] = true;
         }
 
-        /// <summary>The profile with the events read (an event no longer stored is left out).</summary>
-        public PqlProfile Profile(EvaluationSource profile)
+        /// <summary>The profile with the events read (an event no longer stored is left out); <paramref name="attributes"/>: converted before.</summary>
+        public PqlProfile Profile(EvaluationSource profile, PqlValue? attributes = null)
         {
             var kept = _stored.AsSpan().IndexOf(false) < 0 ? _events : [.. _events.Where((_, i) => _stored[i])];
-            return PqlProfile.WithEvents(PqlProfile.Convert(profile.Attributes, TimeZoneInfo.Utc), kept, TimeZoneInfo.Utc);
+            return PqlProfile.WithEvents(attributes ?? PqlProfile.Convert(profile.Attributes, TimeZoneInfo.Utc), kept, TimeZoneInfo.Utc);
         }
     }
 }

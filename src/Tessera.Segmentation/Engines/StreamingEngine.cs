@@ -138,6 +138,13 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         return converted;
     }
 
+    /// <summary>
+    /// The profile as the engine last evaluated it under <paramref name="policy"/> (its attributes and events converted),
+    /// for the edge engine to reuse; null when the engine holds none. It may lag behind the store: a reader takes from it
+    /// only what still matches the profile it read.
+    /// </summary>
+    internal EvaluatedProfile? LastEvaluated(string sandbox, string? policy, string primary) => _evaluated.Get((sandbox, policy ?? "", primary));
+
     /// <summary>Identities whose facts changed since the last call, for the incremental run of the batch audiences (in memory: a restart's first incremental run falls back to a full one).</summary>
     public IReadOnlyCollection<IdentityKey> TakeChanged(string sandbox) =>
         _changedSinceIncremental.TryRemove(sandbox, out var changed) ? [.. changed.Keys] : [];
