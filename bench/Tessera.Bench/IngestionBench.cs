@@ -264,6 +264,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             if (value is not null)
             {
                 puts.Add(((int)(keys / count), value));
+                AnsiConsole.MarkupLine($"[grey]a fact's '{(char)tag}' put: key {keys / count} B (mean of {count:N0}), value {value.Length} B[/]");
             }
         }
         return puts;
