@@ -13,7 +13,7 @@ namespace Tessera.Storage.RocksDb;
 /// acknowledged writes share one fsync. Several committer threads write at once: RocksDB joins
 /// their writes into one log write and sync, inserts them into the memtables in parallel, and
 /// (pipelined writes) writes the next group's log while the previous group is still being
-/// inserted. One thread did all of that in turn: the store alone commits 15-50 % more events a
+/// inserted. One thread did all of that in turn: the store alone commits up to 50 % more events a
 /// second with four (BENCHMARKS.md, "Four committers"). Sets that share a key are applied in the
 /// order they were committed: a group waits for every earlier group in flight that writes one of
 /// its keys. Sets with no key in common may become visible in either order.
