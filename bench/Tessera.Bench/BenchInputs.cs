@@ -29,6 +29,9 @@ internal static class BenchInputs
 
     public const string EventCount = """count(xEvent[eventType = "commerce.productViews" and timestamp occurs < 24 hours before now]) >= 3""";
 
+    /// <summary>An audience on a page's name (a field two levels down in a web event).</summary>
+    public const string PageName = """xEvent[web.webPageDetails.name = "checkout" and timestamp occurs < 30 minutes before now]""";
+
     /// <summary>Mixed-case emails, some with dots and +tags, a third of them at Gmail.</summary>
     public static string Email(Random random, int i)
     {

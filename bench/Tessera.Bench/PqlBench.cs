@@ -98,6 +98,24 @@ internal static class PqlBench
         figures.Add(new Figure("pql", "profile conversion to compiled values (once per profile change, not per audience)", conversion * 1e6, "µs", HigherIsBetter: false,
             Notes: size));
 
+        // A stored web event (the ingestion benchmark's: identity map, page, URLs, device, user agent, IP) converted
+        // whole, and with only the fields these audiences read, as the engines convert and keep it.
+        var events = DataGen.WebEventBatches(quick ? 2_000 : 10_000, 500, IdentityBench.Seed, out var eventBytes)
+            .SelectMany(batch =>
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(batch);
+                return document.RootElement.EnumerateArray().Select(e => System.Text.Encoding.UTF8.GetBytes(e.GetRawText())).ToArray();
+            }).ToArray();
+        var projection = EventProjection.Of([.. new[] { Typical, EventWindow, EventCount, PageName }.Select(Parser.Parse)]);
+        var (whole, wholeBytes) = PerEvent(warmup, quick ? 20 : 50, events, null);
+        var (projected, projectedBytes) = PerEvent(warmup, quick ? 20 : 50, events, projection);
+        var eventSize = $"{eventBytes / events.Length:N0} B events";
+        rows.Add([$"stored web event ({eventSize}) converted whole: allocates {wholeBytes:N0} B", Micro(whole), "", ""]);
+        rows.Add([$"the same, only what the 4 audiences above read ({projection}): allocates {projectedBytes:N0} B", Micro(projected), $"{whole / projected:0.0}× faster", ""]);
+        figures.Add(new Figure("pql", "stored web event converted with only the fields the audiences read (EventProjection)", projected * 1e6, "µs", HigherIsBetter: false,
+            "the event converted whole", whole * 1e6, null, null,
+            $"{size}; {events.Length:N0} {eventSize}; kept: {projection}; allocated {projectedBytes:N0} B an event against {wholeBytes:N0} B whole"));
+
         var table = new Table().AddColumns("measure", "per call", "beside", "target");
         foreach (var row in rows)
         {
@@ -105,6 +123,34 @@ internal static class PqlBench
         }
         AnsiConsole.Write(table);
         return figures;
+    }
+
+    /// <summary>Seconds and bytes allocated per event converted, <paramref name="rounds"/> times over all of them after warming up.</summary>
+    private static (double Seconds, long Bytes) PerEvent(TimeSpan warmup, int rounds, byte[][] events, EventProjection? projection)
+    {
+        var kept = 0;
+        var warming = Stopwatch.StartNew();
+        while (warming.Elapsed < warmup)
+        {
+            foreach (var json in events)
+            {
+                kept += PqlProfile.Convert(json, TimeZoneInfo.Utc, projection).Record.Count;
+            }
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var json in events)
+            {
+                kept += PqlProfile.Convert(json, TimeZoneInfo.Utc, projection).Record.Count;
+            }
+        }
+        var seconds = watch.Elapsed.TotalSeconds;
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        GC.KeepAlive(kept);
+        var count = (long)rounds * events.Length;
+        return (seconds / count, allocated / count);
     }
 
     private static string Verdict(double seconds, double target) =>

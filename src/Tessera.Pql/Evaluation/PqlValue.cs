@@ -224,14 +224,97 @@ public readonly struct PqlValue
             default:
                 return Null;
         }
+    }
 
-        static void Grow<T>(ref T[] rented, int count)
+    /// <summary>
+    /// As <see cref="FromJson(ref Utf8JsonReader, TimeWindow)"/>, keeping only the fields <paramref name="projection"/>
+    /// names (at every level it describes; an array's items each as the array): the others are skipped unread.
+    /// </summary>
+    internal static PqlValue FromJson(ref Utf8JsonReader reader, TimeWindow time, EventProjection projection)
+    {
+        switch (reader.TokenType)
         {
-            var bigger = System.Buffers.ArrayPool<T>.Shared.Rent(rented.Length * 2);
-            rented.AsSpan(0, count).CopyTo(bigger);
-            System.Buffers.ArrayPool<T>.Shared.Return(rented, clearArray: true);
-            rented = bigger;
+            case JsonTokenType.StartObject:
+                {
+                    var fields = projection.Fields;
+                    var names = System.Buffers.ArrayPool<string>.Shared.Rent(fields.Length);
+                    var values = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(fields.Length);
+                    var count = 0;
+                    try
+                    {
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            var field = Kept(ref reader, fields);
+                            reader.Read();
+                            if (field is null)
+                            {
+                                reader.Skip();
+                                continue;
+                            }
+                            if (count == names.Length)
+                            {
+                                // A name twice in one object: kept as the full conversion keeps it.
+                                Grow(ref names, count);
+                                Grow(ref values, count);
+                            }
+                            names[count] = field.Name;
+                            values[count++] = field.Child is null ? FromJson(ref reader, time) : FromJson(ref reader, time, field.Child);
+                        }
+                        var slots = new PqlValue[count + 1];
+                        slots[0] = NamesOf(PqlNames.Shared(names.AsSpan(0, count)));
+                        values.AsSpan(0, count).CopyTo(slots.AsSpan(1));
+                        return Of(new PqlRecord(slots));
+                    }
+                    finally
+                    {
+                        System.Buffers.ArrayPool<string>.Shared.Return(names, clearArray: true);
+                        System.Buffers.ArrayPool<PqlValue>.Shared.Return(values, clearArray: true);
+                    }
+                }
+            case JsonTokenType.StartArray:
+                {
+                    var items = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(16);
+                    var count = 0;
+                    try
+                    {
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        {
+                            if (count == items.Length)
+                            {
+                                Grow(ref items, count);
+                            }
+                            items[count++] = FromJson(ref reader, time, projection);
+                        }
+                        return Of(items.AsSpan(0, count).ToArray());
+                    }
+                    finally
+                    {
+                        System.Buffers.ArrayPool<PqlValue>.Shared.Return(items, clearArray: true);
+                    }
+                }
+            default:
+                return FromJson(ref reader, time);
         }
+
+        static EventProjection.Field? Kept(ref Utf8JsonReader reader, EventProjection.Field[] fields)
+        {
+            foreach (var field in fields)
+            {
+                if (reader.ValueTextEquals(field.Utf8))
+                {
+                    return field;
+                }
+            }
+            return null;
+        }
+    }
+
+    private static void Grow<T>(ref T[] rented, int count)
+    {
+        var bigger = System.Buffers.ArrayPool<T>.Shared.Rent(rented.Length * 2);
+        rented.AsSpan(0, count).CopyTo(bigger);
+        System.Buffers.ArrayPool<T>.Shared.Return(rented, clearArray: true);
+        rented = bigger;
     }
 
     /// <summary>The value in the reference interpreter's shapes (long, double, string, bool, UTC <see cref="DateTimeOffset"/>, lists, dictionaries).</summary>
@@ -425,6 +508,21 @@ public sealed class PqlProfile
     {
         var reader = new Utf8JsonReader(json);
         return reader.Read() ? PqlValue.FromJson(ref reader, new TimeWindow(zone)) : PqlValue.Null;
+    }
+
+    /// <summary>
+    /// As <see cref="Convert(ReadOnlySpan{byte}, TimeZoneInfo)"/> with only the fields <paramref name="projection"/> keeps
+    /// (all of them when null): for events read by expressions whose <see cref="EventProjection.Of(IEnumerable{Syntax.PqlNode})"/> it is, which answer
+    /// on it as on the whole event.
+    /// </summary>
+    public static PqlValue Convert(ReadOnlySpan<byte> json, TimeZoneInfo zone, EventProjection? projection)
+    {
+        if (projection is null)
+        {
+            return Convert(json, zone);
+        }
+        var reader = new Utf8JsonReader(json);
+        return reader.Read() ? PqlValue.FromJson(ref reader, new TimeWindow(zone), projection) : PqlValue.Null;
     }
 
     /// <summary>

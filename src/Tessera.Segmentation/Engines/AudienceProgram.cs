@@ -19,6 +19,7 @@ internal sealed class AudienceProgram
     {
         Version = version;
         Audiences = audiences;
+        Events = EventProjection.Of(audiences.Select(a => a.Tree));
         _positions = new Dictionary<string, int>(audiences.Count, StringComparer.Ordinal);
         for (var i = 0; i < audiences.Count; i++)
         {
@@ -35,6 +36,12 @@ internal sealed class AudienceProgram
     public DependencyIndex Dependencies => _dependencies ??= new DependencyIndex(this);
 
     private DependencyIndex? _dependencies;
+
+    /// <summary>
+    /// The event fields the audiences can read: the engines convert and keep only those of each event (all of them
+    /// when null). The same for every program compiled from the same audiences.
+    /// </summary>
+    public EventProjection? Events { get; }
 
     /// <summary>Dependencies first.</summary>
     public IReadOnlyList<CompiledAudience> Audiences { get; }

@@ -112,7 +112,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             {
                 seen.TryAdd(pass.Policy + "\0" + member, 0);
             }
-            Answer(profile, profiles.Converted(sandbox, profile), pass, answers, qualified);
+            Answer(profile, profiles.Converted(sandbox, profile, program.Events), pass, answers, qualified);
         }
 
         // A full run reads each shard's identities in key order, a range at a time (one scan per kind of
@@ -123,7 +123,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             var events = new EvaluationProfiles.StoredEvents?[chunk.Length];
             for (var i = 0; i < chunk.Length; i++)
             {
-                events[i] = range.Sources[i] is { } source ? new EvaluationProfiles.StoredEvents(source.Events.Count) : null;
+                events[i] = range.Sources[i] is { } source ? new EvaluationProfiles.StoredEvents(source.Events.Count, program.Events) : null;
             }
             profiles.ReadEventRecords(range, (at, index, record) => events[at]!.Convert(index, record));
             for (var i = 0; i < chunk.Length; i++)

@@ -275,7 +275,7 @@ internal sealed class DependencyIndex
 /// of the profile is converted alone and appended; the others are reused.
 /// </summary>
 internal sealed record EvaluatedProfile(long Version, IReadOnlyList<string> Identities, JsonObject Attributes, PqlValue AttributesValue,
-    EvaluationEvent[] Refs, PqlValue[] Values);
+    EvaluationEvent[] Refs, PqlValue[] Values, EventProjection? Projection);
 
 /// <summary>
 /// The recently evaluated profiles, bounded: past <paramref name="capacity"/> it starts again empty

@@ -125,16 +125,16 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     /// when it is not stored (any more). Straight from the bytes: parsing into JSON nodes first cost more
     /// than the conversion (the batch and edge engines convert the same way).
     /// </summary>
-    private PqlValue? ConvertedEvent(string sandbox, EvaluationEvent stored)
+    private PqlValue? ConvertedEvent(string sandbox, EvaluationEvent stored, EventProjection? projection)
     {
         var identity = new IdentityValue(stored.Member.Namespace, stored.Member.Value, true);
         var key = Encoding.Latin1.GetString(FactKeys.EventKey(sandbox, identity, stored.Dataset, stored.EventId));
         if (_fresh.TryRemove(key, out var body))
         {
-            return ProfileService.TryGetEventRecord(body, out var record) ? PqlProfile.Convert(record, TimeZoneInfo.Utc) : null;
+            return ProfileService.TryGetEventRecord(body, out var record) ? PqlProfile.Convert(record, TimeZoneInfo.Utc, projection) : null;
         }
         PqlValue? converted = null;
-        _profiles.ReadEventRecords(sandbox, [stored], (_, record) => converted = PqlProfile.Convert(record, TimeZoneInfo.Utc));
+        _profiles.ReadEventRecords(sandbox, [stored], (_, record) => converted = PqlProfile.Convert(record, TimeZoneInfo.Utc, projection));
         return converted;
     }
 
@@ -331,7 +331,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     continue;
                 }
                 var key = (sandbox, policy ?? "", source.Primary);
-                var before = _evaluated.Get(key);
+                // Events kept converted under another projection (the audiences changed) are converted again.
+                var before = _evaluated.Get(key) is { } kept && EventProjection.Same(kept.Projection, program.Events) ? kept : null;
                 // Only what changed since the profile was last evaluated: the same identities, attributes
                 // and audiences, and no event gone (TTL, cap, delete), leave the new events to look at.
                 var sameAttributes = before is not null && JsonNode.DeepEquals(before.Attributes, source.Attributes);
@@ -353,7 +354,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                         converted = before.Values[j++];
                         reused++;
                     }
-                    else if (ConvertedEvent(sandbox, stored) is { } read)
+                    else if (ConvertedEvent(sandbox, stored, program.Events) is { } read)
                     {
                         converted = read;
                         added.Add(converted);
@@ -376,7 +377,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 mark = Split(Step.Read, mark);
                 var attributes = sameAttributes ? before!.AttributesValue : PqlProfile.Convert(source.Attributes, TimeZoneInfo.Utc);
                 var profile = PqlProfile.WithEvents(attributes, events, TimeZoneInfo.Utc);
-                seen.Add((key, new EvaluatedProfile(program.Version, source.Identities, source.Attributes, attributes, keptRefs, values)));
+                seen.Add((key, new EvaluatedProfile(program.Version, source.Identities, source.Attributes, attributes, keptRefs, values, program.Events)));
                 mark = Split(Step.Convert, mark);
                 if (!index.Select(relevant, policy, full, added))
                 {

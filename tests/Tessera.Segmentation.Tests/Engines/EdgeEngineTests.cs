@@ -35,4 +35,24 @@ public sealed class EdgeEngineTests
         var answer = await workspace.Edge.EvaluateAsync(Sandbox, visitor, "short", [.. page.RootElement.EnumerateArray()], []);
         Assert.Equal(["big"], answer.Audiences);
     }
+
+    [Fact]
+    public async Task The_engines_keep_only_the_event_fields_their_audiences_read_and_the_edge_reuses_them_only_under_the_same_audiences()
+    {
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        var workspace = test.Workspace;
+        await workspace.Audiences.CreateAsync(Sandbox, "cart", "chain(xEvent, timestamp, [A: WHAT(page = \"cart\") WHEN(< 24 hours before now)])", id: "cart");
+        await workspace.Audiences.PublishAsync(Sandbox, "cart");
+        var engine = workspace.StartStreaming();
+        var visitor = new IdentityKey("ECID", "K1");
+        await test.StreamAsync("web", """[{"_id":"e1","timestamp":"2026-06-10T11:30:00Z","ecid":"K1","page":"cart","price":80}]""");
+        await engine.WhenIdleAsync();
+        var kept = engine.LastEvaluated(Sandbox, null, "ECID:K1")!.Values.Single().Record;
+        Assert.Equal(["page", "timestamp"], Enumerable.Range(0, kept.Count).Select(kept.NameAt).Order(StringComparer.Ordinal));
+
+        // A new audience reads the price, which the streaming engine's conversion left out: the edge reads the event again.
+        await workspace.Audiences.CreateAsync(Sandbox, "big", "chain(xEvent, timestamp, [A: WHAT(price > 50) WHEN(< 24 hours before now)])", id: "big");
+        await workspace.Audiences.PublishAsync(Sandbox, "big");
+        Assert.Equal(["big", "cart"], (await workspace.Edge.EvaluateAsync(Sandbox, visitor, null, [], [])).Audiences.Order(StringComparer.Ordinal));
+    }
 }
