@@ -181,8 +181,13 @@ public sealed class ProfileService : ICommittedFactsObserver
     }
 
     private static EvaluationSource EvaluationSourceOf((KeyValuePair<string, MergedValue>[] Attributes, EvaluationEvent[] Events, IdentityKey[] Members) parts,
-        IdentityKey primary) =>
-        new(primary.ToString(), [.. parts.Members.Select(i => i.ToString()).Order(StringComparer.Ordinal)], Nest(parts.Attributes), parts.Events);
+        IdentityKey primary)
+    {
+        // Most profiles are one identity (a device): its name is the primary's, and there is nothing to sort.
+        var name = primary.ToString();
+        string[] identities = parts.Members is [var only] && only == primary ? [name] : [.. parts.Members.Select(i => i.ToString()).Order(StringComparer.Ordinal)];
+        return new(name, identities, Nest(parts.Attributes), parts.Events);
+    }
 
     /// <summary>
     /// Reads, for evaluation, the profiles of <paramref name="identities"/>: consecutive identities of one
@@ -491,6 +496,10 @@ public sealed class ProfileService : ICommittedFactsObserver
     private static JsonObject Nest(IEnumerable<KeyValuePair<string, MergedValue>> attributes)
     {
         var root = new JsonObject();
+        if (attributes is KeyValuePair<string, MergedValue>[] { Length: 0 })
+        {
+            return root; // A device's profile: no attributes, nothing to order.
+        }
         foreach (var (path, value) in attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
         {
             var parts = path.Split('.');

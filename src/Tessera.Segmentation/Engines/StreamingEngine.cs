@@ -377,7 +377,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 mark = Split(Step.Read, mark);
                 var attributes = sameAttributes ? before!.AttributesValue : PqlProfile.Convert(source.Attributes, TimeZoneInfo.Utc);
                 var profile = PqlProfile.WithEvents(attributes, events, TimeZoneInfo.Utc);
-                seen.Add((key, new EvaluatedProfile(program.Version, source.Identities, source.Attributes, attributes, keptRefs, values, program.Events)));
+                seen.Add((key, new EvaluatedProfile(program.Version, full || before is null ? source.Identities : before.Identities,
+                    sameAttributes ? before!.Attributes : source.Attributes, attributes, keptRefs, values, program.Events)));
                 mark = Split(Step.Convert, mark);
                 if (!index.Select(relevant, policy, full, added))
                 {
@@ -394,7 +395,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 HashSet<string>? members = many || index.ReadsSegments(relevant) ? _memberships.AudiencesOf(sandbox, source.Primary) : null;
                 mark = Split(Step.Members, mark);
                 answered.Clear();
-                bool InSegment(string id) => answered.TryGetValue(id, out var member) ? member : members?.Contains(id) ?? false;
+                // One delegate for the profile's audiences (a method group passed per call makes one per call).
+                Func<string, bool> inSegment = id => answered.TryGetValue(id, out var member) ? member : members?.Contains(id) ?? false;
                 index.Visible(visible, events);
                 PqlProfile? withoutEvents = null;
                 DateTimeOffset? next = null;
@@ -424,8 +426,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     }
                     else
                     {
-                        qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(sees, now, InSegment));
-                        change = TimeHorizon.NextChange(audience.Clock, audience.Compiled, sees, now, InSegment);
+                        qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(sees, now, inSegment));
+                        change = TimeHorizon.NextChange(audience.Clock, audience.Compiled, sees, now, inSegment);
                     }
                     answered[audience.Audience.Id] = qualifies;
                     if (qualifies || !many || members!.Contains(audience.Audience.Id))
@@ -454,13 +456,19 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     var known = (sandbox, other);
                     lock (_lastPrimary)
                     {
-                        if (_lastPrimary.TryGetValue(known, out var previousPrimary) && previousPrimary != source.Primary && IdentityKey.TryParse(previousPrimary, out var previous))
+                        var changed = !_lastPrimary.TryGetValue(known, out var previousPrimary) || previousPrimary != source.Primary;
+                        if (changed && previousPrimary is not null && IdentityKey.TryParse(previousPrimary, out var previous))
                         {
                             work.Enqueue((previous, true));
                             // The batch audiences' next incremental run must see it too: none of its own facts changed.
                             _changedSinceIncremental.GetOrAdd(sandbox, _ => new()).TryAdd(previous, 0);
                         }
-                        _lastPrimary[known] = source.Primary;
+                        if (changed)
+                        {
+                            // Written only when it changes: the same text written again on every event was a young string
+                            // the next collection promoted, for each identity evaluated since the last one.
+                            _lastPrimary[known] = source.Primary;
+                        }
                     }
                 }
                 Split(Step.Members, mark);
