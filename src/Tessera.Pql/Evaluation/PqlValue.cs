@@ -154,9 +154,10 @@ public readonly struct PqlValue
     /// Converts the JSON value <paramref name="reader"/> stands on (UTF-8, as stored) exactly as
     /// <see cref="FromJson(JsonNode?, TimeWindow)"/> converts it once parsed, without building the
     /// nodes: a stored event becomes a value with one pass over its bytes. Leaves the reader on the
-    /// value's last token.
+    /// value's last token. With a <paramref name="projection"/>, only the fields it names are kept (at every
+    /// level it describes; an array's items each as the array): the others are skipped unread.
     /// </summary>
-    internal static PqlValue FromJson(ref Utf8JsonReader reader, TimeWindow time)
+    internal static PqlValue FromJson(ref Utf8JsonReader reader, TimeWindow time, EventProjection? projection = null)
     {
         switch (reader.TokenType)
         {
@@ -169,96 +170,30 @@ public readonly struct PqlValue
                     {
                         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                         {
-                            if (count == names.Length)
+                            string name;
+                            EventProjection? below = null; // Null: the field whole.
+                            if (projection is null)
                             {
-                                Grow(ref names, count);
-                                Grow(ref values, count);
+                                name = PqlNames.Intern(ref reader);
                             }
-                            names[count] = PqlNames.Intern(ref reader);
-                            reader.Read();
-                            values[count++] = FromJson(ref reader, time);
-                        }
-                        var slots = new PqlValue[count + 1];
-                        slots[0] = NamesOf(PqlNames.Shared(names.AsSpan(0, count)));
-                        values.AsSpan(0, count).CopyTo(slots.AsSpan(1));
-                        return Of(new PqlRecord(slots));
-                    }
-                    finally
-                    {
-                        System.Buffers.ArrayPool<string>.Shared.Return(names, clearArray: true);
-                        System.Buffers.ArrayPool<PqlValue>.Shared.Return(values, clearArray: true);
-                    }
-                }
-            case JsonTokenType.StartArray:
-                {
-                    var items = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(16);
-                    var count = 0;
-                    try
-                    {
-                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                        {
-                            if (count == items.Length)
+                            else if (Kept(ref reader, projection.Fields) is { } field)
                             {
-                                Grow(ref items, count);
+                                (name, below) = (field.Name, field.Child);
                             }
-                            items[count++] = FromJson(ref reader, time);
-                        }
-                        return Of(items.AsSpan(0, count).ToArray());
-                    }
-                    finally
-                    {
-                        System.Buffers.ArrayPool<PqlValue>.Shared.Return(items, clearArray: true);
-                    }
-                }
-            case JsonTokenType.String:
-                return Of(reader.GetString()!, time);
-            case JsonTokenType.True:
-                return True;
-            case JsonTokenType.False:
-                return False;
-            case JsonTokenType.Number:
-                // As Interpreter.Number: a whole number that fits a long is an integer, anything else a double.
-                return reader.TryGetInt64(out var integer) ? Of(integer)
-                    : reader.TryGetDouble(out var real) ? Of(real)
-                    : Of(double.Parse(System.Text.Encoding.UTF8.GetString(reader.ValueSpan), CultureInfo.InvariantCulture));
-            default:
-                return Null;
-        }
-    }
-
-    /// <summary>
-    /// As <see cref="FromJson(ref Utf8JsonReader, TimeWindow)"/>, keeping only the fields <paramref name="projection"/>
-    /// names (at every level it describes; an array's items each as the array): the others are skipped unread.
-    /// </summary>
-    internal static PqlValue FromJson(ref Utf8JsonReader reader, TimeWindow time, EventProjection projection)
-    {
-        switch (reader.TokenType)
-        {
-            case JsonTokenType.StartObject:
-                {
-                    var fields = projection.Fields;
-                    var names = System.Buffers.ArrayPool<string>.Shared.Rent(fields.Length);
-                    var values = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(fields.Length);
-                    var count = 0;
-                    try
-                    {
-                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                        {
-                            var field = Kept(ref reader, fields);
-                            reader.Read();
-                            if (field is null)
+                            else
                             {
+                                reader.Read();
                                 reader.Skip();
                                 continue;
                             }
                             if (count == names.Length)
                             {
-                                // A name twice in one object: kept as the full conversion keeps it.
                                 Grow(ref names, count);
                                 Grow(ref values, count);
                             }
-                            names[count] = field.Name;
-                            values[count++] = field.Child is null ? FromJson(ref reader, time) : FromJson(ref reader, time, field.Child);
+                            names[count] = name;
+                            reader.Read();
+                            values[count++] = FromJson(ref reader, time, below);
                         }
                         var slots = new PqlValue[count + 1];
                         slots[0] = NamesOf(PqlNames.Shared(names.AsSpan(0, count)));
@@ -292,8 +227,19 @@ public readonly struct PqlValue
                         System.Buffers.ArrayPool<PqlValue>.Shared.Return(items, clearArray: true);
                     }
                 }
+            case JsonTokenType.String:
+                return Of(reader.GetString()!, time);
+            case JsonTokenType.True:
+                return True;
+            case JsonTokenType.False:
+                return False;
+            case JsonTokenType.Number:
+                // As Interpreter.Number: a whole number that fits a long is an integer, anything else a double.
+                return reader.TryGetInt64(out var integer) ? Of(integer)
+                    : reader.TryGetDouble(out var real) ? Of(real)
+                    : Of(double.Parse(System.Text.Encoding.UTF8.GetString(reader.ValueSpan), CultureInfo.InvariantCulture));
             default:
-                return FromJson(ref reader, time);
+                return Null;
         }
 
         static EventProjection.Field? Kept(ref Utf8JsonReader reader, EventProjection.Field[] fields)
@@ -504,11 +450,7 @@ public sealed class PqlProfile
     public static PqlValue Convert(JsonNode? value, TimeZoneInfo zone) => PqlValue.FromJson(value, new TimeWindow(zone));
 
     /// <summary>As <see cref="Convert(JsonNode?, TimeZoneInfo)"/> of the same value written as UTF-8 JSON (a stored record), without parsing it into nodes.</summary>
-    public static PqlValue Convert(ReadOnlySpan<byte> json, TimeZoneInfo zone)
-    {
-        var reader = new Utf8JsonReader(json);
-        return reader.Read() ? PqlValue.FromJson(ref reader, new TimeWindow(zone)) : PqlValue.Null;
-    }
+    public static PqlValue Convert(ReadOnlySpan<byte> json, TimeZoneInfo zone) => Convert(json, zone, null);
 
     /// <summary>
     /// As <see cref="Convert(ReadOnlySpan{byte}, TimeZoneInfo)"/> with only the fields <paramref name="projection"/> keeps
@@ -517,10 +459,6 @@ public sealed class PqlProfile
     /// </summary>
     public static PqlValue Convert(ReadOnlySpan<byte> json, TimeZoneInfo zone, EventProjection? projection)
     {
-        if (projection is null)
-        {
-            return Convert(json, zone);
-        }
         var reader = new Utf8JsonReader(json);
         return reader.Read() ? PqlValue.FromJson(ref reader, new TimeWindow(zone), projection) : PqlValue.Null;
     }
