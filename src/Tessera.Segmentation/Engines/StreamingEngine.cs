@@ -81,7 +81,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             var operation = committed[i];
             if (operation.Space == StoreSpace.Facts && operation.Key.Span[0] == FactKeys.EventTag)
             {
-                var key = Encoding.Latin1.GetString(operation.Key.Span);
+                var key = System.IO.Hashing.XxHash128.HashToUInt128(operation.Key.Span);
                 if (operation.IsDelete)
                 {
                     _fresh.TryRemove(key, out _);
@@ -117,8 +117,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     /// <summary>Bodies put in <see cref="_fresh"/>, for when to check its size (a race only moves the check).</summary>
     private int _freshAdds;
 
-    /// <summary>Committed event bodies not yet read by the worker, by store key (Latin-1: one char per byte).</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _fresh = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Committed event bodies not yet read by the worker, by the 128-bit hash of their store key (as ingestion's
+    /// dedupe within a batch keys events): no string per event on the committing thread nor on the worker.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<UInt128, byte[]> _fresh = new();
 
     /// <summary>
     /// An event's record converted, from its body as committed when the worker has it, else as stored; null
@@ -128,7 +131,9 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private PqlValue? ConvertedEvent(string sandbox, EvaluationEvent stored, EventProjection? projection)
     {
         var identity = new IdentityValue(stored.Member.Namespace, stored.Member.Value, true);
-        var key = Encoding.Latin1.GetString(FactKeys.EventKey(sandbox, identity, stored.Dataset, stored.EventId));
+        var length = FactKeys.MaxKeyBytes(sandbox, identity, stored.Dataset, stored.EventId);
+        var buffer = length <= 512 ? stackalloc byte[512] : new byte[length];
+        var key = System.IO.Hashing.XxHash128.HashToUInt128(buffer[..FactKeys.EventKey(buffer, sandbox, identity, stored.Dataset, stored.EventId, out _, out _)]);
         if (_fresh.TryRemove(key, out var body))
         {
             return ProfileService.TryGetEventRecord(body, out var record) ? PqlProfile.Convert(record, TimeZoneInfo.Utc, projection) : null;
