@@ -496,7 +496,7 @@ public sealed class ProfileService : ICommittedFactsObserver
     private static JsonObject Nest(IEnumerable<KeyValuePair<string, MergedValue>> attributes)
     {
         var root = new JsonObject();
-        if (attributes is KeyValuePair<string, MergedValue>[] { Length: 0 })
+        if (attributes.TryGetNonEnumeratedCount(out var count) && count == 0)
         {
             return root; // A device's profile: no attributes, nothing to order.
         }

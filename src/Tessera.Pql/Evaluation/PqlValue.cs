@@ -449,15 +449,12 @@ public sealed class PqlProfile
     /// <summary>One value (an event's record) converted as <see cref="FromJson"/> converts the profile's parts, in <paramref name="zone"/>.</summary>
     public static PqlValue Convert(JsonNode? value, TimeZoneInfo zone) => PqlValue.FromJson(value, new TimeWindow(zone));
 
-    /// <summary>As <see cref="Convert(JsonNode?, TimeZoneInfo)"/> of the same value written as UTF-8 JSON (a stored record), without parsing it into nodes.</summary>
-    public static PqlValue Convert(ReadOnlySpan<byte> json, TimeZoneInfo zone) => Convert(json, zone, null);
-
     /// <summary>
-    /// As <see cref="Convert(ReadOnlySpan{byte}, TimeZoneInfo)"/> with only the fields <paramref name="projection"/> keeps
-    /// (all of them when null): for events read by expressions whose <see cref="EventProjection.Of(IEnumerable{Syntax.PqlNode})"/> it is, which answer
-    /// on it as on the whole event.
+    /// As <see cref="Convert(JsonNode?, TimeZoneInfo)"/> of the same value written as UTF-8 JSON (a stored record), without
+    /// parsing it into nodes. With a <paramref name="projection"/>, only the fields it keeps: for events read by expressions
+    /// whose <see cref="EventProjection.Of(IEnumerable{Syntax.PqlNode})"/> it is, which answer on it as on the whole event.
     /// </summary>
-    public static PqlValue Convert(ReadOnlySpan<byte> json, TimeZoneInfo zone, EventProjection? projection)
+    public static PqlValue Convert(ReadOnlySpan<byte> json, TimeZoneInfo zone, EventProjection? projection = null)
     {
         var reader = new Utf8JsonReader(json);
         return reader.Read() ? PqlValue.FromJson(ref reader, new TimeWindow(zone), projection) : PqlValue.Null;
