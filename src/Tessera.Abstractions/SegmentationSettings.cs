@@ -18,6 +18,14 @@ public sealed record SegmentationSettings
     /// <summary>When the batch engine evaluates every published audience (cron, UTC).</summary>
     public string BatchSchedule { get; set; } = "0 0 * * *";
 
+    public const int DefaultStreamingBatch = 256;
+
+    /// <summary>
+    /// Changes the streaming engine evaluates before it commits their answers together (one synced write; the next
+    /// batch is evaluated meanwhile). More answers more changes a second under load; fewer answers each change sooner.
+    /// </summary>
+    public int StreamingBatch { get; set; } = DefaultStreamingBatch;
+
     /// <summary>Minutes between incremental runs over the profiles changed since the last run (0: never).</summary>
     public int IncrementalIntervalMinutes { get; set; } = 60;
 }

@@ -151,7 +151,7 @@ public sealed class Workspace : IDisposable
         {
             if (Streaming is null)
             {
-                Streaming = new StreamingEngine(Profiles, Audiences, Memberships, Store, Catalog.Time);
+                Streaming = new StreamingEngine(Profiles, Audiences, Memberships, Store, Catalog.Time, Config.Segmentation.StreamingBatch);
                 Ingestion.AddObserver(Streaming);
             }
             return Streaming;
@@ -232,6 +232,10 @@ public sealed record WorkspaceConfig
         if (config.Activation.DefaultConsent is not ("yes" or "no") || config.Activation.DefaultConsentBySandbox.Values.Any(v => v is not ("yes" or "no")))
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: activation.defaultConsent and activation.defaultConsentBySandbox values must be yes or no");
+        }
+        if (config.Segmentation.StreamingBatch < 1)
+        {
+            throw new CatalogException("CONFIG_INVALID", $"{path}: segmentation.streamingBatch must be at least 1");
         }
         if (!Cronos.CronExpression.TryParse(config.Segmentation.BatchSchedule, out _))
         {

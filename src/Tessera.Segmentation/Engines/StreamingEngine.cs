@@ -33,6 +33,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly Channel<(string Sandbox, IdentityKey Identity, bool Full, long Since)> _changed = Channel.CreateUnbounded<(string, IdentityKey, bool, long)>(new() { SingleReader = true });
     private readonly AudiencePrograms _programs;
     private readonly EvaluatedProfiles _evaluated = new(200_000);
+    private readonly int _batchLimit;
 
     /// <summary>
     /// The profile each identity was last evaluated in, so that a profile an identity leaves is evaluated
@@ -48,8 +49,12 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private long _pending;
     private TaskCompletionSource _idle = NewIdle();
 
-    public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time)
+    /// <param name="batchLimit">Changes evaluated before their answers are committed together (<c>segmentation.streamingBatch</c>).</param>
+    public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time,
+        int batchLimit = SegmentationSettings.DefaultStreamingBatch)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchLimit, 1);
+        _batchLimit = batchLimit;
         _profiles = profiles;
         _audiences = audiences;
         _memberships = memberships;
@@ -208,51 +213,119 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 await _running.WaitAsync(_stopping.Token).ConfigureAwait(false); // Held while paused.
                 _running.Release();
                 batch.Clear();
-                while (batch.Count < 4096 && _changed.Reader.TryRead(out var item))
+                // A bounded batch: its first change waits for the whole batch's evaluation and commit (after a
+                // collection's pause, thousands are queued at once).
+                while (batch.Count < _batchLimit && _changed.Reader.TryRead(out var item))
                 {
                     batch.Add(item);
                 }
                 foreach (var group in batch.GroupBy(b => b.Sandbox))
                 {
+                    var changes = group.ToList();
+                    Answers? answers = new(_time.GetUtcNow());
                     try
                     {
                         // One item per identity; full when any of its items asks for it.
                         var work = new Dictionary<IdentityKey, bool>();
-                        foreach (var (_, identity, full, _) in group)
+                        foreach (var (_, identity, full, _) in changes)
                         {
                             work[identity] = full || work.GetValueOrDefault(identity);
                         }
-                        await EvaluateAsync(group.Key, work, _stopping.Token).ConfigureAwait(false);
-                        var done = Stopwatch.GetTimestamp();
-                        if (!RecordLatencies)
-                        {
-                            continue;
-                        }
-                        lock (_latencies)
-                        {
-                            foreach (var item in group)
-                            {
-                                if (_latencies.Count < MostLatencies)
-                                {
-                                    _latencies.Add(done - item.Since);
-                                }
-                            }
-                        }
+                        await EvaluateAsync(group.Key, work, _committing, answers, _stopping.Token).ConfigureAwait(false);
                     }
                     catch (Exception error) when (error is not OperationCanceledException)
                     {
                         Failed?.Invoke(error);
+                        answers.Dispose();
+                        answers = null;
                     }
-                }
-                if (Interlocked.Add(ref _pending, -batch.Count) == 0)
-                {
-                    _idle.TrySetResult();
+                    // Not waited for: the next batch is evaluated while these answers are written (one commit in flight).
+                    _committing = new Committing(CommitAsync(group.Key, answers, changes, _committing.Done), answers?.Profiles);
                 }
             }
         }
         catch (OperationCanceledException)
         {
             // Stopping.
+        }
+    }
+
+    /// <summary>Called when a batch waits for the previous one's commit before it evaluates the profiles they share (for tests).</summary>
+    internal Action? WaitingForCommit { get; set; }
+
+    /// <summary>The last batch's commit (and what follows it), and the profiles its answers are about.</summary>
+    private Committing _committing = new(Task.CompletedTask, null);
+
+    private sealed record Committing(Task Done, HashSet<string>? Profiles);
+
+    /// <summary>A batch's answers, evaluated and waiting for their commit.</summary>
+    private sealed class Answers(DateTimeOffset now) : IDisposable
+    {
+        public DateTimeOffset Now { get; } = now;
+
+        public List<Evaluation> Evaluations { get; } = [];
+
+        /// <summary>Timers to write with the answers, and the same by identity (earliest due).</summary>
+        public WriteSet Timers { get; } = new(4096);
+
+        public Dictionary<(string Sandbox, string Identity), long> Scheduled { get; } = [];
+
+        /// <summary>Profiles that hold nothing any more (their memberships go).</summary>
+        public List<string> Gone { get; } = [];
+
+        /// <summary>What was evaluated, remembered once the answers are committed.</summary>
+        public List<((string, string, string) Key, EvaluatedProfile Profile)> Seen { get; } = [];
+
+        /// <summary>Every identity of the profiles evaluated, and the profiles gone: a later batch waits for this commit before it evaluates any of them.</summary>
+        public HashSet<string> Profiles { get; } = new(StringComparer.Ordinal);
+
+        public void Dispose() => Timers.Dispose();
+    }
+
+    /// <summary>
+    /// Commits a batch's answers with their timers once the previous batch's commit is done (so commits apply in order), then
+    /// what follows from them: timers waited for in memory, memberships of profiles gone removed, evaluations remembered.
+    /// Never throws: a failure is reported to <see cref="Failed"/>.
+    /// </summary>
+    private async Task CommitAsync(string sandbox, Answers? answers, List<(string Sandbox, IdentityKey Identity, bool Full, long Since)> changes, Task previous)
+    {
+        try
+        {
+            await previous.ConfigureAwait(false);
+            if (answers is not null)
+            {
+                await CommitAsync(sandbox, answers, _stopping.Token).ConfigureAwait(false);
+                var done = Stopwatch.GetTimestamp();
+                if (RecordLatencies)
+                {
+                    lock (_latencies)
+                    {
+                        foreach (var change in changes)
+                        {
+                            if (_latencies.Count < MostLatencies)
+                            {
+                                _latencies.Add(done - change.Since);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        catch (Exception error)
+        {
+            Failed?.Invoke(error);
+        }
+        finally
+        {
+            answers?.Dispose();
+            if (Interlocked.Add(ref _pending, -changes.Count) == 0)
+            {
+                _idle.TrySetResult();
+            }
         }
     }
 
@@ -296,32 +369,47 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         }
     }
 
-    private async Task EvaluateAsync(string sandbox, IReadOnlyDictionary<IdentityKey, bool> identities, CancellationToken cancellationToken)
+    /// <summary>
+    /// Evaluates the profiles of <paramref name="identities"/> into <paramref name="answers"/>, to commit. A profile the previous batch's
+    /// answers (<paramref name="inFlight"/>, perhaps still being committed) are about is evaluated last, once that commit is done:
+    /// its memberships are read from the store, and must include those answers.
+    /// </summary>
+    private async Task EvaluateAsync(string sandbox, IReadOnlyDictionary<IdentityKey, bool> identities, Committing inFlight, Answers answers,
+        CancellationToken cancellationToken)
     {
         var program = _programs.For(sandbox);
         var index = program.Dependencies;
-        var now = _time.GetUtcNow();
-        var evaluations = new List<Evaluation>();
+        var now = answers.Now;
+        var (evaluations, gone, seen, timers, scheduled) = (answers.Evaluations, answers.Gone, answers.Seen, answers.Timers, answers.Scheduled);
         var done = new HashSet<string>(StringComparer.Ordinal);
-        var gone = new List<string>();
-        var seen = new List<((string, string, string) Key, EvaluatedProfile Profile)>();
-        using var timers = new WriteSet(4096);
-        var scheduled = new Dictionary<(string Sandbox, string Identity), long>();
-        var work = new Queue<(IdentityKey Identity, bool Full)>(identities.Select(i => (i.Key, i.Value)));
+        var work = new Queue<(IdentityKey Identity, bool Full, string?[]? Policies)>(identities.Select(i => (i.Key, i.Value, (string?[]?)null)));
+        var waiting = new List<(IdentityKey Identity, bool Full, string?[]? Policies)>();
         var relevant = new bool[program.Audiences.Count];
         var visible = new List<PqlValue>?[program.Audiences.Count];
         var blank = new Dictionary<int, (bool Qualifies, DateTimeOffset? Change)>();
         var answered = new Dictionary<string, bool>(program.Audiences.Count, StringComparer.Ordinal);
         var added = new List<PqlValue>();
-        while (work.TryDequeue(out var item))
+        while (true)
         {
+            if (!work.TryDequeue(out var item))
+            {
+                if (waiting.Count == 0)
+                {
+                    break;
+                }
+                WaitingForCommit?.Invoke();
+                await inFlight.Done.WaitAsync(cancellationToken).ConfigureAwait(false); // Never faults (CommitAsync reports its failures).
+                waiting.ForEach(work.Enqueue);
+                waiting.Clear();
+                continue;
+            }
             var identity = item.Identity;
             if (index.Streamed.Count == 0)
             {
                 break;
             }
             // One profile per merge policy the audiences read with (most use the default).
-            foreach (var policy in index.Policies)
+            foreach (var policy in item.Policies ?? index.Policies)
             {
                 var mark = Stopwatch.GetTimestamp();
                 var source = _profiles.ForEvaluationSource(sandbox, identity, policy);
@@ -329,12 +417,19 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 if (source is null)
                 {
                     gone.Add(identity.ToString());
+                    answers.Profiles.Add(identity.ToString());
+                    continue;
+                }
+                if (!inFlight.Done.IsCompleted && inFlight.Profiles is { } busy && Touches(busy, source.Identities))
+                {
+                    waiting.Add((identity, item.Full, [policy]));
                     continue;
                 }
                 if (!done.Add(policy + "\0" + source.Primary))
                 {
                     continue;
                 }
+                answers.Profiles.UnionWith(source.Identities);
                 var key = (sandbox, policy ?? "", source.Primary);
                 // Events kept converted under another projection (the audiences changed) are converted again.
                 var before = _evaluated.Get(key) is { } kept && EventProjection.Same(kept.Projection, program.Events) ? kept : null;
@@ -464,7 +559,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                         var changed = !_lastPrimary.TryGetValue(known, out var previousPrimary) || previousPrimary != source.Primary;
                         if (changed && previousPrimary is not null && IdentityKey.TryParse(previousPrimary, out var previous))
                         {
-                            work.Enqueue((previous, true));
+                            work.Enqueue((previous, true, null));
                             // The batch audiences' next incremental run must see it too: none of its own facts changed.
                             _changedSinceIncremental.GetOrAdd(sandbox, _ => new()).TryAdd(previous, 0);
                         }
@@ -479,6 +574,24 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 Split(Step.Members, mark);
             }
         }
+    }
+
+    private static bool Touches(HashSet<string> profiles, IReadOnlyList<string> identities)
+    {
+        for (var i = 0; i < identities.Count; i++)
+        {
+            if (profiles.Contains(identities[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Commits <paramref name="answers"/>, then does what follows from them (see <see cref="CommitAsync(string, Answers?, List{ValueTuple{string, IdentityKey, bool, long}}, Task)"/>).</summary>
+    private async Task CommitAsync(string sandbox, Answers answers, CancellationToken cancellationToken)
+    {
+        var (evaluations, timers, now) = (answers.Evaluations, answers.Timers, answers.Now);
         var applying = Stopwatch.GetTimestamp();
         // The timers go in the answers' own commit (one synced write for both): an answer is never durable
         // without the timer that will revisit it.
@@ -507,14 +620,14 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         }
         if (timers.Count > 0)
         {
-            Timers(scheduled);
+            Timers(answers.Scheduled);
         }
-        foreach (var profileId in gone.Distinct())
+        foreach (var profileId in answers.Gone.Distinct())
         {
             await _memberships.RemoveProfileAsync(sandbox, profileId, now, cancellationToken).ConfigureAwait(false);
         }
         // What was evaluated is remembered only once its answers are committed.
-        foreach (var (key, profile) in seen)
+        foreach (var (key, profile) in answers.Seen)
         {
             _evaluated.Set(key, profile);
         }
@@ -584,6 +697,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
         }
         await WhenIdleAsync().ConfigureAwait(false);
+        _evaluated.Clear(); // Again: a commit in flight above remembered what it evaluated once written.
     }
 
     /// <summary>Whether the engine remembers <paramref name="identity"/> (for tests).</summary>
@@ -772,6 +886,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         try
         {
             await Task.WhenAll(_worker, _timerLoop).ConfigureAwait(false);
+            await _committing.Done.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

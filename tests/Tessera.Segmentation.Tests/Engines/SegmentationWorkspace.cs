@@ -58,7 +58,7 @@ public sealed class SegmentationWorkspace : IAsyncDisposable
         using var document = JsonDocument.Parse(jsonArray);
         var records = document.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
         var result = await Workspace.Ingestion.IngestRecordsAsync("prod", dataset, records, "test");
-        Assert.Equal(records.Count, result.Batch.Counts.Accepted);
+        Assert.True(records.Count == result.Batch.Counts.Accepted, string.Join("; ", result.Records.SelectMany(r => r.Errors ?? []).Select(e => e.ToString())));
     }
 
     public ValueTask DisposeAsync()

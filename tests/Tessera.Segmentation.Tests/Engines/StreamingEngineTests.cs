@@ -1,3 +1,7 @@
+using Tessera.Segmentation.Engines;
+using Tessera.Segmentation.Memberships;
+using Tessera.Storage;
+
 namespace Tessera.Segmentation.Tests.Engines;
 
 /// <summary>The streaming engine over a real workspace: commits realize memberships, the clock alone exits a window audience on time.</summary>
@@ -71,5 +75,112 @@ public sealed class StreamingEngineTests
 
         Assert.Equal(["CRMID:1"], test.Workspace.Memberships.Members(Sandbox, "cart").Select(m => m.ProfileId));
         Assert.Equal(["CRMID:1"], test.Workspace.Memberships.Members(Sandbox, "gold-cart").Select(m => m.ProfileId));
+    }
+
+    [Fact]
+    public async Task A_batch_about_a_profile_whose_answers_are_being_committed_waits_for_that_commit()
+    {
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        var workspace = test.Workspace;
+        // More than four audiences move on each change: the engine then reads the profile's memberships to skip the verdicts
+        // that change nothing, and a read that missed the answers still being committed would skip an exit.
+        string[] gold = ["gold", "gold-any", "gold-5"];
+        string[] silver = ["silver", "silver-any", "silver-5"];
+        foreach (var id in gold.Concat(silver))
+        {
+            var tier = id.Split('-')[0];
+            var pql = id.EndsWith("-any", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points >= 0"
+                : id.EndsWith("-5", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points > 5" : $"tier = \"{tier}\"";
+            await workspace.Audiences.CreateAsync(Sandbox, id, pql, id: id);
+            await workspace.Audiences.PublishAsync(Sandbox, id);
+        }
+        var store = new HeldCommits(workspace.Store);
+        var memberships = new MembershipStore(store, workspace.Config.Segmentation);
+        await using var engine = new StreamingEngine(workspace.Profiles, workspace.Audiences, memberships, store, test.Time, batchLimit: 1);
+        workspace.Ingestion.AddObserver(engine);
+        string[] Members(string[] audiences) => [.. audiences.SelectMany(a => memberships.Members(Sandbox, a)).Select(m => m.ProfileId).Distinct()];
+
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":8}]""");
+        await engine.WhenIdleAsync();
+        Assert.Equal(["CRMID:1"], Members(gold));
+
+        // The answers of the move to silver are held in their commit; the move back to gold comes meanwhile.
+        store.Hold();
+        var waited = new TaskCompletionSource();
+        engine.WaitingForCommit = () => waited.TrySetResult();
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"silver","points":8}]""");
+        await store.Held.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":9}]""");
+        await waited.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        store.Release();
+        await engine.WhenIdleAsync();
+
+        Assert.Equal(["CRMID:1"], Members(gold));
+        Assert.Empty(Members(silver));
+        Assert.Equal([MembershipStatus.Realized, MembershipStatus.Exited],
+            memberships.Read(Sandbox, 0, 1000).Where(c => c.AudienceId == "silver").Select(c => c.Status));
+    }
+
+    [Fact]
+    public async Task A_streaming_batch_below_one_is_a_config_error()
+    {
+        var directory = Directory.CreateTempSubdirectory("tessera-streaming-batch-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, Tessera.Server.Workspace.ConfigFile), """{"segmentation": {"streamingBatch": 0}}""",
+                TestContext.Current.CancellationToken);
+            var error = await Assert.ThrowsAsync<Tessera.Abstractions.CatalogException>(() => Tessera.Server.Workspace.OpenAsync(directory));
+            Assert.Equal("CONFIG_INVALID", error.Code);
+            Assert.Contains("segmentation.streamingBatch must be at least 1", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The workspace's store, whose commits of memberships can be held back until released.</summary>
+    private sealed class HeldCommits(IStore inner) : IStore
+    {
+        private TaskCompletionSource? _release;
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes once a commit is being held.</summary>
+        public Task Held => _held.Task;
+
+        public int ShardCount => inner.ShardCount;
+
+        public void Hold() => _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _release?.TrySetResult();
+
+        public async Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default)
+        {
+            if (_release is { } release && Enumerable.Range(0, writes.Count).Any(i => writes[i].Space == StoreSpace.Memberships))
+            {
+                _held.TrySetResult();
+                await release.Task;
+            }
+            await inner.CommitAsync(writes, cancellationToken);
+        }
+
+        public Task BulkLoadAsync(IReadOnlyList<WriteSet> sets, CancellationToken cancellationToken = default) => inner.BulkLoadAsync(sets, cancellationToken);
+
+        public byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key) => inner.Get(space, shard, key);
+
+        public bool Exists(StoreSpace space, int shard, ReadOnlySpan<byte> key) => inner.Exists(space, shard, key);
+
+        public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix) => inner.Scan(space, shard, prefix);
+
+        public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit) => inner.Scan(space, shard, prefix, visit);
+
+        public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit) => inner.Scan(space, shard, prefix, from, visit);
+
+        public IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null) => inner.ScanReverse(space, shard, prefix, before);
+
+        public void Dispose()
+        {
+            // The workspace owns the store.
+        }
     }
 }
