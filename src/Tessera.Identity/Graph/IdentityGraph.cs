@@ -546,6 +546,12 @@ public sealed partial class IdentityGraph
     /// <summary>A graph as identities, primary first and the rest in the primary order.</summary>
     public GraphSnapshot Snapshot(int graph)
     {
+        if (SizeOf(graph) == 1)
+        {
+            // Most graphs are one device: nothing to sort (the profile store and engines ask on every event).
+            var only = KeyOf(GraphOf(graph));
+            return new GraphSnapshot(only, [only]);
+        }
         var nodes = new List<int>();
         foreach (var node in Members(graph))
         {

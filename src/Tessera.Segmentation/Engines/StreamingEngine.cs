@@ -381,7 +381,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         var index = program.Dependencies;
         var now = answers.Now;
         var (evaluations, gone, seen, timers, scheduled) = (answers.Evaluations, answers.Gone, answers.Seen, answers.Timers, answers.Scheduled);
-        var done = new HashSet<string>(StringComparer.Ordinal);
+        var done = new HashSet<(string? Policy, string Primary)>();
         var work = new Queue<(IdentityKey Identity, bool Full, string?[]? Policies)>(identities.Select(i => (i.Key, i.Value, (string?[]?)null)));
         var waiting = new List<(IdentityKey Identity, bool Full, string?[]? Policies)>();
         var relevant = new bool[program.Audiences.Count];
@@ -425,7 +425,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     waiting.Add((identity, item.Full, [policy]));
                     continue;
                 }
-                if (!done.Add(policy + "\0" + source.Primary))
+                if (!done.Add((policy, source.Primary)))
                 {
                     continue;
                 }
@@ -441,13 +441,14 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 // Both in timeline order: the events seen before are found walking along, new ones are read and converted.
                 var refs = source.Events;
                 var values = new PqlValue[refs.Count];
-                var keptRefs = new EvaluationEvent[refs.Count];
+                EvaluationEvent[]? keptRefs = null; // Made only when an event is not stored any more: else the source's own.
                 var count = 0;
                 added.Clear();
                 var reused = 0;
                 var j = 0;
-                foreach (var stored in refs)
+                for (var i = 0; i < refs.Count; i++)
                 {
+                    var stored = refs[i];
                     PqlValue converted;
                     if (before is not null && j < before.Refs.Length && before.Refs[j] == stored)
                     {
@@ -461,12 +462,28 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     }
                     else
                     {
-                        continue; // Not stored (any more): not part of the profile, as ForEvaluation reads it.
+                        // Not stored (any more): not part of the profile, as ForEvaluation reads it.
+                        if (keptRefs is null)
+                        {
+                            keptRefs = new EvaluationEvent[refs.Count];
+                            for (var k = 0; k < i; k++)
+                            {
+                                keptRefs[k] = refs[k]; // Every one before was kept.
+                            }
+                        }
+                        continue;
                     }
-                    keptRefs[count] = stored;
+                    if (keptRefs is not null)
+                    {
+                        keptRefs[count] = stored;
+                    }
                     values[count++] = converted;
                 }
-                if (count < values.Length)
+                if (keptRefs is null)
+                {
+                    keptRefs = refs as EvaluationEvent[] ?? [.. refs];
+                }
+                else
                 {
                     Array.Resize(ref values, count);
                     Array.Resize(ref keptRefs, count);
