@@ -200,7 +200,7 @@ internal static class SegmentationBench
             + gcBefore.Since() + $", heap {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after the last[/]");
         if (audiences > 0)
         {
-            AnsiConsole.MarkupLine($"[grey]engine worker: {string.Join(", ", engine.Splits.Select(s => $"{s.Step} {s.Time.TotalSeconds:0.00} s"))}[/]");
+            AnsiConsole.MarkupLine($"[grey]engine time by step (summed over its parts; committing overlaps evaluating): {string.Join(", ", engine.Splits.Select(s => $"{s.Step} {s.Time.TotalSeconds:0.00} s"))}[/]");
         }
         return (took, latency, [.. commits.Order()]);
     }

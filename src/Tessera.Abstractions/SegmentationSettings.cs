@@ -26,6 +26,9 @@ public sealed record SegmentationSettings
     /// </summary>
     public int StreamingBatch { get; set; } = DefaultStreamingBatch;
 
+    /// <summary>Profiles of a streaming batch evaluated at once, each on a thread of its own (0: one per core).</summary>
+    public int StreamingParallelism { get; set; }
+
     /// <summary>Minutes between incremental runs over the profiles changed since the last run (0: never).</summary>
     public int IncrementalIntervalMinutes { get; set; } = 60;
 }

@@ -151,7 +151,8 @@ public sealed class Workspace : IDisposable
         {
             if (Streaming is null)
             {
-                Streaming = new StreamingEngine(Profiles, Audiences, Memberships, Store, Catalog.Time, Config.Segmentation.StreamingBatch);
+                Streaming = new StreamingEngine(Profiles, Audiences, Memberships, Store, Catalog.Time, Config.Segmentation.StreamingBatch,
+                    Config.Segmentation.StreamingParallelism);
                 Ingestion.AddObserver(Streaming);
             }
             return Streaming;
@@ -236,6 +237,10 @@ public sealed record WorkspaceConfig
         if (config.Segmentation.StreamingBatch < 1)
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: segmentation.streamingBatch must be at least 1");
+        }
+        if (config.Segmentation.StreamingParallelism < 0)
+        {
+            throw new CatalogException("CONFIG_INVALID", $"{path}: segmentation.streamingParallelism must be 0 (one per core) or more");
         }
         if (!Cronos.CronExpression.TryParse(config.Segmentation.BatchSchedule, out _))
         {

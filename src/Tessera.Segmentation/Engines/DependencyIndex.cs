@@ -166,10 +166,11 @@ internal sealed class DependencyIndex
         {
             return;
         }
-        var marks = _marks ??= new bool[seen.Length];
+        // The engine's parts call this at once: scratch of their own.
+        var marks = seen.Length <= 1024 ? stackalloc bool[seen.Length] : new bool[seen.Length];
         foreach (var item in events)
         {
-            Array.Clear(marks);
+            marks.Clear();
             foreach (var (path, byValue) in _guarded)
             {
                 switch (Read(item, path))
@@ -205,9 +206,6 @@ internal sealed class DependencyIndex
             }
         }
     }
-
-    /// <summary>Scratch of <see cref="Visible"/> (the engine's single worker is its only caller).</summary>
-    private bool[]? _marks;
 
     private static bool AnySelected(bool[] relevant, int before)
     {

@@ -34,6 +34,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly AudiencePrograms _programs;
     private readonly EvaluatedProfiles _evaluated = new(200_000);
     private readonly int _batchLimit;
+    private readonly int _parts;
 
     /// <summary>
     /// The profile each identity was last evaluated in, so that a profile an identity leaves is evaluated
@@ -50,11 +51,14 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private TaskCompletionSource _idle = NewIdle();
 
     /// <param name="batchLimit">Changes evaluated before their answers are committed together (<c>segmentation.streamingBatch</c>).</param>
+    /// <param name="parts">Profiles of a batch evaluated at once (<c>segmentation.streamingParallelism</c>; 0: one per core).</param>
     public StreamingEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships, IStore store, TimeProvider time,
-        int batchLimit = SegmentationSettings.DefaultStreamingBatch)
+        int batchLimit = SegmentationSettings.DefaultStreamingBatch, int parts = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchLimit, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(parts);
         _batchLimit = batchLimit;
+        _parts = parts == 0 ? Environment.ProcessorCount : parts;
         _profiles = profiles;
         _audiences = audiences;
         _memberships = memberships;
@@ -236,7 +240,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     catch (Exception error) when (error is not OperationCanceledException)
                     {
                         Failed?.Invoke(error);
-                        answers.Dispose();
                         answers = null;
                     }
                     // Not waited for: the next batch is evaluated while these answers are written (one commit in flight).
@@ -259,15 +262,13 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private sealed record Committing(Task Done, HashSet<string>? Profiles);
 
     /// <summary>A batch's answers, evaluated and waiting for their commit.</summary>
-    private sealed class Answers(DateTimeOffset now) : IDisposable
+    private sealed class Answers(DateTimeOffset now)
     {
         public DateTimeOffset Now { get; } = now;
 
         public List<Evaluation> Evaluations { get; } = [];
 
-        /// <summary>Timers to write with the answers, and the same by identity (earliest due).</summary>
-        public WriteSet Timers { get; } = new(4096);
-
+        /// <summary>Timers to write with the answers: the earliest due by identity.</summary>
         public Dictionary<(string Sandbox, string Identity), long> Scheduled { get; } = [];
 
         /// <summary>Profiles that hold nothing any more (their memberships go).</summary>
@@ -278,8 +279,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
         /// <summary>Every identity of the profiles evaluated, and the profiles gone: a later batch waits for this commit before it evaluates any of them.</summary>
         public HashSet<string> Profiles { get; } = new(StringComparer.Ordinal);
-
-        public void Dispose() => Timers.Dispose();
     }
 
     /// <summary>
@@ -321,7 +320,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         }
         finally
         {
-            answers?.Dispose();
             if (Interlocked.Add(ref _pending, -changes.Count) == 0)
             {
                 _idle.TrySetResult();
@@ -370,28 +368,92 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     }
 
     /// <summary>
-    /// Evaluates the profiles of <paramref name="identities"/> into <paramref name="answers"/>, to commit. A profile the previous batch's
-    /// answers (<paramref name="inFlight"/>, perhaps still being committed) are about is evaluated last, once that commit is done:
-    /// its memberships are read from the store, and must include those answers.
+    /// Evaluates the profiles of <paramref name="identities"/> into <paramref name="answers"/>, to commit, in
+    /// <see cref="_parts"/> parts at once (each takes the next identity left; one profile is evaluated once). A profile the
+    /// previous batch's answers (<paramref name="inFlight"/>, perhaps still being committed) are about is evaluated last,
+    /// once that commit is done: its memberships are read from the store, and must include those answers.
     /// </summary>
     private async Task EvaluateAsync(string sandbox, IReadOnlyDictionary<IdentityKey, bool> identities, Committing inFlight, Answers answers,
         CancellationToken cancellationToken)
     {
         var program = _programs.For(sandbox);
+        if (program.Dependencies.Streamed.Count == 0)
+        {
+            return;
+        }
+        var batch = new BatchWork(sandbox, program, answers.Now, inFlight,
+            new System.Collections.Concurrent.ConcurrentQueue<WorkItem>(identities.Select(i => new WorkItem(i.Key, i.Value, null))));
+        var parts = new Part[Math.Min(_parts, identities.Count)];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = new Part(program.Audiences.Count);
+        }
+        if (parts.Length == 1)
+        {
+            await EvaluatePartAsync(batch, parts[0], cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await Task.WhenAll(parts.Select(part => Task.Run(() => EvaluatePartAsync(batch, part, cancellationToken), cancellationToken))).ConfigureAwait(false);
+        }
+        foreach (var part in parts)
+        {
+            answers.Evaluations.AddRange(part.Evaluations);
+            answers.Gone.AddRange(part.Gone);
+            answers.Seen.AddRange(part.Seen);
+            answers.Profiles.UnionWith(part.Profiles);
+            foreach (var (timer, due) in part.Scheduled)
+            {
+                if (!answers.Scheduled.TryGetValue(timer, out var other) || due < other)
+                {
+                    answers.Scheduled[timer] = due;
+                }
+            }
+        }
+    }
+
+    /// <summary>An identity to evaluate: every audience when <paramref name="Full"/>; under <paramref name="Policies"/> only, when given.</summary>
+    private readonly record struct WorkItem(IdentityKey Identity, bool Full, string?[]? Policies);
+
+    /// <summary>What the parts of one batch share.</summary>
+    private sealed record BatchWork(string Sandbox, AudienceProgram Program, DateTimeOffset Now, Committing InFlight,
+        System.Collections.Concurrent.ConcurrentQueue<WorkItem> Work)
+    {
+        /// <summary>Profiles taken by a part (under its own lock): each is evaluated once per batch.</summary>
+        public HashSet<(string? Policy, string Primary)> Done { get; } = [];
+    }
+
+    /// <summary>One part of a batch: its scratch and what it found, merged into the batch's answers at the end.</summary>
+    private sealed class Part(int audiences)
+    {
+        public bool[] Relevant { get; } = new bool[audiences];
+        public List<PqlValue>?[] Visible { get; } = new List<PqlValue>?[audiences];
+        public Dictionary<int, (bool Qualifies, DateTimeOffset? Change)> Blank { get; } = [];
+        public Dictionary<string, bool> Answered { get; } = new(audiences, StringComparer.Ordinal);
+        public List<PqlValue> Added { get; } = [];
+
+        /// <summary>Identities this part found to evaluate too (a profile an identity left).</summary>
+        public Queue<WorkItem> Work { get; } = new();
+
+        /// <summary>Items about a profile the commit in flight answers for.</summary>
+        public List<WorkItem> Waiting { get; } = [];
+
+        public List<Evaluation> Evaluations { get; } = [];
+        public Dictionary<(string Sandbox, string Identity), long> Scheduled { get; } = [];
+        public List<string> Gone { get; } = [];
+        public List<((string, string, string) Key, EvaluatedProfile Profile)> Seen { get; } = [];
+        public HashSet<string> Profiles { get; } = new(StringComparer.Ordinal);
+    }
+
+    private async Task EvaluatePartAsync(BatchWork batch, Part part, CancellationToken cancellationToken)
+    {
+        var (sandbox, program, now, inFlight) = (batch.Sandbox, batch.Program, batch.Now, batch.InFlight);
         var index = program.Dependencies;
-        var now = answers.Now;
-        var (evaluations, gone, seen, timers, scheduled) = (answers.Evaluations, answers.Gone, answers.Seen, answers.Timers, answers.Scheduled);
-        var done = new HashSet<(string? Policy, string Primary)>();
-        var work = new Queue<(IdentityKey Identity, bool Full, string?[]? Policies)>(identities.Select(i => (i.Key, i.Value, (string?[]?)null)));
-        var waiting = new List<(IdentityKey Identity, bool Full, string?[]? Policies)>();
-        var relevant = new bool[program.Audiences.Count];
-        var visible = new List<PqlValue>?[program.Audiences.Count];
-        var blank = new Dictionary<int, (bool Qualifies, DateTimeOffset? Change)>();
-        var answered = new Dictionary<string, bool>(program.Audiences.Count, StringComparer.Ordinal);
-        var added = new List<PqlValue>();
+        var (evaluations, gone, seen, scheduled, work, waiting) = (part.Evaluations, part.Gone, part.Seen, part.Scheduled, part.Work, part.Waiting);
+        var (relevant, visible, blank, answered, added) = (part.Relevant, part.Visible, part.Blank, part.Answered, part.Added);
         while (true)
         {
-            if (!work.TryDequeue(out var item))
+            if (!work.TryDequeue(out var item) && !batch.Work.TryDequeue(out item))
             {
                 if (waiting.Count == 0)
                 {
@@ -404,10 +466,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 continue;
             }
             var identity = item.Identity;
-            if (index.Streamed.Count == 0)
-            {
-                break;
-            }
             // One profile per merge policy the audiences read with (most use the default).
             foreach (var policy in item.Policies ?? index.Policies)
             {
@@ -417,19 +475,22 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 if (source is null)
                 {
                     gone.Add(identity.ToString());
-                    answers.Profiles.Add(identity.ToString());
+                    part.Profiles.Add(identity.ToString());
                     continue;
                 }
                 if (!inFlight.Done.IsCompleted && inFlight.Profiles is { } busy && Touches(busy, source.Identities))
                 {
-                    waiting.Add((identity, item.Full, [policy]));
+                    waiting.Add(item with { Policies = [policy] });
                     continue;
                 }
-                if (!done.Add((policy, source.Primary)))
+                lock (batch.Done)
                 {
-                    continue;
+                    if (!batch.Done.Add((policy, source.Primary)))
+                    {
+                        continue;
+                    }
                 }
-                answers.Profiles.UnionWith(source.Identities);
+                part.Profiles.UnionWith(source.Identities);
                 var key = (sandbox, policy ?? "", source.Primary);
                 // Events kept converted under another projection (the audiences changed) are converted again.
                 var before = _evaluated.Get(key) is { } kept && EventProjection.Same(kept.Projection, program.Events) ? kept : null;
@@ -559,7 +620,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 mark = Split(Step.Evaluate, mark);
                 if (next is { } due)
                 {
-                    Schedule(timers, scheduled, sandbox, identity.ToString(), due);
+                    Schedule(scheduled, sandbox, identity.ToString(), due);
                 }
                 foreach (var other in source.Identities)
                 {
@@ -576,7 +637,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                         var changed = !_lastPrimary.TryGetValue(known, out var previousPrimary) || previousPrimary != source.Primary;
                         if (changed && previousPrimary is not null && IdentityKey.TryParse(previousPrimary, out var previous))
                         {
-                            work.Enqueue((previous, true, null));
+                            work.Enqueue(new WorkItem(previous, true, null));
                             // The batch audiences' next incremental run must see it too: none of its own facts changed.
                             _changedSinceIncremental.GetOrAdd(sandbox, _ => new()).TryAdd(previous, 0);
                         }
@@ -608,36 +669,31 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     /// <summary>Commits <paramref name="answers"/>, then does what follows from them (see <see cref="CommitAsync(string, Answers?, List{ValueTuple{string, IdentityKey, bool, long}}, Task)"/>).</summary>
     private async Task CommitAsync(string sandbox, Answers answers, CancellationToken cancellationToken)
     {
-        var (evaluations, timers, now) = (answers.Evaluations, answers.Timers, answers.Now);
+        var (evaluations, scheduled, now) = (answers.Evaluations, answers.Scheduled, answers.Now);
         var applying = Stopwatch.GetTimestamp();
         // The timers go in the answers' own commit (one synced write for both): an answer is never durable
         // without the timer that will revisit it.
+        void WriteTimers(WriteSet writes)
+        {
+            foreach (var ((timerSandbox, identity), due) in scheduled)
+            {
+                writes.Put(StoreSpace.Catalog, 0, TimerKey(timerSandbox, due, identity), []);
+            }
+        }
         if (evaluations.Count > 0)
         {
-            await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken, timers.Count == 0 ? null : writes =>
-            {
-                for (var i = 0; i < timers.Count; i++)
-                {
-                    var timer = timers[i];
-                    if (timer.IsDelete)
-                    {
-                        writes.Delete(timer.Space, timer.Shard, timer.Key.Span);
-                    }
-                    else
-                    {
-                        writes.Put(timer.Space, timer.Shard, timer.Key.Span, timer.Value.Span);
-                    }
-                }
-            }).ConfigureAwait(false);
+            await _memberships.ApplyAsync(sandbox, evaluations, now, cancellationToken, scheduled.Count == 0 ? null : WriteTimers).ConfigureAwait(false);
             Interlocked.Add(ref _evaluations, evaluations.Count);
         }
-        else if (timers.Count > 0)
+        else if (scheduled.Count > 0)
         {
+            using var timers = new WriteSet(4096);
+            WriteTimers(timers);
             await _store.CommitAsync(timers, cancellationToken).ConfigureAwait(false);
         }
-        if (timers.Count > 0)
+        if (scheduled.Count > 0)
         {
-            Timers(answers.Scheduled);
+            Timers(scheduled);
         }
         foreach (var profileId in answers.Gone.Distinct())
         {
@@ -671,7 +727,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         return now;
     }
 
-    /// <summary>The worker's time so far by step: reading profiles, reading memberships, converting, evaluating with next changes, committing answers and timers.</summary>
+    /// <summary>
+    /// The engine's time so far by step: reading profiles, reading memberships, converting, evaluating with next changes, committing
+    /// answers and timers. Summed over the parts of each batch (evaluated at once), and committing overlaps the next batch's evaluation.
+    /// </summary>
     public IReadOnlyList<(string Step, TimeSpan Time)> Splits =>
         [.. Enumerable.Range(0, (int)Step.Count).Select(i => (((Step)i).ToString(), Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _splits[i]))))];
 
@@ -756,11 +815,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     }
 
     /// <summary>
-    /// Adds a durable timer to <paramref name="writes"/> (committed before the answers it protects),
-    /// unless the identity already has one due no later: that one re-evaluates the profile, every
-    /// audience, and asks for the next change again, so a later one would only be written for nothing.
+    /// Adds a timer to <paramref name="scheduled"/> (written durably with the answers it protects), unless the
+    /// identity already has one due no later: that one re-evaluates the profile, every audience, and asks for
+    /// the next change again, so a later one would only be written for nothing.
     /// </summary>
-    private void Schedule(WriteSet writes, Dictionary<(string Sandbox, string Identity), long> scheduled, string sandbox, string identity, DateTimeOffset due)
+    private void Schedule(Dictionary<(string Sandbox, string Identity), long> scheduled, string sandbox, string identity, DateTimeOffset due)
     {
         lock (_timers)
         {
@@ -769,16 +828,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 return;
             }
         }
-        if (scheduled.TryGetValue((sandbox, identity), out var batched) && batched <= due.UtcTicks)
+        if (!scheduled.TryGetValue((sandbox, identity), out var batched) || due.UtcTicks < batched)
         {
-            return;
+            scheduled[(sandbox, identity)] = due.UtcTicks;
         }
-        if (scheduled.ContainsKey((sandbox, identity)))
-        {
-            writes.Delete(StoreSpace.Catalog, 0, TimerKey(sandbox, batched, identity)); // Replaced by an earlier one in the same commit.
-        }
-        writes.Put(StoreSpace.Catalog, 0, TimerKey(sandbox, due.UtcTicks, identity), []);
-        scheduled[(sandbox, identity)] = due.UtcTicks;
     }
 
     /// <summary>Timers now durable, waited for in memory.</summary>

@@ -59,7 +59,8 @@ public sealed class EngineDifferentialProperties
 
     private static async Task RunAsync(Random random)
     {
-        await using var test = await SegmentationWorkspace.CreateAsync();
+        // Three parts whatever the machine's cores: a batch's profiles (a timer's, a merge's) are evaluated at once.
+        await using var test = await SegmentationWorkspace.CreateAsync("""{"segmentation": {"streamingParallelism": 3}}""");
         var workspace = test.Workspace;
         foreach (var (id, pql) in Audiences)
         {

@@ -37,10 +37,15 @@ public sealed class SegmentationWorkspace : IAsyncDisposable
 
     public Workspace Workspace { get; }
 
-    public static async Task<SegmentationWorkspace> CreateAsync()
+    /// <param name="config">The workspace's <c>tessera.json</c>, if not the defaults.</param>
+    public static async Task<SegmentationWorkspace> CreateAsync(string? config = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "tessera-segmentation-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
+        if (config is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, Workspace.ConfigFile), config);
+        }
         var time = new FakeTimeProvider(Start);
         var workspace = await Workspace.OpenAsync(directory, time);
         foreach (var schema in new[] { Crm, Web })

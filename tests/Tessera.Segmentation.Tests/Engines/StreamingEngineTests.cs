@@ -121,17 +121,19 @@ public sealed class StreamingEngineTests
             memberships.Read(Sandbox, 0, 1000).Where(c => c.AudienceId == "silver").Select(c => c.Status));
     }
 
-    [Fact]
-    public async Task A_streaming_batch_below_one_is_a_config_error()
+    [Theory]
+    [InlineData("streamingBatch", 0, "segmentation.streamingBatch must be at least 1")]
+    [InlineData("streamingParallelism", -1, "segmentation.streamingParallelism must be 0 (one per core) or more")]
+    public async Task Streaming_settings_out_of_range_are_config_errors(string setting, int value, string message)
     {
-        var directory = Directory.CreateTempSubdirectory("tessera-streaming-batch-").FullName;
+        var directory = Directory.CreateTempSubdirectory("tessera-streaming-config-").FullName;
         try
         {
-            await File.WriteAllTextAsync(Path.Combine(directory, Tessera.Server.Workspace.ConfigFile), """{"segmentation": {"streamingBatch": 0}}""",
+            await File.WriteAllTextAsync(Path.Combine(directory, Tessera.Server.Workspace.ConfigFile), $$$"""{"segmentation": {"{{{setting}}}": {{{value}}}}}""",
                 TestContext.Current.CancellationToken);
             var error = await Assert.ThrowsAsync<Tessera.Abstractions.CatalogException>(() => Tessera.Server.Workspace.OpenAsync(directory));
             Assert.Equal("CONFIG_INVALID", error.Code);
-            Assert.Contains("segmentation.streamingBatch must be at least 1", error.Message, StringComparison.Ordinal);
+            Assert.Contains(message, error.Message, StringComparison.Ordinal);
         }
         finally
         {
