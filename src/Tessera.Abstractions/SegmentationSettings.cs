@@ -22,7 +22,7 @@ public sealed record SegmentationSettings
 
     /// <summary>
     /// Changes the streaming engine evaluates before it commits their answers together (one synced write; the next
-    /// batch is evaluated meanwhile). More answers more changes a second under load; fewer answers each change sooner.
+    /// batch is evaluated meanwhile). Larger batches answer more changes a second under load; smaller ones answer each change sooner.
     /// </summary>
     public int StreamingBatch { get; set; } = DefaultStreamingBatch;
 
