@@ -30,25 +30,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly MembershipStore _memberships;
     private readonly IStore _store;
     private readonly TimeProvider _time;
-    private readonly Channel<(string Sandbox, IdentityKey Identity)> _changed = Channel.CreateUnbounded<(string, IdentityKey)>(new() { SingleReader = true });
-
-    /// <summary>
-    /// The changes waiting in <see cref="_changed"/>, one entry per identity: a change of an identity already waiting joins
-    /// its entry instead of queueing again, so that a profile whose events keep arriving while the engine is behind is
-    /// evaluated once for all of them (it reads the profile as it is when its turn comes).
-    /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Sandbox, IdentityKey Identity), Waiting> _waiting = new();
-
-    /// <summary>An identity's waiting changes: when each was committed, and whether any asks for every audience. Locked while changed.</summary>
-    private sealed class Waiting(bool full, long since)
-    {
-        public bool Full { get; set; } = full;
-
-        public List<long> Since { get; } = [since];
-
-        /// <summary>Taken by the worker: later changes wait in a new entry.</summary>
-        public bool Taken { get; set; }
-    }
+    private readonly Channel<(string Sandbox, IdentityKey Identity, bool Full, long Since)> _changed = Channel.CreateUnbounded<(string, IdentityKey, bool, long)>(new() { SingleReader = true });
     private readonly AudiencePrograms _programs;
     private readonly EvaluatedProfiles _evaluated = new(200_000);
     private readonly int _batchLimit;
@@ -92,11 +74,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     public long Evaluations => Interlocked.Read(ref _evaluations);
 
     private long _evaluations;
-
-    /// <summary>Profiles evaluated since start, once per merge policy (for monitoring and tests).</summary>
-    public long ProfileEvaluations => Interlocked.Read(ref _profileEvaluations);
-
-    private long _profileEvaluations;
 
     /// <summary>Errors met by the worker (each also skips that profile until its next change).</summary>
     public event Action<Exception>? Failed;
@@ -205,29 +182,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         {
             Interlocked.Exchange(ref _idle, NewIdle());
         }
-        var since = Stopwatch.GetTimestamp();
-        var created = new Waiting(full, since);
-        while (true)
-        {
-            if (_waiting.TryAdd((sandbox, identity), created))
-            {
-                _changed.Writer.TryWrite((sandbox, identity));
-                return;
-            }
-            if (_waiting.TryGetValue((sandbox, identity), out var waiting))
-            {
-                lock (waiting)
-                {
-                    if (!waiting.Taken)
-                    {
-                        waiting.Full |= full;
-                        waiting.Since.Add(since);
-                        return;
-                    }
-                }
-            }
-            // Taken meanwhile (the worker removes an entry before it marks it taken): queue a new one.
-        }
+        _changed.Writer.TryWrite((sandbox, identity, full, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>
@@ -254,7 +209,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     private async Task WorkAsync()
     {
-        var batch = new List<(string Sandbox, IdentityKey Identity, Waiting Changes)>();
+        var batch = new List<(string Sandbox, IdentityKey Identity, bool Full, long Since)>();
         try
         {
             while (await _changed.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
@@ -266,14 +221,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 // collection's pause, thousands are queued at once).
                 while (batch.Count < _batchLimit && _changed.Reader.TryRead(out var item))
                 {
-                    if (_waiting.TryRemove(item, out var changes))
-                    {
-                        lock (changes)
-                        {
-                            changes.Taken = true; // Read after this: every change that joined it is in.
-                        }
-                        batch.Add((item.Sandbox, item.Identity, changes));
-                    }
+                    batch.Add(item);
                 }
                 foreach (var group in batch.GroupBy(b => b.Sandbox))
                 {
@@ -281,11 +229,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     Answers? answers = new(_time.GetUtcNow());
                     try
                     {
-                        // One item per identity (the queue holds each once); full when any of its changes asks for it.
+                        // One item per identity; full when any of its items asks for it.
                         var work = new Dictionary<IdentityKey, bool>();
-                        foreach (var (_, identity, waiting) in changes)
+                        foreach (var (_, identity, full, _) in changes)
                         {
-                            work[identity] = waiting.Full;
+                            work[identity] = full || work.GetValueOrDefault(identity);
                         }
                         await EvaluateAsync(group.Key, work, _committing, answers, _stopping.Token).ConfigureAwait(false);
                     }
@@ -338,7 +286,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     /// what follows from them: timers waited for in memory, memberships of profiles gone removed, evaluations remembered.
     /// Never throws: a failure is reported to <see cref="Failed"/>.
     /// </summary>
-    private async Task CommitAsync(string sandbox, Answers? answers, List<(string Sandbox, IdentityKey Identity, Waiting Changes)> changes, Task previous)
+    private async Task CommitAsync(string sandbox, Answers? answers, List<(string Sandbox, IdentityKey Identity, bool Full, long Since)> changes, Task previous)
     {
         try
         {
@@ -353,12 +301,9 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     {
                         foreach (var change in changes)
                         {
-                            foreach (var since in change.Changes.Since)
+                            if (_latencies.Count < MostLatencies)
                             {
-                                if (_latencies.Count < MostLatencies)
-                                {
-                                    _latencies.Add(done - since);
-                                }
+                                _latencies.Add(done - change.Since);
                             }
                         }
                     }
@@ -375,12 +320,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         }
         finally
         {
-            var count = 0;
-            foreach (var change in changes)
-            {
-                count += change.Changes.Since.Count;
-            }
-            if (Interlocked.Add(ref _pending, -count) == 0)
+            if (Interlocked.Add(ref _pending, -changes.Count) == 0)
             {
                 _idle.TrySetResult();
             }
@@ -551,7 +491,6 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     }
                 }
                 part.Profiles.UnionWith(source.Identities);
-                Interlocked.Increment(ref _profileEvaluations);
                 var key = (sandbox, policy ?? "", source.Primary);
                 // Events kept converted under another projection (the audiences changed) are converted again.
                 var before = _evaluated.Get(key) is { } kept && EventProjection.Same(kept.Projection, program.Events) ? kept : null;
@@ -727,7 +666,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         return false;
     }
 
-    /// <summary>Commits <paramref name="answers"/>, then does what follows from them (timers, profiles gone, evaluations remembered).</summary>
+    /// <summary>Commits <paramref name="answers"/>, then does what follows from them (see <see cref="CommitAsync(string, Answers?, List{ValueTuple{string, IdentityKey, bool, long}}, Task)"/>).</summary>
     private async Task CommitAsync(string sandbox, Answers answers, CancellationToken cancellationToken)
     {
         var (evaluations, scheduled, now) = (answers.Evaluations, answers.Scheduled, answers.Now);
