@@ -75,6 +75,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     private long _evaluations;
 
+    /// <summary>Profiles evaluated since start, once per merge policy (for monitoring and tests).</summary>
+    public long ProfileEvaluations => Interlocked.Read(ref _profileEvaluations);
+
+    private long _profileEvaluations;
+
     /// <summary>Errors met by the worker (each also skips that profile until its next change).</summary>
     public event Action<Exception>? Failed;
 
@@ -218,10 +223,14 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 _running.Release();
                 batch.Clear();
                 // A bounded batch: its first change waits for the whole batch's evaluation and commit (after a
-                // collection's pause, thousands are queued at once).
-                while (batch.Count < _batchLimit && _changed.Reader.TryRead(out var item))
+                // collection's pause, thousands are queued at once). A change whose identity's profile was read after
+                // it was committed is answered by that evaluation (the answers commit in order): it joins the batch
+                // without work of its own. Not a full one: a timer or a merge asks for audiences an event may not.
+                var toEvaluate = 0;
+                while (toEvaluate < _batchLimit && _changed.Reader.TryRead(out var item))
                 {
                     batch.Add(item);
+                    toEvaluate += !item.Full && ReadSince(item.Sandbox, item.Identity, item.Since) ? 0 : 1;
                 }
                 foreach (var group in batch.GroupBy(b => b.Sandbox))
                 {
@@ -231,9 +240,12 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     {
                         // One item per identity; full when any of its items asks for it.
                         var work = new Dictionary<IdentityKey, bool>();
-                        foreach (var (_, identity, full, _) in changes)
+                        foreach (var (_, identity, full, since) in changes)
                         {
-                            work[identity] = full || work.GetValueOrDefault(identity);
+                            if (full || !ReadSince(group.Key, identity, since))
+                            {
+                                work[identity] = full || work.GetValueOrDefault(identity);
+                            }
                         }
                         await EvaluateAsync(group.Key, work, _committing, answers, _stopping.Token).ConfigureAwait(false);
                     }
@@ -250,6 +262,34 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Stopping.
+        }
+    }
+
+    /// <summary>
+    /// When each identity's profile was last read for evaluation (Stopwatch ticks, taken before the read): a change committed
+    /// before that is answered by that evaluation. Only saves work: bounded by clearing it (a change not found is evaluated).
+    /// </summary>
+    private readonly Dictionary<(string Sandbox, IdentityKey Identity), long> _lastRead = [];
+
+    private const int MostLastRead = 200_000;
+
+    private bool ReadSince(string sandbox, IdentityKey identity, long since)
+    {
+        lock (_lastRead)
+        {
+            return _lastRead.TryGetValue((sandbox, identity), out var read) && read > since;
+        }
+    }
+
+    private void RecordRead(string sandbox, IdentityKey identity, long at)
+    {
+        lock (_lastRead)
+        {
+            if (_lastRead.Count >= MostLastRead)
+            {
+                _lastRead.Clear();
+            }
+            _lastRead[(sandbox, identity)] = at;
         }
     }
 
@@ -466,6 +506,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 continue;
             }
             var identity = item.Identity;
+            if (item.Policies is null)
+            {
+                RecordRead(sandbox, identity, Stopwatch.GetTimestamp());
+            }
             // One profile per merge policy the audiences read with (most use the default).
             foreach (var policy in item.Policies ?? index.Policies)
             {
@@ -491,6 +535,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     }
                 }
                 part.Profiles.UnionWith(source.Identities);
+                Interlocked.Increment(ref _profileEvaluations);
                 var key = (sandbox, policy ?? "", source.Primary);
                 // Events kept converted under another projection (the audiences changed) are converted again.
                 var before = _evaluated.Get(key) is { } kept && EventProjection.Same(kept.Projection, program.Events) ? kept : null;
@@ -745,6 +790,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     {
         var person = identities.ToHashSet(StringComparer.Ordinal);
         _evaluated.Clear(); // The deleted person's converted profile goes too (and everyone's: a rare event).
+        lock (_lastRead)
+        {
+            _lastRead.Clear(); // Identities are personal data.
+        }
         _fresh.Clear();
         lock (_lastPrimary)
         {

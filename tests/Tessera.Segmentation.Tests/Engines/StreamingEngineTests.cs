@@ -121,6 +121,32 @@ public sealed class StreamingEngineTests
             memberships.Read(Sandbox, 0, 1000).Where(c => c.AudienceId == "silver").Select(c => c.Status));
     }
 
+    [Fact]
+    public async Task Changes_committed_before_their_profile_was_read_are_answered_by_that_evaluation()
+    {
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        var workspace = test.Workspace;
+        await workspace.Audiences.CreateAsync(Sandbox, "cart", "chain(xEvent, timestamp, [A: WHAT(page = \"cart\") WHEN(< 3 hours before now)])", id: "cart");
+        await workspace.Audiences.PublishAsync(Sandbox, "cart");
+        // One change to evaluate a batch: without the changes the first evaluation covers, each of the ten would be evaluated on its own.
+        await using var engine = new StreamingEngine(workspace.Profiles, workspace.Audiences, workspace.Memberships, workspace.Store, test.Time, batchLimit: 1);
+        workspace.Ingestion.AddObserver(engine);
+        engine.RecordLatencies = true;
+
+        engine.Pause();
+        for (var i = 0; i < 10; i++)
+        {
+            await test.StreamAsync("web", $$"""[{"_id":"e{{i}}","timestamp":"2026-06-10T11:0{{i}}:00Z","ecid":"K1","page":"cart"}]""");
+        }
+        engine.Resume();
+        await engine.WhenIdleAsync();
+
+        Assert.Equal(1, engine.ProfileEvaluations); // Once, with its ten events.
+        Assert.Equal(10, engine.TakeLatencies().Count); // Every change answered.
+        Assert.Equal(["ECID:K1"], workspace.Memberships.Members(Sandbox, "cart").Select(m => m.ProfileId));
+    }
+
+
     [Theory]
     [InlineData("streamingBatch", 0, "segmentation.streamingBatch must be at least 1")]
     [InlineData("streamingParallelism", -1, "segmentation.streamingParallelism must be 0 (one per core) or more")]
