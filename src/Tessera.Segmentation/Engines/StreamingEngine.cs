@@ -822,7 +822,12 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
         }
         await WhenIdleAsync().ConfigureAwait(false);
-        _evaluated.Clear(); // Again: a commit in flight above remembered what it evaluated once written.
+        // Again: evaluations in flight above remembered what they read and evaluated.
+        _evaluated.Clear();
+        lock (_lastRead)
+        {
+            _lastRead.Clear();
+        }
     }
 
     /// <summary>Whether the engine remembers <paramref name="identity"/> (for tests).</summary>
