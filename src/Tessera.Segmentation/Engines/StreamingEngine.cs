@@ -30,7 +30,10 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     private readonly MembershipStore _memberships;
     private readonly IStore _store;
     private readonly TimeProvider _time;
-    private readonly Channel<(string Sandbox, IdentityKey Identity, bool Full, long Since)> _changed = Channel.CreateUnbounded<(string, IdentityKey, bool, long)>(new() { SingleReader = true });
+    private readonly Channel<Change> _changed = Channel.CreateUnbounded<Change>(new() { SingleReader = true });
+
+    /// <summary>A committed change of an identity's facts (or a timer, merge or delete asking for every audience: <paramref name="Full"/>), committed at <paramref name="Since"/> (Stopwatch ticks).</summary>
+    private readonly record struct Change(string Sandbox, IdentityKey Identity, bool Full, long Since);
     private readonly AudiencePrograms _programs;
     private readonly EvaluatedProfiles _evaluated = new(200_000);
     private readonly int _batchLimit;
@@ -187,7 +190,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         {
             Interlocked.Exchange(ref _idle, NewIdle());
         }
-        _changed.Writer.TryWrite((sandbox, identity, full, Stopwatch.GetTimestamp()));
+        _changed.Writer.TryWrite(new Change(sandbox, identity, full, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>
@@ -214,7 +217,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     private async Task WorkAsync()
     {
-        var batch = new List<(string Sandbox, IdentityKey Identity, bool Full, long Since)>();
+        var batch = new List<(Change Change, bool Evaluate)>();
         try
         {
             while (await _changed.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
@@ -229,10 +232,11 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 var toEvaluate = 0;
                 while (toEvaluate < _batchLimit && _changed.Reader.TryRead(out var item))
                 {
-                    batch.Add(item);
-                    toEvaluate += !item.Full && ReadSince(item.Sandbox, item.Identity, item.Since) ? 0 : 1;
+                    var evaluate = item.Full || !ReadSince(item.Sandbox, item.Identity, item.Since);
+                    batch.Add((item, evaluate));
+                    toEvaluate += evaluate ? 1 : 0;
                 }
-                foreach (var group in batch.GroupBy(b => b.Sandbox))
+                foreach (var group in batch.GroupBy(b => b.Change.Sandbox))
                 {
                     var changes = group.ToList();
                     Answers? answers = new(_time.GetUtcNow());
@@ -240,9 +244,9 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                     {
                         // One item per identity; full when any of its items asks for it.
                         var work = new Dictionary<IdentityKey, bool>();
-                        foreach (var (_, identity, full, since) in changes)
+                        foreach (var ((_, identity, full, _), evaluate) in changes)
                         {
-                            if (full || !ReadSince(group.Key, identity, since))
+                            if (evaluate)
                             {
                                 work[identity] = full || work.GetValueOrDefault(identity);
                             }
@@ -326,7 +330,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     /// what follows from them: timers waited for in memory, memberships of profiles gone removed, evaluations remembered.
     /// Never throws: a failure is reported to <see cref="Failed"/>.
     /// </summary>
-    private async Task CommitAsync(string sandbox, Answers? answers, List<(string Sandbox, IdentityKey Identity, bool Full, long Since)> changes, Task previous)
+    private async Task CommitAsync(string sandbox, Answers? answers, List<(Change Change, bool Evaluate)> changes, Task previous)
     {
         try
         {
@@ -343,7 +347,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                         {
                             if (_latencies.Count < MostLatencies)
                             {
-                                _latencies.Add(done - change.Since);
+                                _latencies.Add(done - change.Change.Since);
                             }
                         }
                     }
@@ -417,9 +421,9 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var program = _programs.For(sandbox);
-        if (program.Dependencies.Streamed.Count == 0)
+        if (identities.Count == 0 || program.Dependencies.Streamed.Count == 0)
         {
-            return;
+            return; // Every change answered by an earlier evaluation, or nothing to evaluate.
         }
         var batch = new BatchWork(sandbox, program, answers.Now, inFlight,
             new System.Collections.Concurrent.ConcurrentQueue<WorkItem>(identities.Select(i => new WorkItem(i.Key, i.Value, null))));
@@ -711,7 +715,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         return false;
     }
 
-    /// <summary>Commits <paramref name="answers"/>, then does what follows from them (see <see cref="CommitAsync(string, Answers?, List{ValueTuple{string, IdentityKey, bool, long}}, Task)"/>).</summary>
+    /// <summary>Commits <paramref name="answers"/>, then does what follows from them (see <see cref="CommitAsync(string, Answers?, List{ValueTuple{Change, bool}}, Task)"/>).</summary>
     private async Task CommitAsync(string sandbox, Answers answers, CancellationToken cancellationToken)
     {
         var (evaluations, scheduled, now) = (answers.Evaluations, answers.Scheduled, answers.Now);
