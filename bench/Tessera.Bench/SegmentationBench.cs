@@ -22,6 +22,9 @@ internal static class SegmentationBench
           "page": {"type": "string"}}}
         """;
 
+    /// <summary>Issue 6's streaming throughput target; its latency target holds at half of it.</summary>
+    private const double TargetRate = 100_000;
+
     public static async Task<IReadOnlyList<Figure>> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         var events = options.Quick ? 20_000 : 100_000;
@@ -47,12 +50,26 @@ internal static class SegmentationBench
             rows.Add([$"streaming engine alone, draining the {events:N0} events ingested while it was paused", $"{events / backlog.Took.TotalSeconds:N0}", "", "≥ 100,000 events/s: " + (events / backlog.Took.TotalSeconds >= 100_000 ? "met" : "NOT met")]);
             figures.Add(new Figure("segmentation", $"streaming engine alone, draining {events:N0} events ingested while it was paused", events / backlog.Took.TotalSeconds, "events/s",
                 HigherIsBetter: true, "ingestion alone (no audience published)", events / floor.Took.TotalSeconds, "≥ 100,000 events/s", events / backlog.Took.TotalSeconds >= 100_000, size));
+            // The target's condition: half of the 100,000 events/s target offered, whatever this run reached end to end.
+            // Met only when that load was also carried (a run that cannot keep up measures its latency at a lower load).
+            var target = await MeasureAsync(Path.Combine(root, "paced-target"), events, Devices, Audiences, options, Mode.Paced, TargetRate / 2);
+            var carried = events / target.Took.TotalSeconds;
+            var targetMet = Percentile(target.Latency, 0.99) <= 20 && carried >= 0.95 * TargetRate / 2;
+            rows.Add([$"event commit → answers committed at {TargetRate / 2:N0} events/s offered ({carried:N0} carried): p50 / p99 / max",
+                $"{Ms(target.Latency, 0.50)} / {Ms(target.Latency, 0.99)} / {Ms(target.Latency, 1.0)} ms", $"{target.Latency.Count:N0} changes",
+                "p99 ≤ 20 ms at half of 100,000 events/s: " + (targetMet ? "met" : "NOT met")]);
+            figures.Add(new Figure("segmentation", $"event commit → membership answer committed, p99 at {TargetRate / 2:N0} events/s offered (half the throughput target)",
+                Percentile(target.Latency, 0.99), "ms", HigherIsBetter: false, "the events' own durable write (request → acknowledged) at the same load",
+                Percentile(target.Commits, 0.99), "p99 ≤ 20 ms at 50,000 events/s carried", targetMet,
+                $"{size}; {TargetRate / 2:N0} events/s offered in requests of 50, {carried:N0} carried (met needs 95 % of it); p50 {Ms(target.Latency, 0.50)} ms, "
+                + $"max {Ms(target.Latency, 1.0)} ms over {target.Latency.Count:N0} changes"));
+            // A diagnostic beside it: the latency at a load this run did carry end to end (half of it), not judged.
             var rate = events / streamed.Took.TotalSeconds / 2;
             var paced = await MeasureAsync(Path.Combine(root, "paced"), events, Devices, Audiences, options, Mode.Paced, rate);
             rows.Add([$"event commit → answers committed at half the end-to-end rate ({rate:N0} events/s offered, {events / paced.Took.TotalSeconds:N0} done): p50 / p99 / max",
-                $"{Ms(paced.Latency, 0.50)} / {Ms(paced.Latency, 0.99)} / {Ms(paced.Latency, 1.0)} ms", $"{paced.Latency.Count:N0} changes", "p99 ≤ 20 ms: " + (Percentile(paced.Latency, 0.99) <= 20 ? "met" : "NOT met")]);
-            figures.Add(new Figure("segmentation", "event commit → membership answer committed, at half the end-to-end rate, p99", Percentile(paced.Latency, 0.99), "ms",
-                HigherIsBetter: false, "the events' own durable write (request → acknowledged) at the same load", Percentile(paced.Commits, 0.99), "p99 ≤ 20 ms", Percentile(paced.Latency, 0.99) <= 20,
+                $"{Ms(paced.Latency, 0.50)} / {Ms(paced.Latency, 0.99)} / {Ms(paced.Latency, 1.0)} ms", $"{paced.Latency.Count:N0} changes", "diagnostic (not the target's load)"]);
+            figures.Add(new Figure("segmentation", "event commit → membership answer committed, at half this run's end-to-end rate, p99 (diagnostic)", Percentile(paced.Latency, 0.99), "ms",
+                HigherIsBetter: false, "the events' own durable write (request → acknowledged) at the same load", Percentile(paced.Commits, 0.99), Notes:
                 $"{size}; {rate:N0} events/s offered in requests of 50, {events / paced.Took.TotalSeconds:N0} done; p50 {Ms(paced.Latency, 0.50)} ms, max {Ms(paced.Latency, 1.0)} ms over {paced.Latency.Count:N0} changes"));
         }
         finally
@@ -185,7 +202,9 @@ internal static class SegmentationBench
         // Paced: request i is due at i × 50 / rate seconds from the start.
         Func<int, Task>? due = mode != Mode.Paced ? null
             : index => Task.Delay(TimeSpan.FromSeconds(index * (double)perRequest / rate) - watch.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero);
-        await IngestAsync(workspace, bodies, options.Callers, due, took => commits.Add(took.TotalMilliseconds));
+        // Paced requests are open loop: enough callers that one waiting for its durable answer does not hold back the
+        // schedule (a commit takes milliseconds; at 1,000 requests/s four callers fell behind it).
+        await IngestAsync(workspace, bodies, mode == Mode.Paced ? Math.Max(options.Callers, 64) : options.Callers, due, took => commits.Add(took.TotalMilliseconds));
         if (mode == Mode.Backlog)
         {
             await Task.Delay(200); // Let the commits' notifications land in the queue.
