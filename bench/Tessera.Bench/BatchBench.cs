@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using Spectre.Console;
@@ -57,15 +58,17 @@ internal static class BatchBench
             var modes = workspace.Audiences.Published(Sandbox).Audiences.GroupBy(a => a.Mode).Select(g => $"{g.Count()} {g.Key}");
             Note($"published {BatchWorkload.Audiences.Length} audiences ({string.Join(", ", modes)})");
 
+            await Settle.JitAsync();
             Settle.Heap();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+            var jitBefore = JitInfo.GetCompilationTime();
             watch.Restart();
             var report = await workspace.Batch.RunAsync(Sandbox, cancellationToken: cancellationToken);
             var tessera = watch.Elapsed.TotalSeconds;
             var tesseraCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             var tesseraGc = $"GC {GC.CollectionCount(0) - gcs.Item1}/{GC.CollectionCount(1) - gcs.Item2}/{GC.CollectionCount(2) - gcs.Item3}";
-            Note($"Tessera batch run: {tessera:0.00} s, {report.Profiles:N0} profiles, process CPU {tesseraCpu:0.0} s, {tesseraGc}");
+            Note($"Tessera batch run: {tessera:0.00} s, {report.Profiles:N0} profiles, process CPU {tesseraCpu:0.0} s, {tesseraGc}; {JitWarmup.CompiledSince(jitBefore)}");
             // Later runs over unchanged data (what a daily schedule does): every member qualifies again, a
             // second later each time (whole seconds: no event comes to sit on a window's edge).
             for (var run = 2; run <= options.BatchRuns; run++)
