@@ -46,6 +46,9 @@ internal sealed class AudienceProgram
     /// <summary>Dependencies first.</summary>
     public IReadOnlyList<CompiledAudience> Audiences { get; }
 
+    /// <summary>The position in <see cref="Audiences"/> of the audience <paramref name="id"/>, when the program holds it.</summary>
+    public bool TryGetPosition(string id, out int position) => _positions.TryGetValue(id, out position);
+
     /// <param name="published">Published audiences, dependencies first (as the catalog gives them).</param>
     public static AudienceProgram Compile(long version, IReadOnlyList<Audience> published, TimeZoneInfo zone) =>
         new(version, [.. published.Select(a =>
@@ -67,7 +70,7 @@ internal sealed class AudienceProgram
         // By position in the program: 0 not answered in this pass, 1 no, 2 yes (a batch run asks this of every profile).
         var answered = new byte[Audiences.Count];
         IReadOnlySet<string>? current = null;
-        bool InSegment(string id) => _positions.TryGetValue(id, out var at) && answered[at] != 0 ? answered[at] == 2 : (current ??= currentMembers()).Contains(id);
+        bool InSegment(string id) => TryGetPosition(id, out var at) && answered[at] != 0 ? answered[at] == 2 : (current ??= currentMembers()).Contains(id);
         for (var i = 0; i < Audiences.Count; i++)
         {
             var audience = Audiences[i];
