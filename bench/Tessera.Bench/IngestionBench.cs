@@ -112,12 +112,13 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         Measure("csv", "stage: CsvReader (Sep + strings)", "rows", options.CsvRows, bytes, () => ReaderOnly(csv), floor, stage: true);
 
         // (b) IngestFileAsync into a fresh workspace: validated, stored, durable when it returns.
-        string warmup;
-        using (var warm = await NewWorkspaceAsync().ConfigureAwait(false))
+        // A fresh workspace each round, as the measure has: what runs once per workspace was otherwise compiled during it.
+        var warmup = await JitWarmup.UntilSettledAsync("csv", async _ =>
         {
+            using var warm = await NewWorkspaceAsync().ConfigureAwait(false);
             await DefineCrmAsync(warm).ConfigureAwait(false);
-            warmup = await JitWarmup.UntilSettledAsync("csv", _ => warm.Ingestion.IngestFileAsync(Sandbox, "crm", warmCsv)).ConfigureAwait(false);
-        }
+            await warm.Ingestion.IngestFileAsync(Sandbox, "crm", warmCsv).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
         await DefineCrmAsync(workspace).ConfigureAwait(false);
         BatchInfo? batch = null;
@@ -151,12 +152,12 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         // (d) IngestRecordsAsync from concurrent callers, each parsing its request body first.
         if (options.RunsIngestionPart("events"))
         {
-            string warmup;
-            using (var warm = await NewWorkspaceAsync().ConfigureAwait(false))
+            var warmup = await JitWarmup.UntilSettledAsync("events", async round =>
             {
+                using var warm = await NewWorkspaceAsync().ConfigureAwait(false);
                 await DefineWebAsync(warm).ConfigureAwait(false);
-                warmup = await JitWarmup.UntilSettledAsync("events", round => StreamInProcessAsync(warm, round == 0 ? warmBodies : WarmBodies(round))).ConfigureAwait(false);
-            }
+                await StreamInProcessAsync(warm, round == 0 ? warmBodies : WarmBodies(round)).ConfigureAwait(false);
+            }).ConfigureAwait(false);
             using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
             await DefineWebAsync(workspace).ConfigureAwait(false);
             long accepted = 0;
@@ -466,6 +467,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     private async Task MeasureAsync(string group, string name, string unit, long items, long bytes, Func<Task> action, BenchResult floor,
         Func<string?> check, BenchResult? extraFloor = null, string kind = "tessera", string? warmup = null)
     {
+        await Settle.JitAsync().ConfigureAwait(false);
         Settle.HeapAndDisk();
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var gcBefore = GcMark.Now();
