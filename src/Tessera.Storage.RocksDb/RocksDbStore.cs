@@ -329,6 +329,20 @@ public sealed class RocksDbStore : IStore
     /// <summary>RocksDB's table properties summed over a space's files on one shard (diagnostics: entries, blocks, filter sizes).</summary>
     public string? TableProperties(StoreSpace space, int shard) => _db.GetProperty("rocksdb.aggregated-table-properties", Family(space, shard));
 
+    /// <summary>
+    /// Whether a memtable waits to be flushed or a flush is running (tests: a write-ahead log file is deleted once every
+    /// family with data in it is flushed, in the background).
+    /// </summary>
+    internal bool FlushesPending()
+    {
+        if (_db.GetProperty("rocksdb.num-running-flushes") != "0")
+        {
+            return true;
+        }
+        ColumnFamilyHandle[] families = [_catalog, _quarantine, _memberships, _membershipFeed, _activation, .. _facts];
+        return families.Any(family => _db.GetProperty("rocksdb.mem-table-flush-pending", family) != "0");
+    }
+
     public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix)
     {
         using var iterator = _db.NewIterator(Family(space, shard), _read);
