@@ -57,18 +57,18 @@ internal static class SegmentationBench
             var carried = events / target.Took.TotalSeconds;
             var targetMet = Percentile(target.Latency, 0.99) <= 20 && carried >= 0.95 * TargetRate / 2;
             rows.Add([$"event commit → answers committed at {TargetRate / 2:N0} events/s offered ({carried:N0} carried): p50 / p99 / max",
-                $"{Ms(target.Latency, 0.50)} / {Ms(target.Latency, 0.99)} / {Ms(target.Latency, 1.0)} ms", $"{target.Latency.Count:N0} changes",
+                Spread(target.Latency), $"{target.Latency.Count:N0} changes",
                 "p99 ≤ 20 ms at half of 100,000 events/s: " + (targetMet ? "met" : "NOT met")]);
             figures.Add(new Figure("segmentation", $"event commit → membership answer committed, p99 at {TargetRate / 2:N0} events/s offered (half the throughput target)",
                 Percentile(target.Latency, 0.99), "ms", HigherIsBetter: false, "the events' own durable write (request → acknowledged) at the same load",
-                Percentile(target.Commits, 0.99), "p99 ≤ 20 ms at 50,000 events/s carried", targetMet,
+                Percentile(target.Commits, 0.99), $"p99 ≤ 20 ms at {TargetRate / 2:N0} events/s carried", targetMet,
                 $"{size}; {TargetRate / 2:N0} events/s offered in requests of 50, {carried:N0} carried (met needs 95 % of it); p50 {Ms(target.Latency, 0.50)} ms, "
                 + $"max {Ms(target.Latency, 1.0)} ms over {target.Latency.Count:N0} changes"));
             // A diagnostic beside it: the latency at a load this run did carry end to end (half of it), not judged.
             var rate = events / streamed.Took.TotalSeconds / 2;
             var paced = await MeasureAsync(Path.Combine(root, "paced"), events, Devices, Audiences, options, Mode.Paced, rate);
             rows.Add([$"event commit → answers committed at half the end-to-end rate ({rate:N0} events/s offered, {events / paced.Took.TotalSeconds:N0} done): p50 / p99 / max",
-                $"{Ms(paced.Latency, 0.50)} / {Ms(paced.Latency, 0.99)} / {Ms(paced.Latency, 1.0)} ms", $"{paced.Latency.Count:N0} changes", "diagnostic (not the target's load)"]);
+                Spread(paced.Latency), $"{paced.Latency.Count:N0} changes", "diagnostic (not the target's load)"]);
             figures.Add(new Figure("segmentation", "event commit → membership answer committed, at half this run's end-to-end rate, p99 (diagnostic)", Percentile(paced.Latency, 0.99), "ms",
                 HigherIsBetter: false, "the events' own durable write (request → acknowledged) at the same load", Percentile(paced.Commits, 0.99), Notes:
                 $"{size}; {rate:N0} events/s offered in requests of 50, {events / paced.Took.TotalSeconds:N0} done; p50 {Ms(paced.Latency, 0.50)} ms, max {Ms(paced.Latency, 1.0)} ms over {paced.Latency.Count:N0} changes"));
@@ -112,6 +112,9 @@ internal static class SegmentationBench
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(share * sorted.Count) - 1 < 0 ? 0 : (int)Math.Ceiling(share * sorted.Count) - 1)];
 
     private static string Ms(List<double> sorted, double share) => Percentile(sorted, share).ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>p50 / p99 / max of sorted latencies, for the table.</summary>
+    private static string Spread(List<double> sorted) => $"{Ms(sorted, 0.50)} / {Ms(sorted, 0.99)} / {Ms(sorted, 1.0)} ms";
 
     /// <summary>
     /// Ingestion and the streaming engine in a workspace of their own, in rounds of new events until the JIT
@@ -197,9 +200,9 @@ internal static class SegmentationBench
         {
             engine.Pause();
         }
+        await Settle.JitAsync();
         // The request bodies were just generated (tens of megabytes): promoted during the measurement, they were a
         // pause of hundreds of milliseconds in the latency tail that no server would have.
-        await Settle.JitAsync();
         Settle.HeapAndDisk();
         var gcBefore = GcMark.Now();
         var jitBefore = JitInfo.GetCompilationTime();

@@ -810,11 +810,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
     public async Task ForgetAsync(string sandbox, IReadOnlyCollection<string> identities, CancellationToken cancellationToken = default)
     {
         var person = identities.ToHashSet(StringComparer.Ordinal);
-        _evaluated.Clear(); // The deleted person's converted profile goes too (and everyone's: a rare event).
-        lock (_lastRead)
-        {
-            _lastRead.Clear(); // Identities are personal data.
-        }
+        ForgetEvaluated(); // The deleted person's converted profile and read times go too (and everyone's: a rare event).
         _fresh.Clear();
         lock (_lastPrimary)
         {
@@ -843,7 +839,12 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
         }
         await WhenIdleAsync().ConfigureAwait(false);
-        // Again: evaluations in flight above remembered what they read and evaluated.
+        ForgetEvaluated(); // Again: evaluations in flight above remembered what they read and evaluated.
+    }
+
+    /// <summary>Forgets every profile converted and every read time kept (both hold identities: personal data).</summary>
+    private void ForgetEvaluated()
+    {
         _evaluated.Clear();
         lock (_lastRead)
         {

@@ -146,7 +146,6 @@ public sealed class StreamingEngineTests
         Assert.Equal(["ECID:K1"], workspace.Memberships.Members(Sandbox, "cart").Select(m => m.ProfileId));
     }
 
-
     [Theory]
     [InlineData("streamingBatch", 0, "segmentation.streamingBatch must be at least 1")]
     [InlineData("streamingParallelism", -1, "segmentation.streamingParallelism must be 0 (one per core) or more")]
