@@ -17,11 +17,26 @@ internal sealed class Frame(int slots, int windows, TimeWindow time)
     public DateTimeOffset Now;
     public PqlValue Profile;
     public Func<string, bool>? InSegment;
+
+    /// <summary>The values <see cref="ExternalValue"/> nodes read, from <see cref="ExternalOffset"/> on (a caller's, valid during one evaluation).</summary>
+    public PqlValue[]? External;
+    public int ExternalOffset;
+}
+
+/// <summary>
+/// A value given with each evaluation instead of computed from the profile: the columnar engine rewrites an
+/// audience's event conditions (<c>count(xEvent[...])</c>, chains) into these and computes them for many profiles at once.
+/// </summary>
+internal sealed record ExternalValue(int Index) : Syntax.PqlNode
+{
+    public bool Equals(ExternalValue? other) => other is not null && Index == other.Index;
+
+    public override int GetHashCode() => Index;
 }
 
 /// <summary>
 /// An expression compiled to closures for one time zone: evaluate it per profile with
-/// <see cref="Evaluate"/> or <see cref="Matches"/>. Safe to share between threads.
+/// <see cref="Evaluate(PqlProfile, DateTimeOffset, Func{string, bool}?)"/> or <see cref="Matches"/>. Safe to share between threads.
 /// </summary>
 public sealed class CompiledExpression
 {
@@ -43,7 +58,10 @@ public sealed class CompiledExpression
 
     /// <summary>The expression's value for <paramref name="profile"/> at <paramref name="now"/>.</summary>
     /// <param name="inSegment">Membership of the profile in an audience, when the caller knows it better than the profile's <c>segmentMembership</c>.</param>
-    public PqlValue Evaluate(PqlProfile profile, DateTimeOffset now, Func<string, bool>? inSegment = null)
+    public PqlValue Evaluate(PqlProfile profile, DateTimeOffset now, Func<string, bool>? inSegment = null) => Evaluate(profile, now, inSegment, null, 0);
+
+    /// <summary>As <see cref="Evaluate(PqlProfile, DateTimeOffset, Func{string, bool}?)"/>, with the values of the expression's <see cref="ExternalValue"/>s from <paramref name="external"/>[<paramref name="offset"/>..].</summary>
+    internal PqlValue Evaluate(PqlProfile profile, DateTimeOffset now, Func<string, bool>? inSegment, PqlValue[]? external, int offset)
     {
         if (!ReferenceEquals(profile.Zone, _time.Zone) && !profile.Zone.Equals(_time.Zone))
         {
@@ -55,11 +73,14 @@ public sealed class CompiledExpression
             frame.Now = now.ToUniversalTime();
             frame.Profile = profile.Root;
             frame.InSegment = inSegment;
+            frame.External = external;
+            frame.ExternalOffset = offset;
             frame.Slots[0] = profile.Root;
             return _root(frame);
         }
         finally
         {
+            frame.External = null;
             _spare = frame;
         }
     }

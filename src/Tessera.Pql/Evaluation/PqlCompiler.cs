@@ -56,6 +56,7 @@ public sealed class PqlCompiler
         FunctionCall call => CompileCall(call),
         Quantifier quantifier => CompileQuantifier(quantifier),
         Let let => CompileLet(let, 0),
+        ExternalValue external => frame => frame.External![frame.ExternalOffset + external.Index],
         _ => Refuse($"the interpreter does not evaluate {node.GetType().Name} yet", node.Position),
     };
 
@@ -315,6 +316,21 @@ public sealed class PqlCompiler
             }
             return frame.Windows[index];
         };
+    }
+
+    /// <summary>
+    /// The window of <paramref name="occurs"/> as a function of the clock, computed as a compiled expression computes it;
+    /// null when its anchor, end or amount depend on anything but the clock (then it has no single window per instant).
+    /// </summary>
+    internal static Func<DateTimeOffset, TimeInterval?>? ClockWindow(Occurs occurs, TimeZoneInfo zone)
+    {
+        if (!ClockOnly(occurs.Amount) || !ClockOnly(occurs.Anchor) || !ClockOnly(occurs.Until))
+        {
+            return null;
+        }
+        var compiler = new PqlCompiler(zone);
+        var window = compiler.CompileWindow(occurs);
+        return now => window(new Frame(compiler._slots, compiler._windows, compiler._time) { Now = now.ToUniversalTime() });
     }
 
     private static DateTimeOffset? Instant(Code? code, Frame frame) =>

@@ -15,9 +15,10 @@ internal sealed class AudienceProgram
 {
     private readonly Dictionary<string, int> _positions;
 
-    private AudienceProgram(long version, IReadOnlyList<CompiledAudience> audiences)
+    private AudienceProgram(long version, IReadOnlyList<CompiledAudience> audiences, TimeZoneInfo zone)
     {
         Version = version;
+        _zone = zone;
         Audiences = audiences;
         Events = EventProjection.Of(audiences.Select(a => a.Tree));
         _positions = new Dictionary<string, int>(audiences.Count, StringComparer.Ordinal);
@@ -37,6 +38,13 @@ internal sealed class AudienceProgram
 
     private DependencyIndex? _dependencies;
 
+    private readonly TimeZoneInfo _zone;
+
+    /// <summary>The audiences with their event conditions taken out for columnar evaluation (a batch run's), made on first use.</summary>
+    public ColumnarAudiences Columnar => _columnar ??= ColumnarAudiences.Compile([.. Audiences.Select(a => a.Tree)], _zone);
+
+    private ColumnarAudiences? _columnar;
+
     /// <summary>
     /// The event fields the audiences can read: the engines convert and keep only those of each event (all of them
     /// when null). The same for every program compiled from the same audiences.
@@ -55,16 +63,18 @@ internal sealed class AudienceProgram
         {
             var tree = Parser.Parse(a.Pql);
             return new CompiledAudience(a, tree, PqlCompiler.Compile(tree, zone), TimeHorizon.ClockReading.Of(tree, zone));
-        })]);
+        })], zone);
 
     /// <summary>
     /// Whether the profile (<paramref name="converted"/>) qualifies at <paramref name="now"/> for each audience
     /// <paramref name="include"/> selects, in dependency order. <c>inSegment</c> of an audience
     /// evaluated earlier in this pass reads that answer; of any other, the profile's current
     /// membership (<paramref name="currentMembers"/>, read only if an audience asks: it is a store read).
+    /// With <paramref name="columnar"/> (the profile's events in a buffer of <see cref="Columnar"/>), the columnar audiences
+    /// read their event conditions from it, and <paramref name="converted"/> needs events only for the others.
     /// </summary>
     public List<(CompiledAudience Audience, bool Qualifies)> Evaluate(PqlProfile converted, DateTimeOffset now,
-        Func<IReadOnlySet<string>> currentMembers, Func<Audience, bool> include)
+        Func<IReadOnlySet<string>> currentMembers, Func<Audience, bool> include, (ColumnarEvents Events, int Profile)? columnar = null)
     {
         var results = new List<(CompiledAudience, bool)>(Audiences.Count);
         // By position in the program: 0 not answered in this pass, 1 no, 2 yes (a batch run asks this of every profile).
@@ -79,7 +89,9 @@ internal sealed class AudienceProgram
                 continue;
             }
             // A condition that is an array (a bare xEvent[...]) holds when it is not empty, as in a filter.
-            var qualifies = ValueOperations.Holds(audience.Compiled.Evaluate(converted, now, InSegment));
+            var qualifies = ValueOperations.Holds(columnar is var (events, profile) && Columnar.IsColumnar(i)
+                ? events.Evaluate(i, profile, converted, InSegment)
+                : audience.Compiled.Evaluate(converted, now, InSegment));
             answered[i] = qualifies ? (byte)2 : (byte)1;
             results.Add((audience, qualifies));
         }

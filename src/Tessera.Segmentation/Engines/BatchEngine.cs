@@ -21,8 +21,11 @@ public sealed record BatchRunReport(string Sandbox, DateTimeOffset At, int Profi
 /// rather than per profile; a profile whose graph holds several identities is read whole, once, through
 /// the first of them reached. Profiles are evaluated with the compiled evaluator on every core, and the
 /// answers written to the membership store by one writer in commits of a few thousand (one per range);
-/// each audience's size goes to its size history. Not yet columnar: each profile is still converted
-/// and evaluated on its own (BENCHMARKS.md says how far that is from the target).
+/// each audience's size goes to its size history. A range's events are put in columns as they are read
+/// (<see cref="ColumnarEvents"/>): the event conditions of the audiences that allow it (most do:
+/// counts, sums, windows, chains over the events' own fields) are answered once per distinct event and
+/// condition for the whole range, and their events are converted to values only when some audience
+/// the run answers is not columnar. The events themselves are still read from their rows.
 /// </summary>
 public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audiences, MembershipStore memberships,
     IStore store, TimeProvider time)
@@ -86,13 +89,18 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                 throw;
             }
         }, cancellationToken);
-        // Per merge policy, which audiences a pass over a profile answers.
-        var passes = chosen.Select(a => a.Audience.MergePolicy).Distinct().Select(p => new PolicyPass(p, a => Chosen(a) && a.MergePolicy == p)).ToList();
+        // Per merge policy, which audiences a pass over a profile answers, and whether any of them reads events other than in columns.
+        var columnar = program.Columnar;
+        var passes = chosen.Select(a => a.Audience.MergePolicy).Distinct().Select(p => new PolicyPass(p, a => Chosen(a) && a.MergePolicy == p,
+            Converts: program.Audiences.Where((a, i) => Chosen(a.Audience) && a.Audience.MergePolicy == p && !columnar.IsColumnar(i)).Any())).ToList();
+        var columnarRun = columnar.ColumnarCount > 0 ? columnar.Start(now) : null;
+        var columnBuffers = new ConcurrentBag<ColumnarEvents>();
 
-        void Answer(EvaluationSource profile, PqlProfile converted, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified)
+        void Answer(EvaluationSource profile, PqlProfile converted, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified,
+            (ColumnarEvents, int)? columns = null)
         {
             Interlocked.Increment(ref count);
-            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary), pass.Include))
+            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary), pass.Include, columns))
             {
                 answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
                 qualified[compiled.Audience.Id] = qualified.GetValueOrDefault(compiled.Audience.Id) + (qualifies ? 1 : 0);
@@ -120,12 +128,23 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         void AnswerRange(int shard, IdentityKey[] chunk, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified, List<string> answered)
         {
             var range = profiles.ReadRangeForEvaluation(sandbox, shard, chunk, pass.Policy);
-            var events = new EvaluationProfiles.StoredEvents?[chunk.Length];
-            for (var i = 0; i < chunk.Length; i++)
+            var events = pass.Converts ? new EvaluationProfiles.StoredEvents?[chunk.Length] : null;
+            ColumnarEvents? columns = null;
+            if (columnarRun is not null)
+            {
+                columns = columnBuffers.TryTake(out var reused) ? reused : columnarRun.NewEvents();
+                columns.Reset([.. range.Sources.Select(source => source?.Events.Count ?? 0)]);
+            }
+            for (var i = 0; events is not null && i < chunk.Length; i++)
             {
                 events[i] = range.Sources[i] is { } source ? new EvaluationProfiles.StoredEvents(source.Events.Count, program.Events) : null;
             }
-            profiles.ReadEventRecords(range, (at, index, record) => events[at]!.Convert(index, record));
+            profiles.ReadEventRecords(range, (at, index, record) =>
+            {
+                columns?.Add(at, index, record);
+                events?[at]!.Convert(index, record);
+            });
+            columns?.Compute();
             for (var i = 0; i < chunk.Length; i++)
             {
                 if (range.InLargerGraph[i])
@@ -136,8 +155,13 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                 {
                     // Its own graph: no other identity reaches it, so it needs no claim.
                     answered.Add(profile.Primary);
-                    Answer(profile, events[i]!.Profile(profile), pass, answers, qualified);
+                    Answer(profile, events is null ? EvaluationProfiles.AttributesOnly(profile) : events[i]!.Profile(profile), pass, answers, qualified,
+                        columns is null ? null : (columns, i));
                 }
+            }
+            if (columns is not null)
+            {
+                columnBuffers.Add(columns);
             }
         }
 
@@ -211,5 +235,5 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
     }
 
     /// <summary>One merge policy of a run and the audiences a pass over a profile under it answers.</summary>
-    private sealed record PolicyPass(string? Policy, Func<Audience, bool> Include);
+    private sealed record PolicyPass(string? Policy, Func<Audience, bool> Include, bool Converts);
 }

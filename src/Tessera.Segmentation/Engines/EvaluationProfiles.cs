@@ -55,6 +55,10 @@ internal static class EvaluationProfiles
         return events.Profile(profile, JsonNode.DeepEquals(last.Attributes, profile.Attributes) ? last.AttributesValue : null);
     }
 
+    /// <summary>The profile's attributes converted, with no events: for audiences that read its events from columns.</summary>
+    public static PqlProfile AttributesOnly(EvaluationSource profile) =>
+        PqlProfile.WithEvents(PqlProfile.Convert(profile.Attributes, TimeZoneInfo.Utc), [], TimeZoneInfo.Utc);
+
     /// <summary>A profile's events as they are read from the store, converted (the fields <paramref name="projection"/> keeps); then the profile with them.</summary>
     public sealed class StoredEvents(int count, EventProjection? projection)
     {
