@@ -135,7 +135,8 @@ internal static class AudienceCommands
             {
                 table.AddRow(Markup.Escape(audience), $"{members:N0}");
             }
-            AnsiConsole.MarkupLine($"{report.Profiles:N0} profiles evaluated in {report.Took.TotalSeconds:0.00} s at {report.At:u}");
+            AnsiConsole.MarkupLine($"{report.Profiles:N0} profiles evaluated in {report.Took.TotalSeconds:0.00} s at {report.At:u}; "
+                + $"the event conditions of {report.Columnar?.Count ?? 0} of {report.Members.Count} audiences answered in columns");
             AnsiConsole.Write(table);
             return ExitCodes.Ok;
         });

@@ -92,7 +92,10 @@ public sealed class ColumnarAudiences
     }
 
     /// <summary>The conditions' windows and the shapes seen, for evaluations at <paramref name="now"/>.</summary>
-    public ColumnarRun Start(DateTimeOffset now) => new(this, now);
+    public ColumnarRun Start(DateTimeOffset now) => new(this, now, ColumnarRun.MaxShapes);
+
+    /// <summary>As <see cref="Start(DateTimeOffset)"/>, keeping at most <paramref name="maxShapes"/> shapes (tests).</summary>
+    internal ColumnarRun Start(DateTimeOffset now, int maxShapes) => new(this, now, maxShapes);
 
     internal TimeInterval?[] WindowsAt(DateTimeOffset now) => [.. _windows.Select(w => w(now))];
 
@@ -389,10 +392,20 @@ public sealed class ColumnarAudiences
 /// </summary>
 public sealed class ColumnarRun
 {
-    private readonly ConcurrentDictionary<byte[], EventShape> _shapes = new(ShapeKeyComparer.Instance);
+    /// <summary>
+    /// Shapes kept at most: past it (fields of many distinct values, such as prices or URLs, among those the audiences
+    /// read) a new shape is tested for its event alone and not kept, so memory stays bounded (about 200 bytes a shape).
+    /// </summary>
+    public const int MaxShapes = 1 << 20;
 
-    internal ColumnarRun(ColumnarAudiences program, DateTimeOffset now)
+    private readonly ConcurrentDictionary<byte[], EventShape> _shapes = new(ShapeKeyComparer.Instance);
+    private int _kept; // The dictionary's Count takes every lock.
+
+    private readonly int _maxShapes;
+
+    internal ColumnarRun(ColumnarAudiences program, DateTimeOffset now, int maxShapes)
     {
+        _maxShapes = maxShapes;
         Program = program;
         Now = now;
         Windows = program.WindowsAt(now);
@@ -404,8 +417,8 @@ public sealed class ColumnarRun
 
     internal TimeInterval?[] Windows { get; }
 
-    /// <summary>Distinct event shapes met so far.</summary>
-    public int Shapes => _shapes.Count;
+    /// <summary>Distinct event shapes kept so far.</summary>
+    public int Shapes => Volatile.Read(ref _kept);
 
     /// <summary>A buffer for the events of some profiles (one per thread; reusable with <see cref="ColumnarEvents.Reset"/>).</summary>
     public ColumnarEvents NewEvents() => new(this);
@@ -420,7 +433,16 @@ public sealed class ColumnarRun
         }
         var value = PqlProfile.Convert(key, Program.Zone, Program.Shape);
         var shape = new EventShape(value, Program.Test(value, Now));
-        return _shapes.GetOrAdd(key.ToArray(), shape);
+        if (Volatile.Read(ref _kept) >= _maxShapes)
+        {
+            return shape;
+        }
+        var kept = _shapes.GetOrAdd(key.ToArray(), shape);
+        if (ReferenceEquals(kept, shape))
+        {
+            Interlocked.Increment(ref _kept);
+        }
+        return kept;
     }
 
     private sealed class ShapeKeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>

@@ -11,8 +11,9 @@ using Tessera.Storage;
 
 namespace Tessera.Segmentation.Engines;
 
-/// <summary>What one batch run did.</summary>
-public sealed record BatchRunReport(string Sandbox, DateTimeOffset At, int Profiles, IReadOnlyDictionary<string, int> Members, TimeSpan Took);
+/// <summary>What one batch run did; <paramref name="Columnar"/>: the audiences whose event conditions it answered in columns.</summary>
+public sealed record BatchRunReport(string Sandbox, DateTimeOffset At, int Profiles, IReadOnlyDictionary<string, int> Members, TimeSpan Took,
+    IReadOnlyList<string>? Columnar = null);
 
 /// <summary>
 /// The batch engine: every published audience over every profile of a sandbox, at one instant. A
@@ -231,7 +232,9 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             // Sizes are known only when every profile was seen: an incremental run records none.
             await new AudienceSizeHistory(store).RecordAsync(sandbox, now, members, cancellationToken).ConfigureAwait(false);
         }
-        return new BatchRunReport(sandbox, now, count, members, watch.Elapsed);
+        // Incremental runs read identities one by one, without columns.
+        IReadOnlyList<string> inColumns = only is null ? [.. chosen.Where(a => program.TryGetPosition(a.Audience.Id, out var at) && columnar.IsColumnar(at)).Select(a => a.Audience.Id)] : [];
+        return new BatchRunReport(sandbox, now, count, members, watch.Elapsed, inColumns);
     }
 
     /// <summary>One merge policy of a run and the audiences a pass over a profile under it answers.</summary>

@@ -33,6 +33,41 @@ public sealed class BatchEngineTests
         Assert.Equal(new Dictionary<string, int> { ["visitors"] = 2, ["gold"] = 1 }, second.Members);
     }
 
+    [Fact]
+    public async Task Audiences_answered_in_columns_and_audiences_that_are_not_share_a_run()
+    {
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        var workspace = test.Workspace;
+        (string Id, string Pql)[] audiences =
+        [
+            ("checkout", "count(xEvent[page = \"checkout\"]) >= 1"),
+            ("home-then-checkout", "chain(xEvent, timestamp, [A: WHAT(page = \"home\"), B: WHAT(page = \"checkout\")])"),
+            ("two-after-nine", "count(xEvent[timestamp > \"2026-06-10T09:15:00Z\"]) >= 2"), // the time read outside a window
+            ("home", "exists X from xEvent where X.page = \"home\""), // a quantifier
+            ("big", "sum(xEvent[page = \"checkout\"].price) > 50"),
+        ];
+        foreach (var (id, pql) in audiences)
+        {
+            await workspace.Audiences.CreateAsync(Sandbox, id, pql, id: id);
+            await workspace.Audiences.PublishAsync(Sandbox, id);
+        }
+        await test.StreamAsync("web", """
+            [{"_id":"e1","timestamp":"2026-06-10T10:00:00Z","ecid":"K1","page":"home"},
+             {"_id":"e2","timestamp":"2026-06-10T10:30:00Z","ecid":"K1","page":"checkout","price":80},
+             {"_id":"e3","timestamp":"2026-06-10T09:00:00Z","ecid":"K2","page":"checkout","price":20},
+             {"_id":"e4","timestamp":"2026-06-10T09:30:00Z","ecid":"K2","page":"home"}]
+            """);
+
+        var report = await workspace.Batch.RunAsync(Sandbox);
+
+        Assert.Equal(["big", "checkout", "home-then-checkout"], report.Columnar!.Order(StringComparer.Ordinal));
+        Assert.Equal(["ECID:K1", "ECID:K2"], Members(workspace, "checkout"));
+        Assert.Equal(["ECID:K1"], Members(workspace, "home-then-checkout"));
+        Assert.Equal(["ECID:K1"], Members(workspace, "two-after-nine"));
+        Assert.Equal(["ECID:K1", "ECID:K2"], Members(workspace, "home"));
+        Assert.Equal(["ECID:K1"], Members(workspace, "big"));
+    }
+
     private static List<string> Members(Server.Workspace workspace, string audience) =>
         [.. workspace.Memberships.Members(Sandbox, audience).Select(m => m.ProfileId).Order(StringComparer.Ordinal)];
 }
