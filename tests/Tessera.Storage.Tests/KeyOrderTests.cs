@@ -10,7 +10,7 @@ public sealed class KeyOrderTests
     /// Keys built to stress the numbers it compares: long shared starts, keys that are prefixes of others,
     /// trailing zero bytes (which tie with a shorter key's padding), repeats, empty keys, several groups.
     /// </summary>
-    [Property(Replay = "(20261130,3)", MaxTest = 300)]
+    [Property(Replay = "(20261130,3)", MaxTest = 300, EndSize = 100_000_000)]
     public bool Gives_the_order_of_a_sort_by_group_key_and_position(int seed, bool laterFirst)
     {
         var random = new Random(seed);

@@ -56,7 +56,7 @@ public sealed class DigitAutomatonTests
     }
 
     /// <summary>Random patterns of the dialect (nested groups, classes, every quantifier it reads) against the regex engine on random digits.</summary>
-    [Property(Replay = "(20261130,1)", MaxTest = 300)]
+    [Property(Replay = "(20261130,1)", MaxTest = 300, EndSize = 100_000_000)]
     public bool Random_patterns_match_as_the_regex_engine_does(int seed)
     {
         var random = new Random(seed);

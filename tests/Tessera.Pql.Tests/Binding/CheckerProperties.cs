@@ -15,7 +15,7 @@ public sealed class CheckerProperties
     private static readonly string[] Named = [.. Binder.KnownFunctions.Where(f => char.IsLetter(f[0])).Order(StringComparer.Ordinal), "frobnicate", "startWith"];
     private static readonly FieldType[] Scalars = [FieldType.String, FieldType.Int, FieldType.Long, FieldType.Double, FieldType.Bool, FieldType.Date, FieldType.DateTime];
 
-    [Property(Replay = "(20261129,21)", MaxTest = 1000)]
+    [Property(Replay = "(20261129,21)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool Checking_never_throws_and_every_error_has_a_position(int seed)
     {
         var random = new Random(seed);

@@ -20,7 +20,7 @@ public sealed class ClassifierProperties
 
     private static PqlNode RandomTree(int seed) => SyntaxProperties.Node(new Random(seed), depth: 0, bound: []);
 
-    [Property(Replay = "(20261129,21)", MaxTest = 1000)]
+    [Property(Replay = "(20261129,21)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool Random_trees_classify_with_the_deciding_reason_first(int seed)
     {
         var tree = RandomTree(seed);
@@ -39,7 +39,7 @@ public sealed class ClassifierProperties
     /// A profile attribute adds no event condition and no audience, so it can only help: it may lift the
     /// "only negated event conditions" rule, never push a query to a slower engine.
     /// </summary>
-    [Property(Replay = "(20261129,25)", MaxTest = 1000)]
+    [Property(Replay = "(20261129,25)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool A_profile_attribute_conjunct_never_makes_a_query_slower(int seed)
     {
         var tree = RandomTree(seed);
@@ -50,7 +50,7 @@ public sealed class ClassifierProperties
     }
 
     /// <summary>An event condition with no time window is batch whatever else the query says (the May 2025 rule).</summary>
-    [Property(Replay = "(20261129,23)", MaxTest = 500)]
+    [Property(Replay = "(20261129,23)", MaxTest = 500, EndSize = 100_000_000)]
     public bool An_unwindowed_event_conjunct_always_makes_batch(int seed)
     {
         var anyEvent = new Filter(new FieldLookup(null, "xEvent"), new FunctionCall("=", null, [new FieldLookup(null, "eventType"), new Literal(LiteralKind.String, "x")]));

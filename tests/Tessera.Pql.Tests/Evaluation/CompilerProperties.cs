@@ -28,7 +28,7 @@ public sealed class CompilerProperties
         ]),
     ];
 
-    [Property(Replay = "(20261129,13)", MaxTest = 3000)]
+    [Property(Replay = "(20261129,13)", MaxTest = 3000, EndSize = 100_000_000)]
     public bool Compiled_evaluation_agrees_with_the_interpreter(int seed)
     {
         var random = new Random(seed);
@@ -36,7 +36,7 @@ public sealed class CompilerProperties
         return Agree(tree, random);
     }
 
-    [Property(Replay = "(20261129,17)", MaxTest = 1000)]
+    [Property(Replay = "(20261129,17)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool Compiled_evaluation_agrees_on_arbitrary_syntax_trees(int seed)
     {
         var random = new Random(seed);
@@ -285,7 +285,7 @@ internal static class EvaluationTrees
 /// <summary>A profile composed from converted attributes and separately converted events is the profile converted whole.</summary>
 public sealed class ComposedProfileProperties
 {
-    [Property(Replay = "(20261129,41)", MaxTest = 500)]
+    [Property(Replay = "(20261129,41)", MaxTest = 500, EndSize = 100_000_000)]
     public bool Composing_converted_parts_gives_the_whole_conversion(int seed)
     {
         var random = new Random(seed);

@@ -29,7 +29,7 @@ public sealed class ConversionTests
         Assert.Same(fromNodes.Record.NameAt(12), fromBytes.Record.NameAt(12)); // interned: field reads compare references
     }
 
-    [Property(Replay = "(20261129,19)", MaxTest = 1000)]
+    [Property(Replay = "(20261129,19)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool A_profile_whose_events_are_converted_from_bytes_evaluates_as_one_converted_from_nodes(int seed)
     {
         var random = new Random(seed);

@@ -16,10 +16,10 @@ public sealed class EventProjectionTests
 {
     private static readonly DateTimeOffset Base = new(2026, 3, 29, 0, 30, 0, TimeSpan.Zero);
 
-    [Property(Replay = "(20261201,7)", MaxTest = 3000)]
+    [Property(Replay = "(20261201,7)", MaxTest = 3000, EndSize = 100_000_000)]
     public bool Projected_events_answer_as_whole_events(int seed) => Agree(EvaluationTrees.Expression(new Random(seed)), new Random(seed ^ 0x5eed));
 
-    [Property(Replay = "(20261201,11)", MaxTest = 1000)]
+    [Property(Replay = "(20261201,11)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool Projected_events_answer_as_whole_events_on_arbitrary_syntax_trees(int seed) =>
         Agree(Tessera.Pql.Tests.Syntax.SyntaxProperties.Node(new Random(seed), 0, []), new Random(seed ^ 0x5eed));
 

@@ -14,7 +14,7 @@ public sealed class InstantReadingProperties
 {
     private static readonly TimeWindow Utc = new(TimeZoneInfo.Utc);
 
-    [Property(Replay = "(20261130,11)", MaxTest = 5000)]
+    [Property(Replay = "(20261130,11)", MaxTest = 5000, EndSize = 100_000_000)]
     public bool A_date_time_reads_as_the_general_parser_reads_it(int seed, int salt)
     {
         var random = new Random(unchecked((seed * 1_000_003) + salt));

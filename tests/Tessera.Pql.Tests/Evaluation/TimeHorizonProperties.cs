@@ -15,10 +15,10 @@ public sealed class TimeHorizonProperties
 {
     private static readonly DateTimeOffset Base = new(2026, 3, 29, 0, 30, 0, TimeSpan.Zero);
 
-    [Property(Replay = "(20261129,29)", MaxTest = 1000)]
+    [Property(Replay = "(20261129,29)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool The_value_holds_until_the_horizon(int seed, int salt, int twist)
     {
-        // FsCheck's integers stay small; three of them give thousands of distinct cases, not hundreds.
+        // Three integers date from before the EndSize, when FsCheck's stayed within ±100 (thousands of cases, not hundreds).
         var random = new Random(unchecked((seed * 1_000_003) + (salt * 1_009) + twist));
         var tree = EvaluationTrees.Expression(random);
         var profile = EvaluationTrees.Profile(random);
@@ -61,7 +61,7 @@ public sealed class TimeHorizonProperties
     /// Windows at their edges: time conditions of every form over events and a profile date, with
     /// now placed within a few units of one of the profile's instants, so that window ends cross them.
     /// </summary>
-    [Property(Replay = "(20261129,31)", MaxTest = 800)]
+    [Property(Replay = "(20261129,31)", MaxTest = 800, EndSize = 100_000_000)]
     public bool The_value_holds_until_the_horizon_at_window_edges(int seed, int salt, int twist)
     {
         var random = new Random(unchecked((seed * 1_000_003) + (salt * 1_009) + twist));
@@ -79,7 +79,7 @@ public sealed class TimeHorizonProperties
     /// the interpreter's value holds at every instant sampled between now and it: on the random
     /// expressions and on the window conditions at their edges, in three zones, with <c>inSegment</c>.
     /// </summary>
-    [Property(Replay = "(20261129,37)", MaxTest = 1000)]
+    [Property(Replay = "(20261129,37)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool The_compiled_horizon_is_never_later_than_the_interpreters(int seed, int salt, int twist)
     {
         var random = new Random(unchecked((seed * 1_000_003) + (salt * 1_009) + twist));

@@ -14,7 +14,7 @@ public sealed class SyntaxProperties
     private static readonly string[] Functions = ["startsWith", "count", "sum", "occurs", "inSegment", "date", "now", "get", "if", "contains"];
     private static readonly string[] Operators = ["and", "or", "=", "!=", "<", "<=", ">", ">=", "in", "notIn", "+", "-", "*", "/", "%"];
 
-    [Property(Replay = "(20261129,7)", MaxTest = 500)]
+    [Property(Replay = "(20261129,7)", MaxTest = 500, EndSize = 100_000_000)]
     public bool Printed_trees_parse_back_to_themselves(int seed)
     {
         var random = new Random(seed);
@@ -37,7 +37,7 @@ public sealed class SyntaxProperties
         return true;
     }
 
-    [Property(Replay = "(20261129,11)", MaxTest = 500)]
+    [Property(Replay = "(20261129,11)", MaxTest = 500, EndSize = 100_000_000)]
     public bool Trees_round_trip_through_the_json_form(int seed)
     {
         var tree = Node(new Random(seed), depth: 0, bound: []);
@@ -45,7 +45,7 @@ public sealed class SyntaxProperties
         return PqlJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse(json)).Equals(tree);
     }
 
-    [Property(Replay = "(20261129,9)", MaxTest = 1000)]
+    [Property(Replay = "(20261129,9)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool Random_and_mutated_text_fails_only_with_a_positioned_error(int seed)
     {
         var random = new Random(seed);

@@ -24,7 +24,7 @@ public sealed class ProfileViewProperties
 
     private sealed record Fact(IdentityKey Identity, string Dataset, RecordVersion? Version, string EventId, long Ticks);
 
-    [Property(Replay = "(20261128,1)", MaxTest = 250)]
+    [Property(Replay = "(20261128,1)", MaxTest = 250, EndSize = 100_000_000)]
     public bool The_incremental_view_equals_the_view_recomputed_from_scratch(int seed, byte length)
     {
         var random = new Random(seed);

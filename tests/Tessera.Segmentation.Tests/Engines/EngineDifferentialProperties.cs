@@ -41,7 +41,7 @@ public sealed class EngineDifferentialProperties
 
     private static readonly string[] Pages = ["home", "cart", "checkout", "product"];
 
-    [Property(Replay = "(20261129,21)", MaxTest = 20)]
+    [Property(Replay = "(20261129,21)", MaxTest = 20, EndSize = 100_000_000)]
     public bool Streaming_edge_incremental_and_batch_memberships_are_the_interpreters(int seed)
     {
         RunAsync(new Random(seed)).GetAwaiter().GetResult();

@@ -16,7 +16,7 @@ public sealed class MembershipFeedProperties : IDisposable
     private static readonly string[] Audiences = ["a", "b", "c"];
     private readonly MembershipFixture _fixture = new();
 
-    [Property(Replay = "(20261129,1)", MaxTest = 150)]
+    [Property(Replay = "(20261129,1)", MaxTest = 150, EndSize = 100_000_000)]
     public bool Replaying_the_feed_from_the_start_gives_the_current_members(int seed, byte length)
     {
         var random = new Random(seed);
