@@ -18,6 +18,7 @@ public sealed class PqlCompiler
     private readonly List<(string Name, int Slot)> _variables = [];
     private int _slots = 1;
     private int _windows;
+    private int _refusals; // constructs refused at run time so far: a chain reads its step out of order only without one
 
     private PqlCompiler(TimeZoneInfo zone) => _time = new TimeWindow(zone);
 
@@ -64,7 +65,11 @@ public sealed class PqlCompiler
 
     private static Code ReadSlot(int slot) => frame => frame.Slots[slot];
 
-    private static Code Refuse(string message, SourcePosition position) => _ => throw new PqlException(message, position);
+    private Code Refuse(string message, SourcePosition position)
+    {
+        _refusals++;
+        return _ => throw new PqlException(message, position);
+    }
 
     private PqlValue LiteralValue(Literal literal) => literal.Value switch
     {
@@ -359,13 +364,17 @@ public sealed class PqlCompiler
     {
         var source = Compile(chain.Source);
         var slot = NewSlot();
+        var refusals = _refusals;
         var (timeField, steps) = _implicit.Within(slot, () => (Compile(chain.TimeField), chain.Steps.Select(step => (
             What: step.What is null ? null : Compile(step.What),
             Where: step.Where is null ? null : Compile(step.Where),
             When: step.When is Occurs when ? CompileWindow(when) : null)).ToArray()));
         // COUNT(n) is read outside the step's item, as the interpreter reads it.
         var counts = chain.Steps.Select(step => step.Count is null ? null : Compile(step.Count)).ToArray();
-        if (steps.Length == 1)
+        // One step is read in array order, its what and where before its time; the interpreter reads timed items in
+        // time order. That differs only when the step can fail (a construct refused at run time): such a step is read
+        // the interpreter's way.
+        if (steps.Length == 1 && _refusals == refusals)
         {
             return CompileSingleStep(source, slot, timeField, steps[0], counts[0]);
         }
@@ -736,6 +745,7 @@ public sealed class PqlCompiler
             default:
                 {
                     var (function, position) = (call.Function, call.Position);
+                    _refusals++;
                     return (_, _, _, _) => throw new PqlException($"the interpreter does not evaluate '{function}' yet", position);
                 }
         }

@@ -44,6 +44,26 @@ public sealed class CompilerProperties
         return Agree(tree, random);
     }
 
+    /// <summary>
+    /// Cases the arbitrary trees found: a chain of one step whose step fails (here a lambda read as a value). The
+    /// interpreter reads the step only on items that have a time, in time order, so it answers false when none has
+    /// one, and fails on the earliest item that fails even when a later one, earlier in the array, matches.
+    /// </summary>
+    [Theory]
+    [InlineData("chain(xEvent, timestamp, [S0: WHAT((K, G) => G)])", """[{"page": "a"}]""", "False")]
+    [InlineData("chain([989], timestamp, [S0: WHAT((K, G) => G)])", "[]", "False")]
+    [InlineData("chain(xEvent, timestamp, [S0: WHAT(if(page = \"a\", true, (K) => K))])",
+        """[{"page": "a", "timestamp": "2026-03-02T00:00:00Z"}, {"page": "b", "timestamp": "2026-03-01T00:00:00Z"}]""", "Failure { Type = Tessera.Pql.Syntax.PqlException }")]
+    public void A_one_step_chain_fails_where_the_interpreter_does(string pql, string events, string outcome)
+    {
+        var tree = Parser.Parse(pql);
+        var profile = new JsonObject { ["xEvent"] = JsonNode.Parse(events) };
+        var expected = Outcome(() => Interpreter.Evaluate(tree, profile, new FakeTimeProvider(Base), TimeZoneInfo.Utc));
+        var actual = Outcome(() => PqlCompiler.Compile(tree, TimeZoneInfo.Utc).Evaluate(PqlProfile.FromJson(profile, TimeZoneInfo.Utc), Base).ToObject());
+        Assert.Equal(outcome, Show(expected));
+        Assert.Equal(outcome, Show(actual));
+    }
+
     private static bool Agree(PqlNode tree, Random random)
     {
         var profile = EvaluationTrees.Profile(random);
