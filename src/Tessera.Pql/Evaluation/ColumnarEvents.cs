@@ -15,6 +15,7 @@ public sealed class ColumnarEvents
     private readonly ColumnarRun _run;
     private readonly ColumnarAudiences _program;
     private readonly ArrayBufferWriter<byte> _key = new(256);
+    private readonly TimeWindow _time;
     private int[] _starts = new int[257];
     private EventShape?[] _shapes = new EventShape?[4096];
     private long[] _ticks = new long[4096];
@@ -28,6 +29,7 @@ public sealed class ColumnarEvents
     {
         _run = run;
         _program = run.Program;
+        _time = new TimeWindow(_program.Zone);
         _matches = new ulong[_shapes.Length * Words];
     }
 
@@ -88,7 +90,7 @@ public sealed class ColumnarEvents
         var reader = new Utf8JsonReader(record);
         if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
-            var fields = _program.Shape?.Fields;
+            var shape = _program.Shape;
             var kept = 0;
             var sawTime = false;
             Append("{"u8);
@@ -104,7 +106,7 @@ public sealed class ColumnarEvents
                     reader.Skip();
                     continue;
                 }
-                var keep = fields is null || Kept(ref reader, fields);
+                var keep = shape is null || shape.Kept(ref reader) is not null;
                 reader.Read();
                 reader.Skip();
                 if (keep)
@@ -128,18 +130,6 @@ public sealed class ColumnarEvents
 
     private void Append(ReadOnlySpan<byte> bytes) => _key.Write(bytes);
 
-    private static bool Kept(ref Utf8JsonReader reader, EventProjection.Field[] fields)
-    {
-        foreach (var field in fields)
-        {
-            if (reader.ValueTextEquals(field.Utf8))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /// <summary>The instant of the string the reader stands on, as <see cref="TimeWindow.Read(string)"/> reads it.</summary>
     private bool TryTime(ref Utf8JsonReader reader, out long ticks)
     {
@@ -153,7 +143,7 @@ public sealed class ColumnarEvents
                 return true;
             }
         }
-        var time = new TimeWindow(_program.Zone).Read(reader.GetString()!);
+        var time = _time.Read(reader.GetString()!);
         ticks = time?.UtcTicks ?? 0;
         return time is not null;
     }

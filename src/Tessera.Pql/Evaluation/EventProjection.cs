@@ -75,6 +75,19 @@ public sealed class EventProjection
 
     internal sealed record Field(string Name, byte[] Utf8, EventProjection? Child);
 
+    /// <summary>The field kept at this level whose name the reader (on a property name) stands on; null when none is.</summary>
+    internal Field? Kept(ref System.Text.Json.Utf8JsonReader reader)
+    {
+        foreach (var field in Fields)
+        {
+            if (reader.ValueTextEquals(field.Utf8))
+            {
+                return field;
+            }
+        }
+        return null;
+    }
+
     private sealed class PathNode
     {
         public bool Whole;

@@ -176,7 +176,7 @@ public readonly struct PqlValue
                             {
                                 name = PqlNames.Intern(ref reader);
                             }
-                            else if (Kept(ref reader, projection.Fields) is { } field)
+                            else if (projection.Kept(ref reader) is { } field)
                             {
                                 (name, below) = (field.Name, field.Child);
                             }
@@ -240,18 +240,6 @@ public readonly struct PqlValue
                     : Of(double.Parse(System.Text.Encoding.UTF8.GetString(reader.ValueSpan), CultureInfo.InvariantCulture));
             default:
                 return Null;
-        }
-
-        static EventProjection.Field? Kept(ref Utf8JsonReader reader, EventProjection.Field[] fields)
-        {
-            foreach (var field in fields)
-            {
-                if (reader.ValueTextEquals(field.Utf8))
-                {
-                    return field;
-                }
-            }
-            return null;
         }
     }
 
