@@ -18,6 +18,15 @@ namespace Tessera.Identity.Normalization;
 internal sealed class DigitAutomaton
 {
     private const int Dead = -1;
+
+    /// <summary>
+    /// Bounds on the automata a set of patterns may build: nested counted repeats multiply the states written
+    /// out, and the subset construction can take exponentially many sets of them. The library's metadata stays
+    /// far below both (its largest deterministic automaton has a few thousand states); past them the patterns are
+    /// refused as outside the dialect, and the callers ask the library.
+    /// </summary>
+    internal const int MaxNfaStates = 1 << 20, MaxDfaStates = 1 << 16;
+
     private readonly int[] _next;
     private readonly ulong[] _accepts;
 
@@ -254,6 +263,10 @@ internal sealed class DigitAutomaton
 
         public int NewState()
         {
+            if (_masks.Count == MaxNfaStates)
+            {
+                throw new NotSupportedException($"phone patterns that write out more than {MaxNfaStates} states");
+            }
             _masks.Add(0);
             _targets.Add(Dead);
             _epsilons.Add(null);
@@ -341,6 +354,10 @@ internal sealed class DigitAutomaton
                     return id;
                 }
                 id = sets.Count;
+                if (id == MaxDfaStates)
+                {
+                    throw new NotSupportedException($"phone patterns whose deterministic automaton has more than {MaxDfaStates} states");
+                }
                 ids.Add(set, id);
                 sets.Add(set);
                 for (var digit = 0; digit < 10; digit++)

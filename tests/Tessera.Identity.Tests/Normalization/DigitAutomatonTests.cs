@@ -118,6 +118,15 @@ public sealed class DigitAutomatonTests
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(@"\d{0,20}1\d{16}", "deterministic automaton has more than")] // "the 17th digit from the end is a 1": 2^17 subsets
+    [InlineData(@"(?:(?:\d{100}){100}){100}", "write out more than")] // a million digits written out
+    public void Patterns_that_would_build_too_many_states_are_refused_not_built(string pattern, string problem)
+    {
+        var error = Assert.Throws<NotSupportedException>(() => DigitAutomaton.Compile([pattern]));
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Non_digits_match_nothing_and_the_empty_pattern_matches_the_empty_number()
     {
