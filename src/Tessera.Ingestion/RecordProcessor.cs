@@ -135,6 +135,12 @@ internal sealed class RecordProcessor : IDisposable
             }
             _outputWriter.WriteString("batch", _batchId);
             _outputWriter.WriteString("ingestedAt", _ingestedAt);
+            if (_schema.Class == SchemaClass.Event && Result.Timestamp is { } timestamp)
+            {
+                // The event's time as its timeline key holds it (the record's is written to the millisecond), last,
+                // so that a read of the body alone finds its place in the timeline without parsing it again.
+                _outputWriter.WriteNumber("ticks", timestamp.UtcTicks);
+            }
             if (_schema.Class == SchemaClass.Profile)
             {
                 // A record is one version of its fragment; the newest by (time, order, row) is the latest.

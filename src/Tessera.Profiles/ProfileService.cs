@@ -193,12 +193,20 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// Reads, for evaluation, the profiles of <paramref name="identities"/>: consecutive identities of one
     /// shard in key order, such as a batch run visits. Where
     /// <see cref="ForEvaluationSource"/> reads each identity with a prefix scan per kind of fact, this
-    /// reads the whole range with one scan per kind: a batch run over every profile then seeks three
+    /// reads the whole range with one scan per kind: a batch run over every profile then seeks a few
     /// times per range instead of per profile. An identity whose graph holds other identities is not
     /// read here (<see cref="EvaluationRange.InLargerGraph"/>): its profile spans shards, and
     /// <see cref="ForEvaluationSource"/> reads it. The views are not cached (as <c>keepInCache: false</c>).
     /// </summary>
-    public EvaluationRange ReadRangeForEvaluation(string sandbox, int shard, IReadOnlyList<IdentityKey> identities, string? policyName = null)
+    /// <remarks>
+    /// With <paramref name="withEventRecords"/> the range also holds its events' records
+    /// (<see cref="EvaluationRange.VisitEventRecords"/>), and the events are found by one scan of their bodies
+    /// instead of the timeline's: a body carries its time as its timeline key does, so the same entries reach
+    /// the same timeline reading (deduplication, TTL, cap, order) and the event bodies are not scanned a second
+    /// time. A range with a body stored before bodies carried their time is read the other way.
+    /// </remarks>
+    public EvaluationRange ReadRangeForEvaluation(string sandbox, int shard, IReadOnlyList<IdentityKey> identities, string? policyName = null,
+        bool withEventRecords = false)
     {
         var definitions = Definitions(sandbox);
         var rule = definitions.RuleFor(policyName);
@@ -222,8 +230,15 @@ public sealed class ProfileService : ICommittedFactsObserver
             }
             views[i] = new ProfileView([identities[i]]);
             primaries[i] = stitched ? graph?.Primary ?? identities[i] : identities[i];
-            Interlocked.Increment(ref _identitiesLoaded);
         }
+        var datasetNames = new List<(byte[] Utf8, string Name)>();
+        var records = withEventRecords ? ReadEventsWithRecords(range, views, datasetNames) : null;
+        if (withEventRecords && records is null)
+        {
+            range.ReleaseEventRecords();
+            return ReadRangeForEvaluation(sandbox, shard, identities, policyName);
+        }
+        Interlocked.Add(ref _identitiesLoaded, views.Count(view => view is not null));
         range.ScanAll(_store, FactKeys.RecordTag, (at, key, value) =>
         {
             if (views[at] is { } view && FactKeys.TryParse(key, out var parsed))
@@ -231,22 +246,93 @@ public sealed class ProfileService : ICommittedFactsObserver
                 Apply(view, parsed, identities[at], value);
             }
         });
-        var datasetNames = new List<(byte[] Utf8, string Name)>();
-        range.ScanAll(_store, FactKeys.TimelineTag, (at, key, _) =>
+        if (!withEventRecords)
         {
-            if (views[at] is { } view)
+            range.ScanAll(_store, FactKeys.TimelineTag, (at, key, _) =>
             {
-                AddTimelineEntry(view, identities[at], key[range.PrefixLength(at)..], datasetNames);
-            }
-        });
+                if (views[at] is { } view)
+                {
+                    AddTimelineEntry(view, identities[at], key[range.PrefixLength(at)..], datasetNames);
+                }
+            });
+        }
+        var byEvent = records is null ? null : new Dictionary<(string Dataset, string EventId), (int, int)>();
         for (var i = 0; i < identities.Count; i++)
         {
             if (views[i] is { } view && EvaluationParts(view, identities[i], rule, timelinePolicy, stitched) is { Attributes: not null } parts)
             {
                 range.Sources[i] = EvaluationSourceOf(parts, primaries[i]);
+                if (records?[i] is { } stored && byEvent is not null)
+                {
+                    byEvent.Clear();
+                    foreach (var (dataset, eventId, slot) in stored)
+                    {
+                        byEvent[(dataset, eventId)] = slot;
+                    }
+                    var slots = new (int Start, int Length)[parts.Events.Length];
+                    for (var e = 0; e < slots.Length; e++)
+                    {
+                        slots[e] = byEvent[(parts.Events[e].Dataset, parts.Events[e].EventId)];
+                    }
+                    range.SetEventRecords(i, slots);
+                }
             }
         }
         return range;
+    }
+
+    /// <summary>
+    /// The range's events from one scan of their bodies: each added to its identity's view as its timeline key
+    /// would add it, and its record kept in the range. Per identity, where each event's record is (Start -1:
+    /// none); null when a body does not carry its time (stored before bodies did).
+    /// </summary>
+    private List<(string Dataset, string EventId, (int Start, int Length) Slot)>?[]? ReadEventsWithRecords(EvaluationRange range, ProfileView?[] views,
+        List<(byte[] Utf8, string Name)> datasetNames)
+    {
+        var stored = new List<(string, string, (int, int))>?[views.Length];
+        var complete = true;
+        range.HoldEventRecords();
+        range.ScanAll(_store, FactKeys.EventTag, (at, key, value) =>
+        {
+            if (views[at] is not { } view || !complete)
+            {
+                return;
+            }
+            var tail = key[range.PrefixLength(at)..];
+            var separator = tail.IndexOf((byte)0);
+            if (separator < 0)
+            {
+                return;
+            }
+            if (!TryGetEventTicks(value, out var ticks))
+            {
+                complete = false;
+                return;
+            }
+            var dataset = DatasetName(datasetNames, tail[..separator]);
+            var eventId = System.Text.Encoding.UTF8.GetString(tail[(separator + 1)..]);
+            view.AddEvent(range.Identities[at], dataset, eventId, ticks);
+            var slot = TryGetEventRecord(value, out var record) ? range.KeepRecord(record) : (-1, 0);
+            (stored[at] ??= []).Add((dataset, eventId, slot));
+        });
+        return complete ? stored : null;
+    }
+
+    /// <summary>
+    /// The time (UTC ticks) an event envelope carries as its last property, as its timeline key holds it;
+    /// false for an envelope stored before envelopes carried it.
+    /// </summary>
+    public static bool TryGetEventTicks(ReadOnlySpan<byte> envelope, out long ticks)
+    {
+        var at = envelope.LastIndexOf(",\"ticks\":"u8);
+        // Written last by ingestion, so nothing but its digits follows it; an earlier envelope ends with a string.
+        if (at >= 0 && envelope[^1] == (byte)'}'
+            && System.Buffers.Text.Utf8Parser.TryParse(envelope[(at + 9)..^1], out ticks, out var consumed) && consumed == envelope.Length - at - 10)
+        {
+            return true;
+        }
+        ticks = 0;
+        return false;
     }
 
     /// <summary>

@@ -128,7 +128,8 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         // fact and range); an incremental run reads the changed identities one by one.
         void AnswerRange(int shard, IdentityKey[] chunk, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified, List<string> answered)
         {
-            var range = profiles.ReadRangeForEvaluation(sandbox, shard, chunk, pass.Policy);
+            // Events wanted: found with their records in one scan of their bodies (not the timeline's, then the bodies').
+            var range = profiles.ReadRangeForEvaluation(sandbox, shard, chunk, pass.Policy, withEventRecords: columnarRun is not null || pass.Converts);
             var events = pass.Converts ? new EvaluationProfiles.StoredEvents?[chunk.Length] : null;
             ColumnarEvents? columns = null;
             if (columnarRun is not null)
@@ -140,11 +141,20 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             {
                 events[i] = range.Sources[i] is { } source ? new EvaluationProfiles.StoredEvents(source.Events.Count, program.Events) : null;
             }
-            profiles.ReadEventRecords(range, (at, index, record) =>
+            RangeEventRecordVisitor take = (at, index, record) =>
             {
                 columns?.Add(at, index, record);
                 events?[at]!.Convert(index, record);
-            });
+            };
+            if (range.HasEventRecords)
+            {
+                range.VisitEventRecords(take);
+                range.ReleaseEventRecords();
+            }
+            else if (columns is not null || events is not null)
+            {
+                profiles.ReadEventRecords(range, take);
+            }
             columns?.Compute();
             for (var i = 0; i < chunk.Length; i++)
             {

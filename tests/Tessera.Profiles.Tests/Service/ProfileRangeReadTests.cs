@@ -1,6 +1,7 @@
 using Tessera.Abstractions;
 using Tessera.Identity.Graph;
 using Tessera.Ingestion;
+using Tessera.Storage;
 using static Tessera.Profiles.Tests.Service.ProfileWorkspace;
 
 namespace Tessera.Profiles.Tests.Service;
@@ -12,8 +13,10 @@ namespace Tessera.Profiles.Tests.Service;
 /// </summary>
 public sealed class ProfileRangeReadTests
 {
-    [Fact]
-    public async Task A_range_read_gives_each_identity_the_profile_and_events_a_read_of_it_alone_gives()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // Events found with their records, from their bodies alone.
+    public async Task A_range_read_gives_each_identity_the_profile_and_events_a_read_of_it_alone_gives(bool withEventRecords)
     {
         await using var test = await CreateAsync(webTtl: TimeSpan.FromDays(2));
         var crm = string.Join(",", Enumerable.Range(1, 60).Select(i => $$"""{"crmId":"{{i}}","firstName":"P{{i}}","tier":"{{(i % 3 == 0 ? "gold" : "silver")}}","interests":["i{{i % 4}}"]}"""));
@@ -35,9 +38,18 @@ public sealed class ProfileRangeReadTests
         foreach (var shard in identities.GroupBy(i => FactKeys.ShardOf("prod", Value(i), store.ShardCount)))
         {
             var inOrder = shard.OrderBy(i => FactKeys.IdentityPrefix(FactKeys.RecordTag, "prod", Value(i)), ByteOrder.Instance).ToList();
-            var range = test.Profiles.ReadRangeForEvaluation("prod", shard.Key, inOrder);
+            var range = test.Profiles.ReadRangeForEvaluation("prod", shard.Key, inOrder, withEventRecords: withEventRecords);
+            Assert.Equal(withEventRecords, range.HasEventRecords);
             var records = new Dictionary<(int, int), string>();
-            test.Profiles.ReadEventRecords(range, (at, index, record) => records.Add((at, index), System.Text.Encoding.UTF8.GetString(record)));
+            RangeEventRecordVisitor visit = (at, index, record) => records.Add((at, index), System.Text.Encoding.UTF8.GetString(record));
+            if (withEventRecords)
+            {
+                range.VisitEventRecords(visit);
+            }
+            else
+            {
+                test.Profiles.ReadEventRecords(range, visit);
+            }
             ranges++;
             for (var at = 0; at < inOrder.Count; at++)
             {
@@ -86,6 +98,63 @@ public sealed class ProfileRangeReadTests
         Assert.Contains("key order", Assert.Throws<ArgumentException>(() => test.Profiles.ReadRangeForEvaluation("prod", shard, [one, one])).Message);
         Assert.Contains($"not on shard {shard}", Assert.Throws<ArgumentException>(() => test.Profiles.ReadRangeForEvaluation("prod", shard, [otherShard])).Message);
         Assert.Null(test.Profiles.ReadRangeForEvaluation("prod", shard, ordered).Sources[0]); // Nothing stored yet.
+    }
+
+    [Fact]
+    public async Task Events_read_from_their_bodies_keep_the_timeline_order_below_a_millisecond_and_the_cap_and_a_body_without_its_time_is_read_the_other_way()
+    {
+        await using var test = await CreateAsync(config: """{"profiles":{"maxEventsPerProfile":3}}""");
+        // One device: four events within one millisecond (the record's timestamp keeps the millisecond only; the
+        // timeline keeps every tick). In time order the cap keeps b, c, d; tied at the millisecond, the tie would go
+        // by _id (a newest) and keep a, b, c.
+        await test.StreamAsync("web", """
+            [{"_id":"a","timestamp":"2026-11-01T10:00:00.0001Z","ecid":"D1","page":"p1"},
+             {"_id":"b","timestamp":"2026-11-01T10:00:00.0005Z","ecid":"D1","page":"p2"},
+             {"_id":"c","timestamp":"2026-11-01T10:00:00.0007Z","ecid":"D1","page":"p3"},
+             {"_id":"d","timestamp":"2026-11-01T10:00:00.0009Z","ecid":"D1","page":"p4"}]
+            """);
+        var device = new IdentityKey("ECID", "D1");
+        var store = test.Workspace.Store;
+        var shard = FactKeys.ShardOf("prod", Value(device), store.ShardCount);
+
+        var range = test.Profiles.ReadRangeForEvaluation("prod", shard, [device], withEventRecords: true);
+        Assert.True(range.HasEventRecords);
+        Assert.Equal(["b", "c", "d"], range.Sources[0]!.Events.Select(e => e.EventId));
+        Assert.Equal(test.Profiles.ForEvaluationSource("prod", device, keepInCache: false)!.Events, range.Sources[0]!.Events);
+        var pages = new List<string>();
+        range.VisitEventRecords((_, index, record) => pages.Add($"{index}:{System.Text.Json.JsonDocument.Parse(record.ToArray()).RootElement.GetProperty("page")}"));
+        Assert.Equal(["0:p2", "1:p3", "2:p4"], pages);
+
+        // A body as stored before bodies carried their time: the range is read from the timeline instead, and answers the same.
+        var old = new IdentityKey("ECID", Enumerable.Range(2, 500).Select(i => $"D{i}").First(d => FactKeys.ShardOf("prod", Value(new IdentityKey("ECID", d)), store.ShardCount) == shard));
+        using (var writes = new WriteSet())
+        {
+            writes.Put(StoreSpace.Facts, shard, FactKeys.EventKey("prod", Value(old), "web", "old-1"), System.Text.Encoding.UTF8.GetBytes(
+                $$"""{"record":{"_id":"old-1","timestamp":"2026-11-01T09:00:00.000Z","ecid":"{{old.Value}}","page":"p0"},"identities":[{"namespace":"ECID","id":"{{old.Value}}","primary":true}],"batch":"b0","ingestedAt":"2026-11-01T12:00:00.000Z"}"""));
+            writes.Put(StoreSpace.Facts, shard, FactKeys.TimelineKey("prod", Value(old), new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero).UtcTicks, "web", "old-1"), []);
+            await store.CommitAsync(writes);
+        }
+        var both = new[] { device, old }.OrderBy(i => FactKeys.IdentityPrefix(FactKeys.RecordTag, "prod", Value(i)), ByteOrder.Instance).ToList();
+        var mixed = test.Profiles.ReadRangeForEvaluation("prod", shard, both, withEventRecords: true);
+        Assert.False(mixed.HasEventRecords);
+        for (var at = 0; at < both.Count; at++)
+        {
+            Assert.Equal(test.Profiles.ForEvaluationSource("prod", both[at], keepInCache: false)!.Events, mixed.Sources[at]!.Events);
+        }
+        var records = 0;
+        test.Profiles.ReadEventRecords(mixed, (_, _, _) => records++);
+        Assert.Equal(4, records);
+    }
+
+    [Theory]
+    [InlineData("""{"record":{},"ingestedAt":"x","ticks":638000000000000000}""", true, 638000000000000000L)]
+    [InlineData("""{"record":{"ticks":5},"ingestedAt":"x"}""", false, 0L)] // stored before bodies carried their time
+    [InlineData("""{"record":{"a":{"b":1,"ticks":7}},"ingestedAt":"x","ticks":9}""", true, 9L)] // the record's own "ticks" is not it
+    [InlineData("""{"record":{},"ticks":12x}""", false, 0L)]
+    public void An_event_body_carries_its_time_last(string envelope, bool carried, long ticks)
+    {
+        Assert.Equal(carried, ProfileService.TryGetEventTicks(System.Text.Encoding.UTF8.GetBytes(envelope), out var read));
+        Assert.Equal(ticks, read);
     }
 
     private static IdentityValue Value(IdentityKey identity) => new(identity.Namespace, identity.Value, true);
