@@ -252,6 +252,20 @@ public sealed class IdentityService
     public GraphSnapshot? GraphOf(string sandbox, IdentityKey identity) => Read(sandbox, graph =>
         graph.TryGetNode(identity, out var node) ? graph.Snapshot(node) : null);
 
+    /// <summary>
+    /// Per identity, whether its graph holds another identity: what <see cref="GraphOf"/> would say with more than one
+    /// identity in it, for many identities under one lock and without a snapshot each (a batch run asks it of every identity).
+    /// </summary>
+    public bool[] InLargerGraphs(string sandbox, IReadOnlyList<IdentityKey> identities) => Read(sandbox, graph =>
+    {
+        var larger = new bool[identities.Count];
+        for (var i = 0; i < larger.Length; i++)
+        {
+            larger[i] = graph.TryGetNode(identities[i], out var node) && graph.SizeOf(node) > 1;
+        }
+        return larger;
+    });
+
     public Explanation Explain(string sandbox, IdentityKey a, IdentityKey b)
     {
         var state = GetOrCreate(sandbox);

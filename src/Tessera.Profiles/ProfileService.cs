@@ -215,21 +215,16 @@ public sealed class ProfileService : ICommittedFactsObserver
         var stitched = rule.Policy.Stitching == IdentityStitching.Graph;
         var range = new EvaluationRange(sandbox, shard, identities);
         var views = new ProfileView?[identities.Count];
-        var primaries = new IdentityKey[identities.Count];
+        var larger = _identity.InLargerGraphs(sandbox, identities);
         for (var i = 0; i < identities.Count; i++)
         {
             if (FactKeys.ShardOf(sandbox, new IdentityValue(identities[i].Namespace, identities[i].Value, true), _store.ShardCount) != shard)
             {
                 throw new ArgumentException($"{identities[i]} is not on shard {shard}", nameof(identities));
             }
-            var graph = _identity.GraphOf(sandbox, identities[i]);
-            if (graph is { Identities.Count: > 1 })
-            {
-                range.InLargerGraph[i] = true;
-                continue;
-            }
-            views[i] = new ProfileView([identities[i]]);
-            primaries[i] = stitched ? graph?.Primary ?? identities[i] : identities[i];
+            range.InLargerGraph[i] = larger[i];
+            // Alone in its graph (or in none): its own primary identity, stitched or not.
+            views[i] = larger[i] ? null : new ProfileView([identities[i]]);
         }
         var datasetNames = new List<(byte[] Utf8, string Name)>();
         var records = withEventRecords ? ReadEventsWithRecords(range, views, datasetNames) : null;
@@ -261,7 +256,7 @@ public sealed class ProfileService : ICommittedFactsObserver
         {
             if (views[i] is { } view && EvaluationParts(view, identities[i], rule, timelinePolicy, stitched) is { Attributes: not null } parts)
             {
-                range.Sources[i] = EvaluationSourceOf(parts, primaries[i]);
+                range.Sources[i] = EvaluationSourceOf(parts, identities[i]);
                 if (records?[i] is { } stored && byEvent is not null)
                 {
                     byEvent.Clear();
