@@ -23,6 +23,7 @@ public sealed class RocksDbStore : IStore
     private const string LayoutFile = "layout.json";
     private const string BulkDirectory = "bulk";
     private const ulong WriteBufferBytes = 16UL * 1024 * 1024;
+    private const ulong MembershipWriteBufferBytes = 64UL * 1024 * 1024;
     private readonly RocksDbSharp.RocksDb _db;
     private readonly string _path;
     private readonly ColumnFamilyHandle _catalog;
@@ -101,8 +102,11 @@ public sealed class RocksDbStore : IStore
         // overlaps all the compacted data and each compaction rewrites it all. Waiting for 16 files instead of
         // 4 (with one key per profile instead of per membership) took the compactions of a 1,000,000-profile
         // first run from 160 s of CPU to 63 s (BENCHMARKS.md). Point reads go through each file's bloom filter,
-        // so the extra files cost them little.
-        families.Add("memberships", FamilyOptions().SetLevel0FileNumCompactionTrigger(16).SetLevel0SlowdownWritesTrigger(48).SetLevel0StopWritesTrigger(64));
+        // so the extra files cost them little. For the same reason its memtables are four times the others': a
+        // quarter as many such files per run, each compaction merging more of the run's writes at once (a second
+        // full run over 1,000,000 profiles: 11-13 % less CPU, 5-8 % less time; up to 96 MB more memory).
+        families.Add("memberships", FamilyOptions().SetWriteBufferSize(MembershipWriteBufferBytes)
+            .SetLevel0FileNumCompactionTrigger(16).SetLevel0SlowdownWritesTrigger(48).SetLevel0StopWritesTrigger(64));
         families.Add("membership-feed", FamilyOptions());
         families.Add("activation", FamilyOptions());
         for (var i = 0; i < shardCount; i++)
