@@ -251,14 +251,15 @@ public sealed class ProfileService : ICommittedFactsObserver
                 }
             });
         }
-        var byEvent = records is null ? null : new Dictionary<(string Dataset, string EventId), (int, int)>();
+        var byEvent = new Dictionary<(string Dataset, string EventId), (int, int)>();
         for (var i = 0; i < identities.Count; i++)
         {
             if (views[i] is { } view && EvaluationParts(view, identities[i], rule, timelinePolicy, stitched) is { Attributes: not null } parts)
             {
                 range.Sources[i] = EvaluationSourceOf(parts, identities[i]);
-                if (records?[i] is { } stored && byEvent is not null)
+                if (records?[i] is { } stored)
                 {
+                    // The records in the order the timeline gave the events (after deduplication, TTL and cap).
                     byEvent.Clear();
                     foreach (var (dataset, eventId, slot) in stored)
                     {
@@ -293,22 +294,16 @@ public sealed class ProfileService : ICommittedFactsObserver
             {
                 return;
             }
-            var tail = key[range.PrefixLength(at)..];
-            var separator = tail.IndexOf((byte)0);
-            if (separator < 0)
-            {
-                return;
-            }
             if (!TryGetEventTicks(value, out var ticks))
             {
                 complete = false;
                 return;
             }
-            var dataset = DatasetName(datasetNames, tail[..separator]);
-            var eventId = System.Text.Encoding.UTF8.GetString(tail[(separator + 1)..]);
-            view.AddEvent(range.Identities[at], dataset, eventId, ticks);
-            var slot = TryGetEventRecord(value, out var record) ? range.KeepRecord(record) : (-1, 0);
-            (stored[at] ??= []).Add((dataset, eventId, slot));
+            if (AddEvent(view, range.Identities[at], key[range.PrefixLength(at)..], ticks, datasetNames) is { } added)
+            {
+                var slot = TryGetEventRecord(value, out var record) ? range.KeepRecord(record) : (-1, 0);
+                (stored[at] ??= []).Add((added.Dataset, added.EventId, slot));
+            }
         });
         return complete ? stored : null;
     }
@@ -781,13 +776,25 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// <summary>Adds the event of a timeline key's tail (time, dataset, _id) to the view.</summary>
     private void AddTimelineEntry(ProfileView view, IdentityKey member, ReadOnlySpan<byte> tail, List<(byte[] Utf8, string Name)> datasets)
     {
-        var separator = tail.Length > 8 ? tail[8..].IndexOf((byte)0) : -1;
-        if (separator >= 0)
+        if (tail.Length > 8)
         {
-            var ticks = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(tail);
-            var dataset = DatasetName(datasets, tail.Slice(8, separator));
-            view.AddEvent(member, dataset, System.Text.Encoding.UTF8.GetString(tail[(9 + separator)..]), ticks);
+            AddEvent(view, member, tail[8..], System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(tail), datasets);
         }
+    }
+
+    /// <summary>Adds the event named by <paramref name="datasetAndId"/> (dataset, a zero byte, _id: how its keys end) at <paramref name="ticks"/>; null when malformed.</summary>
+    private (string Dataset, string EventId)? AddEvent(ProfileView view, IdentityKey member, ReadOnlySpan<byte> datasetAndId, long ticks,
+        List<(byte[] Utf8, string Name)> datasets)
+    {
+        var separator = datasetAndId.IndexOf((byte)0);
+        if (separator < 0)
+        {
+            return null;
+        }
+        var dataset = DatasetName(datasets, datasetAndId[..separator]);
+        var eventId = System.Text.Encoding.UTF8.GetString(datasetAndId[(separator + 1)..]);
+        view.AddEvent(member, dataset, eventId, ticks);
+        return (dataset, eventId);
     }
 
     private string DatasetName(List<(byte[] Utf8, string Name)> seen, ReadOnlySpan<byte> utf8)

@@ -129,7 +129,8 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         void AnswerRange(int shard, IdentityKey[] chunk, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified, List<string> answered)
         {
             // Events wanted: found with their records in one scan of their bodies (not the timeline's, then the bodies').
-            var range = profiles.ReadRangeForEvaluation(sandbox, shard, chunk, pass.Policy, withEventRecords: columnarRun is not null || pass.Converts);
+            var readsEvents = columnarRun is not null || pass.Converts;
+            var range = profiles.ReadRangeForEvaluation(sandbox, shard, chunk, pass.Policy, withEventRecords: readsEvents);
             var events = pass.Converts ? new EvaluationProfiles.StoredEvents?[chunk.Length] : null;
             ColumnarEvents? columns = null;
             if (columnarRun is not null)
@@ -151,7 +152,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                 range.VisitEventRecords(take);
                 range.ReleaseEventRecords();
             }
-            else if (columns is not null || events is not null)
+            else if (readsEvents)
             {
                 profiles.ReadEventRecords(range, take);
             }
