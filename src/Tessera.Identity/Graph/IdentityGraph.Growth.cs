@@ -26,10 +26,7 @@ public sealed partial class IdentityGraph
         if (links > 0)
         {
             _pairIndex.Reserve(links);
-            if (_linkCount + links > _links.Length)
-            {
-                Array.Resize(ref _links, _linkCount + links);
-            }
+            _links.EnsureCapacity(_linkCount + links);
         }
     }
 

@@ -65,7 +65,7 @@ public sealed partial class IdentityGraph
     private readonly List<int> _pending = [];
 
     private int _linkCount;
-    private LinkSlot[] _links = new LinkSlot[16];
+    private readonly GrowingSlots<LinkSlot> _links = new();
     private int _graphCount;
 
     /// <param name="rules">The rules every derivation follows.</param>
@@ -86,10 +86,7 @@ public sealed partial class IdentityGraph
             _parent = HugePages.AllocateArray<int>(expectedIdentities);
             _nodeValue = new long[expectedIdentities];
         }
-        if (expectedLinks > _links.Length)
-        {
-            _links = new LinkSlot[expectedLinks];
-        }
+        _links.EnsureCapacity(expectedLinks);
     }
 
     /// <summary>
@@ -393,9 +390,9 @@ public sealed partial class IdentityGraph
             link.Record = RecordText(record, ref recordText);
             return UpsertResult.MovedEarlier;
         }
-        if (index == _links.Length)
+        if (index == _links.Capacity)
         {
-            Array.Resize(ref _links, _links.Length * 2);
+            _links.EnsureCapacity(index + 1);
         }
         _linkCount++;
         _links[index] = new LinkSlot
@@ -437,20 +434,23 @@ public sealed partial class IdentityGraph
         {
             return;
         }
-        _records = RecordsRewritten(_links.AsSpan(0, _linkCount), _records);
+        _records = RecordsRewritten(_links, _linkCount, _records);
         _recordGarbage = 0;
         RecordArenaRewrites++;
     }
 
     /// <summary>The record ids of <paramref name="links"/> (handles into <paramref name="from"/>) written into a new arena, the handles changed to match.</summary>
-    private static TextArena RecordsRewritten(Span<LinkSlot> links, TextArena from)
+    private static TextArena RecordsRewritten(GrowingSlots<LinkSlot> links, int count, TextArena from)
     {
         var to = new TextArena();
-        foreach (ref var link in links)
+        foreach (var chunk in links.Chunks(count))
         {
-            if (link.Record != TextArena.None)
+            foreach (ref var link in chunk.Span)
             {
-                link.Record = to.Append(from.Get(link.Record));
+                if (link.Record != TextArena.None)
+                {
+                    link.Record = to.Append(from.Get(link.Record));
+                }
             }
         }
         return to;
@@ -697,10 +697,13 @@ public sealed partial class IdentityGraph
             copy.Intern(key.Namespace, key.Value);
             copy._nodes[node].LastSeen = _nodes[node].LastSeen;
         }
-        copy._links = new LinkSlot[Math.Max(16, _linkCount)];
-        Array.Copy(_links, copy._links, _linkCount);
+        copy._links.EnsureCapacity(_linkCount);
+        for (var link = 0; link < _linkCount; link++)
+        {
+            copy._links[link] = _links[link];
+        }
         copy._linkCount = _linkCount;
-        copy._records = RecordsRewritten(copy._links.AsSpan(0, _linkCount), _records);
+        copy._records = RecordsRewritten(copy._links, _linkCount, _records);
         for (var node = 0; node < _nodeCount; node++)
         {
             copy._nodes[node].FirstLink = _nodes[node].FirstLink;
