@@ -397,10 +397,6 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             {
                 graph.Prefetch(workload.Occurrence(i + IdentityGraph.PrefetchDistance));
             }
-            if (i + IdentityGraph.LinkPrefetchDistance < workload.OccurrenceCount)
-            {
-                graph.PrefetchLinks(workload.Occurrence(i + IdentityGraph.LinkPrefetchDistance));
-            }
             var change = graph.Add(workload.Occurrence(i), workload.SourceOf[i], workload.RecordOf[i], workload.Time[i], i + 1);
             outcomes[(int)change]++;
         }
@@ -478,10 +474,6 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             if (i + IdentityGraph.PrefetchDistance < workload.OccurrenceCount)
             {
                 graph.Prefetch(workload.Occurrence(i + IdentityGraph.PrefetchDistance));
-            }
-            if (i + IdentityGraph.LinkPrefetchDistance < workload.OccurrenceCount)
-            {
-                graph.PrefetchLinks(workload.Occurrence(i + IdentityGraph.LinkPrefetchDistance));
             }
             var started = Stopwatch.GetTimestamp();
             var change = graph.Add(nodes, workload.SourceOf[i], workload.RecordOf[i], workload.Time[i], i + 1);

@@ -226,13 +226,6 @@ public sealed partial class IdentityGraph
                 {
                     _graph.Prefetch(entry.Nodes, roots: _incremental);
                 }
-                if (_incremental)
-                {
-                    foreach (var entry in block)
-                    {
-                        _graph.PrefetchLinks(entry.Nodes);
-                    }
-                }
                 foreach (var entry in block)
                 {
                     if (_incremental)

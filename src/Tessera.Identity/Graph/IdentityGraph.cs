@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
@@ -218,10 +217,6 @@ public sealed partial class IdentityGraph
             {
                 Prefetch(nodes[i + PrefetchDistance]);
             }
-            if (i + LinkPrefetchDistance < nodes.Length)
-            {
-                PrefetchLinks(nodes[i + LinkPrefetchDistance]);
-            }
             var entry = entries[i];
             Add(nodes[i], Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
         }
@@ -254,34 +249,6 @@ public sealed partial class IdentityGraph
             if (i > 0 && nodes[i] != nodes[0])
             {
                 _pairIndex.Prefetch(nodes[0], nodes[i]);
-            }
-        }
-    }
-
-    /// <summary>How many occurrences ahead a caller adding many should <see cref="PrefetchLinks"/>: after <see cref="Prefetch(ReadOnlySpan{int})"/>'s lines have come in.</summary>
-    public const int LinkPrefetchDistance = PrefetchDistance / 2;
-
-    /// <summary>
-    /// The second step of <see cref="Prefetch(ReadOnlySpan{int})"/>, for what only its lines tell: finds the occurrence's
-    /// links already made in the pair index and starts loading their slots, and starts loading its identities' roots (a
-    /// merge reads their sizes and namespaces). Call it <see cref="LinkPrefetchDistance"/> occurrences ahead. Without it a
-    /// repeat occurrence waited for its link's slot after finding the link, one miss after another. Only a hint (x86).
-    /// </summary>
-    public unsafe void PrefetchLinks(ReadOnlySpan<int> nodes)
-    {
-        if (!Sse.IsSupported || nodes.IsEmpty)
-        {
-            return;
-        }
-        PrefetchNode(_parent[nodes[0]]);
-        for (var i = 1; i < nodes.Length; i++)
-        {
-            PrefetchNode(_parent[nodes[i]]);
-            var link = nodes[i] == nodes[0] ? None : _pairIndex.Find(nodes[0], nodes[i]);
-            if (link != None)
-            {
-                // Only a hint: the slot does not move once made (GrowingSlots).
-                Sse.Prefetch0(Unsafe.AsPointer(ref _links[link]));
             }
         }
     }

@@ -52,22 +52,15 @@ internal sealed class PairTable
     }
 
     /// <summary>Whether the pair (<paramref name="a"/>, <paramref name="b"/>) has a link, in either order.</summary>
-    public bool Contains(int a, int b) => Find(a, b) >= 0;
-
-    /// <summary>The link of the pair (<paramref name="a"/>, <paramref name="b"/>) in either order, or -1.</summary>
-    public int Find(int a, int b)
+    public bool Contains(int a, int b)
     {
         var key = Key(a, b);
         var slots = _slots.Span;
         var mask = slots.Length - 1;
-        var found = -1;
-        for (var i = Index(key, _shift); slots[i].Key != 0; i = (i + 1) & mask)
+        var found = false;
+        for (var i = Index(key, _shift); slots[i].Key != 0 && !found; i = (i + 1) & mask)
         {
-            if (slots[i].Key == key)
-            {
-                found = slots[i].Link;
-                break;
-            }
+            found = slots[i].Key == key;
         }
         GC.KeepAlive(this);
         return found;
