@@ -61,9 +61,10 @@ internal sealed class GrowingSlots<T>
         }
         while (Capacity < count)
         {
-            // Chunks are read at random by every link: they get the huge-page hint (4 MiB of 64-byte slots is two pages).
+            // Plain arrays, without the huge-page hint the hash tables get: with it, the calls that change nothing
+            // measured slower in every full-size run (817-1,292 ns against 647-940), for a reason not found.
             Array.Resize(ref _chunks, _chunks.Length + 1);
-            _chunks[^1] = HugePages.AllocateArray<T>(ChunkLength);
+            _chunks[^1] = new T[ChunkLength];
             Capacity += ChunkLength;
         }
     }
