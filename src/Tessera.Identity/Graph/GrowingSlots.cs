@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -24,18 +24,25 @@ internal sealed class GrowingSlots<T>
     public int Capacity { get; private set; }
 
     /// <summary>The slot at <paramref name="index"/>, which must be below <see cref="Capacity"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">At or past <see cref="Capacity"/>.</exception>
     public ref T this[int index]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            Debug.Assert((uint)index < (uint)Capacity);
-            // No bounds check on the chunk: it would read the chunk's length, on the chunk's first page, so every random
-            // read of a slot would touch a second page (and a second TLB entry): measured at full size, that made a
-            // link half again as dear as in one array. The index is below the capacity, so the offset is within the chunk.
+            // Checked against the capacity (a field at hand), not the chunk's length: that is on the chunk's first page,
+            // so every random read of a slot would touch a second page (and a second TLB entry); measured at full size,
+            // that made a link half again as dear as in one array. Below the capacity, the offset is within its chunk.
+            if ((uint)index >= (uint)Capacity)
+            {
+                ThrowOutOfRange(index);
+            }
             return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_chunks[index >> ChunkBits]), index & ChunkMask);
         }
     }
+
+    [DoesNotReturn]
+    private static void ThrowOutOfRange(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, "past the slots made");
 
     /// <summary>Makes at least <paramref name="count"/> slots usable.</summary>
     public void EnsureCapacity(int count)

@@ -30,6 +30,8 @@ public sealed class GrowingSlotsTests
             Assert.Equal(i * 7L, slots[i]);
         }
         Assert.Equal(0, slots[count]); // new slots are zero
+        Assert.Throws<ArgumentOutOfRangeException>(() => slots[slots.Capacity]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => slots[-1]);
         Assert.Equal(count, slots.Chunks(count).Sum(chunk => chunk.Length));
         Assert.Equal(Enumerable.Range(0, count).Select(i => i == 1 ? -1 : i == 5 ? 36 : i * 7L),
             slots.Chunks(count).SelectMany(chunk => chunk.ToArray()));
@@ -44,5 +46,6 @@ public sealed class GrowingSlotsTests
         var small = new GrowingSlots<int>();
         small.EnsureCapacity(1_000);
         Assert.Equal(1_000, small.Capacity);
+        Assert.Throws<ArgumentOutOfRangeException>(() => small[1_000]); // past the first chunk, short of a full one
     }
 }
