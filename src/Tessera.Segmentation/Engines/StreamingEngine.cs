@@ -239,6 +239,15 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 foreach (var group in batch.GroupBy(b => b.Change.Sandbox))
                 {
                     var changes = group.ToList();
+                    // One commit in flight: a batch evaluated while two were pending read memberships and evaluated profiles
+                    // the older had not written yet, and the wait below (a profile of the commit in flight) covers only the
+                    // newer one's. Ahead of its commits, the engine also evaluated a profile per event instead of once for
+                    // the events that came meanwhile, and read back from the store the events its stale view lacked.
+                    if (!_committing.Previous.IsCompleted)
+                    {
+                        WaitingForCommit?.Invoke();
+                        await _committing.Previous.ConfigureAwait(false); // Never faults (CommitAsync reports its failures).
+                    }
                     Answers? answers = new(_time.GetUtcNow());
                     try
                     {
@@ -259,7 +268,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                         answers = null;
                     }
                     // Not waited for: the next batch is evaluated while these answers are written (one commit in flight).
-                    _committing = new Committing(CommitAsync(group.Key, answers, changes, _committing.Done), answers?.Profiles);
+                    _committing = new Committing(CommitAsync(group.Key, answers, changes, _committing.Done), answers?.Profiles, _committing.Done);
                 }
             }
         }
@@ -297,13 +306,17 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         }
     }
 
-    /// <summary>Called when a batch waits for the previous one's commit before it evaluates the profiles they share (for tests).</summary>
+    /// <summary>
+    /// Called when a batch waits for an earlier commit: the one before the commit in flight, before it evaluates anything, or
+    /// the commit in flight, before it evaluates the profiles they share (for tests).
+    /// </summary>
     internal Action? WaitingForCommit { get; set; }
 
     /// <summary>The last batch's commit (and what follows it), and the profiles its answers are about.</summary>
-    private Committing _committing = new(Task.CompletedTask, null);
+    private Committing _committing = new(Task.CompletedTask, null, Task.CompletedTask);
 
-    private sealed record Committing(Task Done, HashSet<string>? Profiles);
+    /// <param name="Previous">The commit before it, which it waits for before it writes.</param>
+    private sealed record Committing(Task Done, HashSet<string>? Profiles, Task Previous);
 
     /// <summary>A batch's answers, evaluated and waiting for their commit.</summary>
     private sealed class Answers(DateTimeOffset now)

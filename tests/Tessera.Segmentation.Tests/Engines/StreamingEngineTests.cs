@@ -82,18 +82,7 @@ public sealed class StreamingEngineTests
     {
         await using var test = await SegmentationWorkspace.CreateAsync();
         var workspace = test.Workspace;
-        // More than four audiences move on each change: the engine then reads the profile's memberships to skip the verdicts
-        // that change nothing, and a read that missed the answers still being committed would skip an exit.
-        string[] gold = ["gold", "gold-any", "gold-5"];
-        string[] silver = ["silver", "silver-any", "silver-5"];
-        foreach (var id in gold.Concat(silver))
-        {
-            var tier = id.Split('-')[0];
-            var pql = id.EndsWith("-any", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points >= 0"
-                : id.EndsWith("-5", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points > 5" : $"tier = \"{tier}\"";
-            await workspace.Audiences.CreateAsync(Sandbox, id, pql, id: id);
-            await workspace.Audiences.PublishAsync(Sandbox, id);
-        }
+        var (gold, silver) = await PublishTierAudiencesAsync(workspace);
         var store = new HeldCommits(workspace.Store);
         var memberships = new MembershipStore(store, workspace.Config.Segmentation);
         await using var engine = new StreamingEngine(workspace.Profiles, workspace.Audiences, memberships, store, test.Time, batchLimit: 1);
@@ -116,6 +105,46 @@ public sealed class StreamingEngineTests
         await engine.WhenIdleAsync();
 
         Assert.Equal(["CRMID:1"], Members(gold));
+        Assert.Empty(Members(silver));
+        Assert.Equal([MembershipStatus.Realized, MembershipStatus.Exited],
+            memberships.Read(Sandbox, 0, 1000).Where(c => c.AudienceId == "silver").Select(c => c.Status));
+    }
+
+    [Fact]
+    public async Task A_batch_waits_for_the_commit_before_the_one_in_flight_before_it_evaluates()
+    {
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        var workspace = test.Workspace;
+        var (gold, silver) = await PublishTierAudiencesAsync(workspace);
+        var store = new HeldCommits(workspace.Store);
+        var memberships = new MembershipStore(store, workspace.Config.Segmentation);
+        await using var engine = new StreamingEngine(workspace.Profiles, workspace.Audiences, memberships, store, test.Time, batchLimit: 1);
+        workspace.Ingestion.AddObserver(engine);
+        string[] Members(string[] audiences) => [.. audiences.SelectMany(a => memberships.Members(Sandbox, a)).Select(m => m.ProfileId).Distinct().Order()];
+
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":8}]""");
+        await engine.WhenIdleAsync();
+
+        // Profile 1 moves to silver (that commit held), then another profile's batch is evaluated (its commit queues behind),
+        // then profile 1 moves back: that batch's commit in flight is the other profile's, which does not name profile 1.
+        store.Hold();
+        var waited = new TaskCompletionSource();
+        engine.WaitingForCommit = () => waited.TrySetResult();
+        try
+        {
+            await test.StreamAsync("crm", """[{"crmId":"1","tier":"silver","points":8}]""");
+            await store.Held.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            await test.StreamAsync("crm", """[{"crmId":"2","tier":"gold","points":3}]""");
+            await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":9}]""");
+            await waited.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            store.Release(); // Else the engine, disposed with a commit held, would wait for it for ever.
+        }
+        await engine.WhenIdleAsync();
+
+        Assert.Equal(["CRMID:1", "CRMID:2"], Members(gold));
         Assert.Empty(Members(silver));
         Assert.Equal([MembershipStatus.Realized, MembershipStatus.Exited],
             memberships.Read(Sandbox, 0, 1000).Where(c => c.AudienceId == "silver").Select(c => c.Status));
@@ -164,6 +193,26 @@ public sealed class StreamingEngineTests
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Three gold and three silver audiences, all of which move when a profile changes tier: more than four audiences on one change,
+    /// so the engine reads the profile's memberships to skip the verdicts that change nothing, and a read that missed answers
+    /// still being committed would skip an exit.
+    /// </summary>
+    private static async Task<(string[] Gold, string[] Silver)> PublishTierAudiencesAsync(Tessera.Server.Workspace workspace)
+    {
+        string[] gold = ["gold", "gold-any", "gold-5"];
+        string[] silver = ["silver", "silver-any", "silver-5"];
+        foreach (var id in gold.Concat(silver))
+        {
+            var tier = id.Split('-')[0];
+            var pql = id.EndsWith("-any", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points >= 0"
+                : id.EndsWith("-5", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points > 5" : $"tier = \"{tier}\"";
+            await workspace.Audiences.CreateAsync(Sandbox, id, pql, id: id);
+            await workspace.Audiences.PublishAsync(Sandbox, id);
+        }
+        return (gold, silver);
     }
 
     /// <summary>The workspace's store, whose commits of memberships can be held back until released.</summary>
