@@ -83,6 +83,14 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
 
     private long _profileEvaluations;
 
+    /// <summary>
+    /// Events converted from a body read back from the store rather than handed over by their commit (for monitoring and
+    /// benchmarks): a few after a restart or a failed evaluation; many means the engine evaluates profiles it has not remembered.
+    /// </summary>
+    public long EventsReadBack => Interlocked.Read(ref _eventsReadBack);
+
+    private long _eventsReadBack;
+
     /// <summary>Errors met by the worker (each also skips that profile until its next change).</summary>
     public event Action<Exception>? Failed;
 
@@ -155,6 +163,7 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
         {
             return ProfileService.TryGetEventRecord(body, out var record) ? PqlProfile.Convert(record, TimeZoneInfo.Utc, projection) : null;
         }
+        Interlocked.Increment(ref _eventsReadBack);
         PqlValue? converted = null;
         _profiles.ReadEventRecords(sandbox, [stored], (_, record) => converted = PqlProfile.Convert(record, TimeZoneInfo.Utc, projection));
         return converted;
