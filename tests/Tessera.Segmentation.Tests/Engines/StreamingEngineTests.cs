@@ -81,13 +81,10 @@ public sealed class StreamingEngineTests
     public async Task A_batch_about_a_profile_whose_answers_are_being_committed_waits_for_that_commit()
     {
         await using var test = await SegmentationWorkspace.CreateAsync();
-        var workspace = test.Workspace;
-        var (gold, silver) = await PublishTierAudiencesAsync(workspace);
-        var store = new HeldCommits(workspace.Store);
-        var memberships = new MembershipStore(store, workspace.Config.Segmentation);
-        await using var engine = new StreamingEngine(workspace.Profiles, workspace.Audiences, memberships, store, test.Time, batchLimit: 1);
-        workspace.Ingestion.AddObserver(engine);
-        string[] Members(string[] audiences) => [.. audiences.SelectMany(a => memberships.Members(Sandbox, a)).Select(m => m.ProfileId).Distinct()];
+        var (gold, silver) = await PublishTierAudiencesAsync(test.Workspace);
+        var (store, memberships, engine) = EngineWithHeldCommits(test);
+        await using var engineScope = engine;
+        string[] Members(string[] audiences) => [.. audiences.SelectMany(a => memberships.Members(Sandbox, a)).Select(m => m.ProfileId).Distinct().Order()];
 
         await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":8}]""");
         await engine.WhenIdleAsync();
@@ -114,12 +111,9 @@ public sealed class StreamingEngineTests
     public async Task A_batch_waits_for_the_commit_before_the_one_in_flight_before_it_evaluates()
     {
         await using var test = await SegmentationWorkspace.CreateAsync();
-        var workspace = test.Workspace;
-        var (gold, silver) = await PublishTierAudiencesAsync(workspace);
-        var store = new HeldCommits(workspace.Store);
-        var memberships = new MembershipStore(store, workspace.Config.Segmentation);
-        await using var engine = new StreamingEngine(workspace.Profiles, workspace.Audiences, memberships, store, test.Time, batchLimit: 1);
-        workspace.Ingestion.AddObserver(engine);
+        var (gold, silver) = await PublishTierAudiencesAsync(test.Workspace);
+        var (store, memberships, engine) = EngineWithHeldCommits(test);
+        await using var engineScope = engine;
         string[] Members(string[] audiences) => [.. audiences.SelectMany(a => memberships.Members(Sandbox, a)).Select(m => m.ProfileId).Distinct().Order()];
 
         await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":8}]""");
@@ -213,6 +207,16 @@ public sealed class StreamingEngineTests
             await workspace.Audiences.PublishAsync(Sandbox, id);
         }
         return (gold, silver);
+    }
+
+    /// <summary>An engine of its own, one change a batch, whose membership commits go through a store that can hold them back.</summary>
+    private static (HeldCommits Store, MembershipStore Memberships, StreamingEngine Engine) EngineWithHeldCommits(SegmentationWorkspace test)
+    {
+        var store = new HeldCommits(test.Workspace.Store);
+        var memberships = new MembershipStore(store, test.Workspace.Config.Segmentation);
+        var engine = new StreamingEngine(test.Workspace.Profiles, test.Workspace.Audiences, memberships, store, test.Time, batchLimit: 1);
+        test.Workspace.Ingestion.AddObserver(engine);
+        return (store, memberships, engine);
     }
 
     /// <summary>The workspace's store, whose commits of memberships can be held back until released.</summary>
