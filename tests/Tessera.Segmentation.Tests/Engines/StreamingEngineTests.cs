@@ -81,67 +81,43 @@ public sealed class StreamingEngineTests
     public async Task A_batch_about_a_profile_whose_answers_are_being_committed_waits_for_that_commit()
     {
         await using var test = await SegmentationWorkspace.CreateAsync();
-        var (gold, silver) = await PublishTierAudiencesAsync(test.Workspace);
-        var (store, memberships, engine) = EngineWithHeldCommits(test);
-        await using var engineScope = engine;
-        string[] Members(string[] audiences) => [.. audiences.SelectMany(a => memberships.Members(Sandbox, a)).Select(m => m.ProfileId).Distinct().Order()];
-
-        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":8}]""");
-        await engine.WhenIdleAsync();
-        Assert.Equal(["CRMID:1"], Members(gold));
+        await using var held = await HeldCommitsScenario.StartAsync(test);
+        Assert.Equal(["CRMID:1"], held.Members(held.Gold));
 
         // The answers of the move to silver are held in their commit; the move back to gold comes meanwhile.
-        store.Hold();
-        var waited = new TaskCompletionSource();
-        engine.WaitingForCommit = () => waited.TrySetResult();
+        var waited = held.Hold();
         await test.StreamAsync("crm", """[{"crmId":"1","tier":"silver","points":8}]""");
-        await store.Held.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await held.Store.Held.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":9}]""");
-        await waited.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        store.Release();
-        await engine.WhenIdleAsync();
+        await waited.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        held.Store.Release();
+        await held.Engine.WhenIdleAsync();
 
-        Assert.Equal(["CRMID:1"], Members(gold));
-        Assert.Empty(Members(silver));
-        Assert.Equal([MembershipStatus.Realized, MembershipStatus.Exited],
-            memberships.Read(Sandbox, 0, 1000).Where(c => c.AudienceId == "silver").Select(c => c.Status));
+        Assert.Equal(["CRMID:1"], held.Members(held.Gold));
+        Assert.Empty(held.Members(held.Silver));
+        Assert.Equal([MembershipStatus.Realized, MembershipStatus.Exited], held.SilverChanges());
     }
 
     [Fact]
     public async Task A_batch_waits_for_the_commit_before_the_one_in_flight_before_it_evaluates()
     {
         await using var test = await SegmentationWorkspace.CreateAsync();
-        var (gold, silver) = await PublishTierAudiencesAsync(test.Workspace);
-        var (store, memberships, engine) = EngineWithHeldCommits(test);
-        await using var engineScope = engine;
-        string[] Members(string[] audiences) => [.. audiences.SelectMany(a => memberships.Members(Sandbox, a)).Select(m => m.ProfileId).Distinct().Order()];
-
-        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":8}]""");
-        await engine.WhenIdleAsync();
+        await using var held = await HeldCommitsScenario.StartAsync(test);
 
         // Profile 1 moves to silver (that commit held), then another profile's batch is evaluated (its commit queues behind),
         // then profile 1 moves back: that batch's commit in flight is the other profile's, which does not name profile 1.
-        store.Hold();
-        var waited = new TaskCompletionSource();
-        engine.WaitingForCommit = () => waited.TrySetResult();
-        try
-        {
-            await test.StreamAsync("crm", """[{"crmId":"1","tier":"silver","points":8}]""");
-            await store.Held.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-            await test.StreamAsync("crm", """[{"crmId":"2","tier":"gold","points":3}]""");
-            await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":9}]""");
-            await waited.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-        }
-        finally
-        {
-            store.Release(); // Else the engine, disposed with a commit held, would wait for it for ever.
-        }
-        await engine.WhenIdleAsync();
+        var waited = held.Hold();
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"silver","points":8}]""");
+        await held.Store.Held.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await test.StreamAsync("crm", """[{"crmId":"2","tier":"gold","points":3}]""");
+        await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":9}]""");
+        await waited.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        held.Store.Release();
+        await held.Engine.WhenIdleAsync();
 
-        Assert.Equal(["CRMID:1", "CRMID:2"], Members(gold));
-        Assert.Empty(Members(silver));
-        Assert.Equal([MembershipStatus.Realized, MembershipStatus.Exited],
-            memberships.Read(Sandbox, 0, 1000).Where(c => c.AudienceId == "silver").Select(c => c.Status));
+        Assert.Equal(["CRMID:1", "CRMID:2"], held.Members(held.Gold));
+        Assert.Empty(held.Members(held.Silver));
+        Assert.Equal([MembershipStatus.Realized, MembershipStatus.Exited], held.SilverChanges());
     }
 
     [Fact]
@@ -190,33 +166,67 @@ public sealed class StreamingEngineTests
     }
 
     /// <summary>
-    /// Three gold and three silver audiences, all of which move when a profile changes tier: more than four audiences on one change,
-    /// so the engine reads the profile's memberships to skip the verdicts that change nothing, and a read that missed answers
-    /// still being committed would skip an exit.
+    /// Three gold and three silver audiences, all of which move when a profile changes tier (more than four audiences on one
+    /// change, so the engine reads the profile's memberships to skip the verdicts that change nothing, and a read that missed
+    /// answers still being committed would skip an exit), profile 1 in gold, and an engine of its own, one change a batch,
+    /// whose membership commits go through a store that can hold them back.
     /// </summary>
-    private static async Task<(string[] Gold, string[] Silver)> PublishTierAudiencesAsync(Tessera.Server.Workspace workspace)
+    private sealed class HeldCommitsScenario : IAsyncDisposable
     {
-        string[] gold = ["gold", "gold-any", "gold-5"];
-        string[] silver = ["silver", "silver-any", "silver-5"];
-        foreach (var id in gold.Concat(silver))
-        {
-            var tier = id.Split('-')[0];
-            var pql = id.EndsWith("-any", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points >= 0"
-                : id.EndsWith("-5", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points > 5" : $"tier = \"{tier}\"";
-            await workspace.Audiences.CreateAsync(Sandbox, id, pql, id: id);
-            await workspace.Audiences.PublishAsync(Sandbox, id);
-        }
-        return (gold, silver);
-    }
+        private HeldCommitsScenario(HeldCommits store, MembershipStore memberships, StreamingEngine engine) =>
+            (Store, Memberships, Engine) = (store, memberships, engine);
 
-    /// <summary>An engine of its own, one change a batch, whose membership commits go through a store that can hold them back.</summary>
-    private static (HeldCommits Store, MembershipStore Memberships, StreamingEngine Engine) EngineWithHeldCommits(SegmentationWorkspace test)
-    {
-        var store = new HeldCommits(test.Workspace.Store);
-        var memberships = new MembershipStore(store, test.Workspace.Config.Segmentation);
-        var engine = new StreamingEngine(test.Workspace.Profiles, test.Workspace.Audiences, memberships, store, test.Time, batchLimit: 1);
-        test.Workspace.Ingestion.AddObserver(engine);
-        return (store, memberships, engine);
+        public string[] Gold { get; } = ["gold", "gold-any", "gold-5"];
+
+        public string[] Silver { get; } = ["silver", "silver-any", "silver-5"];
+
+        public HeldCommits Store { get; }
+
+        public MembershipStore Memberships { get; }
+
+        public StreamingEngine Engine { get; }
+
+        public static async Task<HeldCommitsScenario> StartAsync(SegmentationWorkspace test)
+        {
+            var store = new HeldCommits(test.Workspace.Store);
+            var memberships = new MembershipStore(store, test.Workspace.Config.Segmentation);
+            var scenario = new HeldCommitsScenario(store, memberships,
+                new StreamingEngine(test.Workspace.Profiles, test.Workspace.Audiences, memberships, store, test.Time, batchLimit: 1));
+            foreach (var id in scenario.Gold.Concat(scenario.Silver))
+            {
+                var tier = id.Split('-')[0];
+                var pql = id.EndsWith("-any", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points >= 0"
+                    : id.EndsWith("-5", StringComparison.Ordinal) ? $"tier = \"{tier}\" and points > 5" : $"tier = \"{tier}\"";
+                await test.Workspace.Audiences.CreateAsync(Sandbox, id, pql, id: id);
+                await test.Workspace.Audiences.PublishAsync(Sandbox, id);
+            }
+            test.Workspace.Ingestion.AddObserver(scenario.Engine);
+            await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold","points":8}]""");
+            await scenario.Engine.WhenIdleAsync();
+            return scenario;
+        }
+
+        /// <summary>Holds the next commits of memberships; the task completes when the engine waits for a commit.</summary>
+        public Task Hold()
+        {
+            Store.Hold();
+            var waited = new TaskCompletionSource();
+            Engine.WaitingForCommit = () => waited.TrySetResult();
+            return waited.Task;
+        }
+
+        /// <summary>The profiles that are members of any of <paramref name="audiences"/>, in order.</summary>
+        public string[] Members(string[] audiences) =>
+            [.. audiences.SelectMany(a => Memberships.Members(Sandbox, a)).Select(m => m.ProfileId).Distinct().Order()];
+
+        /// <summary>The statuses of the feed's changes about audience "silver", in order.</summary>
+        public MembershipStatus[] SilverChanges() => [.. Memberships.Read(Sandbox, 0, 1000).Where(c => c.AudienceId == "silver").Select(c => c.Status)];
+
+        public async ValueTask DisposeAsync()
+        {
+            Store.Release(); // Else the engine, disposed with a commit held (a test that failed), would wait for it for ever.
+            await Engine.DisposeAsync();
+        }
     }
 
     /// <summary>The workspace's store, whose commits of memberships can be held back until released.</summary>
