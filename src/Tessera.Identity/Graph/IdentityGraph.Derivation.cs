@@ -100,7 +100,10 @@ public sealed partial class IdentityGraph
             return;
         }
         _pending.Clear();
-        var size = GraphAt(otherEnd, step, _pending, out var mask);
+        // A link D cut stays cut in D′ once the clean end's graph shows a unique namespace the dirty graph holds
+        // (the rule checked first): its walk stops there. A junk value's thousands of links to other people's
+        // devices each end at that person's id, without walking the rest of the person's graph.
+        var size = GraphAt(otherEnd, step, _pending, out var mask, stopAtAnyOf: wasKept ? 0 : _dirty[root].Mask);
         state = Decide(_dirty[root].Size, _dirty[root].Mask, size, mask);
         slot.State = state;
         if (state != LinkState.Kept && !wasKept)
@@ -149,7 +152,7 @@ public sealed partial class IdentityGraph
         {
             var node = members[next];
             mask |= OwnBit(node);
-            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
+            foreach (var link in WalkLinks(node))
             {
                 ref readonly var slot = ref _links[link];
                 var other = slot.A == node ? slot.B : slot.A;
@@ -167,9 +170,11 @@ public sealed partial class IdentityGraph
 
     /// <summary>
     /// The graph of a clean identity in D just before <paramref name="step"/>: everything reachable over
-    /// links D kept that come earlier in the order. Its nodes go to <paramref name="into"/>.
+    /// links D kept that come earlier in the order. Its nodes go to <paramref name="into"/>. With
+    /// <paramref name="stopAtAnyOf"/>, the walk stops (the graph only partly collected) at the first identity
+    /// whose own unique namespace is one of those bits.
     /// </summary>
-    private int GraphAt(int start, OrderKey step, List<int> into, out ulong mask, bool append = false)
+    private int GraphAt(int start, OrderKey step, List<int> into, out ulong mask, bool append = false, ulong stopAtAnyOf = 0)
     {
         if (!append)
         {
@@ -184,11 +189,20 @@ public sealed partial class IdentityGraph
         {
             var node = into[next];
             mask |= OwnBit(node);
-            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
+            if ((mask & stopAtAnyOf) != 0)
             {
+                break;
+            }
+            foreach (var link in WalkLinks(node))
+            {
+                // The link's own fields first: most links of a busy identity are cut or later, and the other end's node is another miss.
+                if (!KeptBefore(link, step))
+                {
+                    continue;
+                }
                 ref readonly var slot = ref _links[link];
                 var other = slot.A == node ? slot.B : slot.A;
-                if (_nodes[other].Visit != epoch && KeptBefore(link, step))
+                if (_nodes[other].Visit != epoch)
                 {
                     _nodes[other].Visit = epoch;
                     into.Add(other);
@@ -249,17 +263,13 @@ public sealed partial class IdentityGraph
         {
             var node = _dirty[i].Node;
             var root = FindDirty(i);
-            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
+            foreach (var link in WalkLinks(node))
             {
                 ref readonly var slot = ref _links[link];
-                if (_queued.Contains(link))
-                {
-                    continue;
-                }
                 var key = OrderOf(link);
-                if (key.CompareTo(step) <= 0)
+                if (key.CompareTo(step) <= 0 || _queued.Contains(link))
                 {
-                    continue; // Decided before this step: as in D, or already again.
+                    continue; // Decided before this step (as in D, or already again), or queued.
                 }
                 var other = slot.A == node ? slot.B : slot.A;
                 if (slot.State == LinkState.CutUniqueNamespace && (_dirty[root].Mask & OwnBit(other)) != 0
@@ -332,7 +342,7 @@ public sealed partial class IdentityGraph
         for (var next = 0; next < nodes.Count; next++)
         {
             var node = nodes[next];
-            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
+            foreach (var link in WalkLinks(node))
             {
                 var other = _links[link].A == node ? _links[link].B : _links[link].A;
                 if (_nodes[other].Visit != epoch)
@@ -573,7 +583,7 @@ public sealed partial class IdentityGraph
             {
                 continue;
             }
-            for (var link = _nodes[node].FirstLink; link != None; link = NextLink(link, node))
+            foreach (var link in WalkLinks(node))
             {
                 var kept = _links[link].State == LinkState.Kept;
                 if (keptOnly && !kept)

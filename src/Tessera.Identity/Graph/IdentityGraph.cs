@@ -177,6 +177,7 @@ public sealed partial class IdentityGraph
         _nodes[node].Mask = _namespaces[nsIndex].UniqueBit;
         _nodes[node].NextMember = node;
         _nodes[node].FirstLink = None;
+        _nodes[node].Degree = 0;
         _graphCount++;
         return node;
     }
@@ -410,6 +411,7 @@ public sealed partial class IdentityGraph
         };
         _nodes[a].FirstLink = index;
         _nodes[b].FirstLink = index;
+        NoteNewLink(a, b, index);
         return UpsertResult.Created;
     }
 
@@ -633,7 +635,7 @@ public sealed partial class IdentityGraph
         var root = GraphOf(node);
         foreach (var member in Members(root))
         {
-            for (var link = _nodes[member].FirstLink; link != None; link = NextLink(link, member))
+            foreach (var link in WalkLinks(member))
             {
                 var other = _links[link].A == member ? _links[link].B : _links[link].A;
                 // Inside the graph each link is met from both ends: take it from its lower node.
@@ -686,7 +688,7 @@ public sealed partial class IdentityGraph
     /// <summary>The same identities and links derived under other rules: for a dry run or to switch.</summary>
     public IdentityGraph WithRules(CompiledGraphRules rules)
     {
-        var copy = new IdentityGraph(rules);
+        var copy = new IdentityGraph(rules) { BusyDegree = BusyDegree };
         foreach (var (dataset, batch) in _sources)
         {
             copy.Source(dataset, batch);
@@ -707,6 +709,11 @@ public sealed partial class IdentityGraph
         for (var node = 0; node < _nodeCount; node++)
         {
             copy._nodes[node].FirstLink = _nodes[node].FirstLink;
+            copy._nodes[node].Degree = _nodes[node].Degree;
+        }
+        foreach (var (node, links) in _busyLinks)
+        {
+            copy._busyLinks.Add(node, [.. links]);
         }
         for (var link = 0; link < _linkCount; link++)
         {
@@ -875,6 +882,8 @@ public sealed partial class IdentityGraph
     {
         /// <summary>At a root: identities in the graph.</summary>
         public int Size;
+        /// <summary>Links made to this identity (in what would be padding before <see cref="Mask"/>: the slot stays 40 bytes).</summary>
+        public int Degree;
         /// <summary>At a root: the unique namespaces present in the graph.</summary>
         public ulong Mask;
         public long LastSeen;
