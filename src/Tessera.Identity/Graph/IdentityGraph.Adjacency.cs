@@ -50,8 +50,8 @@ public sealed partial class IdentityGraph
     }
 
     /// <summary>
-    /// The links of <paramref name="node"/>, newest first (the order of its list): along the list, or for a busy
-    /// identity along its array with the slots ahead prefetched.
+    /// The links of <paramref name="node"/>, the last made first (the order of its list): along the list, or for a
+    /// busy identity along its array with the slots ahead prefetched.
     /// </summary>
     private LinkWalk WalkLinks(int node) =>
         new(this, node, _nodes[node].Degree >= BusyDegree ? CollectionsMarshal.AsSpan(_busyLinks[node]) : default);
