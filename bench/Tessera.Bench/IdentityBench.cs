@@ -116,12 +116,14 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             _sink += sized.Count;
         });
 
+        var latency = new MemoryLatency();
         // (a) Incremental linking with the rules on, on pre-interned ids.
         var graph = NewGraph();
         Once("intern", "Tessera IdentityGraph.Intern, every identity (new graph)", n, "identities", "tessera", internFloor, () => InternAll(graph));
         var outcomes = new long[3];
+        var readBeforeAdd = MeasureMemory(latency, "the link pass");
         var add = Budgeted("link", "Tessera IdentityGraph.Add, rules on, pre-interned ids", "tessera", linkFloor, deadline => AddAll(graph, outcomes, deadline));
-        add.Notes += $"; outcomes: {outcomes[(int)GraphChange.None]:N0} none, {outcomes[(int)GraphChange.Merged]:N0} merged, {outcomes[(int)GraphChange.Rederived]:N0} rederived";
+        add.Notes += $"; outcomes: {outcomes[(int)GraphChange.None]:N0} none, {outcomes[(int)GraphChange.Merged]:N0} merged, {outcomes[(int)GraphChange.Rederived]:N0} rederived{readBeforeAdd}";
         LinkTarget(add);
         int? incrementalGraphs = add.Completed ? graph.GraphCount : null;
         run.Graphs = graph.GraphCount;
@@ -170,9 +172,11 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             restarted.RederiveAll();
             return encoded.Count;
         }
+        var readBeforeRebuild = MeasureMemory(latency, "the rebuild");
+        latency = null;
         var fromStored = Budgeted("rebuild", "Tessera rebuild from the stored ledger: LoadStored every entry + RederiveAll", "tessera", linkFloor,
             deadline => StoredRebuild(n, run.DistinctLinks, deadline));
-        fromStored.Notes += "; sized from the last start's counts, as IdentityService does";
+        fromStored.Notes += $"; sized from the last start's counts, as IdentityService does{readBeforeRebuild}";
         RebuildTarget(fromStored);
         if (fromStored.Completed)
         {
@@ -381,6 +385,14 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
                 throw new InvalidOperationException("node ids differ from the workload's");
             }
         }
+    }
+
+    /// <summary>A dependent random read's cost just before a step, printed and returned as a note for its figure.</summary>
+    private string MeasureMemory(MemoryLatency memory, string before)
+    {
+        var nanoseconds = memory.Measure();
+        Say($"  memory: a dependent random read over 256 MiB, just before {before}: {nanoseconds:N0} ns");
+        return $"; a dependent random read over 256 MiB took {nanoseconds:N0} ns just before";
     }
 
     /// <returns>How many occurrences were added before <paramref name="deadline"/> (a timestamp), looked at every 1,024.</returns>
