@@ -713,7 +713,8 @@ public sealed class StreamingEngine : ICommittedFactsObserver, IAsyncDisposable
                 foreach (var other in source.Identities)
                 {
                     // Identities of this profile that were primary of another one (before a merge) hold no profile any more.
-                    if (other != source.Primary && _memberships.Of(sandbox, other).Any(m => m.IsMember))
+                    // (The profile's rows key alone says so: one point read, not one per membership it ever had.)
+                    if (other != source.Primary && _memberships.AudiencesOf(sandbox, other).Count > 0)
                     {
                         gone.Add(other);
                     }
