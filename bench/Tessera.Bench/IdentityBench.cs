@@ -116,7 +116,8 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             _sink += sized.Count;
         });
 
-        var latency = new MemoryLatency();
+        // Not in the warm-up (quiet): 256 MiB and a second of building for a figure nobody reads.
+        var latency = quiet ? null : new MemoryLatency();
         // (a) Incremental linking with the rules on, on pre-interned ids.
         var graph = NewGraph();
         Once("intern", "Tessera IdentityGraph.Intern, every identity (new graph)", n, "identities", "tessera", internFloor, () => InternAll(graph));
@@ -388,8 +389,12 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
     }
 
     /// <summary>A dependent random read's cost just before a step, printed and returned as a note for its figure.</summary>
-    private string MeasureMemory(MemoryLatency memory, string before)
+    private string MeasureMemory(MemoryLatency? memory, string before)
     {
+        if (memory is null)
+        {
+            return "";
+        }
         var nanoseconds = memory.Measure();
         Say($"  memory: a dependent random read over 256 MiB, just before {before}: {nanoseconds:N0} ns");
         return $"; a dependent random read over 256 MiB took {nanoseconds:N0} ns just before";
