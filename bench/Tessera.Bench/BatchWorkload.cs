@@ -49,6 +49,23 @@ internal static class BatchWorkload
     /// <summary>A CRM id: 8 digits, never a blocked junk value.</summary>
     public static string CrmId(int profile) => (10_000_000 + profile).ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Profile <paramref name="i"/>'s CSV row (<see cref="ProfileHeader"/>), its attributes drawn from <paramref name="random"/>.</summary>
+    public static StringBuilder ProfileRow(StringBuilder line, int i, Random random)
+    {
+        line.Append(CrmId(i)).Append(',');
+        var tierDraw = random.Next(100);
+        line.Append(tierDraw < 2 ? "" : tierDraw < 50 ? "bronze" : tierDraw < 80 ? "silver" : tierDraw < 95 ? "gold" : "platinum").Append(',');
+        var points = (int)(250_000 * Math.Pow(random.NextDouble(), 3));
+        line.Append(random.Next(100) < 3 ? "" : points.ToString(CultureInfo.InvariantCulture)).Append(',');
+        var city = Cities[random.Next(Cities.Length)];
+        line.Append(random.Next(100) < 5 ? "" : city).Append(',');
+        line.Append(new DateOnly(1940, 1, 1).AddDays(random.Next(65 * 365)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append(',');
+        var consent = random.Next(100);
+        return line.Append(consent < 5 ? "" : consent < 75 ? "true" : "false");
+    }
+
+    public const string ProfileHeader = "crmId,tier,points,city,birthDate,consent";
+
     /// <summary>
     /// Writes <c>profiles.csv</c> and the events in files of at most <paramref name="perFile"/> rows
     /// (<c>events-000.csv</c>, ...): one in ten profiles has no event; the others get events uniformly
@@ -63,21 +80,11 @@ internal static class BatchWorkload
         using (var writer = new StreamWriter(profilePath, false, new UTF8Encoding(false), 1 << 20))
         {
             writer.NewLine = "\n";
-            writer.WriteLine("crmId,tier,points,city,birthDate,consent");
+            writer.WriteLine(ProfileHeader);
             var line = new StringBuilder(128);
             for (var i = 0; i < profiles; i++)
             {
-                line.Clear().Append(CrmId(i)).Append(',');
-                var tierDraw = random.Next(100);
-                line.Append(tierDraw < 2 ? "" : tierDraw < 50 ? "bronze" : tierDraw < 80 ? "silver" : tierDraw < 95 ? "gold" : "platinum").Append(',');
-                var points = (int)(250_000 * Math.Pow(random.NextDouble(), 3));
-                line.Append(random.Next(100) < 3 ? "" : points.ToString(CultureInfo.InvariantCulture)).Append(',');
-                var city = Cities[random.Next(Cities.Length)];
-                line.Append(random.Next(100) < 5 ? "" : city).Append(',');
-                line.Append(new DateOnly(1940, 1, 1).AddDays(random.Next(65 * 365)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append(',');
-                var consent = random.Next(100);
-                line.Append(consent < 5 ? "" : consent < 75 ? "true" : "false");
-                writer.WriteLine(line);
+                writer.WriteLine(ProfileRow(line.Clear(), i, random));
             }
         }
         bytes += new FileInfo(profilePath).Length;

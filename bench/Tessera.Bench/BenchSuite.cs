@@ -64,6 +64,7 @@ public static class BenchSuite
         new("pql", "audience preparation beside parsing, compiled evaluation beside the interpreter", PqlBench.RunAsync),
         new("segmentation", "streaming engine throughput and latency beside ingestion alone", SegmentationBench.RunAsync),
         new("batch", "50 audiences over every profile by the batch engine, beside DuckDB running equivalent SQL (member counts checked equal)", BatchBench.RunAsync),
+        new("estimate", "a draft audience's size estimated from a sample of 10,000 profiles, beside reading that sample alone", EstimateBench.RunAsync),
         new("edge", "edge evaluation latency at a fixed request rate on loopback, beside a bare Kestrel endpoint", EdgeBench.RunAsync),
         new("hashing", "match keys normalized, SHA-256'd and encoded per platform, beside bare SHA256.HashData", HashingBench.RunAsync),
         new("activation", "streaming delivery to a local receiver beside bare POSTs; full export through a file destination", ActivationBench.RunAsync),

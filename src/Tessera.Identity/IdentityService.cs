@@ -266,6 +266,17 @@ public sealed class IdentityService
         return larger;
     });
 
+    /// <summary>
+    /// A uniform sample, without replacement, of the sandbox's profiles (identities holding facts, or with
+    /// <paramref name="stitched"/> their graphs), each as one of its identities, and how many profiles there are:
+    /// <see cref="IdentityGraph.SampleProfiles"/>, under one read lock.
+    /// </summary>
+    public (int Profiles, List<IdentityKey> Sample) SampleProfiles(string sandbox, int count, bool stitched, Random random) => Read(sandbox, graph =>
+    {
+        var (profiles, nodes) = graph.SampleProfiles(count, stitched, random);
+        return (profiles, nodes.ConvertAll(graph.KeyOf));
+    });
+
     public Explanation Explain(string sandbox, IdentityKey a, IdentityKey b)
     {
         var state = GetOrCreate(sandbox);

@@ -115,9 +115,10 @@ public sealed class ProfileService : ICommittedFactsObserver
     /// first, each the stored record; with the profile's primary identity and all its identities.
     /// Null when no profile holds anything about it.
     /// </summary>
-    public EvaluationProfile? ForEvaluation(string sandbox, IdentityKey identity, string? policyName = null)
+    /// <param name="keepInCache">As for <see cref="ForEvaluationSource"/>: false for a reader that visits many profiles once (an estimate's sample).</param>
+    public EvaluationProfile? ForEvaluation(string sandbox, IdentityKey identity, string? policyName = null, bool keepInCache = true)
     {
-        if (ForEvaluationSource(sandbox, identity, policyName) is not { } source)
+        if (ForEvaluationSource(sandbox, identity, policyName, keepInCache) is not { } source)
         {
             return null;
         }

@@ -306,6 +306,7 @@ public sealed partial class IdentityGraph
             return;
         }
         MarkSeen(nodes, time);
+        MarkHolder(nodes[0]);
         var recordText = Unwritten;
         for (var i = 1; i < nodes.Length; i++)
         {
@@ -336,6 +337,7 @@ public sealed partial class IdentityGraph
         }
         var center = nodes[0];
         MarkSeen(nodes, time);
+        MarkHolder(center);
         var recordText = Unwritten;
         for (var i = 1; i < nodes.Length; i++)
         {
@@ -699,6 +701,8 @@ public sealed partial class IdentityGraph
             copy.Intern(key.Namespace, key.Value);
             copy._nodes[node].LastSeen = _nodes[node].LastSeen;
         }
+        copy._holders = (ulong[])_holders.Clone();
+        copy._holderCount = _holderCount;
         copy._links.EnsureCapacity(_linkCount);
         for (var link = 0; link < _linkCount; link++)
         {

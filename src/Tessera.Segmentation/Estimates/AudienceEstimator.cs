@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Tessera.Abstractions;
 using Tessera.Catalog;
 using Tessera.Identity;
-using Tessera.Identity.Graph;
 using Tessera.Pql.Evaluation;
 using Tessera.Profiles;
 using Tessera.Segmentation.Audiences;
@@ -63,37 +62,32 @@ public sealed class AudienceEstimator(ProfileService profiles, IdentityService i
         var compiled = Compile(audience);
         var now = time.GetUtcNow();
 
-        // One representative identity per profile (so that a profile with many identities is not
-        // sampled more often), then a reservoir of representatives: a uniform sample of profiles.
+        // A uniform sample of the profiles from the identity graph, which knows every identity holding a record or an
+        // event and its graph: the sample costs its own reads, not a scan of every profile's keys (BENCHMARKS.md, "Estimates").
         var random = seed is { } value ? new Random(value) : new Random();
-        var reservoir = new List<IdentityKey>(Math.Min(sampleSize, 65_536));
-        long population = 0;
-        foreach (var representative in Representatives(sandbox, audience.MergePolicy))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            population++;
-            if (reservoir.Count < sampleSize)
-            {
-                reservoir.Add(representative);
-            }
-            else if (random.NextInt64(population) is var slot && slot < sampleSize)
-            {
-                reservoir[(int)slot] = representative;
-            }
-        }
+        var stitched = catalog.ResolveMergePolicy(sandbox, audience.MergePolicy).Stitching == IdentityStitching.Graph;
+        var (population, sample) = identity.SampleProfiles(sandbox, sampleSize, stitched, random);
 
+        // The sample's reads are the cost (point reads of cold profiles, each waiting on the store): a part per core. Read
+        // once and not kept, as a batch run reads, so an estimate does not evict the views live traffic uses.
         var matched = 0;
-        foreach (var who in reservoir)
+        var parts = Math.Clamp(sample.Count / 256, 1, Environment.ProcessorCount);
+        Parallel.For(0, parts, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = parts }, part =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            // A profile with nothing left to read (every event past its TTL) counts, and does not match.
-            if (profiles.ForEvaluation(sandbox, who, audience.MergePolicy) is { } profile && Matches(compiled, sandbox, profile, now))
+            var found = 0;
+            for (var i = part; i < sample.Count; i += parts)
             {
-                matched++;
+                cancellationToken.ThrowIfCancellationRequested();
+                // A profile with nothing left to read (every event past its TTL) counts, and does not match.
+                if (profiles.ForEvaluation(sandbox, sample[i], audience.MergePolicy, keepInCache: false) is { } profile && Matches(compiled, sandbox, profile, now))
+                {
+                    found++;
+                }
             }
-        }
-        var (share, low, estimate, high) = Interval(matched, reservoir.Count, population);
-        return new SizeEstimate(population, reservoir.Count, matched, share, low, estimate, high, watch.Elapsed);
+            Interlocked.Add(ref matched, found);
+        });
+        var (share, low, estimate, high) = Interval(matched, sample.Count, population);
+        return new SizeEstimate(population, sample.Count, matched, share, low, estimate, high, watch.Elapsed);
     }
 
     /// <summary>
@@ -187,24 +181,6 @@ public sealed class AudienceEstimator(ProfileService profiles, IdentityService i
         var either = inA.Count + inB - both;
         return new AudienceOverlap(a, b, inA.Count, inB, both, either == 0 ? 0 : (double)both / either);
     }
-
-    /// <summary>
-    /// One identity per profile: with graph stitching, the smallest (ordinal) identity of its graph
-    /// among those that hold facts; without, every identity is a profile of its own.
-    /// </summary>
-    private IEnumerable<IdentityKey> Representatives(string sandbox, string? mergePolicy)
-    {
-        var identities = ProfileIndex.DistinctIdentities(store, sandbox);
-        if (catalog.ResolveMergePolicy(sandbox, mergePolicy).Stitching != IdentityStitching.Graph)
-        {
-            return identities;
-        }
-        var holding = identities.ToHashSet();
-        return identities.Where(who => identity.GraphOf(sandbox, who) is not { } graph
-            || graph.Identities.Where(holding.Contains).Min(Ordinal) == who);
-    }
-
-    private static readonly IComparer<IdentityKey> Ordinal = Comparer<IdentityKey>.Create((x, y) => string.CompareOrdinal(x.ToString(), y.ToString()));
 
     private static CompiledExpression Compile(Audience audience) =>
         PqlCompiler.Compile(Tessera.Pql.Syntax.Parser.Parse(audience.Pql), TimeZoneInfo.Utc);

@@ -38,12 +38,16 @@ public sealed class AudienceEstimatorTests
     {
         await using var test = await PopulationAsync();
         var estimator = test.Workspace.Estimator;
-        for (var seed = 1; seed <= 8; seed++)
+        var covered = 0;
+        var matched = 0;
+        const int Seeds = 200;
+        for (var seed = 1; seed <= Seeds; seed++)
         {
             var estimate = estimator.EstimatePql(Sandbox, "tier = \"gold\"", sampleSize: 60, seed: seed);
             Assert.Equal(Profiles, estimate.Profiles);
             Assert.Equal(60, estimate.Sampled);
-            Assert.InRange(100, estimate.Low, estimate.High); // the true count: every third profile
+            covered += estimate.Low <= 100 && 100 <= estimate.High ? 1 : 0; // the true count: every third profile
+            matched += estimate.Matched;
 
             // Wilson over the effective sample n(N-1)/(N-n) (the finite-population correction), scaled to N.
             var p = (double)estimate.Matched / 60;
@@ -55,9 +59,32 @@ public sealed class AudienceEstimatorTests
             Assert.Equal((long)Math.Ceiling((center + half) * Profiles), estimate.High);
             Assert.Equal((long)Math.Round(p * Profiles), estimate.Estimate);
         }
+        // A 95 % interval: about 190 of 200 samples hold the true count, and the draws' mean share is a third.
+        Assert.InRange(covered, 180, 200);
+        Assert.InRange((double)matched / (Seeds * 60), 0.31, 0.355);
         // The same seed draws the same sample.
         Assert.Equal(estimator.EstimatePql(Sandbox, "points < 150", sampleSize: 50, seed: 7).Matched,
             estimator.EstimatePql(Sandbox, "points < 150", sampleSize: 50, seed: 7).Matched);
+    }
+
+    [Theory]
+    [InlineData(30)] // under an eighth of the profiles: drawn node by node from the identity graph
+    [InlineData(100)] // more: drawn from a list of every profile
+    public async Task A_profile_with_two_identities_is_drawn_as_often_as_one_with_one(int sampleSize)
+    {
+        await using var test = await PopulationAsync();
+        // The 60 profiles with a visit have two identities each (120 of the 360): drawn by identity, they would be a
+        // third of the draws instead of a fifth.
+        var drawn = 0;
+        var visited = 0;
+        for (var seed = 1; seed <= 200; seed++)
+        {
+            var estimate = test.Workspace.Estimator.EstimatePql(Sandbox, "xEvent[page = \"cart\"]", sampleSize: sampleSize, seed: seed);
+            Assert.Equal((Profiles, sampleSize), (estimate.Profiles, estimate.Sampled));
+            drawn += estimate.Sampled;
+            visited += estimate.Matched;
+        }
+        Assert.InRange((double)visited / drawn, 0.18, 0.22);
     }
 
     [Fact]
