@@ -12,7 +12,7 @@ public sealed partial class IdentityGraph
     public int HolderCount => _holderCount;
 
     /// <summary>Whether the identity has been the primary identity of an occurrence (holds a record or an event).</summary>
-    public bool IsHolder(int node) => (_holders[node >> 6] & (1UL << node)) != 0;
+    public bool IsHolder(int node) => node >> 6 < _holders.Length && (_holders[node >> 6] & (1UL << node)) != 0;
 
     private void MarkHolder(int node)
     {

@@ -38,9 +38,6 @@ public sealed partial class IdentityGraph
     private readonly PairTable _pairIndex;
     private readonly Dictionary<(string Dataset, string Batch), int> _sourceIndex = new();
     private readonly List<(string Dataset, string Batch)> _sources = [];
-    private readonly (byte[] Utf8, int Id)[] _recentSources = [.. Enumerable.Repeat((Array.Empty<byte>(), None), 8)];
-    private int _nextRecentSource;
-    private int _lastRecentSource;
 
     // Nodes: each node's root over kept links (kept current by Union), each root's unique-namespace mask and size, a
     // circular list of members per graph, and each node's list of links (see NodeSlot); values apart.
@@ -115,30 +112,6 @@ public sealed partial class IdentityGraph
             _sources.Add((dataset, batch));
         }
         return slot;
-    }
-
-    /// <summary>
-    /// As <see cref="Source(string, string)"/> from UTF-8. A ledger read in order interleaves a few
-    /// batches at a time (a day's CRM file and its web events): the last few sources are remembered
-    /// by their bytes, so they cost no string.
-    /// </summary>
-    private int Source(ReadOnlySpan<byte> dataset, ReadOnlySpan<byte> batch)
-    {
-        // The last one found first: entries in a row mostly share their source.
-        for (int i = 0, at = _lastRecentSource; i < _recentSources.Length; i++, at = (at + 1) % _recentSources.Length)
-        {
-            var (utf8, id) = _recentSources[at];
-            if (utf8.Length == dataset.Length + 1 + batch.Length && utf8.AsSpan(0, dataset.Length).SequenceEqual(dataset)
-                && utf8.AsSpan(dataset.Length + 1).SequenceEqual(batch))
-            {
-                _lastRecentSource = at;
-                return id;
-            }
-        }
-        var source = Source(Encoding.UTF8.GetString(dataset), Encoding.UTF8.GetString(batch));
-        _recentSources[_nextRecentSource] = ([.. dataset, 0, .. batch], source);
-        _nextRecentSource = (_nextRecentSource + 1) % _recentSources.Length;
-        return source;
     }
 
     /// <summary>The node of an identity, created (as a graph of one) if new.</summary>

@@ -8,7 +8,8 @@ namespace Tessera.Segmentation.Engines;
 /// <summary>
 /// Where the engines find a sandbox's profiles: every identity that holds a record or an event,
 /// read from the fact keys themselves (there is no profile table yet). Shared by the batch engine
-/// and the estimator so that both see the same population.
+/// and the preview. Estimates draw their sample from the identity graph instead (<c>IdentityService.SampleProfiles</c>), which
+/// marks every identity a record or an event was stored under (those whose events all expired too) without a scan.
 /// </summary>
 internal static class ProfileIndex
 {
@@ -86,20 +87,5 @@ internal static class ProfileIndex
             return true;
         });
         return found;
-    }
-
-    /// <summary><see cref="Identities"/> without repeats, in the order first found.</summary>
-    public static List<IdentityKey> DistinctIdentities(IStore store, string sandbox)
-    {
-        var seen = new HashSet<IdentityKey>();
-        var result = new List<IdentityKey>();
-        foreach (var identity in Identities(store, sandbox))
-        {
-            if (seen.Add(identity))
-            {
-                result.Add(identity);
-            }
-        }
-        return result;
     }
 }

@@ -75,9 +75,8 @@ public sealed class AudienceEstimator(ProfileService profiles, IdentityService i
         Parallel.For(0, parts, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = parts }, part =>
         {
             var found = 0;
-            for (var i = part; i < sample.Count; i += parts)
+            for (var i = part; i < sample.Count && !cancellationToken.IsCancellationRequested; i += parts)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 // A profile with nothing left to read (every event past its TTL) counts, and does not match.
                 if (profiles.ForEvaluation(sandbox, sample[i], audience.MergePolicy, keepInCache: false) is { } profile && Matches(compiled, sandbox, profile, now))
                 {
@@ -86,6 +85,7 @@ public sealed class AudienceEstimator(ProfileService profiles, IdentityService i
             }
             Interlocked.Add(ref matched, found);
         });
+        cancellationToken.ThrowIfCancellationRequested();
         var (share, low, estimate, high) = Interval(matched, sample.Count, population);
         return new SizeEstimate(population, sample.Count, matched, share, low, estimate, high, watch.Elapsed);
     }

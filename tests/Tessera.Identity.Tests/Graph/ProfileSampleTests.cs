@@ -49,6 +49,24 @@ public sealed class ProfileSampleTests
     }
 
     [Fact]
+    public void Identities_numbered_past_the_last_holder_are_not_holders()
+    {
+        // Sixteen records of a CRMID alone, then one with 200 emails: the marks end in the first word of 64 identities, the
+        // emails' numbers run three words past it, and a draw of one profile of seventeen picks nodes at random among them.
+        var emails = string.Join(", ", Enumerable.Range(0, 200).Select(i => $"Email:e{i}@example.com"));
+        var ledger = Enumerable.Range(0, 16).Select(i => Entry(i + 1, i, $"CRMID:c{i}")).Append(Entry(17, 17, "CRMID:x, " + emails));
+        var graph = Incremental(Rules(maxIdentities: 500), ledger);
+        Assert.True(graph.TryGetNode(Key("Email:e199@example.com"), out var last) && !graph.IsHolder(last));
+        Assert.Equal((217, 17), (graph.IdentityCount, graph.HolderCount));
+        for (var seed = 1; seed <= 50; seed++)
+        {
+            var (profiles, sample) = graph.SampleProfiles(1, stitched: true, new Random(seed));
+            Assert.Equal(17, profiles);
+            Assert.True(graph.IsHolder(Assert.Single(sample)));
+        }
+    }
+
+    [Fact]
     public void Profiles_are_holders_alone_or_graphs_holding_one()
     {
         var graph = Incremental(Rules(), People());
