@@ -67,21 +67,25 @@ var (identities, links) = Rebuild(new IdentityGraph(rules));
 GC.Collect();
 GC.WaitForPendingFinalizers();
 GC.Collect();
+var last = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorFaults());
 var clock = Stopwatch.StartNew();
 var graph = new IdentityGraph(rules, identities, links);
 var loaded = Load(graph);
+var collections = Collections();
 graph.RederiveAll();
 var total = clock.Elapsed.TotalSeconds;
 Console.WriteLine($"{keys.Length:N0} entries, {identities:N0} identities, {links:N0} links: load {loaded:F2} s + derive {total - loaded:F2} s = {total:F2} s; graphs {graph.GraphCount:N0}");
+Console.WriteLine($"collections during the load {collections}, during the derivation {Collections()}");
 
 if (args.Contains("again"))
 {
     // The same graph derived twice more: the first derivation after a load has cost two to four times a later one.
     for (var again = 0; again < 2; again++)
     {
+        Collections();
         clock.Restart();
         graph.RederiveAll();
-        Console.WriteLine($"derived again: {clock.Elapsed.TotalSeconds:F2} s");
+        Console.WriteLine($"derived again: {clock.Elapsed.TotalSeconds:F2} s; collections {Collections()}");
     }
 }
 
@@ -123,6 +127,21 @@ if (args.Contains("node-ids"))
     fromIds.RederiveAll();
     Console.WriteLine($"from node ids: intern in node order {interned:F2} s, record {recorded - interned:F2} s, derive {clock.Elapsed.TotalSeconds - recorded:F2} s; graphs {fromIds.GraphCount:N0}");
 }
+
+// Collections (gen 0/1/2), their pauses and the process's minor page faults since the last call: a page first touched
+// costs about 15 µs on this machine's virtual machine (BENCHMARKS.md), so memory a rebuild takes fresh is a cost of its own.
+string Collections()
+{
+    var now = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorFaults());
+    var text = $"{now.Item1 - last.Item1}/{now.Item2 - last.Item2}/{now.Item3 - last.Item3}, paused {(now.Item4 - last.Item4).TotalSeconds:F2} s, {now.Item5 - last.Item5:N0} page faults";
+    last = now;
+    return text;
+}
+
+// Field 10 of /proc/self/stat (after the command's closing parenthesis); 0 where there is no such file.
+static long MinorFaults() => File.Exists("/proc/self/stat")
+    ? long.Parse(File.ReadAllText("/proc/self/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[7], System.Globalization.CultureInfo.InvariantCulture)
+    : 0;
 
 long Time() => start + (long)(random.NextDouble() * TimeSpan.FromDays(90).Ticks);
 

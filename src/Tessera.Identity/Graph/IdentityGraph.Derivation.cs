@@ -373,10 +373,7 @@ public sealed partial class IdentityGraph
         }
         foreach (var node in nodes)
         {
-            _parent[node] = node;
-            _nodes[node].Size = 1;
-            _nodes[node].Mask = OwnBit(node);
-            _nodes[node].NextMember = node;
+            ResetNode(node);
         }
         _graphCount += nodes.Length;
 
@@ -385,34 +382,80 @@ public sealed partial class IdentityGraph
         {
             for (var i = 0; i < links.Length; i++)
             {
-                order[i] = new OrderKey(_links[links[i]].Time, _links[links[i]].Sequence, _links[links[i]].Position, links[i]);
+                order[i] = OrderOf(links[i]);
             }
-            // Many links are sorted in two halves, one per thread, and merged as they are decided.
-            var count = links.Length;
-            var half = count < SortInHalvesFrom ? count : count / 2;
-            if (half == count)
-            {
-                order.AsSpan(0, count).Sort();
-            }
-            else
-            {
-                Parallel.Invoke(() => order.AsSpan(0, half).Sort(), () => order.AsSpan(half, count - half).Sort());
-            }
-            Span<OrderKey> block = stackalloc OrderKey[DeriveBlock];
-            for (int left = 0, right = half; left < half || right < count;)
-            {
-                var length = 0;
-                for (; length < DeriveBlock && (left < half || right < count); length++)
-                {
-                    block[length] = right == count || (left < half && order[left].CompareTo(order[right]) <= 0) ? order[left++] : order[right++];
-                }
-                PrefetchBlock(block[..length]);
-                DecideBlock(block[..length], trace);
-            }
+            DecideInOrder(order.AsSpan(0, links.Length), trace);
         }
         finally
         {
             ArrayPool<OrderKey>.Shared.Return(order);
+        }
+    }
+
+    /// <summary>Every graph derived again from every link: <see cref="Derive"/> over the whole graph, without lists of all its nodes and links.</summary>
+    private void DeriveAll()
+    {
+        for (var node = 0; node < _nodeCount; node++)
+        {
+            ResetNode(node);
+        }
+        _graphCount = _nodeCount;
+        // The order of ten million links is a few hundred megabytes taken fresh for one derivation; in huge pages, as a
+        // page first touched costs far more than the derivation's work on it where memory is slow to fault in (a virtual
+        // machine: about 15 µs a 4 KiB page on the benchmarks' machine, BENCHMARKS.md).
+        var order = _linkCount >= SortInHalvesFrom ? HugePages.AllocateArray<OrderKey>(_linkCount) : new OrderKey[_linkCount];
+        for (var link = 0; link < _linkCount; link++)
+        {
+            order[link] = OrderOf(link);
+        }
+        DecideInOrder(order, trace: null);
+    }
+
+    /// <summary>The node alone in its own graph, as before any link.</summary>
+    private void ResetNode(int node)
+    {
+        _parent[node] = node;
+        _nodes[node].Size = 1;
+        _nodes[node].Mask = OwnBit(node);
+        _nodes[node].NextMember = node;
+    }
+
+    /// <summary>Sorts the links newest first and decides each in that order.</summary>
+    private void DecideInOrder(Span<OrderKey> order, List<(int Link, CutLink Cut)>? trace)
+    {
+        // Many links are sorted in two halves, one per thread, and merged as they are decided.
+        var count = order.Length;
+        var half = count < SortInHalvesFrom ? count : count / 2;
+        if (half == count)
+        {
+            order.Sort();
+        }
+        else
+        {
+            SortHalves(order, half);
+        }
+        Span<OrderKey> block = stackalloc OrderKey[DeriveBlock];
+        for (int left = 0, right = half; left < half || right < count;)
+        {
+            var length = 0;
+            for (; length < DeriveBlock && (left < half || right < count); length++)
+            {
+                block[length] = right == count || (left < half && order[left].CompareTo(order[right]) <= 0) ? order[left++] : order[right++];
+            }
+            PrefetchBlock(block[..length]);
+            DecideBlock(block[..length], trace);
+        }
+    }
+
+    private static unsafe void SortHalves(Span<OrderKey> order, int half)
+    {
+        // A span cannot be captured by the two sorts' delegates; the memory is pinned for them instead.
+        fixed (OrderKey* start = order)
+        {
+            var first = start;
+            var second = start + half;
+            var secondLength = order.Length - half;
+            Parallel.Invoke(() => new Span<OrderKey>(first, half).Sort(), () => new Span<OrderKey>(second, secondLength).Sort());
         }
     }
 

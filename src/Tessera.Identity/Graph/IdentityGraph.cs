@@ -645,20 +645,7 @@ public sealed partial class IdentityGraph
     }
 
     /// <summary>Derives every graph again from the links under the rules (a full rebuild).</summary>
-    public void RederiveAll()
-    {
-        var nodes = new int[_nodeCount];
-        for (var i = 0; i < nodes.Length; i++)
-        {
-            nodes[i] = i;
-        }
-        var links = new int[_linkCount];
-        for (var i = 0; i < links.Length; i++)
-        {
-            links[i] = i;
-        }
-        Derive(nodes, links, trace: null);
-    }
+    public void RederiveAll() => DeriveAll();
 
     /// <summary>The same identities and links derived under other rules: for a dry run or to switch.</summary>
     public IdentityGraph WithRules(CompiledGraphRules rules)
