@@ -475,7 +475,9 @@ public sealed class IdentityService
                     }
                     else
                     {
-                        entry = entry with { Identities = rest };
+                        // The primary removed: none of the rest holds what was stored under it (a privacy deletion deletes it; a
+                        // deletion of the identity alone leaves it under an identity the graph no longer knows).
+                        entry = entry with { Identities = rest, FirstHolds = entry.FirstHolds && entry.Identities[0] != identity };
                         Write(writes, shard, sandbox, entry, scratch);
                         rewritten++;
                     }

@@ -232,11 +232,11 @@ public sealed partial class IdentityGraph
                 {
                     if (_incremental)
                     {
-                        _graph.Add(entry.Nodes, entry.Source, entry.Record, entry.Ticks, entry.Sequence);
+                        _graph.Add(entry.Nodes, entry.Source, entry.Record, entry.Ticks, entry.Sequence, entry.FirstHolds);
                     }
                     else
                     {
-                        _graph.Record(entry.Nodes, entry.Source, entry.Record, entry.Ticks, entry.Sequence);
+                        _graph.Record(entry.Nodes, entry.Source, entry.Record, entry.Ticks, entry.Sequence, entry.FirstHolds);
                     }
                 }
             }
@@ -263,6 +263,8 @@ public sealed partial class IdentityGraph
 
             public int Source { get; private set; }
 
+            public bool FirstHolds { get; private set; }
+
             /// <summary>The record id as UTF-8 (empty: none), in the entry's copy.</summary>
             public ReadOnlySpan<byte> Record => _value.AsSpan(_recordAt, _recordLength);
 
@@ -281,6 +283,7 @@ public sealed partial class IdentityGraph
                 var entry = LedgerCodec.Read(key, value);
                 Sequence = entry.Sequence;
                 Ticks = entry.Ticks;
+                FirstHolds = entry.FirstHolds;
                 Source = sources.Find(graph, entry.Dataset, entry.Batch);
                 _recordLength = entry.Record.Length;
                 _recordAt = _recordLength == 0 ? 0 : (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(value), ref MemoryMarshal.GetReference(entry.Record));

@@ -169,7 +169,8 @@ public sealed partial class IdentityGraph
     {
         Span<int> nodes = entry.Identities.Count <= 64 ? stackalloc int[entry.Identities.Count] : new int[entry.Identities.Count];
         InternAll(entry, nodes);
-        return Add(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
+        return Add(nodes, Source(entry.Dataset, entry.Batch), RecordUtf8(entry.Record, stackalloc byte[RecordOnStack]), entry.Time.UtcTicks, entry.Sequence,
+            entry.FirstHolds);
     }
 
     /// <summary>
@@ -185,6 +186,7 @@ public sealed partial class IdentityGraph
             nodes[i] = new int[entries[i].Identities.Count];
             InternAll(entries[i], nodes[i]);
         }
+        Span<byte> recordBuffer = stackalloc byte[RecordOnStack];
         for (var i = 0; i < nodes.Length; i++)
         {
             if (i + PrefetchDistance < nodes.Length)
@@ -192,7 +194,7 @@ public sealed partial class IdentityGraph
                 Prefetch(nodes[i + PrefetchDistance]);
             }
             var entry = entries[i];
-            Add(nodes[i], Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
+            Add(nodes[i], Source(entry.Dataset, entry.Batch), RecordUtf8(entry.Record, recordBuffer), entry.Time.UtcTicks, entry.Sequence, entry.FirstHolds);
         }
     }
 
@@ -244,7 +246,8 @@ public sealed partial class IdentityGraph
     {
         Span<int> nodes = entry.Identities.Count <= 64 ? stackalloc int[entry.Identities.Count] : new int[entry.Identities.Count];
         InternAll(entry, nodes);
-        Record(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence);
+        Record(nodes, Source(entry.Dataset, entry.Batch), RecordUtf8(entry.Record, stackalloc byte[RecordOnStack]), entry.Time.UtcTicks, entry.Sequence,
+            entry.FirstHolds);
     }
 
     private void InternAll(LedgerEntry entry, Span<int> nodes)
@@ -269,17 +272,20 @@ public sealed partial class IdentityGraph
 
     /// <summary>Records an occurrence's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
     public void Record(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence) =>
-        Record(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence);
+        Record(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence, firstHolds: true);
 
     /// <summary>As <see cref="Record(ReadOnlySpan{int}, int, string?, long, long)"/>, the record id as UTF-8 (empty: none).</summary>
-    private void Record(ReadOnlySpan<int> nodes, int source, ReadOnlySpan<byte> record, long time, long sequence)
+    private void Record(ReadOnlySpan<int> nodes, int source, ReadOnlySpan<byte> record, long time, long sequence, bool firstHolds)
     {
         if (nodes.IsEmpty)
         {
             return;
         }
         MarkSeen(nodes, time);
-        MarkHolder(nodes[0]);
+        if (firstHolds)
+        {
+            MarkHolder(nodes[0]);
+        }
         var recordText = Unwritten;
         for (var i = 1; i < nodes.Length; i++)
         {
@@ -298,10 +304,10 @@ public sealed partial class IdentityGraph
     /// <param name="time">UTC ticks of the occurrence (the event's time, or when a record was ingested).</param>
     /// <param name="sequence">The occurrence's place in the ledger; breaks ties between equal times.</param>
     public GraphChange Add(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence) =>
-        Add(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence);
+        Add(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence, firstHolds: true);
 
     /// <summary>As <see cref="Add(ReadOnlySpan{int}, int, string?, long, long)"/>, the record id as UTF-8 (empty: none).</summary>
-    private GraphChange Add(ReadOnlySpan<int> nodes, int source, ReadOnlySpan<byte> record, long time, long sequence)
+    private GraphChange Add(ReadOnlySpan<int> nodes, int source, ReadOnlySpan<byte> record, long time, long sequence, bool firstHolds)
     {
         var change = GraphChange.None;
         if (nodes.IsEmpty)
@@ -310,7 +316,10 @@ public sealed partial class IdentityGraph
         }
         var center = nodes[0];
         MarkSeen(nodes, time);
-        MarkHolder(center);
+        if (firstHolds)
+        {
+            MarkHolder(center);
+        }
         var recordText = Unwritten;
         for (var i = 1; i < nodes.Length; i++)
         {

@@ -7,12 +7,14 @@ namespace Tessera.Identity.Graph;
 /// <summary>
 /// The stored form of the link ledger. An entry's key is <c>l\0{sandbox}\0{sequence, 8 bytes big-endian}</c>
 /// on the shard of its primary identity, so it is written in the same commit (or bulk load) as the
-/// fact that carried it; its value is compact binary: version, time, dataset, batch, record, identities.
+/// fact that carried it; its value is compact binary: version, time, dataset, batch, record, identities. Version 2 is
+/// version 1's layout for an entry whose first identity holds nothing (<see cref="LedgerEntry.FirstHolds"/> false).
 /// </summary>
 public static class LedgerCodec
 {
     public const byte Tag = (byte)'l';
     private const byte Version = 1;
+    private const byte FirstHoldsNothing = 2;
 
     public static byte[] SandboxPrefix(string sandbox) => [Tag, 0, .. Encoding.UTF8.GetBytes(sandbox), 0];
 
@@ -34,7 +36,7 @@ public static class LedgerCodec
 
     public static void Encode(LedgerEntry entry, ArrayBufferWriter<byte> output)
     {
-        output.GetSpan(1)[0] = Version;
+        output.GetSpan(1)[0] = entry.FirstHolds ? Version : FirstHoldsNothing;
         output.Advance(1);
         BinaryPrimitives.WriteInt64LittleEndian(output.GetSpan(8), entry.Time.UtcTicks);
         output.Advance(8);
@@ -61,13 +63,13 @@ public static class LedgerCodec
         }
         var record = entry.Record.IsEmpty ? null : Encoding.UTF8.GetString(entry.Record);
         return new LedgerEntry(entry.Sequence, new DateTimeOffset(entry.Ticks, TimeSpan.Zero), Encoding.UTF8.GetString(entry.Dataset),
-            Encoding.UTF8.GetString(entry.Batch), record, identities);
+            Encoding.UTF8.GetString(entry.Batch), record, identities, entry.FirstHolds);
     }
 
     /// <summary>An entry read in place, its strings as UTF-8: a rebuild interns what it already knows without a string per identity.</summary>
     public static EncodedLedgerEntry Read(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        if (value.IsEmpty || value[0] != Version)
+        if (value.IsEmpty || value[0] is not (Version or FirstHoldsNothing))
         {
             throw new InvalidDataException($"identity ledger entry {SequenceOf(key)}: unknown format version {(value.IsEmpty ? -1 : value[0])}");
         }
@@ -78,7 +80,7 @@ public static class LedgerCodec
         var batch = ReadBytes(value, ref position);
         var record = ReadBytes(value, ref position);
         var count = ReadCount(value, ref position);
-        return new EncodedLedgerEntry(SequenceOf(key), ticks, dataset, batch, record, count, position);
+        return new EncodedLedgerEntry(SequenceOf(key), ticks, dataset, batch, record, count, position, value[0] == Version);
     }
 
     /// <summary>The next (namespace, value) of an entry's identities, as UTF-8, from <paramref name="position"/> (start at <see cref="EncodedLedgerEntry.IdentitiesAt"/>).</summary>
@@ -136,7 +138,7 @@ public static class LedgerCodec
 
 /// <summary>A ledger entry as stored (<see cref="LedgerCodec.Read"/>); its identities follow at <see cref="IdentitiesAt"/> in the stored value.</summary>
 public readonly ref struct EncodedLedgerEntry(long sequence, long ticks, ReadOnlySpan<byte> dataset, ReadOnlySpan<byte> batch,
-    ReadOnlySpan<byte> record, int count, int identitiesAt)
+    ReadOnlySpan<byte> record, int count, int identitiesAt, bool firstHolds)
 {
     public long Sequence { get; } = sequence;
     public long Ticks { get; } = ticks;
@@ -146,4 +148,6 @@ public readonly ref struct EncodedLedgerEntry(long sequence, long ticks, ReadOnl
     public ReadOnlySpan<byte> Record { get; } = record;
     public int Count { get; } = count;
     public int IdentitiesAt { get; } = identitiesAt;
+    /// <summary>See <see cref="LedgerEntry.FirstHolds"/>.</summary>
+    public bool FirstHolds { get; } = firstHolds;
 }

@@ -49,6 +49,22 @@ public sealed class ProfileSampleTests
     }
 
     [Fact]
+    public void An_entry_whose_first_identity_holds_nothing_marks_no_holder()
+    {
+        // What a privacy deletion leaves when it removes an entry's primary: the rest still link, none holds the record.
+        var ledger = People(8).Select(e => e.Sequence == 1 ? e with { Identities = [Key("Email:p0@example.com")], FirstHolds = false } : e)
+            .Append(Entry(100, 100, "Email:p1@example.com, Phone:+15550000001") with { FirstHolds = false }).ToList();
+        foreach (var graph in new[] { Incremental(Rules(), ledger), IdentityGraph.Build(Rules(), ledger), Loaded(ledger), Incremental(Rules(), ledger).WithRules(Rules(maxIdentities: 2)) })
+        {
+            Assert.True(graph.TryGetNode(Key("Email:p0@example.com"), out var email) && !graph.IsHolder(email));
+            Assert.True(graph.TryGetNode(Key("ECID:e0"), out var ecid) && graph.IsHolder(ecid));
+            Assert.True(graph.TryGetNode(Key("CRMID:c0"), out var crm) && !graph.IsHolder(crm)); // now only the web visit's second
+            Assert.True(graph.TryGetNode(Key("Email:p1@example.com"), out var other) && !graph.IsHolder(other));
+            Assert.Equal(9, graph.HolderCount); // CRMID c1-c7, ECID e0 and e4
+        }
+    }
+
+    [Fact]
     public void Identities_numbered_past_the_last_holder_are_not_holders()
     {
         // Sixteen records of a CRMID alone, then one with 200 emails: the marks end in the first word of 64 identities, the

@@ -146,6 +146,28 @@ public sealed class PrivacyRequestTests
     }
 
     [Fact]
+    public async Task An_entry_rewritten_without_its_primary_adds_no_profile()
+    {
+        await using var test = await TwoPeopleAsync();
+        // Zoe's CRM record takes Ann's email (the newer CRM id wins it), so the email is not Ann's when she is deleted, and
+        // Ann's CRM entry is rewritten to the email alone: the email holds nothing (Ann's record went with her).
+        await test.StreamAsync("crm", """[{"crmId":"3","email":"ann@example.com","firstName":"Zoe"}]""");
+        Assert.Equal(Key("CRMID:3"), test.Workspace.Identity.Find("prod", Key("Email:ann@example.com"))!.Graph.Primary);
+
+        var request = await test.Workspace.Privacy.DeleteAsync("prod", [Key("CRMID:1")]);
+
+        Assert.Equal(["CRMID:1", "ECID:K1"], request.Receipt!.Identities.Order());
+        Assert.Equal(1, request.Receipt.LedgerEntriesRewritten);
+        // Profiles left: CRMID:2 and ECID:K2 (Bob's records and his web event), CRMID:3; stitched, Bob's graph and Zoe's.
+        for (var reopened = 0; reopened < 2; reopened++)
+        {
+            Assert.Equal(3, test.Workspace.Identity.SampleProfiles("prod", 0, stitched: false, new Random(1)).Profiles);
+            Assert.Equal(2, test.Workspace.Identity.SampleProfiles("prod", 0, stitched: true, new Random(1)).Profiles);
+            await test.ReopenAsync(); // the graph derived again from the stored ledger
+        }
+    }
+
+    [Fact]
     public async Task A_request_a_crash_left_processing_is_run_again_on_open()
     {
         await using var test = await TwoPeopleAsync();
