@@ -392,8 +392,11 @@ public sealed partial class IdentityGraph
         }
     }
 
-    /// <summary>Every graph derived again from every link: <see cref="Derive"/> over the whole graph, without lists of all its nodes and links.</summary>
-    private void DeriveAll()
+    /// <summary>
+    /// Derives every graph again from the links under the rules (a full rebuild): <see cref="Derive"/> over the whole graph,
+    /// without lists of all its nodes and links.
+    /// </summary>
+    public void RederiveAll()
     {
         for (var node = 0; node < _nodeCount; node++)
         {
@@ -401,8 +404,8 @@ public sealed partial class IdentityGraph
         }
         _graphCount = _nodeCount;
         // The order of ten million links is a few hundred megabytes taken fresh for one derivation; in huge pages, as a
-        // page first touched costs far more than the derivation's work on it where memory is slow to fault in (a virtual
-        // machine: about 15 µs a 4 KiB page on the benchmarks' machine, BENCHMARKS.md).
+        // page first touched can cost more than the derivation's work on it where memory is slow to fault in (a virtual
+        // machine: up to 15-20 µs a 4 KiB page on the benchmarks' machine; BENCHMARKS.md, "A page first touched").
         var order = _linkCount >= SortInHalvesFrom ? HugePages.AllocateArray<OrderKey>(_linkCount) : new OrderKey[_linkCount];
         for (var link = 0; link < _linkCount; link++)
         {

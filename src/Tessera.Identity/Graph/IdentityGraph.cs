@@ -653,9 +653,6 @@ public sealed partial class IdentityGraph
                 new DateTimeOffset(slot.Time, TimeSpan.Zero)), slot.Occurrences);
     }
 
-    /// <summary>Derives every graph again from the links under the rules (a full rebuild).</summary>
-    public void RederiveAll() => DeriveAll();
-
     /// <summary>The same identities and links derived under other rules: for a dry run or to switch.</summary>
     public IdentityGraph WithRules(CompiledGraphRules rules)
     {
