@@ -67,7 +67,7 @@ var (identities, links) = Rebuild(new IdentityGraph(rules));
 GC.Collect();
 GC.WaitForPendingFinalizers();
 GC.Collect();
-var last = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorFaults());
+var last = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorFaults(), Process.GetCurrentProcess().TotalProcessorTime);
 var clock = Stopwatch.StartNew();
 var graph = new IdentityGraph(rules, identities, links);
 var loaded = Load(graph);
@@ -128,12 +128,13 @@ if (args.Contains("node-ids"))
     Console.WriteLine($"from node ids: intern in node order {interned:F2} s, record {recorded - interned:F2} s, derive {clock.Elapsed.TotalSeconds - recorded:F2} s; graphs {fromIds.GraphCount:N0}");
 }
 
-// Collections (gen 0/1/2), their pauses and the process's minor page faults since the last call: a page first touched
+// Collections (gen 0/1/2), their pauses, the process's minor page faults and its CPU time since the last call: a page first touched
 // costs about 15 µs on this machine's virtual machine (BENCHMARKS.md), so memory a rebuild takes fresh is a cost of its own.
 string Collections()
 {
-    var now = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorFaults());
-    var text = $"{now.Item1 - last.Item1}/{now.Item2 - last.Item2}/{now.Item3 - last.Item3}, paused {(now.Item4 - last.Item4).TotalSeconds:F2} s, {now.Item5 - last.Item5:N0} page faults";
+    var now = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorFaults(), Process.GetCurrentProcess().TotalProcessorTime);
+    var text = $"{now.Item1 - last.Item1}/{now.Item2 - last.Item2}/{now.Item3 - last.Item3}, paused {(now.Item4 - last.Item4).TotalSeconds:F2} s, " +
+        $"{now.Item5 - last.Item5:N0} page faults, process CPU {(now.Item6 - last.Item6).TotalSeconds:F2} s";
     last = now;
     return text;
 }
