@@ -406,12 +406,24 @@ public sealed partial class IdentityGraph
         // The order of ten million links is a few hundred megabytes taken fresh for one derivation; in huge pages, as a
         // page first touched can cost more than the derivation's work on it where memory is slow to fault in (a virtual
         // machine: up to 15-20 µs a 4 KiB page on the benchmarks' machine; BENCHMARKS.md, "A page first touched").
-        var order = _linkCount >= SortInHalvesFrom ? HugePages.AllocateArray<OrderKey>(_linkCount) : new OrderKey[_linkCount];
-        for (var link = 0; link < _linkCount; link++)
+        // Fewer links are ordered in a pooled array, as an incremental derivation's are: a later derivation reuses its pages.
+        var large = _linkCount >= SortInHalvesFrom;
+        var order = large ? HugePages.AllocateArray<OrderKey>(_linkCount) : ArrayPool<OrderKey>.Shared.Rent(_linkCount);
+        try
         {
-            order[link] = OrderOf(link);
+            for (var link = 0; link < _linkCount; link++)
+            {
+                order[link] = OrderOf(link);
+            }
+            DecideInOrder(order.AsSpan(0, _linkCount), trace: null);
         }
-        DecideInOrder(order, trace: null);
+        finally
+        {
+            if (!large)
+            {
+                ArrayPool<OrderKey>.Shared.Return(order);
+            }
+        }
     }
 
     /// <summary>The node alone in its own graph, as before any link.</summary>
