@@ -67,25 +67,27 @@ var (identities, links) = Rebuild(new IdentityGraph(rules));
 GC.Collect();
 GC.WaitForPendingFinalizers();
 GC.Collect();
-var last = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorFaults(), Process.GetCurrentProcess().TotalProcessorTime);
+// A line to start a profiler on: perf record -F 299 -g -p PID -- sleep 11 profiles the load.
+Console.WriteLine($"timed rebuild starts (process {Environment.ProcessId})");
+var last = ProcessMark.Now();
 var clock = Stopwatch.StartNew();
 var graph = new IdentityGraph(rules, identities, links);
 var loaded = Load(graph);
-var collections = Collections();
+var duringLoad = SinceLastMark();
 graph.RederiveAll();
 var total = clock.Elapsed.TotalSeconds;
 Console.WriteLine($"{keys.Length:N0} entries, {identities:N0} identities, {links:N0} links: load {loaded:F2} s + derive {total - loaded:F2} s = {total:F2} s; graphs {graph.GraphCount:N0}");
-Console.WriteLine($"collections during the load {collections}, during the derivation {Collections()}");
+Console.WriteLine($"during the load: {duringLoad}; during the derivation: {SinceLastMark()}");
 
 if (args.Contains("again"))
 {
     // The same graph derived twice more: the first derivation after a load has cost two to four times a later one.
     for (var again = 0; again < 2; again++)
     {
-        Collections();
+        SinceLastMark();
         clock.Restart();
         graph.RederiveAll();
-        Console.WriteLine($"derived again: {clock.Elapsed.TotalSeconds:F2} s; collections {Collections()}");
+        Console.WriteLine($"derived again: {clock.Elapsed.TotalSeconds:F2} s; {SinceLastMark()}");
     }
 }
 
@@ -128,21 +130,15 @@ if (args.Contains("node-ids"))
     Console.WriteLine($"from node ids: intern in node order {interned:F2} s, record {recorded - interned:F2} s, derive {clock.Elapsed.TotalSeconds - recorded:F2} s; graphs {fromIds.GraphCount:N0}");
 }
 
-// Collections (gen 0/1/2), their pauses, the process's minor page faults and its CPU time since the last call: a page first touched
-// costs about 15 µs on this machine's virtual machine (BENCHMARKS.md), so memory a rebuild takes fresh is a cost of its own.
-string Collections()
+// What the process did since the last call: collections, their pauses, minor page faults (a page first touched costs up to
+// 15-20 µs on the benchmarks' virtual machine, BENCHMARKS.md, so memory a step takes fresh is a cost of its own) and CPU time.
+string SinceLastMark()
 {
-    var now = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorFaults(), Process.GetCurrentProcess().TotalProcessorTime);
-    var text = $"{now.Item1 - last.Item1}/{now.Item2 - last.Item2}/{now.Item3 - last.Item3}, paused {(now.Item4 - last.Item4).TotalSeconds:F2} s, " +
-        $"{now.Item5 - last.Item5:N0} page faults, process CPU {(now.Item6 - last.Item6).TotalSeconds:F2} s";
+    var now = ProcessMark.Now();
+    var text = now.Since(last);
     last = now;
     return text;
 }
-
-// Field 10 of /proc/self/stat (after the command's closing parenthesis); 0 where there is no such file.
-static long MinorFaults() => File.Exists("/proc/self/stat")
-    ? long.Parse(File.ReadAllText("/proc/self/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[7], System.Globalization.CultureInfo.InvariantCulture)
-    : 0;
 
 long Time() => start + (long)(random.NextDouble() * TimeSpan.FromDays(90).Ticks);
 
@@ -162,4 +158,19 @@ double Load(IdentityGraph into)
 {
     Load(into);
     return (into.IdentityCount, into.LinkCount);
+}
+
+internal readonly record struct ProcessMark(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long PageFaults, TimeSpan Cpu)
+{
+    public static ProcessMark Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(),
+        MinorFaults(), Process.GetCurrentProcess().TotalProcessorTime);
+
+    public string Since(ProcessMark before) =>
+        $"collections {Gen0 - before.Gen0}/{Gen1 - before.Gen1}/{Gen2 - before.Gen2}, paused {(Paused - before.Paused).TotalSeconds:F2} s, " +
+        $"{PageFaults - before.PageFaults:N0} page faults, process CPU {(Cpu - before.Cpu).TotalSeconds:F2} s";
+
+    // Field 10 of /proc/self/stat (after the command's closing parenthesis); 0 where there is no such file.
+    private static long MinorFaults() => File.Exists("/proc/self/stat")
+        ? long.Parse(File.ReadAllText("/proc/self/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[7], System.Globalization.CultureInfo.InvariantCulture)
+        : 0;
 }

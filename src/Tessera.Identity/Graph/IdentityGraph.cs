@@ -102,7 +102,7 @@ public sealed partial class IdentityGraph
 
     public int CutLinkCount => CountCut();
 
-    /// <summary>Registers where occurrences come from; the id is passed to <see cref="Add(ReadOnlySpan{int}, int, string?, long, long)"/>.</summary>
+    /// <summary>Registers where occurrences come from; the id is passed to <see cref="Add(ReadOnlySpan{int}, int, string?, long, long, bool)"/>.</summary>
     public int Source(string dataset, string batch)
     {
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_sourceIndex, (dataset, batch), out var exists);
@@ -169,8 +169,7 @@ public sealed partial class IdentityGraph
     {
         Span<int> nodes = entry.Identities.Count <= 64 ? stackalloc int[entry.Identities.Count] : new int[entry.Identities.Count];
         InternAll(entry, nodes);
-        return Add(nodes, Source(entry.Dataset, entry.Batch), RecordUtf8(entry.Record, stackalloc byte[RecordOnStack]), entry.Time.UtcTicks, entry.Sequence,
-            entry.FirstHolds);
+        return Add(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence, entry.FirstHolds);
     }
 
     /// <summary>
@@ -186,7 +185,6 @@ public sealed partial class IdentityGraph
             nodes[i] = new int[entries[i].Identities.Count];
             InternAll(entries[i], nodes[i]);
         }
-        Span<byte> recordBuffer = stackalloc byte[RecordOnStack];
         for (var i = 0; i < nodes.Length; i++)
         {
             if (i + PrefetchDistance < nodes.Length)
@@ -194,7 +192,7 @@ public sealed partial class IdentityGraph
                 Prefetch(nodes[i + PrefetchDistance]);
             }
             var entry = entries[i];
-            Add(nodes[i], Source(entry.Dataset, entry.Batch), RecordUtf8(entry.Record, recordBuffer), entry.Time.UtcTicks, entry.Sequence, entry.FirstHolds);
+            Add(nodes[i], Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence, entry.FirstHolds);
         }
     }
 
@@ -246,8 +244,7 @@ public sealed partial class IdentityGraph
     {
         Span<int> nodes = entry.Identities.Count <= 64 ? stackalloc int[entry.Identities.Count] : new int[entry.Identities.Count];
         InternAll(entry, nodes);
-        Record(nodes, Source(entry.Dataset, entry.Batch), RecordUtf8(entry.Record, stackalloc byte[RecordOnStack]), entry.Time.UtcTicks, entry.Sequence,
-            entry.FirstHolds);
+        Record(nodes, Source(entry.Dataset, entry.Batch), entry.Record, entry.Time.UtcTicks, entry.Sequence, entry.FirstHolds);
     }
 
     private void InternAll(LedgerEntry entry, Span<int> nodes)
@@ -271,10 +268,11 @@ public sealed partial class IdentityGraph
     }
 
     /// <summary>Records an occurrence's links without deriving: call <see cref="RederiveAll"/> after the last.</summary>
-    public void Record(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence) =>
-        Record(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence, firstHolds: true);
+    /// <param name="firstHolds">See <see cref="LedgerEntry.FirstHolds"/>.</param>
+    public void Record(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence, bool firstHolds = true) =>
+        Record(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence, firstHolds);
 
-    /// <summary>As <see cref="Record(ReadOnlySpan{int}, int, string?, long, long)"/>, the record id as UTF-8 (empty: none).</summary>
+    /// <summary>As <see cref="Record(ReadOnlySpan{int}, int, string?, long, long, bool)"/>, the record id as UTF-8 (empty: none).</summary>
     private void Record(ReadOnlySpan<int> nodes, int source, ReadOnlySpan<byte> record, long time, long sequence, bool firstHolds)
     {
         if (nodes.IsEmpty)
@@ -303,10 +301,11 @@ public sealed partial class IdentityGraph
     /// </summary>
     /// <param name="time">UTC ticks of the occurrence (the event's time, or when a record was ingested).</param>
     /// <param name="sequence">The occurrence's place in the ledger; breaks ties between equal times.</param>
-    public GraphChange Add(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence) =>
-        Add(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence, firstHolds: true);
+    /// <param name="firstHolds">See <see cref="LedgerEntry.FirstHolds"/>.</param>
+    public GraphChange Add(ReadOnlySpan<int> nodes, int source, string? record, long time, long sequence, bool firstHolds = true) =>
+        Add(nodes, source, RecordUtf8(record, stackalloc byte[RecordOnStack]), time, sequence, firstHolds);
 
-    /// <summary>As <see cref="Add(ReadOnlySpan{int}, int, string?, long, long)"/>, the record id as UTF-8 (empty: none).</summary>
+    /// <summary>As <see cref="Add(ReadOnlySpan{int}, int, string?, long, long, bool)"/>, the record id as UTF-8 (empty: none).</summary>
     private GraphChange Add(ReadOnlySpan<int> nodes, int source, ReadOnlySpan<byte> record, long time, long sequence, bool firstHolds)
     {
         var change = GraphChange.None;
