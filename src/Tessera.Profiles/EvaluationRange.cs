@@ -131,7 +131,7 @@ public sealed class EvaluationRange
         from[0] = tag;
         _prefixes[0].CopyTo(from, 1);
         var at = 0;
-        store.Scan(StoreSpace.Facts, Shard, FactKeys.SandboxPrefix(tag, Sandbox), from, (key, value) =>
+        store.ScanOnce(StoreSpace.Facts, Shard, FactKeys.SandboxPrefix(tag, Sandbox), from, (key, value) =>
         {
             var tail = key[1..];
             while (!tail.StartsWith(_prefixes[at]))

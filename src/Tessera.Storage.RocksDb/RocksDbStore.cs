@@ -35,6 +35,7 @@ public sealed class RocksDbStore : IStore
     private readonly ColumnFamilyOptions _factFileOptions;
     private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
     private readonly ReadOptions _read = new();
+    private readonly ReadOptions _readOnce = new ReadOptions().SetFillCache(false);
 
     // RocksDbSharp frees an options object's native half in its finalizer, and an object built inline
     // for one call is unreachable while that call still runs: a bulk load under GC pressure failed with
@@ -330,6 +331,10 @@ public sealed class RocksDbStore : IStore
 
     public bool Exists(StoreSpace space, int shard, ReadOnlySpan<byte> key) => _db.HasKey(key, Family(space, shard), _read);
 
+    /// <summary>The bytes of blocks the space's (shard's) block cache holds (a diagnostic).</summary>
+    public long BlockCacheBytes(StoreSpace space, int shard) =>
+        long.Parse(_db.GetProperty("rocksdb.block-cache-usage", Family(space, shard)), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>RocksDB's table properties summed over a space's files on one shard (diagnostics: entries, blocks, filter sizes).</summary>
     public string? TableProperties(StoreSpace space, int shard) => _db.GetProperty("rocksdb.aggregated-table-properties", Family(space, shard));
 
@@ -374,9 +379,15 @@ public sealed class RocksDbStore : IStore
         }
     }
 
-    public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit)
+    public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit) =>
+        Scan(_read, space, shard, prefix, from, visit);
+
+    public void ScanOnce(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit) =>
+        Scan(_readOnce, space, shard, prefix, from, visit);
+
+    private void Scan(ReadOptions read, StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit)
     {
-        using var iterator = _db.NewIterator(Family(space, shard), _read);
+        using var iterator = _db.NewIterator(Family(space, shard), read);
         // Seeking below the prefix would only walk keys the prefix check then stops at.
         iterator.Seek(from.SequenceCompareTo(prefix) > 0 ? from : prefix);
         for (; iterator.Valid(); iterator.Next())

@@ -120,6 +120,41 @@ public sealed class RocksDbStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_scan_that_reads_once_sees_what_a_scan_sees_and_leaves_the_block_cache_as_it_was()
+    {
+        // In files, not the memtable, so that the scans read blocks: 2,000 entries of 100 bytes, about fifty blocks.
+        Store.BulkLoadThreshold = 1;
+        using (var writes = new WriteSet())
+        {
+            for (var i = 0; i < 2_000; i++)
+            {
+                writes.Put(StoreSpace.Facts, 3, Of($"e\0{i:D5}"), Of($"{i:D5}".PadRight(100, '.')));
+            }
+            writes.Put(StoreSpace.Facts, 3, Of("f\0after"), Of("not in the prefix"));
+            await Store.BulkLoadAsync([writes]);
+        }
+        List<string> Read(Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>, EntryVisitor> scan, string from)
+        {
+            var seen = new List<string>();
+            scan(Of("e\0"), Of(from), (key, value) =>
+            {
+                seen.Add($"{Text(key.ToArray())}={Text(value.ToArray())[..5]}");
+                return true;
+            });
+            return seen;
+        }
+        var cached = Store.BlockCacheBytes(StoreSpace.Facts, 3);
+
+        var once = Read((prefix, from, visit) => Store.ScanOnce(StoreSpace.Facts, 3, prefix, from, visit), "e\0" + "00500");
+
+        Assert.Equal(1_500, once.Count);
+        Assert.Equal("e\0" + "00500=00500", once[0]);
+        Assert.Equal(cached, Store.BlockCacheBytes(StoreSpace.Facts, 3));
+        Assert.Equal(Read((prefix, from, visit) => Store.Scan(StoreSpace.Facts, 3, prefix, from, visit), "e\0" + "00500"), once);
+        Assert.True(Store.BlockCacheBytes(StoreSpace.Facts, 3) > cached + 100_000, "a scan that may read again keeps its blocks");
+    }
+
+    [Fact]
     public async Task Operations_of_one_set_apply_in_order()
     {
         using var writes = new WriteSet();

@@ -23,7 +23,7 @@ internal static class ProfileIndex
             {
                 IdentityKey? previous = null;
                 var found = new List<IdentityKey>();
-                store.Scan(StoreSpace.Facts, shard, prefix, (key, _) =>
+                store.ScanOnce(StoreSpace.Facts, shard, prefix, prefix, (key, _) =>
                 {
                     if (FactKeys.TryParse(key, out var parsed))
                     {
@@ -70,7 +70,7 @@ internal static class ProfileIndex
         var prefix = FactKeys.SandboxPrefix(tag, sandbox);
         var found = new List<(byte[] Key, IdentityKey Identity)>();
         byte[]? previous = null;
-        store.Scan(StoreSpace.Facts, shard, prefix, (key, _) =>
+        store.ScanOnce(StoreSpace.Facts, shard, prefix, prefix, (key, _) =>
         {
             var rest = key[prefix.Length..];
             var namespaceEnd = rest.IndexOf((byte)0);
