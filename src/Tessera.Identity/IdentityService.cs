@@ -266,6 +266,14 @@ public sealed class IdentityService
         return larger;
     });
 
+    /// <summary>Every identity of the sandbox that holds facts (<see cref="IdentityGraph.IsHolder"/>), under one read lock.</summary>
+    public List<IdentityKey> Holders(string sandbox) => Read(sandbox, graph =>
+    {
+        var holders = new List<IdentityKey>(graph.HolderCount);
+        graph.ForEachHolder(node => holders.Add(graph.KeyOf(node)));
+        return holders;
+    });
+
     /// <summary>
     /// A uniform sample, without replacement, of the sandbox's profiles (identities holding facts, or with
     /// <paramref name="stitched"/> their graphs), each as one of its identities, and how many profiles there are:

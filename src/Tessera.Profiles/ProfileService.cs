@@ -191,6 +191,33 @@ public sealed class ProfileService : ICommittedFactsObserver
     }
 
     /// <summary>
+    /// Every identity of <paramref name="sandbox"/> that holds a record or an event, by shard, each shard's in the order of
+    /// their keys (what <see cref="ReadRangeForEvaluation"/> wants). Found from the identity graph, which marks every identity
+    /// an occurrence was stored under (ingestion stores each fact under its primary identity and writes its ledger entry
+    /// with that identity first), not from the store: a scan of every record and timeline key for them took 7 % of a full
+    /// batch run's CPU (BENCHMARKS.md). An identity whose facts are all gone since (expired events) is listed too, and
+    /// reads as no profile.
+    /// </summary>
+    public List<IdentityKey>[] IdentitiesByShard(string sandbox)
+    {
+        var byShard = new List<(byte[] Key, IdentityKey Identity)>[_store.ShardCount];
+        for (var shard = 0; shard < byShard.Length; shard++)
+        {
+            byShard[shard] = [];
+        }
+        foreach (var identity in _identity.Holders(sandbox))
+        {
+            var value = new IdentityValue(identity.Namespace, identity.Value, true);
+            byShard[FactKeys.ShardOf(sandbox, value, _store.ShardCount)].Add((FactKeys.IdentityPrefix(FactKeys.RecordTag, sandbox, value), identity));
+        }
+        return Array.ConvertAll(byShard, identities =>
+        {
+            identities.Sort((a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+            return identities.ConvertAll(i => i.Identity);
+        });
+    }
+
+    /// <summary>
     /// Reads, for evaluation, the profiles of <paramref name="identities"/>: consecutive identities of one
     /// shard in key order, such as a batch run visits. Where
     /// <see cref="ForEvaluationSource"/> reads each identity with a prefix scan per kind of fact, this

@@ -91,6 +91,9 @@ public sealed partial class IdentityGraph
         return true;
     }
 
+    /// <summary>Every identity that holds facts (<see cref="IsHolder"/>), in node order.</summary>
+    public void ForEachHolder(Action<int> visit) => ForEachProfile(stitched: false, visit);
+
     /// <summary>Graphs holding at least one holder: one pass over the nodes, each graph counted at its first holder.</summary>
     private int CountStitchedProfiles()
     {

@@ -180,7 +180,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         try
         {
             var work = only is null
-                ? Enumerable.Range(0, store.ShardCount).SelectMany(shard => ProfileIndex.IdentitiesOfShard(store, sandbox, shard).Chunk(256).Select(chunk => (Shard: shard, Chunk: chunk)))
+                ? profiles.IdentitiesByShard(sandbox).SelectMany((identities, shard) => identities.Chunk(256).Select(chunk => (Shard: shard, Chunk: chunk)))
                 : only.Chunk(256).Select(chunk => (Shard: -1, Chunk: chunk));
             await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
                 async (item, token) =>

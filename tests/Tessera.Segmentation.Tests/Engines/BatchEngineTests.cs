@@ -68,6 +68,34 @@ public sealed class BatchEngineTests
         Assert.Equal(["ECID:K1"], Members(workspace, "big"));
     }
 
+    [Fact]
+    public async Task A_device_whose_events_all_expired_is_no_profile_before_and_after_they_are_purged()
+    {
+        // The run finds profiles from the identity graph, which still marks K1 once its events are gone.
+        await using var test = await SegmentationWorkspace.CreateAsync();
+        var workspace = test.Workspace;
+        await workspace.Catalog.CreateDatasetAsync(Sandbox, new Abstractions.DatasetDefinition { Name = "short", Schema = "web", EventTtl = TimeSpan.FromHours(2) });
+        await workspace.Audiences.CreateAsync(Sandbox, "visitors", "count(xEvent) > 0", id: "visitors");
+        await workspace.Audiences.PublishAsync(Sandbox, "visitors");
+        await test.StreamAsync("short", """[{"_id":"s1","timestamp":"2026-06-10T11:30:00Z","ecid":"K1","page":"home"},{"_id":"s2","timestamp":"2026-06-10T11:50:00Z","ecid":"K2","page":"home"}]""");
+        await test.StreamAsync("web", """[{"_id":"w1","timestamp":"2026-06-10T11:00:00Z","ecid":"K2","page":"home"}]""");
+
+        var first = await workspace.Batch.RunAsync(Sandbox);
+        Assert.Equal(2, first.Profiles);
+        Assert.Equal(["ECID:K1", "ECID:K2"], Members(workspace, "visitors"));
+
+        test.Time.Advance(TimeSpan.FromHours(2)); // 14:00: both events of "short" are past its TTL; K2 keeps its web event.
+        var second = await workspace.Batch.RunAsync(Sandbox);
+        Assert.Equal(1, second.Profiles);
+        Assert.Equal(["ECID:K2"], Members(workspace, "visitors"));
+        Assert.Empty(workspace.Memberships.Of(Sandbox, "ECID:K1"));
+
+        Assert.Equal(2, (await workspace.Profiles.ExpireAsync(Sandbox)).EventsExpired);
+        var third = await workspace.Batch.RunAsync(Sandbox);
+        Assert.Equal(1, third.Profiles);
+        Assert.Equal(["ECID:K2"], Members(workspace, "visitors"));
+    }
+
     private static List<string> Members(Server.Workspace workspace, string audience) =>
         [.. workspace.Memberships.Members(Sandbox, audience).Select(m => m.ProfileId).Order(StringComparer.Ordinal)];
 }
