@@ -455,13 +455,13 @@ public sealed class MembershipStore
         }
     }
 
-    /// <summary>Every profile with a membership row (exited ones included), once each, from the profile rows keys.</summary>
+    /// <summary>Every profile with a membership row (exited ones included), once each, from the profile rows keys (a one-pass scan: the end of a full run).</summary>
     public List<string> ProfilesWithRows(string sandbox)
     {
         CheckName(sandbox, nameof(sandbox));
         var prefix = MembershipKeys.Prefix(MembershipKeys.ProfileRowsTag, sandbox);
         var profiles = new List<string>();
-        _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, _) =>
+        _store.ScanOnce(StoreSpace.Memberships, Shard, prefix, prefix, (key, _) =>
         {
             profiles.Add(System.Text.Encoding.UTF8.GetString(key[prefix.Length..]));
             return true;
