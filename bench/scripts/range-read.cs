@@ -65,9 +65,10 @@ for (var round = 0; round < rounds; round++)
     foreach (var withEventRecords in new[] { false, true })
     {
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(true);
         var watch = Stopwatch.StartNew();
         var bytes = Pass(withEventRecords);
         Console.WriteLine($"round {round}, {(withEventRecords ? "event bodies alone      " : "timeline, then bodies")}: {watch.Elapsed.TotalSeconds:F2} s " +
-            $"(process CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F2} s), {bytes:N0} bytes of records");
+            $"(process CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F2} s), {bytes:N0} bytes of records, {(GC.GetTotalAllocatedBytes(true) - allocated) / 1e6:N0} MB allocated");
     }
 }
