@@ -77,8 +77,8 @@ public interface IStore : IDisposable
     /// As <see cref="Scan(StoreSpace, int, ReadOnlySpan{byte}, ReadOnlySpan{byte}, EntryVisitor)"/>, for a pass over much of
     /// the store that reads each entry once (a batch run's ranges, the identity ledger at start, expiry): the backend
     /// need not keep what it reads for later reads. RocksDB leaves the blocks out of its block cache, so such a pass
-    /// neither evicts the blocks live reads use nor grows the cache block by block (a batch run spent a fifth of its
-    /// CPU doing so: BENCHMARKS.md, "A batch run's blocks kept out of the cache").
+    /// neither evicts the blocks live reads use nor grows the cache block by block (a quick batch run spent a fifth of its
+    /// CPU doing so, a full-size one a twelfth: BENCHMARKS.md, "A batch run's blocks kept out of the cache").
     /// </summary>
     void ScanOnce(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit) =>
         Scan(space, shard, prefix, from, visit);
