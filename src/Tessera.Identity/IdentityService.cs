@@ -80,7 +80,7 @@ public sealed class IdentityService
             {
                 for (var shard = 0; shard < _store.ShardCount; shard++)
                 {
-                    _store.ScanOnce(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0], [LedgerCodec.Tag, 0], (key, value) =>
+                    _store.ScanOnce(StoreSpace.Facts, shard, [LedgerCodec.Tag, 0], (key, value) =>
                     {
                         if (load is null || !key[2..^9].SequenceEqual(sandboxKey))
                         {

@@ -662,7 +662,7 @@ public sealed class ProfileService : ICommittedFactsObserver
                     using var writes = new WriteSet(1 << 16);
                     full = false;
                     var current = shard;
-                    _store.ScanOnce(StoreSpace.Facts, shard, prefix, prefix, (key, _) =>
+                    _store.ScanOnce(StoreSpace.Facts, shard, prefix, (key, _) =>
                     {
                         if (FactKeys.TryParse(key, out var parsed) && cutoffs.TryGetValue(parsed.Dataset, out var cutoff) && parsed.Ticks < cutoff)
                         {

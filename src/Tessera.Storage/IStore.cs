@@ -83,6 +83,9 @@ public interface IStore : IDisposable
     void ScanOnce(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit) =>
         Scan(space, shard, prefix, from, visit);
 
+    /// <summary>As <see cref="ScanOnce(StoreSpace, int, ReadOnlySpan{byte}, ReadOnlySpan{byte}, EntryVisitor)"/> from the prefix's first key.</summary>
+    void ScanOnce(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit) => ScanOnce(space, shard, prefix, prefix, visit);
+
     /// <summary>
     /// Entries whose key starts with <paramref name="prefix"/>, in descending key order, starting
     /// below <paramref name="before"/> when given (a cursor: the last key of the previous page).

@@ -22,7 +22,7 @@ internal static class ProfileIndex
             {
                 IdentityKey? previous = null;
                 var found = new List<IdentityKey>();
-                store.ScanOnce(StoreSpace.Facts, shard, prefix, prefix, (key, _) =>
+                store.ScanOnce(StoreSpace.Facts, shard, prefix, (key, _) =>
                 {
                     if (FactKeys.TryParse(key, out var parsed))
                     {

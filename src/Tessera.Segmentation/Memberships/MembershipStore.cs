@@ -461,7 +461,7 @@ public sealed class MembershipStore
         CheckName(sandbox, nameof(sandbox));
         var prefix = MembershipKeys.Prefix(MembershipKeys.ProfileRowsTag, sandbox);
         var profiles = new List<string>();
-        _store.ScanOnce(StoreSpace.Memberships, Shard, prefix, prefix, (key, _) =>
+        _store.ScanOnce(StoreSpace.Memberships, Shard, prefix, (key, _) =>
         {
             profiles.Add(System.Text.Encoding.UTF8.GetString(key[prefix.Length..]));
             return true;
