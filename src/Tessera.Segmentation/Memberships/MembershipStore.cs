@@ -21,6 +21,14 @@ public sealed class MembershipStore
     private const int PurgeBatch = 10_000;
 
     /// <summary>
+    /// Changes a feed page holds at most. A commit's changes go to the feed as pages of consecutive changes
+    /// rather than a key each: a first full batch run emits millions of entries, and a key per change
+    /// cost about a tenth of such a run (BENCHMARKS.md). Small enough that a reader asking for a few changes
+    /// decodes little it does not return.
+    /// </summary>
+    internal const int FeedPageChanges = 256;
+
+    /// <summary>
     /// The profile of a feed change scrubbed by a privacy delete: not an identity (it has no <c>:</c>),
     /// so no one can be found from it. Activation skips such changes.
     /// </summary>
@@ -196,33 +204,46 @@ public sealed class MembershipStore
             Load(log, sandbox);
             var scrubbed = 0;
             var after = 0L;
+            var prefix = MembershipKeys.Prefix(MembershipKeys.ChangeTag, sandbox);
+            var from = new byte[prefix.Length + MembershipKeys.NumberBytes];
             while (true)
             {
-                var picked = new List<MembershipChange>();
+                // Pages holding a change to scrub, whole (a page is rewritten under its key), read until about a commit's worth.
+                var pages = new List<(long Last, List<MembershipChange> Changes, bool[] Picked)>();
                 var seen = 0;
-                foreach (var change in Read(sandbox, after, PurgeBatch))
+                var full = false;
+                _store.Scan(StoreSpace.MembershipFeed, Shard, prefix, from.AsSpan(0, MembershipKeys.Change(from, sandbox, after + 1)), (key, value) =>
                 {
-                    seen++;
-                    after = change.Sequence;
-                    if (change.ProfileId != ErasedProfile && scrub(change))
+                    after = BinaryPrimitives.ReadInt64BigEndian(key[prefix.Length..]);
+                    var changes = new List<MembershipChange>();
+                    MembershipValues.ReadChanges(value, sandbox, after, 0, changes, int.MaxValue);
+                    var picked = changes.ConvertAll(c => c.ProfileId != ErasedProfile && scrub(c)).ToArray();
+                    if (Array.IndexOf(picked, true) >= 0)
                     {
-                        picked.Add(change);
+                        pages.Add((after, changes, picked));
                     }
-                }
-                if (picked.Count > 0)
+                    seen += changes.Count;
+                    full = seen >= PurgeBatch;
+                    return !full;
+                });
+                if (pages.Count > 0)
                 {
                     log.Begin();
-                    foreach (var change in picked)
+                    foreach (var (last, changes, picked) in pages)
                     {
+                        for (var i = 0; i < changes.Count; i++)
+                        {
+                            var (profile, identities) = picked[i] ? (ErasedProfile, (IReadOnlyList<string>)[]) : (changes[i].ProfileId, changes[i].Identities);
+                            var room = log.PageRoom(MembershipValues.MaxBytes(identities, changes[i].AudienceId, profile));
+                            log.Appended(MembershipValues.WriteChange(room, changes[i].Status, changes[i].At.UtcTicks, changes[i].AudienceId, profile, identities));
+                            scrubbed += picked[i] ? 1 : 0;
+                        }
                         var key = log.Ensure(MembershipKeys.MaxBytes(sandbox));
-                        var value = log.EnsureValue(MembershipValues.MaxBytes([], change.AudienceId, ErasedProfile));
-                        log.Writes.Put(StoreSpace.MembershipFeed, Shard, key[..MembershipKeys.Change(key, sandbox, change.Sequence)],
-                            value[..MembershipValues.WriteChange(value, change.Status, change.At.UtcTicks, change.AudienceId, ErasedProfile, [])]);
+                        log.Writes.Put(StoreSpace.MembershipFeed, Shard, key[..MembershipKeys.Change(key, sandbox, last)], log.EndPage());
                     }
                     await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
-                    scrubbed += picked.Count;
                 }
-                if (seen < PurgeBatch)
+                if (!full)
                 {
                     return scrubbed;
                 }
@@ -300,16 +321,18 @@ public sealed class MembershipStore
             var changes = 0;
             while (true)
             {
+                // Whole pages only: a page goes when every change in it may.
                 var old = new List<long>();
                 var feed = MembershipKeys.Prefix(MembershipKeys.ChangeTag, sandbox);
                 _store.Scan(StoreSpace.MembershipFeed, Shard, feed, (key, value) =>
                 {
-                    var sequence = BinaryPrimitives.ReadInt64BigEndian(key[feed.Length..]);
-                    if (sequence > readByAll || MembershipValues.ChangeTicks(value) >= cutoff)
+                    var last = BinaryPrimitives.ReadInt64BigEndian(key[feed.Length..]);
+                    if (last > readByAll || MembershipValues.NewestTicks(value, sandbox, last) >= cutoff)
                     {
                         return false;
                     }
-                    old.Add(sequence);
+                    old.Add(last);
+                    changes += MembershipValues.PageOf(value, sandbox, last).Count;
                     return old.Count < PurgeBatch;
                 });
                 if (old.Count == 0)
@@ -317,13 +340,12 @@ public sealed class MembershipStore
                     break;
                 }
                 log.Begin();
-                foreach (var sequence in old)
+                foreach (var last in old)
                 {
-                    var length = MembershipKeys.Change(log.Key, sandbox, sequence);
+                    var length = MembershipKeys.Change(log.Key, sandbox, last);
                     log.Writes.Delete(StoreSpace.MembershipFeed, Shard, log.Key.AsSpan(0, length));
                 }
                 await CommitAsync(log, sandbox, cancellationToken).ConfigureAwait(false);
-                changes += old.Count;
             }
             return new PurgeResult(memberships, changes);
         }
@@ -343,9 +365,10 @@ public sealed class MembershipStore
         var prefix = MembershipKeys.Prefix(MembershipKeys.ChangeTag, sandbox);
         var from = new byte[prefix.Length + MembershipKeys.NumberBytes];
         var fromLength = MembershipKeys.Change(from, sandbox, afterSequence + 1);
+        // The first page found ends at or after the change wanted first; it may start before it.
         _store.Scan(StoreSpace.MembershipFeed, Shard, prefix, from.AsSpan(0, fromLength), (key, value) =>
         {
-            changes.Add(MembershipValues.ReadChange(value, sandbox, BinaryPrimitives.ReadInt64BigEndian(key[prefix.Length..])));
+            MembershipValues.ReadChanges(value, sandbox, BinaryPrimitives.ReadInt64BigEndian(key[prefix.Length..]), afterSequence, changes, max);
             return changes.Count < max;
         });
         return changes;
@@ -733,12 +756,27 @@ public sealed class MembershipStore
         log.Counter(audience).Add(current, -1);
     }
 
+    /// <summary>Appends a change to the feed page being built (the next sequence); a full page goes to the commit.</summary>
     private static void WriteChange(SandboxLog log, string sandbox, string audience, string profile, MembershipStatus status, long ticks, IReadOnlyList<string> identities)
     {
+        var page = log.PageRoom(MembershipValues.MaxBytes(identities, audience, profile));
+        log.Appended(MembershipValues.WriteChange(page, status, ticks, audience, profile, identities));
+        log.NextSequence++;
+        if (log.PageChanges == FeedPageChanges)
+        {
+            WritePage(log, sandbox);
+        }
+    }
+
+    /// <summary>Puts the page being built under the sequence of its last change, and starts the next.</summary>
+    private static void WritePage(SandboxLog log, string sandbox)
+    {
+        if (log.PageChanges == 0)
+        {
+            return;
+        }
         var key = log.Ensure(MembershipKeys.MaxBytes(sandbox));
-        var value = log.EnsureValue(MembershipValues.MaxBytes(identities, audience, profile));
-        log.Writes.Put(StoreSpace.MembershipFeed, Shard, key[..MembershipKeys.Change(key, sandbox, ++log.NextSequence)],
-            value[..MembershipValues.WriteChange(value, status, ticks, audience, profile, identities)]);
+        log.Writes.Put(StoreSpace.MembershipFeed, Shard, key[..MembershipKeys.Change(key, sandbox, log.NextSequence)], log.EndPage());
     }
 
     /// <summary>
@@ -747,6 +785,7 @@ public sealed class MembershipStore
     /// </summary>
     private async Task CommitAsync(SandboxLog log, string sandbox, CancellationToken cancellationToken)
     {
+        WritePage(log, sandbox);
         foreach (var (profile, rows) in log.Rows)
         {
             if (!rows.Changed)
@@ -817,6 +856,8 @@ public sealed class MembershipStore
     {
         private byte[] _key = new byte[256];
         private byte[] _value = new byte[1024];
+        private byte[] _page = new byte[16 * 1024];
+        private int _pageLength = MembershipValues.PageHeadBytes;
 
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
@@ -842,6 +883,9 @@ public sealed class MembershipStore
 
         public byte[] Key => _key;
 
+        /// <summary>Changes in the feed page being built (<see cref="WriteChange"/>).</summary>
+        public int PageChanges { get; private set; }
+
         /// <summary>A stored row as the audience's last completed full run leaves it.</summary>
         public RowState Effective(string audience, RowState stored) =>
             Confirmed.TryGetValue(audience, out var ticks) ? stored.ConfirmedAt(ticks) : stored;
@@ -852,6 +896,34 @@ public sealed class MembershipStore
             Rows.Clear();
             Touched.Clear();
             NextSequence = LastSequence;
+            PageChanges = 0;
+            _pageLength = MembershipValues.PageHeadBytes;
+        }
+
+        /// <summary>Room for <paramref name="bytes"/> more in the feed page being built.</summary>
+        public Span<byte> PageRoom(int bytes)
+        {
+            if (_page.Length < _pageLength + bytes)
+            {
+                Array.Resize(ref _page, Math.Max(_pageLength + bytes, _page.Length * 2));
+            }
+            return _page.AsSpan(_pageLength);
+        }
+
+        public void Appended(int bytes)
+        {
+            _pageLength += bytes;
+            PageChanges++;
+        }
+
+        /// <summary>The page built so far, its head written; the next change starts a new page.</summary>
+        public ReadOnlySpan<byte> EndPage()
+        {
+            MembershipValues.EndPage(_page, PageChanges);
+            var page = _page.AsSpan(0, _pageLength);
+            PageChanges = 0;
+            _pageLength = MembershipValues.PageHeadBytes;
+            return page;
         }
 
         public Span<byte> Ensure(int bytes)

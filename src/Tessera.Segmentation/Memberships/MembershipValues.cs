@@ -7,11 +7,13 @@ namespace Tessera.Segmentation.Memberships;
 /// Values of the membership space, little-endian, each starting with a format version:
 /// <code>
 /// membership   version status lastQualifiedTicks changedTicks identities
-/// change       version status atTicks audience profile identities
+/// feed page    2 count (status atTicks audience profile identities)*count
 /// profile rows version count (audience status lastQualifiedTicks changedTicks)*
 /// </code>
 /// A string is its UTF-8 length (4 bytes) and bytes; identities are a count (4 bytes) and strings.
 /// Times are UTC ticks. The fixed head of a membership is read without decoding its strings.
+/// A feed page holds consecutive changes and is keyed by the last one's sequence; earlier builds wrote
+/// one change a key (version 1, no count), which reads as a page of one.
 /// </summary>
 internal static class MembershipValues
 {
@@ -56,28 +58,86 @@ internal static class MembershipValues
             new DateTimeOffset(head.LastQualifiedTicks, TimeSpan.Zero), new DateTimeOffset(head.ChangedTicks, TimeSpan.Zero));
     }
 
+    /// <summary>The version of a feed page; version 1 is a single change of earlier builds.</summary>
+    public const byte PageVersion = 2;
+
+    /// <summary>A feed page's head: its version and count (<see cref="EndPage"/> writes it once the page is full).</summary>
+    public const int PageHeadBytes = 5;
+
+    /// <summary>One change of a feed page, after the page's head.</summary>
     public static int WriteChange(Span<byte> destination, MembershipStatus status, long atTicks, string audience, string profile, IReadOnlyList<string> identities)
     {
-        destination[0] = Version;
-        destination[1] = (byte)status;
-        BinaryPrimitives.WriteInt64LittleEndian(destination[2..], atTicks);
-        var length = 10;
+        destination[0] = (byte)status;
+        BinaryPrimitives.WriteInt64LittleEndian(destination[1..], atTicks);
+        var length = 9;
         length += WriteText(destination[length..], audience);
         length += WriteText(destination[length..], profile);
         return length + WriteList(destination[length..], identities);
     }
 
-    public static MembershipChange ReadChange(ReadOnlySpan<byte> value, string sandbox, long sequence)
+    /// <summary>Writes the head of a page of <paramref name="count"/> changes written after it.</summary>
+    public static void EndPage(Span<byte> page, int count)
     {
-        if (value.Length < 10 || value[0] != Version)
+        page[0] = PageVersion;
+        BinaryPrimitives.WriteInt32LittleEndian(page[1..], count);
+    }
+
+    /// <summary>How many changes a feed value holds, and where the first starts.</summary>
+    public static (int Count, int Start) PageOf(ReadOnlySpan<byte> value, string sandbox, long lastSequence) => value.Length switch
+    {
+        >= 10 when value[0] == Version => (1, 1),
+        >= PageHeadBytes when value[0] == PageVersion => (BinaryPrimitives.ReadInt32LittleEndian(value[1..]), PageHeadBytes),
+        _ => throw new InvalidDataException($"membership feed page {lastSequence} of sandbox '{sandbox}' has a format this build cannot read"),
+    };
+
+    /// <summary>
+    /// Adds to <paramref name="into"/> the changes of the feed page keyed <paramref name="lastSequence"/> with a sequence above
+    /// <paramref name="afterSequence"/>, in order, until it holds <paramref name="max"/>.
+    /// </summary>
+    public static void ReadChanges(ReadOnlySpan<byte> value, string sandbox, long lastSequence, long afterSequence, List<MembershipChange> into, int max)
+    {
+        var (count, at) = PageOf(value, sandbox, lastSequence);
+        for (var sequence = lastSequence - count + 1; sequence <= lastSequence && into.Count < max; sequence++)
         {
-            throw new InvalidDataException($"membership change {sequence} of sandbox '{sandbox}' has a format this build cannot read");
+            if (sequence <= afterSequence)
+            {
+                at = SkipChange(value, at);
+                continue;
+            }
+            var status = (MembershipStatus)value[at];
+            var ticks = BinaryPrimitives.ReadInt64LittleEndian(value[(at + 1)..]);
+            at += 9;
+            var audience = ReadText(value, ref at);
+            var profile = ReadText(value, ref at);
+            into.Add(new MembershipChange(sequence, sandbox, audience, profile, ReadList(value, ref at), status, new DateTimeOffset(ticks, TimeSpan.Zero)));
         }
-        var at = 10;
-        var audience = ReadText(value, ref at);
-        var profile = ReadText(value, ref at);
-        return new MembershipChange(sequence, sandbox, audience, profile, ReadList(value, ref at), (MembershipStatus)value[1],
-            new DateTimeOffset(BinaryPrimitives.ReadInt64LittleEndian(value[2..]), TimeSpan.Zero));
+    }
+
+    /// <summary>The time of a page's newest change, without decoding its strings (retention reads only that).</summary>
+    public static long NewestTicks(ReadOnlySpan<byte> value, string sandbox, long lastSequence)
+    {
+        var (count, at) = PageOf(value, sandbox, lastSequence);
+        var newest = long.MinValue;
+        for (var i = 0; i < count; i++)
+        {
+            newest = Math.Max(newest, BinaryPrimitives.ReadInt64LittleEndian(value[(at + 1)..]));
+            at = SkipChange(value, at);
+        }
+        return newest;
+    }
+
+    private static int SkipChange(ReadOnlySpan<byte> value, int at)
+    {
+        at += 9;
+        at += 4 + BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
+        at += 4 + BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
+        var identities = BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
+        at += 4;
+        for (var i = 0; i < identities; i++)
+        {
+            at += 4 + BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
+        }
+        return at;
     }
 
     /// <summary>Bytes enough for a profile's rows in these audiences (<see cref="WriteProfileRows"/>).</summary>
@@ -136,9 +196,6 @@ internal static class MembershipValues
         var at = 1;
         return ReadList(value, ref at);
     }
-
-    /// <summary>The time of a change without decoding its strings (retention reads only that).</summary>
-    public static long ChangeTicks(ReadOnlySpan<byte> value) => BinaryPrimitives.ReadInt64LittleEndian(value[2..]);
 
     private static void WriteState(Span<byte> destination, in RowState row)
     {
