@@ -61,7 +61,7 @@ internal static class MembershipValues
     /// <summary>The version of a feed page; version 1 is a single change of earlier builds.</summary>
     public const byte PageVersion = 2;
 
-    /// <summary>A feed page's head: its version and count (<see cref="EndPage"/> writes it once the page is full).</summary>
+    /// <summary>A feed page's head: its version and count (<see cref="EndPage"/> writes it after the page's changes).</summary>
     public const int PageHeadBytes = 5;
 
     /// <summary>One change of a feed page, after the page's head.</summary>
