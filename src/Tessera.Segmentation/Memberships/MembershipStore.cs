@@ -23,10 +23,10 @@ public sealed class MembershipStore
     /// <summary>
     /// Changes a feed page holds at most. A commit's changes go to the feed as pages of consecutive changes
     /// rather than a key each: a first full batch run emits millions of entries, and a key per change
-    /// cost about a tenth of such a run (BENCHMARKS.md). Small enough that a reader asking for a few changes
+    /// cost about a tenth of a quick run (BENCHMARKS.md, "The feed in pages"). Small enough that a reader asking for a few changes
     /// decodes little it does not return.
     /// </summary>
-    internal const int FeedPageChanges = 256;
+    private const int FeedPageChanges = 256;
 
     /// <summary>
     /// The profile of a feed change scrubbed by a privacy delete: not an identity (it has no <c>:</c>),
@@ -234,8 +234,7 @@ public sealed class MembershipStore
                         for (var i = 0; i < changes.Count; i++)
                         {
                             var (profile, identities) = picked[i] ? (ErasedProfile, (IReadOnlyList<string>)[]) : (changes[i].ProfileId, changes[i].Identities);
-                            var room = log.PageRoom(MembershipValues.MaxBytes(identities, changes[i].AudienceId, profile));
-                            log.Appended(MembershipValues.WriteChange(room, changes[i].Status, changes[i].At.UtcTicks, changes[i].AudienceId, profile, identities));
+                            log.AppendChange(changes[i].Status, changes[i].At.UtcTicks, changes[i].AudienceId, profile, identities);
                             scrubbed += picked[i] ? 1 : 0;
                         }
                         var key = log.Ensure(MembershipKeys.MaxBytes(sandbox));
@@ -759,8 +758,7 @@ public sealed class MembershipStore
     /// <summary>Appends a change to the feed page being built (the next sequence); a full page goes to the commit.</summary>
     private static void WriteChange(SandboxLog log, string sandbox, string audience, string profile, MembershipStatus status, long ticks, IReadOnlyList<string> identities)
     {
-        var page = log.PageRoom(MembershipValues.MaxBytes(identities, audience, profile));
-        log.Appended(MembershipValues.WriteChange(page, status, ticks, audience, profile, identities));
+        log.AppendChange(status, ticks, audience, profile, identities);
         log.NextSequence++;
         if (log.PageChanges == FeedPageChanges)
         {
@@ -900,19 +898,15 @@ public sealed class MembershipStore
             _pageLength = MembershipValues.PageHeadBytes;
         }
 
-        /// <summary>Room for <paramref name="bytes"/> more in the feed page being built.</summary>
-        public Span<byte> PageRoom(int bytes)
+        /// <summary>Adds a change to the feed page being built.</summary>
+        public void AppendChange(MembershipStatus status, long ticks, string audience, string profile, IReadOnlyList<string> identities)
         {
+            var bytes = MembershipValues.MaxBytes(identities, audience, profile);
             if (_page.Length < _pageLength + bytes)
             {
                 Array.Resize(ref _page, Math.Max(_pageLength + bytes, _page.Length * 2));
             }
-            return _page.AsSpan(_pageLength);
-        }
-
-        public void Appended(int bytes)
-        {
-            _pageLength += bytes;
+            _pageLength += MembershipValues.WriteChange(_page.AsSpan(_pageLength), status, ticks, audience, profile, identities);
             PageChanges++;
         }
 
