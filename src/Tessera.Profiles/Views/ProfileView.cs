@@ -77,9 +77,15 @@ public sealed class ProfileView
         }
     }
 
-    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks)
+    public void AddEvent(IdentityKey identity, string dataset, string eventId, long ticks) =>
+        AddEvent(identity, dataset, eventId, TimelineEntry.Hash(dataset, eventId), ticks);
+
+    /// <summary>As <see cref="AddEvent(IdentityKey, string, string, long)"/>, with the event's <see cref="TimelineEntry.Hash(string, string)"/> already known.</summary>
+    public void AddEvent(IdentityKey identity, string dataset, string eventId, ulong idHash, long ticks)
     {
-        _events.Add(new TimelineEntry(ticks, TimelineEntry.Hash(dataset, eventId), dataset, eventId, _memberIndex[identity]));
+        // A view of one identity (most) needs no lookup of its member.
+        var member = _members.Count == 1 && _members[0] == identity ? 0 : _memberIndex[identity];
+        _events.Add(new TimelineEntry(ticks, idHash, dataset, eventId, member));
         _newestFirst = null;
     }
 

@@ -7,6 +7,7 @@ namespace Tessera.Profiles.Views;
 /// </summary>
 public readonly record struct TimelineEntry(long Ticks, ulong IdHash, string Dataset, string EventId, int Member)
 {
+    /// <summary>The hash of (dataset, _id): XxHash64 of their UTF-8 with a zero byte between them, as an event's key ends.</summary>
     public static ulong Hash(string dataset, string eventId)
     {
         var length = System.Text.Encoding.UTF8.GetMaxByteCount(dataset.Length + eventId.Length) + 1;
@@ -15,13 +16,16 @@ public readonly record struct TimelineEntry(long Ticks, ulong IdHash, string Dat
         var written = System.Text.Encoding.UTF8.GetBytes(dataset, buffer);
         buffer[written++] = 0;
         written += System.Text.Encoding.UTF8.GetBytes(eventId, buffer[written..]);
-        var hash = System.IO.Hashing.XxHash64.HashToUInt64(buffer[..written]);
+        var hash = Hash(buffer[..written]);
         if (rented is not null)
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
         return hash;
     }
+
+    /// <summary>The hash of an event from how its key ends (dataset, a zero byte, _id), as <see cref="Hash(string, string)"/> gives it.</summary>
+    public static ulong Hash(ReadOnlySpan<byte> datasetAndId) => System.IO.Hashing.XxHash64.HashToUInt64(datasetAndId);
 }
 
 /// <summary>A profile's events as a merge policy and the clock see them.</summary>
@@ -61,7 +65,7 @@ public static class TimelineReader
         if (runEnds.Count > MaxMergedRuns)
         {
             var sorted = all.ToArray();
-            Array.Sort(sorted, static (a, b) => Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0);
+            sorted.AsSpan().Sort(new NewestFirst());
             foreach (var entry in sorted)
             {
                 if (seen.Add(entry.IdHash))
@@ -143,6 +147,12 @@ public static class TimelineReader
         return kept == 0
             ? ([], TimelineSummary.Empty)
             : (live, new TimelineSummary(kept, capReached, new DateTimeOffset(live[0].Ticks, TimeSpan.Zero), new DateTimeOffset(live[^1].Ticks, TimeSpan.Zero)));
+    }
+
+    /// <summary>The order of <see cref="Newer"/> for a sort (a struct, so that its comparisons are not delegate calls).</summary>
+    private readonly struct NewestFirst : IComparer<TimelineEntry>
+    {
+        public int Compare(TimelineEntry a, TimelineEntry b) => Newer(a, b) ? -1 : Newer(b, a) ? 1 : 0;
     }
 
     /// <summary>Newest first: by time, then (for equal times) by dataset, _id and member, so the order is total.</summary>

@@ -157,6 +157,25 @@ public sealed class ProfileRangeReadTests
         Assert.Equal(ticks, read);
     }
 
+    [Theory]
+    [InlineData("""{"record":{"a":1},"identities":[{"namespace":"ECID","id":"1"}],"batch":"b","ingestedAt":"x","ticks":9}""", """{"a":1}""")]
+    // The record's own identities (a field of that name, an escaped quote in a string) do not end it early.
+    [InlineData("""{"record":{"x":{"b":1,"identities":[2]},"s":"\",\"identities\":["},"identities":[],"batch":"b","ingestedAt":"x"}""",
+        """{"x":{"b":1,"identities":[2]},"s":"\",\"identities\":["}""")]
+    [InlineData("""{"record":null,"identities":[],"batch":"b","ingestedAt":"x"}""", null)]
+    // Not as ingestion writes it: read token by token.
+    [InlineData("""{"batch":"b","record":{"a":[1,2]},"ingestedAt":"x"}""", """{"a":[1,2]}""")]
+    [InlineData("""{"batch":"b","ingestedAt":"x"}""", null)]
+    public void An_event_body_gives_its_record(string envelope, string? record)
+    {
+        var found = ProfileService.TryGetEventRecord(System.Text.Encoding.UTF8.GetBytes(envelope), out var read);
+        Assert.Equal(record is not null, found);
+        if (record is not null)
+        {
+            Assert.Equal(record, System.Text.Encoding.UTF8.GetString(read));
+        }
+    }
+
     private static IdentityValue Value(IdentityKey identity) => new(identity.Namespace, identity.Value, true);
 
     private sealed class ByteOrder : IComparer<byte[]>
