@@ -257,7 +257,9 @@ public sealed class ProfileService : ICommittedFactsObserver
             views[i] = larger[i] ? null : new ProfileView([identities[i]]);
         }
         var datasetNames = new List<(byte[] Utf8, string Name)>();
-        var records = withEventRecords ? ReadEventsWithRecords(range, views, datasetNames) : null;
+        var slots = withEventRecords ? t_rangeSlots ??= [] : null;
+        slots?.Clear();
+        var records = withEventRecords ? ReadEventsWithRecords(range, views, datasetNames, slots!) : null;
         if (withEventRecords && records is null)
         {
             range.ReleaseEventRecords();
@@ -290,40 +292,66 @@ public sealed class ProfileService : ICommittedFactsObserver
             if (views[i] is { } view && EvaluationParts(view, identities[i], rule, timelinePolicy, stitched, idHashes) is { Attributes: not null } parts)
             {
                 range.Sources[i] = EvaluationSourceOf(parts, identities[i]);
-                if (records?[i] is { } stored)
+                if (records is not null && records[i].Count > 0)
                 {
                     // The records in the order the timeline gave the events (after deduplication, TTL and cap).
                     byEvent.Clear();
-                    foreach (var (idHash, slot) in stored)
+                    foreach (var (idHash, slot) in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(slots).Slice(records[i].Start, records[i].Count))
                     {
                         byEvent[idHash] = slot;
                     }
-                    var slots = new (int Start, int Length)[parts.Events.Length];
-                    for (var e = 0; e < slots.Length; e++)
+                    var ordered = new (int Start, int Length)[parts.Events.Length];
+                    for (var e = 0; e < ordered.Length; e++)
                     {
-                        slots[e] = byEvent[idHashes![e]];
+                        ordered[e] = byEvent[idHashes![e]];
                     }
-                    range.SetEventRecords(i, slots);
+                    range.SetEventRecords(i, ordered);
                 }
             }
+        }
+        slots?.Clear();
+        if (slots?.Capacity > KeptBufferEntries)
+        {
+            t_rangeSlots = null;
         }
         return range;
     }
 
+    /// <summary>Above this many entries, a range read's buffer is dropped rather than kept for the thread's next range.</summary>
+    private const int KeptBufferEntries = 1 << 16;
+
+    /// <summary>A range read's events (hash, where the record is), a buffer of the thread's, reused.</summary>
+    [ThreadStatic]
+    private static List<(ulong IdHash, (int Start, int Length) Slot)>? t_rangeSlots;
+
     /// <summary>
     /// The range's events from one scan of their bodies: each added to its identity's view as its timeline key
-    /// would add it, and its record kept in the range. Per identity, where each event's record is (Start -1:
-    /// none); null when a body does not carry its time (stored before bodies did).
+    /// would add it (an identity's at once, so that its view's list is allocated once), and its record kept in the
+    /// range. Fills <paramref name="slots"/> with each event's hash and where its record is (Start -1: none), an
+    /// identity's events together; returns per identity where they are in it, or null when a body does not carry
+    /// its time (stored before bodies did).
     /// </summary>
-    private List<(ulong IdHash, (int Start, int Length) Slot)>?[]? ReadEventsWithRecords(EvaluationRange range, ProfileView?[] views,
-        List<(byte[] Utf8, string Name)> datasetNames)
+    private (int Start, int Count)[]? ReadEventsWithRecords(EvaluationRange range, ProfileView?[] views,
+        List<(byte[] Utf8, string Name)> datasetNames, List<(ulong IdHash, (int Start, int Length) Slot)> slots)
     {
-        var stored = new List<(ulong, (int, int))>?[views.Length];
+        var of = new (int Start, int Count)[views.Length];
+        var pending = t_rangeEntries ??= [];
+        pending.Clear();
+        var current = -1;
+        void Flush()
+        {
+            if (current >= 0 && pending.Count > 0)
+            {
+                views[current]!.AddEvents(range.Identities[current], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending));
+                of[current] = (slots.Count - pending.Count, pending.Count);
+                pending.Clear();
+            }
+        }
         var complete = true;
         range.HoldEventRecords();
         range.ScanAll(_store, FactKeys.EventTag, (at, key, value) =>
         {
-            if (views[at] is not { } view || !complete)
+            if (views[at] is null || !complete)
             {
                 return;
             }
@@ -332,14 +360,29 @@ public sealed class ProfileService : ICommittedFactsObserver
                 complete = false;
                 return;
             }
-            if (AddEvent(view, range.Identities[at], key[range.PrefixLength(at)..], ticks, datasetNames) is { } idHash)
+            if (at != current)
             {
-                var slot = TryGetEventRecord(value, out var record) ? range.KeepRecord(record) : (-1, 0);
-                (stored[at] ??= []).Add((idHash, slot));
+                Flush(); // A scan meets an identity's events together, identities in the range's order.
+                current = at;
+            }
+            if (TryReadEvent(key[range.PrefixLength(at)..], ticks, datasetNames, out var entry))
+            {
+                pending.Add(entry);
+                slots.Add((entry.IdHash, TryGetEventRecord(value, out var record) ? range.KeepRecord(record) : (-1, 0)));
             }
         });
-        return complete ? stored : null;
+        Flush();
+        pending.Clear();
+        if (pending.Capacity > KeptBufferEntries)
+        {
+            t_rangeEntries = null; // One profile of very many events: its buffer is not kept.
+        }
+        return complete ? of : null;
     }
+
+    /// <summary>One identity's events of a range read, before they go to its view (a buffer of the thread's, reused).</summary>
+    [ThreadStatic]
+    private static List<TimelineEntry>? t_rangeEntries;
 
     /// <summary>
     /// The time (UTC ticks) an event envelope carries as its last property, as its timeline key holds it;
@@ -621,8 +664,17 @@ public sealed class ProfileService : ICommittedFactsObserver
         {
             return root; // A device's profile: no attributes, nothing to order.
         }
-        foreach (var (path, value) in attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+        foreach (var (path, value) in InPathOrder(attributes))
         {
+            if (!path.Contains('.', StringComparison.Ordinal))
+            {
+                // A top-level field (most): nothing to walk.
+                if (!root.ContainsKey(path))
+                {
+                    root[path] = JsonNode.Parse(value.Json);
+                }
+                continue;
+            }
             var parts = path.Split('.');
             var parent = root;
             var blocked = false;
@@ -649,6 +701,24 @@ public sealed class ProfileService : ICommittedFactsObserver
             }
         }
         return root;
+    }
+
+    /// <summary>The attributes by path, ordinal; merged attributes come sorted already, and are not sorted again.</summary>
+    private static IEnumerable<KeyValuePair<string, MergedValue>> InPathOrder(IEnumerable<KeyValuePair<string, MergedValue>> attributes)
+    {
+        if (attributes is KeyValuePair<string, MergedValue>[] array)
+        {
+            var sorted = true;
+            for (var i = 1; i < array.Length && sorted; i++)
+            {
+                sorted = string.CompareOrdinal(array[i - 1].Key, array[i].Key) < 0;
+            }
+            if (sorted)
+            {
+                return array;
+            }
+        }
+        return attributes.OrderBy(a => a.Key, StringComparer.Ordinal);
     }
 
     // ------------------------------------------------------------------ expiry
@@ -827,21 +897,29 @@ public sealed class ProfileService : ICommittedFactsObserver
         }
     }
 
-    /// <summary>Adds the event named by <paramref name="datasetAndId"/> (dataset, a zero byte, _id: how its keys end) at <paramref name="ticks"/>; returns its hash, null when malformed.</summary>
-    private ulong? AddEvent(ProfileView view, IdentityKey member, ReadOnlySpan<byte> datasetAndId, long ticks,
-        List<(byte[] Utf8, string Name)> datasets)
+    /// <summary>Adds the event named by <paramref name="datasetAndId"/> (dataset, a zero byte, _id: how its keys end) at <paramref name="ticks"/>.</summary>
+    private void AddEvent(ProfileView view, IdentityKey member, ReadOnlySpan<byte> datasetAndId, long ticks, List<(byte[] Utf8, string Name)> datasets)
+    {
+        if (TryReadEvent(datasetAndId, ticks, datasets, out var entry))
+        {
+            view.AddEvent(member, entry.Dataset, entry.EventId, entry.IdHash, ticks);
+        }
+    }
+
+    /// <summary>The timeline entry (of the view's first member) of the event named by <paramref name="datasetAndId"/>; false when malformed.</summary>
+    private bool TryReadEvent(ReadOnlySpan<byte> datasetAndId, long ticks, List<(byte[] Utf8, string Name)> datasets, out TimelineEntry entry)
     {
         var separator = datasetAndId.IndexOf((byte)0);
         if (separator < 0)
         {
-            return null;
+            entry = default;
+            return false;
         }
         var dataset = DatasetName(datasets, datasetAndId[..separator]);
         var eventId = System.Text.Encoding.UTF8.GetString(datasetAndId[(separator + 1)..]);
         // The key's own bytes are what the hash reads: no need to encode the strings again.
-        var idHash = TimelineEntry.Hash(datasetAndId);
-        view.AddEvent(member, dataset, eventId, idHash, ticks);
-        return idHash;
+        entry = new TimelineEntry(ticks, TimelineEntry.Hash(datasetAndId), dataset, eventId, 0);
+        return true;
     }
 
     private string DatasetName(List<(byte[] Utf8, string Name)> seen, ReadOnlySpan<byte> utf8)

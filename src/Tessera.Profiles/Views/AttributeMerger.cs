@@ -15,7 +15,8 @@ public static class AttributeMerger
     public static SortedDictionary<string, MergedValue> Merge(IEnumerable<Fragment> fragments, MergeRule rule)
     {
         var allowed = fragments.Where(f => rule.Allows(f.Dataset)).ToList();
-        var paths = new SortedSet<string>(StringComparer.Ordinal);
+        // Every live path once, in order: a list sorted once (most profiles are one fragment, whose paths are distinct).
+        var paths = new List<string>();
         foreach (var fragment in allowed)
         {
             foreach (var (path, state) in fragment.Fields)
@@ -26,37 +27,57 @@ public static class AttributeMerger
                 }
             }
         }
+        paths.Sort(StringComparer.Ordinal);
         var merged = new SortedDictionary<string, MergedValue>(StringComparer.Ordinal);
-        foreach (var path in paths)
+        for (var i = 0; i < paths.Count; i++)
         {
-            if (Resolve(path, allowed, rule) is { } value)
+            if ((i == 0 || !string.Equals(paths[i], paths[i - 1], StringComparison.Ordinal)) && Resolve(paths[i], allowed, rule) is { } value)
             {
-                merged[path] = value;
+                merged[paths[i]] = value;
             }
         }
         return merged;
     }
 
     /// <summary>The merged value at one path; null when no allowed fragment has one.</summary>
-    public static MergedValue? Resolve(string path, IEnumerable<Fragment> fragments, MergeRule rule)
+    public static MergedValue? Resolve(string path, IEnumerable<Fragment> fragments, MergeRule rule) =>
+        Resolve(path, fragments as IReadOnlyList<Fragment> ?? [.. fragments], rule);
+
+    private static MergedValue? Resolve(string path, IReadOnlyList<Fragment> fragments, MergeRule rule)
     {
+        // The first candidate is held apart: a path most often has one (one fragment), and then no list is made.
+        (Fragment Fragment, FieldState State)? first = null;
         List<(Fragment Fragment, FieldState State)>? candidates = null;
         var allUnion = true;
-        foreach (var fragment in fragments)
+        for (var i = 0; i < fragments.Count; i++)
         {
+            var fragment = fragments[i];
             if (rule.Allows(fragment.Dataset) && fragment.Fields.TryGetValue(path, out var state) && state.IsLive)
             {
-                (candidates ??= []).Add((fragment, state));
-                allUnion &= state.Kind != FieldKind.Value && state.Kind == candidates[0].State.Kind;
+                if (first is null)
+                {
+                    first = (fragment, state);
+                }
+                else
+                {
+                    (candidates ??= [first.Value]).Add((fragment, state));
+                }
+                allUnion &= state.Kind != FieldKind.Value && state.Kind == first.Value.State.Kind;
             }
         }
-        if (candidates is null)
+        if (first is not { } only)
         {
             return null;
         }
         if (allUnion)
         {
-            return candidates[0].State.Kind == FieldKind.UnionArray ? UnionArray(candidates, rule) : UnionMap(candidates, rule);
+            candidates ??= [only];
+            return only.State.Kind == FieldKind.UnionArray ? UnionArray(candidates, rule) : UnionMap(candidates, rule);
+        }
+        if (candidates is null)
+        {
+            var value = only.State.Kind == FieldKind.Value ? only.State.Value : Whole(only.State);
+            return new MergedValue(value.Json!, value.Stamp, only.Fragment.Dataset, value.Batch, only.Fragment.Identity);
         }
         MergedValue? winner = null;
         foreach (var (fragment, state) in candidates)

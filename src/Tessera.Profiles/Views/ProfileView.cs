@@ -89,6 +89,18 @@ public sealed class ProfileView
         _newestFirst = null;
     }
 
+    /// <summary>Adds events of <paramref name="identity"/> at once (their <see cref="TimelineEntry.Member"/> is set here).</summary>
+    public void AddEvents(IdentityKey identity, ReadOnlySpan<TimelineEntry> entries)
+    {
+        var member = _memberIndex[identity];
+        _events.EnsureCapacity(_events.Count + entries.Length);
+        foreach (var entry in entries)
+        {
+            _events.Add(entry with { Member = member });
+        }
+        _newestFirst = null;
+    }
+
     /// <summary>The merged attributes under <paramref name="rule"/>; kept and maintained from now on.</summary>
     public IReadOnlyDictionary<string, MergedValue> Attributes(MergeRule rule)
     {

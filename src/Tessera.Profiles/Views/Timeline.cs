@@ -61,20 +61,24 @@ public static class TimelineReader
         }
         runEnds.Add(all.Count);
         var seen = new HashSet<ulong>(all.Count);
-        var kept = new List<TimelineEntry>(all.Count);
         if (runEnds.Count > MaxMergedRuns)
         {
-            var sorted = all.ToArray();
-            sorted.AsSpan().Sort(new NewestFirst());
-            foreach (var entry in sorted)
+            // Sorted in a copy, then each event's first (newest) kept in place.
+            var sorted = new List<TimelineEntry>(all);
+            var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sorted);
+            span.Sort(new NewestFirst());
+            var count = 0;
+            foreach (var entry in span)
             {
                 if (seen.Add(entry.IdHash))
                 {
-                    kept.Add(entry);
+                    span[count++] = entry;
                 }
             }
-            return kept;
+            sorted.RemoveRange(count, sorted.Count - count);
+            return sorted;
         }
+        var kept = new List<TimelineEntry>(all.Count);
         // Each run is read backwards, from its end (its newest) to its start.
         Span<int> next = stackalloc int[runEnds.Count];
         Span<int> start = stackalloc int[runEnds.Count];
