@@ -116,6 +116,26 @@ public sealed class ColumnarAudiences
 
     internal Condition ConditionAt(int condition) => _conditions[condition];
 
+    /// <summary>The conditions whose field tests all hold of a shape with these test answers (their windows aside), as bits.</summary>
+    internal ulong[] Held(ulong[] tests)
+    {
+        var held = new ulong[Math.Max(1, (_conditions.Length + 63) / 64)];
+        for (var c = 0; c < _conditions.Length; c++)
+        {
+            var mask = _conditions[c].Mask;
+            var holds = true;
+            for (var w = 0; w < mask.Length && holds; w++)
+            {
+                holds = (tests[w] & mask[w]) == mask[w];
+            }
+            if (holds)
+            {
+                held[c >> 6] |= 1UL << (c & 63);
+            }
+        }
+        return held;
+    }
+
     internal Site SiteAt(int site) => _sites[site];
 
     internal PqlValue Evaluate(int audience, PqlProfile profile, DateTimeOffset now, Func<string, bool>? inSegment, PqlValue[] values, int offset) =>
@@ -432,7 +452,8 @@ public sealed class ColumnarRun
             return known;
         }
         var value = PqlProfile.Convert(key, Program.Zone, Program.Shape);
-        var shape = new EventShape(value, Program.Test(value, Now));
+        var tests = Program.Test(value, Now);
+        var shape = new EventShape(value, tests, Program.Held(tests));
         if (Volatile.Read(ref _kept) >= _maxShapes)
         {
             return shape;
@@ -455,16 +476,16 @@ public sealed class ColumnarRun
 
         public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
 
-        public int GetHashCode(ReadOnlySpan<byte> alternate)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(alternate);
-            return hash.ToHashCode();
-        }
+        // Keys are tens of bytes, hashed once per event read: XxHash3 reads them in wide blocks (HashCode.AddBytes four bytes at a time).
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => (int)System.IO.Hashing.XxHash3.HashToUInt64(alternate);
 
         public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }
 
-/// <summary>An event's fields but its time, converted, and the answers of every field test on them.</summary>
-internal sealed record EventShape(PqlValue Value, ulong[] Bits);
+/// <summary>
+/// An event's fields but its time, converted, the answers of every field test on them, and the conditions those
+/// answers satisfy (their windows aside: an event's time decides those), so that an event of a shape met before
+/// only has its time tested.
+/// </summary>
+internal sealed record EventShape(PqlValue Value, ulong[] Bits, ulong[] Held);

@@ -162,11 +162,17 @@ public sealed class ColumnarEvents
             {
                 continue;
             }
-            for (var c = 0; c < _program.ConditionCount; c++)
+            // Only the conditions the shape's fields satisfy remain, and of them only their windows to test.
+            var held = shape.Held;
+            for (var w = 0; w < held.Length; w++)
             {
-                if (Holds(_program.ConditionAt(c), shape.Bits, _timed[e], _ticks[e], windows))
+                for (var bits = held[w]; bits != 0; bits &= bits - 1)
                 {
-                    matches[c >> 6] |= 1UL << (c & 63);
+                    var bit = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                    if (InWindows(_program.ConditionAt((w << 6) + bit), _timed[e], _ticks[e], windows))
+                    {
+                        matches[w] |= 1UL << bit;
+                    }
                 }
             }
         }
@@ -180,16 +186,9 @@ public sealed class ColumnarEvents
         }
     }
 
-    private static bool Holds(ColumnarAudiences.Condition condition, ulong[] bits, bool timed, long ticks, TimeInterval?[] windows)
+    /// <summary>Whether an event at <paramref name="ticks"/> lies in every window of <paramref name="condition"/>.</summary>
+    private static bool InWindows(ColumnarAudiences.Condition condition, bool timed, long ticks, TimeInterval?[] windows)
     {
-        var mask = condition.Mask;
-        for (var w = 0; w < mask.Length; w++)
-        {
-            if ((bits[w] & mask[w]) != mask[w])
-            {
-                return false;
-            }
-        }
         foreach (var window in condition.Windows)
         {
             if (!timed || windows[window] is not { } interval || !interval.Contains(ticks))
