@@ -67,16 +67,16 @@ internal sealed class AudienceProgram
 
     /// <summary>
     /// Whether the profile (<paramref name="converted"/>) qualifies at <paramref name="now"/> for each audience
-    /// <paramref name="include"/> selects, in dependency order. <c>inSegment</c> of an audience
+    /// <paramref name="include"/> selects (with its position in <see cref="Audiences"/>), in dependency order. <c>inSegment</c> of an audience
     /// evaluated earlier in this pass reads that answer; of any other, the profile's current
     /// membership (<paramref name="currentMembers"/>, read only if an audience asks: it is a store read).
     /// With <paramref name="columnar"/> (the profile's events in a buffer of <see cref="Columnar"/>), the columnar audiences
     /// read their event conditions from it, and <paramref name="converted"/> needs events only for the others.
     /// </summary>
-    public List<(CompiledAudience Audience, bool Qualifies)> Evaluate(PqlProfile converted, DateTimeOffset now,
+    public List<(CompiledAudience Audience, int Position, bool Qualifies)> Evaluate(PqlProfile converted, DateTimeOffset now,
         Func<IReadOnlySet<string>> currentMembers, Func<Audience, bool> include, (ColumnarEvents Events, int Profile)? columnar = null)
     {
-        var results = new List<(CompiledAudience, bool)>(Audiences.Count);
+        var results = new List<(CompiledAudience, int, bool)>(Audiences.Count);
         // By position in the program: 0 not answered in this pass, 1 no, 2 yes (a batch run asks this of every profile).
         var answered = new byte[Audiences.Count];
         IReadOnlySet<string>? current = null;
@@ -93,7 +93,7 @@ internal sealed class AudienceProgram
                 ? events.Evaluate(i, profile, converted, InSegment)
                 : audience.Compiled.Evaluate(converted, now, InSegment));
             answered[i] = qualifies ? (byte)2 : (byte)1;
-            results.Add((audience, qualifies));
+            results.Add((audience, i, qualifies));
         }
         return results;
     }

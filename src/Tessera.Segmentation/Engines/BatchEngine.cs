@@ -97,20 +97,21 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         var columnarRun = columnar.ColumnarCount > 0 ? columnar.Start(now) : null;
         var columnBuffers = new ConcurrentBag<ColumnarEvents>();
 
-        void Answer(EvaluationSource profile, PqlProfile converted, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified,
+        // qualified: per audience, by its position in the program, how many of a work item's profiles qualify.
+        void Answer(EvaluationSource profile, PqlProfile converted, PolicyPass pass, List<Evaluation> answers, int[] qualified,
             (ColumnarEvents, int)? columns = null)
         {
             Interlocked.Increment(ref count);
-            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary), pass.Include, columns))
+            foreach (var (compiled, position, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary), pass.Include, columns))
             {
                 answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
-                qualified[compiled.Audience.Id] = qualified.GetValueOrDefault(compiled.Audience.Id) + (qualifies ? 1 : 0);
+                qualified[position] += qualifies ? 1 : 0;
             }
         }
 
         // A profile is read once per policy: through whichever of its identities comes first;
         // two workers reaching it through two identities at once evaluate it once (the first claim).
-        void AnswerOne(IdentityKey who, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified)
+        void AnswerOne(IdentityKey who, PolicyPass pass, List<Evaluation> answers, int[] qualified)
         {
             if (seen.ContainsKey(pass.Policy + "\0" + who) || profiles.ForEvaluationSource(sandbox, who, pass.Policy, keepInCache: false) is not { } profile
                 || !evaluated.TryAdd(pass.Policy + "\0" + profile.Primary, 0))
@@ -126,7 +127,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
 
         // A full run reads each shard's identities in key order, a range at a time (one scan per kind of
         // fact and range); an incremental run reads the changed identities one by one.
-        void AnswerRange(int shard, IdentityKey[] chunk, PolicyPass pass, List<Evaluation> answers, Dictionary<string, int> qualified, List<string> answered)
+        void AnswerRange(int shard, IdentityKey[] chunk, PolicyPass pass, List<Evaluation> answers, int[] qualified, List<string> answered)
         {
             // Events wanted: found with their records in one scan of their bodies (not the timeline's, then the bodies').
             var readsEvents = columnarRun is not null || pass.Converts;
@@ -189,7 +190,7 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                     {
                         answers = new List<Evaluation>(item.Chunk.Length * chosen.Count);
                     }
-                    var qualified = new Dictionary<string, int>(StringComparer.Ordinal);
+                    var qualified = new int[program.Audiences.Count];
                     var answered = new List<string>();
                     foreach (var pass in passes)
                     {
@@ -205,9 +206,12 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
                     }
                     lock (members)
                     {
-                        foreach (var (id, n) in qualified)
+                        for (var position = 0; position < qualified.Length; position++)
                         {
-                            members[id] += n;
+                            if (qualified[position] > 0)
+                            {
+                                members[program.Audiences[position].Audience.Id] += qualified[position];
+                            }
                         }
                         rangeProfiles.UnionWith(answered);
                     }

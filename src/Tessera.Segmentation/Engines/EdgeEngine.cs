@@ -49,7 +49,7 @@ public sealed class EdgeEngine(IngestionService ingestion, ProfileService profil
                 continue;
             }
             var converted = profiles.Converted(sandbox, profile, program.Events, streaming?.Invoke()?.LastEvaluated(sandbox, policy, profile.Primary));
-            foreach (var (compiled, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary),
+            foreach (var (compiled, _, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary),
                 a => a.Mode == "edge" && a.MergePolicy == policy))
             {
                 if (qualifies)
