@@ -27,7 +27,7 @@ public static class AttributeMerger
                 }
             }
         }
-        paths.Sort(StringComparer.Ordinal);
+        paths.Sort(string.CompareOrdinal);
         var merged = new SortedDictionary<string, MergedValue>(StringComparer.Ordinal);
         for (var i = 0; i < paths.Count; i++)
         {

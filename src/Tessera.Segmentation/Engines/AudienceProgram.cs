@@ -73,14 +73,18 @@ internal sealed class AudienceProgram
     /// With <paramref name="columnar"/> (the profile's events in a buffer of <see cref="Columnar"/>), the columnar audiences
     /// read their event conditions from it, and <paramref name="converted"/> needs events only for the others.
     /// </summary>
+    /// <param name="results">A list to give the answers in (cleared first), for a caller that evaluates many profiles in turn.</param>
     public List<(CompiledAudience Audience, int Position, bool Qualifies)> Evaluate(PqlProfile converted, DateTimeOffset now,
-        Func<IReadOnlySet<string>> currentMembers, Func<Audience, bool> include, (ColumnarEvents Events, int Profile)? columnar = null)
+        Func<IReadOnlySet<string>> currentMembers, Func<Audience, bool> include, (ColumnarEvents Events, int Profile)? columnar = null,
+        List<(CompiledAudience Audience, int Position, bool Qualifies)>? results = null)
     {
-        var results = new List<(CompiledAudience, int, bool)>(Audiences.Count);
+        results?.Clear();
+        results ??= new List<(CompiledAudience, int, bool)>(Audiences.Count);
         // By position in the program: 0 not answered in this pass, 1 no, 2 yes (a batch run asks this of every profile).
         var answered = new byte[Audiences.Count];
         IReadOnlySet<string>? current = null;
-        bool InSegment(string id) => TryGetPosition(id, out var at) && answered[at] != 0 ? answered[at] == 2 : (current ??= currentMembers()).Contains(id);
+        // One delegate for the pass (a local function converted at each call would allocate one per audience).
+        Func<string, bool> inSegment = id => TryGetPosition(id, out var at) && answered[at] != 0 ? answered[at] == 2 : (current ??= currentMembers()).Contains(id);
         for (var i = 0; i < Audiences.Count; i++)
         {
             var audience = Audiences[i];
@@ -90,8 +94,8 @@ internal sealed class AudienceProgram
             }
             // A condition that is an array (a bare xEvent[...]) holds when it is not empty, as in a filter.
             var qualifies = ValueOperations.Holds(columnar is var (events, profile) && Columnar.IsColumnar(i)
-                ? events.Evaluate(i, profile, converted, InSegment)
-                : audience.Compiled.Evaluate(converted, now, InSegment));
+                ? events.Evaluate(i, profile, converted, inSegment)
+                : audience.Compiled.Evaluate(converted, now, inSegment));
             answered[i] = qualifies ? (byte)2 : (byte)1;
             results.Add((audience, i, qualifies));
         }

@@ -102,7 +102,9 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
             (ColumnarEvents, int)? columns = null)
         {
             Interlocked.Increment(ref count);
-            foreach (var (compiled, position, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary), pass.Include, columns))
+            var results = t_results ??= [];
+            foreach (var (compiled, position, qualifies) in program.Evaluate(converted, now, () => memberships.AudiencesOf(sandbox, profile.Primary), pass.Include, columns,
+                results))
             {
                 answers.Add(new Evaluation(profile.Primary, profile.Identities, compiled.Audience.Id, qualifies));
                 qualified[position] += qualifies ? 1 : 0;
@@ -251,6 +253,10 @@ public sealed class BatchEngine(ProfileService profiles, AudienceCatalog audienc
         IReadOnlyList<string> inColumns = only is null ? [.. chosen.Where(a => program.TryGetPosition(a.Audience.Id, out var at) && columnar.IsColumnar(at)).Select(a => a.Audience.Id)] : [];
         return new BatchRunReport(sandbox, now, count, members, watch.Elapsed, inColumns);
     }
+
+    /// <summary>A profile's answers, a list of the thread's reused from one profile to the next (read before the next is evaluated).</summary>
+    [ThreadStatic]
+    private static List<(CompiledAudience Audience, int Position, bool Qualifies)>? t_results;
 
     /// <summary>One merge policy of a run and the audiences a pass over a profile under it answers.</summary>
     private sealed record PolicyPass(string? Policy, Func<Audience, bool> Include, bool Converts);
