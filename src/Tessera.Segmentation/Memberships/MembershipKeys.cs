@@ -8,8 +8,7 @@ namespace Tessera.Segmentation.Memberships;
 /// <see cref="Storage.StoreSpace.MembershipFeed"/> space (both unsharded, shard 0). Strings are
 /// UTF-8 and never contain the separator byte 0; numbers are 8-byte big-endian so they sort as numbers:
 /// <code>
-/// membership       'm' 0 sandbox 0 audience 0 profile          status, times, identities
-/// profile rows     'a' 0 sandbox 0 profile                     per audience the profile has a row in: status, times
+/// profile rows     'a' 0 sandbox 0 profile                     per audience the profile has a row in: status, times; its identities
 /// exits by time    'x' 0 sandbox 0 exitTicks audience 0 profile (empty)
 /// change           'f' 0 sandbox 0 sequence                    status, time, audience, profile, identities
 /// last sequence    's' 0 sandbox                               sequence
@@ -17,18 +16,21 @@ namespace Tessera.Segmentation.Memberships;
 /// counts           'n' 0 sandbox 0 audience                    realized, existing, exited
 /// confirmed        'k' 0 sandbox 0 audience                    the start of the last full run that completed
 /// </code>
-/// An audience's members are one prefix scan; a profile's memberships are found through its one
-/// profile rows key (a point read, which the bloom filter answers for a profile without rows), which
-/// also holds each row's status and times, so that a writer learns what a verdict changes without
-/// reading the rows themselves. Earlier builds kept a key per membership, <c>'p' 0 sandbox 0 profile 0 audience</c>,
-/// then the audiences alone, <c>'r' 0 sandbox 0 profile</c>; <see cref="MembershipStore.UpgradeAsync"/> rewrites
-/// both. Purging exits walks the exit index oldest first and stops at the cutoff.
+/// A profile's memberships are its one profile rows key (a point read, which the bloom filter answers for a
+/// profile without rows), so a writer learns what a verdict changes, and writes what it changes, with one key
+/// per profile. An audience's members are a scan of the sandbox's profile rows. Earlier builds kept a key per
+/// membership as well, <c>'m' 0 sandbox 0 audience 0 profile</c> (status, times, identities), and before that
+/// other by-profile indexes, <c>'p' 0 sandbox 0 profile 0 audience</c> then <c>'r' 0 sandbox 0 profile</c>;
+/// <see cref="MembershipStore.UpgradeAsync"/> folds them all into profile rows. Purging exits walks the exit
+/// index oldest first and stops at the cutoff.
 /// The last sequence is its own key so that it survives a purge of the whole feed.
 /// </summary>
 internal static class MembershipKeys
 {
-    public const byte MembershipTag = (byte)'m';
     public const byte ProfileRowsTag = (byte)'a';
+
+    /// <summary>A key per membership of earlier builds (read only to fold into profile rows).</summary>
+    public const byte LegacyMembershipTag = (byte)'m';
 
     /// <summary>The by-profile index of earlier builds, a key per membership (read only to rewrite it).</summary>
     public const byte LegacyProfileTag = (byte)'p';
@@ -58,8 +60,8 @@ internal static class MembershipKeys
         return length;
     }
 
-    public static int Membership(Span<byte> destination, string sandbox, string audience, string profile) =>
-        Pair(destination, MembershipTag, sandbox, audience, profile);
+    public static int LegacyMembership(Span<byte> destination, string sandbox, string audience, string profile) =>
+        Pair(destination, LegacyMembershipTag, sandbox, audience, profile);
 
     public static int ProfileRows(Span<byte> destination, string sandbox, string profile)
     {
@@ -113,7 +115,7 @@ internal static class MembershipKeys
         return buffer[..length];
     }
 
-    /// <summary>The string after the last separator of a key (the profile of a membership key, the audience of a by-profile key).</summary>
+    /// <summary>The string after the last separator of a key (the profile of an exit or profile rows key, the audience of an earlier by-profile key).</summary>
     public static string Last(ReadOnlySpan<byte> key) => Encoding.UTF8.GetString(key[(key.LastIndexOf(Separator) + 1)..]);
 
     /// <summary>The string starting at <paramref name="offset"/> up to the next separator (or the end).</summary>

@@ -20,6 +20,9 @@ public sealed class MembershipStore
     private const int Shard = 0;
     private const int PurgeBatch = 10_000;
 
+    /// <summary>Members read per scan of <see cref="Members"/>: few enough to hold, many enough that a scan's start is rare.</summary>
+    private const int MembersPage = 1024;
+
     /// <summary>
     /// Changes a feed page holds at most. A commit's changes go to the feed as pages of consecutive changes
     /// rather than a key each: a first full batch run emits millions of entries, and a key per change
@@ -254,16 +257,18 @@ public sealed class MembershipStore
         }
     }
 
-    /// <summary>Every membership of the sandbox, exited ones included, audience by audience (a scan of them all).</summary>
+    /// <summary>Every membership of the sandbox, exited ones included, profile by profile (a scan of them all).</summary>
     public IEnumerable<Membership> All(string sandbox)
     {
         CheckName(sandbox, nameof(sandbox));
         var confirmed = ConfirmedOf(sandbox);
-        var head = MembershipKeys.Prefix(MembershipKeys.MembershipTag, sandbox);
-        foreach (var (key, value) in _store.Scan(StoreSpace.Memberships, Shard, head))
+        var prefix = MembershipKeys.Prefix(MembershipKeys.ProfileRowsTag, sandbox);
+        foreach (var (key, value) in _store.Scan(StoreSpace.Memberships, Shard, prefix))
         {
-            var audience = MembershipKeys.TextAt(key, head.Length);
-            yield return ReadRow(value, audience, MembershipKeys.Last(key), confirmed.GetValueOrDefault(audience));
+            foreach (var membership in ReadMemberships(value, System.Text.Encoding.UTF8.GetString(key.AsSpan(prefix.Length)), confirmed))
+            {
+                yield return membership;
+            }
         }
     }
 
@@ -458,22 +463,55 @@ public sealed class MembershipStore
     /// <summary>The profile's membership of the audience (an exited one too, until purged), or null.</summary>
     public Membership? Get(string sandbox, string audienceId, string profileId)
     {
-        var value = ReadRowValue(sandbox, audienceId, profileId);
-        return value is null ? null : ReadRow(value, audienceId, profileId, ConfirmedTicks(sandbox, audienceId));
+        CheckName(sandbox, nameof(sandbox));
+        CheckName(audienceId, nameof(audienceId));
+        CheckName(profileId, nameof(profileId));
+        var value = ReadProfileRowsValue(sandbox, profileId);
+        return value is not null && MembershipValues.TryFindRow(value, System.Text.Encoding.UTF8.GetBytes(audienceId), out var row, out var identitiesAt)
+            ? ReadMembership(audienceId, profileId, MembershipValues.ReadIdentities(value, identitiesAt), row, ConfirmedTicks(sandbox, audienceId))
+            : null;
     }
 
-    /// <summary>The audience's current members (realized or existing), by profile id.</summary>
+    /// <summary>
+    /// The audience's current members (realized or existing), by profile id: a scan of every profile's rows,
+    /// read a page at a time (a member's rows are its profile's, so an audience has no keys of its own to scan).
+    /// </summary>
     public IEnumerable<Membership> Members(string sandbox, string audienceId)
     {
         CheckName(sandbox, nameof(sandbox));
         CheckName(audienceId, nameof(audienceId));
         var confirmed = ConfirmedTicks(sandbox, audienceId);
-        foreach (var (key, value) in _store.Scan(StoreSpace.Memberships, Shard, MembershipKeys.Prefix(MembershipKeys.MembershipTag, sandbox, audienceId)))
+        var audience = System.Text.Encoding.UTF8.GetBytes(audienceId);
+        var prefix = MembershipKeys.Prefix(MembershipKeys.ProfileRowsTag, sandbox);
+        var from = prefix;
+        var page = new List<Membership>(MembersPage);
+        while (true)
         {
-            if ((MembershipStatus)value[1] != MembershipStatus.Exited)
+            page.Clear();
+            byte[]? next = null;
+            _store.ScanOnce(StoreSpace.Memberships, Shard, prefix, from, (key, value) =>
             {
-                yield return ReadRow(value, audienceId, MembershipKeys.Last(key), confirmed);
+                if (MembershipValues.TryFindRow(value, audience, out var row, out var identitiesAt) && row.IsMember)
+                {
+                    page.Add(ReadMembership(audienceId, System.Text.Encoding.UTF8.GetString(key[prefix.Length..]),
+                        MembershipValues.ReadIdentities(value, identitiesAt), row, confirmed));
+                }
+                if (page.Count < MembersPage)
+                {
+                    return true;
+                }
+                next = [.. key, MembershipKeys.Separator]; // The first key after this one.
+                return false;
+            });
+            foreach (var member in page)
+            {
+                yield return member;
             }
+            if (next is null)
+            {
+                yield break;
+            }
+            from = next;
         }
     }
 
@@ -493,10 +531,11 @@ public sealed class MembershipStore
 
     /// <summary>
     /// Brings a store written by earlier builds to today's layout: moves the change feed into its own space
-    /// (<see cref="StoreSpace.MembershipFeed"/>), and rewrites both earlier by-profile indexes (a key per
+    /// (<see cref="StoreSpace.MembershipFeed"/>), rewrites both earlier by-profile indexes (a key per
     /// membership; then a key per profile naming its audiences) as one profile rows key per profile with
-    /// each row's state. Each in commits of a few thousand keys that write the new keys and delete the old
-    /// ones. Nothing to do (three seeks) in a store written by this build. Run when the workspace opens,
+    /// each row's state, then folds the rows themselves (a key per membership with its identities) into those
+    /// keys. Each in commits of a few thousand keys that write the new keys and delete the old
+    /// ones. Nothing to do (four seeks) in a store written by this build. Run when the workspace opens,
     /// before any other use. Returns how many old keys were rewritten.
     /// </summary>
     public async Task<int> UpgradeAsync(CancellationToken cancellationToken = default)
@@ -531,6 +570,8 @@ public sealed class MembershipStore
             var sandbox = MembershipKeys.TextAt(key, at);
             return (sandbox, MembershipKeys.Last(key), MembershipValues.ReadLegacyAudiences(value));
         }, cancellationToken).ConfigureAwait(false);
+        // 'm' 0 sandbox 0 audience 0 profile, a row with its identities
+        upgraded += await FoldLegacyRowsAsync(cancellationToken).ConfigureAwait(false);
         return upgraded;
     }
 
@@ -560,21 +601,15 @@ public sealed class MembershipStore
             {
                 // A profile's old keys may straddle two commits: the second adds to what the first wrote.
                 var (sandbox, id) = profile.Key;
-                var rows = ReadProfileRows(sandbox, id).ToDictionary(r => r.Audience, r => r.Row, StringComparer.Ordinal);
+                var rows = new ProfileRows(ReadProfileRowsValue(sandbox, id));
                 foreach (var audience in profile.SelectMany(f => f.Audiences))
                 {
-                    if (!rows.ContainsKey(audience) && StoredRow(sandbox, audience, id) is { Exists: true } stored)
+                    if (!rows.States.ContainsKey(audience) && LegacyRow(sandbox, audience, id) is { Exists: true } stored)
                     {
-                        rows[audience] = stored;
+                        rows.Set(audience, stored, identities: null);
                     }
                 }
-                if (rows.Count > 0)
-                {
-                    var key = new byte[MembershipKeys.MaxBytes(sandbox, id)];
-                    var value = new byte[MembershipValues.MaxBytes(rows.Keys)];
-                    writes.Put(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, sandbox, id)),
-                        value.AsSpan(0, MembershipValues.WriteProfileRows(value, rows)));
-                }
+                PutProfileRows(writes, sandbox, id, rows);
             }
             foreach (var old in found)
             {
@@ -583,6 +618,66 @@ public sealed class MembershipStore
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
             rewritten += found.Count;
         }
+    }
+
+    /// <summary>
+    /// Folds the key per membership of earlier builds into profile rows: each row's state (the key was the row) and
+    /// the identities of the profile's latest written row, in commits of a few thousand keys that delete the keys
+    /// they fold. Keys come audience by audience, so the profile's rows in the audiences before this one are folded
+    /// already: this row's identities become the profile's unless one of those was written later.
+    /// </summary>
+    private async Task<int> FoldLegacyRowsAsync(CancellationToken cancellationToken)
+    {
+        byte[] prefix = [MembershipKeys.LegacyMembershipTag, MembershipKeys.Separator];
+        var folded = 0;
+        while (true)
+        {
+            var found = new List<(string Sandbox, string Audience, string Profile, RowState Row, string[] Identities, byte[] Key)>();
+            _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, value) =>
+            {
+                var sandbox = MembershipKeys.TextAt(key, prefix.Length);
+                var audience = MembershipKeys.TextAt(key, prefix.Length + System.Text.Encoding.UTF8.GetByteCount(sandbox) + 1);
+                found.Add((sandbox, audience, MembershipKeys.Last(key), MembershipValues.ReadLegacyRowHead(value),
+                    MembershipValues.ReadLegacyRowIdentities(value), key.ToArray()));
+                return found.Count < PurgeBatch;
+            });
+            if (found.Count == 0)
+            {
+                return folded;
+            }
+            using var writes = new WriteSet();
+            var profiles = new Dictionary<(string Sandbox, string Profile), ProfileRows>();
+            foreach (var (sandbox, audience, profile, row, identities, key) in found)
+            {
+                if (!profiles.TryGetValue((sandbox, profile), out var rows))
+                {
+                    rows = new ProfileRows(ReadProfileRowsValue(sandbox, profile));
+                    profiles[(sandbox, profile)] = rows;
+                }
+                var newest = rows.States.Where(r => string.CompareOrdinal(r.Key, audience) < 0).Select(r => Written(r.Value)).DefaultIfEmpty(long.MinValue).Max();
+                rows.Set(audience, row, Written(row) >= newest ? identities : null);
+                writes.Delete(StoreSpace.Memberships, Shard, key);
+            }
+            foreach (var ((sandbox, profile), rows) in profiles)
+            {
+                PutProfileRows(writes, sandbox, profile, rows);
+            }
+            await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+            folded += found.Count;
+        }
+
+        static long Written(RowState row) => Math.Max(row.LastQualifiedTicks, row.ChangedTicks);
+    }
+
+    private static void PutProfileRows(WriteSet writes, string sandbox, string profile, ProfileRows rows)
+    {
+        if (rows.States.Count == 0)
+        {
+            return;
+        }
+        var key = new byte[MembershipKeys.MaxBytes(sandbox, profile)];
+        var value = new byte[MembershipValues.MaxBytes(rows.States.Keys, rows.IdentityBytes)];
+        writes.Put(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, sandbox, profile)), value.AsSpan(0, rows.Write(value)));
     }
 
     /// <summary>Ids of the audiences <paramref name="profileId"/> is a member of now (realized or existing).</summary>
@@ -598,16 +693,7 @@ public sealed class MembershipStore
     {
         CheckName(sandbox, nameof(sandbox));
         CheckName(profileId, nameof(profileId));
-        var rows = ReadProfileRows(sandbox, profileId);
-        var memberships = new List<Membership>(rows.Count);
-        foreach (var (audience, _) in rows)
-        {
-            if (Get(sandbox, audience, profileId) is { } membership)
-            {
-                memberships.Add(membership);
-            }
-        }
-        return memberships;
+        return ReadProfileRowsValue(sandbox, profileId) is { } value ? ReadMemberships(value, profileId, ConfirmedOf(sandbox)) : [];
     }
 
     /// <summary>The audience's memberships by status, as committed.</summary>
@@ -669,29 +755,34 @@ public sealed class MembershipStore
     {
         if (!log.Rows.TryGetValue(profile, out var rows))
         {
-            rows = new ProfileRows(ReadProfileRows(sandbox, profile));
+            rows = new ProfileRows(ReadProfileRowsValue(sandbox, profile));
             log.Rows[profile] = rows;
         }
         return rows;
     }
 
-    /// <summary>A stored membership as the audience's last completed full run (at <paramref name="confirmedTicks"/>; 0: none) leaves it.</summary>
-    private static Membership ReadRow(ReadOnlySpan<byte> value, string audience, string profile, long confirmedTicks)
+    /// <summary>A stored row as the audience's last completed full run (at <paramref name="confirmedTicks"/>; 0: none) leaves it.</summary>
+    private static Membership ReadMembership(string audience, string profile, IReadOnlyList<string> identities, RowState stored, long confirmedTicks)
     {
-        var row = MembershipValues.ReadRow(value, audience, profile);
-        var stored = RowState.Of(row);
-        var effective = stored.ConfirmedAt(confirmedTicks);
-        return effective == stored ? row : row with { LastQualifiedAt = new DateTimeOffset(effective.LastQualifiedTicks, TimeSpan.Zero) };
+        var row = stored.ConfirmedAt(confirmedTicks);
+        return new Membership(audience, profile, identities, row.Status,
+            new DateTimeOffset(row.LastQualifiedTicks, TimeSpan.Zero), new DateTimeOffset(row.ChangedTicks, TimeSpan.Zero));
     }
 
-    /// <summary>A row's state as stored (no full run applied); one that does not exist when there is no row.</summary>
-    private RowState StoredRow(string sandbox, string audience, string profile) =>
-        ReadRowValue(sandbox, audience, profile) is { } value ? MembershipValues.ReadRowHead(value) : default;
+    /// <summary>Every membership in a profile rows value, by audience, with the profile's identities (one list for all).</summary>
+    private static List<Membership> ReadMemberships(ReadOnlySpan<byte> value, string profile, Dictionary<string, long> confirmed)
+    {
+        var rows = MembershipValues.ReadProfileRows(value, out var identitiesAt);
+        var identities = MembershipValues.ReadIdentities(value, identitiesAt);
+        return rows.ConvertAll(r => ReadMembership(r.Audience, profile, identities, r.Row, confirmed.GetValueOrDefault(r.Audience)));
+    }
 
-    private byte[]? ReadRowValue(string sandbox, string audience, string profile)
+    /// <summary>A row's state in the key per membership of earlier builds; one that does not exist when there is no such key.</summary>
+    private RowState LegacyRow(string sandbox, string audience, string profile)
     {
         var key = new byte[MembershipKeys.MaxBytes(sandbox, audience, profile)];
-        return _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.Membership(key, sandbox, audience, profile)));
+        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.LegacyMembership(key, sandbox, audience, profile)));
+        return value is null ? default : MembershipValues.ReadLegacyRowHead(value);
     }
 
     /// <summary>The start of the audience's last completed full run, as committed (0 when none).</summary>
@@ -716,20 +807,19 @@ public sealed class MembershipStore
     }
 
     /// <summary>The state of each row <paramref name="profile"/> has, as committed, by audience (ordinal order).</summary>
-    private List<(string Audience, RowState Row)> ReadProfileRows(string sandbox, string profile)
+    private List<(string Audience, RowState Row)> ReadProfileRows(string sandbox, string profile) =>
+        ReadProfileRowsValue(sandbox, profile) is { } value ? MembershipValues.ReadProfileRows(value, out _) : [];
+
+    private byte[]? ReadProfileRowsValue(string sandbox, string profile)
     {
         var key = new byte[MembershipKeys.MaxBytes(sandbox, profile)];
-        var value = _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, sandbox, profile)));
-        return value is null ? [] : MembershipValues.ReadProfileRows(value);
+        return _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, sandbox, profile)));
     }
 
     private void WriteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current, RowState next, IReadOnlyList<string> identities)
     {
+        RowsOf(log, sandbox, profile).Set(audience, next, identities);
         var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
-        var value = log.EnsureValue(MembershipValues.MaxBytes(identities));
-        log.Writes.Put(StoreSpace.Memberships, Shard, key[..MembershipKeys.Membership(key, sandbox, audience, profile)],
-            value[..MembershipValues.WriteRow(value, next, identities)]);
-        RowsOf(log, sandbox, profile).Set(audience, next);
         if (current.Exists && current.Status == MembershipStatus.Exited)
         {
             log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Exit(key, sandbox, current.ChangedTicks, audience, profile)]);
@@ -745,9 +835,8 @@ public sealed class MembershipStore
 
     private void DeleteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current)
     {
-        var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
-        log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Membership(key, sandbox, audience, profile)]);
         RowsOf(log, sandbox, profile).Remove(audience);
+        var key = log.Ensure(MembershipKeys.MaxBytes(sandbox, audience, profile));
         if (current.Status == MembershipStatus.Exited)
         {
             log.Writes.Delete(StoreSpace.Memberships, Shard, key[..MembershipKeys.Exit(key, sandbox, current.ChangedTicks, audience, profile)]);
@@ -798,8 +887,8 @@ public sealed class MembershipStore
             }
             else
             {
-                var value = log.EnsureValue(MembershipValues.MaxBytes(rows.States.Keys));
-                log.Writes.Put(StoreSpace.Memberships, Shard, key[..length], value[..MembershipValues.WriteProfileRows(value, rows.States)]);
+                var value = log.EnsureValue(MembershipValues.MaxBytes(rows.States.Keys, rows.IdentityBytes));
+                log.Writes.Put(StoreSpace.Memberships, Shard, key[..length], value[..rows.Write(value)]);
             }
         }
         if (log.Writes.Count == 0)
@@ -950,23 +1039,51 @@ public sealed class MembershipStore
         }
     }
 
-    /// <summary>The state of each row one profile has, by audience, and whether the commit being built changed them.</summary>
-    private sealed class ProfileRows(List<(string Audience, RowState Row)> committed)
+    /// <summary>
+    /// The state of each row one profile has, by audience, its identities, and whether the commit being built changed them.
+    /// The identities are those of its latest written verdict; until one is written, those committed, kept encoded.
+    /// </summary>
+    private sealed class ProfileRows
     {
-        public Dictionary<string, RowState> States { get; } = committed.ToDictionary(r => r.Audience, r => r.Row, StringComparer.Ordinal);
+        private readonly byte[]? _committed;
+        private readonly int _identitiesAt;
+        private IReadOnlyList<string>? _identities;
+
+        public ProfileRows(byte[]? committed)
+        {
+            _committed = committed;
+            if (committed is null)
+            {
+                States = new(StringComparer.Ordinal);
+                return;
+            }
+            States = MembershipValues.ReadProfileRows(committed, out _identitiesAt).ToDictionary(r => r.Audience, r => r.Row, StringComparer.Ordinal);
+        }
+
+        public Dictionary<string, RowState> States { get; }
 
         public bool Changed { get; private set; }
+
+        /// <summary>Bytes enough for the identities <see cref="Write"/> writes.</summary>
+        public int IdentityBytes => _identities is not null ? MembershipValues.MaxBytes(_identities) : StoredIdentities.Length + 4;
+
+        private ReadOnlySpan<byte> StoredIdentities => _committed.AsSpan(Math.Min(_identitiesAt, _committed?.Length ?? 0));
 
         /// <summary>The row's state; one that does not exist when the profile has no row in <paramref name="audience"/>.</summary>
         public RowState State(string audience) => States.GetValueOrDefault(audience);
 
-        public void Set(string audience, RowState row)
+        /// <summary>Sets the row's state and, unless null, the profile's identities.</summary>
+        public void Set(string audience, RowState row, IReadOnlyList<string>? identities)
         {
             States[audience] = row;
+            _identities = identities ?? _identities;
             Changed = true;
         }
 
         public void Remove(string audience) => Changed |= States.Remove(audience);
+
+        /// <summary>The profile rows value (<see cref="MembershipValues.WriteProfileRows"/>).</summary>
+        public int Write(Span<byte> destination) => MembershipValues.WriteProfileRows(destination, States, _identities, StoredIdentities);
     }
 
     private sealed class Counter

@@ -6,27 +6,37 @@ namespace Tessera.Segmentation.Memberships;
 /// <summary>
 /// Values of the membership space, little-endian, each starting with a format version:
 /// <code>
-/// membership   version status lastQualifiedTicks changedTicks identities
+/// profile rows 2 count (audience status lastQualifiedTicks changedTicks)* identities
 /// feed page    2 count (status atTicks audience profile identities)*count
-/// profile rows version count (audience status lastQualifiedTicks changedTicks)*
+/// membership   1 status lastQualifiedTicks changedTicks identities      (earlier builds, read only to fold into profile rows)
 /// </code>
 /// A string is its UTF-8 length (4 bytes) and bytes; identities are a count (4 bytes) and strings.
-/// Times are UTC ticks. The fixed head of a membership is read without decoding its strings.
+/// Times are UTC ticks. A profile's identities are those of its latest written verdict; profile rows of
+/// earlier builds (version 1) have none and end after the rows. A row's state is found without decoding
+/// the strings of the other rows.
 /// A feed page holds consecutive changes and is keyed by the last one's sequence; earlier builds wrote
 /// one change a key (version 1, no count), which reads as a page of one.
 /// </summary>
 internal static class MembershipValues
 {
+    /// <summary>The version of a membership of earlier builds, of a profile rows value of earlier builds, and of a single change.</summary>
     public const byte Version = 1;
-    public const int RowHeadBytes = 1 + StateBytes;
 
-    /// <summary>A row's status and times, as the head of a membership and in a profile's rows.</summary>
+    /// <summary>The version of a profile rows value: its rows, then its identities.</summary>
+    public const byte ProfileRowsVersion = 2;
+
+    /// <summary>A row's status and times, in a profile's rows and as the head of a membership of earlier builds.</summary>
     private const int StateBytes = 1 + 8 + 8;
+    private const int RowHeadBytes = 1 + StateBytes;
 
     /// <summary>Bytes enough for a value holding these strings and identities.</summary>
-    public static int MaxBytes(IReadOnlyList<string> identities, string a = "", string b = "")
+    public static int MaxBytes(IReadOnlyList<string> identities, string a, string b) =>
+        64 + Encoding.UTF8.GetMaxByteCount(a.Length) + Encoding.UTF8.GetMaxByteCount(b.Length) + MaxBytes(identities);
+
+    /// <summary>Bytes enough for these identities.</summary>
+    public static int MaxBytes(IReadOnlyList<string> identities)
     {
-        var total = 64 + Encoding.UTF8.GetMaxByteCount(a.Length) + Encoding.UTF8.GetMaxByteCount(b.Length);
+        var total = 4;
         for (var i = 0; i < identities.Count; i++)
         {
             total += 4 + Encoding.UTF8.GetMaxByteCount(identities[i].Length);
@@ -34,14 +44,8 @@ internal static class MembershipValues
         return total;
     }
 
-    public static int WriteRow(Span<byte> destination, in RowState row, IReadOnlyList<string> identities)
-    {
-        destination[0] = Version;
-        WriteState(destination[1..], row);
-        return RowHeadBytes + WriteList(destination[RowHeadBytes..], identities);
-    }
-
-    public static RowState ReadRowHead(ReadOnlySpan<byte> value)
+    /// <summary>The state of a membership of earlier builds (<see cref="MembershipKeys.LegacyMembershipTag"/>).</summary>
+    public static RowState ReadLegacyRowHead(ReadOnlySpan<byte> value)
     {
         if (value.Length < RowHeadBytes || value[0] != Version)
         {
@@ -50,12 +54,11 @@ internal static class MembershipValues
         return ReadState(value[1..]);
     }
 
-    public static Membership ReadRow(ReadOnlySpan<byte> value, string audience, string profile)
+    /// <summary>The identities of a membership of earlier builds.</summary>
+    public static string[] ReadLegacyRowIdentities(ReadOnlySpan<byte> value)
     {
-        var head = ReadRowHead(value);
         var at = RowHeadBytes;
-        return new Membership(audience, profile, ReadList(value, ref at), head.Status,
-            new DateTimeOffset(head.LastQualifiedTicks, TimeSpan.Zero), new DateTimeOffset(head.ChangedTicks, TimeSpan.Zero));
+        return ReadList(value, ref at);
     }
 
     /// <summary>The version of a feed page; version 1 is a single change of earlier builds.</summary>
@@ -140,10 +143,10 @@ internal static class MembershipValues
         return at;
     }
 
-    /// <summary>Bytes enough for a profile's rows in these audiences (<see cref="WriteProfileRows"/>).</summary>
-    public static int MaxBytes(IEnumerable<string> audiences)
+    /// <summary>Bytes enough for a profile's rows in these audiences and <paramref name="identityBytes"/> of identities (<see cref="WriteProfileRows"/>).</summary>
+    public static int MaxBytes(IEnumerable<string> audiences, int identityBytes)
     {
-        var total = 8;
+        var total = 8 + identityBytes;
         foreach (var audience in audiences)
         {
             total += 4 + Encoding.UTF8.GetMaxByteCount(audience.Length) + StateBytes;
@@ -151,10 +154,13 @@ internal static class MembershipValues
         return total;
     }
 
-    /// <summary>The state of each row a profile has, by audience in ordinal order (so that equal rows are equal bytes).</summary>
-    public static int WriteProfileRows(Span<byte> destination, IReadOnlyDictionary<string, RowState> rows)
+    /// <summary>
+    /// The state of each row a profile has, by audience in ordinal order (so that equal rows are equal bytes), then
+    /// its identities: <paramref name="identities"/>, or when null the encoded list <paramref name="stored"/> as read.
+    /// </summary>
+    public static int WriteProfileRows(Span<byte> destination, IReadOnlyDictionary<string, RowState> rows, IReadOnlyList<string>? identities, ReadOnlySpan<byte> stored)
     {
-        destination[0] = Version;
+        destination[0] = ProfileRowsVersion;
         var ordered = rows.Keys.ToArray();
         Array.Sort(ordered, StringComparer.Ordinal);
         BinaryPrimitives.WriteInt32LittleEndian(destination[1..], ordered.Length);
@@ -165,16 +171,23 @@ internal static class MembershipValues
             WriteState(destination[length..], rows[audience]);
             length += StateBytes;
         }
-        return length;
+        if (identities is not null)
+        {
+            return length + WriteList(destination[length..], identities);
+        }
+        if (stored.IsEmpty)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(destination[length..], 0);
+            return length + 4;
+        }
+        stored.CopyTo(destination[length..]);
+        return length + stored.Length;
     }
 
-    public static List<(string Audience, RowState Row)> ReadProfileRows(ReadOnlySpan<byte> value)
+    /// <summary>The rows of a profile rows value, and where its identities start (its end in a value of version 1, which has none).</summary>
+    public static List<(string Audience, RowState Row)> ReadProfileRows(ReadOnlySpan<byte> value, out int identitiesAt)
     {
-        if (value.Length < 5 || value[0] != Version)
-        {
-            throw new InvalidDataException($"profile rows value of version {(value.Length > 0 ? value[0] : -1)} is not readable by this build");
-        }
-        var count = BinaryPrimitives.ReadInt32LittleEndian(value[1..]);
+        var count = ProfileRowsCount(value);
         var rows = new List<(string, RowState)>(count);
         var at = 5;
         for (var i = 0; i < count; i++)
@@ -183,7 +196,42 @@ internal static class MembershipValues
             rows.Add((audience, ReadState(value[at..])));
             at += StateBytes;
         }
+        identitiesAt = at;
         return rows;
+    }
+
+    /// <summary>
+    /// The state of the profile's row in <paramref name="audience"/> (UTF-8), without decoding any string;
+    /// false when it has none. <paramref name="identitiesAt"/>: as in <see cref="ReadProfileRows"/>.
+    /// </summary>
+    public static bool TryFindRow(ReadOnlySpan<byte> value, ReadOnlySpan<byte> audience, out RowState row, out int identitiesAt)
+    {
+        var count = ProfileRowsCount(value);
+        row = default;
+        var at = 5;
+        for (var i = 0; i < count; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
+            if (!row.Exists && value.Slice(at + 4, length).SequenceEqual(audience))
+            {
+                row = ReadState(value[(at + 4 + length)..]);
+            }
+            at += 4 + length + StateBytes;
+        }
+        identitiesAt = at;
+        return row.Exists;
+    }
+
+    /// <summary>The identities of a profile rows value, which start at <paramref name="at"/> (none in a value of version 1).</summary>
+    public static string[] ReadIdentities(ReadOnlySpan<byte> value, int at) => at < value.Length ? ReadList(value, ref at) : [];
+
+    private static int ProfileRowsCount(ReadOnlySpan<byte> value)
+    {
+        if (value.Length < 5 || value[0] is not (Version or ProfileRowsVersion))
+        {
+            throw new InvalidDataException($"profile rows value of version {(value.Length > 0 ? value[0] : -1)} is not readable by this build");
+        }
+        return BinaryPrimitives.ReadInt32LittleEndian(value[1..]);
     }
 
     /// <summary>The audiences of a profile rows key of earlier builds (<see cref="MembershipKeys.LegacyProfileRowsTag"/>).</summary>

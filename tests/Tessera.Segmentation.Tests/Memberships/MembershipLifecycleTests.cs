@@ -49,17 +49,32 @@ public sealed class MembershipLifecycleTests
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         using var fixture = new MembershipFixture();
-        await fixture.Memberships.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:1", "b"), In("CRMID:2", "a")], Start, cancellationToken);
+        await fixture.Memberships.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:1", "b"), In("CRMID:2", "a"), In("CRMID:3", "a"), In("CRMID:4", "b")], Start, cancellationToken);
         await fixture.Memberships.ApplyAsync("dev", [In("CRMID:1", "c")], Start, cancellationToken);
-        await fixture.Memberships.ApplyAsync("prod", [Out("CRMID:1", "b")], Start.AddMinutes(1), cancellationToken);
-        // What earlier builds wrote: the feed among the memberships; no profile rows keys but a 'p' key per
-        // membership (the first layout), or a profile rows key naming the audiences only (the second).
+        // Profiles 3 and 4 have new identities by their second entry, in the audience after and before the first one.
+        await fixture.Memberships.ApplyAsync("prod", [Out("CRMID:1", "b"), Renamed(In("CRMID:3", "b")), Renamed(In("CRMID:4", "a"))], Start.AddMinutes(1), cancellationToken);
+        var before = Snapshot(fixture.Memberships);
+        Assert.Equal(["CRMID:3", "Email:new@x.com"], fixture.Memberships.Get("prod", "a", "CRMID:3")!.Identities);
+
+        // What earlier builds wrote: the feed among the memberships, and a key per membership with its state and the identities
+        // of its own last verdict; beside it a 'p' key per membership (the first layout), a profile rows key naming the audiences
+        // only (the second), or a profile rows key with the states but no identities (the third).
         using (var old = new WriteSet())
         {
             foreach (var (key, value) in fixture.Store.Scan(StoreSpace.MembershipFeed, 0, "f\0"u8.ToArray()))
             {
                 old.Put(StoreSpace.Memberships, 0, key, value);
                 old.Delete(StoreSpace.MembershipFeed, 0, key);
+            }
+            foreach (var sandbox in new[] { "prod", "dev" })
+            {
+                foreach (var membership in fixture.Memberships.All(sandbox))
+                {
+                    var identities = membership is { ProfileId: "CRMID:3", AudienceId: "a" } or { ProfileId: "CRMID:4", AudienceId: "b" }
+                        ? In(membership.ProfileId, membership.AudienceId).Identities
+                        : membership.Identities;
+                    old.Put(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes($"m\0{sandbox}\0{membership.AudienceId}\0{membership.ProfileId}"), LegacyRow(membership, identities));
+                }
             }
             foreach (var (sandbox, profile, audiences) in new[] { ("prod", "CRMID:1", "ab"), ("dev", "CRMID:1", "c") })
             {
@@ -72,30 +87,67 @@ public sealed class MembershipLifecycleTests
             old.Delete(StoreSpace.Memberships, 0, "a\0prod\0CRMID:2"u8);
             // version 1, one audience: "a"
             old.Put(StoreSpace.Memberships, 0, "r\0prod\0CRMID:2"u8, [1, 1, 0, 0, 0, 1, 0, 0, 0, (byte)'a']);
+            foreach (var profile in new[] { "CRMID:3", "CRMID:4" })
+            {
+                var key = Encoding.UTF8.GetBytes($"a\0prod\0{profile}");
+                var value = fixture.Store.Get(StoreSpace.Memberships, 0, key)!;
+                MembershipValues.ReadProfileRows(value, out var identitiesAt);
+                value[0] = 1;
+                old.Put(StoreSpace.Memberships, 0, key, value[..identitiesAt]);
+            }
             await fixture.Store.CommitAsync(old, cancellationToken);
         }
         var memberships = fixture.Reopen();
         Assert.Empty(memberships.Of("prod", "CRMID:1"));
         Assert.Empty(memberships.Read("prod", 0, 10));
-
         Assert.Empty(memberships.AudiencesOf("prod", "CRMID:2"));
-        Assert.Equal(3 + 3 + 1, await memberships.UpgradeAsync(cancellationToken)); // three feed pages, three and one legacy index keys
+        Assert.Empty(memberships.Get("prod", "a", "CRMID:3")!.Identities);
 
-        Assert.Empty(fixture.Store.Scan(StoreSpace.Memberships, 0, "p\0"u8.ToArray()));
-        Assert.Empty(fixture.Store.Scan(StoreSpace.Memberships, 0, "r\0"u8.ToArray()));
-        Assert.Empty(fixture.Store.Scan(StoreSpace.Memberships, 0, "f\0"u8.ToArray()));
-        Assert.Equal(["a realized", "b realized", "a realized", "b exited"], Feed(memberships, "prod").Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
+        // three feed pages, three and one earlier index keys, eight rows
+        Assert.Equal(3 + 3 + 1 + 8, await memberships.UpgradeAsync(cancellationToken));
+        foreach (var tag in new[] { "p", "r", "f", "m" })
+        {
+            Assert.Empty(fixture.Store.Scan(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes(tag + "\0")));
+        }
+        // Every membership reads as it did, identities included: the profile's latest verdict's, whichever audience it was in.
+        Assert.Equal(before, Snapshot(memberships));
+        Assert.Equal(["CRMID:3", "Email:new@x.com"], memberships.Get("prod", "b", "CRMID:3")!.Identities);
+        Assert.Equal(["CRMID:4", "Email:new@x.com"], memberships.Get("prod", "b", "CRMID:4")!.Identities);
+        Assert.Equal(["a realized", "b realized", "a realized", "a realized", "b realized", "b exited", "b realized", "a realized"],
+            Feed(memberships, "prod").Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
         Assert.Equal(["c realized"], Feed(memberships, "dev").Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
         Assert.Equal(["a realized", "b exited"], memberships.Of("prod", "CRMID:1").Select(m => $"{m.AudienceId} {m.Status.ToString().ToLowerInvariant()}"));
-        Assert.Equal(["CRMID:1", "CRMID:2"], memberships.ProfilesWithRows("prod"));
+        Assert.Equal(["CRMID:1", "CRMID:2", "CRMID:3", "CRMID:4"], memberships.ProfilesWithRows("prod"));
+        Assert.Equal(["CRMID:1", "CRMID:2", "CRMID:3", "CRMID:4"], memberships.Members("prod", "a").Select(m => m.ProfileId));
         Assert.Equal(["c"], memberships.Of("dev", "CRMID:1").Select(m => m.AudienceId));
         Assert.Equal(["a"], memberships.AudiencesOf("prod", "CRMID:1"));
         Assert.Equal(["a"], memberships.AudiencesOf("prod", "CRMID:2"));
         Assert.Equal(0, await memberships.UpgradeAsync(cancellationToken));
         // Rows' states read from the upgraded index: staying in emits nothing, coming back is an entry, leaving an exit.
         Assert.Equal(2, await memberships.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:1", "b"), Out("CRMID:2", "a")], Start.AddMinutes(2), cancellationToken));
-        Assert.Equal(["b realized", "a exited"], Feed(memberships, "prod", 4).Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
-        Assert.Equal(new MembershipCounts(0, 1, 1), memberships.Counts("prod", "a"));
+        Assert.Equal(["b realized", "a exited"], Feed(memberships, "prod", 8).Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
+        Assert.Equal(new MembershipCounts(2, 1, 1), memberships.Counts("prod", "a"));
+
+        static Evaluation Renamed(Evaluation verdict) => verdict with { Identities = [verdict.ProfileId, "Email:new@x.com"] };
+
+        static List<string> Snapshot(MembershipStore memberships) =>
+            [.. new[] { "prod", "dev" }.SelectMany(memberships.All)
+                .Select(m => $"{m.AudienceId} {m.ProfileId} {string.Join(',', m.Identities)} {m.Status} {m.LastQualifiedAt:O} {m.ChangedAt:O}").Order()];
+
+        // version 1, status, last qualified and changed ticks, identities
+        static byte[] LegacyRow(Membership membership, IReadOnlyList<string> identities)
+        {
+            var bytes = new List<byte> { 1, (byte)membership.Status };
+            bytes.AddRange(BitConverter.GetBytes(membership.LastQualifiedAt.UtcTicks));
+            bytes.AddRange(BitConverter.GetBytes(membership.ChangedAt.UtcTicks));
+            bytes.AddRange(BitConverter.GetBytes(identities.Count));
+            foreach (var identity in identities)
+            {
+                bytes.AddRange(BitConverter.GetBytes(Encoding.UTF8.GetByteCount(identity)));
+                bytes.AddRange(Encoding.UTF8.GetBytes(identity));
+            }
+            return [.. bytes];
+        }
     }
 
     [Fact]
@@ -154,7 +206,8 @@ public sealed class MembershipLifecycleTests
 
         static (MembershipStatus, DateTimeOffset, DateTimeOffset) Read(Membership? membership) => (membership!.Status, membership.LastQualifiedAt, membership.ChangedAt);
         static long StoredLastQualified(MembershipFixture fixture, string audience, string profile) =>
-            BitConverter.ToInt64(fixture.Store.Get(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes($"m\0prod\0{audience}\0{profile}"))!, 2);
+            MembershipValues.TryFindRow(fixture.Store.Get(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes($"a\0prod\0{profile}")), Encoding.UTF8.GetBytes(audience), out var row, out _)
+                ? row.LastQualifiedTicks : -1;
     }
 
     [Fact]
