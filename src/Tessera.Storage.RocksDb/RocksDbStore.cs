@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -35,12 +37,8 @@ public sealed class RocksDbStore : IStore
     private readonly ColumnFamilyOptions _factFileOptions;
     private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
     private readonly ReadOptions _read = new();
-
-    // A one-pass scan (ScanOnce) keeps its blocks out of the block cache and reads each file ahead 128 KB at a time:
-    // with no cache to land in, each 4 KB block was a pread of its own, a third of the iteration's CPU in a batch run
-    // (BENCHMARKS.md, "A one-pass scan reads ahead"). No size tried (32 KB to 2 MB) did better; a larger buffer is
-    // more memory to fault in for each scan, and a range reads a few hundred keys.
-    private readonly ReadOptions _readOnce = new ReadOptions().SetFillCache(false).SetReadaheadSize(128 * 1024);
+    private readonly ConcurrentQueue<ScanOptions> _scanOptions = new();
+    private readonly ConcurrentQueue<ScanOptions> _scanOnceOptions = new();
 
     // RocksDbSharp frees an options object's native half in its finalizer, and an object built inline
     // for one call is unreachable while that call still runs: a bulk load under GC pressure failed with
@@ -359,50 +357,62 @@ public sealed class RocksDbStore : IStore
 
     public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix)
     {
-        using var iterator = _db.NewIterator(Family(space, shard), _read);
-        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
+        var scan = RentScan(prefix, once: false);
+        try
         {
-            var key = iterator.Key();
-            if (!key.AsSpan().StartsWith(prefix))
+            using var iterator = _db.NewIterator(Family(space, shard), scan.Read);
+            for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
             {
-                yield break;
+                var key = iterator.Key();
+                if (!key.AsSpan().StartsWith(prefix))
+                {
+                    yield break;
+                }
+                yield return new KeyValuePair<byte[], byte[]>(key, iterator.Value());
             }
-            yield return new KeyValuePair<byte[], byte[]>(key, iterator.Value());
+        }
+        finally
+        {
+            ReturnScan(scan);
         }
     }
 
-    public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit)
-    {
-        using var iterator = _db.NewIterator(Family(space, shard), _read);
-        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
-        {
-            var key = iterator.GetKeySpan();
-            if (!key.StartsWith(prefix) || !visit(key, iterator.GetValueSpan()))
-            {
-                return;
-            }
-        }
-    }
+    public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit) =>
+        Scan(once: false, space, shard, prefix, prefix, visit);
 
     public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit) =>
-        Scan(_read, space, shard, prefix, from, visit);
+        Scan(once: false, space, shard, prefix, from, visit);
 
     public void ScanOnce(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit) =>
-        Scan(_readOnce, space, shard, prefix, from, visit);
+        Scan(once: true, space, shard, prefix, from, visit);
 
-    private void Scan(ReadOptions read, StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit)
+    private void Scan(bool once, StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit)
     {
-        using var iterator = _db.NewIterator(Family(space, shard), read);
-        // Seeking below the prefix would only walk keys the prefix check then stops at.
-        iterator.Seek(from.SequenceCompareTo(prefix) > 0 ? from : prefix);
-        for (; iterator.Valid(); iterator.Next())
+        var scan = RentScan(prefix, once);
+        try
         {
-            var key = iterator.GetKeySpan();
-            if (!key.StartsWith(prefix) || !visit(key, iterator.GetValueSpan()))
+            using var iterator = _db.NewIterator(Family(space, shard), scan.Read);
+            // Seeking below the prefix would only walk keys the prefix check then stops at.
+            iterator.Seek(from.SequenceCompareTo(prefix) > 0 ? from : prefix);
+            for (; iterator.Valid(); iterator.Next())
             {
-                return;
+                var key = iterator.GetKeySpan();
+                if (!key.StartsWith(prefix) || !visit(key, iterator.GetValueSpan()))
+                {
+                    return;
+                }
             }
         }
+        finally
+        {
+            ReturnScan(scan);
+        }
+    }
+
+    public void CompactPrefix(StoreSpace space, int shard, ReadOnlySpan<byte> prefix)
+    {
+        var start = prefix.ToArray();
+        _db.CompactRange(start, Successor(start), Family(space, shard));
     }
 
     public IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null)
@@ -434,6 +444,25 @@ public sealed class RocksDbStore : IStore
             yield return new KeyValuePair<byte[], byte[]>(key, iterator.Value());
         }
     }
+
+    /// <summary>
+    /// Options for a scan of <paramref name="prefix"/>, bounded above by the prefix's successor: its iterator stops where the
+    /// prefix ends instead of stepping over the deleted keys after it to the next live one (after an upgrade deleted ten
+    /// million memberships, each scan of the 50 keys before them took a fifth of a second: BENCHMARKS.md, "One key per
+    /// profile"). Taken from a pool and given back with <see cref="ReturnScan"/> once the iterator is disposed.
+    /// </summary>
+    private ScanOptions RentScan(ReadOnlySpan<byte> prefix, bool once)
+    {
+        var pool = once ? _scanOnceOptions : _scanOptions;
+        if (!pool.TryDequeue(out var scan))
+        {
+            scan = new ScanOptions(once);
+        }
+        scan.Bound(prefix);
+        return scan;
+    }
+
+    private void ReturnScan(ScanOptions scan) => (scan.Once ? _scanOnceOptions : _scanOptions).Enqueue(scan);
 
     /// <summary>The smallest key greater than every key that starts with <paramref name="prefix"/> (prefix of all 0xFF has none: then the prefix padded).</summary>
     private static byte[] Successor(byte[] prefix)
@@ -635,5 +664,54 @@ public sealed class RocksDbStore : IStore
         public WriteSet Writes { get; } = writes;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// The read options of one scan at a time, reused: RocksDbSharp frees options only in a finalizer, and copies a bound set
+    /// from an array into fresh native memory. The bound lives in an array pinned for the options' life, written in place.
+    /// </summary>
+    private sealed unsafe class ScanOptions
+    {
+        private byte[] _bound = GC.AllocateArray<byte>(64, pinned: true);
+
+        public ScanOptions(bool once)
+        {
+            Once = once;
+            Read = new ReadOptions();
+            if (once)
+            {
+                // A one-pass scan keeps its blocks out of the block cache and reads each file ahead 128 KB at a time: with
+                // no cache to land in, each 4 KB block was a pread of its own, a third of the iteration's CPU in a batch run
+                // (BENCHMARKS.md, "A one-pass scan reads ahead"). No size tried (32 KB to 2 MB) did better; a larger buffer
+                // is more memory to fault in for each scan, and a range reads a few hundred keys.
+                Read.SetFillCache(false).SetReadaheadSize(128 * 1024);
+            }
+        }
+
+        public bool Once { get; }
+
+        public ReadOptions Read { get; }
+
+        /// <summary>Bounds the scan by the smallest key above every key that starts with <paramref name="prefix"/> (none when there is no such key).</summary>
+        public void Bound(ReadOnlySpan<byte> prefix)
+        {
+            var length = prefix.Length;
+            while (length > 0 && prefix[length - 1] == 0xFF)
+            {
+                length--;
+            }
+            if (length == 0)
+            {
+                Read.SetIterateUpperBound((byte*)null, 0);
+                return;
+            }
+            if (_bound.Length < length)
+            {
+                _bound = GC.AllocateArray<byte>(Math.Max(length, _bound.Length * 2), pinned: true);
+            }
+            prefix[..length].CopyTo(_bound);
+            _bound[length - 1]++;
+            Read.SetIterateUpperBound((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bound)), (ulong)length);
+        }
     }
 }

@@ -87,6 +87,15 @@ public interface IStore : IDisposable
     void ScanOnce(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit) => ScanOnce(space, shard, prefix, prefix, visit);
 
     /// <summary>
+    /// Asks the backend to reclaim the space of deleted keys that start with <paramref name="prefix"/> now, after a
+    /// rewrite deleted most of them at once: until then a scan that starts among them steps over each deleted key (a
+    /// backend without such markers does nothing). Returns when done.
+    /// </summary>
+    void CompactPrefix(StoreSpace space, int shard, ReadOnlySpan<byte> prefix)
+    {
+    }
+
+    /// <summary>
     /// Entries whose key starts with <paramref name="prefix"/>, in descending key order, starting
     /// below <paramref name="before"/> when given (a cursor: the last key of the previous page).
     /// </summary>

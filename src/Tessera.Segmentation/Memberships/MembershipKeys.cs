@@ -115,6 +115,9 @@ internal static class MembershipKeys
         return buffer[..length];
     }
 
+    /// <summary>The first key after <paramref name="key"/>: where a scan that stopped at it resumes.</summary>
+    public static byte[] After(ReadOnlySpan<byte> key) => [.. key, Separator];
+
     /// <summary>The string after the last separator of a key (the profile of an exit or profile rows key, the audience of an earlier by-profile key).</summary>
     public static string Last(ReadOnlySpan<byte> key) => Encoding.UTF8.GetString(key[(key.LastIndexOf(Separator) + 1)..]);
 

@@ -80,7 +80,7 @@ public sealed class MembershipStore
             {
                 var result = results[i];
                 // The profile's rows key holds the state of every row it has (one read per profile and commit,
-                // kept up to date by the writes of the commit being built), so a verdict reads no row.
+                // kept up to date by the writes of the commit being built), so a verdict reads nothing else.
                 var current = log.Effective(result.AudienceId, RowsOf(log, sandbox, result.ProfileId).State(result.AudienceId));
                 if (run is not null && result.Qualifies && current is { Exists: true, Status: MembershipStatus.Existing } && run.Audiences.Contains(result.AudienceId))
                 {
@@ -500,7 +500,7 @@ public sealed class MembershipStore
                 {
                     return true;
                 }
-                next = [.. key, MembershipKeys.Separator]; // The first key after this one.
+                next = MembershipKeys.After(key);
                 return false;
             });
             foreach (var member in page)
@@ -540,15 +540,19 @@ public sealed class MembershipStore
     /// </summary>
     public async Task<int> UpgradeAsync(CancellationToken cancellationToken = default)
     {
+        // Each pass over old keys resumes after the last key it read: the keys before it are deleted, and a scan
+        // from the start would step over their tombstones again every time.
         byte[] feed = [MembershipKeys.ChangeTag, MembershipKeys.Separator];
+        var from = feed;
         var upgraded = 0;
         while (true)
         {
             using var writes = new WriteSet();
-            _store.Scan(StoreSpace.Memberships, Shard, feed, (key, value) =>
+            _store.Scan(StoreSpace.Memberships, Shard, feed, from, (key, value) =>
             {
                 writes.Put(StoreSpace.MembershipFeed, Shard, key, value);
                 writes.Delete(StoreSpace.Memberships, Shard, key);
+                from = MembershipKeys.After(key);
                 return writes.Count < 2 * PurgeBatch;
             });
             if (writes.Count == 0)
@@ -571,8 +575,13 @@ public sealed class MembershipStore
             return (sandbox, MembershipKeys.Last(key), MembershipValues.ReadLegacyAudiences(value));
         }, cancellationToken).ConfigureAwait(false);
         // 'm' 0 sandbox 0 audience 0 profile, a row with its identities
-        upgraded += await FoldLegacyRowsAsync(cancellationToken).ConfigureAwait(false);
-        return upgraded;
+        var folded = await FoldLegacyRowsAsync(cancellationToken).ConfigureAwait(false);
+        if (folded > 0)
+        {
+            // Millions of deleted keys, which every later seek for the old keys would step over (seconds each time).
+            _store.CompactPrefix(StoreSpace.Memberships, Shard, [MembershipKeys.LegacyMembershipTag, MembershipKeys.Separator]);
+        }
+        return upgraded + folded + await FoldUnnamedLegacyRowsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What an earlier by-profile index key names: its sandbox, profile and audiences (<paramref name="at"/>: where the sandbox starts).</summary>
@@ -582,11 +591,12 @@ public sealed class MembershipStore
     private async Task<int> RewriteProfileIndexAsync(byte tag, LegacyIndexKey parse, CancellationToken cancellationToken)
     {
         byte[] prefix = [tag, MembershipKeys.Separator];
+        var from = prefix;
         var rewritten = 0;
         while (true)
         {
             var found = new List<(string Sandbox, string Profile, string[] Audiences, byte[] Key)>();
-            _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, value) =>
+            _store.Scan(StoreSpace.Memberships, Shard, prefix, from, (key, value) =>
             {
                 var (sandbox, profile, audiences) = parse(key, value, prefix.Length);
                 found.Add((sandbox, profile, audiences, key.ToArray()));
@@ -596,6 +606,7 @@ public sealed class MembershipStore
             {
                 return rewritten;
             }
+            from = MembershipKeys.After(found[^1].Key);
             using var writes = new WriteSet();
             foreach (var profile in found.GroupBy(f => (f.Sandbox, f.Profile)))
             {
@@ -621,19 +632,94 @@ public sealed class MembershipStore
     }
 
     /// <summary>
-    /// Folds the key per membership of earlier builds into profile rows: each row's state (the key was the row) and
-    /// the identities of the profile's latest written row, in commits of a few thousand keys that delete the keys
-    /// they fold. Keys come audience by audience, so the profile's rows in the audiences before this one are folded
-    /// already: this row's identities become the profile's unless one of those was written later.
+    /// Folds the key per membership of earlier builds into profile rows, profile by profile: each row a profile rows
+    /// key names is read from its own key (which was the row) and deleted, and the profile takes the identities of its
+    /// row written last; a profile's rows and keys in one commit, a few thousand profiles a commit. A profile at a
+    /// time rather than the old keys in their order (audience by audience), which would rewrite a profile's key once
+    /// per audience it is in: ten times on average for a million profiles in 50 audiences, twice as long (BENCHMARKS.md,
+    /// "One key per profile").
     /// </summary>
     private async Task<int> FoldLegacyRowsAsync(CancellationToken cancellationToken)
     {
+        byte[] legacy = [MembershipKeys.LegacyMembershipTag, MembershipKeys.Separator];
+        var any = false;
+        _store.Scan(StoreSpace.Memberships, Shard, legacy, (_, _) =>
+        {
+            any = true;
+            return false;
+        });
+        if (!any)
+        {
+            return 0;
+        }
+        byte[] prefix = [MembershipKeys.ProfileRowsTag, MembershipKeys.Separator];
+        var from = prefix;
+        var folded = 0;
+        var legacyKey = new byte[256];
+        while (true)
+        {
+            var found = new List<(byte[] Key, byte[] Value)>();
+            _store.Scan(StoreSpace.Memberships, Shard, prefix, from, (key, value) =>
+            {
+                found.Add((key.ToArray(), value.ToArray()));
+                return found.Count < PurgeBatch;
+            });
+            if (found.Count == 0)
+            {
+                return folded;
+            }
+            from = MembershipKeys.After(found[^1].Key);
+            using var writes = new WriteSet();
+            foreach (var (key, value) in found)
+            {
+                var sandbox = MembershipKeys.TextAt(key, prefix.Length);
+                var profile = MembershipKeys.Last(key);
+                var rows = new ProfileRows(value);
+                var newest = long.MinValue;
+                foreach (var audience in rows.States.Keys.ToList())
+                {
+                    if (legacyKey.Length < MembershipKeys.MaxBytes(sandbox, audience, profile))
+                    {
+                        legacyKey = new byte[MembershipKeys.MaxBytes(sandbox, audience, profile)];
+                    }
+                    var length = MembershipKeys.LegacyMembership(legacyKey, sandbox, audience, profile);
+                    if (_store.Get(StoreSpace.Memberships, Shard, legacyKey.AsSpan(0, length)) is not { } old)
+                    {
+                        continue;
+                    }
+                    var row = MembershipValues.ReadLegacyRowHead(old);
+                    rows.Set(audience, row, LegacyWritten(row) >= newest ? MembershipValues.ReadLegacyRowIdentities(old) : null);
+                    newest = Math.Max(newest, LegacyWritten(row));
+                    writes.Delete(StoreSpace.Memberships, Shard, legacyKey.AsSpan(0, length));
+                    folded++;
+                }
+                if (rows.Changed)
+                {
+                    PutProfileRows(writes, sandbox, profile, rows);
+                }
+            }
+            await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>When a row of earlier builds was last written: its last qualification, or its exit.</summary>
+    private static long LegacyWritten(RowState row) => Math.Max(row.LastQualifiedTicks, row.ChangedTicks);
+
+    /// <summary>
+    /// Folds the keys per membership of earlier builds that no profile rows key named (none, in a store earlier builds
+    /// kept consistent), in their order: each as a row of its profile's key. Keys come audience by audience, so the
+    /// profile's rows in the audiences before this one are folded already: this row's identities become the profile's
+    /// unless one of those was written later.
+    /// </summary>
+    private async Task<int> FoldUnnamedLegacyRowsAsync(CancellationToken cancellationToken)
+    {
         byte[] prefix = [MembershipKeys.LegacyMembershipTag, MembershipKeys.Separator];
+        var from = prefix;
         var folded = 0;
         while (true)
         {
             var found = new List<(string Sandbox, string Audience, string Profile, RowState Row, string[] Identities, byte[] Key)>();
-            _store.Scan(StoreSpace.Memberships, Shard, prefix, (key, value) =>
+            _store.Scan(StoreSpace.Memberships, Shard, prefix, from, (key, value) =>
             {
                 var sandbox = MembershipKeys.TextAt(key, prefix.Length);
                 var audience = MembershipKeys.TextAt(key, prefix.Length + System.Text.Encoding.UTF8.GetByteCount(sandbox) + 1);
@@ -645,6 +731,7 @@ public sealed class MembershipStore
             {
                 return folded;
             }
+            from = MembershipKeys.After(found[^1].Key);
             using var writes = new WriteSet();
             var profiles = new Dictionary<(string Sandbox, string Profile), ProfileRows>();
             foreach (var (sandbox, audience, profile, row, identities, key) in found)
@@ -654,8 +741,8 @@ public sealed class MembershipStore
                     rows = new ProfileRows(ReadProfileRowsValue(sandbox, profile));
                     profiles[(sandbox, profile)] = rows;
                 }
-                var newest = rows.States.Where(r => string.CompareOrdinal(r.Key, audience) < 0).Select(r => Written(r.Value)).DefaultIfEmpty(long.MinValue).Max();
-                rows.Set(audience, row, Written(row) >= newest ? identities : null);
+                var newest = rows.States.Where(r => string.CompareOrdinal(r.Key, audience) < 0).Select(r => LegacyWritten(r.Value)).DefaultIfEmpty(long.MinValue).Max();
+                rows.Set(audience, row, LegacyWritten(row) >= newest ? identities : null);
                 writes.Delete(StoreSpace.Memberships, Shard, key);
             }
             foreach (var ((sandbox, profile), rows) in profiles)
@@ -665,8 +752,6 @@ public sealed class MembershipStore
             await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
             folded += found.Count;
         }
-
-        static long Written(RowState row) => Math.Max(row.LastQualifiedTicks, row.ChangedTicks);
     }
 
     private static void PutProfileRows(WriteSet writes, string sandbox, string profile, ProfileRows rows)

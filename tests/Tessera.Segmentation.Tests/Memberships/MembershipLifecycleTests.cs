@@ -84,6 +84,10 @@ public sealed class MembershipLifecycleTests
                     old.Put(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes($"p\0{sandbox}\0{profile}\0{audience}"), []);
                 }
             }
+            // A row no by-profile key names (not written by any build; folded all the same).
+            var unnamed = new Membership("c", "CRMID:5", ["CRMID:5"], MembershipStatus.Realized, Start, Start);
+            old.Put(StoreSpace.Memberships, 0, "m\0prod\0c\0CRMID:5"u8, LegacyRow(unnamed, unnamed.Identities));
+            before = [.. before.Append(Line(unnamed)).Order()];
             old.Delete(StoreSpace.Memberships, 0, "a\0prod\0CRMID:2"u8);
             // version 1, one audience: "a"
             old.Put(StoreSpace.Memberships, 0, "r\0prod\0CRMID:2"u8, [1, 1, 0, 0, 0, 1, 0, 0, 0, (byte)'a']);
@@ -103,8 +107,8 @@ public sealed class MembershipLifecycleTests
         Assert.Empty(memberships.AudiencesOf("prod", "CRMID:2"));
         Assert.Empty(memberships.Get("prod", "a", "CRMID:3")!.Identities);
 
-        // three feed pages, three and one earlier index keys, eight rows
-        Assert.Equal(3 + 3 + 1 + 8, await memberships.UpgradeAsync(cancellationToken));
+        // three feed pages, three and one earlier index keys, nine rows
+        Assert.Equal(3 + 3 + 1 + 9, await memberships.UpgradeAsync(cancellationToken));
         foreach (var tag in new[] { "p", "r", "f", "m" })
         {
             Assert.Empty(fixture.Store.Scan(StoreSpace.Memberships, 0, Encoding.UTF8.GetBytes(tag + "\0")));
@@ -117,7 +121,7 @@ public sealed class MembershipLifecycleTests
             Feed(memberships, "prod").Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
         Assert.Equal(["c realized"], Feed(memberships, "dev").Select(c => $"{c.AudienceId} {c.Status.ToString().ToLowerInvariant()}"));
         Assert.Equal(["a realized", "b exited"], memberships.Of("prod", "CRMID:1").Select(m => $"{m.AudienceId} {m.Status.ToString().ToLowerInvariant()}"));
-        Assert.Equal(["CRMID:1", "CRMID:2", "CRMID:3", "CRMID:4"], memberships.ProfilesWithRows("prod"));
+        Assert.Equal(["CRMID:1", "CRMID:2", "CRMID:3", "CRMID:4", "CRMID:5"], memberships.ProfilesWithRows("prod"));
         Assert.Equal(["CRMID:1", "CRMID:2", "CRMID:3", "CRMID:4"], memberships.Members("prod", "a").Select(m => m.ProfileId));
         Assert.Equal(["c"], memberships.Of("dev", "CRMID:1").Select(m => m.AudienceId));
         Assert.Equal(["a"], memberships.AudiencesOf("prod", "CRMID:1"));
@@ -130,9 +134,9 @@ public sealed class MembershipLifecycleTests
 
         static Evaluation Renamed(Evaluation verdict) => verdict with { Identities = [verdict.ProfileId, "Email:new@x.com"] };
 
-        static List<string> Snapshot(MembershipStore memberships) =>
-            [.. new[] { "prod", "dev" }.SelectMany(memberships.All)
-                .Select(m => $"{m.AudienceId} {m.ProfileId} {string.Join(',', m.Identities)} {m.Status} {m.LastQualifiedAt:O} {m.ChangedAt:O}").Order()];
+        static List<string> Snapshot(MembershipStore memberships) => [.. new[] { "prod", "dev" }.SelectMany(memberships.All).Select(Line).Order()];
+
+        static string Line(Membership m) => $"{m.AudienceId} {m.ProfileId} {string.Join(',', m.Identities)} {m.Status} {m.LastQualifiedAt:O} {m.ChangedAt:O}";
 
         // version 1, status, last qualified and changed ticks, identities
         static byte[] LegacyRow(Membership membership, IReadOnlyList<string> identities)
