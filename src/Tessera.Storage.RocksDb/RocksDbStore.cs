@@ -467,16 +467,28 @@ public sealed class RocksDbStore : IStore
     /// <summary>The smallest key greater than every key that starts with <paramref name="prefix"/> (prefix of all 0xFF has none: then the prefix padded).</summary>
     private static byte[] Successor(byte[] prefix)
     {
-        var successor = (byte[])prefix.Clone();
-        for (var i = successor.Length - 1; i >= 0; i--)
+        var length = SuccessorLength(prefix);
+        if (length == 0)
         {
-            if (successor[i] != 0xFF)
-            {
-                successor[i]++;
-                return successor[..(i + 1)];
-            }
+            return [.. prefix, .. Enumerable.Repeat((byte)0xFF, 64)];
         }
-        return [.. prefix, .. Enumerable.Repeat((byte)0xFF, 64)];
+        var successor = prefix[..length];
+        successor[^1]++;
+        return successor;
+    }
+
+    /// <summary>
+    /// The length of <paramref name="prefix"/>'s successor: the prefix without its trailing 0xFF bytes, whose last byte
+    /// is then incremented (0: a prefix of 0xFF bytes alone has no successor).
+    /// </summary>
+    private static int SuccessorLength(ReadOnlySpan<byte> prefix)
+    {
+        var length = prefix.Length;
+        while (length > 0 && prefix[length - 1] == 0xFF)
+        {
+            length--;
+        }
+        return length;
     }
 
     public void Dispose()
@@ -695,11 +707,7 @@ public sealed class RocksDbStore : IStore
         /// <summary>Bounds the scan by the smallest key above every key that starts with <paramref name="prefix"/> (none when there is no such key).</summary>
         public void Bound(ReadOnlySpan<byte> prefix)
         {
-            var length = prefix.Length;
-            while (length > 0 && prefix[length - 1] == 0xFF)
-            {
-                length--;
-            }
+            var length = SuccessorLength(prefix);
             if (length == 0)
             {
                 Read.SetIterateUpperBound((byte*)null, 0);
