@@ -448,7 +448,8 @@ public sealed class RocksDbStore : IStore
     /// <summary>
     /// Options for a scan of <paramref name="prefix"/>, bounded above by the prefix's successor: its iterator stops where the
     /// prefix ends instead of stepping over the deleted keys after it to the next live one (after an upgrade deleted ten
-    /// million memberships, each scan of the 50 keys before them took a fifth of a second: BENCHMARKS.md, "One key per
+    /// million memberships, 100,000 reads of a profile's memberships, which scan the 50 keys before them, had not finished in
+    /// two minutes, and took 4.5 s bounded: BENCHMARKS.md, "One key per
     /// profile"). Taken from a pool and given back with <see cref="ReturnScan"/> once the iterator is disposed.
     /// </summary>
     private ScanOptions RentScan(ReadOnlySpan<byte> prefix, bool once)
