@@ -161,16 +161,15 @@ public static class FactKeys
         }
         var tag = key[0];
         var rest = key[2..];
-        if (!Next(ref rest, out var sandbox) || !Next(ref rest, out var ns) || !Next(ref rest, out var value))
+        if (!TryParseIdentity(ref rest, out var sandbox, out var identity))
         {
             return false;
         }
-        var identity = new IdentityValue(ns, value, Primary: true);
         switch (tag)
         {
             case RecordTag:
                 // The batch id is the part between the last two separators before the row.
-                if (!Next(ref rest, out var dataset) || rest.Length < NumberBytes + 2 || rest[^(NumberBytes + 1)] != Separator)
+                if (!Next(ref rest, Names, out var dataset) || rest.Length < NumberBytes + 2 || rest[^(NumberBytes + 1)] != Separator)
                 {
                     return false;
                 }
@@ -183,7 +182,7 @@ public static class FactKeys
                     BinaryPrimitives.ReadInt64BigEndian(rest[^NumberBytes..]), Ticks: 0);
                 return true;
             case EventTag:
-                if (!Next(ref rest, out var eventDataset))
+                if (!Next(ref rest, Names, out var eventDataset))
                 {
                     return false;
                 }
@@ -196,7 +195,7 @@ public static class FactKeys
                 }
                 var ticks = BinaryPrimitives.ReadInt64BigEndian(rest);
                 rest = rest[NumberBytes..];
-                if (!Next(ref rest, out var timelineDataset))
+                if (!Next(ref rest, Names, out var timelineDataset))
                 {
                     return false;
                 }
@@ -204,6 +203,38 @@ public static class FactKeys
                 return true;
         }
     }
+
+    /// <summary>
+    /// The sandbox and primary identity of a fact key (record version, event or timeline index), without decoding the
+    /// rest; false for any other key or a malformed one.
+    /// </summary>
+    public static bool TryParseIdentity(ReadOnlySpan<byte> key, out string sandbox, out IdentityValue identity)
+    {
+        if (key.Length < 2 || key[0] is not (RecordTag or EventTag or TimelineTag) || key[1] != Separator)
+        {
+            (sandbox, identity) = ("", default);
+            return false;
+        }
+        var rest = key[2..];
+        return TryParseIdentity(ref rest, out sandbox, out identity);
+    }
+
+    private static bool TryParseIdentity(ref ReadOnlySpan<byte> rest, out string sandbox, out IdentityValue identity)
+    {
+        identity = default;
+        if (!Next(ref rest, Names, out sandbox) || !Next(ref rest, Names, out var ns) || !Next(ref rest, null, out var value))
+        {
+            return false;
+        }
+        identity = new IdentityValue(ns, value, Primary: true);
+        return true;
+    }
+
+    /// <summary>
+    /// Sandboxes, namespaces and datasets as decoded from keys: a few names, in every key (identity values and event ids are
+    /// decoded each time).
+    /// </summary>
+    private static readonly InternedText Names = new(4096);
 
     public static int ShardOf(string sandbox, IdentityValue identity, int shardCount)
     {
@@ -224,8 +255,8 @@ public static class FactKeys
         return length;
     }
 
-    /// <summary>Reads a string up to the next separator and moves past it.</summary>
-    private static bool Next(ref ReadOnlySpan<byte> rest, out string text)
+    /// <summary>Reads a string up to the next separator (from <paramref name="interned"/> when given) and moves past it.</summary>
+    private static bool Next(ref ReadOnlySpan<byte> rest, InternedText? interned, out string text)
     {
         var end = rest.IndexOf(Separator);
         if (end < 0)
@@ -233,7 +264,7 @@ public static class FactKeys
             text = "";
             return false;
         }
-        text = Encoding.UTF8.GetString(rest[..end]);
+        text = interned is null ? Encoding.UTF8.GetString(rest[..end]) : interned.Get(rest[..end]);
         rest = rest[(end + 1)..];
         return true;
     }

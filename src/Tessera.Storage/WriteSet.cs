@@ -4,24 +4,27 @@ namespace Tessera.Storage;
 
 /// <summary>
 /// A set of puts and deletes applied atomically by <see cref="IStore.CommitAsync"/>. Keys and
-/// values are appended into one pooled buffer so that building a set of thousands of records does
-/// not allocate per record.
+/// values are appended into one pooled buffer, and the operations into a pooled array, so that
+/// building a set of thousands of records does not allocate per record (nor per set: the
+/// operations' arrays grown for each request's set were a tenth of what ingestion allocated).
 /// </summary>
 public sealed class WriteSet : IDisposable
 {
     private byte[] _buffer;
     private int _used;
-    private readonly List<Op> _ops = [];
+    private Op[] _ops = ArrayPool<Op>.Shared.Rent(64);
+    private int _count;
 
     public WriteSet(int initialBytes = 64 * 1024) => _buffer = ArrayPool<byte>.Shared.Rent(initialBytes);
 
-    public int Count => _ops.Count;
+    public int Count => _count;
 
     /// <summary>The <paramref name="index"/>-th operation; its key and value view this set's buffer (valid until it changes).</summary>
     public WriteOperation this[int index]
     {
         get
         {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count, nameof(index));
             var op = _ops[index];
             return new WriteOperation(op.Space, op.Shard, _buffer.AsMemory(op.KeyAt, op.KeyLength),
                 op.ValueAt < 0 ? default : _buffer.AsMemory(op.ValueAt, op.ValueLength), op.ValueAt < 0);
@@ -38,19 +41,19 @@ public sealed class WriteSet : IDisposable
         CheckShard(space, shard);
         var keyAt = Append(key);
         var valueAt = Append(value);
-        _ops.Add(new Op(space, shard, keyAt, key.Length, valueAt, value.Length));
+        Add(new Op(space, shard, keyAt, key.Length, valueAt, value.Length));
     }
 
     public void Delete(StoreSpace space, int shard, ReadOnlySpan<byte> key)
     {
         CheckShard(space, shard);
         var keyAt = Append(key);
-        _ops.Add(new Op(space, shard, keyAt, key.Length, -1, 0));
+        Add(new Op(space, shard, keyAt, key.Length, -1, 0));
     }
 
     public void Clear()
     {
-        _ops.Clear();
+        _count = 0;
         _used = 0;
         MaxFactShard = -1;
     }
@@ -62,6 +65,26 @@ public sealed class WriteSet : IDisposable
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
+        if (_ops.Length > 0)
+        {
+            ArrayPool<Op>.Shared.Return(_ops);
+            _ops = [];
+        }
+    }
+
+    private void Add(Op op)
+    {
+        if (_count == _ops.Length)
+        {
+            var bigger = ArrayPool<Op>.Shared.Rent(Math.Max(64, _ops.Length * 2));
+            _ops.AsSpan(0, _count).CopyTo(bigger);
+            if (_ops.Length > 0)
+            {
+                ArrayPool<Op>.Shared.Return(_ops);
+            }
+            _ops = bigger;
+        }
+        _ops[_count++] = op;
     }
 
     private void CheckShard(StoreSpace space, int shard)

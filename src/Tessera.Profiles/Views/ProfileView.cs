@@ -16,7 +16,7 @@ public sealed class ProfileView
     private readonly Dictionary<IdentityKey, int> _memberIndex;
     private readonly Dictionary<(string Dataset, IdentityKey Identity), Fragment> _fragments = [];
     private readonly List<TimelineEntry> _events = [];
-    private List<TimelineEntry>? _newestFirst; // _events deduplicated and sorted, until the next event arrives.
+    private List<TimelineEntry>? _newestFirst; // _events deduplicated and sorted, kept as single events arrive.
     private readonly List<(MergeRule Rule, SortedDictionary<string, MergedValue> Values)> _merged = [];
 
     public ProfileView(IEnumerable<IdentityKey> members)
@@ -85,8 +85,12 @@ public sealed class ProfileView
     {
         // A view of one identity (most) needs no lookup of its member.
         var member = _members.Count == 1 && _members[0] == identity ? 0 : _memberIndex[identity];
-        _events.Add(new TimelineEntry(ticks, idHash, dataset, eventId, member));
-        _newestFirst = null;
+        var entry = new TimelineEntry(ticks, idHash, dataset, eventId, member);
+        _events.Add(entry);
+        if (_newestFirst is not null)
+        {
+            TimelineReader.Insert(_newestFirst, entry);
+        }
     }
 
     /// <summary>Adds events of <paramref name="identity"/> at once (their <see cref="TimelineEntry.Member"/> is set here).</summary>

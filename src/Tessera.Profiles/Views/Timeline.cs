@@ -109,6 +109,35 @@ public static class TimelineReader
         }
     }
 
+    /// <summary>
+    /// Puts <paramref name="entry"/> into <paramref name="deduplicated"/> (as <see cref="Deduplicate"/> made it) where
+    /// <see cref="Deduplicate"/> of every entry would have it: in time order, and in place of an older sighting of the same
+    /// event (left out when a newer one is there). A view keeps its list this way as events arrive instead of deduplicating
+    /// all of them again at its next read, which was a list and a set per streaming evaluation.
+    /// </summary>
+    internal static void Insert(List<TimelineEntry> deduplicated, in TimelineEntry entry)
+    {
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(deduplicated);
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (span[i].IdHash == entry.IdHash)
+            {
+                if (!Newer(entry, span[i]))
+                {
+                    return;
+                }
+                deduplicated.RemoveAt(i);
+                break;
+            }
+        }
+        var position = 0;
+        while (position < deduplicated.Count && Newer(deduplicated[position], entry))
+        {
+            position++;
+        }
+        deduplicated.Insert(position, entry);
+    }
+
     /// <summary>Above this many time-ordered runs, sorting beats merging them.</summary>
     private const int MaxMergedRuns = 16;
 

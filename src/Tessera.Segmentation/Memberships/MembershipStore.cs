@@ -897,8 +897,10 @@ public sealed class MembershipStore
 
     private byte[]? ReadProfileRowsValue(string sandbox, string profile)
     {
-        var key = new byte[MembershipKeys.MaxBytes(sandbox, profile)];
-        return _store.Get(StoreSpace.Memberships, Shard, key.AsSpan(0, MembershipKeys.ProfileRows(key, sandbox, profile)));
+        // Read for every profile the streaming engine evaluates and again when it commits: the key on the stack.
+        var length = MembershipKeys.MaxBytes(sandbox, profile);
+        var key = length <= 512 ? stackalloc byte[512] : new byte[length];
+        return _store.Get(StoreSpace.Memberships, Shard, key[..MembershipKeys.ProfileRows(key, sandbox, profile)]);
     }
 
     private void WriteRow(SandboxLog log, string sandbox, string audience, string profile, RowState current, RowState next, IReadOnlyList<string> identities)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Tessera.Abstractions;
 
 namespace Tessera.Segmentation.Memberships;
 
@@ -110,7 +111,7 @@ internal static class MembershipValues
             var status = (MembershipStatus)value[at];
             var ticks = BinaryPrimitives.ReadInt64LittleEndian(value[(at + 1)..]);
             at += 9;
-            var audience = ReadText(value, ref at);
+            var audience = ReadAudience(value, ref at);
             var profile = ReadText(value, ref at);
             into.Add(new MembershipChange(sequence, sandbox, audience, profile, ReadList(value, ref at), status, new DateTimeOffset(ticks, TimeSpan.Zero)));
         }
@@ -192,7 +193,7 @@ internal static class MembershipValues
         var at = 5;
         for (var i = 0; i < count; i++)
         {
-            var audience = ReadText(value, ref at);
+            var audience = ReadAudience(value, ref at);
             rows.Add((audience, ReadState(value[at..])));
             at += StateBytes;
         }
@@ -283,6 +284,20 @@ internal static class MembershipValues
         var length = Encoding.UTF8.GetBytes(text, destination[4..]);
         BinaryPrimitives.WriteInt32LittleEndian(destination, length);
         return 4 + length;
+    }
+
+    /// <summary>
+    /// Audience ids as read from stored values, one string per distinct id: the streaming engine reads a profile's rows when it
+    /// evaluates it and again when it commits the answers, a string per row each time.
+    /// </summary>
+    private static readonly InternedText AudienceIds = new(65_536);
+
+    private static string ReadAudience(ReadOnlySpan<byte> value, ref int at)
+    {
+        var length = BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
+        var text = AudienceIds.Get(value.Slice(at + 4, length));
+        at += 4 + length;
+        return text;
     }
 
     private static string ReadText(ReadOnlySpan<byte> value, ref int at)
