@@ -81,18 +81,23 @@ public sealed class MembershipStore
                 var result = results[i];
                 // The profile's rows key holds the state of every row it has (one read per profile and commit,
                 // kept up to date by the writes of the commit being built), so a verdict reads nothing else.
-                var current = log.Effective(result.AudienceId, RowsOf(log, sandbox, result.ProfileId).State(result.AudienceId));
-                if (run is not null && result.Qualifies && current is { Exists: true, Status: MembershipStatus.Existing } && run.Audiences.Contains(result.AudienceId))
+                var rows = RowsOf(log, sandbox, result.ProfileId);
+                var current = log.Effective(result.AudienceId, rows.State(result.AudienceId));
+                // A member that stays in under other identities than those committed for its profile (a merge, a split, a new
+                // link): activation learns them from an `existing` change.
+                var renamed = current.IsMember && result.Qualifies && rows.CommittedIdentitiesDiffer(result.Identities);
+                if (run is not null && result.Qualifies && !renamed && current is { Exists: true, Status: MembershipStatus.Existing }
+                    && run.Audiences.Contains(result.AudienceId))
                 {
                     continue;
                 }
                 var next = Transition(current, result.Qualifies, ticks);
-                if (next == current)
+                if (next == current && !renamed)
                 {
                     continue;
                 }
                 WriteRow(log, sandbox, result.AudienceId, result.ProfileId, current, next, result.Identities);
-                if (next.IsMember != current.IsMember)
+                if (next.IsMember != current.IsMember || renamed)
                 {
                     WriteChange(log, sandbox, result.AudienceId, result.ProfileId, next.Status, ticks, result.Identities);
                     emitted++;
@@ -1168,6 +1173,25 @@ public sealed class MembershipStore
         }
 
         public void Remove(string audience) => Changed |= States.Remove(audience);
+
+        /// <summary>
+        /// Whether <paramref name="identities"/> differ, as a set, from the identities committed for the profile before the
+        /// commit being built (false when none were: a new profile, or a value of earlier builds, which kept none).
+        /// The engines give one list for all the verdicts of a profile: the answer for the last list is kept.
+        /// </summary>
+        public bool CommittedIdentitiesDiffer(IReadOnlyList<string> identities)
+        {
+            if (ReferenceEquals(identities, _compared))
+            {
+                return _differ;
+            }
+            _compared = identities;
+            return _differ = _committed is not null && _identitiesAt < _committed.Length
+                && !MembershipValues.ListEquals(_committed.AsSpan(_identitiesAt), identities);
+        }
+
+        private IReadOnlyList<string>? _compared;
+        private bool _differ;
 
         /// <summary>The profile rows value (<see cref="MembershipValues.WriteProfileRows"/>).</summary>
         public int Write(Span<byte> destination) => MembershipValues.WriteProfileRows(destination, States, _identities, StoredIdentities);

@@ -223,6 +223,39 @@ internal static class MembershipValues
         return row.Exists;
     }
 
+    /// <summary>Whether the list encoded at the start of <paramref name="list"/> holds the same strings as <paramref name="strings"/>, in any order, without decoding it.</summary>
+    public static bool ListEquals(ReadOnlySpan<byte> list, IReadOnlyList<string> strings)
+    {
+        var count = BinaryPrimitives.ReadInt32LittleEndian(list);
+        if (count != strings.Count)
+        {
+            return false;
+        }
+        Span<byte> encoded = stackalloc byte[256];
+        var at = 4;
+        for (var i = 0; i < count; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(list[at..]);
+            var item = list.Slice(at + 4, length);
+            at += 4 + length;
+            var found = false;
+            for (var j = 0; j < strings.Count && !found; j++)
+            {
+                var text = strings[j];
+                if (Encoding.UTF8.GetMaxByteCount(text.Length) > encoded.Length)
+                {
+                    encoded = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+                }
+                found = encoded[..Encoding.UTF8.GetBytes(text, encoded)].SequenceEqual(item);
+            }
+            if (!found)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>The identities of a profile rows value, which start at <paramref name="at"/> (none in a value of version 1).</summary>
     public static string[] ReadIdentities(ReadOnlySpan<byte> value, int at) => at < value.Length ? ReadList(value, ref at) : [];
 

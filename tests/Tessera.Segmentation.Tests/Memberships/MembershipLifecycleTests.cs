@@ -215,6 +215,40 @@ public sealed class MembershipLifecycleTests
     }
 
     [Fact]
+    public async Task A_member_that_stays_in_under_other_identities_emits_an_existing_change_with_them_once()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var fixture = new MembershipFixture();
+        var store = fixture.Memberships;
+        await store.ApplyAsync("prod", [In("CRMID:1", "a"), In("CRMID:1", "b"), In("CRMID:2", "a"), Out("CRMID:2", "b")], Start, cancellationToken);
+        await store.ApplyAsync("prod", [Out("CRMID:2", "a")], Start, cancellationToken);
+        Assert.Equal(4, store.LastSequence("prod"));
+
+        // Profile 1 gains a phone (a merge): every audience it stays in says so, once, with the new identities; the same
+        // identities in another order, and a profile that is no member, say nothing.
+        string[] merged = ["Phone:+15550001", "CRMID:1", "Email:1@x.com"];
+        var later = Start.AddMinutes(1);
+        Assert.Equal(2, await store.ApplyAsync("prod",
+            [In("CRMID:1", "a") with { Identities = merged }, In("CRMID:1", "b") with { Identities = merged }, Out("CRMID:2", "a") with { Identities = merged }],
+            later, cancellationToken));
+        Assert.Equal(["a CRMID:1 existing Phone:+15550001,CRMID:1,Email:1@x.com", "b CRMID:1 existing Phone:+15550001,CRMID:1,Email:1@x.com"],
+            Describe(store.Read("prod", 4, 10)));
+        Assert.Equal(0, await store.ApplyAsync("prod",
+            [In("CRMID:1", "a") with { Identities = [.. merged.Reverse()] }, In("CRMID:1", "b") with { Identities = merged }], later.AddMinutes(1), cancellationToken));
+        Assert.Equal(merged, store.Get("prod", "b", "CRMID:1")!.Identities);
+
+        // A full run's existing member that stays in writes nothing, unless its identities changed (a split).
+        var run = store.BeginFullRun("prod", ["a", "b"], later.AddHours(1));
+        Assert.Equal(1, await store.ApplyAsync("prod", [In("CRMID:1", "a") with { Identities = ["CRMID:1"] }], later.AddHours(1), cancellationToken, run: run));
+        await store.CompleteFullRunAsync(run, cancellationToken);
+        Assert.Equal(["a CRMID:1 existing CRMID:1"], Describe(store.Read("prod", 6, 10)));
+        Assert.Equal(new MembershipCounts(0, 1, 1), store.Counts("prod", "a"));
+
+        static List<string> Describe(IEnumerable<MembershipChange> changes) =>
+            [.. changes.Select(c => $"{c.AudienceId} {c.ProfileId} {c.Status.ToString().ToLowerInvariant()} {string.Join(",", c.Identities)}")];
+    }
+
+    [Fact]
     public async Task Removing_a_profile_exits_its_memberships_and_deletes_them()
     {
         var cancellationToken = TestContext.Current.CancellationToken;

@@ -21,7 +21,8 @@ public sealed class MembershipPrivacyTests
         await test.Workspace.Audiences.PublishAsync(Sandbox, "gold");
         var engine = test.Workspace.StartStreaming();
         await test.StreamAsync("crm", """[{"crmId":"1","tier":"gold"},{"crmId":"2","tier":"gold"}]""");
-        // Evaluated before the web event arrives: one pass over both commits would realize Ann once, never make her existing.
+        // Evaluated before the web event arrives: one pass over both commits would realize Ann once, never make her existing
+        // (and the feed then says so: her cookie joins her identities, an `existing` change after her entry).
         await engine.WhenIdleAsync();
         await test.StreamAsync("web", """[{"_id":"e1","timestamp":"2026-06-10T11:00:00Z","ecid":"K1","crmId":"1","page":"cart"}]""");
         await engine.WhenIdleAsync();
@@ -52,7 +53,7 @@ public sealed class MembershipPrivacyTests
         var counts = memberships.Counts(Sandbox, "gold");
         Assert.Equal((1L, 0L), (counts.Members, counts.Exited)); // Bob only: Ann's row is gone, not kept as exited
         var feed = memberships.Read(Sandbox, 0, 100);
-        Assert.Equal([1L, 2, 3], feed.Select(c => c.Sequence)); // gapless: scrubbed in place
+        Assert.Equal([1L, 2, 3, 4], feed.Select(c => c.Sequence)); // gapless: scrubbed in place
         var exit = feed[^1];
         Assert.Equal(("gold", MembershipStatus.Exited), (exit.AudienceId, exit.Status)); // what tells destinations
         Assert.DoesNotContain(feed, NamesAnn);
@@ -62,14 +63,14 @@ public sealed class MembershipPrivacyTests
         Assert.False(engine.Remembers(Sandbox, "CRMID:1"));
 
         var receipt = request.Receipt!;
-        Assert.Equal((1, 1L, 2L, 0L), (receipt.Memberships, receipt.MembershipsExited, receipt.FeedEntriesScrubbed, receipt.FeedEntriesHeld));
+        Assert.Equal((1, 1L, 3L, 0L), (receipt.Memberships, receipt.MembershipsExited, receipt.FeedEntriesScrubbed, receipt.FeedEntriesHeld));
         Assert.Equal(PrivacyService.MembershipsCoveredNote, receipt.MembershipsNote);
-        Assert.Equal(2, receipt.Participants[PrivacyCounts.Memberships][PrivacyCounts.FeedEntries]);
+        Assert.Equal(3, receipt.Participants[PrivacyCounts.Memberships][PrivacyCounts.FeedEntries]);
 
         // Again: nothing left to exit or scrub, and the feed does not move.
         var again = (await test.Workspace.Privacy.DeleteAsync(Sandbox, [Key("CRMID:1")])).Receipt!;
         Assert.Equal((0, 0L, 0L), (again.Memberships, again.MembershipsExited, again.FeedEntriesScrubbed));
-        Assert.Equal(3, memberships.LastSequence(Sandbox));
+        Assert.Equal(4, memberships.LastSequence(Sandbox));
 
         // Later traffic of someone else does not bring the person back.
         await test.StreamAsync("crm", """[{"crmId":"2","tier":"gold","points":5}]""");
@@ -107,8 +108,8 @@ public sealed class MembershipPrivacyTests
 
         var first = (await test.Workspace.Privacy.DeleteAsync(Sandbox, [Key("CRMID:1")])).Receipt!;
 
-        Assert.Equal((1L, 1L, 1L), (first.MembershipsExited, first.FeedEntriesScrubbed, first.FeedEntriesHeld));
-        var exit = Assert.Single(memberships.Read(Sandbox, 2, 100));
+        Assert.Equal((1L, 2L, 1L), (first.MembershipsExited, first.FeedEntriesScrubbed, first.FeedEntriesHeld));
+        var exit = Assert.Single(memberships.Read(Sandbox, 3, 100));
         Assert.Equal(("CRMID:1", MembershipStatus.Exited), (exit.ProfileId, exit.Status));
         Assert.Equal(Ann.Order(), exit.Identities.Order()); // what the destination needs to remove Ann
 
@@ -147,8 +148,8 @@ public sealed class MembershipPrivacyTests
         var recovered = Assert.Single(await test.Workspace.Privacy.RecoverAsync());
 
         Assert.Equal((PrivacyRequestStatus.Completed, 2), (recovered.Status, recovered.Runs));
-        Assert.Equal((0L, 2L), (recovered.Receipt!.MembershipsExited, recovered.Receipt.FeedEntriesScrubbed)); // exited before the crash
-        Assert.Equal(3, memberships.LastSequence(Sandbox));
+        Assert.Equal((0L, 3L), (recovered.Receipt!.MembershipsExited, recovered.Receipt.FeedEntriesScrubbed)); // exited before the crash
+        Assert.Equal(4, memberships.LastSequence(Sandbox));
         Assert.DoesNotContain(memberships.Read(Sandbox, 0, 100), NamesAnn);
         Assert.Equal(["CRMID:2"], memberships.Members(Sandbox, "gold").Select(m => m.ProfileId));
     }
@@ -166,15 +167,15 @@ public sealed class MembershipPrivacyTests
         Assert.Equal(("gold", "CRMID:1", "existing"), // evaluated again with the web event
             (membership["audienceId"]!.GetValue<string>(), membership["profileId"]!.GetValue<string>(), membership["status"]!.GetValue<string>()));
         var section = request.Export.Participants[PrivacyCounts.Memberships];
-        var change = Assert.Single(section["feed"]!.AsArray())!;
-        Assert.Equal(("gold", "realized"), (change["audienceId"]!.GetValue<string>(), change["status"]!.GetValue<string>()));
+        Assert.Equal(["gold realized", "gold existing"], // entered, then stayed in with her cookie among her identities
+            section["feed"]!.AsArray().Select(c => $"{c!["audienceId"]!.GetValue<string>()} {c["status"]!.GetValue<string>()}"));
         Assert.Equal(1, request.Receipt!.Memberships);
-        Assert.Equal(1, request.Receipt.Participants[PrivacyCounts.Memberships][PrivacyCounts.FeedEntries]);
+        Assert.Equal(2, request.Receipt.Participants[PrivacyCounts.Memberships][PrivacyCounts.FeedEntries]);
 
         // The stored export (what GET .../export returns) has them too; nothing was changed.
         var stored = test.Workspace.Privacy.RequireExport(Sandbox, request.Id);
         Assert.Single(stored.Memberships);
-        Assert.Single(stored.Participants[PrivacyCounts.Memberships]["feed"]!.AsArray());
+        Assert.Equal(2, stored.Participants[PrivacyCounts.Memberships]["feed"]!.AsArray().Count);
         Assert.Equal(2, test.Workspace.Memberships.Members(Sandbox, "gold").Count());
     }
 }
