@@ -70,6 +70,7 @@ public sealed class WriteSet : IDisposable
             ArrayPool<Op>.Shared.Return(_ops);
             _ops = [];
         }
+        Clear(); // Nothing left to read: a disposed set is empty (it can be written again).
     }
 
     private void Add(Op op)

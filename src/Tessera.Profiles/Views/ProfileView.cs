@@ -17,6 +17,7 @@ public sealed class ProfileView
     private readonly Dictionary<(string Dataset, IdentityKey Identity), Fragment> _fragments = [];
     private readonly List<TimelineEntry> _events = [];
     private List<TimelineEntry>? _newestFirst; // _events deduplicated and sorted, kept as single events arrive.
+    private const int MostKeptInPlace = 1024;
     private readonly List<(MergeRule Rule, SortedDictionary<string, MergedValue> Values)> _merged = [];
 
     public ProfileView(IEnumerable<IdentityKey> members)
@@ -87,9 +88,14 @@ public sealed class ProfileView
         var member = _members.Count == 1 && _members[0] == identity ? 0 : _memberIndex[identity];
         var entry = new TimelineEntry(ticks, idHash, dataset, eventId, member);
         _events.Add(entry);
-        if (_newestFirst is not null)
+        // Kept in place while it is short (an insert walks it); a long one is sorted again at its next read.
+        if (_newestFirst is { Count: < MostKeptInPlace })
         {
             TimelineReader.Insert(_newestFirst, entry);
+        }
+        else
+        {
+            _newestFirst = null;
         }
     }
 
