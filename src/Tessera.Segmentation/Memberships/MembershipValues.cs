@@ -325,18 +325,14 @@ internal static class MembershipValues
     /// </summary>
     private static readonly InternedText AudienceIds = new(65_536);
 
-    private static string ReadAudience(ReadOnlySpan<byte> value, ref int at)
-    {
-        var length = BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
-        var text = AudienceIds.Get(value.Slice(at + 4, length));
-        at += 4 + length;
-        return text;
-    }
+    private static string ReadAudience(ReadOnlySpan<byte> value, ref int at) => ReadText(value, ref at, AudienceIds);
 
-    private static string ReadText(ReadOnlySpan<byte> value, ref int at)
+    /// <summary>Reads a string (from <paramref name="interned"/> when given) and moves past it.</summary>
+    private static string ReadText(ReadOnlySpan<byte> value, ref int at, InternedText? interned = null)
     {
         var length = BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
-        var text = Encoding.UTF8.GetString(value.Slice(at + 4, length));
+        var bytes = value.Slice(at + 4, length);
+        var text = interned is null ? Encoding.UTF8.GetString(bytes) : interned.Get(bytes);
         at += 4 + length;
         return text;
     }
