@@ -552,7 +552,16 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             var attributes = destination.Attributes.Count == 0
                 ? []
                 : destination.Attributes.Select(a => KeyValuePair.Create(a.Target, Hash(a, Read(profile, a.Source)))).ToList();
-            records.Add(new DeliveryRecord(change.Sequence, change.AudienceId, change.ProfileId, operation, change.At, keys, attributes));
+            var record = new DeliveryRecord(change.Sequence, change.AudienceId, change.ProfileId, operation, change.At, keys, attributes);
+            // A member that stays in under other identities may already have been sent them by an update (the record
+            // that linked them changed the profile too): the same keys and attributes again would be a second add.
+            if (change.Status == MembershipStatus.Existing
+                && Log.Sent(sandbox, destination.Name, change.AudienceId, change.ProfileId) == ActivationLog.Fingerprint(record))
+            {
+                Exclude(run, ExclusionReasons.Unchanged);
+                continue;
+            }
+            records.Add(record);
         }
         return records;
     }

@@ -83,6 +83,9 @@ public static class ExclusionReasons
     /// <summary>An earlier change of a profile in the same batch as a later one (a platform gets the latest state).</summary>
     public const string Superseded = "superseded";
 
+    /// <summary>A member's change that would send what the destination was last sent for them (an update sent it already).</summary>
+    public const string Unchanged = "unchanged";
+
     /// <summary>The destination lacks a setting the platform needs for this record (an account or job id).</summary>
     public const string Settings = "settings";
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Activation.Delivery;
+using Tessera.Segmentation;
 using Tessera.Tests.Shared;
 
 namespace Tessera.Activation.Tests.Delivery;
@@ -178,5 +179,47 @@ public sealed class UpdateTests
         await ws.CustomersAsync([2], _ => "gold", _ => true);
         await ws.Activation.DeliverUpdatesAsync("prod", "hook", ws.Activation.TakeTouched("prod"), Token);
         Assert.Equal([("add", "CRMID:c2")], ActivationWorkspace.Records(receiver.Accepted.Skip(before)).Select(r => (r.Operation, r.Profile)).ToList());
+    }
+
+    [Fact]
+    public async Task New_identities_of_a_member_are_sent_once_whether_the_update_or_the_feed_goes_first()
+    {
+        await using var ws = await ActivationWorkspace.CreateAsync();
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        await ws.CustomersAsync(Enumerable.Range(1, 2), _ => "gold");
+        await ws.EvaluateAsync();
+        await ws.Activation.CreateAsync("prod", ws.Webhook(receiver.Address), Token);
+        await ws.Activation.DrainAsync("prod", "hook", Token);
+        ws.Activation.TakeTouched("prod");
+
+        // 1's record links a new email: the update pass sends it, then the next run's existing change (the same
+        // member under one more identity) finds nothing the destination does not have.
+        var before = receiver.Requests.Count;
+        var fromFeed = ws.Workspace.Memberships.LastSequence("prod");
+        await ws.CustomersAsync([1], _ => "gold", email: _ => "new1@example.com");
+        await ws.Activation.DeliverUpdatesAsync("prod", "hook", ws.Activation.TakeTouched("prod"), Token);
+        ws.Time.Advance(TimeSpan.FromMinutes(1));
+        await ws.EvaluateAsync();
+        var existing = Assert.Single(ws.Workspace.Memberships.Read("prod", fromFeed, 100));
+        Assert.Equal((MembershipStatus.Existing, "CRMID:c1"), (existing.Status, existing.ProfileId));
+        var feedRun = Assert.Single(await ws.Activation.DrainAsync("prod", "hook", Token));
+        Assert.Equal((0, 1), (feedRun.Activated, feedRun.Excluded[ExclusionReasons.Unchanged]));
+        var sent = ActivationWorkspace.Records(receiver.Accepted.Skip(before));
+        Assert.Equal([("update", "CRMID:c1")], sent.Select(r => (r.Operation, r.Profile)).ToList());
+        Assert.Equal(ws.Workspace.Memberships.LastSequence("prod"), ws.Workspace.Memberships.Cursor("prod", ActivationService.Consumer("hook")));
+
+        // 2's record links a new email, and the feed goes first: its add carries it, and the update pass has nothing left.
+        before = receiver.Requests.Count;
+        fromFeed = ws.Workspace.Memberships.LastSequence("prod");
+        await ws.CustomersAsync([2], _ => "gold", email: _ => "new2@example.com");
+        ws.Time.Advance(TimeSpan.FromMinutes(1));
+        await ws.EvaluateAsync();
+        Assert.Equal(MembershipStatus.Existing, Assert.Single(ws.Workspace.Memberships.Read("prod", fromFeed, 100)).Status);
+        Assert.Equal(1, Assert.Single(await ws.Activation.DrainAsync("prod", "hook", Token)).Activated);
+        Assert.Null(await ws.Activation.DeliverUpdatesAsync("prod", "hook", ws.Activation.TakeTouched("prod"), Token));
+        Assert.Equal([("add", "CRMID:c2")], ActivationWorkspace.Records(receiver.Accepted.Skip(before)).Select(r => (r.Operation, r.Profile)).ToList());
+        using var body = JsonDocument.Parse(receiver.Accepted.Last().Body);
+        Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("new2@example.com"))),
+            body.RootElement.GetProperty("records")[0].GetProperty("identities").GetProperty("email").EnumerateArray().Select(e => e.GetString()));
     }
 }
