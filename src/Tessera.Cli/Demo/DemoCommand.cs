@@ -103,6 +103,9 @@ internal static class DemoCommand
             });
 
         var edge = await setup.EdgeAsync(http, data.Online.Dataset, DemoSetup.LoggedInDevices(requests).Take(5), cancellationToken);
+        // The edge stored its page views through ingestion; the streaming engine evaluates them after the answer, so the
+        // report and the deliveries wait for it (without this a gold visitor's entry was counted in some runs, not others).
+        await workspace.Streaming!.WhenIdleAsync();
         await setup.DeliverAsync(cancellationToken);
 
         var summary = DemoReport.Collect(workspace, sandbox, customers, clock.Elapsed, batches, audiences, edge, receiver, outputs);
