@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using nietras.SeparatedValues;
@@ -132,7 +133,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         // Diagnostic: the store alone taking as many rows' puts of the same sizes, in 8 MB sets bulk-loaded at once, as a file batch does.
         var puts = SamplePutsPerFact(workspace);
         await StoreOnlyAsync("csv", $"stage: store bulk load only ({Describe(puts)} a row, 8 MB sets)", "rows", options.CsvRows, bytes,
-            puts, perSet: (int)Math.Max(1, 8_000_000 / puts.Sum(p => p.KeyBytes + p.Value.Length)), writers: 1, floor, bulk: true).ConfigureAwait(false);
+            puts, perSet: (int)Math.Max(1, 8_000_000 / BytesPerFact(puts)), writers: 1, floor, bulk: true).ConfigureAwait(false);
     }
 
     public async Task RunEventsAsync()
@@ -173,12 +174,18 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             // The same bytes in fewer, larger puts: one an event, and one for eight events (as if a request's events of one
             // visitor were packed into one value). What a data model with fewer puts an event could gain.
             var eventKey = puts.Max(p => p.KeyBytes);
-            byte[] Joined(int count) => new byte[count * (puts.Sum(p => p.KeyBytes + p.Value.Length) - eventKey)];
             await StoreOnlyAsync("events", "stage: store commits only, the same bytes in 1 put an event", "events",
-                events, bytes, [(eventKey, Joined(1))], options.EventBatch, options.Callers, parse, bulk: false).ConfigureAwait(false);
+                events, bytes, [Joined(puts, eventKey, 1)], options.EventBatch, options.Callers, parse, bulk: false).ConfigureAwait(false);
             const int PerPut = 8;
             await StoreOnlyAsync("events", $"stage: store commits only, the same bytes in 1 put for {PerPut} events", "events",
-                events / PerPut, bytes, [(eventKey, Joined(PerPut))], options.EventBatch / PerPut, options.Callers, parse, bulk: false, itemsPerFact: PerPut).ConfigureAwait(false);
+                events / PerPut, bytes, [Joined(puts, eventKey, PerPut)], options.EventBatch / PerPut, options.Callers, parse, bulk: false, itemsPerFact: PerPut).ConfigureAwait(false);
+            // The floor of any data model that keeps every event durably: each event's own bytes as it was sent, one put an
+            // event, and eight events to a put.
+            List<PutKind> received = [ReceivedEvents(bodies) with { KeyBytes = eventKey }];
+            await StoreOnlyAsync("events", $"stage: store commits only, 1 put an event of its bytes as sent ({received[0].MeanBytes - eventKey:0} B)", "events",
+                events, bytes, received, options.EventBatch, options.Callers, parse, bulk: false).ConfigureAwait(false);
+            await StoreOnlyAsync("events", $"stage: store commits only, 1 put for {PerPut} events of their bytes as sent", "events",
+                events / PerPut, bytes, [Joined(received, eventKey, PerPut)], options.EventBatch / PerPut, options.Callers, parse, bulk: false, itemsPerFact: PerPut).ConfigureAwait(false);
         }
         if (options.RunsIngestionPart("http"))
         {
@@ -243,50 +250,113 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     }
 
     /// <summary>
-    /// The puts ingestion makes for one fact, sampled from a workspace it filled: the fact itself, its timeline entry (events)
-    /// and its link-ledger entry (every fact), each with the mean key length of its kind and one stored value.
+    /// One kind of put: its keys' mean length and real values to cycle through. Distinct values matter: the store compresses its
+    /// blocks, and one value repeated made every block of a stage row compress far better than real data does.
     /// </summary>
-    private static List<(int KeyBytes, byte[] Value)> SamplePutsPerFact(Workspace workspace)
+    private sealed record PutKind(int KeyBytes, byte[][] Values)
     {
-        var puts = new List<(int KeyBytes, byte[] Value)>();
+        public double MeanBytes => KeyBytes + Values.Average(v => v.Length);
+    }
+
+    /// <summary>Values sampled per kind of put: enough that a block (4 KB) never holds the same value twice.</summary>
+    private const int SampledValues = 1_000;
+
+    /// <summary>
+    /// The puts ingestion makes for one fact, sampled from a workspace it filled: the fact itself, its timeline entry (events)
+    /// and its link-ledger entry (every fact), each with the mean key length of its kind and its first stored values.
+    /// </summary>
+    private static List<PutKind> SamplePutsPerFact(Workspace workspace)
+    {
+        var puts = new List<PutKind>();
         foreach (var tag in new[] { FactKeys.RecordTag, FactKeys.EventTag, FactKeys.TimelineTag, Tessera.Identity.Graph.LedgerCodec.Tag })
         {
             long count = 0, keys = 0;
-            byte[]? value = null;
+            var values = new List<byte[]>();
             foreach (var (key, stored) in workspace.Store.Scan(StoreSpace.Facts, 0, [tag]))
             {
                 keys += key.Length;
-                value ??= stored;
+                if (values.Count < SampledValues)
+                {
+                    values.Add(stored);
+                }
                 if (++count == 10_000)
                 {
                     break;
                 }
             }
-            if (value is not null)
+            if (values.Count > 0)
             {
-                puts.Add(((int)(keys / count), value));
-                AnsiConsole.MarkupLine($"[grey]a fact's '{(char)tag}' put: key {keys / count} B (mean of {count:N0}), value {value.Length} B[/]");
+                var kind = new PutKind((int)(keys / count), [.. values]);
+                puts.Add(kind);
+                AnsiConsole.MarkupLine($"[grey]a fact's '{(char)tag}' put: key {kind.KeyBytes} B (mean of {count:N0}), value {kind.MeanBytes - kind.KeyBytes:0} B (mean of {values.Count:N0})[/]");
             }
         }
         return puts;
     }
 
-    private static string Describe(List<(int KeyBytes, byte[] Value)> puts) =>
-        $"{puts.Count} puts, {puts.Sum(p => p.KeyBytes + p.Value.Length)} B";
+    /// <summary>
+    /// The bytes of <paramref name="count"/> facts' puts in one put of a key of <paramref name="keyBytes"/>: each value the facts'
+    /// values in turn and, for every put but one, random bytes standing for its key.
+    /// </summary>
+    private static PutKind Joined(List<PutKind> puts, int keyBytes, int count)
+    {
+        var random = new Random(17);
+        var values = new byte[SampledValues][];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var value = new List<byte>();
+            for (var fact = 0; fact < count; fact++)
+            {
+                foreach (var put in puts)
+                {
+                    value.AddRange(put.Values[(i * count + fact) % put.Values.Length]);
+                    var key = new byte[put.KeyBytes];
+                    random.NextBytes(key);
+                    value.AddRange(key);
+                }
+                value.RemoveRange(value.Count - keyBytes, keyBytes);
+            }
+            values[i] = [.. value];
+        }
+        return new PutKind(keyBytes, values);
+    }
+
+    /// <summary>The first events of the bodies, each as the bytes it was sent as (its JSON text in the request).</summary>
+    private static PutKind ReceivedEvents(List<byte[]> bodies)
+    {
+        var values = new List<byte[]>();
+        foreach (var body in bodies)
+        {
+            using var document = JsonDocument.Parse(body);
+            foreach (var item in document.RootElement.EnumerateArray())
+            {
+                values.Add(Encoding.UTF8.GetBytes(item.GetRawText()));
+                if (values.Count == SampledValues)
+                {
+                    return new PutKind(0, [.. values]);
+                }
+            }
+        }
+        return new PutKind(0, [.. values]);
+    }
+
+    private static double BytesPerFact(List<PutKind> puts) => puts.Sum(p => p.MeanBytes);
+
+    private static string Describe(List<PutKind> puts) => $"{puts.Count} puts, {BytesPerFact(puts):0} B";
 
     /// <summary>
     /// Writes <paramref name="facts"/> facts' puts of the given sizes into a fresh store, as ingestion writes them (commits of
     /// <paramref name="perSet"/> facts from <paramref name="writers"/> writers, or one bulk load of such sets): the storage part of an ingestion alone.
     /// A fact stands for <paramref name="itemsPerFact"/> of the figure's items (events packed into one value).
     /// </summary>
-    private async Task StoreOnlyAsync(string group, string name, string unit, long facts, long bytes, List<(int KeyBytes, byte[] Value)> puts,
+    private async Task StoreOnlyAsync(string group, string name, string unit, long facts, long bytes, List<PutKind> puts,
         int perSet, int writers, BenchResult floor, bool bulk, int itemsPerFact = 1)
     {
         using var workspace = await NewWorkspaceAsync().ConfigureAwait(false);
         var store = workspace.Store;
         var next = -1L;
         var sets = (facts + perSet - 1) / perSet;
-        var setBytes = (int)Math.Min(int.MaxValue, (long)perSet * puts.Sum(p => Math.Max(8, p.KeyBytes) + p.Value.Length) + 4096);
+        var setBytes = (int)Math.Min(int.MaxValue, (long)perSet * puts.Sum(p => Math.Max(8, p.KeyBytes) + p.Values.Max(v => v.Length)) + 4096);
         WriteSet Fill(long index, Random random)
         {
             var set = new WriteSet(setBytes);
@@ -294,11 +364,12 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
             Span<byte> key = stackalloc byte[1024];
             for (var i = 0; i < count; i++)
             {
-                foreach (var (keyBytes, value) in puts)
+                var fact = index * perSet + i;
+                foreach (var (keyBytes, values) in puts)
                 {
                     var some = key[..Math.Clamp(keyBytes, 8, key.Length)];
                     random.NextBytes(some);
-                    set.Put(StoreSpace.Facts, some[0] % store.ShardCount, some, value);
+                    set.Put(StoreSpace.Facts, some[0] % store.ShardCount, some, values[fact % values.Length]);
                 }
             }
             return set;
