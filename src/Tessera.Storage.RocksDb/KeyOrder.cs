@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Tessera.Storage.RocksDb;
@@ -7,8 +8,8 @@ namespace Tessera.Storage.RocksDb;
 /// position. The keys of one kind share long starts (tag, sandbox, namespace, a common id prefix), so
 /// comparing whole keys mostly walks equal bytes behind two pointers into memory spread over the whole
 /// batch. Instead each key is put in a class (its group and first byte), each class's common start is
-/// found in one pass, and each key gets the eight bytes after it as a number: most comparisons are
-/// then of two numbers in the sorted array itself, and only equal numbers look at the keys.
+/// found, and each key gets the eight bytes after it as a number: the sort compares (class, number)
+/// pairs held in the sorted array itself, and only runs of equal pairs look at the keys.
 /// </summary>
 internal static class KeyOrder
 {
@@ -19,12 +20,53 @@ internal static class KeyOrder
     /// </summary>
     public static int[] Sort(int[]? groups, ReadOnlyMemory<byte>[] keys, bool laterFirst)
     {
-        // A class per (group, first byte): its common start, found against its first key.
+        var count = keys.Length;
+        var items = ArrayPool<Item>.Shared.Rent(Math.Max(count, 1));
+        try
+        {
+            var starts = Classify(groups, keys, items);
+            var sorted = items.AsSpan(0, count);
+            // Numbers compare inline (Item is its own comparer); a run of equal numbers is then put in key order.
+            sorted.Sort();
+            for (var first = 0; first < count;)
+            {
+                var end = first + 1;
+                while (end < count && sorted[end].Class == sorted[first].Class && sorted[end].Head == sorted[first].Head)
+                {
+                    end++;
+                }
+                if (end - first > 1)
+                {
+                    SortTies(sorted[first..end], new TieComparer(keys, starts[sorted[first].Class], laterFirst));
+                }
+                first = end;
+            }
+            var order = new int[count];
+            for (var i = 0; i < count; i++)
+            {
+                order[i] = sorted[i].Position;
+            }
+            return order;
+        }
+        finally
+        {
+            ArrayPool<Item>.Shared.Return(items);
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="items"/> with each key's class rank and head, reading each key once (a key's bytes are
+    /// usually a cache miss: keys lie spread over a batch's buffers). A class's common start can only shrink as its keys
+    /// come in, so a head taken at a start that later shrank is taken again; keys after a class's last shrink keep theirs.
+    /// Returns each ranked class's common start.
+    /// </summary>
+    private static int[] Classify(int[]? groups, ReadOnlyMemory<byte>[] keys, Item[] items)
+    {
         var classOf = new Dictionary<long, int>();
         var names = new List<long>();
         var common = new List<int>();
         var firsts = new List<int>();
-        var classes = new int[keys.Length];
+        var lastShrink = new List<int>();
         for (var i = 0; i < keys.Length; i++)
         {
             var key = keys[i].Span;
@@ -36,12 +78,18 @@ internal static class KeyOrder
                 names.Add(name);
                 common.Add(key.Length);
                 firsts.Add(i);
+                lastShrink.Add(i);
             }
             else
             {
-                common[id] = Math.Min(common[id], key.CommonPrefixLength(keys[firsts[id]].Span));
+                var shared = key.CommonPrefixLength(keys[firsts[id]].Span);
+                if (shared < common[id])
+                {
+                    common[id] = shared;
+                    lastShrink[id] = i;
+                }
             }
-            classes[i] = id;
+            items[i] = new Item(Head(key, common[id]), id, i);
         }
         // Classes ranked in (group, first byte) order, so comparing ranks compares those first.
         var rank = new int[names.Count];
@@ -52,18 +100,34 @@ internal static class KeyOrder
             rank[byName[r]] = r;
             starts[r] = common[byName[r]];
         }
-        var items = new Item[keys.Length];
         for (var i = 0; i < keys.Length; i++)
         {
-            items[i] = new Item(Head(keys[i].Span, common[classes[i]]), rank[classes[i]], i);
+            var id = items[i].Class;
+            var head = i < lastShrink[id] ? Head(keys[i].Span, common[id]) : items[i].Head;
+            items[i] = new Item(head, rank[id], items[i].Position);
         }
-        Array.Sort(items, new ItemComparer(keys, starts, laterFirst));
-        var order = new int[items.Length];
-        for (var i = 0; i < items.Length; i++)
+        return starts;
+    }
+
+    /// <summary>Runs of ties are mostly a few keys (one identity's facts): sorted in place without boxing the comparer.</summary>
+    private static void SortTies(Span<Item> run, TieComparer comparer)
+    {
+        if (run.Length > 16)
         {
-            order[i] = items[i].Position;
+            run.Sort(comparer);
+            return;
         }
-        return order;
+        for (var i = 1; i < run.Length; i++)
+        {
+            var item = run[i];
+            var j = i - 1;
+            while (j >= 0 && comparer.Compare(run[j], item) > 0)
+            {
+                run[j + 1] = run[j];
+                j--;
+            }
+            run[j + 1] = item;
+        }
     }
 
     /// <summary>The eight bytes of <paramref name="key"/> from <paramref name="start"/>, big-endian, zeros past its end.</summary>
@@ -85,25 +149,23 @@ internal static class KeyOrder
         return BinaryPrimitives.ReadUInt64BigEndian(padded);
     }
 
-    private readonly record struct Item(ulong Head, int Class, int Position);
+    /// <summary>A key's place in the sort: ordered by class rank, then head (position only keeps the sort deterministic).</summary>
+    private readonly record struct Item(ulong Head, int Class, int Position) : IComparable<Item>
+    {
+        public int CompareTo(Item other) =>
+            Class != other.Class ? (Class < other.Class ? -1 : 1)
+            : Head != other.Head ? (Head < other.Head ? -1 : 1)
+            : Position.CompareTo(other.Position);
+    }
 
-    private sealed class ItemComparer(ReadOnlyMemory<byte>[] keys, int[] starts, bool laterFirst) : IComparer<Item>
+    /// <summary>Orders keys of one class with equal heads: by the rest of the key, then by position.</summary>
+    private readonly struct TieComparer(ReadOnlyMemory<byte>[] keys, int start, bool laterFirst) : IComparer<Item>
     {
         public int Compare(Item a, Item b)
         {
-            if (a.Class != b.Class)
-            {
-                return a.Class < b.Class ? -1 : 1;
-            }
-            if (a.Head != b.Head)
-            {
-                return a.Head < b.Head ? -1 : 1;
-            }
-            // Equal up to the head's end (or one is a prefix of the other): the rest of the keys decide.
-            var from = starts[a.Class];
             var x = keys[a.Position].Span;
             var y = keys[b.Position].Span;
-            var byKey = x[Math.Min(from, x.Length)..].SequenceCompareTo(y[Math.Min(from, y.Length)..]);
+            var byKey = x[Math.Min(start, x.Length)..].SequenceCompareTo(y[Math.Min(start, y.Length)..]);
             if (byKey != 0)
             {
                 return byKey;

@@ -8,7 +8,8 @@ public sealed class KeyOrderTests
 {
     /// <summary>
     /// Keys built to stress the numbers it compares: long shared starts, keys that are prefixes of others,
-    /// trailing zero bytes (which tie with a shorter key's padding), repeats, empty keys, several groups.
+    /// trailing zero bytes (which tie with a shorter key's padding), repeats, empty keys, several groups, and
+    /// keys equal for many bytes past their class's common start (long runs of equal numbers).
     /// </summary>
     [Property(Replay = "(20261130,3)", MaxTest = 300, EndSize = 100_000_000)]
     public bool Gives_the_order_of_a_sort_by_group_key_and_position(int seed, bool laterFirst)
@@ -17,7 +18,8 @@ public sealed class KeyOrderTests
         var count = random.Next(0, 400);
         var groups = new int[count];
         var keys = new ReadOnlyMemory<byte>[count];
-        byte[][] starts = [[], [(byte)'r', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [(byte)'l', 0, (byte)'p', 0], [0, 0, 0]];
+        byte[][] starts = [[], [(byte)'r', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [(byte)'l', 0, (byte)'p', 0], [0, 0, 0],
+            [(byte)'r', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]];
         for (var i = 0; i < count; i++)
         {
             groups[i] = random.Next(3) * 65_536;
