@@ -27,7 +27,7 @@ internal sealed unsafe class NativeSlots<T> : IDisposable
         }
         // No GC.AddMemoryPressure: it exists to hurry the collection of small objects holding big
         // native buffers, and here it only set off full collections of a large heap as a table grew.
-        NativeMemory.Clear(_slots, bytes);
+        HugePages.Clear(_slots, bytes);
     }
 
     ~NativeSlots() => Free();
@@ -77,8 +77,30 @@ internal static partial class HugePages
                 Advise((nint)first, (nuint)(end - first));
             }
         }
-        array.AsSpan().Clear();
+        Clear(Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array)), (nuint)bytes);
         return array;
+    }
+
+    /// <summary>
+    /// Zeroes memory, a large block on every core: clearing memory the process never had is mostly the kernel first
+    /// touching its pages, a second or more per GiB on some machines (BENCHMARKS.md, "A page first touched"), and a
+    /// graph sized for a file batch's millions of identities did it all on the thread that then adds the links.
+    /// </summary>
+    public static unsafe void Clear(void* start, nuint bytes)
+    {
+        const int Chunk = 4 << 20;
+        if (bytes < 16 * (nuint)Chunk || Environment.ProcessorCount == 1)
+        {
+            NativeMemory.Clear(start, bytes);
+            return;
+        }
+        var address = (nint)start;
+        var chunks = (long)((bytes + Chunk - 1) / Chunk);
+        Parallel.For(0L, chunks, chunk =>
+        {
+            var from = (nuint)(chunk * Chunk);
+            NativeMemory.Clear((void*)(address + (nint)from), Math.Min(Chunk, bytes - from));
+        });
     }
 
     /// <summary>Asks Linux to back the range with transparent huge pages; a hint: without it everything works the same.</summary>
