@@ -134,7 +134,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
         using (var again = await NewWorkspaceAsync().ConfigureAwait(false))
         {
             await DefineCrmAsync(again).ConfigureAwait(false);
-            await MeasureIngestFileAsync(again, csv, "stage: IngestFileAsync again, into a new workspace (memory the first batch freed)", bytes, floor, stage: true, warmup: null)
+            await MeasureIngestFileAsync(again, csv, "stage: the same file again, into a new workspace (memory the first batch freed)", bytes, floor, stage: true, warmup: null)
                 .ConfigureAwait(false);
         }
 
