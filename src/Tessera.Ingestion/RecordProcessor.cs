@@ -23,7 +23,8 @@ internal sealed class RecordProcessor : IDisposable
     private readonly string _sandbox;
     private readonly string _dataset;
     private readonly string _batchId;
-    private readonly string _ingestedAt;
+    private readonly JsonEncodedText _ingestedAt;
+    private readonly JsonEncodedText _encodedBatchId;
     private readonly DateTimeOffset _ingestedAtTime;
     private readonly long _order;
     private long _row;
@@ -53,7 +54,8 @@ internal sealed class RecordProcessor : IDisposable
         _sandbox = sandbox;
         _dataset = dataset;
         _batchId = batchId;
-        _ingestedAt = TemporalParsing.Format(ingestedAt);
+        _ingestedAt = JsonEncodedText.Encode(TemporalParsing.Format(ingestedAt), WriterOptions.Encoder);
+        _encodedBatchId = JsonEncodedText.Encode(batchId, WriterOptions.Encoder);
         _schema = schema;
         _limits = limits;
         _validator = new RecordValidator(schema, limits, namespaces);
@@ -110,21 +112,21 @@ internal sealed class RecordProcessor : IDisposable
             _output.ResetWrittenCount();
             _outputWriter.Reset(_output);
             _outputWriter.WriteStartObject();
-            _outputWriter.WritePropertyName("record");
+            _outputWriter.WritePropertyName(Names.Record);
             _validator.Validate(element, _outputWriter, Result, explicitNulls: !record.IsTabular);
             if (!Result.IsValid)
             {
                 return false;
             }
-            _outputWriter.WriteStartArray("identities");
+            _outputWriter.WriteStartArray(Names.Identities);
             foreach (var identity in Result.Identities)
             {
                 _outputWriter.WriteStartObject();
-                _outputWriter.WriteString("namespace", identity.Namespace);
-                _outputWriter.WriteString("id", identity.Value);
+                _outputWriter.WriteString(Names.Namespace, identity.Namespace);
+                _outputWriter.WriteString(Names.Id, identity.Value);
                 if (identity.Primary)
                 {
-                    _outputWriter.WriteBoolean("primary", true);
+                    _outputWriter.WriteBoolean(Names.Primary, true);
                 }
                 _outputWriter.WriteEndObject();
             }
@@ -133,28 +135,28 @@ internal sealed class RecordProcessor : IDisposable
             {
                 DroppedIdentities.Add(dropped.Reason);
             }
-            _outputWriter.WriteString("batch", _batchId);
-            _outputWriter.WriteString("ingestedAt", _ingestedAt);
+            _outputWriter.WriteString(Names.Batch, _encodedBatchId);
+            _outputWriter.WriteString(Names.IngestedAt, _ingestedAt);
             if (_schema.Class == SchemaClass.Event && Result.Timestamp is { } timestamp)
             {
                 // The event's time as its timeline key holds it (the record's is written to the millisecond), last,
                 // so that a read of the body alone finds its place in the timeline without parsing it again.
-                _outputWriter.WriteNumber("ticks", timestamp.UtcTicks);
+                _outputWriter.WriteNumber(Names.Ticks, timestamp.UtcTicks);
             }
             if (_schema.Class == SchemaClass.Profile)
             {
                 // A record is one version of its fragment; the newest by (time, order, row) is the latest.
                 if (Result.LastUpdated is { } lastUpdated)
                 {
-                    _outputWriter.WritePropertyName("time");
+                    _outputWriter.WritePropertyName(Names.Time);
                     TemporalParsing.Write(_outputWriter, lastUpdated);
                 }
                 else
                 {
-                    _outputWriter.WriteString("time", _ingestedAt);
+                    _outputWriter.WriteString(Names.Time, _ingestedAt);
                 }
-                _outputWriter.WriteNumber("order", _order);
-                _outputWriter.WriteNumber("row", _row);
+                _outputWriter.WriteNumber(Names.Order, _order);
+                _outputWriter.WriteNumber(Names.Row, _row);
             }
             _outputWriter.WriteEndObject();
             _outputWriter.Flush();
@@ -268,6 +270,22 @@ internal sealed class RecordProcessor : IDisposable
             return record.RawText;
         }
         return record.Json.ValueKind == JsonValueKind.Undefined ? "" : record.Json.GetRawText();
+    }
+
+    /// <summary>The stored envelope's property names, encoded once: a writer escapes and transcodes a string name on every call.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Record = JsonEncodedText.Encode("record");
+        public static readonly JsonEncodedText Identities = JsonEncodedText.Encode("identities");
+        public static readonly JsonEncodedText Namespace = JsonEncodedText.Encode("namespace");
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText Primary = JsonEncodedText.Encode("primary");
+        public static readonly JsonEncodedText Batch = JsonEncodedText.Encode("batch");
+        public static readonly JsonEncodedText IngestedAt = JsonEncodedText.Encode("ingestedAt");
+        public static readonly JsonEncodedText Ticks = JsonEncodedText.Encode("ticks");
+        public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");
+        public static readonly JsonEncodedText Order = JsonEncodedText.Encode("order");
+        public static readonly JsonEncodedText Row = JsonEncodedText.Encode("row");
     }
 
     public void Dispose()

@@ -18,6 +18,8 @@ namespace Tessera.Ingestion.Mapping;
 /// </summary>
 public sealed class TabularConverter
 {
+    private static readonly JsonEncodedText IdName = JsonEncodedText.Encode("id");
+    private static readonly JsonEncodedText PrimaryName = JsonEncodedText.Encode("primary");
     private readonly Node _root = new("");
     private readonly bool _generateId;
     private readonly string? _primaryIdentity;
@@ -111,11 +113,11 @@ public sealed class TabularConverter
                 {
                     output.WriteStartArray();
                     output.WriteStartObject();
-                    output.WritePropertyName("id");
+                    output.WritePropertyName(IdName);
                     WriteScalar(values[child.Column], null, null, output);
                     if (ns == _primaryIdentity)
                     {
-                        output.WriteBoolean("primary", true);
+                        output.WriteBoolean(PrimaryName, true);
                     }
                     output.WriteEndObject();
                     output.WriteEndArray();
