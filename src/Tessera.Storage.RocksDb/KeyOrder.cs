@@ -149,13 +149,13 @@ internal static class KeyOrder
         return BinaryPrimitives.ReadUInt64BigEndian(padded);
     }
 
-    /// <summary>A key's place in the sort: ordered by class rank, then head (position only keeps the sort deterministic).</summary>
+    /// <summary>A key's place in the sort: ordered by class rank, then head (equal pairs are ordered afterwards, by <see cref="TieComparer"/>).</summary>
     private readonly record struct Item(ulong Head, int Class, int Position) : IComparable<Item>
     {
         public int CompareTo(Item other) =>
             Class != other.Class ? (Class < other.Class ? -1 : 1)
             : Head != other.Head ? (Head < other.Head ? -1 : 1)
-            : Position.CompareTo(other.Position);
+            : 0;
     }
 
     /// <summary>Orders keys of one class with equal heads: by the rest of the key, then by position.</summary>

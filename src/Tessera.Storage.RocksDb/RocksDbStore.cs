@@ -259,7 +259,6 @@ public sealed class RocksDbStore : IStore
         _db.IngestExternalFiles([file], _moveOnIngest, _facts[shard]);
     }
 
-
     /// <summary>
     /// Opens (or creates) the store in <paramref name="path"/>. The shard count is fixed when the
     /// store is created and recorded beside it; later opens use the recorded count.
