@@ -82,17 +82,26 @@ internal sealed class RecordProcessor : IDisposable
         JsonDocument? converted = null;
         try
         {
+            if (record.IsTabular && _converter is null)
+            {
+                throw new InvalidOperationException("a tabular record needs a converter");
+            }
+            _output.ResetWrittenCount();
+            _outputWriter.Reset(_output);
+            _outputWriter.WriteStartObject();
+            _outputWriter.WritePropertyName(Names.Record);
+            if (record.IsTabular && _converter!.CanValidate(record.Values!, _limits.MaxRecordBytes))
+            {
+                _converter.Validate(record.Values!, record.Row, _validator, _outputWriter, Result);
+                return Result.IsValid && WriteEnvelope();
+            }
             JsonElement element;
             int size;
             if (record.IsTabular)
             {
-                if (_converter is null)
-                {
-                    throw new InvalidOperationException("a tabular record needs a converter");
-                }
                 _tabular.ResetWrittenCount();
                 _tabularWriter.Reset(_tabular);
-                _converter.Write(record.Values!, record.Row, _tabularWriter);
+                _converter!.Write(record.Values!, record.Row, _tabularWriter);
                 _tabularWriter.Flush();
                 size = _tabular.WrittenCount;
                 converted = JsonDocument.Parse(_tabular.WrittenMemory);
@@ -109,63 +118,61 @@ internal sealed class RecordProcessor : IDisposable
                     $"record is {size} bytes, more than the limit of {_limits.MaxRecordBytes} (limits.maxRecordBytes)"));
                 return false;
             }
-            _output.ResetWrittenCount();
-            _outputWriter.Reset(_output);
-            _outputWriter.WriteStartObject();
-            _outputWriter.WritePropertyName(Names.Record);
             _validator.Validate(element, _outputWriter, Result, explicitNulls: !record.IsTabular);
-            if (!Result.IsValid)
-            {
-                return false;
-            }
-            _outputWriter.WriteStartArray(Names.Identities);
-            foreach (var identity in Result.Identities)
-            {
-                _outputWriter.WriteStartObject();
-                _outputWriter.WriteString(Names.Namespace, identity.Namespace);
-                _outputWriter.WriteString(Names.Id, identity.Value);
-                if (identity.Primary)
-                {
-                    _outputWriter.WriteBoolean(Names.Primary, true);
-                }
-                _outputWriter.WriteEndObject();
-            }
-            _outputWriter.WriteEndArray();
-            foreach (var dropped in Result.DroppedIdentities)
-            {
-                DroppedIdentities.Add(dropped.Reason);
-            }
-            _outputWriter.WriteString(Names.Batch, _encodedBatchId);
-            _outputWriter.WriteString(Names.IngestedAt, _ingestedAt);
-            if (_schema.Class == SchemaClass.Event && Result.Timestamp is { } timestamp)
-            {
-                // The event's time as its timeline key holds it (the record's is written to the millisecond), last,
-                // so that a read of the body alone finds its place in the timeline without parsing it again.
-                _outputWriter.WriteNumber(Names.Ticks, timestamp.UtcTicks);
-            }
-            if (_schema.Class == SchemaClass.Profile)
-            {
-                // A record is one version of its fragment; the newest by (time, order, row) is the latest.
-                if (Result.LastUpdated is { } lastUpdated)
-                {
-                    _outputWriter.WritePropertyName(Names.Time);
-                    TemporalParsing.Write(_outputWriter, lastUpdated);
-                }
-                else
-                {
-                    _outputWriter.WriteString(Names.Time, _ingestedAt);
-                }
-                _outputWriter.WriteNumber(Names.Order, _order);
-                _outputWriter.WriteNumber(Names.Row, _row);
-            }
-            _outputWriter.WriteEndObject();
-            _outputWriter.Flush();
-            return true;
+            return Result.IsValid && WriteEnvelope();
         }
         finally
         {
             converted?.Dispose();
         }
+    }
+
+    /// <summary>Writes what follows a valid record in its stored form: its identities, batch, times and order.</summary>
+    private bool WriteEnvelope()
+    {
+        _outputWriter.WriteStartArray(Names.Identities);
+        foreach (var identity in Result.Identities)
+        {
+            _outputWriter.WriteStartObject();
+            _outputWriter.WriteString(Names.Namespace, identity.Namespace);
+            _outputWriter.WriteString(Names.Id, identity.Value);
+            if (identity.Primary)
+            {
+                _outputWriter.WriteBoolean(Names.Primary, true);
+            }
+            _outputWriter.WriteEndObject();
+        }
+        _outputWriter.WriteEndArray();
+        foreach (var dropped in Result.DroppedIdentities)
+        {
+            DroppedIdentities.Add(dropped.Reason);
+        }
+        _outputWriter.WriteString(Names.Batch, _encodedBatchId);
+        _outputWriter.WriteString(Names.IngestedAt, _ingestedAt);
+        if (_schema.Class == SchemaClass.Event && Result.Timestamp is { } timestamp)
+        {
+            // The event's time as its timeline key holds it (the record's is written to the millisecond), last,
+            // so that a read of the body alone finds its place in the timeline without parsing it again.
+            _outputWriter.WriteNumber(Names.Ticks, timestamp.UtcTicks);
+        }
+        if (_schema.Class == SchemaClass.Profile)
+        {
+            // A record is one version of its fragment; the newest by (time, order, row) is the latest.
+            if (Result.LastUpdated is { } lastUpdated)
+            {
+                _outputWriter.WritePropertyName(Names.Time);
+                TemporalParsing.Write(_outputWriter, lastUpdated);
+            }
+            else
+            {
+                _outputWriter.WriteString(Names.Time, _ingestedAt);
+            }
+            _outputWriter.WriteNumber(Names.Order, _order);
+            _outputWriter.WriteNumber(Names.Row, _row);
+        }
+        _outputWriter.WriteEndObject();
+        _outputWriter.Flush();
+        return true;
     }
 
     /// <summary>

@@ -30,6 +30,21 @@ public sealed class CsvEdgeCaseTests
     }
 
     [Fact]
+    public async Task Numbers_json_cannot_hold_and_epoch_times_past_the_calendar_are_quarantined_by_name()
+    {
+        await using var test = await CrmAsync();
+        var lines = new List<string> { "crmId,score,lastSeen" };
+        lines.AddRange(Enumerable.Range(1, 100).Select(i => $"{i:00000},2.5,1700000000000"));
+        lines.AddRange(["b1,NaN,", "b2,Infinity,", "b3,1e999,", "b4,1,999999999999999999"]);
+
+        var batch = await test.IngestAsync("crm", test.WriteFile("crm.csv", string.Join('\n', lines)));
+
+        Assert.Equal(100, batch.Counts.Accepted);
+        var errors = test.Quarantine(batch.Id).Select(e => Assert.Single(e.Errors)).Select(e => $"{e.Path} {e.Code}").ToList();
+        Assert.Equal(["score TYPE_MISMATCH", "score TYPE_MISMATCH", "score TYPE_MISMATCH", "lastSeen FORMAT_INVALID"], errors);
+    }
+
+    [Fact]
     public async Task Crlf_line_ends_and_a_missing_final_newline_are_fine()
     {
         await using var test = await CrmAsync();

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Catalog;
 using Tessera.Identity.Normalization;
+using Tessera.Ingestion.Mapping;
 
 namespace Tessera.Ingestion.Validation;
 
@@ -106,6 +107,12 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             return;
         }
         WriteObject(record, schema.Root, "", exactPath: true, output, result);
+        CheckRecord(result);
+    }
+
+    /// <summary>The checks of a whole record, once its values are walked: limits, an identity at all, the one primary identity.</summary>
+    private void CheckRecord(ValidationResult result)
+    {
         if (result.LeafCount > limits.MaxFieldsPerRecord)
         {
             result.Errors.Add(new ValidationError("", ErrorCodes.TooManyFields,
@@ -191,7 +198,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 }
                 if (schema.UnknownFields == UnknownFieldPolicy.Reject)
                 {
-                    AddError(result, childPath, ErrorCodes.UnknownField, $"field '{childPath}' is not in schema '{schema.Name}' v{schema.Version}");
+                    UnknownField(childPath, result);
                 }
                 continue;
             }
@@ -209,8 +216,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 if ((!element.TryGetProperty(required, out var value) || value.ValueKind == JsonValueKind.Null)
                     && !(path.Length == 0 && XdmAliasOf(required) is { } alias && element.TryGetProperty(alias, out var aliased) && aliased.ValueKind != JsonValueKind.Null))
                 {
-                    var requiredPath = path.Length == 0 ? required : $"{path}.{required}";
-                    AddError(result, requiredPath, ErrorCodes.RequiredMissing, $"required field '{requiredPath}' is missing");
+                    RequiredMissing(path.Length == 0 ? required : $"{path}.{required}", result);
                 }
             }
         }
@@ -332,12 +338,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 }
                 if (isId)
                 {
-                    if (string.IsNullOrWhiteSpace(text) && schema.Class == SchemaClass.Event)
-                    {
-                        // Every event without an id would share one key: all but the first would be dropped as duplicates.
-                        AddError(result, path, ErrorCodes.RequiredMissing, $"field '{path}' is empty: an event needs an id");
-                    }
-                    result.EventId = text;
+                    SetEventId(text, path, result);
                 }
                 return;
             case FieldType.Int or FieldType.Long:
@@ -373,7 +374,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             case FieldType.Date:
                 if (value.ValueKind != JsonValueKind.String || !TryParseDate(value, out var date))
                 {
-                    AddError(result, path, ErrorCodes.FormatInvalid, $"field '{path}': expected a date as yyyy-MM-dd, found {Show(value)}");
+                    DateInvalid(result, path, Show(value));
                     output.WriteNullValue();
                     return;
                 }
@@ -385,22 +386,156 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
             case FieldType.DateTime:
                 if (value.ValueKind != JsonValueKind.String || !TryParseDateTime(value, out var instant))
                 {
-                    AddError(result, path, ErrorCodes.FormatInvalid, $"field '{path}': expected an ISO 8601 date-time (e.g. 2024-05-01T10:00:00Z), found {Show(value)}");
+                    InstantInvalid(result, path, Show(value));
                     output.WriteNullValue();
                     return;
                 }
-                TemporalParsing.Write(output, instant);
-                if (ReferenceEquals(field, _timestampField) && path == CompiledSchema.TimestampField)
-                {
-                    result.Timestamp = instant;
-                }
-                else if (ReferenceEquals(field, _lastUpdatedField))
-                {
-                    result.LastUpdated = instant; // never inside an array or map, so at most once per record
-                }
+                WriteInstant(instant, field, path, output, result);
                 return;
         }
     }
+
+    private void SetEventId(string text, string path, ValidationResult result)
+    {
+        if (string.IsNullOrWhiteSpace(text) && schema.Class == SchemaClass.Event)
+        {
+            // Every event without an id would share one key: all but the first would be dropped as duplicates.
+            AddError(result, path, ErrorCodes.RequiredMissing, $"field '{path}' is empty: an event needs an id");
+        }
+        result.EventId = text;
+    }
+
+    private void WriteInstant(DateTimeOffset instant, CompiledField field, string path, Utf8JsonWriter output, ValidationResult result)
+    {
+        TemporalParsing.Write(output, instant);
+        if (ReferenceEquals(field, _timestampField) && path == CompiledSchema.TimestampField)
+        {
+            result.Timestamp = instant;
+        }
+        else if (ReferenceEquals(field, _lastUpdatedField))
+        {
+            result.LastUpdated = instant; // never inside an array or map, so at most once per record
+        }
+    }
+
+    /// <summary>Starts a tabular row checked from its cells (<see cref="TabularConverter.Validate"/>) as <see cref="Validate"/> starts a tabular record.</summary>
+    internal void BeginRow(ValidationResult result)
+    {
+        _explicitNulls = false;
+        result.Reset();
+    }
+
+    /// <summary>Ends a row begun with <see cref="BeginRow"/> with the checks that end <see cref="Validate"/>.</summary>
+    internal void EndRow(ValidationResult result) => CheckRecord(result);
+
+    internal bool RejectsUnknownFields => schema.UnknownFields == UnknownFieldPolicy.Reject;
+
+    /// <summary>
+    /// Checks and writes a text cell mapped to the scalar <paramref name="field"/> (no array or map above it): the value, errors,
+    /// identities and key fields that <see cref="Validate"/> gives for the JSON value <see cref="TabularConverter"/> makes of the
+    /// cell, found the same way (the converter's own parsers), without writing that JSON and parsing it again.
+    /// </summary>
+    internal void WriteCell(string text, CompiledField field, string? format, Utf8JsonWriter output, ValidationResult result)
+    {
+        var path = field.Path;
+        result.LeafCount++;
+        switch (field.Type)
+        {
+            case FieldType.String:
+                CheckString(text, field, path, result);
+                output.WriteStringValue(text);
+                if (field.Identity is { } identity)
+                {
+                    AddIdentity(result, identity.Namespace, text, identity.Primary, path);
+                }
+                if (ReferenceEquals(field, _idField))
+                {
+                    SetEventId(text, path, result);
+                }
+                return;
+            case FieldType.Int or FieldType.Long:
+                if (!TabularConverter.TryParseInteger(text, out var integer))
+                {
+                    Mismatch(result, path, field, ShowText(text));
+                    output.WriteNullValue();
+                }
+                else if (field.Type == FieldType.Int && integer is < int.MinValue or > int.MaxValue)
+                {
+                    Mismatch(result, path, field, $"number {integer.ToString(CultureInfo.InvariantCulture)}");
+                    output.WriteNullValue();
+                }
+                else
+                {
+                    CheckRange(integer, field, path, result);
+                    output.WriteNumberValue(integer);
+                }
+                return;
+            case FieldType.Double:
+                if (!TabularConverter.TryParseReal(text, out var real))
+                {
+                    Mismatch(result, path, field, ShowText(text));
+                    output.WriteNullValue();
+                    return;
+                }
+                CheckRange(real, field, path, result);
+                output.WriteNumberValue(real);
+                return;
+            case FieldType.Bool:
+                if (TabularConverter.ParseBool(text) is not { } flag)
+                {
+                    Mismatch(result, path, field, ShowText(text));
+                    output.WriteNullValue();
+                    return;
+                }
+                output.WriteBooleanValue(flag);
+                return;
+            case FieldType.Date:
+                if (!TabularConverter.TryConvertDate(text, format, out var date) && !TemporalParsing.TryParseDate(text, out date))
+                {
+                    DateInvalid(result, path, ShowText(text));
+                    output.WriteNullValue();
+                    return;
+                }
+                Span<char> formatted = stackalloc char[16];
+                output.WriteStringValue(date.TryFormat(formatted, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture)
+                    ? formatted[..written]
+                    : date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                return;
+            case FieldType.DateTime:
+                if (TabularConverter.TryConvertInstant(text, format, out var instant))
+                {
+                    // The converter writes it in the stored form, to the millisecond, and that is what is read back.
+                    instant = new DateTimeOffset(instant.UtcTicks - instant.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+                }
+                else if (!TemporalParsing.TryParseDateTime(text, out instant))
+                {
+                    InstantInvalid(result, path, ShowText(text));
+                    output.WriteNullValue();
+                    return;
+                }
+                WriteInstant(instant, field, path, output, result);
+                return;
+            default:
+                throw new ArgumentException($"field '{path}' is not a scalar", nameof(field));
+        }
+    }
+
+    /// <summary>A cell of an <c>identityMap.NAMESPACE</c> column, as <see cref="Validate"/> reads the identity map the converter writes of it.</summary>
+    internal void IdentityMapCell(string ns, string text, bool primary, ValidationResult result)
+    {
+        if (namespaces.Resolve(ns) is not { } code)
+        {
+            AddError(result, $"{IdentityMapNames[0]}.{ns}", ErrorCodes.UnknownNamespace, $"identity namespace '{ns}' is not defined in this sandbox");
+            return;
+        }
+        AddIdentity(result, code, text, primary, new IdentityPath(null, IdentityMapNames[0], ns, 0));
+    }
+
+    internal void UnknownField(string path, ValidationResult result) =>
+        AddError(result, path, ErrorCodes.UnknownField, $"field '{path}' is not in schema '{schema.Name}' v{schema.Version}");
+
+    internal static void RequiredMissing(string path, ValidationResult result) =>
+        AddError(result, path, ErrorCodes.RequiredMissing, $"required field '{path}' is missing");
 
     private void WriteIdentityMap(JsonElement map, string path, Utf8JsonWriter output, ValidationResult result)
     {
@@ -614,7 +749,16 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
     }
 
     private static void Mismatch(ValidationResult result, string path, CompiledField field, JsonElement value) =>
-        AddError(result, path, ErrorCodes.TypeMismatch, $"field '{path}': expected {SchemaCompiler.TypeName(field.Type)}, found {Show(value)}");
+        Mismatch(result, path, field, Show(value));
+
+    private static void Mismatch(ValidationResult result, string path, CompiledField field, string found) =>
+        AddError(result, path, ErrorCodes.TypeMismatch, $"field '{path}': expected {SchemaCompiler.TypeName(field.Type)}, found {found}");
+
+    private static void DateInvalid(ValidationResult result, string path, string found) =>
+        AddError(result, path, ErrorCodes.FormatInvalid, $"field '{path}': expected a date as yyyy-MM-dd, found {found}");
+
+    private static void InstantInvalid(ValidationResult result, string path, string found) =>
+        AddError(result, path, ErrorCodes.FormatInvalid, $"field '{path}': expected an ISO 8601 date-time (e.g. 2024-05-01T10:00:00Z), found {found}");
 
     private static void AddError(ValidationResult result, string path, string code, string message)
     {
@@ -626,10 +770,12 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
 
     private static string Show(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => $"string '{Truncate(value.GetString()!)}'",
+        JsonValueKind.String => ShowText(value.GetString()!),
         JsonValueKind.Number => $"number {value.GetRawText()}",
         _ => Describe(value.ValueKind),
     };
+
+    private static string ShowText(string text) => $"string '{Truncate(text)}'";
 
     private static string Describe(JsonValueKind kind) => kind switch
     {
