@@ -234,6 +234,30 @@ public sealed class JsonAndParquetFormatTests
     }
 
     [Fact]
+    public async Task A_parquet_double_json_cannot_hold_is_quarantined_as_a_type_mismatch()
+    {
+        await using var test = await CrmAsync();
+        var rows = Enumerable.Range(1, 40).Select(i => new ParquetRow { CrmId = $"{i:D5}", Age = 30, Score = i, LastSeen = DateTime.UnixEpoch }).ToList();
+        rows.Add(new ParquetRow { CrmId = "00099", Age = 30, Score = double.PositiveInfinity, LastSeen = DateTime.UnixEpoch });
+        var path = Path.Combine(test.Directory, "crm.parquet");
+        await using (var file = File.Create(path))
+        {
+            await ParquetSerializer.SerializeAsync(rows, file);
+        }
+        var mapping = new MappingSpec
+        {
+            Fields = new Dictionary<string, string?> { ["CrmId"] = "crmId", ["Age"] = "age", ["Score"] = "score", ["LastSeen"] = "lastSeen" },
+            Ignore = ["Visits", "Vip", "City", "Zip"],
+        };
+
+        var batch = await test.IngestAsync("crm", path, mapping);
+
+        Assert.Equal((41L, 40L, 1L), (batch.Counts.Input, batch.Counts.Accepted, batch.Counts.Failed));
+        var entry = Assert.Single(test.Quarantine(batch.Id));
+        Assert.Equal(("score", ErrorCodes.TypeMismatch), (entry.Errors[0].Path, entry.Errors[0].Code));
+    }
+
+    [Fact]
     public async Task An_unknown_extension_needs_a_format()
     {
         await using var test = await CrmAsync();

@@ -353,7 +353,7 @@ public sealed class TabularConverter
                 return;
             case float or double or decimal:
                 var real = Convert.ToDouble(value, CultureInfo.InvariantCulture);
-                if (type == FieldType.String)
+                if (type == FieldType.String || !double.IsFinite(real)) // JSON has no NaN or infinity: validated as the text
                 {
                     output.WriteStringValue(real.ToString("R", CultureInfo.InvariantCulture));
                 }
