@@ -110,7 +110,14 @@ internal sealed class RecordProcessor : IDisposable
             else
             {
                 element = record.Json;
-                size = JsonMarshal.GetRawUtf8Value(element).Length;
+                var raw = JsonMarshal.GetRawUtf8Value(element);
+                size = raw.Length;
+                if (JsonText.UnpairedSurrogateEscape(raw) is var at and >= 0)
+                {
+                    Result.Errors.Add(new ValidationError("", ErrorCodes.ParseError,
+                        $"record has a UTF-16 surrogate escape without its pair ({System.Text.Encoding.UTF8.GetString(raw.Slice(at, 6))} at byte {at}): a string must be Unicode text"));
+                    return false;
+                }
             }
             if (size > _limits.MaxRecordBytes)
             {

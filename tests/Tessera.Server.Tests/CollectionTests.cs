@@ -82,6 +82,22 @@ public sealed class CollectionTests
     }
 
     [Fact]
+    public async Task A_record_with_a_string_that_is_not_unicode_text_is_rejected_by_name_and_the_rest_stored()
+    {
+        await using var server = await ApiServer.StartAsync();
+        using var response = await server.Client(server.Key.ProdCollect).PostAsync("/collection/v1/datasets/web/events", Http.Json("""
+            [{"_id":"e1","timestamp":"2026-11-01T10:00:00Z","ecid":"d1","page":"\ud800"},
+             {"_id":"e2","timestamp":"2026-11-01T10:01:00Z","ecid":"d1","page":"\ud83d\ude00"}]
+            """), TestContext.Current.CancellationToken);
+        var body = await response.ExpectAsync(HttpStatusCode.MultiStatus);
+        Assert.Equal((1L, 1L), (body.GetProperty("counts").Long("accepted"), body.GetProperty("counts").Long("failed")));
+        var error = body.GetProperty("records")[0].GetProperty("errors")[0];
+        Assert.Equal("PARSE_ERROR", error.Str("code"));
+        Assert.Contains("\\ud800", error.Str("message"), StringComparison.Ordinal);
+        Assert.Equal(1, StoredFacts.Count(server.Workspace, "prod", "web"));
+    }
+
+    [Fact]
     public async Task Rejected_records_are_answered_207_and_listed_in_the_quarantine()
     {
         await using var server = await ApiServer.StartAsync();

@@ -260,6 +260,17 @@ public sealed class SegmentTests
         }
     }
 
+    [Theory]
+    [InlineData("track", """{"messageId":"m-1","userId":"\ud800","event":"x"}""")]
+    [InlineData("identify", """{"messageId":"m-1","userId":"u1","traits":{"email":"x\udc00"}}""")]
+    [InlineData("batch", """{"batch":[{"type":"track","messageId":"m-1","userId":"u1","event":"\ud83d"}]}""")]
+    public async Task A_string_that_is_not_unicode_text_is_a_bad_request_not_a_server_error(string type, string body)
+    {
+        await using var server = await ApiServer.StartAsync();
+        using var response = await server.BasicClient(server.Key.ProdCollect).PostAsync("/v1/" + type, Http.Json(body), TestContext.Current.CancellationToken);
+        await response.ExpectErrorAsync(HttpStatusCode.BadRequest, "BODY_INVALID");
+    }
+
     [Fact]
     public async Task A_message_without_messageId_gets_a_deterministic_one_so_a_retry_is_stored_once()
     {

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Tessera.Ingestion.Validation;
 
 namespace Tessera.Server.Api;
 
@@ -18,6 +20,20 @@ internal static class RequestBody
         catch (JsonException error)
         {
             throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"request body is not valid JSON: {error.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Refuses a body whose strings are not all Unicode text (a UTF-16 surrogate escape without its pair, which JSON's grammar
+    /// allows): for endpoints that read the body's strings themselves rather than as records the ingestion checks one by one.
+    /// </summary>
+    public static void RequireUnicodeText(JsonDocument document)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(document.RootElement);
+        if (JsonText.UnpairedSurrogateEscape(raw) is var at and >= 0)
+        {
+            throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid,
+                $"request body has a UTF-16 surrogate escape without its pair ({System.Text.Encoding.UTF8.GetString(raw.Slice(at, 6))} at byte {at}): a string must be Unicode text");
         }
     }
 

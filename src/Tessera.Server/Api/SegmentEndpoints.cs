@@ -51,6 +51,7 @@ internal static class SegmentEndpoints
     private static async Task<IResult> HandleAsync(string? type, HttpContext http, Workspace workspace, TimeProvider time)
     {
         using var document = await RequestBody.ReadJsonAsync(http);
+        RequestBody.RequireUnicodeText(document); // the mapper reads the messages' strings before any record is validated
         var root = document.RootElement;
         var caller = http.Features.Get<ApiCaller>() ?? ApiKeyMiddleware.Authorize(http, BodyWriteKey(root), ApiAccess.CollectOrBodyWriteKey, workspace);
         var binding = workspace.SegmentBindingFor(caller.Sandbox);

@@ -1,0 +1,56 @@
+namespace Tessera.Ingestion.Validation;
+
+/// <summary>Checks of JSON text that a parser accepts and a string read of it refuses.</summary>
+public static class JsonText
+{
+    /// <summary>
+    /// Where the first <c>\uD800</c>-<c>\uDFFF</c> escape without its pair is in <paramref name="json"/> (valid JSON), or -1. JSON's
+    /// grammar allows such an escape, but it is no Unicode text: reading the string throws, and a record holding one would
+    /// have thrown out of its whole batch. Only escapes can hold one (the text itself is UTF-8, checked by the parser).
+    /// </summary>
+    public static int UnpairedSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        var at = json.IndexOf((byte)'\\');
+        if (at < 0)
+        {
+            return -1;
+        }
+        for (var i = at; i < json.Length; i++)
+        {
+            if (json[i] != '\\')
+            {
+                continue;
+            }
+            if (json[i + 1] != 'u')
+            {
+                i++; // an escaped character, perhaps a backslash: never the start of another escape
+                continue;
+            }
+            var unit = Hex(json.Slice(i + 2, 4));
+            if (unit is >= 0xDC00 and <= 0xDFFF)
+            {
+                return i;
+            }
+            if (unit is >= 0xD800 and <= 0xDBFF)
+            {
+                if (i + 12 > json.Length || json[i + 6] != '\\' || json[i + 7] != 'u' || Hex(json.Slice(i + 8, 4)) is < 0xDC00 or > 0xDFFF)
+                {
+                    return i;
+                }
+                i += 6;
+            }
+            i += 5;
+        }
+        return -1;
+    }
+
+    private static int Hex(ReadOnlySpan<byte> digits)
+    {
+        var value = 0;
+        foreach (var digit in digits)
+        {
+            value = (value << 4) | (digit <= '9' ? digit - '0' : (digit | 0x20) - 'a' + 10);
+        }
+        return value;
+    }
+}
