@@ -136,6 +136,27 @@ public sealed class CsvFormatTests
         Assert.Equal("Bob", Crm(test, "00002").Text("firstName"));
     }
 
+    [Theory]
+    [InlineData("%")]
+    [InlineData("K")]
+    [InlineData("yyyy-MM-dd %")]
+    public async Task A_date_format_dotnet_cannot_read_is_refused_before_the_batch_names_its_column(string format)
+    {
+        await using var test = await CrmAsync();
+        var path = test.WriteFile("crm.csv", "crmId,born\n00001,2024-01-01\n");
+        var mapping = new MappingSpec
+        {
+            Fields = new Dictionary<string, string?> { ["born"] = "birthDate" },
+            Formats = new Dictionary<string, string> { ["born"] = format },
+        };
+
+        var error = await Assert.ThrowsAsync<CatalogException>(() => test.IngestAsync("crm", path, mapping));
+
+        Assert.Equal(ErrorCodes.MappingError, error.Code);
+        Assert.StartsWith("column 'born': '" + format + "' is not a .NET date and time format", error.Message, StringComparison.Ordinal);
+        Assert.Empty(test.Facts());
+    }
+
     [Fact]
     public async Task A_headerless_file_without_columns_is_refused()
     {

@@ -72,7 +72,7 @@ public sealed class TabularConverter
             node.Column = i;
             node.Field = schema.Resolve(path);
             node.IdentityNamespace = parts.Length == 2 && parts[0] is "identityMap" ? parts[1] : null;
-            node.Format = mapping.Formats is { } formats && formats.TryGetValue(column, out var format) ? format : null;
+            node.Format = mapping.Formats is { } formats && formats.TryGetValue(column, out var format) ? CheckFormat(column, format) : null;
             mapsId |= path == CompiledSchema.IdField;
         }
         _generateId = schema.Class == SchemaClass.Event && !mapsId;
@@ -140,6 +140,21 @@ public sealed class TabularConverter
         }
         WriteChildren(_root, values, output);
         output.WriteEndObject();
+    }
+
+    /// <summary>A column's date format, refused before the batch starts when .NET cannot read it (a parse would throw on every row).</summary>
+    private static string CheckFormat(string column, string format)
+    {
+        try
+        {
+            _ = DateTimeOffset.UnixEpoch.ToString(format, CultureInfo.InvariantCulture);
+            return format;
+        }
+        catch (FormatException)
+        {
+            throw new CatalogException(ErrorCodes.MappingError,
+                $"column '{column}': '{format}' is not a .NET date and time format (formats.{column}; e.g. yyyyMMdd or M/d/yyyy H:mm)");
+        }
     }
 
     private static int Overhead(Node node) => node.Children.Sum(c => c.EncodedName.EncodedUtf8Bytes.Length + 64 + Overhead(c));
@@ -451,9 +466,17 @@ public sealed class TabularConverter
     internal static bool TryConvertDate(string text, string? format, out DateOnly date)
     {
         date = default;
-        if (format is null || !DateTime.TryParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+        DateTime parsed;
+        try
         {
-            return false;
+            if (format is null || !DateTime.TryParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.None, out parsed))
+            {
+                return false;
+            }
+        }
+        catch (FormatException)
+        {
+            return false; // a format .NET writes but cannot read with this text: the text is validated as written
         }
         date = DateOnly.FromDateTime(parsed);
         return true;
@@ -467,8 +490,16 @@ public sealed class TabularConverter
     {
         if (format is not null)
         {
-            return DateTimeOffset.TryParseExact(text, format, CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant);
+            try
+            {
+                return DateTimeOffset.TryParseExact(text, format, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant);
+            }
+            catch (FormatException)
+            {
+                instant = default;
+                return false;
+            }
         }
         instant = default;
         if (text.Length < 12 || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var epochMillis)
