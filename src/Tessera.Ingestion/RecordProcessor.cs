@@ -112,10 +112,9 @@ internal sealed class RecordProcessor : IDisposable
                 element = record.Json;
                 var raw = JsonMarshal.GetRawUtf8Value(element);
                 size = raw.Length;
-                if (JsonText.UnpairedSurrogateEscape(raw) is var at and >= 0)
+                if (JsonText.NotUnicodeText(raw) is { } wrong)
                 {
-                    Result.Errors.Add(new ValidationError("", ErrorCodes.ParseError,
-                        $"record has a UTF-16 surrogate escape without its pair ({System.Text.Encoding.UTF8.GetString(raw.Slice(at, 6))} at byte {at}): a string must be Unicode text"));
+                    Result.Errors.Add(new ValidationError("", ErrorCodes.ParseError, "record has " + wrong));
                     return false;
                 }
             }

@@ -44,6 +44,11 @@ public static class JsonText
         return -1;
     }
 
+    /// <summary>What is wrong with <paramref name="json"/>'s strings, said for an error message ("… has " + this), or null when nothing is.</summary>
+    public static string? NotUnicodeText(ReadOnlySpan<byte> json) => UnpairedSurrogateEscape(json) is var at and >= 0
+        ? $"a UTF-16 surrogate escape without its pair ({System.Text.Encoding.UTF8.GetString(json.Slice(at, 6))} at byte {at}): a string must be Unicode text"
+        : null;
+
     private static int Hex(ReadOnlySpan<byte> digits)
     {
         var value = 0;

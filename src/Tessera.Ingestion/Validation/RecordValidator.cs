@@ -378,10 +378,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                     output.WriteNullValue();
                     return;
                 }
-                Span<char> formatted = stackalloc char[16];
-                output.WriteStringValue(date.TryFormat(formatted, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture)
-                    ? formatted[..written]
-                    : date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                WriteDate(date, output);
                 return;
             case FieldType.DateTime:
                 if (value.ValueKind != JsonValueKind.String || !TryParseDateTime(value, out var instant))
@@ -393,6 +390,14 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                 WriteInstant(instant, field, path, output, result);
                 return;
         }
+    }
+
+    private static void WriteDate(DateOnly date, Utf8JsonWriter output)
+    {
+        Span<char> formatted = stackalloc char[16];
+        output.WriteStringValue(date.TryFormat(formatted, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture)
+            ? formatted[..written]
+            : date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
     }
 
     private void SetEventId(string text, string path, ValidationResult result)
@@ -496,10 +501,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                     output.WriteNullValue();
                     return;
                 }
-                Span<char> formatted = stackalloc char[16];
-                output.WriteStringValue(date.TryFormat(formatted, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture)
-                    ? formatted[..written]
-                    : date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                WriteDate(date, output);
                 return;
             case FieldType.DateTime:
                 if (TabularConverter.TryConvertInstant(text, format, out var instant))

@@ -29,11 +29,9 @@ internal static class RequestBody
     /// </summary>
     public static void RequireUnicodeText(JsonDocument document)
     {
-        var raw = JsonMarshal.GetRawUtf8Value(document.RootElement);
-        if (JsonText.UnpairedSurrogateEscape(raw) is var at and >= 0)
+        if (JsonText.NotUnicodeText(JsonMarshal.GetRawUtf8Value(document.RootElement)) is { } wrong)
         {
-            throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid,
-                $"request body has a UTF-16 surrogate escape without its pair ({System.Text.Encoding.UTF8.GetString(raw.Slice(at, 6))} at byte {at}): a string must be Unicode text");
+            throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "request body has " + wrong);
         }
     }
 
