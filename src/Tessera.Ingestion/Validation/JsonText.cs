@@ -10,20 +10,19 @@ public static class JsonText
     /// </summary>
     public static int UnpairedSurrogateEscape(ReadOnlySpan<byte> json)
     {
-        var at = json.IndexOf((byte)'\\');
-        if (at < 0)
+        var i = 0;
+        while (true)
         {
-            return -1;
-        }
-        for (var i = at; i < json.Length; i++)
-        {
-            if (json[i] != '\\')
+            // From escape to escape (a writer's default encoder escapes '+', '&' and every non-ASCII character: many events have dozens).
+            var next = json[i..].IndexOf((byte)'\\');
+            if (next < 0)
             {
-                continue;
+                return -1;
             }
+            i += next;
             if (json[i + 1] != 'u')
             {
-                i++; // an escaped character, perhaps a backslash: never the start of another escape
+                i += 2; // an escaped character, perhaps a backslash: never the start of another escape
                 continue;
             }
             var unit = Hex(json.Slice(i + 2, 4));
@@ -39,9 +38,8 @@ public static class JsonText
                 }
                 i += 6;
             }
-            i += 5;
+            i += 6;
         }
-        return -1;
     }
 
     /// <summary>What is wrong with <paramref name="json"/>'s strings, said for an error message ("… has " + this), or null when nothing is.</summary>
