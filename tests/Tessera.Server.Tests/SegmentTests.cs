@@ -263,12 +263,37 @@ public sealed class SegmentTests
     [Theory]
     [InlineData("track", """{"messageId":"m-1","userId":"\ud800","event":"x"}""")]
     [InlineData("identify", """{"messageId":"m-1","userId":"u1","traits":{"email":"x\udc00"}}""")]
-    [InlineData("batch", """{"batch":[{"type":"track","messageId":"m-1","userId":"u1","event":"\ud83d"}]}""")]
-    public async Task A_string_that_is_not_unicode_text_is_a_bad_request_not_a_server_error(string type, string body)
+    public async Task A_message_with_a_string_that_is_not_unicode_text_is_rejected_by_name_not_a_server_error(string type, string body)
     {
         await using var server = await ApiServer.StartAsync();
         using var response = await server.BasicClient(server.Key.ProdCollect).PostAsync("/v1/" + type, Http.Json(body), TestContext.Current.CancellationToken);
-        await response.ExpectErrorAsync(HttpStatusCode.BadRequest, "BODY_INVALID");
+        var answer = await response.ExpectAsync(HttpStatusCode.MultiStatus);
+        var error = Assert.Single(answer.GetProperty("rejected").EnumerateArray()).GetProperty("errors")[0];
+        Assert.Equal("PARSE_ERROR", error.Str("code"));
+        Assert.Contains("surrogate escape without its pair", error.Str("message"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_batch_stores_its_good_messages_beside_one_whose_string_is_not_unicode_text()
+    {
+        await using var server = await ApiServer.StartAsync();
+        var client = server.BasicClient(server.Key.ProdCollect);
+        var ct = TestContext.Current.CancellationToken;
+        using var response = await client.PostAsync("/v1/batch", Http.Json("""
+            {"batch":[{"type":"track","messageId":"m-1","userId":"u1","event":"\ud83d"},
+                      {"type":"track","messageId":"m-2","userId":"u1","event":"Fine \ud83d\ude00"}]}
+            """), ct);
+        var answer = await response.ExpectAsync(HttpStatusCode.MultiStatus);
+        Assert.Equal(1, answer.GetProperty("accepted").GetInt32());
+        var rejected = Assert.Single(answer.GetProperty("rejected").EnumerateArray());
+        Assert.Equal((0, "PARSE_ERROR"), (rejected.GetProperty("index").GetInt32(), rejected.GetProperty("errors")[0].Str("code")));
+        Assert.Equal("Fine \U0001F600", StoredEvent(server, User1, "m-2").Str("event"));
+
+        // What the request shares among its messages cannot be read for any of them: the request is refused.
+        using var shared = await client.PostAsync("/v1/batch", Http.Json("""
+            {"context":{"ip":"\udc00"},"batch":[{"type":"track","messageId":"m-3","userId":"u1","event":"x"}]}
+            """), ct);
+        await shared.ExpectErrorAsync(HttpStatusCode.BadRequest, "BODY_INVALID");
     }
 
     [Fact]

@@ -24,14 +24,22 @@ internal static class RequestBody
     }
 
     /// <summary>
-    /// Refuses a body whose strings are not all Unicode text (a UTF-16 surrogate escape without its pair, which JSON's grammar
-    /// allows): for endpoints that read the body's strings themselves rather than as records the ingestion checks one by one.
+    /// Refuses a body whose <paramref name="properties"/> (of its root object) hold a string that is not Unicode text (a UTF-16
+    /// surrogate escape without its pair, which JSON's grammar allows): for the parts of a body an endpoint reads itself
+    /// rather than handing them to the ingestion as records, which rejects such a record alone.
     /// </summary>
-    public static void RequireUnicodeText(JsonDocument document)
+    public static void RequireUnicodeText(JsonElement root, params ReadOnlySpan<string> properties)
     {
-        if (JsonText.NotUnicodeText(JsonMarshal.GetRawUtf8Value(document.RootElement)) is { } wrong)
+        if (root.ValueKind != JsonValueKind.Object)
         {
-            throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "request body has " + wrong);
+            return;
+        }
+        foreach (var name in properties)
+        {
+            if (root.TryGetProperty(name, out var value) && JsonText.NotUnicodeText(JsonMarshal.GetRawUtf8Value(value)) is { } wrong)
+            {
+                throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"request body's '{name}' has {wrong}");
+            }
         }
     }
 

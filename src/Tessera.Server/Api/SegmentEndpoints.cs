@@ -51,8 +51,10 @@ internal static class SegmentEndpoints
     private static async Task<IResult> HandleAsync(string? type, HttpContext http, Workspace workspace, TimeProvider time)
     {
         using var document = await RequestBody.ReadJsonAsync(http);
-        RequestBody.RequireUnicodeText(document); // the mapper reads the messages' strings before any record is validated
         var root = document.RootElement;
+        // What is read here for the whole request: a bad string refuses it. A message's own are that message's to fail
+        // (SegmentMapper.Add), as a batch's other messages are stored.
+        RequestBody.RequireUnicodeText(root, type is null ? ["writeKey", "context", "sentAt"] : ["writeKey"]);
         var caller = http.Features.Get<ApiCaller>() ?? ApiKeyMiddleware.Authorize(http, BodyWriteKey(root), ApiAccess.CollectOrBodyWriteKey, workspace);
         var binding = workspace.SegmentBindingFor(caller.Sandbox);
         if (root.ValueKind != JsonValueKind.Object)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Tessera.Ingestion.Validation;
@@ -69,6 +70,14 @@ public sealed class SegmentMapper : IDisposable
             // Not a message at all: hand it to the event schema as it is, which rejects it.
             _eventIndexes.Add(index);
             message.WriteTo(_eventWriter);
+            return;
+        }
+        if (JsonText.NotUnicodeText(JsonMarshal.GetRawUtf8Value(message)) is not null)
+        {
+            // A string that is not Unicode text cannot be read: the message goes to the event schema as it was sent, and the
+            // ingestion rejects it by name (PARSE_ERROR) while the request's other messages are stored.
+            _eventIndexes.Add(index);
+            _eventWriter.WriteRawValue(JsonMarshal.GetRawUtf8Value(message), skipInputValidation: true);
             return;
         }
         JsonElement typeElement = default;
