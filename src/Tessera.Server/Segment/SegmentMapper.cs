@@ -65,19 +65,13 @@ public sealed class SegmentMapper : IDisposable
     /// </summary>
     public void Add(JsonElement message, string? type, int index, JsonElement batchContext = default, JsonElement batchSentAt = default)
     {
-        if (message.ValueKind != JsonValueKind.Object)
+        var raw = JsonMarshal.GetRawUtf8Value(message);
+        if (message.ValueKind != JsonValueKind.Object || JsonText.NotUnicodeText(raw) is not null)
         {
-            // Not a message at all: hand it to the event schema as it is, which rejects it.
+            // Not a message at all, or one with a string that is not Unicode text (it cannot be read): handed to the event
+            // schema as it was sent, and the ingestion rejects it by name while the request's other messages are stored.
             _eventIndexes.Add(index);
-            message.WriteTo(_eventWriter);
-            return;
-        }
-        if (JsonText.NotUnicodeText(JsonMarshal.GetRawUtf8Value(message)) is not null)
-        {
-            // A string that is not Unicode text cannot be read: the message goes to the event schema as it was sent, and the
-            // ingestion rejects it by name (PARSE_ERROR) while the request's other messages are stored.
-            _eventIndexes.Add(index);
-            _eventWriter.WriteRawValue(JsonMarshal.GetRawUtf8Value(message), skipInputValidation: true);
+            _eventWriter.WriteRawValue(raw, skipInputValidation: true);
             return;
         }
         JsonElement typeElement = default;
