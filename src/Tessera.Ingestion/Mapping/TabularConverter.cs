@@ -61,16 +61,18 @@ public sealed class TabularConverter
                 throw new CatalogException(ErrorCodes.MappingError, $"column '{column}': field path '{path}' has an empty segment");
             }
             var node = _root;
+            CompiledField? field = schema.Root;
             foreach (var part in parts)
             {
                 node = node.Child(part);
+                field = field?.Children?.GetValueOrDefault(part);
+                node.Field = field; // what the validator finds for the node (null: not in the schema)
             }
             if (node.Column >= 0 || node.Children.Count > 0)
             {
                 throw new CatalogException(ErrorCodes.MappingError, $"column '{column}': field '{path}' is already mapped from another column");
             }
             node.Column = i;
-            node.Field = schema.Resolve(path);
             node.IdentityNamespace = parts.Length == 2 && parts[0] is "identityMap" ? parts[1] : null;
             node.Format = mapping.Formats is { } formats && formats.TryGetValue(column, out var format) ? CheckFormat(column, format) : null;
             mapsId |= path == CompiledSchema.IdField;
@@ -84,7 +86,7 @@ public sealed class TabularConverter
     }
 
     /// <summary>
-    /// Gives each node the schema field the validator finds for it and the way <see cref="Validate"/> takes it; false when a
+    /// Gives each node the way <see cref="Validate"/> takes it (by the schema field the validator finds for it); false when a
     /// part of the mapping is read by the validator in a way only the JSON form shows (an alias, a column into an object,
     /// an array or a map, an identity map the schema declares), and its rows take the JSON way.
     /// </summary>
@@ -92,8 +94,7 @@ public sealed class TabularConverter
     {
         foreach (var child in node.Children)
         {
-            var known = field.Children?.GetValueOrDefault(child.Name);
-            child.Field = known;
+            var known = child.Field;
             if (known is null)
             {
                 if (field.Path.Length == 0 && child.Name is "@id" or "xdm:timestamp" or "xdm:identityMap")
@@ -528,6 +529,7 @@ public sealed class TabularConverter
 
         public int Column { get; set; } = -1;
 
+        /// <summary>The schema field at this node's path, found as the validator finds it (null: the schema has none).</summary>
         public CompiledField? Field { get; set; }
 
         public string? Format { get; set; }

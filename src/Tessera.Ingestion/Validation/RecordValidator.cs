@@ -196,7 +196,7 @@ public sealed class RecordValidator(CompiledSchema schema, IngestionLimits limit
                     result.LeafCount++;
                     continue;
                 }
-                if (schema.UnknownFields == UnknownFieldPolicy.Reject)
+                if (RejectsUnknownFields)
                 {
                     UnknownField(childPath, result);
                 }
