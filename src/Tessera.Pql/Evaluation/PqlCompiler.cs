@@ -180,7 +180,7 @@ public sealed class PqlCompiler
     {
         var source = Compile(filter.Source);
         var slot = NewSlot();
-        var condition = _implicit.Within(slot, () => Compile(filter.Condition));
+        var (condition, window) = CompileItemCondition(filter.Condition, slot);
         return frame =>
         {
             if (source(frame) is not { Kind: PqlKind.Array } items)
@@ -189,11 +189,12 @@ public sealed class PqlCompiler
             }
             // Arrays are never changed once made: when every item is kept, the source is the answer.
             var all = items.Array;
-            var kept = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(all.Length);
+            var (from, to) = Covered(items, window, frame);
+            var kept = System.Buffers.ArrayPool<PqlValue>.Shared.Rent(to - from);
             var count = 0;
             try
             {
-                foreach (var item in all)
+                foreach (var item in all.AsSpan(from, to - from))
                 {
                     frame.Slots[slot] = item;
                     if (Holds(condition(frame)))
@@ -307,7 +308,7 @@ public sealed class PqlCompiler
             var amountValue = amount is null ? null : amount(frame).ToObject();
             return frame.Time.Interval(occurs, frame.Now, Instant(anchor, frame), Instant(until, frame), amountValue);
         }
-        if (!ClockOnly(occurs.Amount) || !ClockOnly(occurs.Anchor) || !ClockOnly(occurs.Until))
+        if (!ClockOnly(occurs))
         {
             return Window;
         }
@@ -329,7 +330,7 @@ public sealed class PqlCompiler
     /// </summary>
     internal static Func<DateTimeOffset, TimeInterval?>? ClockWindow(Occurs occurs, TimeZoneInfo zone)
     {
-        if (!ClockOnly(occurs.Amount) || !ClockOnly(occurs.Anchor) || !ClockOnly(occurs.Until))
+        if (!ClockOnly(occurs))
         {
             return null;
         }
@@ -340,6 +341,9 @@ public sealed class PqlCompiler
 
     private static DateTimeOffset? Instant(Code? code, Frame frame) =>
         code is not null && code(frame).TryTime(frame.Time, out var ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>Whether a window's bounds depend on nothing but the clock.</summary>
+    private static bool ClockOnly(Occurs occurs) => ClockOnly(occurs.Amount) && ClockOnly(occurs.Anchor) && ClockOnly(occurs.Until);
 
     /// <summary>Whether a node's value depends on nothing but the clock.</summary>
     private static bool ClockOnly(PqlNode? node) => node switch
@@ -376,7 +380,10 @@ public sealed class PqlCompiler
         // the interpreter's way.
         if (steps.Length == 1 && _refusals == refusals)
         {
-            return CompileSingleStep(source, slot, timeField, steps[0], counts[0]);
+            // Read on `timestamp`, a clock-only window narrows an array in time order to the part it covers.
+            var narrows = chain.TimeField is FieldLookup { Target: null, Field: "timestamp" }
+                && chain.Steps[0].When is Occurs when && ClockOnly(when);
+            return CompileSingleStep(source, slot, timeField, steps[0], counts[0], narrows);
         }
         return frame =>
         {
@@ -438,7 +445,7 @@ public sealed class PqlCompiler
     /// match (n = 1 by default), which one pass counts without sorting or copying anything.
     /// </summary>
     private static Code CompileSingleStep(Code source, int slot, Code timeField,
-        (Code? What, Code? Where, Func<Frame, TimeInterval?>? When) step, Code? count) => frame =>
+        (Code? What, Code? Where, Func<Frame, TimeInterval?>? When) step, Code? count, bool narrows) => frame =>
         {
             if (source(frame) is not { Kind: PqlKind.Array } array)
             {
@@ -447,7 +454,8 @@ public sealed class PqlCompiler
             var needed = count is null ? 1 : count(frame) is { Kind: PqlKind.Integer } c ? c.Integer : 1;
             var found = 0L;
             var (what, where, when) = step;
-            foreach (var item in array.Array)
+            var (from, to) = Covered(array, narrows ? when : null, frame);
+            foreach (var item in array.Array.AsSpan(from, to - from))
             {
                 if (found >= needed)
                 {
@@ -471,7 +479,7 @@ public sealed class PqlCompiler
     {
         var source = Compile(filter.Source);
         var slot = NewSlot();
-        var condition = _implicit.Within(slot, () => Compile(filter.Condition));
+        var (condition, window) = CompileItemCondition(filter.Condition, slot);
         return frame =>
         {
             if (source(frame) is not { Kind: PqlKind.Array } items)
@@ -479,13 +487,84 @@ public sealed class PqlCompiler
                 return PqlValue.Of(0L);
             }
             var count = 0L;
-            foreach (var item in items.Array)
+            var (from, to) = Covered(items, window, frame);
+            foreach (var item in items.Array.AsSpan(from, to - from))
             {
                 frame.Slots[slot] = item;
                 count += Holds(condition(frame)) ? 1 : 0;
             }
             return PqlValue.Of(count);
         };
+    }
+
+    /// <summary>
+    /// A filter's condition compiled in its item's scope, with the window of time it requires of the item's
+    /// <c>timestamp</c> (<see cref="RequiredWindow"/>) when it has one and nothing in it is refused at run time (the
+    /// items outside the window are then not read at all, and the interpreter reads them).
+    /// </summary>
+    private (Code Condition, Func<Frame, TimeInterval?>? Window) CompileItemCondition(PqlNode condition, int slot)
+    {
+        var refusals = _refusals;
+        return _implicit.Within(slot, () =>
+        {
+            var code = Compile(condition);
+            return (code, _refusals == refusals ? RequiredWindow(condition) : null);
+        });
+    }
+
+    /// <summary>
+    /// The window of a <c>timestamp occurs ...</c> that depends on the clock alone and that <paramref name="condition"/>
+    /// requires of the current item (the condition itself, or a side of its <c>and</c>s); null when there is none.
+    /// </summary>
+    private Func<Frame, TimeInterval?>? RequiredWindow(PqlNode condition) => condition switch
+    {
+        Occurs { Subject: FieldLookup { Target: null, Field: "timestamp" } } occurs
+            when ClockOnly(occurs) => CompileWindow(occurs),
+        FunctionCall { Function: "and", Receiver: null, Arguments: [var left, var right] } => RequiredWindow(left) ?? RequiredWindow(right),
+        _ => null,
+    };
+
+    /// <summary>
+    /// The part of <paramref name="items"/> to read for a condition that requires <paramref name="window"/> of each
+    /// item's <c>timestamp</c>: of an array in time order, the items whose time is in the window (two binary
+    /// searches); otherwise all of it.
+    /// </summary>
+    private static (int From, int To) Covered(in PqlValue items, Func<Frame, TimeInterval?>? window, Frame frame)
+    {
+        var all = items.Array;
+        if (window is null || !items.TimeOrdered)
+        {
+            return (0, all.Length);
+        }
+        if (window(frame) is not { } interval)
+        {
+            return (0, 0);
+        }
+        var from = First(all, 0, interval, past: false);
+        return (from, First(all, from, interval, past: true));
+    }
+
+    /// <summary>
+    /// The first index from <paramref name="start"/> on of an array in time order whose time is not before
+    /// <paramref name="interval"/> (or, <paramref name="past"/>, is after it).
+    /// </summary>
+    private static int First(PqlValue[] items, int start, in TimeInterval interval, bool past)
+    {
+        var (low, high, hint) = (start, items.Length, 0);
+        while (low < high)
+        {
+            var middle = (int)((uint)(low + high) >> 1);
+            PqlValue.TryEventTime(items[middle], ref hint, out var ticks);
+            if (past ? interval.After(ticks) : !interval.Before(ticks))
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+        return low;
     }
 
     private Code CompileCall(FunctionCall call)

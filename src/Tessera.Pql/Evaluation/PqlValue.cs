@@ -75,6 +75,50 @@ public readonly struct PqlValue
 
     public static PqlValue Of(PqlValue[] items) => new(PqlKind.Array, 0, items);
 
+    /// <summary>
+    /// Events (a profile's <c>xEvent</c>), marked <see cref="TimeOrdered"/> when every one is a record whose
+    /// <c>timestamp</c> is a time and those times never decrease (a timeline, oldest first).
+    /// </summary>
+    internal static PqlValue OfEvents(PqlValue[] events) => new(PqlKind.Array, InTimeOrder(events) ? TimeOrderedMark : 0, events);
+
+    private const long TimeOrderedMark = 1;
+
+    /// <summary>
+    /// An array of events in time order (<see cref="OfEvents"/>): a condition that holds only within a window of
+    /// their <c>timestamp</c> need read no event outside the part of the array the window covers.
+    /// </summary>
+    internal bool TimeOrdered => Kind == PqlKind.Array && _bits == TimeOrderedMark;
+
+    internal static readonly string Timestamp = PqlNames.Intern("timestamp");
+
+    /// <summary>The UTC ticks of <paramref name="item"/>'s <c>timestamp</c>, when it is a record with a time there.</summary>
+    internal static bool TryEventTime(in PqlValue item, ref int hint, out long ticks)
+    {
+        if (item.Kind == PqlKind.Record && item.Record.Get(Timestamp, ref hint) is var time
+            && (time.Kind == PqlKind.Time || (time.Kind == PqlKind.String && time._bits > NotATime)))
+        {
+            ticks = time._bits;
+            return true;
+        }
+        ticks = 0;
+        return false;
+    }
+
+    private static bool InTimeOrder(PqlValue[] events)
+    {
+        var hint = 0;
+        var last = long.MinValue;
+        foreach (var item in events)
+        {
+            if (!TryEventTime(item, ref hint, out var ticks) || ticks < last)
+            {
+                return false;
+            }
+            last = ticks;
+        }
+        return true;
+    }
+
     public static PqlValue Of(PqlRecord record) => new(PqlKind.Record, 0, record.Slots);
 
     /// <summary>A record's first slot: its names (never seen as a value).</summary>
@@ -469,13 +513,13 @@ public sealed class PqlProfile
         {
             // As setting an existing JSON property: replaced where it stands.
             slots = (PqlValue[])record.Slots.Clone();
-            slots[at + 1] = PqlValue.Of(events);
+            slots[at + 1] = PqlValue.OfEvents(events);
         }
         else
         {
             slots = new PqlValue[record.Slots.Length + 1];
             record.Slots.AsSpan().CopyTo(slots);
-            slots[^1] = PqlValue.Of(events);
+            slots[^1] = PqlValue.OfEvents(events);
             slots[0] = PqlValue.NamesOf(PqlNames.Shared([.. names, xEvent]));
         }
         return new PqlProfile(PqlValue.Of(new PqlRecord(slots)), zone);
@@ -484,7 +528,14 @@ public sealed class PqlProfile
     public static PqlProfile FromJson(JsonObject profile, TimeZoneInfo? zone = null)
     {
         zone ??= TimeZoneInfo.Utc;
-        return new PqlProfile(PqlValue.FromJson(profile, new TimeWindow(zone)), zone);
+        var root = PqlValue.FromJson(profile, new TimeWindow(zone));
+        var slots = root.Record.Slots;
+        var at = Array.IndexOf((string[])slots[0].Reference!, PqlNames.Intern("xEvent"));
+        if (at >= 0 && slots[at + 1].Kind == PqlKind.Array)
+        {
+            slots[at + 1] = PqlValue.OfEvents(slots[at + 1].Array); // The record is new: nobody else holds it yet.
+        }
+        return new PqlProfile(root, zone);
     }
 }
 

@@ -237,6 +237,11 @@ internal readonly record struct TimeInterval(long Low, long High, bool LowInclus
 {
     public static TimeInterval From(DateTimeOffset low, DateTimeOffset high) => new(low.UtcTicks, high.UtcTicks);
 
-    public bool Contains(long ticks) =>
-        (LowInclusive ? ticks >= Low : ticks > Low) && (HighInclusive ? ticks <= High : ticks < High);
+    public bool Contains(long ticks) => !Before(ticks) && !After(ticks);
+
+    /// <summary>Whether <paramref name="ticks"/> comes before the interval (below its low end).</summary>
+    public bool Before(long ticks) => LowInclusive ? ticks < Low : ticks <= Low;
+
+    /// <summary>Whether <paramref name="ticks"/> comes after the interval (past its high end).</summary>
+    public bool After(long ticks) => HighInclusive ? ticks > High : ticks >= High;
 }

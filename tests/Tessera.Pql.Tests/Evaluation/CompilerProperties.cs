@@ -36,6 +36,15 @@ public sealed class CompilerProperties
         return Agree(tree, random);
     }
 
+    /// <summary>Windows over timelines, which the compiled evaluator narrows to the events they cover (docs/pql.md, "Compiler").</summary>
+    [Property(Replay = "(20261204,7)", MaxTest = 3000, EndSize = 100_000_000)]
+    public bool Compiled_evaluation_agrees_over_a_window_of_a_timeline(int seed)
+    {
+        var random = new Random(seed);
+        var tree = EvaluationTrees.OverAWindow(random);
+        return Agree(tree, random, timeline: true);
+    }
+
     [Property(Replay = "(20261129,17)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool Compiled_evaluation_agrees_on_arbitrary_syntax_trees(int seed)
     {
@@ -64,9 +73,9 @@ public sealed class CompilerProperties
         Assert.Equal(outcome, Show(actual));
     }
 
-    private static bool Agree(PqlNode tree, Random random)
+    private static bool Agree(PqlNode tree, Random random, bool? timeline = null)
     {
-        var profile = EvaluationTrees.Profile(random);
+        var profile = EvaluationTrees.Profile(random, timeline);
         var zone = Zones[random.Next(Zones.Length)];
         var now = Base.AddMinutes(random.Next(-60 * 24 * 40, 60 * 24 * 40));
         var expected = Outcome(() => Interpreter.Evaluate(tree, profile, new FakeTimeProvider(now), zone));
@@ -133,14 +142,18 @@ internal static class EvaluationTrees
     private static readonly string[] Countries = ["US", "CA", "FR"];
     private static readonly string[] Units = ["seconds", "minutes", "hours", "days", "weeks", "months", "years"];
 
-    public static JsonObject Profile(Random random)
+    public static JsonObject Profile(Random random, bool? timeline = null)
     {
         var now = new DateTimeOffset(2026, 3, 29, 0, 30, 0, TimeSpan.Zero);
         // A few shared instants, so that events tie (chains' strict order) and fall on window edges.
-        string Time() => (random.Next(3) == 0 ? now.AddHours(-24 * random.Next(3)) : now.AddMinutes(random.Next(-60 * 24 * 60, 60 * 24 * 10)))
-            .ToString(random.Next(4) == 0 ? "yyyy-MM-dd" : "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        DateTimeOffset Instant() => random.Next(3) == 0 ? now.AddHours(-24 * random.Next(3)) : now.AddMinutes(random.Next(-60 * 24 * 60, 60 * 24 * 10));
+        string Time() => Instant().ToString(random.Next(4) == 0 ? "yyyy-MM-dd" : "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        // Half the profiles hold a timeline as the engines do: every event timed, oldest first (windows then read only
+        // the part of it they cover).
+        timeline ??= random.Next(2) == 0;
         var events = new JsonArray();
-        for (var i = random.Next(6); i > 0; i--)
+        var times = timeline.Value ? [.. Enumerable.Range(0, random.Next(13)).Select(_ => Instant()).Order()] : Array.Empty<DateTimeOffset>();
+        for (var i = timeline.Value ? times.Length : random.Next(6); i > 0; i--)
         {
             var items = new JsonArray();
             for (var j = random.Next(3); j > 0; j--)
@@ -150,7 +163,7 @@ internal static class EvaluationTrees
             events.Add(new JsonObject
             {
                 ["eventType"] = EventTypes[random.Next(EventTypes.Length)],
-                ["timestamp"] = random.Next(10) == 0 ? null : Time(),
+                ["timestamp"] = timeline.Value ? times[^i].ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : random.Next(10) == 0 ? null : Time(),
                 ["price"] = random.Next(5) == 0 ? "n/a" : random.Next(100),
                 ["productListItems"] = items,
             });
@@ -217,13 +230,16 @@ internal static class EvaluationTrees
         };
     }
 
-    private static PqlNode EventCondition(Random random, int depth) => random.Next(4) switch
+    private static PqlNode EventCondition(Random random, int depth) => random.Next(depth > 4 ? 3 : 10) switch
     {
         0 => Call("=", Field("eventType"), Text(EventTypes[random.Next(3)])),
         1 => TimeCondition(random, Field("timestamp")),
         2 => new Filter(Field("productListItems"), Call("or", Call("=", Field("SKU"), Text("S1")),
             Call("=", new FieldLookup(new FieldLookup(new Parameter(0, null, 2), "homeAddress"), "country"), Text("US")))),
-        _ => Call("and", EventCondition(random, depth + 1), Condition(random, depth + 2)),
+        3 => Call(random.Next(2) == 0 ? "or" : "and", EventCondition(random, depth + 1), EventCondition(random, depth + 1)),
+        4 => Call("not", EventCondition(random, depth + 1)),
+        5 or 6 => Call("and", EventCondition(random, depth + 1), Condition(random, depth + 2)),
+        _ => random.Next(2) == 0 ? Call("=", Field("eventType"), Text(EventTypes[random.Next(3)])) : TimeCondition(random, Field("timestamp")),
     };
 
     private static PqlNode Compare(Random random, int depth) =>
@@ -277,21 +293,55 @@ internal static class EvaluationTrees
         };
     }
 
-    private static PqlNode Anchor(Random random) => random.Next(3) switch
+    /// <summary>
+    /// What reads a timeline through a window of time: a filter, its count, a one-step chain, with conditions of
+    /// event types, prices and windows (mostly on the clock alone) joined by <c>and</c>, <c>or</c> and <c>not</c>, now
+    /// and then with a construct refused at run time.
+    /// </summary>
+    public static PqlNode OverAWindow(Random random)
+    {
+        // Now and then a window anchored on the event itself, different for every event: nothing to narrow by.
+        PqlNode Window() => random.Next(8) != 0 ? TimeCondition(random, Field("timestamp"), clockOnly: true)
+            : random.Next(2) == 0 ? new Occurs(Field("timestamp"), null, null, null, "on", Field("timestamp"), null)
+            : new Occurs(Field("timestamp"), null, null, null, "between", Anchor(random, clockOnly: true), Field("timestamp"));
+        PqlNode Part(int depth) => random.Next(depth > 2 ? 3 : 7) switch
+        {
+            0 => Window(),
+            1 => Call("=", Field("eventType"), Text(EventTypes[random.Next(3)])),
+            2 => Call(">", Field("price"), Integer(random.Next(100))),
+            3 or 4 => Call("and", Part(depth + 1), Part(depth + 1)),
+            5 => Call("or", Part(depth + 1), Part(depth + 1)),
+            _ => random.Next(4) == 0 ? Call("noSuchFunction") : Call("not", Part(depth + 1)),
+        };
+        PqlNode Condition() => random.Next(3) == 0 ? Part(0) : random.Next(2) == 0 ? Call("and", Part(1), Window()) : Call("and", Window(), Part(1));
+        return random.Next(4) switch
+        {
+            0 => new Filter(Field("xEvent"), Condition()),
+            1 => Call(new[] { ">=", "=" }[random.Next(2)], Call("count", new Filter(Field("xEvent"), Condition())), Integer(random.Next(4))),
+            2 => Call("count", new Filter(Field("xEvent"), Condition())),
+            _ => new Chain("chain", Field("xEvent"), Field("timestamp"), [new ChainStep("S0",
+                random.Next(3) == 0 ? null : Part(1), random.Next(3) == 0 ? Call(">", Field("price"), Integer(random.Next(50))) : null,
+                random.Next(6) == 0 ? null : random.Next(8) != 0 ? TimeCondition(random, null, clockOnly: true)
+                    : new Occurs(null, null, null, null, "between", Anchor(random, clockOnly: true), Field("timestamp")),
+                random.Next(3) == 0 ? Integer(random.Next(0, 4)) : null)]),
+        };
+    }
+
+    private static PqlNode Anchor(Random random, bool clockOnly = false) => random.Next(clockOnly ? 2 : 3) switch
     {
         0 => Call(new[] { "now", "today", "yesterday", "tomorrow" }[random.Next(4)]),
         1 => Call("date", Integer(2026), Integer(random.Next(1, 5)), Integer(random.Next(1, 29))),
         _ => Field("person", "birthday"),
     };
 
-    private static Occurs TimeCondition(Random random, PqlNode? subject) => random.Next(5) switch
+    private static Occurs TimeCondition(Random random, PqlNode? subject, bool clockOnly = false) => random.Next(5) switch
     {
         0 => new Occurs(subject, null, null, Units[random.Next(Units.Length)], new[] { "last", "this", "next" }[random.Next(3)], null, null),
-        1 => new Occurs(subject, null, null, null, "between", Anchor(random), Anchor(random)),
-        2 => new Occurs(subject, null, null, null, random.Next(2) == 0 ? "before" : "after", Anchor(random), null),
-        3 => new Occurs(subject, null, null, null, "on", Anchor(random), null),
+        1 => new Occurs(subject, null, null, null, "between", Anchor(random, clockOnly), Anchor(random, clockOnly)),
+        2 => new Occurs(subject, null, null, null, random.Next(2) == 0 ? "before" : "after", Anchor(random, clockOnly), null),
+        3 => new Occurs(subject, null, null, null, "on", Anchor(random, clockOnly), null),
         _ => new Occurs(subject, new[] { "=", "<", "<=", ">", ">=" }[random.Next(5)], Integer(random.Next(0, 30)), Units[random.Next(Units.Length)],
-            random.Next(2) == 0 ? "before" : "after", Anchor(random), null),
+            random.Next(2) == 0 ? "before" : "after", Anchor(random, clockOnly), null),
     };
 
     private static PqlNode Chain(Random random, int depth) => new Chain("chain", Field("xEvent"), Field("timestamp"),

@@ -29,6 +29,24 @@ public sealed class ConversionTests
         Assert.Same(fromNodes.Record.NameAt(12), fromBytes.Record.NameAt(12)); // interned: field reads compare references
     }
 
+    /// <summary>A timeline is marked in time order only when it is: every event a record with a time, none earlier than the one before.</summary>
+    [Theory]
+    [InlineData("""[]""", true)]
+    [InlineData("""[{"timestamp": "2026-03-01T00:00:00Z"}, {"timestamp": "2026-03-01T00:00:00Z"}, {"timestamp": "2026-03-01T00:00:01+00:00"}]""", true)]
+    [InlineData("""[{"timestamp": "2026-03-01T01:00:00+02:00"}, {"timestamp": "2026-03-01T00:00:00Z"}]""", true)] // 23:00 then 00:00 UTC
+    [InlineData("""[{"timestamp": "2026-03-02T00:00:00Z"}, {"timestamp": "2026-03-01T00:00:00Z"}]""", false)]
+    [InlineData("""[{"timestamp": "2026-03-01T00:00:00Z"}, {"page": "a"}]""", false)]
+    [InlineData("""[{"timestamp": "2026-03-01T00:00:00Z"}, {"timestamp": "yesterday"}]""", false)]
+    [InlineData("""[{"timestamp": "2026-03-01T00:00:00Z"}, 5]""", false)]
+    public void Events_are_marked_in_time_order_only_when_they_are(string events, bool ordered)
+    {
+        var profile = PqlProfile.FromJson(new JsonObject { ["age"] = 5, ["xEvent"] = JsonNode.Parse(events) });
+        Assert.Equal(ordered, profile.Root.Record.Get("xEvent").TimeOrdered);
+        var converted = JsonNode.Parse(events)!.AsArray().Select(e => PqlProfile.Convert(e, TimeZoneInfo.Utc)).ToArray();
+        var composed = PqlProfile.WithEvents(PqlProfile.Convert(new JsonObject { ["age"] = 5 }, TimeZoneInfo.Utc), converted, TimeZoneInfo.Utc);
+        Assert.Equal(ordered, composed.Root.Record.Get("xEvent").TimeOrdered);
+    }
+
     [Property(Replay = "(20261129,19)", MaxTest = 1000, EndSize = 100_000_000)]
     public bool A_profile_whose_events_are_converted_from_bytes_evaluates_as_one_converted_from_nodes(int seed)
     {
