@@ -29,6 +29,9 @@ internal static class BenchInputs
 
     public const string EventCount = """count(xEvent[eventType = "commerce.productViews" and timestamp occurs < 24 hours before now]) >= 3""";
 
+    /// <summary>A funnel of two steps: a product viewed in the last 24 hours, then a purchase.</summary>
+    public const string Funnel = """chain(xEvent, timestamp, [A: WHAT(eventType = "commerce.productViews") WHEN(< 24 hours before now), B: WHAT(eventType = "commerce.purchases")])""";
+
     /// <summary>An audience on a page's name (a field two levels down in a web event).</summary>
     public const string PageName = """xEvent[web.webPageDetails.name = "checkout" and timestamp occurs < 30 minutes before now]""";
 

@@ -16,6 +16,7 @@ internal static class PqlFixtures
         ["attributes"] = BenchInputs.AttributeOnly,
         ["eventWindow"] = BenchInputs.EventWindow,
         ["eventCount"] = BenchInputs.EventCount,
+        ["funnel"] = BenchInputs.Funnel,
     };
 }
 
@@ -41,7 +42,7 @@ public class PqlEvaluationBenchmarks
     private PqlNode _tree = null!;
     private CompiledExpression _compiled = null!;
 
-    [Params("attributes", "eventWindow", "eventCount")]
+    [Params("attributes", "eventWindow", "eventCount", "funnel")]
     public string Audience { get; set; } = "attributes";
 
     [GlobalSetup]

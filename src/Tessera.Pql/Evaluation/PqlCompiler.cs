@@ -375,15 +375,16 @@ public sealed class PqlCompiler
             When: step.When is Occurs when ? CompileWindow(when) : null)).ToArray()));
         // COUNT(n) is read outside the step's item, as the interpreter reads it.
         var counts = chain.Steps.Select(step => step.Count is null ? null : Compile(step.Count)).ToArray();
+        // Read on `timestamp`, a chain meets an array in time order as it is, and a step's clock-only window narrows it to
+        // the part the window covers (not when a construct may be refused: the interpreter reads every timed item).
+        var onTimestamp = chain.TimeField is FieldLookup { Target: null, Field: "timestamp" };
+        var narrows = chain.Steps.Select(step => onTimestamp && _refusals == refusals && step.When is Occurs when && ClockOnly(when)).ToArray();
         // One step is read in array order, its what and where before its time; the interpreter reads timed items in
         // time order. That differs only when the step can fail (a construct refused at run time): such a step is read
         // the interpreter's way.
         if (steps.Length == 1 && _refusals == refusals)
         {
-            // Read on `timestamp`, a clock-only window narrows an array in time order to the part it covers.
-            var narrows = chain.TimeField is FieldLookup { Target: null, Field: "timestamp" }
-                && chain.Steps[0].When is Occurs when && ClockOnly(when);
-            return CompileSingleStep(source, slot, timeField, steps[0], counts[0], narrows);
+            return CompileSingleStep(source, slot, timeField, steps[0], counts[0], narrows[0]);
         }
         return frame =>
         {
@@ -392,32 +393,51 @@ public sealed class PqlCompiler
                 return PqlValue.False;
             }
             var items = array.Array;
-            var timed = new (long Ticks, int Index)[items.Length];
-            var n = 0;
-            var ordered = true;
-            for (var i = 0; i < items.Length; i++)
+            // The timed items in time order (by time, then position): the array itself when it is a timeline.
+            (long Ticks, int Index)[]? timed = null;
+            var n = items.Length;
+            if (!onTimestamp || !array.TimeOrdered)
             {
-                frame.Slots[slot] = items[i];
-                if (timeField(frame).TryTime(frame.Time, out var ticks))
+                timed = new (long Ticks, int Index)[items.Length];
+                n = 0;
+                var ordered = true;
+                for (var i = 0; i < items.Length; i++)
                 {
-                    ordered &= n == 0 || timed[n - 1].Ticks <= ticks;
-                    timed[n++] = (ticks, i);
+                    frame.Slots[slot] = items[i];
+                    if (timeField(frame).TryTime(frame.Time, out var time))
+                    {
+                        ordered &= n == 0 || timed[n - 1].Ticks <= time;
+                        timed[n++] = (time, i);
+                    }
+                }
+                if (!ordered)
+                {
+                    Array.Sort(timed, 0, n, Comparer<(long Ticks, int Index)>.Default); // stable: positions break ties
                 }
             }
-            if (!ordered)
-            {
-                Array.Sort(timed, 0, n, Comparer<(long Ticks, int Index)>.Default); // by time, then position: stable
-            }
             var position = 0;
+            var hint = 0;
             long? last = null;
             for (var s = 0; s < steps.Length; s++)
             {
                 var (what, where, when) = steps[s];
                 var needed = counts[s] is { } count ? count(frame) is { Kind: PqlKind.Integer } c ? c.Integer : 1 : 1;
                 var found = 0L;
-                while (found < needed && position < n)
+                var (from, to) = timed is null && narrows[s] && needed > 0 ? Covered(array, when, frame) : (0, n);
+                position = Math.Max(position, from); // A step of COUNT(0) reads nothing: the next one starts where it did.
+                while (found < needed && position < to)
                 {
-                    var (ticks, index) = timed[position++];
+                    long ticks;
+                    int index;
+                    if (timed is null)
+                    {
+                        index = position++;
+                        PqlValue.TryEventTime(items[index], ref hint, out ticks);
+                    }
+                    else
+                    {
+                        (ticks, index) = timed[position++];
+                    }
                     if (last is { } previous && ticks <= previous)
                     {
                         continue; // Strict time order between steps.

@@ -294,7 +294,7 @@ internal static class EvaluationTrees
     }
 
     /// <summary>
-    /// What reads a timeline through a window of time: a filter, its count, a one-step chain, with conditions of
+    /// What reads a timeline through a window of time: a filter, its count, a chain (mostly of one step), with conditions of
     /// event types, prices and windows (mostly on the clock alone) joined by <c>and</c>, <c>or</c> and <c>not</c>, now
     /// and then with a construct refused at run time.
     /// </summary>
@@ -319,11 +319,12 @@ internal static class EvaluationTrees
             0 => new Filter(Field("xEvent"), Condition()),
             1 => Call(new[] { ">=", "=" }[random.Next(2)], Call("count", new Filter(Field("xEvent"), Condition())), Integer(random.Next(4))),
             2 => Call("count", new Filter(Field("xEvent"), Condition())),
-            _ => new Chain("chain", Field("xEvent"), Field("timestamp"), [new ChainStep("S0",
-                random.Next(3) == 0 ? null : Part(1), random.Next(3) == 0 ? Call(">", Field("price"), Integer(random.Next(50))) : null,
-                random.Next(6) == 0 ? null : random.Next(8) != 0 ? TimeCondition(random, null, clockOnly: true)
-                    : new Occurs(null, null, null, null, "between", Anchor(random, clockOnly: true), Field("timestamp")),
-                random.Next(3) == 0 ? Integer(random.Next(0, 4)) : null)]),
+            _ => new Chain("chain", Field("xEvent"), Field("timestamp"), [.. Enumerable.Range(0, random.Next(3) == 0 ? random.Next(2, 4) : 1)
+                .Select(i => new ChainStep($"S{i}",
+                    random.Next(3) == 0 ? null : Part(1), random.Next(3) == 0 ? Call(">", Field("price"), Integer(random.Next(50))) : null,
+                    random.Next(6) == 0 ? null : random.Next(8) != 0 ? TimeCondition(random, null, clockOnly: true)
+                        : new Occurs(null, null, null, null, "between", Anchor(random, clockOnly: true), Field("timestamp")),
+                    random.Next(3) == 0 ? Integer(random.Next(0, 4)) : null))]),
         };
     }
 
