@@ -1,0 +1,138 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Tessera.Server.Tests;
+
+/// <summary>
+/// Hostile input that once got a 5xx or ended the server, each refused now with a named 4xx; and the helpers that
+/// send a request and note any answer that is not a success or a JSON error with a 4xx status.
+/// </summary>
+public sealed class HostileInputTests
+{
+
+    [Theory]
+    [InlineData("POST", "/catalog/v1/schemas", """{"name":null,"class":"profile","fields":{}}""", "'name'")]
+    [InlineData("POST", "/catalog/v1/schemas", """{"name":"s1","class":"profile","fields":{"a":null}}""", "'fields'")]
+    [InlineData("POST", "/catalog/v1/datasets", """{"name":null,"schema":"crm"}""", "'name'")]
+    [InlineData("POST", "/profile/v1/merge-policies", """{"name":null}""", "'name'")]
+    [InlineData("POST", "/profile/v1/merge-policies", """{"name":"m","attributeMerge":"datasetPrecedence","datasets":[null]}""", "'datasets'")]
+    [InlineData("PUT", "/activation/v1/destinations/files", """{"name":"files","connector":null}""", "'connector'")]
+    [InlineData("PUT", "/activation/v1/destinations/files", """{"name":"files","connector":"file","audiences":[null]}""", "'audiences'")]
+    [InlineData("POST", "/activation/v1/destinations", """{"name":null,"connector":"file"}""", "'name'")]
+    [InlineData("POST", "/activation/v1/destinations", """{"name":"w","connector":"webhook","settings":{"endpoint":null}}""", "'settings'")]
+    [InlineData("POST", "/governance/v1/labels", """{"dataset":"crm","labels":null}""", "'labels'")]
+    [InlineData("POST", "/governance/v1/labels", """{"dataset":"crm","field":"age","labels":[null]}""", "'labels'")]
+    [InlineData("PUT", "/governance/v1/policies/p1", """{"labels":null,"actions":["email"]}""", "'labels'")]
+    [InlineData("POST", "/edge/v1/evaluate", """{"identity":"ECID:K1","attributes":[null]}""", "'attributes'")]
+    [InlineData("PUT", "/identity/v1/rules", """{"uniqueNamespaces":null}""", "'uniqueNamespaces'")]
+    [InlineData("PUT", "/identity/v1/rules", """{"priority":["ECID",null]}""", "'priority'")]
+    [InlineData("PUT", "/identity/v1/rules", """{"priority":""", "JSON")]
+    [InlineData("POST", "/identity/v1/deletions", """[]""", "LedgerDeletionRequest")]
+    public async Task A_null_where_the_contract_has_none_is_a_400_naming_the_member(string method, string path, string body, string named)
+    {
+        await using var server = await StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = Http.Json(body) };
+        using var response = await server.Client(server.Key.ProdAdmin).SendAsync(request, ct);
+        var error = await response.ExpectErrorAsync(HttpStatusCode.BadRequest, "BODY_INVALID");
+        Assert.Contains(named, error.Str("message"), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>PQL that does not parse, does not type-check, or is built to exhaust the checker or an engine.</summary>
+    public static readonly TheoryData<string> HostilePql =
+    [
+        "", " ", "age >", "age > \"", "(((", ")))", "age > 1e400", "age > 99999999999999999999999", "age > -99999999999999999999999",
+        "age = \"\ud800\"", "\ud800 = 1", "nope = 1", "age = \"x\"", "age.foo = 1", "xEvent[", "xEvent[page = 1]", "age / 0 > 1",
+        "age % 0 = 1", "inSegment(\"nope\")", "inSegment(\"home\", \"x\")", "age in [1, \"a\"]", "age > 1 and", "@@@", "\u0000",
+        "xEvent.timestamp occurs < 99999999999999 days before now", "xEvent.timestamp occurs < -1 days before now",
+        "xEvent.timestamp occurs between 2026-13-45 and 2026-01-01", "age.matches(\"(\")", "email.matches(\"(a+)+$\")",
+        "xEvent.count() > 2147483648", "xEvent.exists(x => x.page = 1 and)", "let x = 1 in x > 0",
+        string.Join(" or ", Enumerable.Repeat("age > 1", 1_000)),
+        string.Join(" or ", Enumerable.Repeat("xEvent.exists(page = \"a\")", 1_000)),
+        string.Join(" + ", Enumerable.Repeat("age", 1_000)) + " > 1",
+        string.Join(" or ", Enumerable.Repeat("age > 1", 3_000)),
+        string.Join(" or ", Enumerable.Repeat("xEvent.exists(page = \"a\")", 3_000)),
+        string.Join(" + ", Enumerable.Repeat("age", 3_000)) + " > 1",
+        string.Join(" or ", Enumerable.Repeat("age > 1", 50_000)),
+        string.Join("+", Enumerable.Repeat("1", 200_000)) + " > 0",
+        "age" + string.Concat(Enumerable.Repeat(".a", 200_000)) + " = 1",
+        new string('(', 100_000) + "age > 1" + new string(')', 100_000),
+        string.Concat(Enumerable.Repeat("not ", 100_000)) + "age > 1",
+        string.Concat(Enumerable.Repeat("-", 100_000)) + "age > 1",
+    ];
+
+    [Theory]
+    [MemberData(nameof(HostilePql))]
+    public async Task Hostile_pql_is_refused_with_a_named_error(string pql)
+    {
+        await using var server = await StartAsync();
+        var admin = server.Client(server.Key.ProdAdmin);
+        var failures = new List<string>();
+        var body = new JsonObject { ["pql"] = pql }.ToJsonString();
+        await ProbeAsync(admin, "POST", "/segmentation/v1/estimate", body, "application/json", failures);
+        await ProbeAsync(admin, "POST", "/segmentation/v1/preview", body, "application/json", failures);
+        await ProbeAsync(admin, "POST", "/segmentation/v1/audiences", new JsonObject { ["name"] = "x1", ["pql"] = pql, ["publish"] = true }.ToJsonString(), "application/json", failures);
+        await ProbeAsync(admin, "PATCH", "/segmentation/v1/audiences/adults", new JsonObject { ["pql"] = pql }.ToJsonString(), "application/json", failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    internal static async Task ProbeAsync(HttpClient client, string method, string path, string? body, string? contentType, List<string> failures)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+            if (contentType is not null)
+            {
+                request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+            }
+        }
+        var shown = body is null ? "" : body.Length > 200 ? body[..200] + "..." : body;
+        try
+        {
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            if ((int)response.StatusCode >= 500)
+            {
+                failures.Add($"{method} {path} [{contentType}] {shown} -> {(int)response.StatusCode} {Short(text)}");
+            }
+            else if ((int)response.StatusCode >= 400 && !text.Contains("\"code\"", StringComparison.Ordinal))
+            {
+                failures.Add($"{method} {path} [{contentType}] {shown} -> {(int)response.StatusCode} without an error code: {Short(text)}");
+            }
+        }
+        catch (HttpRequestException error)
+        {
+            failures.Add($"{method} {Short(path)} [{contentType}] {shown} -> {error.GetType().Name}: {error.Message}");
+        }
+        catch (TaskCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            failures.Add($"{method} {Short(path)} [{contentType}] {shown} -> no answer within a minute");
+        }
+    }
+
+    private static string Short(string text) => text.Length > 300 ? text[..300] + "..." : text;
+
+    /// <summary>A server holding a record, an event, a merge policy, two audiences (one published) and a file destination.</summary>
+    internal static async Task<ApiServer> StartAsync()
+    {
+        var server = await ApiServer.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var admin = server.Client(server.Key.ProdAdmin);
+        foreach (var (path, body) in new[]
+        {
+            ("/collection/v1/datasets/crm/records", """[{"crmId":"c1","email":"ann@example.com","age":30},{"crmId":"c2","age":200}]"""),
+            ("/collection/v1/datasets/web/events", """[{"_id":"e1","timestamp":"2026-11-01T11:30:00Z","ecid":"K1","page":"home"}]"""),
+            ("/profile/v1/merge-policies", """{"name":"base"}"""),
+            ("/segmentation/v1/audiences", """{"id":"home","name":"home","publish":true,"pql":"xEvent.exists(page = \"home\")"}"""),
+            ("/segmentation/v1/audiences", """{"id":"adults","name":"adults","pql":"age > 17"}"""),
+            ("/activation/v1/destinations", """{"name":"files","connector":"file","audiences":[{"audienceId":"home"}],"identities":[{"source":"CRMID","target":"crm_id"}],"schedule":{"frequency":"daily","at":"02:00","mode":"full"},"file":{"format":"csv","folder":"exports"}}"""),
+        })
+        {
+            using var response = await admin.PostAsync(path, Http.Json(body), ct);
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        }
+        return server;
+    }
+}
