@@ -39,6 +39,38 @@ public sealed class HostileInputTests
         Assert.Contains(named, error.Str("message"), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory]
+    [InlineData("/catalog/v1/schemas/crm?version=nope", "version")]
+    [InlineData("/catalog/v1/schemas/crm?version=2147483648", "version")]
+    [InlineData("/segmentation/v1/memberships/changes?after=1e400", "after")]
+    [InlineData("/segmentation/v1/memberships/changes?max=NaN", "max")]
+    [InlineData("/profile/v1/profile?identity=ECID:K1&events=ten", "events")]
+    [InlineData("/privacy/v1/requests?limit=-2147483649", "limit")]
+    [InlineData("/batches/v1/?limit=true", "limit")]
+    [InlineData("/activation/v1/destinations/files/runs?take=x", "take")]
+    [InlineData("/activation/v1/destinations/files/audit?run=9223372036854775808", "run")]
+    public async Task A_query_parameter_that_is_not_of_its_type_is_PARAMETER_INVALID_naming_it(string path, string parameter)
+    {
+        await using var server = await StartAsync();
+        using var response = await server.Client(server.Key.ProdAdmin).GetAsync(path, TestContext.Current.CancellationToken);
+        var error = await response.ExpectErrorAsync(HttpStatusCode.BadRequest, "PARAMETER_INVALID");
+        Assert.Contains(parameter, error.Str("message"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/catalog/v1/schemas")]
+    [InlineData("/segmentation/v1/audiences")]
+    [InlineData("/collection/v1/datasets/crm/records")]
+    [InlineData("/batches/v1/datasets/crm")]
+    public async Task A_body_of_a_content_type_the_endpoint_does_not_take_is_a_415_with_an_error_code(string path)
+    {
+        await using var server = await StartAsync();
+        using var content = new StringContent("{}", Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var response = await server.Client(server.Key.ProdAdmin).PostAsync(path, content, TestContext.Current.CancellationToken);
+        var error = await response.ExpectErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+        Assert.Contains("application/x-www-form-urlencoded", error.Str("message"), StringComparison.Ordinal);
+    }
+
     /// <summary>PQL that does not parse, does not type-check, or is built to exhaust the checker or an engine.</summary>
     public static readonly TheoryData<string> HostilePql =
     [
@@ -97,7 +129,9 @@ public sealed class HostileInputTests
             {
                 failures.Add($"{method} {path} [{contentType}] {shown} -> {(int)response.StatusCode} {Short(text)}");
             }
-            else if ((int)response.StatusCode >= 400 && !text.Contains("\"code\"", StringComparison.Ordinal))
+            else if ((int)response.StatusCode >= 400 && !text.Contains("\"code\"", StringComparison.Ordinal)
+                // Kestrel refuses a path holding an encoded NUL itself, before any middleware runs: a bare 400.
+                && !(response.StatusCode == HttpStatusCode.BadRequest && path.Contains("%00", StringComparison.Ordinal) && text.Length == 0))
             {
                 failures.Add($"{method} {path} [{contentType}] {shown} -> {(int)response.StatusCode} without an error code: {Short(text)}");
             }

@@ -204,10 +204,10 @@ internal static class BatchEndpoints
         }
     }
 
-    private static IResult List([FromQuery] string? dataset, [FromQuery] string? status, [FromQuery] int? limit, [FromQuery] string? before, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult List([FromQuery] string? dataset, [FromQuery] string? status, [FromQuery(Name = "limit")] string? limitText, [FromQuery] string? before, HttpContext http, [FromServices] Workspace workspace)
     {
         var caller = http.Caller();
-        var take = limit ?? 100;
+        var take = QueryParameter.Int(limitText, "limit") ?? 100;
         if (take is < 1 or > 10_000)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", $"limit must be between 1 and 10000, not {take}");
@@ -235,13 +235,14 @@ internal static class BatchEndpoints
     private static IResult Get(string id, HttpContext http, [FromServices] Workspace workspace) =>
         TypedResults.Json(workspace.Catalog.RequireBatch(http.Caller().Sandbox, id), ServerJson.Default.BatchInfo);
 
-    private static IResult Quarantine(string id, [FromQuery] int? offset, [FromQuery] int? limit, [FromQuery] bool? unresolved,
-        HttpContext http, [FromServices] Workspace workspace)
+    private static IResult Quarantine(string id, [FromQuery(Name = "offset")] string? offsetText, [FromQuery(Name = "limit")] string? limitText,
+        [FromQuery(Name = "unresolved")] string? unresolvedText, HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
         workspace.Catalog.RequireBatch(sandbox, id);
-        var skip = offset ?? 0;
-        var take = limit ?? 1000;
+        var skip = QueryParameter.Int(offsetText, "offset") ?? 0;
+        var take = QueryParameter.Int(limitText, "limit") ?? 1000;
+        var unresolved = QueryParameter.Bool(unresolvedText, "unresolved");
         if (skip < 0 || take is < 1 or > 10_000)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", "offset must be 0 or more and limit between 1 and 10000");

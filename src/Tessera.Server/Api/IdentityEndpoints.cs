@@ -57,8 +57,9 @@ internal static class IdentityEndpoints
         return TypedResults.Json(ExplainResponse.From(why), ServerJson.Default.ExplainResponse);
     }
 
-    private static async Task<IResult> SetRulesAsync([FromQuery] bool? dryRun, HttpContext http, [FromServices] Workspace workspace)
+    private static async Task<IResult> SetRulesAsync([FromQuery(Name = "dryRun")] string? dryRunText, HttpContext http, [FromServices] Workspace workspace)
     {
+        var dryRun = QueryParameter.Bool(dryRunText, "dryRun");
         var rules = await RequestBody.ReadAsync(http, ServerJson.Default.IdentityGraphRules);
         try
         {

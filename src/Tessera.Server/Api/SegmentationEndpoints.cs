@@ -68,9 +68,10 @@ internal static class SegmentationEndpoints
             .WithName("EvaluateAudiences")
             .WithSummary("A batch run now: every published audience (or ?audience=) over every profile; the changes go to the membership feed.")
             .Produces<BatchRunReport>();
-        admin.MapGet("/memberships/changes", ([FromQuery] long? after, [FromQuery] int? max, HttpContext http, [FromServices] Workspace workspace) =>
+        admin.MapGet("/memberships/changes", ([FromQuery(Name = "after")] string? afterText, [FromQuery(Name = "max")] string? maxText, HttpContext http, [FromServices] Workspace workspace) =>
             {
-                var count = max ?? 1000;
+                var after = QueryParameter.Long(afterText, "after");
+                var count = QueryParameter.Int(maxText, "max") ?? 1000;
                 if (count is < 1 or > MaxChanges || after is < 0)
                 {
                     throw ApiException.BadRequest("PARAMETER_INVALID", $"after must be 0 or more and max between 1 and {MaxChanges}");
