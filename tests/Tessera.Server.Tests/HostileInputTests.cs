@@ -71,6 +71,44 @@ public sealed class HostileInputTests
         Assert.Contains("application/x-www-form-urlencoded", error.Str("message"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_pattern_that_is_not_a_regular_expression_is_PQL_INVALID_and_one_from_data_fails_no_run()
+    {
+        await using var server = await StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var admin = server.Client(server.Key.ProdAdmin);
+        foreach (var path in new[] { "/segmentation/v1/estimate", "/segmentation/v1/preview", "/segmentation/v1/audiences" })
+        {
+            using var refused = await admin.PostAsync(path, Http.Json("""{"name":"bad","pql":"xEvent.exists(page.matches(\"[\"))"}"""), ct);
+            var error = await refused.ExpectErrorAsync(HttpStatusCode.BadRequest, "PQL_INVALID");
+            Assert.Contains("not a regular expression", error.Str("message"), StringComparison.Ordinal);
+        }
+        // A pattern read from the data reaches the engines: one that is not a regular expression does not match (nor does
+        // one that backtracks past its budget: Tessera.Pql.Tests); the run goes on for every other profile and audience.
+        using (var posted = await server.Client(server.Key.ProdCollect).PostAsync("/collection/v1/datasets/web/events",
+            Http.Json("""[{"_id":"p1","timestamp":"2026-11-01T11:40:00Z","ecid":"K7","page":"["}]"""), ct))
+        {
+            await posted.ExpectAsync(HttpStatusCode.OK);
+        }
+        await server.Workspace.Streaming!.WhenIdleAsync();
+        using (var created = await admin.PostAsync("/segmentation/v1/audiences", Http.Json("""
+            {"id":"self","name":"self","publish":true,"pql":"xEvent.exists(page.matches(page))"}
+            """), ct))
+        {
+            await created.ExpectAsync(HttpStatusCode.Created);
+        }
+        using (var estimate = await admin.PostAsync("/segmentation/v1/estimate", Http.Json("""{"audience":"self"}"""), ct))
+        {
+            await estimate.ExpectAsync(HttpStatusCode.OK);
+        }
+        using (var evaluated = await admin.PostAsync("/segmentation/v1/evaluate", null, ct))
+        {
+            await evaluated.ExpectAsync(HttpStatusCode.OK);
+        }
+        using var members = await admin.GetAsync("/segmentation/v1/audiences/home/members", ct);
+        Assert.Equal(1, (await members.ExpectAsync(HttpStatusCode.OK)).GetArrayLength());
+    }
+
     /// <summary>PQL that does not parse, does not type-check, or is built to exhaust the checker or an engine.</summary>
     public static readonly TheoryData<string> HostilePql =
     [
