@@ -109,6 +109,33 @@ public sealed class HostileInputTests
         Assert.Equal(1, (await members.ExpectAsync(HttpStatusCode.OK)).GetArrayLength());
     }
 
+    [Theory]
+    [InlineData("/batches/v1/datasets/crm?format=parquet", "application/octet-stream", "garbage", HttpStatusCode.BadRequest, "PARSE_ERROR")]
+    [InlineData("/batches/v1/datasets/crm?format=parquet", "application/octet-stream", "PAR1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxPAR1", HttpStatusCode.BadRequest, "PARSE_ERROR")]
+    [InlineData("/batches/v1/datasets/crm?format=csv&mapping=%7B%22columns%22%3A%5Bnull%5D%2C%22header%22%3Afalse%7D", "text/csv", "m1\n", HttpStatusCode.BadRequest, "MAPPING_ERROR")]
+    [InlineData("/batches/v1/datasets/crm?format=csv&mapping=%7B%22delimiter%22%3A%22%5Cn%22%7D", "text/csv", "crmId\nm1\n", HttpStatusCode.BadRequest, "MAPPING_ERROR")]
+    [InlineData("/batches/v1/datasets/crm?format=csv&mapping=%7B%22delimiter%22%3A%22%5C%22%22%7D", "text/csv", "crmId\nm1\n", HttpStatusCode.BadRequest, "MAPPING_ERROR")]
+    [InlineData("/batches/v1/datasets/crm", "multipart/form-data; boundary=zz", "x", HttpStatusCode.BadRequest, "BODY_INVALID")]
+    [InlineData("/batches/v1/datasets/crm", "multipart/form-data; boundary=zz", "--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\ncrmId\nm1\n", HttpStatusCode.BadRequest, "BODY_INVALID")]
+    [InlineData("/batches/v1/datasets/crm", "multipart/form-data; boundary=zz", "--zz\r\nContent-Disposition: form-data; name=\"mapping\"\r\n\r\n{\"columns\"", HttpStatusCode.BadRequest, "BODY_INVALID")]
+    [InlineData("/batches/v1/datasets/crm", "multipart/form-data; boundary=zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "--zz", HttpStatusCode.BadRequest, "BODY_INVALID")]
+    public async Task An_upload_that_cannot_be_read_is_a_named_4xx_and_its_batch_failed(string path, string contentType, string body, HttpStatusCode status, string code)
+    {
+        await using var server = await StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var admin = server.Client(server.Key.ProdAdmin);
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await admin.PostAsync(path, content, ct);
+        var error = await response.ExpectErrorAsync(status, code);
+        Assert.DoesNotContain(server.Directory, error.Str("message"), StringComparison.Ordinal);
+        // Nothing is left loading, and no staged copy is left behind.
+        using var batches = await admin.GetAsync("/batches/v1/?limit=100", ct);
+        Assert.All((await batches.ExpectAsync(HttpStatusCode.OK)).EnumerateArray(), batch => Assert.NotEqual("loading", batch.Str("status")));
+        var uploads = Path.Combine(server.Directory, "uploads");
+        Assert.True(!Directory.Exists(uploads) || Directory.GetFiles(uploads).Length == 0, "a staged upload was left behind");
+    }
+
     /// <summary>PQL that does not parse, does not type-check, or is built to exhaust the checker or an engine.</summary>
     public static readonly TheoryData<string> HostilePql =
     [
