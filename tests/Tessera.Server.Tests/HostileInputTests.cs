@@ -136,6 +136,21 @@ public sealed class HostileInputTests
         Assert.True(!Directory.Exists(uploads) || Directory.GetFiles(uploads).Length == 0, "a staged upload was left behind");
     }
 
+    [Fact]
+    public async Task The_edge_stores_events_in_an_event_dataset_only()
+    {
+        await using var server = await StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        using (var response = await server.Client(server.Key.ProdCollect).PostAsync("/edge/v1/evaluate",
+            Http.Json("""{"identity":"CRMID:c7","dataset":"crm","events":[{"crmId":"c7","age":99}]}"""), ct))
+        {
+            await response.ExpectErrorAsync(HttpStatusCode.BadRequest, "DATASET_CLASS_MISMATCH");
+        }
+        // Nothing was written to the profile dataset through the edge.
+        using var profile = await server.Client(server.Key.ProdAdmin).GetAsync("/profile/v1/profile?identity=CRMID:c7", ct);
+        await profile.ExpectErrorAsync(HttpStatusCode.NotFound, "PROFILE_NOT_FOUND");
+    }
+
     /// <summary>PQL that does not parse, does not type-check, or is built to exhaust the checker or an engine.</summary>
     public static readonly TheoryData<string> HostilePql =
     [
