@@ -34,11 +34,11 @@ public sealed class CsvReader : ISourceReader
                 header = SplitWhitespace(_lines.ReadLine() ?? "");
                 _headerLines = 1;
             }
-            _columns = mapping.Columns?.ToArray() ?? header;
+            _columns = NamedColumns(mapping) ?? header;
         }
         else
         {
-            var options = new SepReaderOptions(delimiter is null ? null : new Sep(ParseDelimiter(delimiter)))
+            var options = new SepReaderOptions(delimiter is null ? null : Separator(ParseDelimiter(delimiter)))
             {
                 HasHeader = mapping.Header,
                 Unescape = true,
@@ -47,7 +47,7 @@ public sealed class CsvReader : ISourceReader
             _sep = options.From(stream);
             var header = mapping.Header ? _sep.Header.ColNames.ToArray() : [];
             _headerLines = mapping.Header ? 1 : 0;
-            _columns = mapping.Columns?.ToArray() ?? header;
+            _columns = NamedColumns(mapping) ?? header;
         }
         if (_columns.Length == 0 && !_mapping.Header)
         {
@@ -153,6 +153,33 @@ public sealed class CsvReader : ISourceReader
             span = span[end..].TrimStart();
         }
         return [.. parts];
+    }
+
+    /// <summary>The mapping's column names; each must be one (a null, from <c>"columns": [null]</c>, names nothing).</summary>
+    private static string[]? NamedColumns(MappingSpec mapping)
+    {
+        if (mapping.Columns is not { } columns)
+        {
+            return null;
+        }
+        var names = columns.ToArray();
+        var unnamed = Array.IndexOf(names, null);
+        return unnamed < 0 ? names : throw new Tessera.Abstractions.CatalogException(Tessera.Abstractions.ErrorCodes.MappingError,
+            $"columns[{unnamed}] is null: 'columns' names every column of the file, in order");
+    }
+
+    /// <summary>Sep's separator for <paramref name="delimiter"/>, which refuses one that cannot separate values (a line break, a quote).</summary>
+    private static Sep Separator(char delimiter)
+    {
+        try
+        {
+            return new Sep(delimiter);
+        }
+        catch (ArgumentException error)
+        {
+            throw new Tessera.Abstractions.CatalogException(Tessera.Abstractions.ErrorCodes.MappingError,
+                $"delimiter '{(char.IsControl(delimiter) ? $"\\u{(int)delimiter:x4}" : delimiter.ToString())}' cannot separate values: {error.Message}");
+        }
     }
 
     private static char ParseDelimiter(string delimiter) => delimiter switch

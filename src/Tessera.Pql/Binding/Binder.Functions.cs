@@ -8,6 +8,15 @@ public sealed partial class Binder
     /// <summary>What an argument must be; <see cref="PqlType.Unknown"/> and null satisfy every expectation.</summary>
     private sealed record Expectation(string Description, Func<PqlType, bool> Accepts);
 
+    /// <summary>A literal pattern of <c>matches</c> or <c>regexGroup</c> must be a regular expression: refused here, not when it is run.</summary>
+    private void RequirePattern(PqlNode pattern)
+    {
+        if (pattern is Literal { Value: string text } && Evaluation.ValueOperations.PatternError(text) is { } error)
+        {
+            Report($"\"{text}\" is not a regular expression: {error}", pattern.Position);
+        }
+    }
+
     private static readonly Expectation Boolean = new("a boolean", t => t == PqlType.Boolean);
     /// <summary>A filter's condition: a boolean, or an array (a nested filter holds when it is not empty).</summary>
     private static readonly Expectation Condition = new("a boolean", t => t == PqlType.Boolean || t is ArrayType);
@@ -121,6 +130,10 @@ public sealed partial class Binder
             case "like" or "matches":
                 Arg(0, Text);
                 Arg(1, Text);
+                if (name == "matches")
+                {
+                    RequirePattern(args[1]);
+                }
                 return PqlType.Boolean;
             case "+" or "-" or "*" or "/" or "%":
                 {
@@ -139,6 +152,7 @@ public sealed partial class Binder
             case "regexGroup":
                 Arg(0, Text);
                 Arg(1, Text);
+                RequirePattern(args[1]);
                 Arg(2, Integer);
                 return PqlType.String;
             case var _ when StringTests.Contains(name):

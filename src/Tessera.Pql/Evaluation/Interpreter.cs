@@ -205,8 +205,8 @@ public sealed class Interpreter
             "doesNotContain" => Text(A(0), A(1), (s, p, c) => !s.Contains(p, c), CaseSensitive(2)),
             "equals" => Text(A(0), A(1), (s, p, c) => string.Equals(s, p, c), CaseSensitive(2)),
             "notEqualTo" => Text(A(0), A(1), (s, p, c) => !string.Equals(s, p, c), CaseSensitive(2)),
-            "matches" => A(0) is string s && A(1) is string pattern && Regex.IsMatch(s, pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)),
-            "regexGroup" => A(0) is string s && A(1) is string pattern && Regex.Match(s, pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) is { Success: true } m
+            "matches" => A(0) is string s && A(1) is string pattern && ValueOperations.IsMatch(ValueOperations.TryPattern(pattern), s),
+            "regexGroup" => A(0) is string s && A(1) is string pattern && ValueOperations.Match(ValueOperations.TryPattern(pattern), s) is { Success: true } m
                 && A(2) is long group && group < m.Groups.Count ? m.Groups[(int)group].Value : null,
             "includes" => A(0) is List<object?> list && list.Any(v => Compare(v, A(1)) == 0),
             "intersects" => A(0) is List<object?> a && A(1) is List<object?> b && a.Any(x => b.Any(y => Compare(x, y) == 0)),
@@ -449,7 +449,9 @@ public sealed class Interpreter
     /// <summary>SQL-like pattern: % any run of characters, _ exactly one; case-sensitive.</summary>
     internal static Regex Like(string pattern) =>
         new("^" + string.Concat(pattern.Select(c => c switch { '%' => ".*", '_' => ".", _ => Regex.Escape(c.ToString()) })) + "$",
-            RegexOptions.Singleline | RegexOptions.CultureInvariant);
+            // Only literals, '.' and '.*': the non-backtracking engine matches it in linear time (backtracking takes
+            // polynomial time in the value's length for every '%', with no budget).
+            RegexOptions.Singleline | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     /// <summary>Orders two values of one kind (numbers across long and double); null when either is null or they cannot be compared.</summary>
     private int? Compare(object? a, object? b) => (a, b) switch

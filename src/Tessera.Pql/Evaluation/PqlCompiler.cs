@@ -766,7 +766,7 @@ public sealed class PqlCompiler
                 {
                     var regex = Prepared(arguments, 1, Pattern);
                     return (a, b, _, _) => PqlValue.Of(a.Kind == PqlKind.String && b.Kind == PqlKind.String
-                        && (regex is not null && regex.Pattern == b.String ? regex.Regex : Pattern(b.String)).IsMatch(a.String));
+                        && IsMatch(regex is not null && regex.Pattern == b.String ? regex.Regex : TryPattern(b.String), a.String));
                 }
             case "regexGroup":
                 {
@@ -777,8 +777,8 @@ public sealed class PqlCompiler
                         {
                             return PqlValue.Null;
                         }
-                        var match = (regex is not null && regex.Pattern == b.String ? regex.Regex : Pattern(b.String)).Match(a.String);
-                        return match.Success && c.Kind == PqlKind.Integer && c.Integer < match.Groups.Count
+                        var match = Match(regex is not null && regex.Pattern == b.String ? regex.Regex : TryPattern(b.String), a.String);
+                        return match is { Success: true } && c.Kind == PqlKind.Integer && c.Integer < match.Groups.Count
                             ? PqlValue.Of(match.Groups[(int)c.Integer].Value)
                             : PqlValue.Null;
                     };

@@ -199,5 +199,59 @@ internal static class ValueOperations
 
     public static Regex Like(string pattern) => Interpreter.Like(pattern);
 
-    public static Regex Pattern(string pattern) => new(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    /// <summary>How long one match of <c>matches</c> or <c>regexGroup</c> may run (a backtracking pattern can take exponential time on a value).</summary>
+    public static readonly TimeSpan MatchBudget = TimeSpan.FromSeconds(1);
+
+    public static Regex Pattern(string pattern) => new(pattern, RegexOptions.CultureInvariant, MatchBudget);
+
+    /// <summary>The regular expression of <paramref name="pattern"/>, or null when it is not one (a pattern read from data).</summary>
+    public static Regex? TryPattern(string pattern)
+    {
+        try
+        {
+            return Pattern(pattern);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="input"/> matches: a pattern that is not a regular expression (null here; a literal one is
+    /// refused by the checker, but a pattern may come from data) or a match that outruns <see cref="MatchBudget"/> does not
+    /// match, in every engine, rather than failing the evaluation of every profile and audience beside it.
+    /// </summary>
+    public static bool IsMatch(Regex? regex, string input) => Match(regex, input) is { Success: true };
+
+    /// <summary>The match of <paramref name="input"/>, or null as <see cref="IsMatch"/> says.</summary>
+    public static Match? Match(Regex? regex, string input)
+    {
+        if (regex is null)
+        {
+            return null;
+        }
+        try
+        {
+            return regex.Match(input);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Why <paramref name="pattern"/> is not a regular expression, or null when it is one.</summary>
+    public static string? PatternError(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.CultureInvariant);
+            return null;
+        }
+        catch (ArgumentException error)
+        {
+            return error.Message;
+        }
+    }
 }

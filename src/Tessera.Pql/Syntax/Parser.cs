@@ -12,6 +12,13 @@ public sealed class Parser
     /// <summary>Deepest nesting accepted: deeper input is refused with an error rather than overflowing the stack.</summary>
     public const int MaxDepth = 200;
 
+    /// <summary>
+    /// Tallest tree accepted. A chain of operators (<c>a or b or c</c>, <c>a + b + c</c>, <c>a.b.c</c>) is parsed in a loop,
+    /// not by recursion, but it builds one level of tree per operator, and every engine walks the tree recursively: a
+    /// taller one is refused here rather than overflowing the stack (which ends the process) when it is checked or run.
+    /// </summary>
+    public const int MaxHeight = 500;
+
     private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
     {
         "and", "or", "not", "true", "false", "null", "exists", "forall", "select", "from", "where", "let", "in", "notIn", "like", "occurs", "over",
@@ -33,7 +40,28 @@ public sealed class Parser
         {
             throw new PqlException($"unexpected '{parser.Peek.Text}' after the end of the expression", parser.Peek.Position);
         }
+        RequireHeight(node);
         return node;
+    }
+
+    /// <summary>Refuses a tree taller than <see cref="MaxHeight"/>, naming its deepest node; walks it without recursion.</summary>
+    private static void RequireHeight(PqlNode root)
+    {
+        var pending = new Stack<(PqlNode Node, int Level)>();
+        pending.Push((root, 1));
+        while (pending.TryPop(out var item))
+        {
+            if (item.Level > MaxHeight)
+            {
+                throw new PqlException(
+                    $"expression nested deeper than {MaxHeight} levels (each operator of a chain such as 'a or b or c' nests one level; use 'in [...]' for long lists of values)",
+                    item.Node.Position);
+            }
+            foreach (var child in PqlTree.Children(item.Node))
+            {
+                pending.Push((child, item.Level + 1));
+            }
+        }
     }
 
     public static bool IsKeyword(string name) => Keywords.Contains(name);

@@ -80,13 +80,19 @@ internal static class ActivationEndpoints
             .WithName("ExportNow")
             .WithSummary("Exports a file destination now (full or incremental, as its schedule says) and returns the run.")
             .Produces<DeliveryRun>();
-        group.MapGet("/{name}/runs", ([FromQuery] int? take, string name, HttpContext http, [FromServices] Workspace workspace) =>
-                TypedResults.Json(workspace.Activation.Log.Runs(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, take ?? 100), ActivationJson.Default.ListDeliveryRun))
+        group.MapGet("/{name}/runs", ([FromQuery(Name = "take")] string? takeText, string name, HttpContext http, [FromServices] Workspace workspace) =>
+            {
+                var take = QueryParameter.Int(takeText, "take");
+                return TypedResults.Json(workspace.Activation.Log.Runs(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, take ?? 100), ActivationJson.Default.ListDeliveryRun);
+            })
             .WithName("DestinationRuns")
             .WithSummary("Runs newest first (?take=, 100 by default): received, activated, excluded by reason, failed, retried.")
             .Produces<List<DeliveryRun>>();
-        group.MapGet("/{name}/audit", ([FromQuery] long? run, string name, HttpContext http, [FromServices] Workspace workspace) =>
-                TypedResults.Json(workspace.Activation.Log.Audit(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, run).ToList(), ActivationJson.Default.ListDeliveryAudit))
+        group.MapGet("/{name}/audit", ([FromQuery(Name = "run")] string? runText, string name, HttpContext http, [FromServices] Workspace workspace) =>
+            {
+                var run = QueryParameter.Long(runText, "run");
+                return TypedResults.Json(workspace.Activation.Log.Audit(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, run).ToList(), ActivationJson.Default.ListDeliveryAudit);
+            })
             .WithName("DestinationAudit")
             .WithSummary("The audit log, oldest first (?run= one run): when, audiences, records, identities, payload SHA-256, idempotency key.")
             .Produces<List<DeliveryAudit>>();

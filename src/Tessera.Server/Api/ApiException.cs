@@ -26,6 +26,8 @@ public static class ApiErrorCodes
     public const string NoRecords = "NO_RECORDS";
     public const string DatasetClassMismatch = "DATASET_CLASS_MISMATCH";
     public const string FormatUnknown = "FORMAT_UNKNOWN";
+    public const string ParameterInvalid = "PARAMETER_INVALID";
+    public const string UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
     public const string NotFound = "NOT_FOUND";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
     public const string Internal = "INTERNAL_ERROR";

@@ -99,13 +99,17 @@ internal static class BatchEndpoints
         {
             throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "multipart/form-data without a boundary");
         }
+        if (boundary.Length > MaxBoundaryLength)
+        {
+            throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"a multipart boundary is at most {MaxBoundaryLength} characters (RFC 2046), not {boundary.Length}");
+        }
         var reader = new MultipartReader(boundary, http.Request.Body);
         var explicitFormat = format is not null;
         string? staged = null;
         string? fileName = null;
         try
         {
-            while (await reader.ReadNextSectionAsync(http.RequestAborted) is { } section)
+            while (await NextSectionAsync(reader, http.RequestAborted) is { } section)
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
                 {
@@ -115,7 +119,7 @@ internal static class BatchEndpoints
                 switch (name)
                 {
                     case "mapping":
-                        using (var text = new StreamReader(section.Body))
+                        using (var text = new StreamReader(new SectionBody(section.Body)))
                         {
                             mapping = ParseMapping(await text.ReadToEndAsync(http.RequestAborted));
                         }
@@ -124,7 +128,7 @@ internal static class BatchEndpoints
                         fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
                         // The format decides the staged file's extension; a mapping part after the file cannot change it.
                         format = ResolveFormat(format, mapping, fileName, section.ContentType);
-                        staged = await workspace.Ingestion.StageUploadAsync(section.Body, "." + format, http.RequestAborted);
+                        staged = await workspace.Ingestion.StageUploadAsync(new SectionBody(section.Body), "." + format, http.RequestAborted);
                         break;
                     case "file":
                         throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "one 'file' part per upload");
@@ -152,6 +156,82 @@ internal static class BatchEndpoints
                 $"the mapping says format '{mapped}' but the file part was taken as '{format}'; send the mapping part before the file, or set ?format=");
         }
         return (staged, mapping, format!);
+    }
+
+    /// <summary>The longest boundary RFC 2046 allows (the multipart reader refuses longer ones with an IOException).</summary>
+    private const int MaxBoundaryLength = 70;
+
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellationToken);
+        }
+        catch (IOException error)
+        {
+            throw SectionBody.Malformed(error);
+        }
+    }
+
+    /// <summary>
+    /// A multipart section's body as it is read: the multipart reader says a body that ends before the section's closing
+    /// boundary with an IOException, which is the client's malformed body (400 BODY_INVALID), not the server's failure.
+    /// </summary>
+    private sealed class SectionBody(Stream section) : Stream
+    {
+        public static ApiException Malformed(IOException error) =>
+            ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"the multipart body is malformed (a part without its closing boundary?): {error.Message.Trim()}");
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return section.Read(buffer, offset, count);
+            }
+            catch (IOException error)
+            {
+                throw Malformed(error);
+            }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await section.ReadAsync(buffer, cancellationToken);
+            }
+            catch (IOException error)
+            {
+                throw Malformed(error);
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static string ResolveFormat(string? format, MappingSpec? mapping, string? fileName, string? contentType)
@@ -204,10 +284,10 @@ internal static class BatchEndpoints
         }
     }
 
-    private static IResult List([FromQuery] string? dataset, [FromQuery] string? status, [FromQuery] int? limit, [FromQuery] string? before, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult List([FromQuery] string? dataset, [FromQuery] string? status, [FromQuery(Name = "limit")] string? limitText, [FromQuery] string? before, HttpContext http, [FromServices] Workspace workspace)
     {
         var caller = http.Caller();
-        var take = limit ?? 100;
+        var take = QueryParameter.Int(limitText, "limit") ?? 100;
         if (take is < 1 or > 10_000)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", $"limit must be between 1 and 10000, not {take}");
@@ -235,13 +315,14 @@ internal static class BatchEndpoints
     private static IResult Get(string id, HttpContext http, [FromServices] Workspace workspace) =>
         TypedResults.Json(workspace.Catalog.RequireBatch(http.Caller().Sandbox, id), ServerJson.Default.BatchInfo);
 
-    private static IResult Quarantine(string id, [FromQuery] int? offset, [FromQuery] int? limit, [FromQuery] bool? unresolved,
-        HttpContext http, [FromServices] Workspace workspace)
+    private static IResult Quarantine(string id, [FromQuery(Name = "offset")] string? offsetText, [FromQuery(Name = "limit")] string? limitText,
+        [FromQuery(Name = "unresolved")] string? unresolvedText, HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
         workspace.Catalog.RequireBatch(sandbox, id);
-        var skip = offset ?? 0;
-        var take = limit ?? 1000;
+        var skip = QueryParameter.Int(offsetText, "offset") ?? 0;
+        var take = QueryParameter.Int(limitText, "limit") ?? 1000;
+        var unresolved = QueryParameter.Bool(unresolvedText, "unresolved");
         if (skip < 0 || take is < 1 or > 10_000)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", "offset must be 0 or more and limit between 1 and 10000");

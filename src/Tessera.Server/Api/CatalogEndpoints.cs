@@ -73,8 +73,9 @@ internal static class CatalogEndpoints
             .Produces<SegmentSetupResponse>();
     }
 
-    private static IResult GetSchema(string name, [FromQuery] int? version, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult GetSchema(string name, [FromQuery(Name = "version")] string? versionText, HttpContext http, [FromServices] Workspace workspace)
     {
+        var version = QueryParameter.Int(versionText, "version");
         var sandbox = http.Caller().Sandbox;
         var schema = workspace.Catalog.GetSchema(sandbox, name, version)
             ?? throw new CatalogException("SCHEMA_NOT_FOUND", version is null

@@ -7,7 +7,7 @@ namespace Tessera.Server.Api;
 /// Outermost middleware: turns every refusal into <c>{"error":{"code","message"}}</c> with a
 /// fitting status. <see cref="CatalogException"/> maps by its code (<c>*_NOT_FOUND</c> → 404,
 /// <c>*_EXISTS</c>, <c>SCHEMA_BREAKING_CHANGE</c>, <c>MERGE_POLICY_LIMIT</c>, <c>MERGE_POLICY_IS_DEFAULT</c>, the audience limits, <c>AUDIENCE_IN_USE</c>, <c>AUDIENCE_DEPENDENCY_NOT_PUBLISHED</c> and <c>AUDIENCE_STATE_INVALID</c> → 409, <c>TOO_MANY_RECORDS</c> → 413, other → 400);
-/// Kestrel's body-size refusal becomes 413 naming the limit; a bodiless 404/405 gets a JSON body too.
+/// Kestrel's body-size refusal becomes 413 naming the limit; a bodiless 404/405/415 gets a JSON body too.
 /// </summary>
 internal sealed class ErrorHandlingMiddleware(RequestDelegate next, Workspace workspace, ILogger<ErrorHandlingMiddleware> logger)
 {
@@ -62,6 +62,11 @@ internal sealed class ErrorHandlingMiddleware(RequestDelegate next, Workspace wo
                     break;
                 case StatusCodes.Status405MethodNotAllowed:
                     await WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ApiErrorCodes.MethodNotAllowed, $"{context.Request.Path} does not accept {context.Request.Method}", null);
+                    break;
+                case StatusCodes.Status415UnsupportedMediaType:
+                    // Routing refuses a body whose Content-Type is not one the endpoint accepts (they are in /openapi/v1.json).
+                    await WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, ApiErrorCodes.UnsupportedMediaType,
+                        $"{context.Request.Method} {context.Request.Path} does not accept Content-Type '{context.Request.ContentType}' (JSON bodies are application/json; /openapi/v1.json lists what each endpoint accepts)", null);
                     break;
             }
         }

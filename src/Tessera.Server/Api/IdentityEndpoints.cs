@@ -57,8 +57,10 @@ internal static class IdentityEndpoints
         return TypedResults.Json(ExplainResponse.From(why), ServerJson.Default.ExplainResponse);
     }
 
-    private static async Task<IResult> SetRulesAsync([FromQuery] bool? dryRun, [FromBody] IdentityGraphRules rules, HttpContext http, [FromServices] Workspace workspace)
+    private static async Task<IResult> SetRulesAsync([FromQuery(Name = "dryRun")] string? dryRunText, HttpContext http, [FromServices] Workspace workspace)
     {
+        var dryRun = QueryParameter.Bool(dryRunText, "dryRun");
+        var rules = await RequestBody.ReadAsync(http, ServerJson.Default.IdentityGraphRules);
         try
         {
             var diff = await workspace.Identity.SetRulesAsync(http.Caller().Sandbox, rules, dryRun ?? false, http.RequestAborted);
@@ -70,8 +72,9 @@ internal static class IdentityEndpoints
         }
     }
 
-    private static async Task<IResult> DeleteAsync([FromBody] LedgerDeletionRequest request, HttpContext http, [FromServices] Workspace workspace)
+    private static async Task<IResult> DeleteAsync(HttpContext http, [FromServices] Workspace workspace)
     {
+        var request = await RequestBody.ReadAsync(http, ServerJson.Default.LedgerDeletionRequest);
         var sandbox = http.Caller().Sandbox;
         var given = (request.Batch is null ? 0 : 1) + (request.Dataset is null ? 0 : 1) + (request.Identity is null ? 0 : 1);
         if (given != 1)

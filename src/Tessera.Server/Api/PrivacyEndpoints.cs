@@ -55,9 +55,9 @@ internal static class PrivacyEndpoints
         return TypedResults.Json(request, PrivacyJson.Default.PrivacyRequest, statusCode: StatusCodes.Status201Created);
     }
 
-    private static IResult List([FromQuery] int? limit, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult List([FromQuery(Name = "limit")] string? limitText, HttpContext http, [FromServices] Workspace workspace)
     {
-        var take = limit ?? 100;
+        var take = QueryParameter.Int(limitText, "limit") ?? 100;
         if (take is < 1 or > MaxListed)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", $"query parameter 'limit' must be between 1 and {MaxListed}, not {take}");

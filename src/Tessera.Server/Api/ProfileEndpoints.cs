@@ -22,7 +22,7 @@ internal static class ProfileEndpoints
             .Produces<ProfileReport>();
     }
 
-    private static IResult Lookup([FromQuery] string? identity, [FromQuery] string? policy, [FromQuery] int? events, [FromQuery] string? before,
+    private static IResult Lookup([FromQuery] string? identity, [FromQuery] string? policy, [FromQuery(Name = "events")] string? eventsText, [FromQuery] string? before,
         HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
@@ -30,7 +30,7 @@ internal static class ProfileEndpoints
         {
             throw ApiException.BadRequest("PARAMETER_MISSING", "query parameter 'identity' is required (Namespace:value)");
         }
-        var count = events ?? 10;
+        var count = QueryParameter.Int(eventsText, "events") ?? 10;
         if (count is < 0 or > MaxEventsPerPage)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", $"query parameter 'events' must be between 0 and {MaxEventsPerPage}, not {count}");

@@ -68,9 +68,10 @@ internal static class SegmentationEndpoints
             .WithName("EvaluateAudiences")
             .WithSummary("A batch run now: every published audience (or ?audience=) over every profile; the changes go to the membership feed.")
             .Produces<BatchRunReport>();
-        admin.MapGet("/memberships/changes", ([FromQuery] long? after, [FromQuery] int? max, HttpContext http, [FromServices] Workspace workspace) =>
+        admin.MapGet("/memberships/changes", ([FromQuery(Name = "after")] string? afterText, [FromQuery(Name = "max")] string? maxText, HttpContext http, [FromServices] Workspace workspace) =>
             {
-                var count = max ?? 1000;
+                var after = QueryParameter.Long(afterText, "after");
+                var count = QueryParameter.Int(maxText, "max") ?? 1000;
                 if (count is < 1 or > MaxChanges || after is < 0)
                 {
                     throw ApiException.BadRequest("PARAMETER_INVALID", $"after must be 0 or more and max between 1 and {MaxChanges}");
@@ -167,6 +168,16 @@ internal static class SegmentationEndpoints
         if (events.Count > 0 && request.Dataset is null)
         {
             throw ApiException.BadRequest("EDGE_REQUEST_INVALID", "events need the dataset they are stored in");
+        }
+        if (events.Count > 0)
+        {
+            // As the collection endpoint refuses: a page's events stored as profile records would be facts of another kind.
+            var definition = workspace.Catalog.RequireDataset(sandbox, request.Dataset!);
+            if (workspace.Catalog.GetSchema(sandbox, definition.Schema) is { Class: not Tessera.Abstractions.SchemaClass.Event } schema)
+            {
+                throw ApiException.BadRequest(ApiErrorCodes.DatasetClassMismatch,
+                    $"dataset '{request.Dataset}' holds profile records (schema '{schema.Name}' is of class profile); the edge stores a page's events in an event dataset");
+            }
         }
         var identity = workspace.ParseIdentity(sandbox, text); // IDENTITY_INVALID, NAMESPACE_NOT_FOUND as the other endpoints name them
         var answer = await workspace.Edge.EvaluateAsync(sandbox, identity, request.Dataset, events, request.Attributes ?? [], cancellationToken);

@@ -198,4 +198,10 @@ public sealed class TypeCheckTests
     {
         Assert.Equal([expected], Errors(pql));
     }
+
+    [Theory]
+    [InlineData("person.name.matches(\"[\")", "1:21: \"[\" is not a regular expression: Invalid pattern '[' at offset 1. Unterminated [] set.")]
+    [InlineData("emailAddress.regexGroup(\"(\", 1) = \"x\"", "1:25: \"(\" is not a regular expression: Invalid pattern '(' at offset 1. Not enough )'s.")]
+    public void A_literal_pattern_that_is_not_a_regular_expression_is_refused_by_the_checker_not_when_run(string pql, string expected) =>
+        Assert.Equal([expected], Errors(pql));
 }

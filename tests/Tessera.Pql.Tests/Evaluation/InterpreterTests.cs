@@ -150,4 +150,26 @@ public sealed class InterpreterTests
         Assert.Equal(new List<object?> { 120.5 }, Eval("xEvent.commerce.order.priceTotal"));
         Assert.Equal(true, Eval("\"web.pageViews\" in xEvent.eventType"));
     }
+
+    [Theory]
+    [InlineData("text.matches(badPattern)", false)]
+    [InlineData("text.regexGroup(badPattern, 0)", null)]
+    [InlineData("long.matches(evilPattern)", false)]
+    [InlineData("long.regexGroup(evilPattern, 1)", null)]
+    [InlineData("text.matches(goodPattern)", true)]
+    [InlineData("long like \"%a%a%a%a%a%a%b\"", false)] // linear: backtracking took time to the 7th power of the length
+    [InlineData("long like \"%a%a%a%a%a%a%!\"", true)]
+    public void A_pattern_from_data_that_is_not_a_regular_expression_or_outruns_its_budget_does_not_match_and_like_is_linear(string pql, object? expected)
+    {
+        // The checker refuses a literal pattern that is not a regular expression; one read from the profile reaches the engines.
+        var profile = new JsonObject
+        {
+            ["text"] = "abc",
+            ["badPattern"] = "[",
+            ["goodPattern"] = "^a.c$",
+            ["evilPattern"] = "^(a+)+$",
+            ["long"] = new string('a', 5_000) + "!",
+        };
+        Assert.Equal(expected, BothEngines.Evaluate(Parser.Parse(pql), profile));
+    }
 }

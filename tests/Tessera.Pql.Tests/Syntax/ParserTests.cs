@@ -79,4 +79,18 @@ public sealed class ParserTests
         var error = Assert.Throws<PqlException>(() => Parser.Parse(new string('(', 5_000) + "a" + new string(')', 5_000)));
         Assert.Contains("nested deeper", error.Reason, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("a > 1", " or ")]
+    [InlineData("a", " + ")]
+    [InlineData("a", " and ")]
+    public void A_chain_of_operators_taller_than_the_limit_is_refused_not_a_stack_overflow(string term, string op)
+    {
+        // Parsed in a loop, a chain builds one tree level per operator; the checker and the engines walk it recursively.
+        var error = Assert.Throws<PqlException>(() => Parser.Parse(string.Join(op, Enumerable.Repeat(term, 100_000)) + (op == " + " ? " > 1" : "")));
+        Assert.Contains("nested deeper", error.Reason, StringComparison.Ordinal);
+        Assert.Contains("nested deeper", Assert.Throws<PqlException>(() => Parser.Parse("a" + string.Concat(Enumerable.Repeat(".b", 100_000)) + " = 1")).Reason, StringComparison.Ordinal);
+        // A long chain within the limit parses.
+        Parser.Parse(string.Join(op, Enumerable.Repeat(term, Parser.MaxHeight - 10)) + (op == " + " ? " > 1" : ""));
+    }
 }
