@@ -38,14 +38,26 @@ public sealed class CsvReader : ISourceReader
         }
         else
         {
-            var options = new SepReaderOptions(delimiter is null ? null : new Sep(ParseDelimiter(delimiter)))
+            // The header is read here as a row rather than by Sep, which refuses a header naming a
+            // column twice: the mapping's "columns" can rename such a file's columns, and without
+            // them the duplicate is a MAPPING_ERROR naming the column (TabularConverter).
+            var options = new SepReaderOptions(delimiter is null ? null : NewSep(ParseDelimiter(delimiter)))
             {
-                HasHeader = mapping.Header,
+                HasHeader = false,
                 Unescape = true,
                 DisableColCountCheck = true,
             };
             _sep = options.From(stream);
-            var header = mapping.Header ? _sep.Header.ColNames.ToArray() : [];
+            string[] header = [];
+            if (mapping.Header && _sep.MoveNext())
+            {
+                var row = _sep.Current;
+                header = new string[row.ColCount];
+                for (var i = 0; i < header.Length; i++)
+                {
+                    header[i] = row[i].ToString();
+                }
+            }
             _headerLines = mapping.Header ? 1 : 0;
             _columns = mapping.Columns?.ToArray() ?? header;
         }
@@ -153,6 +165,20 @@ public sealed class CsvReader : ISourceReader
             span = span[end..].TrimStart();
         }
         return [.. parts];
+    }
+
+    /// <summary>Sep splits on a tab or a printable ASCII character other than the quote and '#'; any other is a MAPPING_ERROR.</summary>
+    private static Sep NewSep(char delimiter)
+    {
+        try
+        {
+            return new Sep(delimiter);
+        }
+        catch (ArgumentException)
+        {
+            throw new Tessera.Abstractions.CatalogException(Tessera.Abstractions.ErrorCodes.MappingError,
+                $"delimiter U+{(int)delimiter:X4} cannot separate columns: use a tab, 'whitespace', or one printable ASCII character other than '\"' and '#'");
+        }
     }
 
     private static char ParseDelimiter(string delimiter) => delimiter switch
