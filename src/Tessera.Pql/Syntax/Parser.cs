@@ -253,23 +253,57 @@ public sealed class Parser
     private PqlNode Or()
     {
         var left = And();
-        while (IsWord("or"))
+        var chained = 0;
+        try
         {
-            var at = Take().Position;
-            left = new FunctionCall("or", null, [left, And()]) { Position = at };
+            while (IsWord("or"))
+            {
+                Chain(ref chained);
+                var at = Take().Position;
+                left = new FunctionCall("or", null, [left, And()]) { Position = at };
+            }
+            return left;
         }
-        return left;
+        finally
+        {
+            _depth -= chained;
+        }
     }
 
     private PqlNode And()
     {
         var left = Not();
-        while (IsWord("and"))
+        var chained = 0;
+        try
         {
-            var at = Take().Position;
-            left = new FunctionCall("and", null, [left, Not()]) { Position = at };
+            while (IsWord("and"))
+            {
+                Chain(ref chained);
+                var at = Take().Position;
+                left = new FunctionCall("and", null, [left, Not()]) { Position = at };
+            }
+            return left;
         }
-        return left;
+        finally
+        {
+            _depth -= chained;
+        }
+    }
+
+    /// <summary>
+    /// One more operator of a chain (<c>a or b or c</c>, <c>x + y + z</c>, <c>a.b.c</c>): each makes the
+    /// tree one level deeper on its left, so each counts against <see cref="MaxDepth"/> like a
+    /// parenthesis; otherwise a long chain parses and overflows the stack of whatever walks the tree.
+    /// The caller gives the levels back when the chain ends.
+    /// </summary>
+    private void Chain(ref int chained)
+    {
+        chained++;
+        if (++_depth > MaxDepth)
+        {
+            throw new PqlException($"expression nested deeper than {MaxDepth} levels (each operator of a chain such as "
+                + "'a or b or c' is a level; a list of values reads better as 'x in [...]')", Peek.Position);
+        }
     }
 
     private PqlNode Not()
@@ -314,23 +348,41 @@ public sealed class Parser
     private PqlNode Additive()
     {
         var left = Multiplicative();
-        while (Peek.Kind is TokenKind.Plus or TokenKind.Minus)
+        var chained = 0;
+        try
         {
-            var token = Take();
-            left = new FunctionCall(token.Text, null, [left, Multiplicative()]) { Position = token.Position };
+            while (Peek.Kind is TokenKind.Plus or TokenKind.Minus)
+            {
+                Chain(ref chained);
+                var token = Take();
+                left = new FunctionCall(token.Text, null, [left, Multiplicative()]) { Position = token.Position };
+            }
+            return left;
         }
-        return left;
+        finally
+        {
+            _depth -= chained;
+        }
     }
 
     private PqlNode Multiplicative()
     {
         var left = Unary();
-        while (Peek.Kind is TokenKind.Star or TokenKind.Slash or TokenKind.Percent)
+        var chained = 0;
+        try
         {
-            var token = Take();
-            left = new FunctionCall(token.Text, null, [left, Unary()]) { Position = token.Position };
+            while (Peek.Kind is TokenKind.Star or TokenKind.Slash or TokenKind.Percent)
+            {
+                Chain(ref chained);
+                var token = Take();
+                left = new FunctionCall(token.Text, null, [left, Unary()]) { Position = token.Position };
+            }
+            return left;
         }
-        return left;
+        finally
+        {
+            _depth -= chained;
+        }
     }
 
     private PqlNode Unary()
@@ -353,8 +405,25 @@ public sealed class Parser
     private PqlNode Postfix()
     {
         var node = Primary();
+        var chained = 0;
+        try
+        {
+            return PostfixChain(node, ref chained);
+        }
+        finally
+        {
+            _depth -= chained;
+        }
+    }
+
+    private PqlNode PostfixChain(PqlNode node, ref int chained)
+    {
         while (true)
         {
+            if (Peek.Kind is TokenKind.Dot or TokenKind.LeftBracket)
+            {
+                Chain(ref chained);
+            }
             if (Peek.Kind == TokenKind.Dot)
             {
                 Take();

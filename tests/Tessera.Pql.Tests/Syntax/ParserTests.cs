@@ -79,4 +79,25 @@ public sealed class ParserTests
         var error = Assert.Throws<PqlException>(() => Parser.Parse(new string('(', 5_000) + "a" + new string(')', 5_000)));
         Assert.Contains("nested deeper", error.Reason, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("tier = \"gold\"", " or ")]
+    [InlineData("vip", " and ")]
+    [InlineData("points", " + ")]
+    [InlineData("points", " * ")]
+    [InlineData("a", ".b")]
+    [InlineData("xEvent", "[a = 1]")]
+    [InlineData("name", ".lower()")]
+    public void A_long_chain_of_operators_is_refused_like_deep_nesting(string operand, string link)
+    {
+        // A chain makes the tree one level deeper per operator; 5,000 of them parsed without a word
+        // and then overflowed the stack of the checker (tessera audience create, pql check, the API).
+        var chain = link.StartsWith(' ') ? string.Join(link, Enumerable.Repeat(operand, 5_000)) : operand + string.Concat(Enumerable.Repeat(link, 5_000));
+
+        var error = Assert.Throws<PqlException>(() => Parser.Parse(chain));
+
+        Assert.Contains("nested deeper than 200 levels", error.Reason, StringComparison.Ordinal);
+        var shortChain = link.StartsWith(' ') ? string.Join(link, Enumerable.Repeat(operand, 150)) : operand + string.Concat(Enumerable.Repeat(link, 150));
+        Assert.NotNull(Parser.Parse(shortChain));
+    }
 }
