@@ -28,6 +28,27 @@ public sealed class CliBadInputTests() : CliWorkspaceTest("bad-input")
     }
 
     [Fact]
+    public async Task A_directory_given_for_a_file_is_named_as_one()
+    {
+        // Each threw UnauthorizedAccessException ("Access to the path is denied") unhandled.
+        var folder = Directory.CreateDirectory(Path.Combine(Folder, "a-folder")).FullName;
+        var links = Write("links.txt", "CRMID:tom, ECID:111\n");
+
+        var schema = await RunAsync("schema", "register", folder);
+        var simulate = await RunAsync("identity", "simulate", folder);
+        var rules = await RunAsync("identity", "simulate", links, "--rules", folder);
+        var dot = await RunAsync("identity", "simulate", links, "--dot", folder);
+        var rulesSet = await RunAsync("identity", "rules", "set", folder);
+
+        foreach (var (run, code) in new[] { (schema, "SCHEMA_INVALID"), (simulate, "FILE_UNREADABLE"), (rules, "FILE_UNREADABLE"), (dot, "FILE_UNREADABLE"), (rulesSet, "FILE_UNREADABLE") })
+        {
+            Assert.Equal(1, run.ExitCode);
+            NoStackTrace(run);
+            Assert.Contains($"{code}: {folder} is a directory, not a file", run.Errors);
+        }
+    }
+
+    [Fact]
     public async Task A_workspace_held_by_a_running_server_is_WORKSPACE_IN_USE()
     {
         using var server = await ServerProcess.StartAsync(Data, TestContext.Current.CancellationToken);

@@ -210,16 +210,23 @@ internal static class IdentityGraphCommands
                 }
                 return ExitCodes.Ok;
             }
-            catch (Exception error) when (error is SimulationException or InvalidGraphRulesException or CatalogException or IOException)
+            catch (Exception error) when (error is SimulationException or InvalidGraphRulesException or CatalogException)
             {
                 var code = error switch
                 {
                     InvalidGraphRulesException => InvalidGraphRulesException.Code,
                     CatalogException rulesError => rulesError.Code,
-                    IOException => "FILE_UNREADABLE",
                     _ => "SIMULATION_INPUT_INVALID",
                 };
                 return CommandExtensions.Fail(code, error.Message);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                // The links file or the --dot file: missing, a directory, unreadable or unwritable.
+                var path = error is UnauthorizedAccessException && parse.GetValue(dot) is { } dotFile && Directory.Exists(dotFile.FullName)
+                    ? dotFile.FullName
+                    : parse.GetValue(file)!.FullName;
+                return CommandExtensions.Fail("FILE_UNREADABLE", CliFiles.Why(path, error));
             }
         });
         return command;
@@ -236,6 +243,10 @@ internal static class IdentityGraphCommands
         catch (JsonException error)
         {
             throw new CatalogException("RULES_INVALID_JSON", $"{path.Name}: {error.Message}");
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new CatalogException("FILE_UNREADABLE", CliFiles.Why(path.FullName, error));
         }
     }
 
