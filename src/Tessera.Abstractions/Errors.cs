@@ -20,6 +20,8 @@ public static class ErrorCodes
     public const string IdentityTooLong = "IDENTITY_VALUE_TOO_LONG";
     public const string TooManyFields = "TOO_MANY_FIELDS";
     public const string MappingError = "MAPPING_ERROR";
+    /// <summary>The source file cannot be read as its format (not Parquet, not gzip, unreadable); the batch fails as a whole.</summary>
+    public const string FileUnreadable = "FILE_UNREADABLE";
     /// <summary>Every identity of the record was dropped (blocked or invalid); the message names each and why.</summary>
     public const string NoUsableIdentity = "NO_USABLE_IDENTITY";
 

@@ -18,7 +18,7 @@ public static partial class SchemaCompiler
     /// </summary>
     public static CompiledSchema Compile(SchemaDocument document, Func<string, bool> namespaceExists)
     {
-        if (!ObjectNamePattern().IsMatch(document.Name))
+        if (document.Name is null || !ObjectNamePattern().IsMatch(document.Name))
         {
             throw Invalid($"schema name '{document.Name}' must start with a letter and use letters, digits, '_' or '-'");
         }
@@ -57,16 +57,24 @@ public static partial class SchemaCompiler
             fields[name] = field;
             origin[name] = source;
         }
+        var groupNumber = 0;
         foreach (var group in document.FieldGroups ?? [])
         {
+            groupNumber++;
+            // A JSON null reaches here although the members are required: refuse it by name.
+            if (group is null || group.Name is null || group.Fields is null)
+            {
+                throw Invalid($"field group {groupNumber} must be an object with a 'name' and 'fields', found "
+                    + (group is null ? "null" : group.Name is null ? "a null 'name'" : $"'{group.Name}' with null 'fields'"));
+            }
             foreach (var (name, field) in group.Fields)
             {
-                Add(name, field, $"field group '{group.Name}'");
+                Add(name, RequireDefinition(field, name, $"field group '{group.Name}'"), $"field group '{group.Name}'");
             }
         }
         foreach (var (name, field) in document.Fields ?? new Dictionary<string, FieldDefinition>())
         {
-            Add(name, field, "the schema");
+            Add(name, RequireDefinition(field, name, "the schema"), "the schema");
         }
         if (document.Class == SchemaClass.Event)
         {
@@ -75,6 +83,10 @@ public static partial class SchemaCompiler
         }
         return fields;
     }
+
+    /// <summary>A field written as <c>null</c> (or an array's items, a map's values) is refused naming it.</summary>
+    private static FieldDefinition RequireDefinition(FieldDefinition? field, string name, string where) =>
+        field ?? throw Invalid($"{where}: field '{name}' is null; give its definition, e.g. {{\"type\": \"string\"}}");
 
     private static bool SameDefinition(FieldDefinition a, FieldDefinition b) =>
         System.Text.Json.JsonSerializer.Serialize(a, CatalogJson.Default.FieldDefinition) ==
@@ -110,6 +122,11 @@ public static partial class SchemaCompiler
     {
         var definition = field.Definition;
         var where = field.Path.Length == 0 ? "the schema root" : $"field '{field.Path}'";
+        if (definition.Min is { } low && !double.IsFinite(low) || definition.Max is { } high && !double.IsFinite(high))
+        {
+            var bound = definition.Min is { } m && !double.IsFinite(m) ? "min" : "max";
+            throw Invalid($"{where}: {bound} must be a finite number (a JSON number beyond ±1.7976931348623157E+308 reads as infinity)");
+        }
         if (definition.Min is { } min && definition.Max is { } max && min > max)
         {
             throw Invalid($"{where}: min {min} is greater than max {max}");
@@ -141,7 +158,8 @@ public static partial class SchemaCompiler
                     {
                         throw Invalid($"{where}: field name '{name}' is not allowed (letters, digits, '_', '-', ':', '@')");
                     }
-                    var compiled = NewField(field.Path.Length == 0 ? name : $"{field.Path}.{name}", name, child);
+                    var path = field.Path.Length == 0 ? name : $"{field.Path}.{name}";
+                    var compiled = NewField(path, name, child ?? throw Invalid($"field '{path}' is null; give its definition, e.g. {{\"type\": \"string\"}}"));
                     Build(compiled, context, insideCollection);
                     children[name] = compiled;
                 }

@@ -226,6 +226,13 @@ public sealed class TesseraCatalog
         {
             throw new CatalogException("DATASET_INVALID", $"dataset '{dataset.Name}': an event TTL needs an event schema, '{schema.Name}' is a profile schema");
         }
+        // Expiry counts back from now: a TTL of zero or less would expire every event as it lands
+        // (and the expiry pass would delete them), one past MaxEventTtl would step off the calendar.
+        if (dataset.EventTtl is { } ttl && (ttl <= TimeSpan.Zero || ttl > MaxEventTtl))
+        {
+            throw new CatalogException("DATASET_INVALID",
+                $"dataset '{dataset.Name}': the event TTL must be more than zero and at most {MaxEventTtl.TotalDays:0} days, not {ttl}");
+        }
         return await ExclusiveAsync(async () =>
         {
             if (GetDataset(sandbox, dataset.Name) is { } existing)
@@ -242,6 +249,9 @@ public sealed class TesseraCatalog
             return stored;
         }).ConfigureAwait(false);
     }
+
+    /// <summary>The longest event TTL a dataset may have (100 years).</summary>
+    public static readonly TimeSpan MaxEventTtl = TimeSpan.FromDays(36_500);
 
     public DatasetDefinition? GetDataset(string sandbox, string name) => _store.Get(DatasetKind, sandbox, name, CatalogJson.Default.DatasetDefinition);
 

@@ -71,6 +71,17 @@ internal sealed class CliContext : IDisposable
     public void Dispose() => Workspace.Dispose();
 }
 
+/// <summary>Files named on the command line.</summary>
+internal static class CliFiles
+{
+    /// <summary>
+    /// Why <paramref name="path"/> could not be read or written, for a message: a directory is named as
+    /// one (.NET reports it as "access denied"), otherwise the error's own message.
+    /// </summary>
+    public static string Why(string path, Exception error) =>
+        Directory.Exists(path) ? $"{path} is a directory, not a file" : $"{path}: {error.Message}";
+}
+
 internal static class CommandExtensions
 {
     /// <summary>

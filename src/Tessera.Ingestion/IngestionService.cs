@@ -119,7 +119,9 @@ public sealed partial class IngestionService
         var format = mapping.ResolveFormat(path);
         if (!File.Exists(path))
         {
-            throw new CatalogException("FILE_NOT_FOUND", $"file '{path}' does not exist");
+            throw new CatalogException("FILE_NOT_FOUND", Directory.Exists(path)
+                ? $"'{path}' is a directory, not a file"
+                : $"file '{path}' does not exist");
         }
         var batch = new BatchInfo
         {
@@ -567,12 +569,25 @@ public sealed partial class IngestionService
         return new RecordProcessor(batch.Sandbox, batch.Dataset, batch.Id, batch.CreatedAt, order, schema, Limits, namespaces, _identity, converter);
     }
 
+    /// <summary>
+    /// Opens <paramref name="path"/> as <paramref name="format"/>. A file that cannot be read as that
+    /// format (not gzip, not Parquet, cut short, unreadable), whether found when it is opened or
+    /// while it is read, is a <see cref="CatalogException"/> <c>FILE_UNREADABLE</c> naming the file.
+    /// </summary>
     public static ISourceReader OpenReader(string path, string format, MappingSpec mapping)
     {
-        var stream = CsvReader.OpenFile(path);
+        Stream stream;
         try
         {
-            return format switch
+            stream = CsvReader.OpenFile(path);
+        }
+        catch (Exception error) when (SourceReaderGuard.IsUnreadable(error, format))
+        {
+            throw SourceReaderGuard.Unreadable(path, format, error);
+        }
+        try
+        {
+            ISourceReader reader = format switch
             {
                 "csv" => new CsvReader(stream, mapping),
                 "jsonl" => new JsonLinesReader(stream),
@@ -580,6 +595,12 @@ public sealed partial class IngestionService
                 "parquet" => new ParquetSourceReader(stream),
                 _ => throw new CatalogException(ErrorCodes.MappingError, $"unknown format '{format}' (csv, jsonl, json, parquet)"),
             };
+            return new SourceReaderGuard(reader, path);
+        }
+        catch (Exception error) when (SourceReaderGuard.IsUnreadable(error, format))
+        {
+            stream.Dispose();
+            throw SourceReaderGuard.Unreadable(path, format, error);
         }
         catch
         {

@@ -80,9 +80,34 @@ public sealed class Workspace : IDisposable
     public static async Task<Workspace> OpenAsync(string directory, TimeProvider? time = null)
     {
         var full = Path.GetFullPath(directory);
-        System.IO.Directory.CreateDirectory(full);
+        if (File.Exists(full))
+        {
+            throw new CatalogException("WORKSPACE_INVALID", $"workspace '{full}' is a file, not a directory");
+        }
+        try
+        {
+            System.IO.Directory.CreateDirectory(full);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new CatalogException("WORKSPACE_INVALID", $"workspace '{full}' cannot be created: {error.Message}");
+        }
         var config = WorkspaceConfig.Load(Path.Combine(full, ConfigFile));
-        var store = RocksDbStore.Open(Path.Combine(full, "store"), config.Shards, maxWalBytes: config.MaxWalBytes);
+        RocksDbStore store;
+        try
+        {
+            store = RocksDbStore.Open(Path.Combine(full, "store"), config.Shards, maxWalBytes: config.MaxWalBytes);
+        }
+        catch (RocksDbSharp.RocksDbException error) when (error.Message.Contains("lock", StringComparison.OrdinalIgnoreCase))
+        {
+            // RocksDB lets one process open a store: another command, or 'tessera serve', has it.
+            throw new CatalogException("WORKSPACE_IN_USE",
+                $"workspace '{full}' is open in another process (a running 'tessera serve'?); stop it, or send the request to its HTTP API ({error.Message})");
+        }
+        catch (Exception error) when (error is RocksDbSharp.RocksDbException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            throw new CatalogException("WORKSPACE_INVALID", $"the store of workspace '{full}' cannot be opened: {error.Message}");
+        }
         store.BulkLoadThreshold = config.BulkLoadThreshold;
         try
         {

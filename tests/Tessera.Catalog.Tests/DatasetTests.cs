@@ -59,6 +59,25 @@ public sealed class DatasetTests
         Assert.Empty(test.Catalog.ListDatasets("prod"));
     }
 
+    [Theory]
+    [InlineData("-1.00:00:00")]        // every event expired as it lands, and deleted by the expiry pass
+    [InlineData("00:00:00")]
+    [InlineData("10675199.00:00:00")]  // now minus it is before year 1: 'tessera profile expire' threw
+    [InlineData("36500.00:00:01")]
+    public async Task An_event_ttl_of_zero_or_less_or_beyond_a_century_is_refused(string ttl)
+    {
+        await using var test = await TestCatalog.CreateAsync();
+        await test.RegisterAsync(Event);
+
+        var error = await Assert.ThrowsAsync<CatalogException>(() =>
+            test.Catalog.CreateDatasetAsync("prod", new DatasetDefinition { Name = "web", Schema = "web", EventTtl = TimeSpan.Parse(ttl, System.Globalization.CultureInfo.InvariantCulture) }));
+
+        Assert.Equal("DATASET_INVALID", error.Code);
+        Assert.Contains("the event TTL must be more than zero and at most 36500 days", error.Message);
+        Assert.Empty(test.Catalog.ListDatasets("prod"));
+        await test.Catalog.CreateDatasetAsync("prod", new DatasetDefinition { Name = "web", Schema = "web", EventTtl = TimeSpan.FromDays(36_500) });
+    }
+
     [Fact]
     public async Task Batches_are_saved_listed_and_their_ids_sort_by_time()
     {

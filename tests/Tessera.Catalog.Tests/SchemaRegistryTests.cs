@@ -220,6 +220,47 @@ public sealed class SchemaRegistryTests
             """{"name":"1bad","class":"profile","fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}}}}""",
             "schema name '1bad'"
         },
+        // JSON nulls and numbers a double cannot hold (these threw NullReference/Argument exceptions).
+        {
+            "null schema name",
+            """{"name":null,"class":"profile","fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}}}}""",
+            "schema name ''"
+        },
+        {
+            "a field written as null",
+            """{"name":"s","class":"profile","fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}},"age":null}}""",
+            "the schema: field 'age' is null"
+        },
+        {
+            "a nested field written as null",
+            """{"name":"s","class":"profile","fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}},"address":{"type":"object","fields":{"zip":null}}}}""",
+            "field 'address.zip' is null"
+        },
+        {
+            "a null field group",
+            """{"name":"s","class":"profile","fieldGroups":[null],"fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}}}}""",
+            "field group 1 must be an object with a 'name' and 'fields', found null"
+        },
+        {
+            "a field group with null fields",
+            """{"name":"s","class":"profile","fieldGroups":[{"name":"g1","fields":null}],"fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}}}}""",
+            "found 'g1' with null 'fields'"
+        },
+        {
+            "a null field in a field group",
+            """{"name":"s","class":"profile","fieldGroups":[{"name":"g1","fields":{"x":null}}],"fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}}}}""",
+            "field group 'g1': field 'x' is null"
+        },
+        {
+            "a minimum beyond a double",
+            """{"name":"s","class":"profile","fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}},"n":{"type":"double","min":1e400}}}""",
+            "field 'n': min must be a finite number"
+        },
+        {
+            "a maximum beyond a double",
+            """{"name":"s","class":"profile","fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}},"n":{"type":"long","max":-1e999}}}""",
+            "field 'n': max must be a finite number"
+        },
     };
 
     [Theory]

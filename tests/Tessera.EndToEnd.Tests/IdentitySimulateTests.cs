@@ -63,4 +63,38 @@ public sealed class IdentitySimulateTests : IDisposable
         Assert.Contains("INVALID_GRAPH_RULES", refused.Errors);
         Assert.Contains("device namespace 'ECID' may not rank above person namespace 'CRMID'", refused.Errors);
     }
+
+    [Fact]
+    public async Task Simulate_refuses_a_line_with_more_identities_than_a_record_may_carry()
+    {
+        // 100,000 identities on one line ran for minutes (a list searched per identity, then linked).
+        var links = Path.Combine(_directory, "links.txt");
+        await File.WriteAllLinesAsync(links, ["CRMID:tom, ECID:111", string.Join(", ", Enumerable.Range(0, 100_000).Select(i => $"ECID:{i}"))], TestContext.Current.CancellationToken);
+
+        var run = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "identity", "simulate", links);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("SIMULATION_INPUT_INVALID", run.Errors);
+        Assert.Contains("links.txt:2: more than 20 identities on one line", run.Errors);
+        await File.WriteAllLinesAsync(links, [string.Join(", ", Enumerable.Range(0, 20).Select(i => $"ECID:{i}"))], TestContext.Current.CancellationToken);
+        Assert.Equal(0, (await CliProcess.RunAsync(TestContext.Current.CancellationToken, "identity", "simulate", links)).ExitCode);
+    }
+
+    [Theory]
+    [InlineData("""{"priority": [null]}""", "priority: entry 1 must be a namespace code, found null")]
+    [InlineData("""{"uniqueNamespaces": ["CRMID", null]}""", "uniqueNamespaces: entry 2 must be a namespace code, found null")]
+    [InlineData("""{"priority": null}""", "priority must be a list of namespace codes, not null")]
+    public async Task Simulate_refuses_nulls_in_rules_by_name(string rulesJson, string message)
+    {
+        var links = Path.Combine(_directory, "links.txt");
+        await File.WriteAllLinesAsync(links, ["CRMID:tom, ECID:111"], TestContext.Current.CancellationToken);
+        var rules = Path.Combine(_directory, "rules.json");
+        await File.WriteAllTextAsync(rules, rulesJson, TestContext.Current.CancellationToken);
+
+        var run = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "identity", "simulate", links, "--rules", rules);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("INVALID_GRAPH_RULES", run.Errors);
+        Assert.Contains(message, run.Errors);
+    }
 }

@@ -52,9 +52,9 @@ internal static class CatalogCommands
                 document = JsonSerializer.Deserialize(File.ReadAllBytes(path), CatalogJson.Default.SchemaDocument)
                     ?? throw new CatalogException("SCHEMA_INVALID", $"{path} is empty");
             }
-            catch (Exception error) when (error is JsonException or IOException)
+            catch (Exception error) when (error is JsonException or IOException or UnauthorizedAccessException)
             {
-                throw new CatalogException("SCHEMA_INVALID", $"{path}: {error.Message}");
+                throw new CatalogException("SCHEMA_INVALID", CliFiles.Why(path, error));
             }
             var stored = await context.Workspace.Catalog.RegisterSchemaAsync(context.Sandbox, document);
             Print(context, stored, CatalogJson.Indented.SchemaDocument, $"schema [bold]{stored.Name}[/] is at version {stored.Version}");

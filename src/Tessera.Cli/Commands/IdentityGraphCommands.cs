@@ -16,6 +16,9 @@ internal static class IdentityGraphCommands
 {
     private static readonly DateTimeOffset SimulationStart = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The most identities one simulated link event may hold: as many as ingestion lets a record carry by default.</summary>
+    private static readonly int MaxIdentitiesPerLine = new IngestionLimits().MaxIdentitiesPerRecord;
+
     public static Command AddTo(Command identity) =>
         identity.With(Simulate()).With(Show()).With(Explain()).With(Rules()).With(Delete());
 
@@ -170,15 +173,23 @@ internal static class IdentityGraphCommands
                         continue;
                     }
                     var identities = new List<IdentityKey>();
+                    var seen = new HashSet<IdentityKey>();
                     foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     {
                         if (!IdentityKey.TryParse(part, out var key))
                         {
                             throw new SimulationException($"{input.Name}:{lineNumber}: '{part}' is not Namespace:value");
                         }
-                        if (!identities.Contains(key))
+                        if (seen.Add(key))
                         {
                             identities.Add(key);
+                        }
+                        // A line stands for a record's identities; ingestion refuses a record with more
+                        // (TOO_MANY_IDENTITIES), and linking thousands at once takes minutes.
+                        if (identities.Count > MaxIdentitiesPerLine)
+                        {
+                            throw new SimulationException($"{input.Name}:{lineNumber}: more than {MaxIdentitiesPerLine} identities on one line, "
+                                + "more than a record may carry (limits.maxIdentitiesPerRecord)");
                         }
                     }
                     graph.Add(new LedgerEntry(lineNumber, SimulationStart.AddSeconds(lineNumber), "simulation", input.Name,
@@ -199,16 +210,23 @@ internal static class IdentityGraphCommands
                 }
                 return ExitCodes.Ok;
             }
-            catch (Exception error) when (error is SimulationException or InvalidGraphRulesException or CatalogException or IOException)
+            catch (Exception error) when (error is SimulationException or InvalidGraphRulesException or CatalogException)
             {
                 var code = error switch
                 {
                     InvalidGraphRulesException => InvalidGraphRulesException.Code,
                     CatalogException rulesError => rulesError.Code,
-                    IOException => "FILE_UNREADABLE",
                     _ => "SIMULATION_INPUT_INVALID",
                 };
                 return CommandExtensions.Fail(code, error.Message);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                // The links file or the --dot file: missing, a directory, unreadable or unwritable.
+                var path = error is UnauthorizedAccessException && parse.GetValue(dot) is { } dotFile && Directory.Exists(dotFile.FullName)
+                    ? dotFile.FullName
+                    : parse.GetValue(file)!.FullName;
+                return CommandExtensions.Fail("FILE_UNREADABLE", CliFiles.Why(path, error));
             }
         });
         return command;
@@ -225,6 +243,10 @@ internal static class IdentityGraphCommands
         catch (JsonException error)
         {
             throw new CatalogException("RULES_INVALID_JSON", $"{path.Name}: {error.Message}");
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new CatalogException("FILE_UNREADABLE", CliFiles.Why(path.FullName, error));
         }
     }
 

@@ -22,7 +22,18 @@ internal static class ServeCommand
         command.WithWorkspace(async (context, parse, cancellationToken) =>
         {
             await using var app = TesseraServer.Build(context.Workspace, parse.GetValue(urls)!);
-            await app.StartAsync(cancellationToken);
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (Exception error) when (error is IOException or System.Net.Sockets.SocketException or FormatException)
+            {
+                // Kestrel's: a port in use, an address not on this machine, a URL that is not one. The
+                // background services started before the bind failed: stop them before the workspace
+                // under them is closed.
+                await app.StopAsync(CancellationToken.None);
+                return CommandExtensions.Fail("SERVE_ADDRESS_INVALID", $"cannot listen on {string.Join(", ", parse.GetValue(urls)!)}: {error.Message}");
+            }
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             foreach (var address in addresses)
             {

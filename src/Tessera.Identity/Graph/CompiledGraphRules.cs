@@ -47,6 +47,15 @@ public sealed class CompiledGraphRules
     /// <exception cref="InvalidGraphRulesException">naming every problem found.</exception>
     public static CompiledGraphRules Compile(IdentityGraphRules rules, Func<string, IdentityType?> typeOf)
     {
+        // Rules read from JSON may hold nulls ("priority": null, "uniqueNamespaces": [null]): each is
+        // a problem named like the others, never a NullReference or a null dictionary key below.
+        var nulls = new List<string>();
+        CheckNulls(rules.UniqueNamespaces, "uniqueNamespaces", nulls);
+        CheckNulls(rules.Priority, "priority", nulls);
+        if (nulls.Count > 0)
+        {
+            throw new InvalidGraphRulesException(nulls);
+        }
         var problems = new List<string>();
         if (rules.MaxIdentities is < 2 or > MaxIdentitiesLimit)
         {
@@ -78,6 +87,22 @@ public sealed class CompiledGraphRules
             throw new InvalidGraphRulesException(problems);
         }
         return new CompiledGraphRules(rules, typeOf);
+    }
+
+    private static void CheckNulls(List<string>? names, string field, List<string> problems)
+    {
+        if (names is null)
+        {
+            problems.Add($"{field} must be a list of namespace codes, not null");
+            return;
+        }
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(names[i]))
+            {
+                problems.Add($"{field}: entry {i + 1} must be a namespace code, found {(names[i] is null ? "null" : $"'{names[i]}'")}");
+            }
+        }
     }
 
     private static void CheckList(List<string> names, string field, Func<string, IdentityType?> typeOf, List<string> problems)

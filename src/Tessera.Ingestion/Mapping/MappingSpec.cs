@@ -35,6 +35,10 @@ public sealed record MappingSpec
 
     public static MappingSpec Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new CatalogException(ErrorCodes.MappingError, $"mapping file '{path}' is a directory, not a file");
+        }
         try
         {
             return JsonSerializer.Deserialize(File.ReadAllBytes(path), MappingJson.Default.MappingSpec)
@@ -43,6 +47,14 @@ public sealed record MappingSpec
         catch (JsonException error)
         {
             throw new CatalogException(ErrorCodes.MappingError, $"mapping file '{path}': {error.Message}");
+        }
+        catch (Exception error) when (error is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CatalogException(ErrorCodes.MappingError, $"mapping file '{path}' does not exist");
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new CatalogException(ErrorCodes.MappingError, $"mapping file '{path}' cannot be read: {error.Message}");
         }
     }
 

@@ -38,14 +38,26 @@ public sealed class CsvReader : ISourceReader
         }
         else
         {
+            // The header is read here as a row rather than by Sep, which refuses a header naming a
+            // column twice: the mapping's "columns" can rename such a file's columns, and without
+            // them the duplicate is a MAPPING_ERROR naming the column (TabularConverter).
             var options = new SepReaderOptions(delimiter is null ? null : Separator(ParseDelimiter(delimiter)))
             {
-                HasHeader = mapping.Header,
+                HasHeader = false,
                 Unescape = true,
                 DisableColCountCheck = true,
             };
             _sep = options.From(stream);
-            var header = mapping.Header ? _sep.Header.ColNames.ToArray() : [];
+            string[] header = [];
+            if (mapping.Header && _sep.MoveNext())
+            {
+                var row = _sep.Current;
+                header = new string[row.ColCount];
+                for (var i = 0; i < header.Length; i++)
+                {
+                    header[i] = row[i].ToString();
+                }
+            }
             _headerLines = mapping.Header ? 1 : 0;
             _columns = NamedColumns(mapping) ?? header;
         }
@@ -168,17 +180,17 @@ public sealed class CsvReader : ISourceReader
             $"columns[{unnamed}] is null: 'columns' names every column of the file, in order");
     }
 
-    /// <summary>Sep's separator for <paramref name="delimiter"/>, which refuses one that cannot separate values (a line break, a quote).</summary>
+    /// <summary>Sep splits on a tab or a printable ASCII character other than the quote and '#'; any other is a MAPPING_ERROR.</summary>
     private static Sep Separator(char delimiter)
     {
         try
         {
             return new Sep(delimiter);
         }
-        catch (ArgumentException error)
+        catch (ArgumentException)
         {
             throw new Tessera.Abstractions.CatalogException(Tessera.Abstractions.ErrorCodes.MappingError,
-                $"delimiter '{(char.IsControl(delimiter) ? $"\\u{(int)delimiter:x4}" : delimiter.ToString())}' cannot separate values: {error.Message}");
+                $"delimiter U+{(int)delimiter:X4} cannot separate columns: use a tab, 'whitespace', or one printable ASCII character other than '\"' and '#'");
         }
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Abstractions;
 using Tessera.Identity.Graph;
 using static Tessera.Identity.Tests.Graph.GraphFixtures;
 
@@ -120,6 +121,20 @@ public sealed class GraphScenarioTests
         Assert.Equal("priority: device namespace 'ECID' may not rank above person namespace 'CRMID'", Assert.Single(refused.Problems));
         Assert.Contains("uniqueNamespaces: unknown namespace 'Nope'",
             Assert.Throws<InvalidGraphRulesException>(() => Rules(unique: ["Nope"])).Problems);
+    }
+
+    [Fact]
+    public void Nulls_in_rules_read_from_json_are_problems_named_by_entry()
+    {
+        // From a rules file: {"priority": [null]} threw ArgumentNullException (a null dictionary key),
+        // {"priority": null} a NullReferenceException (tessera identity simulate|rules set, the API).
+        var entries = Assert.Throws<InvalidGraphRulesException>(() => CompiledGraphRules.Compile(
+            new IdentityGraphRules { UniqueNamespaces = ["CRMID", null!], Priority = ["Email", " "] }, TypeOf));
+        Assert.Equal(["uniqueNamespaces: entry 2 must be a namespace code, found null", "priority: entry 2 must be a namespace code, found ' '"], entries.Problems);
+
+        var lists = Assert.Throws<InvalidGraphRulesException>(() => CompiledGraphRules.Compile(
+            new IdentityGraphRules { UniqueNamespaces = null!, Priority = null! }, TypeOf));
+        Assert.Equal(["uniqueNamespaces must be a list of namespace codes, not null", "priority must be a list of namespace codes, not null"], lists.Problems);
     }
 
     [Fact]

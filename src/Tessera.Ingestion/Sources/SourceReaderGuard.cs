@@ -1,0 +1,65 @@
+using System.Text;
+using Tessera.Abstractions;
+
+namespace Tessera.Ingestion.Sources;
+
+/// <summary>
+/// A source reader whose read errors name the file: an exception that says the bytes are not what
+/// the format needs (a gzip or Parquet file that is not one or is cut short, an I/O error) becomes a
+/// <see cref="CatalogException"/> <c>FILE_UNREADABLE</c>, so that the batch is recorded as failed
+/// with that reason and the caller gets a named error rather than a stack trace.
+/// </summary>
+internal sealed class SourceReaderGuard(ISourceReader inner, string path) : ISourceReader
+{
+    public string Format => inner.Format;
+
+    public IReadOnlyList<string>? Columns => inner.Columns;
+
+    public IEnumerable<SourceRecord> Read()
+    {
+        using var records = inner.Read().GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!records.MoveNext())
+                {
+                    yield break;
+                }
+            }
+            catch (Exception error) when (IsUnreadable(error, inner.Format))
+            {
+                throw Unreadable(path, inner.Format, error);
+            }
+            yield return records.Current;
+        }
+    }
+
+    public void Dispose() => inner.Dispose();
+
+    /// <summary>
+    /// Whether <paramref name="error"/> says the file cannot be read. Parquet.Net reports a damaged
+    /// file with whatever its decoders throw (IOException, Thrift, index and argument errors), so
+    /// for Parquet any error but cancellation and our own refusals counts.
+    /// </summary>
+    public static bool IsUnreadable(Exception error, string format) => error switch
+    {
+        OperationCanceledException or CatalogException or OutOfMemoryException => false,
+        IOException or InvalidDataException or UnauthorizedAccessException or DecoderFallbackException => true,
+        _ => format == "parquet",
+    };
+
+    public static CatalogException Unreadable(string path, string format, Exception error)
+    {
+        var compressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? "gzip-compressed " : "";
+        var reason = error switch
+        {
+            InvalidDataException when compressed.Length > 0 => $"the gzip data is damaged ({error.Message})",
+            FileNotFoundException => "it does not exist",
+            UnauthorizedAccessException => $"access is denied ({error.Message})",
+            _ when error.InnerException is { } inner => $"{error.Message} ({inner.Message})",
+            _ => error.Message,
+        };
+        return new CatalogException(ErrorCodes.FileUnreadable, $"file '{path}' cannot be read as {compressed}{format}: {reason}");
+    }
+}
