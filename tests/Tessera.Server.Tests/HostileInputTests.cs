@@ -110,8 +110,8 @@ public sealed class HostileInputTests
     }
 
     [Theory]
-    [InlineData("/batches/v1/datasets/crm?format=parquet", "application/octet-stream", "garbage", HttpStatusCode.BadRequest, "PARSE_ERROR")]
-    [InlineData("/batches/v1/datasets/crm?format=parquet", "application/octet-stream", "PAR1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxPAR1", HttpStatusCode.BadRequest, "PARSE_ERROR")]
+    [InlineData("/batches/v1/datasets/crm?format=parquet", "application/octet-stream", "garbage", HttpStatusCode.BadRequest, "FILE_UNREADABLE")]
+    [InlineData("/batches/v1/datasets/crm?format=parquet", "application/octet-stream", "PAR1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxPAR1", HttpStatusCode.BadRequest, "FILE_UNREADABLE")]
     [InlineData("/batches/v1/datasets/crm?format=csv&mapping=%7B%22columns%22%3A%5Bnull%5D%2C%22header%22%3Afalse%7D", "text/csv", "m1\n", HttpStatusCode.BadRequest, "MAPPING_ERROR")]
     [InlineData("/batches/v1/datasets/crm?format=csv&mapping=%7B%22delimiter%22%3A%22%5Cn%22%7D", "text/csv", "crmId\nm1\n", HttpStatusCode.BadRequest, "MAPPING_ERROR")]
     [InlineData("/batches/v1/datasets/crm?format=csv&mapping=%7B%22delimiter%22%3A%22%5C%22%22%7D", "text/csv", "crmId\nm1\n", HttpStatusCode.BadRequest, "MAPPING_ERROR")]

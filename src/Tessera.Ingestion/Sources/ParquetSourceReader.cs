@@ -16,29 +16,10 @@ public sealed class ParquetSourceReader : ISourceReader
     public ParquetSourceReader(Stream stream)
     {
         _stream = stream;
-        var reader = Unreadable(stream, () => ParquetReader.CreateAsync(stream, null, leaveStreamOpen: true).GetAwaiter().GetResult());
+        var reader = ParquetReader.CreateAsync(stream, null, leaveStreamOpen: true).GetAwaiter().GetResult();
         _rowGroups = reader.RowGroupCount;
         Columns = [.. reader.Schema.Fields.Select(f => f.Name)];
         reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// Runs a read of the file's structure: a file that is not Parquet, or whose footer or row group is corrupt, cannot be
-    /// split into records, so the batch fails as a whole with <c>PARSE_ERROR</c> (Parquet.Net says so with whatever
-    /// exception its decoder meets: an IOException, an InvalidDataException, an index out of range...).
-    /// </summary>
-    private static T Unreadable<T>(Stream stream, Func<T> read)
-    {
-        try
-        {
-            return read();
-        }
-        catch (Exception error) when (error is not OperationCanceledException and not OutOfMemoryException)
-        {
-            // The staged copy's path is the server's business: the message names the file only.
-            var message = stream is FileStream file ? error.Message.Replace(file.Name, Path.GetFileName(file.Name), StringComparison.Ordinal) : error.Message;
-            throw new Tessera.Abstractions.CatalogException(Tessera.Abstractions.ErrorCodes.ParseError, $"the file is not readable Parquet: {message}");
-        }
     }
 
     public string Format => "parquet";
@@ -52,7 +33,7 @@ public sealed class ParquetSourceReader : ISourceReader
         for (var group = 0; group < _rowGroups; group++)
         {
             _stream.Position = 0;
-            var rows = Unreadable(_stream, () => ParquetSerializer.DeserializeUntypedAsync(_stream, null, group).GetAwaiter().GetResult().Data);
+            var rows = ParquetSerializer.DeserializeUntypedAsync(_stream, null, group).GetAwaiter().GetResult().Data;
             foreach (var item in rows)
             {
                 row++;

@@ -49,9 +49,14 @@ internal sealed class SourceReaderGuard(ISourceReader inner, string path) : ISou
         _ => format == "parquet",
     };
 
+    /// <remarks>
+    /// The file is named without its directory, in the reason too: an upload's staged copy lives in the server's
+    /// workspace, whose paths are not the caller's business.
+    /// </remarks>
     public static CatalogException Unreadable(string path, string format, Exception error)
     {
         var compressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? "gzip-compressed " : "";
+        var name = Path.GetFileName(path);
         var reason = error switch
         {
             InvalidDataException when compressed.Length > 0 => $"the gzip data is damaged ({error.Message})",
@@ -60,6 +65,7 @@ internal sealed class SourceReaderGuard(ISourceReader inner, string path) : ISou
             _ when error.InnerException is { } inner => $"{error.Message} ({inner.Message})",
             _ => error.Message,
         };
-        return new CatalogException(ErrorCodes.FileUnreadable, $"file '{path}' cannot be read as {compressed}{format}: {reason}");
+        return new CatalogException(ErrorCodes.FileUnreadable,
+            $"file '{name}' cannot be read as {compressed}{format}: {reason.Replace(path, name, StringComparison.Ordinal)}");
     }
 }
