@@ -122,10 +122,12 @@ public static partial class SchemaCompiler
     {
         var definition = field.Definition;
         var where = field.Path.Length == 0 ? "the schema root" : $"field '{field.Path}'";
-        if (definition.Min is { } low && !double.IsFinite(low) || definition.Max is { } high && !double.IsFinite(high))
+        foreach (var (bound, value) in new[] { ("min", definition.Min), ("max", definition.Max) })
         {
-            var bound = definition.Min is { } m && !double.IsFinite(m) ? "min" : "max";
-            throw Invalid($"{where}: {bound} must be a finite number (a JSON number beyond ±1.7976931348623157E+308 reads as infinity)");
+            if (value is { } number && !double.IsFinite(number))
+            {
+                throw Invalid($"{where}: {bound} must be a finite number (a JSON number beyond ±1.7976931348623157E+308 reads as infinity)");
+            }
         }
         if (definition.Min is { } min && definition.Max is { } max && min > max)
         {
