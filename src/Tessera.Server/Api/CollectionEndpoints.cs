@@ -37,12 +37,14 @@ internal static class CollectionEndpoints
             .Produces<IngestResponse>(StatusCodes.Status207MultiStatus);
     }
 
+    /// <summary>The schema of <paramref name="dataset"/> when it is not of class <paramref name="expected"/> (DATASET_NOT_FOUND when there is no such dataset).</summary>
+    internal static SchemaDocument? OtherClass(Workspace workspace, string sandbox, string dataset, SchemaClass expected) =>
+        workspace.Catalog.GetSchema(sandbox, workspace.Catalog.RequireDataset(sandbox, dataset).Schema) is { } schema && schema.Class != expected ? schema : null;
+
     private static async Task<IResult> IngestAsync(string dataset, SchemaClass expected, string? outcomes, HttpContext http, Workspace workspace)
     {
         var caller = http.Caller();
-        var definition = workspace.Catalog.RequireDataset(caller.Sandbox, dataset);
-        var schema = workspace.Catalog.GetSchema(caller.Sandbox, definition.Schema);
-        if (schema is not null && schema.Class != expected)
+        if (OtherClass(workspace, caller.Sandbox, dataset, expected) is { } schema)
         {
             var (holds, path) = schema.Class == SchemaClass.Event ? ("events", "events") : ("profile records", "records");
             throw ApiException.BadRequest(ApiErrorCodes.DatasetClassMismatch,

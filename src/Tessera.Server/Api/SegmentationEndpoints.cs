@@ -169,15 +169,11 @@ internal static class SegmentationEndpoints
         {
             throw ApiException.BadRequest("EDGE_REQUEST_INVALID", "events need the dataset they are stored in");
         }
-        if (events.Count > 0)
+        // As the collection endpoint refuses: a page's events stored as profile records would be facts of another kind.
+        if (events.Count > 0 && CollectionEndpoints.OtherClass(workspace, sandbox, request.Dataset!, Tessera.Abstractions.SchemaClass.Event) is { } schema)
         {
-            // As the collection endpoint refuses: a page's events stored as profile records would be facts of another kind.
-            var definition = workspace.Catalog.RequireDataset(sandbox, request.Dataset!);
-            if (workspace.Catalog.GetSchema(sandbox, definition.Schema) is { Class: not Tessera.Abstractions.SchemaClass.Event } schema)
-            {
-                throw ApiException.BadRequest(ApiErrorCodes.DatasetClassMismatch,
-                    $"dataset '{request.Dataset}' holds profile records (schema '{schema.Name}' is of class profile); the edge stores a page's events in an event dataset");
-            }
+            throw ApiException.BadRequest(ApiErrorCodes.DatasetClassMismatch,
+                $"dataset '{request.Dataset}' holds profile records (schema '{schema.Name}' is of class profile); the edge stores a page's events in an event dataset");
         }
         var identity = workspace.ParseIdentity(sandbox, text); // IDENTITY_INVALID, NAMESPACE_NOT_FOUND as the other endpoints name them
         var answer = await workspace.Edge.EvaluateAsync(sandbox, identity, request.Dataset, events, request.Attributes ?? [], cancellationToken);
