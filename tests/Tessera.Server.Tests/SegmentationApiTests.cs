@@ -82,4 +82,33 @@ public sealed class SegmentationApiTests
         var report = await run.ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(1, report.GetProperty("members").GetProperty("home-now").GetInt32());
     }
+
+    [Fact]
+    public async Task The_edge_endpoint_reports_a_quarantined_event_and_still_answers_with_the_stored_one()
+    {
+        await using var server = await ApiServer.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        using var answer = await server.Client(server.Key.ProdCollect).PostAsync("/edge/v1/evaluate", Http.Json("""
+            {"identity":"ECID:K8","dataset":"web",
+             "events":[{"_id":"q1","timestamp":"2026-11-01T11:59:00Z","ecid":"K8","page":"home"},
+                       {"_id":"q2","timestamp":"not a time","ecid":"K8","page":"cart"}]}
+            """), ct);
+        var body = await answer.ExpectAsync((HttpStatusCode)207);
+        Assert.Equal("ECID:K8", body.Str("profile"));
+        var events = body.GetProperty("events");
+        Assert.Equal(2, events.GetProperty("counts").GetProperty("input").GetInt32());
+        Assert.Equal(1, events.GetProperty("counts").GetProperty("accepted").GetInt32());
+        Assert.Equal(1, events.GetProperty("counts").GetProperty("failed").GetInt32());
+        var rejected = Assert.Single(events.GetProperty("rejected").EnumerateArray());
+        Assert.Equal(1, rejected.GetProperty("index").GetInt32());
+        Assert.Equal("timestamp", Assert.Single(rejected.GetProperty("errors").EnumerateArray()).Str("path"));
+
+        // The quarantined event is in its batch's quarantine, as a collection request's would be.
+        using var quarantine = await server.Client(server.Key.ProdAdmin).GetAsync($"/batches/v1/{events.Str("batchId")}/quarantine", ct);
+        var page = await quarantine.ExpectAsync(HttpStatusCode.OK);
+        Assert.Single(page.GetProperty("entries").EnumerateArray());
+
+        using var clean = await server.Client(server.Key.ProdCollect).PostAsync("/edge/v1/evaluate", Http.Json("""{"identity":"ECID:K8"}"""), ct);
+        Assert.False((await clean.ExpectAsync(HttpStatusCode.OK)).TryGetProperty("events", out _));
+    }
 }

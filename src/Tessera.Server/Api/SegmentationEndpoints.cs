@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
+using Tessera.Abstractions;
 using Tessera.Identity.Graph;
+using Tessera.Ingestion;
 using Tessera.Segmentation.Engines;
 using Tessera.Segmentation.Estimates;
 using Tessera.Segmentation.Memberships;
@@ -20,8 +22,17 @@ public sealed record EdgeRequest
     public List<string>? Attributes { get; set; }
 }
 
-/// <summary>The edge engine's answer: the profile's id, the edge audiences it qualifies for now, the attributes asked for.</summary>
-public sealed record EdgeResponse(string? Profile, IReadOnlyList<string> Audiences, JsonObject Attributes);
+/// <summary>
+/// The edge engine's answer: the profile's id, the edge audiences it qualifies for now, the attributes asked for, and
+/// what became of the request's events (absent when it sent none).
+/// </summary>
+public sealed record EdgeResponse(string? Profile, IReadOnlyList<string> Audiences, JsonObject Attributes, EdgeEvents? Events);
+
+/// <summary>
+/// The request's events as the collection endpoint would report them: their batch, its counts, and each rejected event's
+/// index and errors (an accepted or duplicate event needs no line of its own on a page).
+/// </summary>
+public sealed record EdgeEvents(string BatchId, BatchCounts Counts, IReadOnlyList<RecordOutcome> Rejected);
 
 /// <summary>The body of an estimate or a preview: an audience (id or name) or a draft expression, not both.</summary>
 public sealed record EstimateRequest
@@ -143,7 +154,8 @@ internal static class SegmentationEndpoints
             .WithName("EvaluateEdge")
             .WithSummary("Stores the page's events (if any) and answers which edge audiences the identity's profile is in now, with the attributes asked for.")
             .Accepts<EdgeRequest>("application/json")
-            .Produces<EdgeResponse>();
+            .Produces<EdgeResponse>()
+            .Produces<EdgeResponse>(StatusCodes.Status207MultiStatus);
     }
 
     private static async Task<EstimateRequest> ReadTargetAsync(HttpContext http)
@@ -170,13 +182,18 @@ internal static class SegmentationEndpoints
             throw ApiException.BadRequest("EDGE_REQUEST_INVALID", "events need the dataset they are stored in");
         }
         // As the collection endpoint refuses: a page's events stored as profile records would be facts of another kind.
-        if (events.Count > 0 && CollectionEndpoints.OtherClass(workspace, sandbox, request.Dataset!, Tessera.Abstractions.SchemaClass.Event) is { } schema)
+        if (events.Count > 0 && CollectionEndpoints.OtherClass(workspace, sandbox, request.Dataset!, SchemaClass.Event) is { } schema)
         {
             throw ApiException.BadRequest(ApiErrorCodes.DatasetClassMismatch,
                 $"dataset '{request.Dataset}' holds profile records (schema '{schema.Name}' is of class profile); the edge stores a page's events in an event dataset");
         }
         var identity = workspace.ParseIdentity(sandbox, text); // IDENTITY_INVALID, NAMESPACE_NOT_FOUND as the other endpoints name them
         var answer = await workspace.Edge.EvaluateAsync(sandbox, identity, request.Dataset, events, request.Attributes ?? [], cancellationToken);
-        return TypedResults.Json(new EdgeResponse(answer.Profile, answer.Audiences, answer.Attributes), ServerJson.Default.EdgeResponse);
+        // As collection answers: 207 when an event was quarantined, so a page's sender can tell without reading the counts.
+        var stored = answer.Stored is { } result
+            ? new EdgeEvents(result.Batch.Id, result.Batch.Counts, [.. result.Records.Where(r => r.Status == RecordOutcome.Rejected)])
+            : null;
+        return TypedResults.Json(new EdgeResponse(answer.Profile, answer.Audiences, answer.Attributes, stored), ServerJson.Default.EdgeResponse,
+            statusCode: stored is { Counts.Failed: > 0 } ? StatusCodes.Status207MultiStatus : StatusCodes.Status200OK);
     }
 }
