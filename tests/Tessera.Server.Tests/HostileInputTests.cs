@@ -151,7 +151,7 @@ public sealed class HostileInputTests
         await profile.ExpectErrorAsync(HttpStatusCode.NotFound, "PROFILE_NOT_FOUND");
     }
 
-    /// <summary>PQL that does not parse, does not type-check, or is built to exhaust the checker or an engine.</summary>
+    /// <summary>PQL that does not parse, does not type-check, or is built to exhaust the parser, the checker or an engine.</summary>
     public static readonly TheoryData<string> HostilePql =
     [
         "", " ", "age >", "age > \"", "(((", ")))", "age > 1e400", "age > 99999999999999999999999", "age > -99999999999999999999999",
@@ -172,6 +172,11 @@ public sealed class HostileInputTests
         new string('(', 100_000) + "age > 1" + new string(')', 100_000),
         string.Concat(Enumerable.Repeat("not ", 100_000)) + "age > 1",
         string.Concat(Enumerable.Repeat("-", 100_000)) + "age > 1",
+        // Just within the parser's height limit (Parser.MaxHeight): accepted, and walked on a request thread by the checker,
+        // the classifier, the compiler and the engines (tests/Tessera.Pql.Tests HeightLimitTests does it on a small stack).
+        "email" + string.Concat(Enumerable.Repeat(".lower()", 497)) + " = \"a\"",
+        "xEvent" + string.Concat(Enumerable.Repeat("[page = \"a\"]", 496)) + ".count() > 0",
+        string.Join(" or ", Enumerable.Repeat("age > 1", 497)),
     ];
 
     [Theory]

@@ -52,6 +52,10 @@ public sealed partial class Binder
 
     private PqlType TypeOf(PqlNode node)
     {
+        if (DeepTrees.StackIsLow)
+        {
+            return DeepTrees.OnFreshStack(() => TypeOf(node));
+        }
         switch (node)
         {
             case Literal literal:

@@ -78,6 +78,11 @@ internal sealed class QueryAnalysis
 
     private void Visit(PqlNode node, Context context)
     {
+        if (DeepTrees.StackIsLow)
+        {
+            DeepTrees.OnFreshStack(() => Visit(node, context));
+            return;
+        }
         if (EventSource(node, context, out var window))
         {
             Events.Add(new EventRead(context.AsCondition ? EventUse.Existence : EventUse.Computed, window, context.Negated, Short(node), 1, null));
@@ -187,6 +192,11 @@ internal sealed class QueryAnalysis
     /// </summary>
     private bool EventSource(PqlNode node, Context context, out EventWindow? window)
     {
+        if (DeepTrees.StackIsLow)
+        {
+            (var found, window) = DeepTrees.OnFreshStack(() => (EventSource(node, context, out var inner), inner));
+            return found;
+        }
         window = null;
         switch (node)
         {

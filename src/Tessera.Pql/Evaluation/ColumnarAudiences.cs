@@ -206,6 +206,10 @@ public sealed class ColumnarAudiences
         /// </summary>
         public PqlNode? Rewrite(PqlNode node, bool holds)
         {
+            if (DeepTrees.StackIsLow)
+            {
+                return DeepTrees.OnFreshStack(() => Rewrite(node, holds));
+            }
             if (TryEventSet(node) is { } whole)
             {
                 return holds ? SiteValue(SiteKind.Holds, node, whole, []) : null;
@@ -244,7 +248,7 @@ public sealed class ColumnarAudiences
         }
 
         /// <summary>Whether <paramref name="node"/> may read events (or the whole profile) in a way the rewrite did not take out.</summary>
-        public bool ReadsEvents(PqlNode node) => node switch
+        public bool ReadsEvents(PqlNode node) => DeepTrees.StackIsLow ? DeepTrees.OnFreshStack(() => ReadsEvents(node)) : node switch
         {
             ExternalValue or Literal => false,
             FieldLookup { Field: "xEvent" } or Parameter or Lambda => true,
@@ -274,7 +278,7 @@ public sealed class ColumnarAudiences
             var windows = new List<int>();
             return Collect(node) ? ConditionOf(predicates, windows) : null;
 
-            bool Collect(PqlNode set) => set switch
+            bool Collect(PqlNode set) => DeepTrees.StackIsLow ? DeepTrees.OnFreshStack(() => Collect(set)) : set switch
             {
                 FieldLookup { Target: null, Field: "xEvent" } => true,
                 Filter filter => Collect(filter.Source) && TryCondition(filter.Condition, holds: true, predicates, windows),
@@ -332,6 +336,10 @@ public sealed class ColumnarAudiences
         /// </summary>
         private bool TryCondition(PqlNode condition, bool holds, List<int> predicates, List<int> windows)
         {
+            if (DeepTrees.StackIsLow)
+            {
+                return DeepTrees.OnFreshStack(() => TryCondition(condition, holds, predicates, windows));
+            }
             if (condition is FunctionCall { Function: "and", Receiver: null, Arguments: [var left, var right] })
             {
                 return TryCondition(left, holds: false, predicates, windows) && TryCondition(right, holds: false, predicates, windows);

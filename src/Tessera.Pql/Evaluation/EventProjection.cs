@@ -216,6 +216,10 @@ public sealed class EventProjection
 
         private Shape Eval(PqlNode? node)
         {
+            if (DeepTrees.StackIsLow)
+            {
+                return DeepTrees.OnFreshStack(() => Eval(node));
+            }
             switch (node)
             {
                 case null or Literal:

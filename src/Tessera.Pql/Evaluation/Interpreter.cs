@@ -83,7 +83,7 @@ public sealed class Interpreter
         return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out integer) ? integer : double.Parse(text, CultureInfo.InvariantCulture);
     }
 
-    private object? Eval(PqlNode node) => node switch
+    private object? Eval(PqlNode node) => DeepTrees.StackIsLow ? DeepTrees.OnFreshStack(() => Eval(node)) : node switch
     {
         Literal literal => literal.Value,
         ArrayLiteral array => array.Items.Select(Eval).ToList(),

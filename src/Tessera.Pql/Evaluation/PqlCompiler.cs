@@ -19,6 +19,10 @@ public sealed class PqlCompiler
     private int _slots = 1;
     private int _windows;
     private int _refusals; // constructs refused at run time so far: a chain reads its step out of order only without one
+    private int _depth;
+
+    /// <summary>Levels of compiled code between two checks of the stack at run time.</summary>
+    private const int GuardEvery = 16;
 
     private PqlCompiler(TimeZoneInfo zone) => _time = new TimeWindow(zone);
 
@@ -42,7 +46,29 @@ public sealed class PqlCompiler
 
     private int NewSlot() => _slots++;
 
-    private Code Compile(PqlNode node) => node switch
+    private Code Compile(PqlNode node)
+    {
+        if (DeepTrees.StackIsLow)
+        {
+            return DeepTrees.OnFreshStack(() => Compile(node));
+        }
+        _depth++;
+        try
+        {
+            // Evaluation recurses as deep as compilation did: every so many levels, a code that moves on to a fresh stack
+            // when this one runs low (an audience of ordinary height never meets one).
+            var code = CompileNode(node);
+            return _depth % GuardEvery == 0 ? Guarded(code) : code;
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private static Code Guarded(Code code) => frame => DeepTrees.StackIsLow ? DeepTrees.OnFreshStack(() => code(frame)) : code(frame);
+
+    private Code CompileNode(PqlNode node) => node switch
     {
         Literal literal => Constant(LiteralValue(literal)),
         ArrayLiteral array => CompileArray(array),

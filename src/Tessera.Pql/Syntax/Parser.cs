@@ -102,6 +102,10 @@ public sealed class Parser
 
     private PqlNode Expression()
     {
+        if (DeepTrees.StackIsLow)
+        {
+            return DeepTrees.OnFreshStack(Expression);
+        }
         if (++_depth > MaxDepth)
         {
             throw new PqlException($"expression nested deeper than {MaxDepth} levels", Peek.Position);

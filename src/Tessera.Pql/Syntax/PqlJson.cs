@@ -15,7 +15,7 @@ namespace Tessera.Pql.Syntax;
 /// </summary>
 public static class PqlJson
 {
-    public static JsonObject ToJson(PqlNode node) => node switch
+    public static JsonObject ToJson(PqlNode node) => DeepTrees.StackIsLow ? DeepTrees.OnFreshStack(() => ToJson(node)) : node switch
     {
         Literal literal => Literal(literal),
         ArrayLiteral array => new JsonObject { ["nodeType"] = "array", ["items"] = List(array.Items) },

@@ -63,6 +63,11 @@ public static class Printer
 
     private static void Write(PqlNode node, StringBuilder text)
     {
+        if (DeepTrees.StackIsLow)
+        {
+            DeepTrees.OnFreshStack(() => Write(node, text));
+            return;
+        }
         switch (node)
         {
             case Literal literal:
