@@ -79,6 +79,9 @@ internal static class ActivationBench
 
     private static async Task<(double Seconds, int Runs)> DeliverAsync(string directory, LocalReceiver receiver, int profiles)
     {
+        // The receiver is on 127.0.0.1, which destinations may call only when the workspace allows it.
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, Workspace.ConfigFile), """{"activation": {"allowedPrivateNetworks": ["127.0.0.0/8"]}}""");
         using var workspace = await Workspace.OpenAsync(directory);
         var audience = await workspace.Audiences.CreateAsync("prod", "gold", "tier = \"gold\"");
         await workspace.Audiences.PublishAsync("prod", audience.Id);

@@ -43,6 +43,14 @@ public sealed record ActivationSettings
     /// <summary>Milliseconds between the server's looks for due micro-batches.</summary>
     public int PollMilliseconds { get; set; } = 200;
 
+    /// <summary>
+    /// CIDR blocks (<c>127.0.0.0/8</c>, <c>10.20.0.0/16</c>, <c>fd12:3456::/32</c>) in which destinations may call loopback
+    /// and private addresses (RFC 1918, 100.64.0.0/10, fc00::/7, ::1): none by default, as a destination URL set through
+    /// the API should not reach into the server's own network. Link-local and cloud metadata addresses are refused
+    /// whatever this says (docs/destinations.md#network-addresses).
+    /// </summary>
+    public List<string> AllowedPrivateNetworks { get; set; } = [];
+
     /// <summary>Delivery runs and audit entries kept per destination (oldest dropped first).</summary>
     public int MaxRunsKept { get; set; } = 10_000;
 

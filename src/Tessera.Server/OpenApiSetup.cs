@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Tessera.Server.Api;
@@ -58,7 +60,64 @@ internal static class OpenApiSetup
             {
                 operation.Description = (operation.Description is null ? "" : operation.Description + " ") + $"Needs a key with role {access.Name} or higher.";
             }
+            DescribeQuery(operation, context.Description.ActionDescriptor.EndpointMetadata.OfType<QueryParameterSpec>());
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// The query parameters an endpoint declares (<see cref="QueryParameterMetadata.WithQuery"/>) with their real types:
+    /// the handlers read them from their text (<see cref="QueryParameter"/>), so the framework only knows them as strings, if at all.
+    /// </summary>
+    private static void DescribeQuery(OpenApiOperation operation, IEnumerable<QueryParameterSpec> declared)
+    {
+        foreach (var spec in declared)
+        {
+            operation.Parameters ??= [];
+            var index = operation.Parameters.ToList().FindIndex(p => p.In == ParameterLocation.Query && p.Name == spec.Name);
+            var parameter = new OpenApiParameter
+            {
+                Name = spec.Name,
+                In = ParameterLocation.Query,
+                Required = spec.Required,
+                Description = spec.Description,
+                Schema = Schema(spec),
+            };
+            if (index < 0)
+            {
+                operation.Parameters.Add(parameter);
+            }
+            else
+            {
+                operation.Parameters[index] = parameter;
+            }
+        }
+    }
+
+    private static OpenApiSchema Schema(QueryParameterSpec spec)
+    {
+        var schema = spec.Type switch
+        {
+            QueryType.Int32 => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
+            QueryType.Int64 => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+            QueryType.Boolean => new OpenApiSchema { Type = JsonSchemaType.Boolean },
+            _ => new OpenApiSchema { Type = JsonSchemaType.String },
+        };
+        if (spec.Values is { } values)
+        {
+            schema.Enum = [.. values.Select(value => (JsonNode)JsonValue.Create(value))];
+        }
+        schema.Minimum = spec.Minimum?.ToString(CultureInfo.InvariantCulture);
+        schema.Maximum = spec.Maximum?.ToString(CultureInfo.InvariantCulture);
+        if (spec.Default is { } text)
+        {
+            schema.Default = spec.Type switch
+            {
+                QueryType.Int32 or QueryType.Int64 => JsonValue.Create(long.Parse(text, CultureInfo.InvariantCulture)),
+                QueryType.Boolean => JsonValue.Create(bool.Parse(text)),
+                _ => JsonValue.Create(text),
+            };
+        }
+        return schema;
     }
 }

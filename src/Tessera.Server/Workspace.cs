@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Tessera.Abstractions;
 using Tessera.Activation;
+using Tessera.Activation.Delivery;
 using Tessera.Catalog;
 using Tessera.Identity;
 using Tessera.Identity.Graph;
@@ -258,6 +259,15 @@ public sealed record WorkspaceConfig
         if (config.Activation.DefaultConsent is not ("yes" or "no") || config.Activation.DefaultConsentBySandbox.Values.Any(v => v is not ("yes" or "no")))
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: activation.defaultConsent and activation.defaultConsentBySandbox values must be yes or no");
+        }
+        config.Activation.AllowedPrivateNetworks ??= [];
+        try
+        {
+            _ = new EndpointAddresses(config.Activation.AllowedPrivateNetworks);
+        }
+        catch (FormatException error)
+        {
+            throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}");
         }
         if (config.Segmentation.StreamingBatch < 1)
         {

@@ -39,6 +39,9 @@ public sealed class LocalReceiver : IAsyncDisposable
     /// <summary>The body of a 2xx answer to a request path (<c>{}</c> when null).</summary>
     public Func<string, string>? Body { get; set; }
 
+    /// <summary>The <c>Location</c> of a 3xx answer to a request path (none when null).</summary>
+    public Func<string, string>? Location { get; set; }
+
     /// <summary>How long each answer takes.</summary>
     public TimeSpan Delay { get; set; }
 
@@ -79,6 +82,10 @@ public sealed class LocalReceiver : IAsyncDisposable
         if (decided.RetryAfterSeconds is { } seconds)
         {
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (status is >= 300 and < 400 && Location is { } location)
+        {
+            context.Response.Headers.Location = location(context.Request.Path);
         }
         await context.Response.WriteAsync(status is >= 200 and < 300 ? Body?.Invoke(context.Request.Path) ?? "{}" : $"{{\"error\": \"status {status}\"}}", context.RequestAborted);
     }

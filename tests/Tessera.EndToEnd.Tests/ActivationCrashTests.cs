@@ -26,6 +26,9 @@ public sealed class ActivationCrashTests
         await using var receiver = await LocalReceiver.StartAsync(token);
         receiver.Delay = TimeSpan.FromMilliseconds(15);
         string audienceId;
+        // The receiver is on 127.0.0.1, which destinations may call only when allowed (the server process reads this too).
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, Workspace.ConfigFile), """{"activation": {"allowedPrivateNetworks": ["127.0.0.0/8"]}}""", token);
         using (var workspace = await Workspace.OpenAsync(directory))
         {
             await workspace.Catalog.RegisterSchemaAsync("prod", new SchemaDocument

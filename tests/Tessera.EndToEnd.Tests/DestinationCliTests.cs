@@ -11,6 +11,9 @@ public sealed class DestinationCliTests() : CliWorkspaceTest("destination-cli")
     {
         var token = TestContext.Current.CancellationToken;
         await using var receiver = await LocalReceiver.StartAsync(token);
+        // The receiver is on 127.0.0.1, which destinations may call only when the workspace allows it.
+        Directory.CreateDirectory(Data);
+        await File.WriteAllTextAsync(Path.Combine(Data, "tessera.json"), """{"activation": {"allowedPrivateNetworks": ["127.0.0.0/8"]}}""", token);
         await SucceedAsync("schema", "register", Write("crm.json", """
             {"name":"crm","class":"profile","fields":{"crmId":{"type":"string","identity":{"namespace":"CRMID","primary":true}},
              "email":{"type":"string","identity":{"namespace":"Email"}},"tier":{"type":"string"}}}

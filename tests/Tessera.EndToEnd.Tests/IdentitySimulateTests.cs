@@ -74,10 +74,38 @@ public sealed class IdentitySimulateTests : IDisposable
         var run = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "identity", "simulate", links);
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("SIMULATION_INPUT_INVALID", run.Errors);
-        Assert.Contains("links.txt:2: more than 20 identities on one line", run.Errors);
+        Assert.Contains("TOO_MANY_IDENTITIES: links.txt:2: 100000 identities on one line, more than the limit of 20 (--max-identities-per-line", run.Errors);
         await File.WriteAllLinesAsync(links, [string.Join(", ", Enumerable.Range(0, 20).Select(i => $"ECID:{i}"))], TestContext.Current.CancellationToken);
         Assert.Equal(0, (await CliProcess.RunAsync(TestContext.Current.CancellationToken, "identity", "simulate", links)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Simulate_takes_the_line_limit_as_an_option_and_names_line_count_and_limit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var links = Path.Combine(_directory, "links.txt");
+        // Repeats count once: 25 distinct identities on line 3.
+        await File.WriteAllLinesAsync(links, ["# a kiosk", "CRMID:tom, ECID:111",
+            string.Join(", ", Enumerable.Range(0, 25).Select(i => $"ECID:{i}").Append("ECID:0"))], ct);
+
+        var refused = await CliProcess.RunAsync(ct, "identity", "simulate", links);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("TOO_MANY_IDENTITIES: links.txt:3: 25 identities on one line, more than the limit of 20", refused.Errors);
+
+        var raised = await CliProcess.RunAsync(ct, "identity", "simulate", links, "--max-identities-per-line", "25", "--json");
+        Assert.True(raised.ExitCode == 0, raised.Errors);
+        using (var result = JsonDocument.Parse(raised.Output))
+        {
+            Assert.Contains(result.RootElement.GetProperty("graphs").EnumerateArray(), g => g.GetProperty("identities").GetArrayLength() == 25);
+        }
+
+        var lower = await CliProcess.RunAsync(ct, "identity", "simulate", links, "--max-identities-per-line", "24");
+        Assert.Equal(1, lower.ExitCode);
+        Assert.Contains("TOO_MANY_IDENTITIES: links.txt:3: 25 identities on one line, more than the limit of 24 (--max-identities-per-line)", lower.Errors);
+
+        var zero = await CliProcess.RunAsync(ct, "identity", "simulate", links, "--max-identities-per-line", "0");
+        Assert.Equal(1, zero.ExitCode);
+        Assert.Contains("PARAMETER_INVALID: --max-identities-per-line must be 1 or more, not 0", zero.Errors);
     }
 
     [Theory]

@@ -49,6 +49,9 @@ public sealed class HostileInputTests
     [InlineData("/batches/v1/?limit=true", "limit")]
     [InlineData("/activation/v1/destinations/files/runs?take=x", "take")]
     [InlineData("/activation/v1/destinations/files/audit?run=9223372036854775808", "run")]
+    [InlineData("/batches/v1/?status=done", "status")]
+    [InlineData("/segmentation/v1/audiences?state=gone", "state")]
+    [InlineData("/batches/v1/?limit=1&limit=2", "limit")]
     public async Task A_query_parameter_that_is_not_of_its_type_is_PARAMETER_INVALID_naming_it(string path, string parameter)
     {
         await using var server = await StartAsync();

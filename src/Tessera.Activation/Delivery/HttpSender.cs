@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
@@ -25,7 +27,10 @@ public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retrie
 /// Sends one destination's requests through a Polly pipeline built from the Microsoft.Extensions.Http.Resilience
 /// HTTP options: retries with exponential backoff and jitter that honour <c>Retry-After</c> on 429 and 503,
 /// a circuit breaker per destination (one sender per destination) and a timeout per attempt. Every
-/// request carries an <c>Idempotency-Key</c> header and the destination's auth header if it has one.
+/// request carries an <c>Idempotency-Key</c> header and the destination's auth header if it has one. Connections go
+/// straight to the destination (no proxy) and only to addresses <see cref="EndpointAddresses"/> allows, checked on the
+/// address connected to, after DNS and on every redirect: a refused one fails the request for good
+/// (<see cref="EndpointAddresses.RefusedCode"/>, not retried).
 /// </summary>
 public sealed class HttpSender : IDisposable
 {
@@ -39,7 +44,7 @@ public sealed class HttpSender : IDisposable
     {
         _endpoint = new Uri(destination.Settings["endpoint"].TrimEnd('/') + "/");
         _auth = destination.Settings.TryGetValue("authHeader", out var header) ? (header, destination.Settings["authValue"]) : null;
-        _client = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, disposeHandler: handler is null)
+        _client = new HttpClient(handler ?? CheckedHandler(new EndpointAddresses(settings.AllowedPrivateNetworks)), disposeHandler: handler is null)
         {
             Timeout = Timeout.InfiniteTimeSpan, // the pipeline times attempts out
         };
@@ -51,6 +56,7 @@ public sealed class HttpSender : IDisposable
             Delay = TimeSpan.FromMilliseconds(settings.RetryBaseDelayMilliseconds),
             MaxDelay = TimeSpan.FromSeconds(settings.CircuitBreakSeconds),
             ShouldRetryAfterHeader = true,
+            ShouldHandle = args => ValueTask.FromResult(Refused(args.Outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
             OnRetry = args =>
             {
                 args.Context.Properties.Set(s_retries, args.Context.Properties.GetValue(s_retries, 0) + 1);
@@ -96,6 +102,10 @@ public sealed class HttpSender : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             if (outcome.Exception is { } exception)
             {
+                if (Refused(exception) is { } refused)
+                {
+                    return new SendResult(SendOutcome.Permanent, null, retries, $"{EndpointAddresses.RefusedCode}: {refused.Message}", null);
+                }
                 return exception switch
                 {
                     BrokenCircuitException broken => new SendResult(SendOutcome.Transient, null, retries, $"circuit open: {broken.Message}", null),
@@ -120,6 +130,57 @@ public sealed class HttpSender : IDisposable
         {
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    /// <summary>
+    /// A socket handler that connects only to allowed addresses: a literal one as it is, a name to those of its
+    /// addresses that are allowed (none: refused, naming them), so a name that resolves inside the network, or a
+    /// redirect to such an address, is refused as the URL would be.
+    /// </summary>
+    private static SocketsHttpHandler CheckedHandler(EndpointAddresses policy) => new()
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        // Through a proxy the connection would be the proxy's, and the destination's address never checked.
+        UseProxy = false,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var host = context.DnsEndPoint.Host.Trim('[', ']');
+            var addresses = IPAddress.TryParse(host, out var literal)
+                ? [literal]
+                : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+            var refusals = addresses.Select(address => (Address: address, Why: policy.Refusal(address))).ToList();
+            var allowed = refusals.Where(r => r.Why is null).Select(r => r.Address).ToArray();
+            if (allowed.Length == 0)
+            {
+                throw new EndpointAddressRefusedException(addresses.Length == 0
+                    ? $"{host} resolves to no address"
+                    : $"{host}{(literal is null ? " resolves to " + string.Join(", ", addresses.Select(a => a.ToString())) + ":" : ":")} {string.Join("; ", refusals.Select(r => r.Why))}");
+            }
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+
+    /// <summary>The refusal of an address within <paramref name="error"/> (the handler wraps it in an <see cref="HttpRequestException"/>).</summary>
+    private static EndpointAddressRefusedException? Refused(Exception? error)
+    {
+        for (; error is not null; error = error.InnerException)
+        {
+            if (error is EndpointAddressRefusedException refused)
+            {
+                return refused;
+            }
+        }
+        return null;
     }
 
     private HttpRequestMessage Message(OutgoingRequest request, string idempotencyKey)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Tessera.Abstractions;
 using Tessera.Activation.Connectors;
+using Tessera.Activation.Delivery;
 using Tessera.Catalog;
 using Tessera.Segmentation;
 using Tessera.Segmentation.Audiences;
@@ -142,6 +143,17 @@ public sealed class DestinationCatalog
             if (!d.Settings.TryGetValue("endpoint", out var endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
                 throw Invalid(d, "settings.endpoint", "an HTTP connector needs an absolute http(s) URL");
+            }
+            // Read from the settings at each save: the demo allows its local receiver's address once the workspace is open.
+            if (new EndpointAddresses(_settings.AllowedPrivateNetworks).Refusal(uri) is { } refusal)
+            {
+                throw Invalid(d, "settings.endpoint", $"may not point inside the server's network: {refusal}");
+            }
+            // The sender joins the path to the endpoint: a path that is a URL of its own would replace the endpoint's host.
+            if (d.Settings.TryGetValue("path", out var path)
+                && (!Uri.TryCreate(new Uri(endpoint.TrimEnd('/') + "/"), path.TrimStart('/'), out var target) || target.Authority != uri.Authority || target.Scheme != uri.Scheme))
+            {
+                throw Invalid(d, "settings.path", $"'{path}' must be a path under the endpoint, not a URL of its own");
             }
             if (d.Settings.ContainsKey("authHeader") != d.Settings.ContainsKey("authValue"))
             {

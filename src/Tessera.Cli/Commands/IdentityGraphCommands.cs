@@ -16,8 +16,8 @@ internal static class IdentityGraphCommands
 {
     private static readonly DateTimeOffset SimulationStart = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>The most identities one simulated link event may hold: as many as ingestion lets a record carry by default.</summary>
-    private static readonly int MaxIdentitiesPerLine = new IngestionLimits().MaxIdentitiesPerRecord;
+    /// <summary>The most identities one simulated link event may hold by default: as many as ingestion lets a record carry by default.</summary>
+    private static readonly int DefaultMaxIdentitiesPerLine = new IngestionLimits().MaxIdentitiesPerRecord;
 
     public static Command AddTo(Command identity) =>
         identity.With(Simulate()).With(Show()).With(Explain()).With(Rules()).With(Delete());
@@ -155,9 +155,20 @@ internal static class IdentityGraphCommands
         var file = new Argument<FileInfo>("file") { Description = "Link events in time order, one per line: Namespace:value, Namespace:value, ..." };
         var rulesFile = new Option<FileInfo?>("--rules") { Description = "Rules as JSON: {\"uniqueNamespaces\": [...], \"priority\": [...], \"maxIdentities\": 50} (default: CRMID unique, cap 50)" };
         var dot = new Option<FileInfo?>("--dot") { Description = "Also write the graphs as Graphviz DOT to this file (kept links solid, cut links dashed)" };
-        var command = new Command("simulate", "Apply graph rules to link events and print the resulting graphs, without a workspace") { file, rulesFile, dot };
+        var maxPerLine = new Option<int>("--max-identities-per-line")
+        {
+            Description = $"The most distinct identities one line may hold; a line with more is refused (TOO_MANY_IDENTITIES). Default: {DefaultMaxIdentitiesPerLine}, "
+                + "as many as a record may carry by default (limits.maxIdentitiesPerRecord); linking takes time that grows with the square of a line's identities",
+            DefaultValueFactory = _ => DefaultMaxIdentitiesPerLine,
+        };
+        var command = new Command("simulate", "Apply graph rules to link events and print the resulting graphs, without a workspace") { file, rulesFile, dot, maxPerLine };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var limit = parse.GetValue(maxPerLine);
+            if (limit < 1)
+            {
+                return CommandExtensions.Fail("PARAMETER_INVALID", $"--max-identities-per-line must be 1 or more, not {limit}");
+            }
             try
             {
                 var rules = parse.GetValue(rulesFile) is { } path ? await ReadRulesAsync(path, cancellationToken) : IdentityGraphRules.Default();
@@ -184,13 +195,13 @@ internal static class IdentityGraphCommands
                         {
                             identities.Add(key);
                         }
-                        // A line stands for a record's identities; ingestion refuses a record with more
-                        // (TOO_MANY_IDENTITIES), and linking thousands at once takes minutes.
-                        if (identities.Count > MaxIdentitiesPerLine)
-                        {
-                            throw new SimulationException($"{input.Name}:{lineNumber}: more than {MaxIdentitiesPerLine} identities on one line, "
-                                + "more than a record may carry (limits.maxIdentitiesPerRecord)");
-                        }
+                    }
+                    // A line stands for a record's identities; ingestion refuses a record with more (TOO_MANY_IDENTITIES),
+                    // and linking thousands at once takes minutes.
+                    if (identities.Count > limit)
+                    {
+                        throw new TooManyIdentitiesException($"{input.Name}:{lineNumber}: {identities.Count} identities on one line, more than the limit of {limit} "
+                            + $"(--max-identities-per-line{(limit == DefaultMaxIdentitiesPerLine ? $", {DefaultMaxIdentitiesPerLine} by default as a record's limits.maxIdentitiesPerRecord" : "")})");
                     }
                     graph.Add(new LedgerEntry(lineNumber, SimulationStart.AddSeconds(lineNumber), "simulation", input.Name,
                         lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture), identities));
@@ -210,10 +221,11 @@ internal static class IdentityGraphCommands
                 }
                 return ExitCodes.Ok;
             }
-            catch (Exception error) when (error is SimulationException or InvalidGraphRulesException or CatalogException)
+            catch (Exception error) when (error is SimulationException or TooManyIdentitiesException or InvalidGraphRulesException or CatalogException)
             {
                 var code = error switch
                 {
+                    TooManyIdentitiesException => ErrorCodes.TooManyIdentities,
                     InvalidGraphRulesException => InvalidGraphRulesException.Code,
                     CatalogException rulesError => rulesError.Code,
                     _ => "SIMULATION_INPUT_INVALID",
@@ -312,6 +324,8 @@ internal static class IdentityGraphCommands
     private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private sealed class SimulationException(string message) : Exception(message);
+
+    private sealed class TooManyIdentitiesException(string message) : Exception(message);
 }
 
 internal sealed record SimulatedGraph(List<string> Identities, string Primary);

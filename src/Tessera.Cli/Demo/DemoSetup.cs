@@ -99,6 +99,13 @@ internal sealed class DemoSetup(Workspace workspace, string sandbox, IAnsiConsol
     /// </summary>
     public async Task DestinationsAsync(IReadOnlyList<Audience> audiences, Uri receiver, string exports, CancellationToken cancellationToken)
     {
+        // The local receiver standing in for the platforms listens on 127.0.0.1, which destinations may call only inside
+        // activation.allowedPrivateNetworks: the demo allows that one address for this run (tessera.json is left as it is).
+        var local = $"{receiver.Host}/32";
+        if (!workspace.Config.Activation.AllowedPrivateNetworks.Contains(local))
+        {
+            workspace.Config.Activation.AllowedPrivateNetworks.Add(local);
+        }
         var streaming = audiences.Single(a => a.Name == "gold-browsers").Id;
         var batch = audiences.Single(a => a.Name == "lapsed-store-vips").Id;
         Destination[] destinations =

@@ -60,10 +60,11 @@ internal static class ActivationEndpoints
             .WithName("DeleteDestination")
             .WithSummary("Deletes the destination with its feed cursor, runs, audit log and dead letters.")
             .Produces<Destination>();
-        group.MapPost("/{name}/audiences/{audience}", async (string name, string audience, [FromQuery] string? externalId, HttpContext http, [FromServices] Workspace workspace) =>
-                TypedResults.Json(await workspace.Activation.ActivateAsync(http.Caller().Sandbox, name, audience, externalId, http.RequestAborted), ActivationJson.Default.Destination))
+        group.MapPost("/{name}/audiences/{audience}", async (string name, string audience, HttpContext http, [FromServices] Workspace workspace) =>
+                TypedResults.Json(await workspace.Activation.ActivateAsync(http.Caller().Sandbox, name, audience, QueryParameter.String(http, "externalId"), http.RequestAborted), ActivationJson.Default.Destination))
             .WithName("ActivateAudience")
             .WithSummary("Activates a published audience (id or name; ?externalId= its id on the platform); its current members are backfilled.")
+            .WithQuery(QueryParameterSpec.String("externalId", "The audience's id on the platform (a list, segment or audience that exists there already)."))
             .Produces<Destination>();
         group.MapDelete("/{name}/audiences/{audience}", async (string name, string audience, HttpContext http, [FromServices] Workspace workspace) =>
                 TypedResults.Json(await workspace.Activation.DeactivateAsync(http.Caller().Sandbox, name, audience, http.RequestAborted), ActivationJson.Default.Destination))
@@ -80,21 +81,23 @@ internal static class ActivationEndpoints
             .WithName("ExportNow")
             .WithSummary("Exports a file destination now (full or incremental, as its schedule says) and returns the run.")
             .Produces<DeliveryRun>();
-        group.MapGet("/{name}/runs", ([FromQuery(Name = "take")] string? takeText, string name, HttpContext http, [FromServices] Workspace workspace) =>
+        group.MapGet("/{name}/runs", (string name, HttpContext http, [FromServices] Workspace workspace) =>
             {
-                var take = QueryParameter.Int(takeText, "take");
+                var take = QueryParameter.Int(http, "take");
                 return TypedResults.Json(workspace.Activation.Log.Runs(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, take ?? 100), ActivationJson.Default.ListDeliveryRun);
             })
             .WithName("DestinationRuns")
             .WithSummary("Runs newest first (?take=, 100 by default): received, activated, excluded by reason, failed, retried.")
+            .WithQuery(QueryParameterSpec.Int32("take", "Runs to list.", @default: 100))
             .Produces<List<DeliveryRun>>();
-        group.MapGet("/{name}/audit", ([FromQuery(Name = "run")] string? runText, string name, HttpContext http, [FromServices] Workspace workspace) =>
+        group.MapGet("/{name}/audit", (string name, HttpContext http, [FromServices] Workspace workspace) =>
             {
-                var run = QueryParameter.Long(runText, "run");
+                var run = QueryParameter.Long(http, "run");
                 return TypedResults.Json(workspace.Activation.Log.Audit(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, run).ToList(), ActivationJson.Default.ListDeliveryAudit);
             })
             .WithName("DestinationAudit")
             .WithSummary("The audit log, oldest first (?run= one run): when, audiences, records, identities, payload SHA-256, idempotency key.")
+            .WithQuery(QueryParameterSpec.Int64("run", "Only this run's entries (a run's id)."))
             .Produces<List<DeliveryAudit>>();
         group.MapGet("/{name}/dead-letters", (string name, HttpContext http, [FromServices] Workspace workspace) =>
                 TypedResults.Json(workspace.Activation.Log.DeadLetters(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name), ActivationJson.Default.ListDeadLetter))

@@ -27,6 +27,7 @@ public static class ApiErrorCodes
     public const string DatasetClassMismatch = "DATASET_CLASS_MISMATCH";
     public const string FormatUnknown = "FORMAT_UNKNOWN";
     public const string ParameterInvalid = "PARAMETER_INVALID";
+    public const string ParameterMissing = "PARAMETER_MISSING";
     public const string UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
     public const string NotFound = "NOT_FOUND";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";

@@ -24,6 +24,7 @@ internal static class AudienceEndpoints
         group.MapGet("", List)
             .WithName("ListAudiences")
             .WithSummary("The sandbox's audiences, oldest first: every one but the deleted, or those in ?state= (draft, published, inactive, deleted).")
+            .WithQuery(QueryParameterSpec.OneOf("state", "Only the audiences in this state (default: every one but the deleted).", "draft", "published", "inactive", "deleted"))
             .Produces<List<Audience>>();
         group.MapPost("", CreateAsync)
             .WithName("CreateAudience")
@@ -62,16 +63,15 @@ internal static class AudienceEndpoints
             .Produces<Audience>();
     }
 
-    private static IResult List([FromQuery] string? state, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult List(HttpContext http, [FromServices] Workspace workspace)
     {
-        AudienceState? filter = state switch
+        AudienceState? filter = QueryParameter.String(http, "state") switch
         {
             null => null,
             "draft" => AudienceState.Draft,
             "published" => AudienceState.Published,
             "inactive" => AudienceState.Inactive,
-            "deleted" => AudienceState.Deleted,
-            _ => throw ApiException.BadRequest("PARAMETER_INVALID", $"state must be draft, published, inactive or deleted, not '{state}'"),
+            _ => AudienceState.Deleted,
         };
         return TypedResults.Json(workspace.Audiences.List(http.Caller().Sandbox, filter), ServerJson.Default.ListAudience);
     }

@@ -32,10 +32,18 @@ internal static class BatchEndpoints
             .WithName("UploadBatch")
             .WithSummary("Ingests an uploaded file (raw body or multipart file+mapping) as one batch.")
             .Accepts<string>("text/csv", "application/x-ndjson", "application/json", "application/vnd.apache.parquet", "application/octet-stream", "multipart/form-data")
+            .WithQuery(
+                QueryParameterSpec.String("format", "csv, jsonl, json or parquet (default: the mapping's format, the file name's extension or the Content-Type)."),
+                QueryParameterSpec.String("mapping", "The mapping as JSON (or send it as the multipart part 'mapping')."))
             .Produces<BatchInfo>(StatusCodes.Status201Created);
         group.MapGet("/", List)
             .WithName("ListBatches")
             .WithSummary("Lists the sandbox's batches, newest first.")
+            .WithQuery(
+                QueryParameterSpec.String("dataset", "Only this dataset's batches."),
+                QueryParameterSpec.OneOf("status", "Only batches in this state.", "loading", "writing", "success", "failed"),
+                QueryParameterSpec.Int32("limit", "Batches to list.", minimum: 1, maximum: 10_000, @default: 100),
+                QueryParameterSpec.String("before", "A batch id: list the batches older than it (the next page)."))
             .Produces<List<BatchInfo>>();
         group.MapGet("/{id}", Get)
             .WithName("GetBatch")
@@ -43,6 +51,10 @@ internal static class BatchEndpoints
         group.MapGet("/{id}/quarantine", Quarantine)
             .WithName("GetBatchQuarantine")
             .WithSummary("Lists a batch's rejected records with row, field path, error code and message.")
+            .WithQuery(
+                QueryParameterSpec.Int32("offset", "Entries to skip (nextOffset of the previous page).", minimum: 0, @default: 0),
+                QueryParameterSpec.Int32("limit", "Entries to list.", minimum: 1, maximum: 10_000, @default: 1000),
+                QueryParameterSpec.Boolean("unresolved", "Only the entries no replay has resolved yet."))
             .Produces<QuarantinePage>();
         group.MapPost("/{id}/replay", ReplayAsync)
             .WithName("ReplayBatch")
@@ -51,9 +63,10 @@ internal static class BatchEndpoints
             .Produces<BatchInfo>(StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> UploadAsync(string dataset, [FromQuery] string? format, [FromQuery] string? mapping,
-        HttpContext http, [FromServices] Workspace workspace, [FromServices] IHostApplicationLifetime lifetime)
+    private static async Task<IResult> UploadAsync(string dataset, HttpContext http, [FromServices] Workspace workspace, [FromServices] IHostApplicationLifetime lifetime)
     {
+        var format = QueryParameter.String(http, "format");
+        var mapping = QueryParameter.String(http, "mapping");
         var caller = http.Caller();
         workspace.Catalog.RequireDataset(caller.Sandbox, dataset);
         var spec = mapping is null ? null : ParseMapping(mapping);
@@ -284,10 +297,13 @@ internal static class BatchEndpoints
         }
     }
 
-    private static IResult List([FromQuery] string? dataset, [FromQuery] string? status, [FromQuery(Name = "limit")] string? limitText, [FromQuery] string? before, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult List(HttpContext http, [FromServices] Workspace workspace)
     {
         var caller = http.Caller();
-        var take = QueryParameter.Int(limitText, "limit") ?? 100;
+        var dataset = QueryParameter.String(http, "dataset");
+        var status = QueryParameter.String(http, "status");
+        var before = QueryParameter.String(http, "before");
+        var take = QueryParameter.Int(http, "limit") ?? 100;
         if (take is < 1 or > 10_000)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", $"limit must be between 1 and 10000, not {take}");
@@ -295,13 +311,12 @@ internal static class BatchEndpoints
         BatchStatus? wanted = null;
         if (status is not null)
         {
-            wanted = status.ToLowerInvariant() switch
+            wanted = status switch
             {
                 "loading" => BatchStatus.Loading,
                 "writing" => BatchStatus.Writing,
                 "success" => BatchStatus.Success,
-                "failed" => BatchStatus.Failed,
-                _ => throw ApiException.BadRequest("PARAMETER_INVALID", $"status must be loading, writing, success or failed, not '{status}'"),
+                _ => BatchStatus.Failed,
             };
         }
         // Newest first, read lazily: a page costs what it shows, not every batch ever made.
@@ -315,14 +330,13 @@ internal static class BatchEndpoints
     private static IResult Get(string id, HttpContext http, [FromServices] Workspace workspace) =>
         TypedResults.Json(workspace.Catalog.RequireBatch(http.Caller().Sandbox, id), ServerJson.Default.BatchInfo);
 
-    private static IResult Quarantine(string id, [FromQuery(Name = "offset")] string? offsetText, [FromQuery(Name = "limit")] string? limitText,
-        [FromQuery(Name = "unresolved")] string? unresolvedText, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult Quarantine(string id, HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
         workspace.Catalog.RequireBatch(sandbox, id);
-        var skip = QueryParameter.Int(offsetText, "offset") ?? 0;
-        var take = QueryParameter.Int(limitText, "limit") ?? 1000;
-        var unresolved = QueryParameter.Bool(unresolvedText, "unresolved");
+        var skip = QueryParameter.Int(http, "offset") ?? 0;
+        var take = QueryParameter.Int(http, "limit") ?? 1000;
+        var unresolved = QueryParameter.Bool(http, "unresolved");
         if (skip < 0 || take is < 1 or > 10_000)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", "offset must be 0 or more and limit between 1 and 10000");

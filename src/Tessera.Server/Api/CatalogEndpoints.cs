@@ -24,6 +24,7 @@ internal static class CatalogEndpoints
             .WithName("ListSchemas").WithSummary("Latest version of every schema.");
         group.MapGet("/schemas/{name}", GetSchema)
             .WithName("GetSchema").WithSummary("A schema: its latest version, or ?version=N.")
+            .WithQuery(QueryParameterSpec.Int32("version", "A version of the schema (default: the latest).", minimum: 1))
             .Produces<SchemaDocument>();
         group.MapGet("/schemas/{name}/versions", (string name, HttpContext http, [FromServices] Workspace workspace) =>
             {
@@ -73,9 +74,9 @@ internal static class CatalogEndpoints
             .Produces<SegmentSetupResponse>();
     }
 
-    private static IResult GetSchema(string name, [FromQuery(Name = "version")] string? versionText, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult GetSchema(string name, HttpContext http, [FromServices] Workspace workspace)
     {
-        var version = QueryParameter.Int(versionText, "version");
+        var version = QueryParameter.Int(http, "version");
         var sandbox = http.Caller().Sandbox;
         var schema = workspace.Catalog.GetSchema(sandbox, name, version)
             ?? throw new CatalogException("SCHEMA_NOT_FOUND", version is null

@@ -14,6 +14,9 @@ namespace Tessera.Server.Api;
 /// </summary>
 internal static class CollectionEndpoints
 {
+    private static readonly QueryParameterSpec Outcomes = QueryParameterSpec.OneOf("outcomes",
+        "Which records' outcomes the answer lists: all (the default), rejected only, or none (counts only).", "all", "rejected", "none");
+
     public static void Map(IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/collection/v1/datasets/{dataset}")
@@ -21,17 +24,19 @@ internal static class CollectionEndpoints
             .RequireCors(TesseraServer.CollectCorsPolicy)
             .ProducesApiErrors(StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge)
             .WithTags("Collection");
-        group.MapPost("/events", (string dataset, [FromQuery] string? outcomes, HttpContext http, [FromServices] Workspace workspace) =>
-                IngestAsync(dataset, SchemaClass.Event, outcomes, http, workspace))
+        group.MapPost("/events", (string dataset, HttpContext http, [FromServices] Workspace workspace) =>
+                IngestAsync(dataset, SchemaClass.Event, http, workspace))
             .WithName("SendEvents")
             .WithSummary("Stores events (deduplicated by _id) and quarantines the invalid ones.")
+            .WithQuery(Outcomes)
             .Accepts<JsonElement>("application/json")
             .Produces<IngestResponse>(StatusCodes.Status200OK)
             .Produces<IngestResponse>(StatusCodes.Status207MultiStatus);
-        group.MapPost("/records", (string dataset, [FromQuery] string? outcomes, HttpContext http, [FromServices] Workspace workspace) =>
-                IngestAsync(dataset, SchemaClass.Profile, outcomes, http, workspace))
+        group.MapPost("/records", (string dataset, HttpContext http, [FromServices] Workspace workspace) =>
+                IngestAsync(dataset, SchemaClass.Profile, http, workspace))
             .WithName("SendRecords")
             .WithSummary("Stores profile records and quarantines the invalid ones.")
+            .WithQuery(Outcomes)
             .Accepts<JsonElement>("application/json")
             .Produces<IngestResponse>(StatusCodes.Status200OK)
             .Produces<IngestResponse>(StatusCodes.Status207MultiStatus);
@@ -41,7 +46,7 @@ internal static class CollectionEndpoints
     internal static SchemaDocument? OtherClass(Workspace workspace, string sandbox, string dataset, SchemaClass expected) =>
         workspace.Catalog.GetSchema(sandbox, workspace.Catalog.RequireDataset(sandbox, dataset).Schema) is { } schema && schema.Class != expected ? schema : null;
 
-    private static async Task<IResult> IngestAsync(string dataset, SchemaClass expected, string? outcomes, HttpContext http, Workspace workspace)
+    private static async Task<IResult> IngestAsync(string dataset, SchemaClass expected, HttpContext http, Workspace workspace)
     {
         var caller = http.Caller();
         if (OtherClass(workspace, caller.Sandbox, dataset, expected) is { } schema)
@@ -50,7 +55,7 @@ internal static class CollectionEndpoints
             throw ApiException.BadRequest(ApiErrorCodes.DatasetClassMismatch,
                 $"dataset '{dataset}' holds {holds} (schema '{schema.Name}' is of class {schema.Class.ToString().ToLowerInvariant()}); send them to /collection/v1/datasets/{dataset}/{path}");
         }
-        var filter = ParseOutcomes(outcomes);
+        var filter = QueryParameter.String(http, "outcomes") ?? "all";
         using var document = await RequestBody.ReadJsonAsync(http);
         var records = Records(document.RootElement);
         var result = await workspace.Ingestion.IngestRecordsAsync(caller.Sandbox, dataset, records, $"http:{caller.KeyId}", http.RequestAborted);
@@ -71,12 +76,6 @@ internal static class CollectionEndpoints
         return TypedResults.Json(response, ServerJson.Default.IngestResponse, statusCode: status);
     }
 
-    private static string ParseOutcomes(string? outcomes) => outcomes switch
-    {
-        null or "" or "all" => "all",
-        "rejected" or "none" => outcomes,
-        _ => throw ApiException.BadRequest("PARAMETER_INVALID", $"outcomes must be all, rejected or none, not '{outcomes}'"),
-    };
 
     /// <summary>The records of a body: one object, an array, or an object with a <c>records</c> array.</summary>
     public static List<JsonElement> Records(JsonElement root)

@@ -21,10 +21,14 @@ internal static class IdentityEndpoints
         group.MapGet("/graph", Graph)
             .WithName("GetIdentityGraph")
             .WithSummary("The graph of ?identity=Namespace:value: its primary identity, identities and links (kept and cut).")
+            .WithQuery(QueryParameterSpec.String("identity", "The identity, Namespace:value.", required: true))
             .Produces<IdentityGraphResponse>();
         group.MapGet("/explain", Explain)
             .WithName("ExplainIdentities")
             .WithSummary("Why ?a= and ?b= are joined (the path of links) or not (which rule cut which link).")
+            .WithQuery(
+                QueryParameterSpec.String("a", "One identity, Namespace:value.", required: true),
+                QueryParameterSpec.String("b", "The other identity, Namespace:value.", required: true))
             .Produces<ExplainResponse>();
         group.MapGet("/rules", (HttpContext http, [FromServices] Workspace workspace) =>
                 TypedResults.Json(workspace.Identity.GetRules(http.Caller().Sandbox), ServerJson.Default.IdentityGraphRules))
@@ -32,6 +36,7 @@ internal static class IdentityEndpoints
         group.MapPut("/rules", SetRulesAsync)
             .WithName("SetIdentityRules")
             .WithSummary("Replaces the graph rules and derives every graph again; ?dryRun=true only reports what would change.")
+            .WithQuery(QueryParameterSpec.Boolean("dryRun", "Only report what would change."))
             .Accepts<IdentityGraphRules>("application/json")
             .Produces<RulesChangeResponse>();
         group.MapPost("/deletions", DeleteAsync)
@@ -41,25 +46,27 @@ internal static class IdentityEndpoints
             .Produces<LedgerDeletion>();
     }
 
-    private static IResult Graph([FromQuery] string? identity, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult Graph(HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
-        var key = workspace.ParseIdentity(sandbox, Required(identity, "identity"));
+        var key = workspace.ParseIdentity(sandbox, QueryParameter.RequiredString(http, "identity"));
         var found = workspace.Identity.Find(sandbox, key)
             ?? throw new CatalogException("IDENTITY_NOT_FOUND", $"no record or event of sandbox '{sandbox}' carries {key}");
         return TypedResults.Json(IdentityGraphResponse.From(found), ServerJson.Default.IdentityGraphResponse);
     }
 
-    private static IResult Explain([FromQuery] string? a, [FromQuery] string? b, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult Explain(HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
-        var why = workspace.Identity.Explain(sandbox, workspace.ParseIdentity(sandbox, Required(a, "a")), workspace.ParseIdentity(sandbox, Required(b, "b")));
+        var a = QueryParameter.RequiredString(http, "a");
+        var b = QueryParameter.RequiredString(http, "b");
+        var why = workspace.Identity.Explain(sandbox, workspace.ParseIdentity(sandbox, a), workspace.ParseIdentity(sandbox, b));
         return TypedResults.Json(ExplainResponse.From(why), ServerJson.Default.ExplainResponse);
     }
 
-    private static async Task<IResult> SetRulesAsync([FromQuery(Name = "dryRun")] string? dryRunText, HttpContext http, [FromServices] Workspace workspace)
+    private static async Task<IResult> SetRulesAsync(HttpContext http, [FromServices] Workspace workspace)
     {
-        var dryRun = QueryParameter.Bool(dryRunText, "dryRun");
+        var dryRun = QueryParameter.Bool(http, "dryRun");
         var rules = await RequestBody.ReadAsync(http, ServerJson.Default.IdentityGraphRules);
         try
         {
@@ -85,9 +92,6 @@ internal static class IdentityEndpoints
         var receipt = await workspace.Identity.DeleteAsync(sandbox, filter, http.RequestAborted);
         return TypedResults.Json(receipt, ServerJson.Default.LedgerDeletion);
     }
-
-    private static string Required(string? value, string name) =>
-        string.IsNullOrWhiteSpace(value) ? throw ApiException.BadRequest("PARAMETER_MISSING", $"query parameter '{name}' is required (Namespace:value)") : value;
 }
 
 /// <summary>A link as the API shows it; <c>state</c> is kept, cut-unique-namespace or cut-size-cap.</summary>

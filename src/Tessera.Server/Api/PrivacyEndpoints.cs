@@ -26,6 +26,7 @@ internal static class PrivacyEndpoints
         group.MapGet("", List)
             .WithName("ListPrivacyRequests")
             .WithSummary("The sandbox's privacy requests, newest first (?limit=, default 100), without exports.")
+            .WithQuery(QueryParameterSpec.Int32("limit", "Requests to list.", minimum: 1, maximum: MaxListed, @default: 100))
             .Produces<List<PrivacyRequest>>();
         group.MapGet("/{id}", Get)
             .WithName("GetPrivacyRequest")
@@ -55,9 +56,9 @@ internal static class PrivacyEndpoints
         return TypedResults.Json(request, PrivacyJson.Default.PrivacyRequest, statusCode: StatusCodes.Status201Created);
     }
 
-    private static IResult List([FromQuery(Name = "limit")] string? limitText, HttpContext http, [FromServices] Workspace workspace)
+    private static IResult List(HttpContext http, [FromServices] Workspace workspace)
     {
-        var take = QueryParameter.Int(limitText, "limit") ?? 100;
+        var take = QueryParameter.Int(http, "limit") ?? 100;
         if (take is < 1 or > MaxListed)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", $"query parameter 'limit' must be between 1 and {MaxListed}, not {take}");

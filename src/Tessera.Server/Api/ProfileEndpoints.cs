@@ -19,18 +19,21 @@ internal static class ProfileEndpoints
             .MapGet("/profile", Lookup)
             .WithName("GetProfile")
             .WithSummary("The profile of ?identity=Namespace:value under ?policy= (the default when absent), with ?events= newest events (default 10) after the ?before= cursor.")
+            .WithQuery(
+                QueryParameterSpec.String("identity", "Any identity of the person, Namespace:value.", required: true),
+                QueryParameterSpec.String("policy", "A merge policy (default: the sandbox's default)."),
+                QueryParameterSpec.Int32("events", "Newest events to show.", minimum: 0, maximum: MaxEventsPerPage, @default: 10),
+                QueryParameterSpec.String("before", "The events cursor of the previous page (its next)."))
             .Produces<ProfileReport>();
     }
 
-    private static IResult Lookup([FromQuery] string? identity, [FromQuery] string? policy, [FromQuery(Name = "events")] string? eventsText, [FromQuery] string? before,
-        HttpContext http, [FromServices] Workspace workspace)
+    private static IResult Lookup(HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
-        if (string.IsNullOrWhiteSpace(identity))
-        {
-            throw ApiException.BadRequest("PARAMETER_MISSING", "query parameter 'identity' is required (Namespace:value)");
-        }
-        var count = QueryParameter.Int(eventsText, "events") ?? 10;
+        var identity = QueryParameter.RequiredString(http, "identity");
+        var policy = QueryParameter.String(http, "policy");
+        var before = QueryParameter.String(http, "before");
+        var count = QueryParameter.Int(http, "events") ?? 10;
         if (count is < 0 or > MaxEventsPerPage)
         {
             throw ApiException.BadRequest("PARAMETER_INVALID", $"query parameter 'events' must be between 0 and {MaxEventsPerPage}, not {count}");

@@ -69,20 +69,22 @@ internal static class SegmentationEndpoints
             .RequireAccess(ApiAccess.Admin)
             .ProducesApiErrors(StatusCodes.Status404NotFound)
             .WithTags("Memberships");
-        admin.MapPost("/evaluate", async ([FromQuery] string? audience, HttpContext http, [FromServices] Workspace workspace, CancellationToken cancellationToken) =>
+        admin.MapPost("/evaluate", async (HttpContext http, [FromServices] Workspace workspace, CancellationToken cancellationToken) =>
             {
                 var sandbox = http.Caller().Sandbox;
+                var audience = QueryParameter.String(http, "audience");
                 IReadOnlyCollection<string>? only = audience is null ? null : [workspace.Audiences.Require(sandbox, audience).Id];
                 var report = await workspace.Batch.RunAsync(sandbox, only, cancellationToken);
                 return TypedResults.Json(report, ServerJson.Default.BatchRunReport);
             })
             .WithName("EvaluateAudiences")
             .WithSummary("A batch run now: every published audience (or ?audience=) over every profile; the changes go to the membership feed.")
+            .WithQuery(QueryParameterSpec.String("audience", "Only this audience (id or name)."))
             .Produces<BatchRunReport>();
-        admin.MapGet("/memberships/changes", ([FromQuery(Name = "after")] string? afterText, [FromQuery(Name = "max")] string? maxText, HttpContext http, [FromServices] Workspace workspace) =>
+        admin.MapGet("/memberships/changes", (HttpContext http, [FromServices] Workspace workspace) =>
             {
-                var after = QueryParameter.Long(afterText, "after");
-                var count = QueryParameter.Int(maxText, "max") ?? 1000;
+                var after = QueryParameter.Long(http, "after");
+                var count = QueryParameter.Int(http, "max") ?? 1000;
                 if (count is < 1 or > MaxChanges || after is < 0)
                 {
                     throw ApiException.BadRequest("PARAMETER_INVALID", $"after must be 0 or more and max between 1 and {MaxChanges}");
@@ -91,6 +93,9 @@ internal static class SegmentationEndpoints
             })
             .WithName("ReadMembershipChanges")
             .WithSummary("The membership change feed after ?after= (a sequence number, 0 for the start), at most ?max= (1,000) changes, in order.")
+            .WithQuery(
+                QueryParameterSpec.Int64("after", "The sequence number of the last change read (0 for the start).", minimum: 0, @default: 0),
+                QueryParameterSpec.Int32("max", "Changes to read.", minimum: 1, maximum: MaxChanges, @default: 1000))
             .Produces<IReadOnlyList<MembershipChange>>();
         admin.MapGet("/audiences/{audience}/members", (string audience, HttpContext http, [FromServices] Workspace workspace) =>
             {

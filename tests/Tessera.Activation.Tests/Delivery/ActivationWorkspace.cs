@@ -18,6 +18,9 @@ public sealed class ActivationWorkspace : IAsyncDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 6, 10, 12, 0, 0, TimeSpan.Zero);
 
+    /// <summary>Where the local receivers that stand in for the platforms listen: destinations may call it only when allowed.</summary>
+    public const string LocalNetwork = "127.0.0.0/8";
+
     private const string Crm = """
         {"name": "crm", "class": "profile", "fields": {
           "crmId": {"type": "string", "required": true, "identity": {"namespace": "CRMID", "primary": true}},
@@ -63,6 +66,7 @@ public sealed class ActivationWorkspace : IAsyncDisposable
             MaxAttempts = 4,
             CircuitBreakSeconds = 1,
             AttemptTimeoutSeconds = 5,
+            AllowedPrivateNetworks = [LocalNetwork],
         });
         var gold = await workspace.Audiences.CreateAsync("prod", "gold", "tier = \"gold\"");
         await workspace.Audiences.PublishAsync("prod", gold.Id);

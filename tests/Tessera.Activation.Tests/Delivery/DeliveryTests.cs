@@ -109,7 +109,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task Unknown_consent_counts_as_the_sandboxes_default()
     {
-        var settings = new ActivationSettings { DefaultConsentBySandbox = { ["prod"] = "yes" }, RetryBaseDelayMilliseconds = 1 };
+        var settings = new ActivationSettings { DefaultConsentBySandbox = { ["prod"] = "yes" }, RetryBaseDelayMilliseconds = 1, AllowedPrivateNetworks = [ActivationWorkspace.LocalNetwork] };
         await using var ws = await ActivationWorkspace.CreateAsync(settings);
         await using var receiver = await LocalReceiver.StartAsync(Token);
         await ws.CustomersAsync(Enumerable.Range(1, 6), _ => "gold", i => i <= 2 ? false : null);
