@@ -70,8 +70,12 @@ public sealed class HttpSender : IDisposable
             SamplingDuration = TimeSpan.FromSeconds(30),
             BreakDuration = TimeSpan.FromSeconds(settings.CircuitBreakSeconds),
         };
-        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(retry)
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (retry.MaxRetryAttempts > 0)
+        {
+            pipeline.AddRetry(retry); // Polly refuses a retry strategy of no retries (maxAttempts 1)
+        }
+        _pipeline = pipeline
             .AddCircuitBreaker(breaker)
             .AddTimeout(new HttpTimeoutStrategyOptions { Timeout = TimeSpan.FromSeconds(settings.AttemptTimeoutSeconds) })
             .Build();
