@@ -595,7 +595,7 @@ public sealed partial class IngestionService
                 "parquet" => new ParquetSourceReader(stream),
                 _ => throw new CatalogException(ErrorCodes.MappingError, $"unknown format '{format}' (csv, jsonl, json, parquet)"),
             };
-            return new SourceReaderGuard(reader, path);
+            return new SourceReaderGuard(reader, path, stream as CheckedGzipStream);
         }
         catch (Exception error) when (SourceReaderGuard.IsUnreadable(error, format))
         {

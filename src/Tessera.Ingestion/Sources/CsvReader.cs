@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using nietras.SeparatedValues;
 using Tessera.Ingestion.Mapping;
@@ -72,11 +71,11 @@ public sealed class CsvReader : ISourceReader
 
     public IReadOnlyList<string> Columns => _columns;
 
-    /// <summary>Opens a file, transparently un-gzipping <c>.gz</c>.</summary>
+    /// <summary>Opens a file, transparently un-gzipping <c>.gz</c> (into a <see cref="CheckedGzipStream"/>, which can tell a cut-short file).</summary>
     public static Stream OpenFile(string path)
     {
         Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+        return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGzipStream(stream) : stream;
     }
 
     public IEnumerable<SourceRecord> Read() => _sep is not null ? ReadSep(_sep) : ReadWhitespace(_lines!);

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text;
 using Tessera.Abstractions;
 
@@ -7,9 +8,11 @@ namespace Tessera.Ingestion.Sources;
 /// A source reader whose read errors name the file: an exception that says the bytes are not what
 /// the format needs (a gzip or Parquet file that is not one or is cut short, an I/O error) becomes a
 /// <see cref="CatalogException"/> <c>FILE_UNREADABLE</c>, so that the batch is recorded as failed
-/// with that reason and the caller gets a named error rather than a stack trace.
+/// with that reason and the caller gets a named error rather than a stack trace. A gzip file whose data
+/// stops before its end (an interrupted upload or copy: <see cref="GZipStream"/> alone would just end
+/// there) is <c>FILE_UNREADABLE</c> too, found once the reader has read everything.
 /// </summary>
-internal sealed class SourceReaderGuard(ISourceReader inner, string path) : ISourceReader
+internal sealed class SourceReaderGuard(ISourceReader inner, string path, CheckedGzipStream? gzip = null) : ISourceReader
 {
     public string Format => inner.Format;
 
@@ -18,11 +21,18 @@ internal sealed class SourceReaderGuard(ISourceReader inner, string path) : ISou
     public IEnumerable<SourceRecord> Read()
     {
         using var records = inner.Read().GetEnumerator();
+        long row = 0, line = 0;
         while (true)
         {
+            string? incomplete;
             try
             {
-                if (!records.MoveNext())
+                if (records.MoveNext())
+                {
+                    (row, line) = (records.Current.Row, records.Current.Line);
+                    incomplete = null;
+                }
+                else if ((incomplete = gzip?.ReadToEndAndCheck()) is null)
                 {
                     yield break;
                 }
@@ -31,9 +41,20 @@ internal sealed class SourceReaderGuard(ISourceReader inner, string path) : ISou
             {
                 throw Unreadable(path, inner.Format, error);
             }
+            if (incomplete is not null)
+            {
+                throw Truncated(path, inner.Format, incomplete, row, line);
+            }
             yield return records.Current;
         }
     }
+
+    /// <summary>The gzip data of <paramref name="path"/> stops before its end; the last record read was <paramref name="row"/>.</summary>
+    private static CatalogException Truncated(string path, string format, string why, long row, long line) =>
+        new(ErrorCodes.FileUnreadable,
+            $"file '{Path.GetFileName(path)}' cannot be read as gzip-compressed {format}: it ends early, "
+            + (row > 0 ? $"after row {row} (line {line}), which may itself be cut short" : "before its first record")
+            + $" ({why}); the file is incomplete, e.g. an interrupted upload or copy: ingest the complete file");
 
     public void Dispose() => inner.Dispose();
 
