@@ -39,7 +39,8 @@ internal sealed class SourceReaderGuard(ISourceReader inner, string path, Checke
             }
             catch (Exception error) when (IsUnreadable(error, inner.Format))
             {
-                throw Unreadable(path, inner.Format, error);
+                // A file cut short says so, rather than what the cut did to its last record (a quote never closed).
+                throw gzip?.Incomplete is { } why ? Truncated(path, inner.Format, why, row, line) : Unreadable(path, inner.Format, error);
             }
             if (incomplete is not null)
             {
@@ -80,6 +81,7 @@ internal sealed class SourceReaderGuard(ISourceReader inner, string path, Checke
         var name = Path.GetFileName(path);
         var reason = error switch
         {
+            SourceFormatException => error.Message,
             InvalidDataException when compressed.Length > 0 => $"the gzip data is damaged ({error.Message})",
             FileNotFoundException => "it does not exist",
             UnauthorizedAccessException => $"access is denied ({error.Message})",
@@ -90,3 +92,6 @@ internal sealed class SourceReaderGuard(ISourceReader inner, string path, Checke
             $"file '{name}' cannot be read as {compressed}{format}: {reason.Replace(path, name, StringComparison.Ordinal)}");
     }
 }
+
+/// <summary>A file that its reader cannot split into records (said by <see cref="Exception.Message"/>): the batch fails as <c>FILE_UNREADABLE</c>.</summary>
+internal sealed class SourceFormatException(string message) : IOException(message);
