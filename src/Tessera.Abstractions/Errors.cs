@@ -4,6 +4,8 @@ namespace Tessera.Abstractions;
 public static class ErrorCodes
 {
     public const string ParseError = "PARSE_ERROR";
+    /// <summary>A text record (CSV row, JSON line) holds bytes that are not UTF-8; the record is quarantined, named by its row and column or field.</summary>
+    public const string EncodingInvalid = "ENCODING_INVALID";
     public const string RequiredMissing = "REQUIRED_MISSING";
     public const string TypeMismatch = "TYPE_MISMATCH";
     public const string FormatInvalid = "FORMAT_INVALID";

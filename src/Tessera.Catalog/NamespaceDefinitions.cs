@@ -29,6 +29,11 @@ public static class NamespaceDefinitions
     /// </summary>
     public static IdentityNamespace Checked(IdentityNamespace ns)
     {
+        if (ns.NumericId is <= 0 and var id)
+        {
+            // Adobe numbers its namespaces from 1 (ECID is 4, Email 6): zero or less names no namespace an identityMap could use.
+            throw Invalid(ns, $"numeric id {id} must be a positive integer, as Adobe's namespace ids are");
+        }
         var region = ns.DefaultRegion?.Trim().ToUpperInvariant();
         if (region is not null)
         {

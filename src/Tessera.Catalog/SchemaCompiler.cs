@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Tessera.Abstractions;
 
@@ -37,6 +38,39 @@ public static partial class SchemaCompiler
             throw Invalid($"fields '{primaries[0].Path}' and '{primaries[1].Path}' are both marked primary identity; at most one may be");
         }
         return new CompiledSchema(document, root, identities, context.LastUpdated.FirstOrDefault());
+    }
+
+    /// <summary>
+    /// Reads a schema document as a user writes it (comments and trailing commas allowed), refusing the members that
+    /// must not be <c>null</c> by name (<see cref="RefuseNullMembers"/>); malformed JSON throws <see cref="JsonException"/>.
+    /// </summary>
+    public static SchemaDocument? Parse(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        using var document = JsonDocument.ParseValue(ref reader);
+        RefuseNullMembers(document.RootElement);
+        return document.RootElement.Deserialize(CatalogJson.Default.SchemaDocument);
+    }
+
+    /// <summary>
+    /// Refuses a schema document whose <c>fields</c> or <c>fieldGroups</c> is written as <c>null</c>, naming the member: left
+    /// out, either means none; written as null it is a mistake (a template's empty variable) that would register a schema
+    /// without the fields it was meant to have. (The deserialized document cannot tell the two apart.)
+    /// </summary>
+    public static void RefuseNullMembers(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+        foreach (var (member, what) in (ReadOnlySpan<(string, string)>)[("fields", "an object of fields"), ("fieldGroups", "an array of field groups")])
+        {
+            if (root.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.Null)
+            {
+                var name = root.TryGetProperty("name", out var named) && named.ValueKind == JsonValueKind.String ? $"schema '{named.GetString()}'" : "the schema";
+                throw Invalid($"{name}: '{member}' is null; give it as {what} or leave it out");
+            }
+        }
     }
 
     /// <summary>The schema's own fields plus its field groups' (plus <c>_id</c>/<c>timestamp</c> for events).</summary>

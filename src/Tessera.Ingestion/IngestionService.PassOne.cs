@@ -204,6 +204,7 @@ public sealed partial class IngestionService
         private readonly object?[]?[] _values = new object?[]?[capacity];
         private readonly string?[] _errors = new string?[capacity];
         private readonly string?[] _raw = new string?[capacity];
+        private readonly (string? Code, string? Path)[] _errorWhere = new (string?, string?)[capacity];
 
         public int Index { get; } = index;
 
@@ -215,6 +216,7 @@ public sealed partial class IngestionService
             _lines[Count] = record.Line;
             _values[Count] = record.Values;
             _errors[Count] = record.ParseError;
+            _errorWhere[Count] = (record.ParseErrorCode, record.ParseErrorPath);
             _raw[Count] = record.RawText;
             Count++;
         }
@@ -225,6 +227,7 @@ public sealed partial class IngestionService
             record.Line = _lines[i];
             record.Values = _values[i];
             record.ParseError = _errors[i];
+            (record.ParseErrorCode, record.ParseErrorPath) = _errorWhere[i];
             record.RawText = _raw[i];
         }
     }

@@ -438,9 +438,9 @@ public sealed partial class IngestionService
         {
             cancellationToken.ThrowIfCancellationRequested();
             // A record that could not be parsed (malformed JSON, a row with the wrong number of
-            // columns) is not fixed by a schema or mapping change: it stays quarantined, under the
+            // columns, bytes that are not UTF-8) is not fixed by a schema or mapping change: it stays quarantined, under the
             // replay, until its source is corrected and ingested again.
-            var parseError = entry.Errors.FirstOrDefault(e => e.Code == ErrorCodes.ParseError);
+            var parseError = entry.Errors.FirstOrDefault(e => e.Code is ErrorCodes.ParseError or ErrorCodes.EncodingInvalid);
             using var document = parseError is null ? JsonDocument.Parse(string.IsNullOrEmpty(entry.Raw) ? "null" : entry.Raw) : null;
             record.Row = entry.Row;
             record.Line = entry.Line;
@@ -451,6 +451,7 @@ public sealed partial class IngestionService
             if (parseError is not null)
             {
                 record.ParseError = parseError.Message;
+                (record.ParseErrorCode, record.ParseErrorPath) = (parseError.Code, parseError.Path);
             }
             else if (entry.Tabular)
             {
@@ -595,7 +596,7 @@ public sealed partial class IngestionService
                 "parquet" => new ParquetSourceReader(stream),
                 _ => throw new CatalogException(ErrorCodes.MappingError, $"unknown format '{format}' (csv, jsonl, json, parquet)"),
             };
-            return new SourceReaderGuard(reader, path);
+            return new SourceReaderGuard(reader, path, stream as CheckedGzipStream);
         }
         catch (Exception error) when (SourceReaderGuard.IsUnreadable(error, format))
         {

@@ -76,7 +76,7 @@ internal sealed class RecordProcessor : IDisposable
         _row = record.Row;
         if (record.ParseError is not null)
         {
-            Result.Errors.Add(new ValidationError("", ErrorCodes.ParseError, record.ParseError));
+            Result.Errors.Add(new ValidationError(record.ParseErrorPath ?? "", record.ParseErrorCode ?? ErrorCodes.ParseError, record.ParseError));
             return false;
         }
         JsonDocument? converted = null;

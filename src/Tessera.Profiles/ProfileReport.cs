@@ -45,8 +45,13 @@ public sealed record TimelineInfo
 
 public sealed record TimelineEvent(string Dataset, string Id, DateTimeOffset Timestamp, string Identity, string? Batch, JsonNode? Event);
 
-/// <summary>What an expiry pass deleted: events past their dataset's TTL as of <see cref="Time"/>.</summary>
-public sealed record ExpiryReport(string Sandbox, DateTimeOffset Time, long EventsExpired, IReadOnlyList<string> DatasetsWithTtl);
+/// <summary>
+/// What an expiry pass deleted: events past their dataset's TTL as of <see cref="Time"/>. <see cref="DatasetsWithInvalidTtl"/> names
+/// the datasets whose stored TTL is out of bounds (zero or less, or beyond <see cref="Tessera.Catalog.TesseraCatalog.MaxEventTtl"/>: made
+/// by a build that did not check it), each with its TTL: their events are kept as if they had no TTL until it is corrected.
+/// </summary>
+public sealed record ExpiryReport(string Sandbox, DateTimeOffset Time, long EventsExpired, IReadOnlyList<string> DatasetsWithTtl,
+    IReadOnlyList<string>? DatasetsWithInvalidTtl = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ProfileReport))]

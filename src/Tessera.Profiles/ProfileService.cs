@@ -772,7 +772,8 @@ public sealed class ProfileService : ICommittedFactsObserver
         {
             Invalidate(sandbox); // The cached timelines still list them (left out when read); drop them.
         }
-        return new ExpiryReport(sandbox, now, expired, cutoffs.Keys.Order(StringComparer.Ordinal).ToList());
+        return new ExpiryReport(sandbox, now, expired, cutoffs.Keys.Order(StringComparer.Ordinal).ToList(),
+            datasets.InvalidTtl.Count > 0 ? datasets.InvalidTtl : null);
     }
 
     // ------------------------------------------------------------------ keeping views current
@@ -963,6 +964,7 @@ public sealed class ProfileService : ICommittedFactsObserver
     {
         var profile = new List<string>();
         var events = new Dictionary<string, TimeSpan?>(StringComparer.Ordinal);
+        var invalidTtl = new List<string>();
         foreach (var dataset in _catalog.ListDatasets(sandbox))
         {
             if (!dataset.ProfileEnabled)
@@ -973,12 +975,19 @@ public sealed class ProfileService : ICommittedFactsObserver
             {
                 profile.Add(dataset.Name);
             }
+            else if (dataset.EventTtl is { } ttl && (ttl <= TimeSpan.Zero || ttl > TesseraCatalog.MaxEventTtl))
+            {
+                // Refused at creation since, but a workspace made by an older build can hold one: zero or less would expire
+                // every event (future ones too), beyond the bound the cutoff steps off the calendar. Kept as no TTL, and said.
+                invalidTtl.Add($"{dataset.Name} (event TTL {ttl}: must be more than zero and at most {TesseraCatalog.MaxEventTtl.TotalDays:0} days)");
+                events[dataset.Name] = null;
+            }
             else
             {
                 events[dataset.Name] = dataset.EventTtl;
             }
         }
-        return new DatasetTable(profile, events);
+        return new DatasetTable(profile, events, invalidTtl);
     }
 
     /// <summary>A sandbox's cached views; the set is also the lock that serializes access to them (see <see cref="Read{T}(string, IReadOnlyCollection{IdentityKey}, Func{ProfileView, T})"/>).</summary>
@@ -1002,7 +1011,8 @@ public sealed class ProfileService : ICommittedFactsObserver
             : _rules.GetOrAdd(policy, name => new MergeRule(catalog.ResolveMergePolicy(sandbox, name), Datasets.ProfileDatasets));
     }
 
-    private sealed record DatasetTable(IReadOnlyList<string> ProfileDatasets, Dictionary<string, TimeSpan?> EventDatasets)
+    /// <param name="InvalidTtl">Event datasets whose stored TTL is out of bounds (each named with it), read as having none.</param>
+    private sealed record DatasetTable(IReadOnlyList<string> ProfileDatasets, Dictionary<string, TimeSpan?> EventDatasets, IReadOnlyList<string> InvalidTtl)
     {
         public bool IsEventDataset(string dataset) => EventDatasets.ContainsKey(dataset);
 

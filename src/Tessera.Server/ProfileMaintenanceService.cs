@@ -25,6 +25,11 @@ internal sealed class ProfileMaintenanceService(Workspace workspace, ILogger<Pro
                     {
                         logger.LogInformation("Expired {Events} events of sandbox {Sandbox}", report.EventsExpired, sandbox.Name);
                     }
+                    if (report.DatasetsWithInvalidTtl is { } invalid)
+                    {
+                        logger.LogWarning("Sandbox {Sandbox}: events of {Datasets} are kept, not expired: their stored event TTL is out of bounds; set a valid one",
+                            sandbox.Name, string.Join("; ", invalid));
+                    }
                 }
                 catch (Exception error) when (error is not OperationCanceledException)
                 {

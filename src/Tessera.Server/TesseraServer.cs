@@ -60,8 +60,9 @@ public static class TesseraServer
             .WithMethods("POST")
             .AllowAnyHeader()));
         // Senders may gzip their bodies (Content-Encoding: gzip, deflate or br); the size limit
-        // applies to the decompressed body too.
-        services.AddRequestDecompression();
+        // applies to the decompressed body too. A gzip body is checked to its end: one cut short
+        // (an interrupted upload) or damaged is refused rather than read as a shorter body.
+        services.AddRequestDecompression(options => options.DecompressionProviders["gzip"] = new CheckedGzipDecompression());
         services.AddOpenApi(OpenApiSetup.Configure);
         configure?.Invoke(builder);
 
@@ -100,3 +101,15 @@ public static class TesseraServer
 
 /// <summary>The clock request handlers read (Segment's <c>receivedAt</c>).</summary>
 internal sealed record RequestClock(TimeProvider Time);
+
+/// <summary>
+/// <c>Content-Encoding: gzip</c> request bodies through <see cref="Tessera.Ingestion.Sources.CheckedGzipStream"/>: a body whose
+///gzip data is cut short or damaged is 400 <c>BODY_INVALID</c> saying so, where the framework's decompression would have read
+/// a cut-short body as a complete, shorter one.
+/// </summary>
+internal sealed class CheckedGzipDecompression : Microsoft.AspNetCore.RequestDecompression.IDecompressionProvider
+{
+    public Stream GetDecompressionStream(Stream stream) =>
+        new Tessera.Ingestion.Sources.CheckedGzipStream(stream, leaveOpen: true, why => Api.ApiException.BadRequest(Api.ApiErrorCodes.BodyInvalid,
+            $"the request body (Content-Encoding: gzip) cannot be decompressed: {why}; the request is incomplete or damaged, send it again"));
+}

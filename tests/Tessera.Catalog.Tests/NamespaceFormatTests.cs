@@ -106,6 +106,24 @@ public sealed class NamespaceFormatTests
         Assert.Null(test.Catalog.GetNamespace("prod", "P"));
     }
 
+    [Theory]
+    [InlineData(-5)]
+    [InlineData(0)]
+    [InlineData(int.MinValue)]
+    public async Task A_numeric_id_must_be_positive(int numericId)
+    {
+        await using var test = await TestCatalog.CreateAsync();
+
+        var error = await Assert.ThrowsAsync<CatalogException>(() => test.Catalog.CreateNamespaceAsync("prod",
+            new IdentityNamespace { Code = "Store", Name = "Store", Type = IdentityType.CrossDevice, NumericId = numericId }));
+        var valid = await test.Catalog.CreateNamespaceAsync("prod", new IdentityNamespace { Code = "Card", Name = "Card", Type = IdentityType.CrossDevice, NumericId = 1 });
+
+        Assert.Equal("NAMESPACE_INVALID", error.Code);
+        Assert.Equal($"namespace 'Store': numeric id {numericId} must be a positive integer, as Adobe's namespace ids are", error.Message);
+        Assert.Null(test.Catalog.GetNamespace("prod", "Store"));
+        Assert.Equal(1, valid.NumericId);
+    }
+
     [Fact]
     public async Task Blocked_values_are_bounded()
     {

@@ -237,6 +237,16 @@ public sealed class SchemaRegistryTests
             "field 'address.zip' is null"
         },
         {
+            "fields written as null",
+            """{"name":"s","class":"profile","fields":null}""",
+            "schema 's': 'fields' is null; give it as an object of fields or leave it out"
+        },
+        {
+            "field groups written as null",
+            """{"name":"s","class":"profile","fieldGroups":null,"fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}}}}""",
+            "schema 's': 'fieldGroups' is null; give it as an array of field groups or leave it out"
+        },
+        {
             "a null field group",
             """{"name":"s","class":"profile","fieldGroups":[null],"fields":{"id":{"type":"string","identity":{"namespace":"CRMID"}}}}""",
             "field group 1 must be an object with a 'name' and 'fields', found null"

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Tessera.Abstractions;
 using Tessera.Storage.RocksDb;
@@ -46,8 +45,9 @@ public sealed class TestCatalog : IAsyncDisposable
         Catalog = new TesseraCatalog(Store, Time);
     }
 
+    /// <summary>Reads a schema as <c>tessera schema register</c> does.</summary>
     public static SchemaDocument Schema(string json) =>
-        JsonSerializer.Deserialize(json, CatalogJson.Default.SchemaDocument) ?? throw new InvalidOperationException("null schema");
+        SchemaCompiler.Parse(System.Text.Encoding.UTF8.GetBytes(json)) ?? throw new InvalidOperationException("null schema");
 
     public Task<SchemaDocument> RegisterAsync(string json, string sandbox = TesseraCatalog.DefaultSandbox) =>
         Catalog.RegisterSchemaAsync(sandbox, Schema(json));

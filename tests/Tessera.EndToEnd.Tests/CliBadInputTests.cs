@@ -49,6 +49,35 @@ public sealed class CliBadInputTests() : CliWorkspaceTest("bad-input")
     }
 
     [Fact]
+    public async Task A_truncated_gz_a_null_schema_member_and_a_negative_numeric_id_are_refused_by_name()
+    {
+        var schema = Write("crm.json", """{"name":"crm","class":"profile","fields":{"crmId":{"type":"string","identity":{"namespace":"CRMID","primary":true}}}}""");
+        var nullFields = Write("nulls.json", """{"name":"nulls","class":"profile","fields":null}""");
+        await SucceedAsync("schema", "register", schema);
+        await SucceedAsync("dataset", "create", "crm", "--schema", "crm");
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(System.Text.Encoding.UTF8.GetBytes("crmId\n" + string.Concat(Enumerable.Range(1, 1_000).Select(i => $"c{i}\n"))));
+        }
+        var cut = Path.Combine(Folder, "crm.csv.gz");
+        await File.WriteAllBytesAsync(cut, buffer.ToArray()[..^4], TestContext.Current.CancellationToken);
+
+        var ingest = await RunAsync("ingest", "--dataset", "crm", cut);
+        var nulls = await RunAsync("schema", "register", nullFields);
+        var numeric = await RunAsync("identity", "namespace", "create", "Store", "--type", "cross-device", "--numeric-id", "-5");
+
+        foreach (var run in new[] { ingest, nulls, numeric })
+        {
+            Assert.Equal(1, run.ExitCode);
+            NoStackTrace(run);
+        }
+        Assert.Contains("FILE_UNREADABLE: file 'crm.csv.gz' cannot be read as gzip-compressed csv: it ends early, after row 1000", ingest.Errors);
+        Assert.Contains("SCHEMA_INVALID: schema 'nulls': 'fields' is null", nulls.Errors);
+        Assert.Contains("NAMESPACE_INVALID: namespace 'Store': numeric id -5 must be a positive integer", numeric.Errors);
+    }
+
+    [Fact]
     public async Task A_workspace_held_by_a_running_server_is_WORKSPACE_IN_USE()
     {
         using var server = await ServerProcess.StartAsync(Data, TestContext.Current.CancellationToken);

@@ -29,6 +29,108 @@ public sealed class CsvEdgeCaseTests
         Assert.Equal("Zoë", Assert.Single(test.FactsOf(FactKeys.RecordTag, "prod", "CRMID", "00001")).Text("firstName"));
     }
 
+    /// <summary>Fifty good CRM rows (00001..00050) with <paramref name="bad"/> bytes as a row of their own after the tenth.</summary>
+    private static byte[] CrmWith(byte[] bad, string separator = ",")
+    {
+        var rows = Enumerable.Range(1, 50).Select(i => System.Text.Encoding.UTF8.GetBytes($"{i:D5}{separator}Ann{i}\n")).ToList();
+        rows.Insert(10, bad);
+        return [.. System.Text.Encoding.UTF8.GetBytes($"crmId{separator}firstName\n"), .. rows.SelectMany(r => r)];
+    }
+
+    [Theory]
+    [InlineData(",")]
+    [InlineData("whitespace")]
+    public async Task A_row_with_bytes_that_are_not_utf8_is_quarantined_naming_its_column_and_the_others_are_stored(string delimiter)
+    {
+        await using var test = await CrmAsync();
+        var separator = delimiter == "," ? "," : "  ";
+        // "Zo\xEB" is Latin-1, not UTF-8; U+FFFD written as UTF-8 is a valid character and stays one.
+        byte[] bad = [.. "b0001"u8, .. System.Text.Encoding.UTF8.GetBytes(separator), .. "Zo"u8, 0xEB, (byte)'\n', .. "b0002"u8,
+            .. System.Text.Encoding.UTF8.GetBytes(separator), .. "Re\uFFFDe\n"u8];
+        var path = Path.Combine(test.Directory, "crm.csv");
+        await File.WriteAllBytesAsync(path, CrmWith(bad, separator), TestContext.Current.CancellationToken);
+
+        var batch = await test.IngestAsync("crm", path, new MappingSpec { Delimiter = delimiter });
+
+        Assert.Equal((BatchStatus.Success, 51L, 1L), (batch.Status, batch.Counts.Accepted, batch.Counts.Failed));
+        var entry = Assert.Single(test.Quarantine(batch.Id));
+        var error = Assert.Single(entry.Errors);
+        Assert.Equal((11L, 12L), (entry.Row, entry.Line));
+        Assert.Equal(("firstName", ErrorCodes.EncodingInvalid), (error.Path, error.Code));
+        Assert.Equal("line 12: column 'firstName' holds bytes that are not UTF-8 (at character 3, shown as U+FFFD); save the file as UTF-8", error.Message);
+        Assert.Contains("Zo\uFFFD", entry.Raw);
+        Assert.Equal("Re\uFFFDe", Assert.Single(test.FactsOf(FactKeys.RecordTag, "prod", "CRMID", "b0002")).Text("firstName"));
+        Assert.Empty(test.FactsOf(FactKeys.RecordTag, "prod", "CRMID", "b0001"));
+
+        var replay = await test.Ingestion.ReplayAsync("prod", batch.Id);
+        Assert.Equal(ErrorCodes.EncodingInvalid, Assert.Single(Assert.Single(test.Quarantine(replay.Id)).Errors).Code);
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_utf8_after_a_byte_order_mark_are_found_too()
+    {
+        await using var test = await CrmAsync();
+        var path = Path.Combine(test.Directory, "crm.csv");
+        // 0xC3 opens a two-byte sequence that '(' does not continue.
+        await File.WriteAllBytesAsync(path, [0xEF, 0xBB, 0xBF, .. CrmWith([.. "b0001,"u8, 0xC3, (byte)'(', (byte)'\n'])], TestContext.Current.CancellationToken);
+
+        var batch = await test.IngestAsync("crm", path);
+
+        Assert.Equal(50, batch.Counts.Accepted);
+        Assert.Equal(ErrorCodes.EncodingInvalid, Assert.Single(Assert.Single(test.Quarantine(batch.Id)).Errors).Code);
+    }
+
+    [Fact]
+    public async Task A_json_line_with_bytes_that_are_not_utf8_is_quarantined_naming_its_field()
+    {
+        await using var test = await CrmAsync();
+        var lines = Enumerable.Range(1, 50).Select(i => System.Text.Encoding.UTF8.GetBytes($"{{\"crmId\":\"{i:D5}\",\"firstName\":\"Ann\"}}\n")).ToList();
+        lines.Insert(10, [.. "{\"crmId\":\"b0001\",\"address\":{\"city\":\"K"u8, 0xF6, .. "ln\"}}\n"u8]);
+        var path = Path.Combine(test.Directory, "crm.jsonl");
+        await File.WriteAllBytesAsync(path, [.. lines.SelectMany(l => l)], TestContext.Current.CancellationToken);
+
+        var batch = await test.IngestAsync("crm", path);
+
+        Assert.Equal((50L, 1L), (batch.Counts.Accepted, batch.Counts.Failed));
+        var entry = Assert.Single(test.Quarantine(batch.Id));
+        var error = Assert.Single(entry.Errors);
+        Assert.Equal((11L, "address.city", ErrorCodes.EncodingInvalid), (entry.Row, error.Path, error.Code));
+        Assert.StartsWith("line 11: 'address.city' holds bytes that are not UTF-8", error.Message);
+        Assert.Contains("K\uFFFDln", entry.Raw);
+    }
+
+    [Fact]
+    public async Task A_quote_never_closed_fails_the_batch_naming_where_it_opened_instead_of_swallowing_the_rows_after_it()
+    {
+        await using var test = await CrmAsync();
+        var rows = Enumerable.Range(1, 50).Select(i => $"{i:D5},Ann{i}").ToList();
+        rows.Insert(10, "b0001,\"Ann");
+        var path = test.WriteFile("crm.csv", "crmId,firstName\n" + string.Join('\n', rows) + "\n");
+
+        var error = await Assert.ThrowsAsync<CatalogException>(() => test.IngestAsync("crm", path));
+
+        Assert.Equal(ErrorCodes.FileUnreadable, error.Code);
+        Assert.Equal("file 'crm.csv' cannot be read as csv: row 11 (line 12) opens a quote that is never closed, so the 40 line(s) after it to the end of the file "
+            + "would be read as one field; close the quote (a quote inside a field is written twice, \"\")", error.Message);
+        Assert.Empty(test.Facts());
+        Assert.Equal(BatchStatus.Failed, Assert.Single(test.Catalog.BatchesNewestFirst("prod")).Status);
+    }
+
+    [Fact]
+    public async Task A_quote_never_closed_on_the_last_line_quarantines_that_row_only()
+    {
+        await using var test = await CrmAsync();
+        var rows = Enumerable.Range(1, 50).Select(i => $"{i:D5},Ann{i}");
+        var path = test.WriteFile("crm.csv", "crmId,firstName\n" + string.Join('\n', rows) + "\nb0001,\"Ann\n");
+
+        var batch = await test.IngestAsync("crm", path);
+
+        Assert.Equal((50L, 1L), (batch.Counts.Accepted, batch.Counts.Failed));
+        var entry = Assert.Single(test.Quarantine(batch.Id));
+        Assert.Equal((51L, ErrorCodes.ParseError), (entry.Row, Assert.Single(entry.Errors).Code));
+        Assert.Equal("line 52: a quote opened in this row is never closed", entry.Errors[0].Message);
+    }
+
     [Fact]
     public async Task Numbers_json_cannot_hold_and_epoch_times_past_the_calendar_are_quarantined_by_name()
     {

@@ -90,6 +90,94 @@ public sealed class UnreadableSourceTests
         Assert.All(test.Catalog.BatchesNewestFirst("prod"), b => Assert.Equal(BatchStatus.Failed, b.Status));
     }
 
+    private static byte[] Gzip(string text)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        }
+        return buffer.ToArray();
+    }
+
+    private static string CrmLines(int from, int to) => string.Concat(Enumerable.Range(from, to - from + 1).Select(i => $"{i:D5},{i % 90}\n"));
+
+    [Theory]
+    [InlineData("csv", 0.5)]   // cut in the deflate data
+    [InlineData("csv", -1)]    // cut in the 8-byte trailer: every row is there, the end is not
+    [InlineData("csv", -8)]    // the trailer missing entirely
+    [InlineData("csv", -3)]
+    [InlineData("jsonl", 0.5)]
+    [InlineData("jsonl", -3)]
+    [InlineData("json", -4)]
+    public async Task A_truncated_gz_fails_its_batch_as_FILE_UNREADABLE_and_the_complete_file_then_ingests(string format, double cut)
+    {
+        await using var test = await CrmAsync();
+        var text = format switch
+        {
+            "csv" => "crmId,age\n" + CrmLines(1, 5_000),
+            "jsonl" => string.Concat(Enumerable.Range(1, 5_000).Select(i => $"{{\"crmId\":\"{i:D5}\",\"age\":{i % 90}}}\n")),
+            _ => "[" + string.Join(',', Enumerable.Range(1, 5_000).Select(i => $"{{\"crmId\":\"{i:D5}\",\"age\":{i % 90}}}")) + "]",
+        };
+        var bytes = Gzip(text);
+        var kept = cut > 0 ? (int)(bytes.Length * cut) : bytes.Length + (int)cut;
+        var path = Path.Combine(test.Directory, $"crm.{format}.gz");
+        await File.WriteAllBytesAsync(path, bytes[..kept], TestContext.Current.CancellationToken);
+
+        var error = await RefusedAsync(test, path);
+
+        Assert.Equal(ErrorCodes.FileUnreadable, error.Code);
+        Assert.Contains($"file 'crm.{format}.gz' cannot be read as gzip-compressed {format}: it ends early", error.Message);
+        Assert.Contains("the file is incomplete", error.Message);
+        if (format == "csv" && cut > 0)
+        {
+            Assert.Matches(@"after row \d+ \(line \d+\)", error.Message);
+        }
+        Assert.Empty(test.Facts());
+        var failed = Assert.Single(test.Catalog.BatchesNewestFirst("prod"));
+        Assert.Equal(BatchStatus.Failed, failed.Status);
+        Assert.StartsWith("FILE_UNREADABLE: ", failed.FailureReason);
+
+        await File.WriteAllBytesAsync(path, bytes, TestContext.Current.CancellationToken);
+        var batch = await test.IngestAsync("crm", path);
+        Assert.Equal((BatchStatus.Success, 5_000L, 0L), (batch.Status, batch.Counts.Accepted, batch.Counts.Failed));
+    }
+
+    [Fact]
+    public async Task Concatenated_gzip_members_are_one_file_and_a_cut_in_the_last_one_is_still_found()
+    {
+        await using var test = await CrmAsync();
+        byte[] members = [.. Gzip("crmId,age\n" + CrmLines(1, 3_000)), .. Gzip(CrmLines(3_001, 3_010)), .. Gzip(CrmLines(3_011, 6_000))];
+        var whole = Path.Combine(test.Directory, "whole.csv.gz");
+        var cut = Path.Combine(test.Directory, "cut.csv.gz");
+        await File.WriteAllBytesAsync(whole, members, TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(cut, members[..^5], TestContext.Current.CancellationToken);
+
+        var batch = await test.IngestAsync("crm", whole);
+        var error = await RefusedAsync(test, cut);
+
+        Assert.Equal((BatchStatus.Success, 6_000L), (batch.Status, batch.Counts.Accepted));
+        Assert.Equal(ErrorCodes.FileUnreadable, error.Code);
+        Assert.Contains("it ends early, after row 6000", error.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 0)]
+    [InlineData(17, 100_000)]
+    [InlineData(65_537, 3)]
+    public void The_CRC_of_a_suffix_follows_from_the_CRCs_of_the_prefix_and_the_whole(int prefixLength, int suffixLength)
+    {
+        var random = new Random(7);
+        var bytes = new byte[prefixLength + suffixLength];
+        random.NextBytes(bytes);
+
+        var derived = Sources.CheckedGzipStream.Crc32Suffix(
+            System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, prefixLength)), System.IO.Hashing.Crc32.HashToUInt32(bytes), suffixLength);
+
+        Assert.Equal(System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(prefixLength)), derived);
+    }
+
     [Fact]
     public async Task A_header_naming_a_column_twice_is_a_mapping_error_unless_columns_rename_it()
     {

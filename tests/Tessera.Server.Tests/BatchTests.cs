@@ -116,6 +116,75 @@ public sealed class BatchTests
         Assert.Empty(Directory.GetFiles(server.Workspace.Ingestion.UploadDirectory));
     }
 
+    private static byte[] Gzip(string text)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        }
+        return buffer.ToArray();
+    }
+
+    private static string CrmRows(int count) => "crmId,age\n" + string.Concat(Enumerable.Range(1, count).Select(i => $"{i:D5},{i % 90}\n"));
+
+    [Fact]
+    public async Task A_gzip_body_cut_short_is_refused_and_the_whole_one_is_ingested()
+    {
+        await using var server = await ApiServer.StartAsync();
+        var admin = server.Client(server.Key.ProdAdmin);
+        var ct = TestContext.Current.CancellationToken;
+        var bytes = Gzip(CrmRows(2_000));
+        ByteArrayContent Body(byte[] content)
+        {
+            var body = new ByteArrayContent(content);
+            body.Headers.ContentType = new("text/csv");
+            body.Headers.ContentEncoding.Add("gzip");
+            return body;
+        }
+
+        using (var cut = await admin.PostAsync("/batches/v1/datasets/crm", Body(bytes[..(bytes.Length / 2)]), ct))
+        {
+            var error = await cut.ExpectErrorAsync(HttpStatusCode.BadRequest, "BODY_INVALID");
+            Assert.Contains("the request body (Content-Encoding: gzip) cannot be decompressed: it ends early", error.Str("message"), StringComparison.Ordinal);
+        }
+        using (var trailerless = await admin.PostAsync("/batches/v1/datasets/crm", Body(bytes[..^8]), ct))
+        {
+            await trailerless.ExpectErrorAsync(HttpStatusCode.BadRequest, "BODY_INVALID");
+        }
+        Assert.Empty(server.Workspace.Catalog.ListBatches("prod"));
+        using (var whole = await admin.PostAsync("/batches/v1/datasets/crm", Body(bytes), ct))
+        {
+            Assert.Equal(2_000, (await whole.ExpectAsync(HttpStatusCode.Created)).GetProperty("counts").Long("accepted"));
+        }
+        Assert.Empty(Directory.GetFiles(server.Workspace.Ingestion.UploadDirectory));
+    }
+
+    [Fact]
+    public async Task A_gz_file_part_cut_short_fails_its_batch_as_FILE_UNREADABLE_and_the_whole_one_is_ingested()
+    {
+        await using var server = await ApiServer.StartAsync();
+        var admin = server.Client(server.Key.ProdAdmin);
+        var ct = TestContext.Current.CancellationToken;
+        var bytes = Gzip(CrmRows(2_000));
+        MultipartFormDataContent Form(byte[] content) => new() { { new ByteArrayContent(content), "file", "crm.csv.gz" } };
+
+        using (var cut = await admin.PostAsync("/batches/v1/datasets/crm", Form(bytes[..^3]), ct))
+        {
+            var error = await cut.ExpectErrorAsync(HttpStatusCode.BadRequest, "FILE_UNREADABLE");
+            Assert.Contains("cannot be read as gzip-compressed csv: it ends early, after row 2000", error.Str("message"), StringComparison.Ordinal);
+        }
+        Assert.Equal(BatchStatus.Failed, Assert.Single(server.Workspace.Catalog.ListBatches("prod")).Status);
+        Assert.Null(StoredFacts.Record(server.Workspace, "prod", "crm", new IdentityValue("CRMID", "00001", true)));
+        using (var whole = await admin.PostAsync("/batches/v1/datasets/crm", Form(bytes), ct))
+        {
+            var batch = await whole.ExpectAsync(HttpStatusCode.Created);
+            Assert.Equal("csv", batch.Str("format"));
+            Assert.Equal(2_000, batch.GetProperty("counts").Long("accepted"));
+        }
+        Assert.Empty(Directory.GetFiles(server.Workspace.Ingestion.UploadDirectory));
+    }
+
     [Fact]
     public async Task A_mapping_the_ingestion_refuses_fails_the_batch_instead_of_leaving_it_loading()
     {

@@ -69,6 +69,12 @@ public sealed class CatalogTests
         {
             await invalid.ExpectErrorAsync(HttpStatusCode.BadRequest, "SCHEMA_INVALID");
         }
+        foreach (var member in new[] { "fields", "fieldGroups" })
+        {
+            using var nullMember = await admin.PostAsync("/catalog/v1/schemas", Http.Json($$"""{"name":"nulls","class":"profile","{{member}}":null}"""), ct);
+            var error = await nullMember.ExpectErrorAsync(HttpStatusCode.BadRequest, "SCHEMA_INVALID");
+            Assert.StartsWith($"schema 'nulls': '{member}' is null", error.Str("message"), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -49,7 +49,7 @@ internal static class CatalogCommands
             SchemaDocument document;
             try
             {
-                document = JsonSerializer.Deserialize(File.ReadAllBytes(path), CatalogJson.Default.SchemaDocument)
+                document = SchemaCompiler.Parse(File.ReadAllBytes(path))
                     ?? throw new CatalogException("SCHEMA_INVALID", $"{path} is empty");
             }
             catch (Exception error) when (error is JsonException or IOException or UnauthorizedAccessException)

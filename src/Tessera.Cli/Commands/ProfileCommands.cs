@@ -63,6 +63,10 @@ internal static class ProfileCommands
             AnsiConsole.MarkupLine(report.DatasetsWithTtl.Count == 0
                 ? $"no dataset of sandbox [bold]{Markup.Escape(report.Sandbox)}[/] has an event TTL"
                 : $"{report.EventsExpired:N0} events expired ({Markup.Escape(string.Join(", ", report.DatasetsWithTtl))})");
+            if (report.DatasetsWithInvalidTtl is { } invalid)
+            {
+                AnsiConsole.MarkupLine($"[yellow]warning:[/] events kept, not expired, because the stored event TTL is out of bounds: {Markup.Escape(string.Join("; ", invalid))}");
+            }
             return ExitCodes.Ok;
         });
         return command;

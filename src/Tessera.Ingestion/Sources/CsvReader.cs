@@ -1,5 +1,3 @@
-using System.IO.Compression;
-using System.Text;
 using nietras.SeparatedValues;
 using Tessera.Ingestion.Mapping;
 
@@ -17,6 +15,8 @@ public sealed class CsvReader : ISourceReader
     private readonly MappingSpec _mapping;
     private readonly SepReader? _sep;
     private readonly StreamReader? _lines;
+    private readonly StreamReader? _text;
+    private readonly MarkedUtf8 _utf8 = new();
     private readonly string[] _columns;
     private readonly long _headerLines;
 
@@ -27,7 +27,7 @@ public sealed class CsvReader : ISourceReader
         var delimiter = mapping.Delimiter;
         if (delimiter is "whitespace" or "ws" or " +")
         {
-            _lines = new StreamReader(stream, Encoding.UTF8, true, 1 << 16, leaveOpen: true);
+            _lines = new StreamReader(stream, _utf8.Encoding, true, 1 << 16, leaveOpen: true);
             string[] header = [];
             if (mapping.Header)
             {
@@ -47,7 +47,8 @@ public sealed class CsvReader : ISourceReader
                 Unescape = true,
                 DisableColCountCheck = true,
             };
-            _sep = options.From(stream);
+            _text = new StreamReader(stream, _utf8.Encoding, true, 1 << 16, leaveOpen: true);
+            _sep = options.From(_text);
             string[] header = [];
             if (mapping.Header && _sep.MoveNext())
             {
@@ -72,11 +73,11 @@ public sealed class CsvReader : ISourceReader
 
     public IReadOnlyList<string> Columns => _columns;
 
-    /// <summary>Opens a file, transparently un-gzipping <c>.gz</c>.</summary>
+    /// <summary>Opens a file, transparently un-gzipping <c>.gz</c> (into a <see cref="CheckedGzipStream"/>, which can tell a cut-short file).</summary>
     public static Stream OpenFile(string path)
     {
         Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+        return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGzipStream(stream) : stream;
     }
 
     public IEnumerable<SourceRecord> Read() => _sep is not null ? ReadSep(_sep) : ReadWhitespace(_lines!);
@@ -92,16 +93,22 @@ public sealed class CsvReader : ISourceReader
             record.Line = current.LineNumberFrom;
             record.ParseError = null;
             record.RawText = null;
-            if (current.ColCount == 1 && current.Span.IsEmpty)
+            var span = current.Span;
+            if (current.ColCount == 1 && span.IsEmpty)
             {
                 row--;
                 continue; // blank line
             }
             var values = new object?[_columns.Length];
-            if (current.ColCount != _columns.Length)
+            if ((span.Count('"') & 1) != 0)
+            {
+                // A quote toggles quoting wherever it is, so an odd count leaves the row quoted to the end of the file.
+                UnterminatedQuote(record, span);
+            }
+            else if (current.ColCount != _columns.Length)
             {
                 record.ParseError = $"line {current.LineNumberFrom}: {current.ColCount} columns, expected {_columns.Length}";
-                record.RawText = current.Span.ToString();
+                record.RawText = _utf8.Marked(span) ? MarkedUtf8.Visible(span.ToString()) : span.ToString();
             }
             var count = Math.Min(current.ColCount, _columns.Length);
             for (var i = 0; i < count; i++)
@@ -109,7 +116,53 @@ public sealed class CsvReader : ISourceReader
                 values[i] = current[i].ToString();
             }
             record.Values = values;
+            if (record.ParseError is null && _utf8.Marked(span))
+            {
+                NotUtf8(record, values);
+            }
             yield return record;
+        }
+    }
+
+    /// <summary>
+    /// A row whose quote is never closed reaches to the end of the file. When it took no line after its own (the quote
+    /// opened on the last line) it is one bad row, quarantined; otherwise every later row was read into one of its fields,
+    /// and the file cannot be split into rows again without guessing where the quote was meant to end: the batch fails.
+    /// </summary>
+    private static void UnterminatedQuote(SourceRecord record, ReadOnlySpan<char> span)
+    {
+        var firstBreak = span.IndexOfAny('\n', '\r');
+        var after = firstBreak < 0 ? [] : span[firstBreak..].TrimStart("\r\n");
+        if (!after.Trim().IsEmpty)
+        {
+            var lines = after.Count('\n') + (after[^1] is '\n' or '\r' ? 0 : 1);
+            throw new SourceFormatException($"row {record.Row} (line {record.Line}) opens a quote that is never closed, so the {lines} line(s) after it "
+                + "to the end of the file would be read as one field; close the quote (a quote inside a field is written twice, \"\")");
+        }
+        record.ParseError = $"line {record.Line}: a quote opened in this row is never closed";
+        record.RawText = MarkedUtf8.Visible(span.ToString());
+    }
+
+    /// <summary>Marks <paramref name="record"/> as holding bytes that are not UTF-8, naming the first column that does; its values are kept as shown (U+FFFD).</summary>
+    private void NotUtf8(SourceRecord record, object?[] values)
+    {
+        string? column = null;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is string value && value.Contains(MarkedUtf8.Marker))
+            {
+                if (column is null)
+                {
+                    column = _columns[i];
+                    record.ParseError = $"line {record.Line}: column '{column}' holds bytes that are not UTF-8 ({MarkedUtf8.Where(value)}, shown as U+FFFD); save the file as UTF-8";
+                }
+                values[i] = MarkedUtf8.Visible(value);
+            }
+        }
+        if (column is not null)
+        {
+            record.ParseErrorCode = Tessera.Abstractions.ErrorCodes.EncodingInvalid;
+            record.ParseErrorPath = column;
         }
     }
 
@@ -133,7 +186,7 @@ public sealed class CsvReader : ISourceReader
             record.ParseError = parts.Length == _columns.Length ? null : $"line {line}: {parts.Length} columns, expected {_columns.Length}";
             if (record.ParseError is not null)
             {
-                record.RawText = text;
+                record.RawText = _utf8.Marked(text) ? MarkedUtf8.Visible(text) : text;
             }
             var values = new object?[_columns.Length];
             for (var i = 0; i < Math.Min(parts.Length, values.Length); i++)
@@ -141,6 +194,10 @@ public sealed class CsvReader : ISourceReader
                 values[i] = parts[i];
             }
             record.Values = values;
+            if (record.ParseError is null && _utf8.Marked(text))
+            {
+                NotUtf8(record, values);
+            }
             yield return record;
         }
     }
@@ -205,6 +262,7 @@ public sealed class CsvReader : ISourceReader
     public void Dispose()
     {
         _sep?.Dispose();
+        _text?.Dispose();
         _lines?.Dispose();
         _stream.Dispose();
     }

@@ -1,9 +1,12 @@
-using System.Text;
 using System.Text.Json;
+using Tessera.Abstractions;
 
 namespace Tessera.Ingestion.Sources;
 
-/// <summary>JSON Lines: one JSON object per line; blank lines are skipped; a bad line is a parse error for that row only.</summary>
+/// <summary>
+/// JSON Lines: one JSON object per line; blank lines are skipped; a bad line is a parse error for that row only, and a
+/// line holding bytes that are not UTF-8 is <c>ENCODING_INVALID</c> for that row only, naming the field that holds them.
+/// </summary>
 public sealed class JsonLinesReader(Stream stream) : ISourceReader
 {
     public string Format => "jsonl";
@@ -13,7 +16,8 @@ public sealed class JsonLinesReader(Stream stream) : ISourceReader
     public IEnumerable<SourceRecord> Read()
     {
         var record = new SourceRecord();
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        var utf8 = new MarkedUtf8();
+        using var reader = new StreamReader(stream, utf8.Encoding, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
         long line = 0;
         long row = 0;
         while (reader.ReadLine() is { } text)
@@ -37,11 +41,58 @@ public sealed class JsonLinesReader(Stream stream) : ISourceReader
             {
                 record.ParseError = $"line {line}: invalid JSON: {error.Message}";
             }
+            if (utf8.Marked(text))
+            {
+                var path = document is null ? null : MarkedPath(document.RootElement, "");
+                record.RawText = MarkedUtf8.Visible(text);
+                record.ParseError = $"line {line}: " + (path is null ? "" : $"'{path}' holds ")
+                    + $"bytes that are not UTF-8 ({MarkedUtf8.Where(text)} of the line, shown as U+FFFD); save the file as UTF-8";
+                record.ParseErrorCode = ErrorCodes.EncodingInvalid;
+                record.ParseErrorPath = path;
+                document?.Dispose();
+                document = null;
+            }
             using (document)
             {
                 record.Json = document?.RootElement ?? default;
                 yield return record;
             }
+        }
+    }
+
+    /// <summary>The path of the first member name or string in <paramref name="element"/> that holds the marker.</summary>
+    private static string? MarkedPath(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String when element.GetString()!.Contains(MarkedUtf8.Marker):
+                return path;
+            case JsonValueKind.Object:
+                foreach (var member in element.EnumerateObject())
+                {
+                    var at = path.Length == 0 ? member.Name : $"{path}.{member.Name}";
+                    if (member.Name.Contains(MarkedUtf8.Marker))
+                    {
+                        return MarkedUtf8.Visible(at);
+                    }
+                    if (MarkedPath(member.Value, at) is { } found)
+                    {
+                        return found;
+                    }
+                }
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (MarkedPath(item, $"{path}[{index++}]") is { } found)
+                    {
+                        return found;
+                    }
+                }
+                return null;
+            default:
+                return null;
         }
     }
 

@@ -19,7 +19,23 @@ public sealed class SourceRecord
 
     public object?[]? Values { get; set; }
 
-    public string? ParseError { get; set; }
+    /// <summary>Why the record could not be read (a <c>PARSE_ERROR</c> unless <see cref="ParseErrorCode"/> says otherwise). Setting it clears the code and path.</summary>
+    public string? ParseError
+    {
+        get;
+        set
+        {
+            field = value;
+            ParseErrorCode = null;
+            ParseErrorPath = null;
+        }
+    }
+
+    /// <summary>The error code of <see cref="ParseError"/> when it is not <c>PARSE_ERROR</c> (<c>ENCODING_INVALID</c>).</summary>
+    public string? ParseErrorCode { get; set; }
+
+    /// <summary>Where in the record <see cref="ParseError"/> is (a column, a JSON path), when the reader can tell.</summary>
+    public string? ParseErrorPath { get; set; }
 
     /// <summary>The record's original text when the reader has it cheaply (JSON lines), for the quarantine.</summary>
     public string? RawText { get; set; }

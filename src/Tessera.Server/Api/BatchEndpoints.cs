@@ -141,7 +141,9 @@ internal static class BatchEndpoints
                         fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
                         // The format decides the staged file's extension; a mapping part after the file cannot change it.
                         format = ResolveFormat(format, mapping, fileName, section.ContentType);
-                        staged = await workspace.Ingestion.StageUploadAsync(new SectionBody(section.Body), "." + format, http.RequestAborted);
+                        // A gzip file (crm.csv.gz) is staged as one, so that the ingestion un-gzips it and can tell when it was cut short.
+                        var gzip = fileName?.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) == true ? ".gz" : "";
+                        staged = await workspace.Ingestion.StageUploadAsync(new SectionBody(section.Body), "." + format + gzip, http.RequestAborted);
                         break;
                     case "file":
                         throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, "one 'file' part per upload");
@@ -260,7 +262,8 @@ internal static class BatchEndpoints
         return resolved;
     }
 
-    private static string? FromFileName(string? fileName) => Path.GetExtension(fileName ?? "").ToLowerInvariant() switch
+    private static string? FromFileName(string? fileName) => Path.GetExtension(
+        fileName?.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) == true ? fileName[..^3] : fileName ?? "").ToLowerInvariant() switch
     {
         ".csv" or ".tsv" or ".txt" => "csv",
         ".jsonl" or ".ndjson" => "jsonl",

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Tessera.Abstractions;
+using Tessera.Catalog;
 using Tessera.Server.Segment;
 
 namespace Tessera.Server.Api;
@@ -96,6 +97,13 @@ internal static class CatalogEndpoints
     private static async Task<IResult> RegisterSchemaAsync(HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
+        // "fields": null reads as a schema without fields: refused by name from the JSON itself, then the body is read again.
+        http.Request.EnableBuffering();
+        using (var json = await RequestBody.ReadJsonAsync(http))
+        {
+            SchemaCompiler.RefuseNullMembers(json.RootElement);
+        }
+        http.Request.Body.Position = 0;
         var document = await RequestBody.ReadAsync(http, ServerJson.Default.SchemaDocument);
         var before = workspace.Catalog.GetSchema(sandbox, document.Name);
         var stored = await workspace.Catalog.RegisterSchemaAsync(sandbox, document);

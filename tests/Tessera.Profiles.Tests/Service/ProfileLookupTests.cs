@@ -114,6 +114,31 @@ public sealed class ProfileLookupTests
     }
 
     [Fact]
+    public async Task A_stored_dataset_with_an_out_of_bounds_ttl_keeps_its_events_and_is_named_by_the_expiry_pass()
+    {
+        await using var test = await CreateAsync();
+        // As a workspace made before the TTL bounds were checked holds them: written past CreateDatasetAsync's check.
+        var store = new Tessera.Catalog.CatalogStore(test.Workspace.Store);
+        foreach (var (name, ttl) in new[] { ("web", TimeSpan.FromDays(-1)), ("app", TimeSpan.FromDays(1_000_000)) })
+        {
+            var stored = test.Workspace.Catalog.GetDataset("prod", name)! with { EventTtl = ttl };
+            await store.PutAsync("dataset", "prod", name, stored, Tessera.Catalog.CatalogJson.Default.DatasetDefinition);
+        }
+        await test.StreamAsync("web", """[{"_id":"w","timestamp":"2026-10-30T12:00:00Z","ecid":"K1"}]""");
+        await test.StreamAsync("app", """[{"_id":"a","timestamp":"2026-10-01T12:00:00Z","ecid":"K1"}]""");
+
+        var report = await test.Profiles.ExpireAsync("prod", TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, report.EventsExpired);
+        Assert.Empty(report.DatasetsWithTtl);
+        Assert.Equal([
+            "app (event TTL 1000000.00:00:00: must be more than zero and at most 36500 days)",
+            "web (event TTL -1.00:00:00: must be more than zero and at most 36500 days)"], report.DatasetsWithInvalidTtl!.Order(StringComparer.Ordinal));
+        Assert.Equal(["app/a", "web/w"], test.StoredEvents("ECID:K1"));
+        Assert.Equal(["w", "a"], test.Lookup("ECID:K1")!.Timeline.Events.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Expiry_deletes_expired_events_from_the_store_and_leaves_the_rest()
     {
         await using var test = await CreateAsync(webTtl: TimeSpan.FromDays(1));
