@@ -14,7 +14,7 @@ namespace Tessera.Ingestion.Sources;
 /// CRC at that point; the CRC of the output after a boundary is derived from the CRC before and after
 /// it (<see cref="Crc32Suffix"/>). Earlier members' trailers were checked by zlib when the next member began.
 /// </summary>
-public sealed class CheckedGzipStream : Stream
+public sealed class CheckedGzipStream : ReadOnlyStream
 {
     private readonly TailStream _compressed;
     private readonly GZipStream _gzip;
@@ -73,8 +73,6 @@ public sealed class CheckedGzipStream : Stream
         return Took(read, buffer);
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty || _ended)
@@ -93,9 +91,6 @@ public sealed class CheckedGzipStream : Stream
         }
         return Took(read, buffer.Span);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>Keeps the read boundary (a member may start here) with the CRC so far.</summary>
     private void Mark()
@@ -184,30 +179,6 @@ public sealed class CheckedGzipStream : Stream
         return product;
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -219,7 +190,7 @@ public sealed class CheckedGzipStream : Stream
     }
 
     /// <summary>Passes reads through, keeping the last 8 bytes read and the count.</summary>
-    private sealed class TailStream(Stream inner, bool leaveOpen) : Stream
+    private sealed class TailStream(Stream inner, bool leaveOpen) : ReadOnlyStream
     {
         private readonly byte[] _tail = new byte[8];
 
@@ -229,13 +200,8 @@ public sealed class CheckedGzipStream : Stream
 
         public override int Read(Span<byte> buffer) => Took(inner.Read(buffer), buffer);
 
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             Took(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Span);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         private int Took(int read, ReadOnlySpan<byte> buffer)
         {
@@ -251,30 +217,6 @@ public sealed class CheckedGzipStream : Stream
             Total += read;
             return read;
         }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Tessera.Abstractions;
 using Tessera.Ingestion.Mapping;
+using Tessera.Ingestion.Sources;
 
 namespace Tessera.Server.Api;
 
@@ -192,30 +193,16 @@ internal static class BatchEndpoints
     /// A multipart section's body as it is read: the multipart reader says a body that ends before the section's closing
     /// boundary with an IOException, which is the client's malformed body (400 BODY_INVALID), not the server's failure.
     /// </summary>
-    private sealed class SectionBody(Stream section) : Stream
+    private sealed class SectionBody(Stream section) : ReadOnlyStream
     {
         public static ApiException Malformed(IOException error) =>
             ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"the multipart body is malformed (a part without its closing boundary?): {error.Message.Trim()}");
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
+        public override int Read(Span<byte> buffer)
         {
             try
             {
-                return section.Read(buffer, offset, count);
+                return section.Read(buffer);
             }
             catch (IOException error)
             {
@@ -234,19 +221,6 @@ internal static class BatchEndpoints
                 throw Malformed(error);
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static string ResolveFormat(string? format, MappingSpec? mapping, string? fileName, string? contentType)
