@@ -593,6 +593,9 @@ public sealed partial class IngestionService
                 "csv" => new CsvReader(stream, mapping),
                 "jsonl" => new JsonLinesReader(stream),
                 "json" => new JsonDocumentReader(stream),
+                // Parquet reads its footer first, from the end: a gzip stream cannot seek there (and its pages are compressed already).
+                "parquet" when stream is CheckedGzipStream => throw new SourceFormatException(
+                    "Parquet is read from its end, which a gzip stream cannot reach (and compresses its own pages): ingest the .parquet file itself"),
                 "parquet" => new ParquetSourceReader(stream),
                 _ => throw new CatalogException(ErrorCodes.MappingError, $"unknown format '{format}' (csv, jsonl, json, parquet)"),
             };

@@ -63,6 +63,26 @@ public sealed class UnreadableSourceTests
     }
 
     [Fact]
+    public async Task A_gzipped_parquet_file_is_refused_by_name()
+    {
+        await using var test = await CrmAsync();
+        var rows = Enumerable.Range(1, 20).Select(i => new JsonAndParquetFormatTests.ParquetRow { CrmId = $"{i:D5}", Age = 30, LastSeen = DateTime.UnixEpoch }).ToList();
+        var path = Path.Combine(test.Directory, "crm.parquet.gz");
+        await using (var file = File.Create(path))
+        await using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        {
+            await ParquetSerializer.SerializeAsync(rows, gzip, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        var error = await RefusedAsync(test, path);
+
+        Assert.Equal(ErrorCodes.FileUnreadable, error.Code);
+        Assert.Equal("file 'crm.parquet.gz' cannot be read as gzip-compressed parquet: Parquet is read from its end, which a gzip stream "
+            + "cannot reach (and compresses its own pages): ingest the .parquet file itself", error.Message);
+        Assert.Empty(test.Facts());
+    }
+
+    [Fact]
     public async Task A_gz_file_that_is_not_gzip_or_is_damaged_midway_is_FILE_UNREADABLE()
     {
         await using var test = await CrmAsync();
