@@ -83,8 +83,8 @@ internal static class ActivationEndpoints
             .Produces<DeliveryRun>();
         group.MapGet("/{name}/runs", (string name, HttpContext http, [FromServices] Workspace workspace) =>
             {
-                var take = QueryParameter.Int(http, "take");
-                return TypedResults.Json(workspace.Activation.Log.Runs(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, take ?? 100), ActivationJson.Default.ListDeliveryRun);
+                var take = QueryParameter.IntWithDefault(http, "take");
+                return TypedResults.Json(workspace.Activation.Log.Runs(http.Caller().Sandbox, workspace.Activation.Destinations.Require(http.Caller().Sandbox, name).Name, take), ActivationJson.Default.ListDeliveryRun);
             })
             .WithName("DestinationRuns")
             .WithSummary("Runs newest first (?take=, 100 by default): received, activated, excluded by reason, failed, retried.")

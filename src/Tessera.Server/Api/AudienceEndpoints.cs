@@ -65,14 +65,8 @@ internal static class AudienceEndpoints
 
     private static IResult List(HttpContext http, [FromServices] Workspace workspace)
     {
-        AudienceState? filter = QueryParameter.String(http, "state") switch
-        {
-            null => null,
-            "draft" => AudienceState.Draft,
-            "published" => AudienceState.Published,
-            "inactive" => AudienceState.Inactive,
-            _ => AudienceState.Deleted,
-        };
+        // The declared values are the states' names: anything else was refused as PARAMETER_INVALID.
+        AudienceState? filter = QueryParameter.String(http, "state") is { } state ? Enum.Parse<AudienceState>(state, ignoreCase: true) : null;
         return TypedResults.Json(workspace.Audiences.List(http.Caller().Sandbox, filter), ServerJson.Default.ListAudience);
     }
 

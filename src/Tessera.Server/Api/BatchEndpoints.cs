@@ -280,22 +280,9 @@ internal static class BatchEndpoints
         var dataset = QueryParameter.String(http, "dataset");
         var status = QueryParameter.String(http, "status");
         var before = QueryParameter.String(http, "before");
-        var take = QueryParameter.Int(http, "limit") ?? 100;
-        if (take is < 1 or > 10_000)
-        {
-            throw ApiException.BadRequest("PARAMETER_INVALID", $"limit must be between 1 and 10000, not {take}");
-        }
-        BatchStatus? wanted = null;
-        if (status is not null)
-        {
-            wanted = status switch
-            {
-                "loading" => BatchStatus.Loading,
-                "writing" => BatchStatus.Writing,
-                "success" => BatchStatus.Success,
-                _ => BatchStatus.Failed,
-            };
-        }
+        var take = QueryParameter.IntWithDefault(http, "limit");
+        // The declared values are the statuses' names: anything else was refused as PARAMETER_INVALID.
+        BatchStatus? wanted = status is null ? null : Enum.Parse<BatchStatus>(status, ignoreCase: true);
         // Newest first, read lazily: a page costs what it shows, not every batch ever made.
         var result = workspace.Catalog.BatchesNewestFirst(caller.Sandbox, before)
             .Where(batch => (dataset is null || batch.Dataset == dataset) && (wanted is null || batch.Status == wanted))
@@ -311,13 +298,9 @@ internal static class BatchEndpoints
     {
         var sandbox = http.Caller().Sandbox;
         workspace.Catalog.RequireBatch(sandbox, id);
-        var skip = QueryParameter.Int(http, "offset") ?? 0;
-        var take = QueryParameter.Int(http, "limit") ?? 1000;
+        var skip = QueryParameter.IntWithDefault(http, "offset");
+        var take = QueryParameter.IntWithDefault(http, "limit");
         var unresolved = QueryParameter.Bool(http, "unresolved");
-        if (skip < 0 || take is < 1 or > 10_000)
-        {
-            throw ApiException.BadRequest("PARAMETER_INVALID", "offset must be 0 or more and limit between 1 and 10000");
-        }
         var entries = workspace.Ingestion.Quarantine(sandbox, id);
         if (unresolved == true)
         {

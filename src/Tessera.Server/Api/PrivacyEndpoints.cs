@@ -58,11 +58,7 @@ internal static class PrivacyEndpoints
 
     private static IResult List(HttpContext http, [FromServices] Workspace workspace)
     {
-        var take = QueryParameter.Int(http, "limit") ?? 100;
-        if (take is < 1 or > MaxListed)
-        {
-            throw ApiException.BadRequest("PARAMETER_INVALID", $"query parameter 'limit' must be between 1 and {MaxListed}, not {take}");
-        }
+        var take = QueryParameter.IntWithDefault(http, "limit");
         List<PrivacyRequest> requests = [.. workspace.Privacy.List(http.Caller().Sandbox).Take(take)];
         return TypedResults.Json(requests, PrivacyJson.Default.ListPrivacyRequest);
     }

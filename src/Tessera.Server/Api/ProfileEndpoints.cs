@@ -33,11 +33,7 @@ internal static class ProfileEndpoints
         var identity = QueryParameter.RequiredString(http, "identity");
         var policy = QueryParameter.String(http, "policy");
         var before = QueryParameter.String(http, "before");
-        var count = QueryParameter.Int(http, "events") ?? 10;
-        if (count is < 0 or > MaxEventsPerPage)
-        {
-            throw ApiException.BadRequest("PARAMETER_INVALID", $"query parameter 'events' must be between 0 and {MaxEventsPerPage}, not {count}");
-        }
+        var count = QueryParameter.IntWithDefault(http, "events");
         var key = workspace.ParseIdentity(sandbox, identity);
         var report = workspace.Profiles.Lookup(sandbox, key, policy, count, before)
             ?? throw new CatalogException("PROFILE_NOT_FOUND", $"no profile of sandbox '{sandbox}' holds anything about {key}");

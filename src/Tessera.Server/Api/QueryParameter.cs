@@ -59,15 +59,32 @@ public static class QueryParameterMetadata
 /// </summary>
 public static class QueryParameter
 {
-    public static int? Int(HttpContext http, string name) =>
-        Text(http, name, QueryType.Int32) is not { } text ? null
-        : int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value
-        : throw Invalid(name, text, $"a whole number from {int.MinValue} to {int.MaxValue}");
+    /// <summary>A whole number within the declared bounds (the type's when none); the declared default when absent, else null.</summary>
+    public static int? Int(HttpContext http, string name) => (int?)Whole(http, name, QueryType.Int32, int.MinValue, int.MaxValue);
 
-    public static long? Long(HttpContext http, string name) =>
-        Text(http, name, QueryType.Int64) is not { } text ? null
-        : long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value
-        : throw Invalid(name, text, $"a whole number from {long.MinValue} to {long.MaxValue}");
+    /// <summary>As <see cref="Int"/>, for a parameter declared with a default: never null.</summary>
+    public static int IntWithDefault(HttpContext http, string name) =>
+        Int(http, name) ?? throw new InvalidOperationException($"query parameter '{name}' is read with its default but declares none");
+
+    /// <summary>A whole number within the declared bounds (the type's when none); the declared default when absent, else null.</summary>
+    public static long? Long(HttpContext http, string name) => Whole(http, name, QueryType.Int64, long.MinValue, long.MaxValue);
+
+    /// <summary>As <see cref="Long"/>, for a parameter declared with a default: never null.</summary>
+    public static long LongWithDefault(HttpContext http, string name) =>
+        Long(http, name) ?? throw new InvalidOperationException($"query parameter '{name}' is read with its default but declares none");
+
+    private static long? Whole(HttpContext http, string name, QueryType type, long typeMinimum, long typeMaximum)
+    {
+        var (spec, text) = Read(http, name, type);
+        if ((text ?? spec.Default) is not { } given)
+        {
+            return null;
+        }
+        var (minimum, maximum) = (spec.Minimum ?? typeMinimum, spec.Maximum ?? typeMaximum);
+        return long.TryParse(given, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= minimum && value <= maximum
+            ? value
+            : throw Invalid(name, given, $"a whole number from {minimum} to {maximum}");
+    }
 
     public static bool? Bool(HttpContext http, string name) =>
         Text(http, name, QueryType.Boolean) is not { } text ? null
@@ -81,7 +98,10 @@ public static class QueryParameter
     public static string RequiredString(HttpContext http, string name) =>
         String(http, name) ?? throw new InvalidOperationException($"query parameter '{name}' is read as required but not declared required");
 
-    private static string? Text(HttpContext http, string name, QueryType type)
+    private static string? Text(HttpContext http, string name, QueryType type) => Read(http, name, type).Text;
+
+    /// <summary>The declaration of <paramref name="name"/> and its text as given (null when absent; a declared value's own spelling).</summary>
+    private static (QueryParameterSpec Spec, string? Text) Read(HttpContext http, string name, QueryType type)
     {
         var spec = Declared(http, name, type);
         var values = http.Request.Query[name];
@@ -94,14 +114,14 @@ public static class QueryParameter
         {
             return spec.Required
                 ? throw ApiException.BadRequest(ApiErrorCodes.ParameterMissing, $"query parameter '{name}' is required: {spec.Description}")
-                : null;
+                : (spec, null);
         }
         if (spec.Values is { } allowed)
         {
-            return allowed.FirstOrDefault(value => string.Equals(value, text, StringComparison.OrdinalIgnoreCase))
-                ?? throw Invalid(name, text, "one of " + string.Join(", ", allowed));
+            return (spec, allowed.FirstOrDefault(value => string.Equals(value, text, StringComparison.OrdinalIgnoreCase))
+                ?? throw Invalid(name, text, "one of " + string.Join(", ", allowed)));
         }
-        return text;
+        return (spec, text);
     }
 
     /// <summary>The endpoint's declaration of <paramref name="name"/>, which must be of <paramref name="type"/>.</summary>

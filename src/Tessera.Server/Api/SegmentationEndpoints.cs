@@ -83,13 +83,9 @@ internal static class SegmentationEndpoints
             .Produces<BatchRunReport>();
         admin.MapGet("/memberships/changes", (HttpContext http, [FromServices] Workspace workspace) =>
             {
-                var after = QueryParameter.Long(http, "after");
-                var count = QueryParameter.Int(http, "max") ?? 1000;
-                if (count is < 1 or > MaxChanges || after is < 0)
-                {
-                    throw ApiException.BadRequest("PARAMETER_INVALID", $"after must be 0 or more and max between 1 and {MaxChanges}");
-                }
-                return TypedResults.Json(workspace.Memberships.Read(http.Caller().Sandbox, after ?? 0, count), ServerJson.Default.IReadOnlyListMembershipChange);
+                var after = QueryParameter.LongWithDefault(http, "after");
+                var count = QueryParameter.IntWithDefault(http, "max");
+                return TypedResults.Json(workspace.Memberships.Read(http.Caller().Sandbox, after, count), ServerJson.Default.IReadOnlyListMembershipChange);
             })
             .WithName("ReadMembershipChanges")
             .WithSummary("The membership change feed after ?after= (a sequence number, 0 for the start), at most ?max= (1,000) changes, in order.")
