@@ -228,7 +228,7 @@ public sealed class TesseraCatalog
         }
         // Expiry counts back from now: a TTL of zero or less would expire every event as it lands
         // (and the expiry pass would delete them), one past MaxEventTtl would step off the calendar.
-        if (dataset.EventTtl is { } ttl && (ttl <= TimeSpan.Zero || ttl > MaxEventTtl))
+        if (dataset.EventTtl is { } ttl && !IsEventTtlInBounds(ttl))
         {
             throw new CatalogException("DATASET_INVALID",
                 $"dataset '{dataset.Name}': the event TTL must be more than zero and at most {MaxEventTtl.TotalDays:0} days, not {ttl}");
@@ -252,6 +252,9 @@ public sealed class TesseraCatalog
 
     /// <summary>The longest event TTL a dataset may have (100 years).</summary>
     public static readonly TimeSpan MaxEventTtl = TimeSpan.FromDays(36_500);
+
+    /// <summary>Whether <paramref name="ttl"/> is more than zero and at most <see cref="MaxEventTtl"/> (refused otherwise, and read as none if stored by an older build).</summary>
+    public static bool IsEventTtlInBounds(TimeSpan ttl) => ttl > TimeSpan.Zero && ttl <= MaxEventTtl;
 
     public DatasetDefinition? GetDataset(string sandbox, string name) => _store.Get(DatasetKind, sandbox, name, CatalogJson.Default.DatasetDefinition);
 

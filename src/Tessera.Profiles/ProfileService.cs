@@ -975,7 +975,7 @@ public sealed class ProfileService : ICommittedFactsObserver
             {
                 profile.Add(dataset.Name);
             }
-            else if (dataset.EventTtl is { } ttl && (ttl <= TimeSpan.Zero || ttl > TesseraCatalog.MaxEventTtl))
+            else if (dataset.EventTtl is { } ttl && !TesseraCatalog.IsEventTtlInBounds(ttl))
             {
                 // Refused at creation since, but a workspace made by an older build can hold one: zero or less would expire
                 // every event (future ones too), beyond the bound the cutoff steps off the calendar. Kept as no TTL, and said.

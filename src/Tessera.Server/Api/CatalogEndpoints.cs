@@ -97,14 +97,10 @@ internal static class CatalogEndpoints
     private static async Task<IResult> RegisterSchemaAsync(HttpContext http, [FromServices] Workspace workspace)
     {
         var sandbox = http.Caller().Sandbox;
-        // "fields": null reads as a schema without fields: refused by name from the JSON itself, then the body is read again.
-        http.Request.EnableBuffering();
-        using (var json = await RequestBody.ReadJsonAsync(http))
-        {
-            SchemaCompiler.RefuseNullMembers(json.RootElement);
-        }
-        http.Request.Body.Position = 0;
-        var document = await RequestBody.ReadAsync(http, ServerJson.Default.SchemaDocument);
+        // "fields": null reads as a schema without fields: refused by name from the JSON itself, then the schema read from it.
+        using var json = await RequestBody.ReadJsonAsync(http);
+        SchemaCompiler.RefuseNullMembers(json.RootElement);
+        var document = RequestBody.Read(json.RootElement, ServerJson.Default.SchemaDocument);
         var before = workspace.Catalog.GetSchema(sandbox, document.Name);
         var stored = await workspace.Catalog.RegisterSchemaAsync(sandbox, document);
         return Created(http, $"/catalog/v1/schemas/{stored.Name}", before?.Version != stored.Version, stored, ServerJson.Default.SchemaDocument);

@@ -55,17 +55,34 @@ internal static class RequestBody
     /// </summary>
     public static async Task<T> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo) where T : class
     {
-        T? value;
         try
         {
-            value = await JsonSerializer.DeserializeAsync(context.Request.Body, Strictly(typeInfo), context.RequestAborted);
+            return NotNull(await JsonSerializer.DeserializeAsync(context.Request.Body, Strictly(typeInfo), context.RequestAborted));
         }
         catch (JsonException error)
         {
-            throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"request body is not a valid {typeof(T).Name}: {error.Message}");
+            throw NotValid<T>(error);
         }
-        return value ?? throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"request body must be a {typeof(T).Name} JSON object, not null");
     }
+
+    /// <summary>As <see cref="ReadAsync"/>, from a body already parsed (for an endpoint that looks at its JSON first).</summary>
+    public static T Read<T>(JsonElement body, JsonTypeInfo<T> typeInfo) where T : class
+    {
+        try
+        {
+            return NotNull(body.Deserialize(Strictly(typeInfo)));
+        }
+        catch (JsonException error)
+        {
+            throw NotValid<T>(error);
+        }
+    }
+
+    private static T NotNull<T>(T? value) where T : class =>
+        value ?? throw ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"request body must be a {typeof(T).Name} JSON object, not null");
+
+    private static ApiException NotValid<T>(JsonException error) =>
+        ApiException.BadRequest(ApiErrorCodes.BodyInvalid, $"request body is not a valid {typeof(T).Name}: {error.Message}");
 
     private static JsonTypeInfo<T> Strictly<T>(JsonTypeInfo<T> typeInfo)
     {
