@@ -76,7 +76,6 @@ internal static class CollectionEndpoints
         return TypedResults.Json(response, ServerJson.Default.IngestResponse, statusCode: status);
     }
 
-
     /// <summary>The records of a body: one object, an array, or an object with a <c>records</c> array.</summary>
     public static List<JsonElement> Records(JsonElement root)
     {

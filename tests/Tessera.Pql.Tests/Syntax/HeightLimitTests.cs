@@ -24,14 +24,20 @@ public sealed class HeightLimitTests
          "xEvent":[{"timestamp":"2026-11-01T10:00:00Z","a":1},{"timestamp":"2026-11-01T11:00:00Z","a":2}]}
         """)!.AsObject();
 
+    /// <summary>Chains of operators: each link makes the tree one level taller (the parser's height test reads them too).</summary>
+    public static readonly TheoryData<string, string> OperatorChains = new()
+    {
+        { "tier = \"gold\"", " or " },
+        { "vip", " and " },
+        { "points", " + " },
+        { "points", " * " },
+        { "a", ".b" },
+        { "xEvent", "[a = 1]" },
+        { "name", ".lower()" },
+    };
+
     [Theory]
-    [InlineData("tier = \"gold\"", " or ")]
-    [InlineData("vip", " and ")]
-    [InlineData("points", " + ")]
-    [InlineData("points", " * ")]
-    [InlineData("a", ".b")]
-    [InlineData("xEvent", "[a = 1]")]
-    [InlineData("name", ".lower()")]
+    [MemberData(nameof(OperatorChains))]
     [InlineData("not ", "")]
     [InlineData("(", ")")]
     public void The_tallest_accepted_tree_passes_every_stage_on_a_small_stack(string operand, string link)

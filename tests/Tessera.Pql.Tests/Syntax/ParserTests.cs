@@ -81,13 +81,7 @@ public sealed class ParserTests
     }
 
     [Theory]
-    [InlineData("tier = \"gold\"", " or ")]
-    [InlineData("vip", " and ")]
-    [InlineData("points", " + ")]
-    [InlineData("points", " * ")]
-    [InlineData("a", ".b")]
-    [InlineData("xEvent", "[a = 1]")]
-    [InlineData("name", ".lower()")]
+    [MemberData(nameof(HeightLimitTests.OperatorChains), MemberType = typeof(HeightLimitTests))]
     public void A_chain_of_operators_taller_than_the_limit_is_refused_not_a_stack_overflow(string operand, string link)
     {
         // Parsed in a loop, a chain makes the tree one level deeper per operator; 5,000 of them parsed without a word
