@@ -7,7 +7,7 @@ namespace Tessera.Activation.Delivery;
 /// Which addresses a destination's requests may go to (server-side request forgery: a destination is a URL an admin
 /// key sets, and the server calls it from inside its network). Never: link-local addresses (169.254.0.0/16, fe80::/10:
 /// cloud metadata services answer at 169.254.169.254, and at fd00:ec2::254 and 100.100.100.200, refused by name),
-/// unspecified, multicast and reserved ones. Loopback (127.0.0.0/8, ::1, <c>localhost</c>) and private addresses
+/// unspecified, multicast and reserved ones, also when an IPv6 address carries them (NAT64, 6to4, Teredo). Loopback (127.0.0.0/8, ::1, <c>localhost</c>) and private addresses
 /// (RFC 1918, 100.64.0.0/10 carrier-grade NAT, fc00::/7 unique local) only inside a network listed in
 /// <c>activation.allowedPrivateNetworks</c>. Checked on the URL when a destination is saved, and on the address
 /// actually connected to (after DNS, on every redirect) when it is delivered to (docs/destinations.md#network-addresses).
@@ -45,6 +45,11 @@ public sealed class EndpointAddresses
         {
             address = address.MapToIPv4();
         }
+        if (EmbeddedIPv4(address) is ({ } embedded, var form) && Refusal(embedded) is { } inner)
+        {
+            // A translator or tunnel in the path would carry the request to the IPv4 address inside.
+            return $"{address} is {form} of {embedded}, and {inner}";
+        }
         if (MetadataAddresses.Contains(address))
         {
             return $"{address} is a cloud metadata service's address (never allowed)";
@@ -79,6 +84,50 @@ public sealed class EndpointAddresses
         return null;
     }
 
+    /// <summary>
+    /// The IPv4 address an IPv6 address carries to a translator or tunnel that forwards it there: NAT64's well-known
+    /// prefix (64:ff9b::/96, RFC 6052), 6to4 (2002::/16, RFC 3056), Teredo's client (2001::/32, RFC 4380, stored
+    /// inverted) and the deprecated IPv4-compatible form (::/96). Other ranges are judged on their own.
+    /// </summary>
+    private static (IPAddress? Address, string Form) EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return (null, "");
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        if (bytes[..12].SequenceEqual(Nat64WellKnown))
+        {
+            return (new IPAddress(bytes[12..]), "a NAT64 address (64:ff9b::/96)");
+        }
+        if (bytes[0] == 0x20 && bytes[1] == 0x02)
+        {
+            return (new IPAddress(bytes[2..6]), "a 6to4 address (2002::/16)");
+        }
+        if (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0 && bytes[3] == 0)
+        {
+            Span<byte> client = stackalloc byte[4];
+            for (var i = 0; i < 4; i++)
+            {
+                client[i] = (byte)~bytes[12 + i];
+            }
+            return (new IPAddress(client), "a Teredo address (2001::/32)");
+        }
+        // ::/96 past :: and ::1, which are judged as the unspecified and the loopback address.
+        return bytes[..12].IndexOfAnyExcept((byte)0) < 0 && !address.Equals(IPAddress.IPv6Any) && !IPAddress.IsLoopback(address)
+            ? (new IPAddress(bytes[12..]), "an IPv4-compatible address (::/96)")
+            : (null, "");
+    }
+
+    private static bool IsLocalNat64(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        return address.TryWriteBytes(bytes, out _) && bytes[..4].SequenceEqual(Nat64WellKnown[..4]) && bytes[4] == 0 && bytes[5] == 1;
+    }
+
+    private static ReadOnlySpan<byte> Nat64WellKnown => [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+
     private static string? Never(IPAddress address)
     {
         if (address.AddressFamily == AddressFamily.InterNetwork)
@@ -109,6 +158,7 @@ public sealed class EndpointAddresses
                 : null;
         }
         return address.IsIPv6UniqueLocal ? "a unique local address (fc00::/7)"
+            : IsLocalNat64(address) ? "a local-use NAT64 address (64:ff9b:1::/48), which carries an IPv4 address of the operator's choosing"
             : address.IsIPv6SiteLocal ? "a site-local address (fec0::/10)"
             : null;
     }

@@ -25,6 +25,12 @@ public sealed class EndpointAddressTests
     [InlineData("0.0.0.0", "unspecified")]
     [InlineData("::", "unspecified")]
     [InlineData("224.0.0.1", "multicast")]
+    [InlineData("64:ff9b::a9fe:a9fe", "a NAT64 address (64:ff9b::/96) of 169.254.169.254, and 169.254.169.254 is a cloud metadata")]
+    [InlineData("64:ff9b::169.254.10.1", "NAT64 address (64:ff9b::/96) of 169.254.10.1, and 169.254.10.1 is a link-local")]
+    [InlineData("2002:a9fe:a9fe::1", "a 6to4 address (2002::/16) of 169.254.169.254, and 169.254.169.254 is a cloud metadata")]
+    [InlineData("2001:0:4136:e378:8000:63bf:5601:5601", "a Teredo address (2001::/32) of 169.254.169.254, and 169.254.169.254 is a cloud metadata")]
+    [InlineData("::169.254.169.254", "an IPv4-compatible address (::/96) of 169.254.169.254, and 169.254.169.254 is a cloud metadata")]
+    [InlineData("::5", "IPv4-compatible address (::/96) of 0.0.0.5, and 0.0.0.5 is an unspecified")]
     public void Link_local_metadata_and_unspecified_addresses_are_refused_whatever_networks_are_allowed(string address, string why)
     {
         var everything = new EndpointAddresses(["0.0.0.0/0", "::/0"]);
@@ -46,6 +52,10 @@ public sealed class EndpointAddressTests
     [InlineData("100.64.0.1", "100.64.0.0/10", "carrier-grade NAT")]
     [InlineData("100.127.255.254", "100.64.0.0/10", "carrier-grade NAT")]
     [InlineData("fd12:3456::1", "fd12:3456::/32", "unique local")]
+    [InlineData("64:ff9b::7f00:1", "127.0.0.0/8", "NAT64 address (64:ff9b::/96) of 127.0.0.1, and 127.0.0.1 is a loopback")]
+    [InlineData("64:ff9b::10.1.2.3", "10.0.0.0/8", "NAT64 address (64:ff9b::/96) of 10.1.2.3, and 10.1.2.3 is a private address")]
+    [InlineData("2002:c0a8:10a::", "192.168.0.0/16", "6to4 address (2002::/16) of 192.168.1.10, and 192.168.1.10 is a private")]
+    [InlineData("64:ff9b:1::a00:1", "64:ff9b:1::/48", "local-use NAT64")]
     public void Loopback_and_private_addresses_are_refused_unless_a_listed_network_holds_them(string address, string network, string why)
     {
         var ip = IPAddress.Parse(address);
@@ -64,6 +74,10 @@ public sealed class EndpointAddressTests
     [InlineData("100.128.0.1")]
     [InlineData("169.255.0.1")]
     [InlineData("2001:4860:4860::8888")]
+    [InlineData("64:ff9b::808:808")]
+    [InlineData("2002:808:808::1")]
+    [InlineData("2001:0:4136:e378:8000:63bf:f7f7:f7f7")]
+    [InlineData("64:ff9b:2::1")]
     public void Public_addresses_are_allowed(string address) =>
         Assert.Null(new EndpointAddresses([]).Refusal(IPAddress.Parse(address)));
 
