@@ -51,6 +51,14 @@ public sealed record ActivationSettings
     /// </summary>
     public List<string> AllowedPrivateNetworks { get; set; } = [];
 
+    /// <summary>
+    /// An HTTP proxy every destination request goes through (<c>http://proxy.internal:3128</c>), for networks whose only
+    /// way out is one; none by default. The environment's <c>HTTP_PROXY</c> is not used: through a proxy Tessera checks the
+    /// addresses a destination's name resolves to itself, and the proxy resolves it again
+    /// (docs/destinations.md#through-a-proxy).
+    /// </summary>
+    public string? Proxy { get; set; }
+
     /// <summary>Delivery runs and audit entries kept per destination (oldest dropped first).</summary>
     public int MaxRunsKept { get; set; } = 10_000;
 

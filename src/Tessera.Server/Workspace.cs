@@ -269,6 +269,10 @@ public sealed record WorkspaceConfig
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}");
         }
+        if (config.Activation.Proxy is { } proxy && HttpSender.ProxyProblem(proxy) is { } problem)
+        {
+            throw new CatalogException("CONFIG_INVALID", $"{path}: activation.proxy '{proxy}' {problem}");
+        }
         if (config.Segmentation.StreamingBatch < 1)
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: segmentation.streamingBatch must be at least 1");

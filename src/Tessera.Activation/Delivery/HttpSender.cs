@@ -28,9 +28,10 @@ public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retrie
 /// HTTP options: retries with exponential backoff and jitter that honour <c>Retry-After</c> on 429 and 503,
 /// a circuit breaker per destination (one sender per destination) and a timeout per attempt. Every
 /// request carries an <c>Idempotency-Key</c> header and the destination's auth header if it has one. Connections go
-/// straight to the destination (no proxy) and only to addresses <see cref="EndpointAddresses"/> allows, checked on the
+/// straight to the destination and only to addresses <see cref="EndpointAddresses"/> allows, checked on the
 /// address connected to, after DNS and on every redirect: a refused one fails the request for good
-/// (<see cref="EndpointAddresses.RefusedCode"/>, not retried).
+/// (<see cref="EndpointAddresses.RefusedCode"/>, not retried). With <see cref="ActivationSettings.Proxy"/> they go
+/// through that proxy instead, and each request's host is checked before it is sent (<see cref="ProxiedHandler"/>).
 /// </summary>
 public sealed class HttpSender : IDisposable
 {
@@ -44,7 +45,9 @@ public sealed class HttpSender : IDisposable
     {
         _endpoint = new Uri(destination.Settings["endpoint"].TrimEnd('/') + "/");
         _auth = destination.Settings.TryGetValue("authHeader", out var header) ? (header, destination.Settings["authValue"]) : null;
-        _client = new HttpClient(handler ?? CheckedHandler(new EndpointAddresses(settings.AllowedPrivateNetworks)), disposeHandler: handler is null)
+        var policy = new EndpointAddresses(settings.AllowedPrivateNetworks);
+        _client = new HttpClient(handler ?? (settings.Proxy is { } proxy ? new ProxiedHandler(new Uri(proxy), policy) : CheckedHandler(policy)),
+            disposeHandler: handler is null)
         {
             Timeout = Timeout.InfiniteTimeSpan, // the pipeline times attempts out
         };
@@ -173,6 +176,55 @@ public sealed class HttpSender : IDisposable
             }
         },
     };
+
+    /// <summary>Why <paramref name="proxy"/> cannot be <see cref="ActivationSettings.Proxy"/>, or null when it can.</summary>
+    public static string? ProxyProblem(string proxy) =>
+        !Uri.TryCreate(proxy, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") ? "is not an http:// or https:// URL"
+        : uri.PathAndQuery != "/" || uri.UserInfo.Length > 0 ? "may name only a scheme, a host and a port"
+        : null;
+
+    /// <summary>
+    /// Sends through an HTTP proxy, after checking the request's host as a direct connection checks its address: a
+    /// literal address or <c>localhost</c> as it is, a name on every address it resolves to here (any refused: the request
+    /// is refused, since the proxy picks among them). A name that does not resolve here is left to the proxy, as on a
+    /// network whose only way out is the proxy. Redirects are not followed (the proxy would follow them unchecked): a 3xx
+    /// answer is a permanent failure naming it.
+    /// </summary>
+    private sealed class ProxiedHandler(Uri proxy, EndpointAddresses policy) : DelegatingHandler(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        Proxy = new WebProxy(proxy),
+        UseProxy = true,
+        AllowAutoRedirect = false,
+    })
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var uri = request.RequestUri!;
+            if (policy.Refusal(uri) is { } refusal)
+            {
+                throw new EndpointAddressRefusedException($"{uri.IdnHost}: {refusal}");
+            }
+            if (uri.HostNameType == UriHostNameType.Dns && !uri.IsLoopback)
+            {
+                IPAddress[] addresses;
+                try
+                {
+                    addresses = await Dns.GetHostAddressesAsync(uri.IdnHost, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SocketException)
+                {
+                    addresses = [];
+                }
+                var refusals = addresses.Select(policy.Refusal).OfType<string>().ToList();
+                if (refusals.Count > 0)
+                {
+                    throw new EndpointAddressRefusedException($"{uri.IdnHost} resolves to {string.Join(", ", addresses.Select(a => a.ToString()))}: {string.Join("; ", refusals)}");
+                }
+            }
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The refusal of an address within <paramref name="error"/> (the handler wraps it in an <see cref="HttpRequestException"/>).</summary>
     private static EndpointAddressRefusedException? Refused(Exception? error)

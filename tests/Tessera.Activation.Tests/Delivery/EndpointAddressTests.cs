@@ -221,6 +221,69 @@ public sealed class EndpointAddressTests
         Assert.Contains("ENDPOINT_ADDRESS_REFUSED", letter.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Through_a_proxy_a_request_is_sent_to_the_proxy_and_its_host_checked_first()
+    {
+        await using var proxy = await LocalReceiver.StartAsync(Token);
+        // The proxy is the operator's choice (tessera.json), so its own loopback address needs no allowed network.
+        var settings = new ActivationSettings { MaxAttempts = 2, RetryBaseDelayMilliseconds = 1, AttemptTimeoutSeconds = 5, Proxy = proxy.Address.ToString() };
+        using (var sender = new HttpSender(Named(new Uri("http://192.0.2.10/hook")), settings, TimeProvider.System))
+        {
+            Assert.Equal(SendOutcome.Delivered, (await sender.SendAsync(Request(), "k1", Token)).Outcome);
+        }
+        Assert.Equal("/hook/", Assert.Single(proxy.Requests).Path); // the destination at 192.0.2.10 itself is unreachable here
+
+        foreach (var (endpoint, refusal) in new[]
+        {
+            ("http://169.254.169.254/latest/", "ENDPOINT_ADDRESS_REFUSED: 169.254.169.254: 169.254.169.254 is a cloud metadata service's address (never allowed)"),
+            ("http://localhost:9/", "ENDPOINT_ADDRESS_REFUSED: localhost: localhost is the loopback interface"),
+            ("http://[64:ff9b::a00:1]/", "ENDPOINT_ADDRESS_REFUSED: 64:ff9b::a00:1: 64:ff9b::a00:1 is a NAT64 address (64:ff9b::/96) of 10.0.0.1"),
+        })
+        {
+            using var sender = new HttpSender(Named(new Uri(endpoint)), settings, TimeProvider.System);
+            var refused = await sender.SendAsync(Request(), "k2", Token);
+            Assert.Equal(SendOutcome.Permanent, refused.Outcome);
+            Assert.Equal(0, refused.Retries);
+            Assert.StartsWith(refusal, refused.Error, StringComparison.Ordinal);
+        }
+        Assert.Single(proxy.Requests);
+    }
+
+    [Fact]
+    public async Task Through_a_proxy_a_redirect_is_not_followed()
+    {
+        await using var proxy = await LocalReceiver.StartAsync(Token);
+        proxy.Respond = _ => (307, null);
+        proxy.Location = _ => "http://169.254.169.254/latest/meta-data/";
+        using var sender = new HttpSender(Named(new Uri("http://192.0.2.10/hook")), new ActivationSettings { MaxAttempts = 1, Proxy = proxy.Address.ToString() }, TimeProvider.System);
+        var result = await sender.SendAsync(Request(), "k1", Token);
+        Assert.Equal(SendOutcome.Permanent, result.Outcome);
+        Assert.Equal(307, result.StatusCode);
+        Assert.Single(proxy.Requests);
+    }
+
+    [Theory]
+    [InlineData("proxy.internal:3128", "is not an http:// or https:// URL")]
+    [InlineData("socks5://127.0.0.1:1080", "is not an http:// or https:// URL")]
+    [InlineData("http://user:secret@proxy.internal:3128", "may name only a scheme, a host and a port")]
+    [InlineData("http://proxy.internal:3128/path", "may name only a scheme, a host and a port")]
+    public async Task A_workspace_whose_proxy_is_not_an_HTTP_proxy_URL_is_CONFIG_INVALID(string proxy, string problem)
+    {
+        var directory = Directory.CreateTempSubdirectory("tessera-proxy-config-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, Server.Workspace.ConfigFile),
+                System.Text.Json.JsonSerializer.Serialize(new { activation = new { proxy } }), Token);
+            var error = await Assert.ThrowsAsync<CatalogException>(() => Server.Workspace.OpenAsync(directory));
+            Assert.Equal("CONFIG_INVALID", error.Code);
+            Assert.Contains($"activation.proxy '{proxy}' {problem}", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static Destination Named(Uri endpoint) => new()
     {
         Name = "hook",
