@@ -69,7 +69,10 @@ public sealed class OpenApiTests
         Assert.Equal("boolean", Parameter(document, "/identity/v1/rules", "put", "dryRun").GetProperty("schema").Str("type"));
         Assert.Equal("boolean", Parameter(document, "/batches/v1/{id}/quarantine", "get", "unresolved").GetProperty("schema").Str("type"));
         Assert.Equal("int64", Parameter(document, "/activation/v1/destinations/{name}/audit", "get", "run").GetProperty("schema").Str("format"));
-        Assert.Equal(3, Parameter(document, "/collection/v1/datasets/{dataset}/events", "post", "outcomes").GetProperty("schema").GetProperty("enum").GetArrayLength());
+        var outcomes = Parameter(document, "/collection/v1/datasets/{dataset}/events", "post", "outcomes").GetProperty("schema");
+        Assert.Equal(3, outcomes.GetProperty("enum").GetArrayLength());
+        Assert.Equal("all", outcomes.Str("default"));
+        Assert.False(Parameter(document, "/identity/v1/rules", "put", "dryRun").GetProperty("schema").GetProperty("default").GetBoolean());
         var identity = Parameter(document, "/profile/v1/profile", "get", "identity");
         Assert.True(identity.GetProperty("required").GetBoolean());
         Assert.Equal("string", identity.GetProperty("schema").Str("type"));

@@ -302,7 +302,7 @@ internal static class BatchEndpoints
         var take = QueryParameter.IntWithDefault(http, "limit");
         var unresolved = QueryParameter.Bool(http, "unresolved");
         var entries = workspace.Ingestion.Quarantine(sandbox, id);
-        if (unresolved == true)
+        if (unresolved)
         {
             entries = entries.Where(e => e.ResolvedBy is null);
         }

@@ -14,8 +14,8 @@ namespace Tessera.Server.Api;
 /// </summary>
 internal static class CollectionEndpoints
 {
-    private static readonly QueryParameterSpec Outcomes = QueryParameterSpec.OneOf("outcomes",
-        "Which records' outcomes the answer lists: all (the default), rejected only, or none (counts only).", "all", "rejected", "none");
+    private static readonly QueryParameterSpec Outcomes = QueryParameterSpec.OneOfWithDefault("outcomes",
+        "Which records' outcomes the answer lists: all, rejected only, or none (counts only).", "all", "all", "rejected", "none");
 
     public static void Map(IEndpointRouteBuilder routes)
     {
@@ -55,7 +55,7 @@ internal static class CollectionEndpoints
             throw ApiException.BadRequest(ApiErrorCodes.DatasetClassMismatch,
                 $"dataset '{dataset}' holds {holds} (schema '{schema.Name}' is of class {schema.Class.ToString().ToLowerInvariant()}); send them to /collection/v1/datasets/{dataset}/{path}");
         }
-        var filter = QueryParameter.String(http, "outcomes") ?? "all";
+        var filter = QueryParameter.StringWithDefault(http, "outcomes");
         using var document = await RequestBody.ReadJsonAsync(http);
         var records = Records(document.RootElement);
         var result = await workspace.Ingestion.IngestRecordsAsync(caller.Sandbox, dataset, records, $"http:{caller.KeyId}", http.RequestAborted);

@@ -70,8 +70,8 @@ internal static class IdentityEndpoints
         var rules = await RequestBody.ReadAsync(http, ServerJson.Default.IdentityGraphRules);
         try
         {
-            var diff = await workspace.Identity.SetRulesAsync(http.Caller().Sandbox, rules, dryRun ?? false, http.RequestAborted);
-            return TypedResults.Json(new RulesChangeResponse(!(dryRun ?? false), rules, diff), ServerJson.Default.RulesChangeResponse);
+            var diff = await workspace.Identity.SetRulesAsync(http.Caller().Sandbox, rules, dryRun, http.RequestAborted);
+            return TypedResults.Json(new RulesChangeResponse(!(dryRun), rules, diff), ServerJson.Default.RulesChangeResponse);
         }
         catch (InvalidGraphRulesException error)
         {

@@ -35,6 +35,12 @@ public sealed record QueryParameterSpec(string Name, QueryType Type, string Desc
 
     public static QueryParameterSpec OneOf(string name, string description, params string[] values) =>
         new(name, QueryType.String, description, Values: values);
+
+    /// <summary>As <see cref="OneOf"/>, meaning <paramref name="default"/> (one of the values) when absent.</summary>
+    public static QueryParameterSpec OneOfWithDefault(string name, string description, string @default, params string[] values) =>
+        values.Contains(@default, StringComparer.Ordinal)
+            ? new(name, QueryType.String, description, Values: values, Default: @default)
+            : throw new ArgumentException($"the default '{@default}' of query parameter '{name}' is not one of its values", nameof(@default));
 }
 
 public static class QueryParameterMetadata
@@ -86,19 +92,30 @@ public static class QueryParameter
             : throw Invalid(name, given, $"a whole number from {minimum} to {maximum}");
     }
 
-    public static bool? Bool(HttpContext http, string name) =>
-        Text(http, name, QueryType.Boolean) is not { } text ? null
-        : bool.TryParse(text, out var value) ? value
-        : throw Invalid(name, text, "true or false");
+    /// <summary>True or false; the declared default (every Boolean parameter has one) when absent.</summary>
+    public static bool Bool(HttpContext http, string name)
+    {
+        var text = Text(http, name, QueryType.Boolean) ?? throw new InvalidOperationException($"Boolean query parameter '{name}' declares no default");
+        return bool.TryParse(text, out var value) ? value : throw Invalid(name, text, "true or false");
+    }
 
-    /// <summary>A string parameter; for one declared with values, the declared spelling of the value given.</summary>
+    /// <summary>A string parameter; for one declared with values, the declared spelling of the value given; the declared default when absent.</summary>
     public static string? String(HttpContext http, string name) => Text(http, name, QueryType.String);
+
+    /// <summary>As <see cref="String"/>, for a parameter declared with a default: never null.</summary>
+    public static string StringWithDefault(HttpContext http, string name) =>
+        String(http, name) ?? throw new InvalidOperationException($"query parameter '{name}' is read with its default but declares none");
 
     /// <summary>A parameter declared required: never null.</summary>
     public static string RequiredString(HttpContext http, string name) =>
         String(http, name) ?? throw new InvalidOperationException($"query parameter '{name}' is read as required but not declared required");
 
-    private static string? Text(HttpContext http, string name, QueryType type) => Read(http, name, type).Text;
+    /// <summary>The parameter's text as given, else its declared default, else null.</summary>
+    private static string? Text(HttpContext http, string name, QueryType type)
+    {
+        var (spec, text) = Read(http, name, type);
+        return text ?? spec.Default;
+    }
 
     /// <summary>The declaration of <paramref name="name"/> and its text as given (null when absent; a declared value's own spelling).</summary>
     private static (QueryParameterSpec Spec, string? Text) Read(HttpContext http, string name, QueryType type)
