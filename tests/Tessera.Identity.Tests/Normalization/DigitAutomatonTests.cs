@@ -61,7 +61,17 @@ public sealed class DigitAutomatonTests
     {
         var random = new Random(seed);
         var patterns = Enumerable.Range(0, random.Next(1, 6)).Select(_ => RandomPattern(random, depth: 3)).ToList();
-        var automaton = DigitAutomaton.Compile(patterns);
+        DigitAutomaton automaton;
+        try
+        {
+            automaton = DigitAutomaton.Compile(patterns);
+        }
+        catch (NotSupportedException)
+        {
+            // Too many states (nested counts can multiply them; seed 2684198 does): refused by name, and PhoneValidity
+            // answers such a calling code through the library instead. Every real calling code compiles (the test above).
+            return true;
+        }
         // The reference's groups capture: .NET 10's regex loses the empty last branch of a non-capturing group
         // under a count ("(?:0{1,3}|){2}" matches neither "" nor "0") but keeps a capturing group as written.
         // Non-backtracking, as captures make some nested counts backtrack for seconds on eight digits.
@@ -84,6 +94,10 @@ public sealed class DigitAutomatonTests
         }
         return true;
     }
+
+    /// <summary>A seed whose patterns need more states than the automaton takes (found by a soak run with random seeds).</summary>
+    [Fact]
+    public void Patterns_with_too_many_states_are_refused_not_mismatched() => Assert.True(Random_patterns_match_as_the_regex_engine_does(2684198));
 
     /// <summary>The case the random patterns found, where the regex engine, not the automaton, was wrong: 0 to 6 zeros.</summary>
     [Theory]
