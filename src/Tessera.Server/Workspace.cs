@@ -252,6 +252,7 @@ public sealed record WorkspaceConfig
             throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}");
         }
         // "identity": null or "defaultPhoneRegion": null in the file mean the defaults.
+        config.Limits ??= new IngestionLimits();
         config.Identity ??= new IdentityConfig();
         config.Profiles ??= new ProfileSettings();
         config.Segmentation ??= new SegmentationSettings();
@@ -268,6 +269,11 @@ public sealed record WorkspaceConfig
         catch (FormatException error)
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}");
+        }
+        if (config.Limits.MaxLineLength is < 1 or > IngestionLimits.MaxLineLengthCeiling)
+        {
+            throw new CatalogException("CONFIG_INVALID",
+                $"{path}: limits.maxLineLength must be between 1 and {IngestionLimits.MaxLineLengthCeiling} characters (the CSV parser holds at most 16,777,216 of one row)");
         }
         if (config.Segmentation.StreamingBatch < 1)
         {
