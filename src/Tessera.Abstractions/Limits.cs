@@ -30,6 +30,12 @@ public sealed record IngestionLimits
     public int MaxLineLength { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
+    /// Largest JSON document (format <c>json</c>, after un-gzipping), in bytes: such a document is read into memory whole,
+    /// so a larger one fails its batch as <c>FILE_UNREADABLE</c> once this many bytes were read. JSON Lines has no such limit.
+    /// </summary>
+    public long MaxJsonDocumentBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// The highest <see cref="MaxLineLength"/> allowed: the CSV parser (Sep) holds at most 16,777,216 characters of one row,
     /// and with a read buffer on top of the limit a row must still fit there, so that the named limit speaks first.
     /// </summary>

@@ -574,7 +574,7 @@ public sealed partial class IngestionService
     /// Opens <paramref name="path"/> as <paramref name="format"/>. A file that cannot be read as that
     /// format (not gzip, not Parquet, cut short, unreadable), whether found when it is opened or
     /// while it is read, is a <see cref="CatalogException"/> <c>FILE_UNREADABLE</c> naming the file; so is a line longer than
-    /// <see cref="IngestionLimits.MaxLineLength"/>.
+    /// <see cref="IngestionLimits.MaxLineLength"/> or a JSON document larger than <see cref="IngestionLimits.MaxJsonDocumentBytes"/>.
     /// </summary>
     public static ISourceReader OpenReader(string path, string format, MappingSpec mapping, IngestionLimits limits)
     {
@@ -593,7 +593,7 @@ public sealed partial class IngestionService
             {
                 "csv" => new CsvReader(stream, mapping, limits),
                 "jsonl" => new JsonLinesReader(stream, limits),
-                "json" => new JsonDocumentReader(stream),
+                "json" => new JsonDocumentReader(stream, limits),
                 // Parquet reads its footer first, from the end: a gzip stream cannot seek there (and its pages are compressed already).
                 "parquet" when stream is CheckedGzipStream => throw new SourceFormatException(
                     "Parquet is read from its end, which a gzip stream cannot reach (and compresses its own pages): ingest the .parquet file itself"),

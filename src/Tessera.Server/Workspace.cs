@@ -275,6 +275,11 @@ public sealed record WorkspaceConfig
             throw new CatalogException("CONFIG_INVALID",
                 $"{path}: limits.maxLineLength must be between 1 and {IngestionLimits.MaxLineLengthCeiling} characters (the CSV parser holds at most 16,777,216 of one row)");
         }
+        if (config.Limits.MaxJsonDocumentBytes < 1 || config.Limits.MaxJsonDocumentBytes > Array.MaxLength)
+        {
+            throw new CatalogException("CONFIG_INVALID",
+                $"{path}: limits.maxJsonDocumentBytes must be between 1 and {Array.MaxLength} bytes (a JSON document is read into one buffer)");
+        }
         if (config.Segmentation.StreamingBatch < 1)
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: segmentation.streamingBatch must be at least 1");

@@ -6,15 +6,15 @@ using Tessera.Ingestion.Sources;
 namespace Tessera.Ingestion.Tests;
 
 /// <summary>
-/// A line (a CSV row, a whitespace-separated line, a JSON line) longer than limits.maxLineLength fails its batch by name
-/// once that much was read, never after reading the rest of the file.
+/// A line (a CSV row, a whitespace-separated line, a JSON line) longer than limits.maxLineLength, and a JSON document larger
+/// than limits.maxJsonDocumentBytes, fail their batch by name once that much was read, never after reading the rest of the file.
 /// </summary>
 public sealed class LongLineTests
 {
-    /// <summary>The line limit the tests set (limits.maxLineLength).</summary>
+    /// <summary>The line limit the tests set (limits.maxLineLength); their JSON documents' is 2000 bytes.</summary>
     private const int Limit = 100;
 
-    private static async Task<TestWorkspace> CrmAsync(string limits = """{"maxLineLength": 100}""")
+    private static async Task<TestWorkspace> CrmAsync(string limits = """{"maxLineLength": 100, "maxJsonDocumentBytes": 2000}""")
     {
         var test = await TestWorkspace.CreateAsync($$"""{"limits": {{limits}}}""");
         await test.DefineAsync(Schemas.Crm);
@@ -169,6 +169,42 @@ public sealed class LongLineTests
         Assert.Equal(lines[9], entry.Raw);
     }
 
+    private static string JsonDocument(int records) =>
+        "[" + string.Join(',', Enumerable.Range(1, records).Select(i => $"{{\"crmId\":\"{i:D5}\"}}")) + "]";
+
+    [Fact]
+    public async Task A_json_document_at_the_limit_is_stored_and_a_larger_one_fails_naming_the_limit_and_json_lines()
+    {
+        await using var test = await CrmAsync();
+        var records = 2000 / 18; // {"crmId":"00001"} and a comma; a bracket each side
+        var exact = JsonDocument(records);
+        exact = exact.Insert(1, new string(' ', 2000 - exact.Length));
+        var good = test.WriteFile("good.json", exact);
+        var bad = test.WriteFile("bad.json", exact.Insert(1, " "));
+
+        var batch = await test.IngestAsync("crm", good);
+        var error = await Assert.ThrowsAsync<CatalogException>(() => test.IngestAsync("crm", bad));
+
+        Assert.Equal(2000, new FileInfo(good).Length);
+        Assert.Equal((BatchStatus.Success, (long)records), (batch.Status, batch.Counts.Accepted));
+        Assert.Equal(ErrorCodes.FileUnreadable, error.Code);
+        Assert.Equal("file 'bad.json' cannot be read as json: it is larger than the limit of 2000 bytes (limits.maxJsonDocumentBytes) and reading stopped "
+            + "there: a JSON document is read into memory whole; write its records as JSON Lines (one per line, format jsonl), which is read a line at "
+            + "a time, or raise the limit", error.Message);
+        Assert.Equal(records, test.Facts().Count);
+    }
+
+    [Fact]
+    public async Task A_gzipped_json_document_is_measured_uncompressed()
+    {
+        await using var test = await CrmAsync();
+        var path = test.WriteGzipFile("crm.json.gz", JsonDocument(1000)); // 18 kB of JSON, a few hundred bytes compressed
+
+        var error = await RefusedAsync(test, path);
+
+        Assert.StartsWith("file 'crm.json.gz' cannot be read as gzip-compressed json: it is larger than the limit of 2000 bytes", error.Message);
+    }
+
     // ------------------------------------------------------------------ reading stops at the limit
 
     /// <summary>
@@ -232,6 +268,19 @@ public sealed class LongLineTests
 
         Assert.StartsWith("row 1 (line 2) is longer than the limit of 1000 characters", Assert.Throws<SourceFormatException>(() => reader.Read().Count()).Message);
         Assert.InRange(stream.BytesRead, 1000, 1000 + ReadAhead);
+    }
+
+    [Fact]
+    public void A_json_document_larger_than_the_limit_is_read_one_byte_past_it_at_most()
+    {
+        var limits = new IngestionLimits { MaxJsonDocumentBytes = 1024 * 1024 };
+        var stream = new GeneratedStream("[", "{\"crmId\":\"00001\"},", FiftyMegabytes);
+        using var reader = new JsonDocumentReader(stream, limits);
+
+        var error = Assert.Throws<SourceFormatException>(() => reader.Read().Count());
+
+        Assert.StartsWith("it is larger than the limit of 1048576 bytes (limits.maxJsonDocumentBytes)", error.Message);
+        Assert.Equal(limits.MaxJsonDocumentBytes + 1, stream.BytesRead);
     }
 
     // ------------------------------------------------------------------ the measures against character-by-character ones
@@ -352,20 +401,22 @@ public sealed class LongLineTests
     // ------------------------------------------------------------------ settings
 
     [Fact]
-    public async Task The_line_limit_defaults_to_8_Mi_characters_and_the_workspace_config_sets_it()
+    public async Task The_limits_default_to_8_Mi_characters_a_line_and_256_MiB_a_json_document_and_the_workspace_config_sets_them()
     {
         await using var defaults = await TestWorkspace.CreateAsync();
         await using var set = await CrmAsync();
 
-        Assert.Equal(8 * 1024 * 1024, defaults.Ingestion.Limits.MaxLineLength);
-        Assert.Equal(100, set.Ingestion.Limits.MaxLineLength);
+        Assert.Equal((8 * 1024 * 1024, 256L * 1024 * 1024), (defaults.Ingestion.Limits.MaxLineLength, defaults.Ingestion.Limits.MaxJsonDocumentBytes));
+        Assert.Equal((100, 2000L), (set.Ingestion.Limits.MaxLineLength, set.Ingestion.Limits.MaxJsonDocumentBytes));
     }
 
     [Theory]
     [InlineData("""{"maxLineLength": 0}""", "limits.maxLineLength must be between 1 and 16000000 characters")]
     [InlineData("""{"maxLineLength": -5}""", "limits.maxLineLength must be between 1 and 16000000 characters")]
     [InlineData("""{"maxLineLength": 16000001}""", "limits.maxLineLength must be between 1 and 16000000 characters")]
-    public async Task A_line_limit_out_of_range_is_a_config_error(string limits, string message)
+    [InlineData("""{"maxJsonDocumentBytes": 0}""", "limits.maxJsonDocumentBytes must be between 1 and 2147483591 bytes")]
+    [InlineData("""{"maxJsonDocumentBytes": 3000000000}""", "limits.maxJsonDocumentBytes must be between 1 and 2147483591 bytes")]
+    public async Task A_line_or_document_limit_out_of_range_is_a_config_error(string limits, string message)
     {
         var error = await Assert.ThrowsAsync<CatalogException>(() => TestWorkspace.CreateAsync($$"""{"limits": {{limits}}}"""));
 

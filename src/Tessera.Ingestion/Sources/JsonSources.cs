@@ -110,9 +110,10 @@ public sealed class JsonLinesReader(Stream stream, IngestionLimits limits) : ISo
 
 /// <summary>
 /// A JSON document: one object (one record), an array of objects, or an object with a
-/// <c>records</c> array. Nested XDM documents (with <c>identityMap</c>) are read as they are.
+/// <c>records</c> array. Nested XDM documents (with <c>identityMap</c>) are read as they are. The document is read into
+/// memory whole, so one larger than <see cref="IngestionLimits.MaxJsonDocumentBytes"/> fails the file once that much was read.
 /// </summary>
-public sealed class JsonDocumentReader(Stream stream) : ISourceReader
+public sealed class JsonDocumentReader(Stream stream, IngestionLimits limits) : ISourceReader
 {
     public string Format => "json";
 
@@ -124,7 +125,11 @@ public sealed class JsonDocumentReader(Stream stream) : ISourceReader
         JsonDocument? document = null;
         try
         {
-            document = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 128 });
+            var bounded = new BoundedStream(stream, limits.MaxJsonDocumentBytes, () => new SourceFormatException(
+                $"it is larger than the limit of {limits.MaxJsonDocumentBytes} bytes (limits.maxJsonDocumentBytes) and reading stopped there: a JSON "
+                + "document is read into memory whole; write its records as JSON Lines (one per line, format jsonl), which is read a line at a time, "
+                + "or raise the limit"));
+            document = JsonDocument.Parse(bounded, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 128 });
         }
         catch (JsonException error)
         {
