@@ -470,7 +470,7 @@ internal sealed class Suite(BenchOptions options, string root, List<BenchResult>
     private static long ReaderOnly(string path)
     {
         long values = 0;
-        using var reader = IngestionService.OpenReader(path, "csv", new MappingSpec());
+        using var reader = IngestionService.OpenReader(path, "csv", new MappingSpec(), new IngestionLimits());
         foreach (var record in reader.Read())
         {
             values += record.Values!.Length;

@@ -20,4 +20,24 @@ public sealed record IngestionLimits
     public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
     /// <summary>Largest number of records in one streaming request.</summary>
     public int MaxRecordsPerRequest { get; set; } = 10_000;
+
+    /// <summary>
+    /// Most characters of one line a file reader holds: a CSV row (its quoted line breaks included), a line of a
+    /// whitespace-separated file, a JSON Lines line. A longer one fails its batch as <c>FILE_UNREADABLE</c>, found once
+    /// this many characters were read without its end (a quote never closed, a file that is not in lines) rather than
+    /// after reading the rest of the file. At most <see cref="MaxLineLengthCeiling"/>.
+    /// </summary>
+    public int MaxLineLength { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Largest JSON document (format <c>json</c>, after un-gzipping), in bytes: such a document is read into memory whole,
+    /// so a larger one fails its batch as <c>FILE_UNREADABLE</c> once this many bytes were read. JSON Lines has no such limit.
+    /// </summary>
+    public long MaxJsonDocumentBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// The highest <see cref="MaxLineLength"/> allowed: the CSV parser (Sep) holds at most 16,777,216 characters of one row,
+    /// and with a read buffer on top of the limit a row must still fit there, so that the named limit speaks first.
+    /// </summary>
+    public const int MaxLineLengthCeiling = 16_000_000;
 }

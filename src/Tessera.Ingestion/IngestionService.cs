@@ -192,7 +192,7 @@ public sealed partial class IngestionService
 
         // Pass 1: validate everything; quarantine the bad; keep the good in memory while it fits.
         PassOne pass;
-        using (var reader = OpenReader(batch.Source!, batch.Format, mapping))
+        using (var reader = OpenReader(batch.Source!, batch.Format, mapping, Limits))
         {
             pass = reader.Columns is not null && schema.Class == SchemaClass.Profile && Environment.ProcessorCount > 1
                 ? await ValidateTabularInParallelAsync(batch, order, schema, namespaces, reader, mapping, cancellationToken).ConfigureAwait(false)
@@ -220,7 +220,7 @@ public sealed partial class IngestionService
         // Pass 2 (only when the good records did not fit in memory): read again, write the good.
         if (!retaining)
         {
-            using var reader = OpenReader(batch.Source!, batch.Format, mapping);
+            using var reader = OpenReader(batch.Source!, batch.Format, mapping, Limits);
             using var processor = NewProcessor(batch, order, schema, namespaces, reader, mapping);
             var current = new WriteSet(1 << 20);
             Task pending = Task.CompletedTask;
@@ -573,9 +573,10 @@ public sealed partial class IngestionService
     /// <summary>
     /// Opens <paramref name="path"/> as <paramref name="format"/>. A file that cannot be read as that
     /// format (not gzip, not Parquet, cut short, unreadable), whether found when it is opened or
-    /// while it is read, is a <see cref="CatalogException"/> <c>FILE_UNREADABLE</c> naming the file.
+    /// while it is read, is a <see cref="CatalogException"/> <c>FILE_UNREADABLE</c> naming the file; so is a line longer than
+    /// <see cref="IngestionLimits.MaxLineLength"/> or a JSON document larger than <see cref="IngestionLimits.MaxJsonDocumentBytes"/>.
     /// </summary>
-    public static ISourceReader OpenReader(string path, string format, MappingSpec mapping)
+    public static ISourceReader OpenReader(string path, string format, MappingSpec mapping, IngestionLimits limits)
     {
         Stream stream;
         try
@@ -590,9 +591,9 @@ public sealed partial class IngestionService
         {
             ISourceReader reader = format switch
             {
-                "csv" => new CsvReader(stream, mapping),
-                "jsonl" => new JsonLinesReader(stream),
-                "json" => new JsonDocumentReader(stream),
+                "csv" => new CsvReader(stream, mapping, limits),
+                "jsonl" => new JsonLinesReader(stream, limits),
+                "json" => new JsonDocumentReader(stream, limits),
                 // Parquet reads its footer first, from the end: a gzip stream cannot seek there (and its pages are compressed already).
                 "parquet" when stream is CheckedGzipStream => throw new SourceFormatException(
                     "Parquet is read from its end, which a gzip stream cannot reach (and compresses its own pages): ingest the .parquet file itself"),

@@ -252,6 +252,7 @@ public sealed record WorkspaceConfig
             throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}");
         }
         // "identity": null or "defaultPhoneRegion": null in the file mean the defaults.
+        config.Limits ??= new IngestionLimits();
         config.Identity ??= new IdentityConfig();
         config.Profiles ??= new ProfileSettings();
         config.Segmentation ??= new SegmentationSettings();
@@ -272,6 +273,16 @@ public sealed record WorkspaceConfig
         if (config.Activation.Proxy is { } proxy && HttpSender.ProxyProblem(proxy) is { } problem)
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: activation.proxy '{proxy}' {problem}");
+        }
+        if (config.Limits.MaxLineLength is < 1 or > IngestionLimits.MaxLineLengthCeiling)
+        {
+            throw new CatalogException("CONFIG_INVALID",
+                $"{path}: limits.maxLineLength must be between 1 and {IngestionLimits.MaxLineLengthCeiling} characters (the CSV parser holds at most 16,777,216 of one row)");
+        }
+        if (config.Limits.MaxJsonDocumentBytes < 1 || config.Limits.MaxJsonDocumentBytes > Array.MaxLength)
+        {
+            throw new CatalogException("CONFIG_INVALID",
+                $"{path}: limits.maxJsonDocumentBytes must be between 1 and {Array.MaxLength} bytes (a JSON document is read into one buffer)");
         }
         if (config.Segmentation.StreamingBatch < 1)
         {

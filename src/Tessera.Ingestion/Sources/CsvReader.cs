@@ -1,4 +1,5 @@
 using nietras.SeparatedValues;
+using Tessera.Abstractions;
 using Tessera.Ingestion.Mapping;
 
 namespace Tessera.Ingestion.Sources;
@@ -7,27 +8,33 @@ namespace Tessera.Ingestion.Sources;
 /// Delimited text through Sep (any single-character delimiter, quotes, header or not), plus a
 /// whitespace mode for fixed-ish layouts separated by runs of spaces or tabs (Sep needs one
 /// delimiter character, so that mode splits lines itself). Values stay strings here: "00001"
-/// is typed by the schema, never by guessing.
+/// is typed by the schema, never by guessing. A row longer than <see cref="IngestionLimits.MaxLineLength"/> fails the
+/// file once that much was read (<see cref="CsvRowBound"/>, <see cref="LineReader"/>).
 /// </summary>
 public sealed class CsvReader : ISourceReader
 {
     private readonly Stream _stream;
     private readonly MappingSpec _mapping;
     private readonly SepReader? _sep;
-    private readonly StreamReader? _lines;
+    private readonly CsvRowBound? _bound;
+    private readonly LineReader? _lines;
     private readonly StreamReader? _text;
     private readonly MarkedUtf8 _utf8 = new();
     private readonly string[] _columns;
     private readonly long _headerLines;
+    private readonly int _maxLineLength;
+    private long _row;
 
-    public CsvReader(Stream stream, MappingSpec mapping)
+    public CsvReader(Stream stream, MappingSpec mapping, IngestionLimits limits)
     {
         _stream = stream;
         _mapping = mapping;
+        _maxLineLength = limits.MaxLineLength;
         var delimiter = mapping.Delimiter;
         if (delimiter is "whitespace" or "ws" or " +")
         {
-            _lines = new StreamReader(stream, _utf8.Encoding, true, 1 << 16, leaveOpen: true);
+            _text = new StreamReader(stream, _utf8.Encoding, true, 1 << 16, leaveOpen: true);
+            _lines = new LineReader(_text, _maxLineLength, TooLongLine);
             string[] header = [];
             if (mapping.Header)
             {
@@ -48,11 +55,16 @@ public sealed class CsvReader : ISourceReader
                 DisableColCountCheck = true,
             };
             _text = new StreamReader(stream, _utf8.Encoding, true, 1 << 16, leaveOpen: true);
-            _sep = options.From(_text);
+            _bound = new CsvRowBound(_text, _maxLineLength);
+            _sep = options.From(_bound);
             string[] header = [];
             if (mapping.Header && _sep.MoveNext())
             {
                 var row = _sep.Current;
+                if (row.Span.Length > _maxLineLength)
+                {
+                    throw TooLongRow(0, 1, row.Span); // (Sep numbers the first row's line as the one after it)
+                }
                 header = new string[row.ColCount];
                 for (var i = 0; i < header.Length; i++)
                 {
@@ -99,6 +111,11 @@ public sealed class CsvReader : ISourceReader
                 row--;
                 continue; // blank line
             }
+            if (span.Length > _maxLineLength)
+            {
+                // The row reading stopped at (CsvRowBound): Sep yields it last, whole or cut.
+                throw TooLongRow(row, record.Line, span);
+            }
             var values = new object?[_columns.Length];
             if ((span.Count('"') & 1) != 0)
             {
@@ -122,6 +139,36 @@ public sealed class CsvReader : ISourceReader
             }
             yield return record;
         }
+        if (_bound!.Overflowed)
+        {
+            // Sep split the text into rows otherwise than the bound measured them; the file still cannot be read whole.
+            throw new SourceFormatException($"a row after row {row} is longer than the limit of {_maxLineLength} characters (limits.maxLineLength) "
+                + "and reading stopped there");
+        }
+    }
+
+    /// <summary>
+    /// The row (<paramref name="row"/> 0: the header) that reading stopped at, longer than the limit; <paramref name="span"/> is as
+    /// much of it as was read. A quote it leaves open is the likely cause; without one, it has no line break where rows of a delimited file have one.
+    /// </summary>
+    private SourceFormatException TooLongRow(long row, long line, ReadOnlySpan<char> span)
+    {
+        var which = row == 0 ? $"the header (line {line})" : $"row {row} (line {line})";
+        var cause = (span.Count('"') & 1) != 0
+            ? "it opens a quote that is not closed within the limit, so every line after it would be read into one field; "
+                + "close the quote (a quote inside a field is written twice, \"\")"
+            : "it has no line break outside quotes within the limit, so the file is most likely not delimited text; check its format";
+        return new SourceFormatException($"{which} is longer than the limit of {_maxLineLength} characters (limits.maxLineLength) and reading "
+            + $"stopped there: {cause}, or raise the limit if rows really are this long");
+    }
+
+    /// <summary>The whitespace-separated line at <paramref name="line"/>, longer than the limit (what <see cref="LineReader"/> throws).</summary>
+    private SourceFormatException TooLongLine(long line)
+    {
+        var which = line == 1 && _mapping.Header ? $"the header (line {line})" : $"row {_row + 1} (line {line})";
+        return new SourceFormatException($"{which} is longer than the limit of {_maxLineLength} characters (limits.maxLineLength) and reading "
+            + "stopped there: it has no line break within the limit, so the file is most likely not text in lines; check its format, "
+            + "or raise the limit if lines really are this long");
     }
 
     /// <summary>
@@ -166,11 +213,11 @@ public sealed class CsvReader : ISourceReader
         }
     }
 
-    private IEnumerable<SourceRecord> ReadWhitespace(StreamReader reader)
+    private IEnumerable<SourceRecord> ReadWhitespace(LineReader reader)
     {
         var record = new SourceRecord();
         var line = _headerLines;
-        long row = 0;
+        _row = 0;
         while (reader.ReadLine() is { } text)
         {
             line++;
@@ -179,8 +226,8 @@ public sealed class CsvReader : ISourceReader
             {
                 continue;
             }
-            row++;
-            record.Row = row;
+            _row++;
+            record.Row = _row;
             record.Line = line;
             record.RawText = null;
             record.ParseError = parts.Length == _columns.Length ? null : $"line {line}: {parts.Length} columns, expected {_columns.Length}";
@@ -262,8 +309,9 @@ public sealed class CsvReader : ISourceReader
     public void Dispose()
     {
         _sep?.Dispose();
-        _text?.Dispose();
+        _bound?.Dispose();
         _lines?.Dispose();
+        _text?.Dispose();
         _stream.Dispose();
     }
 }

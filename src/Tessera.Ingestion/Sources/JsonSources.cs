@@ -6,8 +6,11 @@ namespace Tessera.Ingestion.Sources;
 /// <summary>
 /// JSON Lines: one JSON object per line; blank lines are skipped; a bad line is a parse error for that row only, and a
 /// line holding bytes that are not UTF-8 is <c>ENCODING_INVALID</c> for that row only, naming the field that holds them.
+/// A line longer than <see cref="IngestionLimits.MaxLineLength"/> fails the file once that much of it was read: it is
+/// not a record that could pass (a line over <see cref="IngestionLimits.MaxRecordBytes"/> is quarantined as
+/// <c>RECORD_TOO_LARGE</c>), and most likely not JSON Lines at all.
 /// </summary>
-public sealed class JsonLinesReader(Stream stream) : ISourceReader
+public sealed class JsonLinesReader(Stream stream, IngestionLimits limits) : ISourceReader
 {
     public string Format => "jsonl";
 
@@ -17,9 +20,10 @@ public sealed class JsonLinesReader(Stream stream) : ISourceReader
     {
         var record = new SourceRecord();
         var utf8 = new MarkedUtf8();
-        using var reader = new StreamReader(stream, utf8.Encoding, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
         long line = 0;
         long row = 0;
+        using var reader = new LineReader(new StreamReader(stream, utf8.Encoding, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true),
+            limits.MaxLineLength, at => TooLong(row + 1, at));
         while (reader.ReadLine() is { } text)
         {
             line++;
@@ -59,6 +63,11 @@ public sealed class JsonLinesReader(Stream stream) : ISourceReader
             }
         }
     }
+
+    private SourceFormatException TooLong(long row, long line) =>
+        new($"row {row} (line {line}) is longer than the limit of {limits.MaxLineLength} characters (limits.maxLineLength) and reading stopped "
+            + "there: JSON Lines holds one record per line, so this is most likely not a JSON Lines file (one JSON document, an array of records "
+            + "or an object with \"records\", is ingested with format json), or raise the limit if lines really are this long");
 
     /// <summary>The path of the first member name or string in <paramref name="element"/> that holds the marker.</summary>
     private static string? MarkedPath(JsonElement element, string path)
@@ -101,9 +110,10 @@ public sealed class JsonLinesReader(Stream stream) : ISourceReader
 
 /// <summary>
 /// A JSON document: one object (one record), an array of objects, or an object with a
-/// <c>records</c> array. Nested XDM documents (with <c>identityMap</c>) are read as they are.
+/// <c>records</c> array. Nested XDM documents (with <c>identityMap</c>) are read as they are. The document is read into
+/// memory whole, so one larger than <see cref="IngestionLimits.MaxJsonDocumentBytes"/> fails the file once that much was read.
 /// </summary>
-public sealed class JsonDocumentReader(Stream stream) : ISourceReader
+public sealed class JsonDocumentReader(Stream stream, IngestionLimits limits) : ISourceReader
 {
     public string Format => "json";
 
@@ -115,7 +125,11 @@ public sealed class JsonDocumentReader(Stream stream) : ISourceReader
         JsonDocument? document = null;
         try
         {
-            document = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 128 });
+            var bounded = new BoundedStream(stream, limits.MaxJsonDocumentBytes, () => new SourceFormatException(
+                $"it is larger than the limit of {limits.MaxJsonDocumentBytes} bytes (limits.maxJsonDocumentBytes) and reading stopped there: a JSON "
+                + "document is read into memory whole; write its records as JSON Lines (one per line, format jsonl), which is read a line at a time, "
+                + "or raise the limit"));
+            document = JsonDocument.Parse(bounded, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 128 });
         }
         catch (JsonException error)
         {
