@@ -146,6 +146,21 @@ public sealed class CsvEdgeCaseTests
         Assert.Equal(["score TYPE_MISMATCH", "score TYPE_MISMATCH", "score TYPE_MISMATCH", "lastSeen FORMAT_INVALID"], errors);
     }
 
+    /// <summary>Sep numbers the first row it reads with the line after it; without a header that row is the file's first.</summary>
+    [Fact]
+    public async Task Without_a_header_the_first_row_is_on_line_1()
+    {
+        await using var test = await CrmAsync();
+        var rows = new List<string> { "b0001,Ann,x", "00002,\"Bob\nJr\",1", "b0003,Cy,y" };
+        rows.AddRange(Enumerable.Range(4, 60).Select(i => $"{i:D5},Ann{i},1.5"));
+        var mapping = new MappingSpec { Header = false, Columns = ["crmId", "firstName", "score"] };
+
+        var batch = await test.IngestAsync("crm", test.WriteFile("crm.csv", string.Join('\n', rows)), mapping);
+
+        Assert.Equal(61, batch.Counts.Accepted);
+        Assert.Equal([(1L, 1L), (3L, 4L)], test.Quarantine(batch.Id).Select(e => (e.Row, e.Line)));
+    }
+
     [Fact]
     public async Task Crlf_line_ends_and_a_missing_final_newline_are_fine()
     {

@@ -102,7 +102,8 @@ public sealed class CsvReader : ISourceReader
         {
             row++;
             record.Row = row;
-            record.Line = current.LineNumberFrom;
+            // Sep (0.17) numbers the first row it reads with the line after it; that row starts the file.
+            record.Line = current.RowIndex == 0 ? 1 : current.LineNumberFrom;
             record.ParseError = null;
             record.RawText = null;
             var span = current.Span;
@@ -124,7 +125,7 @@ public sealed class CsvReader : ISourceReader
             }
             else if (current.ColCount != _columns.Length)
             {
-                record.ParseError = $"line {current.LineNumberFrom}: {current.ColCount} columns, expected {_columns.Length}";
+                record.ParseError = $"line {record.Line}: {current.ColCount} columns, expected {_columns.Length}";
                 record.RawText = _utf8.Marked(span) ? MarkedUtf8.Visible(span.ToString()) : span.ToString();
             }
             var count = Math.Min(current.ColCount, _columns.Length);
