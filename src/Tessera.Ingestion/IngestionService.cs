@@ -497,7 +497,8 @@ public sealed partial class IngestionService
     /// <summary>
     /// Finishes file batches that a crash interrupted (status loading or writing): their source is
     /// read again and the batch runs to its end. Re-running is safe because every fact key is
-    /// idempotent. A batch whose source is gone is marked failed, saying so.
+    /// idempotent. A batch whose source is gone, or whose run fails, is marked failed, saying so: one batch never
+    /// keeps the others, or the server, from starting.
     /// </summary>
     public async Task<IReadOnlyList<BatchInfo>> RecoverAsync(CancellationToken cancellationToken = default)
     {
@@ -518,15 +519,31 @@ public sealed partial class IngestionService
                 finished.Add(lost);
                 continue;
             }
-            var mapping = batch.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
             try
             {
+                var mapping = batch.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
                 finished.Add(await RunOrFailAsync(batch, mapping, cancellationToken).ConfigureAwait(false));
             }
             catch (CatalogException)
             {
                 // Recorded as failed with its reason; one bad batch must not stop the others' recovery.
                 finished.Add(_catalog.RequireBatch(batch.Sandbox, batch.Id));
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                // An error no reader names would come back at every start: recorded, so the server starts and the rest recover.
+                var now = _catalog.RequireBatch(batch.Sandbox, batch.Id);
+                var failed = now with
+                {
+                    Status = BatchStatus.Failed,
+                    CompletedAt = _catalog.Time.GetUtcNow(),
+                    FailureReason = $"its recovery after an interruption failed ({error.GetType().Name}: {error.Message}); "
+                        + (now.Status == BatchStatus.Writing
+                            ? "some of its records may be stored; ingest the file again to complete it"
+                            : "nothing from it was stored"),
+                };
+                await _catalog.SaveBatchAsync(failed).ConfigureAwait(false);
+                finished.Add(failed);
             }
         }
         return finished;

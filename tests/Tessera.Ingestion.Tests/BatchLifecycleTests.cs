@@ -185,6 +185,29 @@ public sealed class BatchLifecycleTests
     }
 
     [Fact]
+    public async Task A_batch_whose_recovery_fails_unexpectedly_is_marked_failed_and_the_others_still_recover()
+    {
+        await using var test = await TestWorkspace.CreateAsync();
+        await test.DefineAsync(Schemas.Orders);
+        var good = await test.IngestAsync("orders", test.WriteFile("orders.jsonl", EventLines(10)));
+        var bad = await test.IngestAsync("orders", test.WriteFile("more.jsonl", EventLines(5)));
+        await test.Catalog.SaveBatchAsync(good with { Status = BatchStatus.Loading, CompletedAt = null });
+        // A mapping this version cannot read (not JSON at all): reading it throws, and not by a name a reader gives.
+        await test.Catalog.SaveBatchAsync(bad with { Status = BatchStatus.Writing, CompletedAt = null, Mapping = "{not json" });
+        await test.ReopenAsync();
+
+        var recovered = (await test.Ingestion.RecoverAsync()).ToDictionary(b => b.Id);
+
+        Assert.Equal(BatchStatus.Success, recovered[good.Id].Status);
+        var failed = recovered[bad.Id];
+        Assert.Equal(BatchStatus.Failed, failed.Status);
+        Assert.StartsWith("its recovery after an interruption failed (JsonException: ", failed.FailureReason, StringComparison.Ordinal);
+        Assert.EndsWith("some of its records may be stored; ingest the file again to complete it", failed.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(BatchStatus.Failed, test.Catalog.RequireBatch("prod", bad.Id).Status);
+        Assert.Empty(await test.Ingestion.RecoverAsync());
+    }
+
+    [Fact]
     public async Task Recovery_of_an_event_batch_stores_each_event_once()
     {
         await using var test = await TestWorkspace.CreateAsync();
