@@ -7,8 +7,9 @@ namespace Tessera.Activation.Delivery;
 /// Which addresses a destination's requests may go to (server-side request forgery: a destination is a URL an admin
 /// key sets, and the server calls it from inside its network). Never: link-local addresses (169.254.0.0/16, fe80::/10:
 /// cloud metadata services answer at 169.254.169.254, and at fd00:ec2::254 and 100.100.100.200, refused by name),
-/// unspecified, multicast and reserved ones, also when an IPv6 address carries them (NAT64, 6to4, Teredo). Loopback (127.0.0.0/8, ::1, <c>localhost</c>) and private addresses
-/// (RFC 1918, 100.64.0.0/10 carrier-grade NAT, fc00::/7 unique local) only inside a network listed in
+/// unspecified, multicast and reserved ones, also when an IPv6 address carries them (NAT64, 6to4, Teredo). Loopback
+/// (127.0.0.0/8, ::1, <c>localhost</c>) and private addresses (RFC 1918, 100.64.0.0/10 carrier-grade NAT, fc00::/7
+/// unique local) only inside a network listed in
 /// <c>activation.allowedPrivateNetworks</c>. Checked on the URL when a destination is saved, and on the address
 /// actually connected to (after DNS, on every redirect) when it is delivered to (docs/destinations.md#network-addresses).
 /// </summary>
