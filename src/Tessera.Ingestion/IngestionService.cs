@@ -172,14 +172,17 @@ public sealed partial class IngestionService
         }
         catch (CatalogException error)
         {
-            await _catalog.SaveBatchAsync(batch with
-            {
-                Status = BatchStatus.Failed,
-                CompletedAt = _catalog.Time.GetUtcNow(),
-                FailureReason = $"{error.Code}: {error.Message}; nothing from this batch was stored",
-            }).ConfigureAwait(false);
+            await SaveFailedAsync(batch, $"{error.Code}: {error.Message}; nothing from this batch was stored").ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Records <paramref name="batch"/> as failed now for <paramref name="reason"/>; returns what was saved.</summary>
+    private async Task<BatchInfo> SaveFailedAsync(BatchInfo batch, string reason)
+    {
+        var failed = batch with { Status = BatchStatus.Failed, CompletedAt = _catalog.Time.GetUtcNow(), FailureReason = reason };
+        await _catalog.SaveBatchAsync(failed).ConfigureAwait(false);
+        return failed;
     }
 
     private async Task<BatchInfo> RunFileBatchAsync(BatchInfo batch, MappingSpec mapping, CancellationToken cancellationToken)
@@ -202,16 +205,9 @@ public sealed partial class IngestionService
         if (input > 0 && (double)failed / input > Limits.BatchFailureThreshold)
         {
             DisposeAll(retained);
-            var failedBatch = batch with
-            {
-                Status = BatchStatus.Failed,
-                CompletedAt = _catalog.Time.GetUtcNow(),
-                Counts = new BatchCounts { Input = input, Accepted = 0, Failed = failed },
-                FailureReason = $"{failed} of {input} records ({100.0 * failed / input:0.##}%) were rejected, above the failure threshold of "
-                    + $"{100 * Limits.BatchFailureThreshold:0.##}% (limits.batchFailureThreshold); nothing from this batch was stored",
-            };
-            await _catalog.SaveBatchAsync(failedBatch).ConfigureAwait(false);
-            return failedBatch;
+            return await SaveFailedAsync(batch with { Counts = new BatchCounts { Input = input, Accepted = 0, Failed = failed } },
+                $"{failed} of {input} records ({100.0 * failed / input:0.##}%) were rejected, above the failure threshold of "
+                + $"{100 * Limits.BatchFailureThreshold:0.##}% (limits.batchFailureThreshold); nothing from this batch was stored").ConfigureAwait(false);
         }
 
         var writing = batch with { Status = BatchStatus.Writing, Counts = new BatchCounts { Input = input, Failed = failed } };
@@ -507,16 +503,9 @@ public sealed partial class IngestionService
         {
             if (batch.Source is null || !File.Exists(batch.Source))
             {
-                var lost = batch with
-                {
-                    Status = BatchStatus.Failed,
-                    CompletedAt = _catalog.Time.GetUtcNow(),
-                    FailureReason = batch.Status == BatchStatus.Writing
-                        ? $"interrupted while writing and its source '{batch.Source}' is gone: some of its records may be stored; ingest the file again to complete it"
-                        : $"interrupted before it was stored and its source '{batch.Source}' is gone; nothing from it was stored",
-                };
-                await _catalog.SaveBatchAsync(lost).ConfigureAwait(false);
-                finished.Add(lost);
+                finished.Add(await SaveFailedAsync(batch, batch.Status == BatchStatus.Writing
+                    ? $"interrupted while writing and its source '{batch.Source}' is gone: some of its records may be stored; ingest the file again to complete it"
+                    : $"interrupted before it was stored and its source '{batch.Source}' is gone; nothing from it was stored").ConfigureAwait(false));
                 continue;
             }
             try
@@ -533,17 +522,9 @@ public sealed partial class IngestionService
             {
                 // An error no reader names would come back at every start: recorded, so the server starts and the rest recover.
                 var now = _catalog.RequireBatch(batch.Sandbox, batch.Id);
-                var failed = now with
-                {
-                    Status = BatchStatus.Failed,
-                    CompletedAt = _catalog.Time.GetUtcNow(),
-                    FailureReason = $"its recovery after an interruption failed ({error.GetType().Name}: {error.Message}); "
-                        + (now.Status == BatchStatus.Writing
-                            ? "some of its records may be stored; ingest the file again to complete it"
-                            : "nothing from it was stored"),
-                };
-                await _catalog.SaveBatchAsync(failed).ConfigureAwait(false);
-                finished.Add(failed);
+                finished.Add(await SaveFailedAsync(now, $"its recovery after an interruption failed ({error.GetType().Name}: {error.Message}); "
+                    + (now.Status == BatchStatus.Writing ? "some of its records may be stored; ingest the file again to complete it" : "nothing from it was stored"))
+                    .ConfigureAwait(false));
             }
         }
         return finished;

@@ -166,4 +166,9 @@ public sealed class EndpointAddresses
 }
 
 /// <summary>A connection refused because of the address it would reach (<see cref="EndpointAddresses"/>).</summary>
-public sealed class EndpointAddressRefusedException(string message) : Exception(message);
+public sealed class EndpointAddressRefusedException(string message) : Exception(message)
+{
+    /// <summary>A host name refused for what it resolves to: every address it resolved to, then why each refused one is.</summary>
+    public static EndpointAddressRefusedException Resolved(string host, IEnumerable<IPAddress> addresses, IEnumerable<string> why) =>
+        new($"{host} resolves to {string.Join(", ", addresses)}: {string.Join("; ", why)}");
+}

@@ -159,9 +159,9 @@ public sealed class HttpSender : IDisposable
             var allowed = refusals.Where(r => r.Why is null).Select(r => r.Address).ToArray();
             if (allowed.Length == 0)
             {
-                throw new EndpointAddressRefusedException(addresses.Length == 0
-                    ? $"{host} resolves to no address"
-                    : $"{host}{(literal is null ? " resolves to " + string.Join(", ", addresses.Select(a => a.ToString())) + ":" : ":")} {string.Join("; ", refusals.Select(r => r.Why))}");
+                throw addresses.Length == 0 ? new EndpointAddressRefusedException($"{host} resolves to no address")
+                    : literal is not null ? new EndpointAddressRefusedException($"{host}: {refusals[0].Why}")
+                    : EndpointAddressRefusedException.Resolved(host, addresses, refusals.Select(r => r.Why!));
             }
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
@@ -219,7 +219,7 @@ public sealed class HttpSender : IDisposable
                 var refusals = addresses.Select(policy.Refusal).OfType<string>().ToList();
                 if (refusals.Count > 0)
                 {
-                    throw new EndpointAddressRefusedException($"{uri.IdnHost} resolves to {string.Join(", ", addresses.Select(a => a.ToString()))}: {string.Join("; ", refusals)}");
+                    throw EndpointAddressRefusedException.Resolved(uri.IdnHost, addresses, refusals);
                 }
             }
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
