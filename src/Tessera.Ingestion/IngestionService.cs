@@ -137,7 +137,7 @@ public sealed partial class IngestionService
             Mapping = mapping.ToJson(),
         };
         await _catalog.SaveBatchAsync(batch).ConfigureAwait(false);
-        return await RunOrFailAsync(batch, mapping, cancellationToken).ConfigureAwait(false);
+        return await RunOrFailAsync(batch, mapping, "it failed", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Copies uploaded bytes durably into the upload directory and returns the path to ingest.</summary>
@@ -161,21 +161,29 @@ public sealed partial class IngestionService
     }
 
     /// <summary>
-    /// Runs a file batch; when the source or the mapping is refused outright (a missing column, an
-    /// unreadable file), the batch is recorded as failed with that reason before the error propagates.
+    /// Runs a file batch; when it fails by an error rather than a verdict on its records (a missing column, an unreadable
+    /// file, or an error nothing names), the batch is recorded as failed with the cause before the error propagates, so
+    /// it does not stay loading until the next start. Only a cancellation (the server stopping) leaves it to recovery.
     /// </summary>
-    private async Task<BatchInfo> RunOrFailAsync(BatchInfo batch, MappingSpec mapping, CancellationToken cancellationToken)
+    private async Task<BatchInfo> RunOrFailAsync(BatchInfo batch, MappingSpec mapping, string unexpected, CancellationToken cancellationToken)
     {
         try
         {
             return await RunFileBatchAsync(batch, mapping, cancellationToken).ConfigureAwait(false);
         }
-        catch (CatalogException error)
+        catch (Exception error) when (error is not OperationCanceledException)
         {
-            await SaveFailedAsync(batch, $"{error.Code}: {error.Message}; nothing from this batch was stored").ConfigureAwait(false);
+            var now = _catalog.GetBatch(batch.Sandbox, batch.Id) ?? batch;
+            var cause = error is CatalogException named ? $"{named.Code}: {named.Message}" : $"{unexpected} ({error.GetType().Name}: {error.Message})";
+            await SaveFailedAsync(now, $"{cause}; {WhatWasStored(now)}").ConfigureAwait(false);
             throw;
         }
     }
+
+    /// <summary>What a batch that failed in <paramref name="batch"/>'s phase left in the store.</summary>
+    private static string WhatWasStored(BatchInfo batch) => batch.Status == BatchStatus.Writing
+        ? "some of its records may be stored; ingest the file again to complete it"
+        : "nothing from this batch was stored";
 
     /// <summary>Records <paramref name="batch"/> as failed now for <paramref name="reason"/>; returns what was saved.</summary>
     private async Task<BatchInfo> SaveFailedAsync(BatchInfo batch, string reason)
@@ -508,23 +516,26 @@ public sealed partial class IngestionService
                     : $"interrupted before it was stored and its source '{batch.Source}' is gone; nothing from it was stored").ConfigureAwait(false));
                 continue;
             }
+            const string Unexpected = "its recovery after an interruption failed";
+            MappingSpec mapping;
             try
             {
-                var mapping = batch.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
-                finished.Add(await RunOrFailAsync(batch, mapping, cancellationToken).ConfigureAwait(false));
-            }
-            catch (CatalogException)
-            {
-                // Recorded as failed with its reason; one bad batch must not stop the others' recovery.
-                finished.Add(_catalog.RequireBatch(batch.Sandbox, batch.Id));
+                mapping = batch.Mapping is { } json ? MappingSpec.FromJson(json) : new MappingSpec();
             }
             catch (Exception error) when (error is not OperationCanceledException)
             {
-                // An error no reader names would come back at every start: recorded, so the server starts and the rest recover.
-                var now = _catalog.RequireBatch(batch.Sandbox, batch.Id);
-                finished.Add(await SaveFailedAsync(now, $"its recovery after an interruption failed ({error.GetType().Name}: {error.Message}); "
-                    + (now.Status == BatchStatus.Writing ? "some of its records may be stored; ingest the file again to complete it" : "nothing from it was stored"))
-                    .ConfigureAwait(false));
+                // A mapping this version cannot read would come back at every start: recorded, so the server starts.
+                finished.Add(await SaveFailedAsync(batch, $"{Unexpected} ({error.GetType().Name}: {error.Message}); {WhatWasStored(batch)}").ConfigureAwait(false));
+                continue;
+            }
+            try
+            {
+                finished.Add(await RunOrFailAsync(batch, mapping, Unexpected, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                // Recorded as failed with its cause; one bad batch must not stop the others' recovery.
+                finished.Add(_catalog.RequireBatch(batch.Sandbox, batch.Id));
             }
         }
         return finished;

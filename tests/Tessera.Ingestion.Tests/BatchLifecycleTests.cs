@@ -208,6 +208,59 @@ public sealed class BatchLifecycleTests
     }
 
     [Fact]
+    public async Task A_live_batch_that_fails_unexpectedly_while_writing_is_marked_failed_at_once()
+    {
+        await using var test = await TestWorkspace.CreateAsync();
+        await test.DefineAsync(Schemas.Orders);
+        var path = test.WriteFile("orders.jsonl", EventLines(10));
+        // The real store, whose bulk load fails as a full disk makes it: an error no reader or rule names.
+        var store = new FullDisk(test.Workspace.Store);
+        var ingestion = new IngestionService(new Catalog.TesseraCatalog(store, test.Time), test.Workspace.Identity, test.Ingestion.Limits,
+            Path.Combine(test.Directory, "uploads"));
+
+        var error = await Assert.ThrowsAsync<IOException>(() => ingestion.IngestFileAsync("prod", "orders", path));
+
+        Assert.Same(FullDisk.Error, error);
+        var batch = Assert.Single(test.Catalog.ListBatches("prod"));
+        Assert.Equal(BatchStatus.Failed, batch.Status);
+        Assert.Equal("it failed (IOException: No space left on device); some of its records may be stored; ingest the file again to complete it",
+            batch.FailureReason);
+        Assert.Equal((10L, 0L), (batch.Counts.Input, batch.Counts.Failed)); // the counts of validation, kept
+        Assert.Empty(test.Facts());
+        Assert.Empty(await test.Ingestion.RecoverAsync()); // not left loading or writing for the next start
+    }
+
+    /// <summary>A store whose bulk loads fail with <see cref="Error"/>; everything else reaches the real store.</summary>
+    private sealed class FullDisk(IStore inner) : IStore
+    {
+        public static readonly IOException Error = new("No space left on device");
+
+        public int ShardCount => inner.ShardCount;
+
+        public Task CommitAsync(WriteSet writes, CancellationToken cancellationToken = default) => inner.CommitAsync(writes, cancellationToken);
+
+        public Task BulkLoadAsync(IReadOnlyList<WriteSet> sets, CancellationToken cancellationToken = default) => Task.FromException(Error);
+
+        public byte[]? Get(StoreSpace space, int shard, ReadOnlySpan<byte> key) => inner.Get(space, shard, key);
+
+        public bool Exists(StoreSpace space, int shard, ReadOnlySpan<byte> key) => inner.Exists(space, shard, key);
+
+        public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(StoreSpace space, int shard, byte[] prefix) => inner.Scan(space, shard, prefix);
+
+        public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, EntryVisitor visit) => inner.Scan(space, shard, prefix, visit);
+
+        public void Scan(StoreSpace space, int shard, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> from, EntryVisitor visit) => inner.Scan(space, shard, prefix, from, visit);
+
+        public IEnumerable<KeyValuePair<byte[], byte[]>> ScanReverse(StoreSpace space, int shard, byte[] prefix, byte[]? before = null) =>
+            inner.ScanReverse(space, shard, prefix, before);
+
+        public void Dispose()
+        {
+            // The workspace owns the store.
+        }
+    }
+
+    [Fact]
     public async Task Recovery_of_an_event_batch_stores_each_event_once()
     {
         await using var test = await TestWorkspace.CreateAsync();

@@ -97,9 +97,10 @@ internal static class BatchEndpoints
             http.Response.Headers.Location = $"/batches/v1/{batch.Id}";
             return TypedResults.Json(batch, ServerJson.Default.BatchInfo, statusCode: StatusCodes.Status201Created);
         }
-        catch (CatalogException) when (staged is not null)
+        catch (Exception error) when (staged is not null && error is not OperationCanceledException)
         {
-            // The ingestion recorded the batch as failed with the reason; its staged copy is of no further use.
+            // The ingestion recorded the batch as failed with the cause; its staged copy is of no further use
+            // (only a server stopping leaves the batch to the next start's recovery, which needs the copy).
             File.Delete(staged);
             throw;
         }
