@@ -36,6 +36,13 @@ public sealed record IngestionLimits
     public long MaxJsonDocumentBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>
+    /// Largest Parquet row group, in bytes uncompressed as the file's footer declares them: a row group is read into memory
+    /// whole (about nine times its uncompressed size, measured), so a file with a larger one fails its batch as
+    /// <c>FILE_UNREADABLE</c> when it is opened, before anything of it is read.
+    /// </summary>
+    public long MaxParquetRowGroupBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// The highest <see cref="MaxLineLength"/> allowed: the CSV parser (Sep) holds at most 16,777,216 characters of one row,
     /// and with a read buffer on top of the limit a row must still fit there, so that the named limit speaks first.
     /// </summary>

@@ -583,7 +583,8 @@ public sealed partial class IngestionService
     /// Opens <paramref name="path"/> as <paramref name="format"/>. A file that cannot be read as that
     /// format (not gzip, not Parquet, cut short, unreadable), whether found when it is opened or
     /// while it is read, is a <see cref="CatalogException"/> <c>FILE_UNREADABLE</c> naming the file; so is a line longer than
-    /// <see cref="IngestionLimits.MaxLineLength"/> or a JSON document larger than <see cref="IngestionLimits.MaxJsonDocumentBytes"/>.
+    /// <see cref="IngestionLimits.MaxLineLength"/>, a JSON document larger than <see cref="IngestionLimits.MaxJsonDocumentBytes"/>
+    /// or a Parquet row group larger than <see cref="IngestionLimits.MaxParquetRowGroupBytes"/>.
     /// </summary>
     public static ISourceReader OpenReader(string path, string format, MappingSpec mapping, IngestionLimits limits)
     {
@@ -606,7 +607,7 @@ public sealed partial class IngestionService
                 // Parquet reads its footer first, from the end: a gzip stream cannot seek there (and its pages are compressed already).
                 "parquet" when stream is CheckedGzipStream => throw new SourceFormatException(
                     "Parquet is read from its end, which a gzip stream cannot reach (and compresses its own pages): ingest the .parquet file itself"),
-                "parquet" => new ParquetSourceReader(stream),
+                "parquet" => new ParquetSourceReader(stream, limits.MaxParquetRowGroupBytes),
                 _ => throw new CatalogException(ErrorCodes.MappingError, $"unknown format '{format}' (csv, jsonl, json, parquet)"),
             };
             return new SourceReaderGuard(reader, path, stream as CheckedGzipStream);

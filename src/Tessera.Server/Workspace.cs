@@ -284,6 +284,10 @@ public sealed record WorkspaceConfig
             throw new CatalogException("CONFIG_INVALID",
                 $"{path}: limits.maxJsonDocumentBytes must be between 1 and {Array.MaxLength} bytes (a JSON document is read into one buffer)");
         }
+        if (config.Limits.MaxParquetRowGroupBytes < 1)
+        {
+            throw new CatalogException("CONFIG_INVALID", $"{path}: limits.maxParquetRowGroupBytes must be at least 1 byte");
+        }
         if (config.Segmentation.StreamingBatch < 1)
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: segmentation.streamingBatch must be at least 1");

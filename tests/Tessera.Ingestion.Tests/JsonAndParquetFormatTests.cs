@@ -258,6 +258,60 @@ public sealed class JsonAndParquetFormatTests
     }
 
     [Fact]
+    public async Task A_parquet_row_group_over_the_limit_fails_the_batch_before_any_row_is_read()
+    {
+        var rows = Enumerable.Range(1, 40).Select(i => new ParquetRow { CrmId = $"{i:D5}", Age = 30, City = i > 32 ? new string('x', 200) : "C" }).ToList();
+        var mapping = new MappingSpec
+        {
+            Fields = new Dictionary<string, string?> { ["CrmId"] = "crmId", ["Age"] = "age", ["City"] = "address.street" },
+            Ignore = ["Score", "Visits", "Vip", "LastSeen", "Zip"],
+        };
+        await using var sizing = await CrmAsync();
+        var path = Path.Combine(sizing.Directory, "crm.parquet");
+        await using (var file = File.Create(path))
+        {
+            await ParquetSerializer.SerializeAsync(rows, file, new Parquet.ParquetOptions { RowGroupSize = 16 });
+        }
+        long[] sizes;
+        await using (var file = File.OpenRead(path))
+        await using (var reader = await Parquet.ParquetReader.CreateAsync(file))
+        {
+            sizes = [.. reader.Metadata!.RowGroups.Select(g => g.TotalByteSize)];
+        }
+        Assert.Equal(3, sizes.Length);
+        Assert.Equal(2, Array.IndexOf(sizes, sizes.Max())); // the last group, of long cities, is the largest
+
+        await using var over = await TestWorkspace.CreateAsync($$$"""{"limits": {"maxParquetRowGroupBytes": {{{sizes[2] - 1}}}}}""");
+        await over.DefineAsync(Schemas.Crm);
+        var error = await Assert.ThrowsAsync<CatalogException>(() => over.IngestAsync("crm", path, mapping));
+
+        Assert.Equal(ErrorCodes.FileUnreadable, error.Code);
+        Assert.StartsWith($"file 'crm.parquet' cannot be read as parquet: row group 3 of 3 holds 8 rows in {sizes[2]} bytes uncompressed, more than "
+            + $"the limit of {sizes[2] - 1} (limits.maxParquetRowGroupBytes): a row group is read into memory whole", error.Message, StringComparison.Ordinal);
+        var failed = Assert.Single(over.Catalog.ListBatches("prod"));
+        Assert.Equal((BatchStatus.Failed, 0L), (failed.Status, failed.Counts.Input));
+        Assert.Empty(over.Facts());
+
+        // At the limit exactly, the file is read.
+        await using var at = await TestWorkspace.CreateAsync($$$"""{"limits": {"maxParquetRowGroupBytes": {{{sizes[2]}}}}}""");
+        await at.DefineAsync(Schemas.Crm);
+        var batch = await at.IngestAsync("crm", path, mapping);
+        Assert.Equal((BatchStatus.Success, 40L, 40L), (batch.Status, batch.Counts.Input, batch.Counts.Accepted));
+        Assert.Equal(256L * 1024 * 1024, sizing.Ingestion.Limits.MaxParquetRowGroupBytes);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task A_parquet_row_group_limit_below_one_byte_is_a_config_error(long limit)
+    {
+        var error = await Assert.ThrowsAsync<CatalogException>(() => TestWorkspace.CreateAsync($$$"""{"limits": {"maxParquetRowGroupBytes": {{{limit}}}}}"""));
+
+        Assert.Equal("CONFIG_INVALID", error.Code);
+        Assert.Contains("limits.maxParquetRowGroupBytes must be at least 1 byte", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_extension_needs_a_format()
     {
         await using var test = await CrmAsync();
