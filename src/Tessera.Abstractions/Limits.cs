@@ -37,7 +37,8 @@ public sealed record IngestionLimits
 
     /// <summary>
     /// Largest Parquet row group, in bytes uncompressed as the file's footer declares them: a row group is read into memory
-    /// whole (about nine times its uncompressed size, measured), so a file with a larger one fails its batch as
+    /// whole (about four times its uncompressed size when its columns are flat, nine when some are nested; measured), so a
+    /// file with a larger one fails its batch as
     /// <c>FILE_UNREADABLE</c> when it is opened, before anything of it is read.
     /// </summary>
     public long MaxParquetRowGroupBytes { get; set; } = 256L * 1024 * 1024;
