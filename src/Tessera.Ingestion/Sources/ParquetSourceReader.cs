@@ -194,7 +194,7 @@ public sealed class ParquetSourceReader : ISourceReader
             }
         }
 
-        /// <summary>Throws when the column holds fewer or more values than the group has rows (a damaged file), rather than reading past them.</summary>
+        /// <summary>Throws when the column's levels or values do not cover the group's rows (a damaged file), rather than reading past them.</summary>
         public abstract void Check(DataField field, long rows, int group);
 
         /// <summary>The next row's value: null where the row has none; text and bytes as string and byte[], as the deserializer gives them.</summary>
