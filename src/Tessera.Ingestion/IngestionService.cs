@@ -459,7 +459,7 @@ public sealed partial class IngestionService
             }
             else if (entry.Tabular)
             {
-                record.Values = [.. columns.Select(c => document!.RootElement.TryGetProperty(c, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)];
+                record.Values = [.. columns.Select(c => document!.RootElement.TryGetProperty(c, out var v) ? TabularValueJson.Read(v) : null)];
             }
             else
             {

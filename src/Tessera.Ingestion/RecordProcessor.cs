@@ -253,7 +253,7 @@ internal sealed class RecordProcessor : IDisposable
         return store.Get(StoreSpace.Facts, shard, key) is { } stored && stored.AsSpan().IndexOf(_batchMarker) >= 0;
     }
 
-    /// <summary>The record's raw form for the quarantine: its JSON text, or a JSON object of column → value.</summary>
+    /// <summary>The record's raw form for the quarantine: its JSON text, or a JSON object of column → value (<see cref="Mapping.TabularValueJson"/>).</summary>
     public static string RawForQuarantine(SourceRecord record, IReadOnlyList<string>? columns)
     {
         if (record.IsTabular && columns is not null)
@@ -265,14 +265,7 @@ internal sealed class RecordProcessor : IDisposable
                 for (var i = 0; i < columns.Count && i < record.Values!.Length; i++)
                 {
                     writer.WritePropertyName(columns[i]);
-                    if (record.Values[i] is { } value)
-                    {
-                        writer.WriteStringValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        writer.WriteNullValue();
-                    }
+                    Mapping.TabularValueJson.Write(writer, record.Values[i]);
                 }
                 writer.WriteEndObject();
             }

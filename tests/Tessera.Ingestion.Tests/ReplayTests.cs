@@ -42,6 +42,81 @@ public sealed class ReplayTests
         Assert.Equal((1L, 0L, 1L), (second.Counts.Input, second.Counts.Accepted, second.Counts.Failed));
     }
 
+    public sealed class TypedRow
+    {
+        public string? CrmId { get; set; }
+        public string? Tier { get; set; }
+        public DateTime LastSeen { get; set; }
+        public double Score { get; set; }
+        public long Visits { get; set; }
+        public bool Vip { get; set; }
+        public TypedAddress? Address { get; set; }
+        public List<string>? Tags { get; set; }
+    }
+
+    public sealed class TypedAddress
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("city")]
+        public string? City { get; set; }
+        [System.Text.Json.Serialization.JsonPropertyName("street")]
+        public string? Street { get; set; }
+    }
+
+    [Fact]
+    public async Task A_replayed_parquet_row_keeps_its_typed_and_nested_values()
+    {
+        await using var test = await TestWorkspace.CreateAsync();
+        await test.DefineAsync(Schemas.Crm);
+        var rows = Enumerable.Range(1, 40).Select(i => new TypedRow
+        {
+            CrmId = $"{i:D5}",
+            Tier = i == 40 ? "platinum" : "gold",
+            LastSeen = new DateTime(2024, 5, 1, 10, 0, 0, DateTimeKind.Utc).AddMilliseconds(i * 1_001 + 7),
+            Score = i / 3.0,
+            Visits = 10_000_000_000L + i,
+            Vip = i % 2 == 0,
+            Address = new TypedAddress { City = $"City{i}", Street = $"{i} Main St" },
+            Tags = ["a", $"b{i % 10}"],
+        }).ToList();
+        var path = Path.Combine(test.Directory, "crm.parquet");
+        await using (var file = File.Create(path))
+        {
+            await Parquet.Serialization.ParquetSerializer.SerializeAsync(rows, file);
+        }
+        var mapping = new MappingSpec
+        {
+            Fields = new Dictionary<string, string?>
+            {
+                ["CrmId"] = "crmId",
+                ["Tier"] = "tier",
+                ["LastSeen"] = "lastSeen",
+                ["Score"] = "score",
+                ["Visits"] = "visits",
+                ["Vip"] = "vip",
+                ["Address"] = "address",
+                ["Tags"] = "tags",
+            },
+        };
+        var batch = await test.IngestAsync("crm", path, mapping);
+        Assert.Equal(1, batch.Counts.Failed);
+        var direct = Assert.Single(test.FactsOf(FactKeys.RecordTag, "prod", "CRMID", "00039")).Record;
+
+        await test.Catalog.RegisterSchemaAsync("prod", TestWorkspace.Parse(Schemas.Crm.Replace("\"gold\"]", "\"gold\",\"platinum\"]", StringComparison.Ordinal)));
+        var replay = await test.Ingestion.ReplayAsync("prod", batch.Id);
+
+        Assert.Equal((1L, 1L, 0L), (replay.Counts.Input, replay.Counts.Accepted, replay.Counts.Failed));
+        var fact = Assert.Single(test.FactsOf(FactKeys.RecordTag, "prod", "CRMID", "00040"));
+        Assert.Equal("platinum", fact.Text("tier"));
+        Assert.Equal("2024-05-01T10:00:40.047Z", fact.Text("lastSeen")); // its milliseconds kept
+        Assert.Equal(40 / 3.0, fact.Record.GetProperty("score").GetDouble());
+        Assert.Equal(10_000_000_040L, fact.Record.GetProperty("visits").GetInt64());
+        Assert.True(fact.Record.GetProperty("vip").GetBoolean());
+        Assert.Equal(("City40", "40 Main St"), (fact.Text("address.city"), fact.Text("address.street")));
+        Assert.Equal(["a", "b0"], fact.Record.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        // The replayed record has the fields of one ingested directly (row 39, stored from the file).
+        Assert.Equal(direct.EnumerateObject().Select(p => p.Name), fact.Record.EnumerateObject().Select(p => p.Name));
+    }
+
     [Fact]
     public async Task Unknown_fields_pass_a_replay_once_the_schema_declares_them()
     {
