@@ -100,11 +100,7 @@ public sealed class ParquetSourceReader : ISourceReader
                         {
                             values[c] = columns[c].Next();
                         }
-                        record.Row = row;
-                        record.Line = row;
-                        record.Values = values;
-                        record.ParseError = null;
-                        yield return record;
+                        yield return Set(record, row, values);
                     }
                 }
                 finally
@@ -139,13 +135,19 @@ public sealed class ParquetSourceReader : ISourceReader
                 {
                     values[c] = item.TryGetValue(Columns[c], out var value) ? Plain(value) : null;
                 }
-                record.Row = row;
-                record.Line = row;
-                record.Values = values;
-                record.ParseError = null;
-                yield return record;
+                yield return Set(record, row, values);
             }
         }
+    }
+
+    /// <summary>The reused record as row <paramref name="row"/> (its index in the file, from 1) of these values.</summary>
+    private static SourceRecord Set(SourceRecord record, long row, object?[] values)
+    {
+        record.Row = row;
+        record.Line = row;
+        record.Values = values;
+        record.ParseError = null;
+        return record;
     }
 
     /// <summary>
