@@ -31,7 +31,10 @@ public sealed record ActivationSettings
     /// <summary>First retry delay in milliseconds; each retry doubles it, with jitter (a <c>Retry-After</c> header wins).</summary>
     public int RetryBaseDelayMilliseconds { get; set; } = 500;
 
-    /// <summary>Seconds one HTTP attempt may take.</summary>
+    /// <summary>
+    /// Seconds one HTTP attempt may take: connecting, the answer's headers and as much of its body as is read (an error's
+    /// first bytes, an answer that is parsed).
+    /// </summary>
     public int AttemptTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Seconds a destination's circuit stays open after it trips (a share of failures over a window).</summary>
