@@ -22,11 +22,12 @@ public enum SendOutcome
 }
 
 /// <param name="Body">The response body of a delivered request, when asked for (a created resource's name).</param>
+/// <param name="RetryAfter">How long the destination asked to be left alone (<c>Retry-After</c>, at most <see cref="ActivationSettings.MaxRetryAfterSeconds"/>).</param>
 public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retries, string? Error, TimeSpan? RetryAfter, string? Body = null);
 
 /// <summary>
 /// Sends one destination's requests through a Polly pipeline built from the Microsoft.Extensions.Http.Resilience
-/// HTTP options: retries with exponential backoff and jitter that honour <c>Retry-After</c> on 429 and 503,
+/// HTTP options: retries with exponential backoff and jitter that honour <c>Retry-After</c> (see remarks),
 /// a circuit breaker per destination (one sender per destination) and a timeout per attempt. Every
 /// request carries an <c>Idempotency-Key</c> header and the destination's auth header if it has one. Connections go
 /// straight to the destination and only to addresses <see cref="EndpointAddresses"/> allows, checked on the
@@ -37,7 +38,10 @@ public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retrie
 /// <remarks>
 /// A destination that answers badly costs bounded time and memory: the part of an answer's body that is read (an
 /// error's first <see cref="ErrorBodyBytes"/> bytes, an answer that is parsed up to <see cref="MaxAnswerBytes"/>) is
-/// read within the attempt, under its timeout; the rest is never read.
+/// read within the attempt, under its timeout; the rest is never read. A <c>Retry-After</c> (seconds or an HTTP date,
+/// on the injected clock) is cut to <see cref="ActivationSettings.MaxRetryAfterSeconds"/>, waited between attempts only
+/// when no longer than the longest backoff (<see cref="ActivationSettings.CircuitBreakSeconds"/>), and otherwise ends the
+/// attempts and is left to the caller (<see cref="SendResult.RetryAfter"/>), so that one destination's wait holds up no other.
 /// </remarks>
 public sealed class HttpSender : IDisposable
 {
@@ -62,9 +66,14 @@ public sealed class HttpSender : IDisposable
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly Uri _endpoint;
     private readonly (string Name, string Value)? _auth;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _maxRetryAfter;
 
     public HttpSender(Destinations.Destination destination, ActivationSettings settings, TimeProvider time, HttpMessageHandler? handler = null)
     {
+        _time = time;
+        _maxRetryAfter = TimeSpan.FromSeconds(settings.MaxRetryAfterSeconds);
+        var longestBackoff = TimeSpan.FromSeconds(settings.CircuitBreakSeconds);
         _endpoint = new Uri(destination.Settings["endpoint"].TrimEnd('/') + "/");
         _auth = destination.Settings.TryGetValue("authHeader", out var header) ? (header, destination.Settings["authValue"]) : null;
         var policy = new EndpointAddresses(settings.AllowedPrivateNetworks);
@@ -79,9 +88,15 @@ public sealed class HttpSender : IDisposable
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(settings.RetryBaseDelayMilliseconds),
-            MaxDelay = TimeSpan.FromSeconds(settings.CircuitBreakSeconds),
-            ShouldRetryAfterHeader = true,
-            ShouldHandle = args => ValueTask.FromResult(Refused(args.Outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
+            MaxDelay = longestBackoff,
+            // Retry-After is read here rather than by ShouldRetryAfterHeader, which reads a date on the system clock and
+            // waits whatever the header says (a delay past Task.Delay's 49.7 days throws).
+            ShouldRetryAfterHeader = false,
+            DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is { } response ? RetryAfter(response) : null),
+            // A Retry-After longer than the longest backoff ends the attempts: the destination's worker waits it out, while
+            // the delivery loop goes on with other destinations.
+            ShouldHandle = args => ValueTask.FromResult(Refused(args.Outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(args.Outcome)
+                && !(args.Outcome.Result is { } response && RetryAfter(response) > longestBackoff)),
             OnRetry = args =>
             {
                 args.Context.Properties.Set(s_retries, args.Context.Properties.GetValue(s_retries, 0) + 1);
@@ -165,7 +180,7 @@ public sealed class HttpSender : IDisposable
             var transient = status is 408 or 429 or >= 500;
             return new SendResult(transient ? SendOutcome.Transient : SendOutcome.Permanent, status, retries,
                 $"HTTP {status} {Excerpt(response.ReasonPhrase ?? "")}{(body is { Length: > 0 } ? ": " + body : "")}",
-                response.Headers.RetryAfter?.Delta);
+                RetryAfter(response));
         }
         finally
         {
@@ -293,6 +308,18 @@ public sealed class HttpSender : IDisposable
             message.Headers.TryAddWithoutValidation(auth.Name, auth.Value);
         }
         return message;
+    }
+
+    /// <summary>
+    /// How long <paramref name="response"/>'s <c>Retry-After</c> asks to wait, cut to <see cref="ActivationSettings.MaxRetryAfterSeconds"/>:
+    /// a number of seconds, or an HTTP date read against the injected clock (a date passed: no wait). Null without one
+    /// (or with one that does not parse).
+    /// </summary>
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        var asked = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        return asked is not { } wait ? null : wait < TimeSpan.Zero ? TimeSpan.Zero : wait > _maxRetryAfter ? _maxRetryAfter : wait;
     }
 
     /// <summary>

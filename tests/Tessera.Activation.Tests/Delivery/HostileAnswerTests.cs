@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 using Tessera.Abstractions;
@@ -8,8 +9,9 @@ using Tessera.Tests.Shared;
 namespace Tessera.Activation.Tests.Delivery;
 
 /// <summary>
-/// A destination that answers badly (a body that never ends, a body that stops coming after the headers) costs a
-/// bounded read and at most the attempt's timeout.
+/// A destination that answers badly (a body that never ends, a body that stops coming after the headers, a
+/// <c>Retry-After</c> of years) costs a bounded read and at most the attempt's timeout, and parks its delivery no longer
+/// than <c>activation.maxRetryAfterSeconds</c>.
 /// </summary>
 public sealed class HostileAnswerTests
 {
@@ -137,6 +139,131 @@ public sealed class HostileAnswerTests
         }
     }
 
+    [Theory]
+    [InlineData("seconds", 120, 120)]
+    [InlineData("date", 120, 120)]
+    [InlineData("seconds", 100_000_000, 3600)]
+    [InlineData("date", 100_000_000, 3600)]
+    [InlineData("date", -600, 0)]
+    [InlineData("seconds", 0, 0)]
+    public async Task Retry_After_is_read_in_both_forms_on_the_servers_clock_and_cut_to_the_maximum(string form, int asked, int expected)
+    {
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        var clock = new FakeTimeProvider(ActivationWorkspace.Start);
+        receiver.Respond = _ => (429, null);
+        receiver.Answer = (_, context) => RetryAfterAsync(context, form, asked, clock);
+        using var sender = new HttpSender(Hook(receiver.Address), Settings(), clock);
+
+        var result = await Within(sender.SendAsync(Request(), "k1", Token));
+
+        Assert.Equal(SendOutcome.Transient, result.Outcome);
+        Assert.Equal(429, result.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(expected), result.RetryAfter);
+    }
+
+    [Theory]
+    [InlineData("seconds")]
+    [InlineData("date")]
+    public async Task A_Retry_After_longer_than_a_backoff_ends_the_attempts_and_is_left_to_the_destinations_worker(string form)
+    {
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        var clock = new FakeTimeProvider(ActivationWorkspace.Start);
+        receiver.Respond = n => n == 1 ? (429, null) : (200, null);
+        receiver.Answer = (n, context) => n == 1 ? RetryAfterAsync(context, form, 100_000_000, clock) : context.Response.WriteAsync("{}");
+        using var sender = new HttpSender(Hook(receiver.Address), Settings(maxAttempts: 3), clock);
+
+        // Waiting inside the attempts would hold up every destination's delivery (one loop sends them all).
+        var result = await Within(sender.SendAsync(Request(), "k1", Token));
+
+        Assert.Equal(SendOutcome.Transient, result.Outcome);
+        Assert.Equal(429, result.StatusCode);
+        Assert.Equal(0, result.Retries);
+        Assert.Equal(TimeSpan.FromHours(1), result.RetryAfter);
+        Assert.Single(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_date_within_a_backoff_is_waited_on_the_servers_clock_between_attempts()
+    {
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        var clock = new WatchedClock(ActivationWorkspace.Start);
+        receiver.Respond = n => n == 1 ? (429, null) : (200, null);
+        receiver.Answer = (n, context) => n == 1 ? RetryAfterAsync(context, "date", 20, clock) : context.Response.WriteAsync("{}");
+        using var sender = new HttpSender(Hook(receiver.Address), Settings(maxAttempts: 2), clock);
+
+        var call = sender.SendAsync(Request(), "k1", Token);
+        await Within(clock.WaitForTimerAsync(TimeSpan.FromSeconds(20)));
+        Assert.Single(receiver.Requests);
+        clock.Advance(TimeSpan.FromSeconds(20));
+        var result = await Within(call);
+
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.Equal(1, result.Retries);
+        Assert.Equal(2, receiver.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_destination_answering_Retry_After_of_years_is_tried_again_after_the_maximum()
+    {
+        var clock = new WatchedClock(ActivationWorkspace.Start);
+        var poll = TimeSpan.FromSeconds(7);
+        await using var ws = await ActivationWorkspace.CreateAsync(Settings(), clock);
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        receiver.Respond = n => n == 1 ? (429, 100_000_000) : (200, null);
+        await ws.CustomersAsync(Enumerable.Range(1, 3), _ => "gold");
+        await ws.EvaluateAsync();
+        await ws.Activation.CreateAsync("prod", ws.Webhook(receiver.Address), Token); // a backfill of the 3 members
+        var retrying = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ws.Activation.Ran += (_, _, run) =>
+        {
+            if (run.Status == RunStatuses.Retrying)
+            {
+                retrying.TrySetResult(clock.Created(poll)); // the loop's waits begun so far
+            }
+            else if (run.Status == RunStatuses.Delivered)
+            {
+                delivered.TrySetResult();
+            }
+        };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var loop = ws.Activation.RunAsync(poll, stop.Token);
+        try
+        {
+            var waits = await Within(retrying.Task);
+            await Within(clock.WaitForTimerAsync(poll, waits + 1)); // the loop waits for its next round
+            clock.Advance(TimeSpan.FromHours(1)); // activation.maxRetryAfterSeconds
+            await Within(delivered.Task);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await loop;
+        }
+        Assert.Equal(2, receiver.Requests.Count);
+        Assert.Equal(3, ActivationWorkspace.Records(receiver.Accepted).Count);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(86_401)]
+    public async Task A_workspace_whose_maxRetryAfterSeconds_is_out_of_range_is_CONFIG_INVALID(int seconds)
+    {
+        var directory = Directory.CreateTempSubdirectory("tessera-retry-after-config-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, Server.Workspace.ConfigFile),
+                System.Text.Json.JsonSerializer.Serialize(new { activation = new { maxRetryAfterSeconds = seconds } }), Token);
+            var error = await Assert.ThrowsAsync<CatalogException>(() => Server.Workspace.OpenAsync(directory));
+            Assert.Equal("CONFIG_INVALID", error.Code);
+            Assert.Contains("activation.maxRetryAfterSeconds must be between 1 and 86400", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>Guards a step that should end at once: a sender that hangs fails the test instead of hanging it.</summary>
     private static Task<T> Within<T>(Task<T> task) => task.WaitAsync(TimeSpan.FromSeconds(30), Token);
 
@@ -159,6 +286,15 @@ public sealed class HostileAnswerTests
     };
 
     private static OutgoingRequest Request() => new(HttpMethod.Post, "", "application/json", "{}"u8.ToArray(), 1);
+
+    /// <summary>Answers with a <c>Retry-After</c> of <paramref name="seconds"/> from now: as a number of seconds, or as an HTTP date.</summary>
+    private static Task RetryAfterAsync(HttpContext context, string form, int seconds, TimeProvider clock)
+    {
+        context.Response.Headers.RetryAfter = form == "date"
+            ? clock.GetUtcNow().AddSeconds(seconds).ToString("R", CultureInfo.InvariantCulture)
+            : seconds.ToString(CultureInfo.InvariantCulture);
+        return context.Response.WriteAsync("{}", context.RequestAborted);
+    }
 
     /// <summary>Sends nothing more until the sender goes away.</summary>
     private static async Task StallAsync(HttpContext context)
