@@ -31,8 +31,20 @@ public sealed record ActivationSettings
     /// <summary>First retry delay in milliseconds; each retry doubles it, with jitter (a <c>Retry-After</c> header wins).</summary>
     public int RetryBaseDelayMilliseconds { get; set; } = 500;
 
-    /// <summary>Seconds one HTTP attempt may take.</summary>
+    /// <summary>
+    /// Seconds one HTTP attempt may take: connecting, the answer's headers and as much of its body as is read (an error's
+    /// first bytes, an answer that is parsed).
+    /// </summary>
     public int AttemptTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// The longest wait a destination's <c>Retry-After</c> can ask for (seconds, or an HTTP date read against the
+    /// server's clock); a longer one is cut to it, so a broken or hostile header parks a destination no longer.
+    /// </summary>
+    public int MaxRetryAfterSeconds { get; set; } = 3_600;
+
+    /// <summary>The range <see cref="MaxRetryAfterSeconds"/> is checked against when the workspace opens (a second to a day).</summary>
+    public const int MaxRetryAfterSecondsCeiling = 86_400;
 
     /// <summary>Seconds a destination's circuit stays open after it trips (a share of failures over a window).</summary>
     public int CircuitBreakSeconds { get; set; } = 30;

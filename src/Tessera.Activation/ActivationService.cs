@@ -393,7 +393,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                 var job = GoogleJobId(created.Body);
                 if (job is null)
                 {
-                    return new SendResult(SendOutcome.Permanent, created.StatusCode, 0, $"the job create response names no job (resourceName): {created.Body}", null);
+                    return new SendResult(SendOutcome.Permanent, created.StatusCode, 0, $"the job create response names no job (resourceName): {HttpSender.Excerpt(created.Body ?? "")}", null);
                 }
                 jobs[$"jobId:{list}"] = job;
                 after.Add(GoogleCustomerMatchConnector.RunJob(customer, job, version));

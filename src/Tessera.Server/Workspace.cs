@@ -274,6 +274,11 @@ public sealed record WorkspaceConfig
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: activation.proxy '{proxy}' {problem}");
         }
+        if (config.Activation.MaxRetryAfterSeconds is < 1 or > ActivationSettings.MaxRetryAfterSecondsCeiling)
+        {
+            throw new CatalogException("CONFIG_INVALID",
+                $"{path}: activation.maxRetryAfterSeconds must be between 1 and {ActivationSettings.MaxRetryAfterSecondsCeiling} (a day): the longest wait a destination's Retry-After can ask for");
+        }
         if (config.Limits.MaxLineLength is < 1 or > IngestionLimits.MaxLineLengthCeiling)
         {
             throw new CatalogException("CONFIG_INVALID",

@@ -45,6 +45,13 @@ public sealed class LocalReceiver : IAsyncDisposable
     /// <summary>How long each answer takes.</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>
+    /// Writes the answer's body instead of the default one (given the request's number), after <see cref="Respond"/>
+    /// set its status and <c>Retry-After</c>; it may change the headers before writing. For a destination that answers
+    /// badly: a body that drips, stalls or never ends, a <c>Retry-After</c> of another form.
+    /// </summary>
+    public Func<int, HttpContext, Task>? Answer { get; set; }
+
     public static async Task<LocalReceiver> StartAsync(CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -86,6 +93,11 @@ public sealed class LocalReceiver : IAsyncDisposable
         if (status is >= 300 and < 400 && Location is { } location)
         {
             context.Response.Headers.Location = location(context.Request.Path);
+        }
+        if (Answer is { } write)
+        {
+            await write(number, context);
+            return;
         }
         await context.Response.WriteAsync(status is >= 200 and < 300 ? Body?.Invoke(context.Request.Path) ?? "{}" : $"{{\"error\": \"status {status}\"}}", context.RequestAborted);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
@@ -21,11 +22,12 @@ public enum SendOutcome
 }
 
 /// <param name="Body">The response body of a delivered request, when asked for (a created resource's name).</param>
+/// <param name="RetryAfter">How long the destination asked to be left alone (<c>Retry-After</c>, at most <see cref="ActivationSettings.MaxRetryAfterSeconds"/>).</param>
 public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retries, string? Error, TimeSpan? RetryAfter, string? Body = null);
 
 /// <summary>
 /// Sends one destination's requests through a Polly pipeline built from the Microsoft.Extensions.Http.Resilience
-/// HTTP options: retries with exponential backoff and jitter that honour <c>Retry-After</c> on 429 and 503,
+/// HTTP options: retries with exponential backoff and jitter that honour <c>Retry-After</c> (see remarks),
 /// a circuit breaker per destination (one sender per destination) and a timeout per attempt. Every
 /// request carries an <c>Idempotency-Key</c> header and the destination's auth header if it has one. Connections go
 /// straight to the destination and only to addresses <see cref="EndpointAddresses"/> allows, checked on the
@@ -33,16 +35,45 @@ public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retrie
 /// (<see cref="EndpointAddresses.RefusedCode"/>, not retried). With <see cref="ActivationSettings.Proxy"/> they go
 /// through that proxy instead, and each request's host is checked before it is sent (<see cref="ProxiedHandler"/>).
 /// </summary>
+/// <remarks>
+/// A destination that answers badly costs bounded time and memory: the part of an answer's body that is read (an
+/// error's first <see cref="ErrorBodyBytes"/> bytes, an answer that is parsed up to <see cref="MaxAnswerBytes"/>) is
+/// read within the attempt, under its timeout; the rest is never read. A <c>Retry-After</c> (seconds or an HTTP date,
+/// on the injected clock) is cut to <see cref="ActivationSettings.MaxRetryAfterSeconds"/>, waited between attempts only
+/// when no longer than the longest backoff (<see cref="ActivationSettings.CircuitBreakSeconds"/>), and otherwise ends the
+/// attempts and is left to the caller (<see cref="SendResult.RetryAfter"/>), so that one destination's wait holds up no other.
+/// </remarks>
 public sealed class HttpSender : IDisposable
 {
+    /// <summary>Bytes of an error answer's body read to word the error (its first <see cref="ErrorChars"/> characters are kept): the rest is never read.</summary>
+    public const int ErrorBodyBytes = 4 * 1024;
+
+    /// <summary>
+    /// Bytes an answer that is parsed may have (<c>readBody</c>: Google Customer Match's created job, whose
+    /// <c>resourceName</c> is about a hundred bytes): a longer one is refused, <see cref="AnswerTooLargeCode"/>.
+    /// </summary>
+    public const int MaxAnswerBytes = 1024 * 1024;
+
+    /// <summary>The error of an answer longer than <see cref="MaxAnswerBytes"/> (the request fails for good, not retried).</summary>
+    public const string AnswerTooLargeCode = "RESPONSE_TOO_LARGE";
+
+    /// <summary>Characters of an error answer's body (or of its reason phrase) kept in the error.</summary>
+    private const int ErrorChars = 300;
+
     private static readonly ResiliencePropertyKey<int> s_retries = new("tessera.retries");
+    private static readonly ResiliencePropertyKey<string?> s_body = new("tessera.body");
     private readonly HttpClient _client;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly Uri _endpoint;
     private readonly (string Name, string Value)? _auth;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _maxRetryAfter;
 
     public HttpSender(Destinations.Destination destination, ActivationSettings settings, TimeProvider time, HttpMessageHandler? handler = null)
     {
+        _time = time;
+        _maxRetryAfter = TimeSpan.FromSeconds(settings.MaxRetryAfterSeconds);
+        var longestBackoff = TimeSpan.FromSeconds(settings.CircuitBreakSeconds);
         _endpoint = new Uri(destination.Settings["endpoint"].TrimEnd('/') + "/");
         _auth = destination.Settings.TryGetValue("authHeader", out var header) ? (header, destination.Settings["authValue"]) : null;
         var policy = new EndpointAddresses(settings.AllowedPrivateNetworks);
@@ -57,9 +88,15 @@ public sealed class HttpSender : IDisposable
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(settings.RetryBaseDelayMilliseconds),
-            MaxDelay = TimeSpan.FromSeconds(settings.CircuitBreakSeconds),
-            ShouldRetryAfterHeader = true,
-            ShouldHandle = args => ValueTask.FromResult(Refused(args.Outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
+            MaxDelay = longestBackoff,
+            // Retry-After is read here rather than by ShouldRetryAfterHeader, which reads a date on the system clock and
+            // waits whatever the header says (a delay past Task.Delay's 49.7 days throws).
+            ShouldRetryAfterHeader = false,
+            DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is { } response ? RetryAfter(response) : null),
+            // A Retry-After longer than the longest backoff ends the attempts: the destination's worker waits it out, while
+            // the delivery loop goes on with other destinations.
+            ShouldHandle = args => ValueTask.FromResult(Refused(args.Outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(args.Outcome)
+                && !(args.Outcome.Result is { } response && RetryAfter(response) > longestBackoff)),
             OnRetry = args =>
             {
                 args.Context.Properties.Set(s_retries, args.Context.Properties.GetValue(s_retries, 0) + 1);
@@ -92,19 +129,31 @@ public sealed class HttpSender : IDisposable
             var outcome = await _pipeline.ExecuteOutcomeAsync(
                 static async (ctx, state) =>
                 {
+                    HttpResponseMessage? response = null;
                     try
                     {
                         using var message = state.Sender.Message(state.Request, state.Key);
-                        var response = await state.Sender._client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ctx.CancellationToken).ConfigureAwait(false);
+                        response = await state.Sender._client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ctx.CancellationToken).ConfigureAwait(false);
+                        // The body is read within the attempt, so that its timeout bounds a body that drips or stops coming
+                        // as it bounds the headers; at most a bounded prefix of it.
+                        ctx.Properties.Set(s_body, response.IsSuccessStatusCode
+                            ? state.ReadBody ? await ReadAnswerAsync(response, ctx.CancellationToken).ConfigureAwait(false) : null
+                            : await ReadErrorAsync(response.Content, ctx.CancellationToken).ConfigureAwait(false));
                         return Outcome.FromResult(response);
                     }
                     catch (Exception error) when (error is not OperationCanceledException || !state.Token.IsCancellationRequested)
                     {
+                        response?.Dispose();
                         return Outcome.FromException<HttpResponseMessage>(error);
+                    }
+                    catch
+                    {
+                        response?.Dispose();
+                        throw;
                     }
                 },
                 context,
-                (Sender: this, Request: request, Key: idempotencyKey, Token: cancellationToken)).ConfigureAwait(false);
+                (Sender: this, Request: request, Key: idempotencyKey, Token: cancellationToken, ReadBody: readBody)).ConfigureAwait(false);
             var retries = context.Properties.GetValue(s_retries, 0);
             cancellationToken.ThrowIfCancellationRequested();
             if (outcome.Exception is { } exception)
@@ -116,22 +165,22 @@ public sealed class HttpSender : IDisposable
                 return exception switch
                 {
                     BrokenCircuitException broken => new SendResult(SendOutcome.Transient, null, retries, $"circuit open: {broken.Message}", null),
+                    AnswerTooLargeException tooLarge => new SendResult(SendOutcome.Permanent, tooLarge.StatusCode, retries, $"{AnswerTooLargeCode}: {tooLarge.Message}", null),
                     HttpRequestException or TimeoutRejectedException or OperationCanceledException => new SendResult(SendOutcome.Transient, null, retries, exception.Message, null),
                     _ => new SendResult(SendOutcome.Permanent, null, retries, exception.Message, null),
                 };
             }
             using var response = outcome.Result!;
             var status = (int)response.StatusCode;
+            var body = context.Properties.GetValue(s_body, null);
             if (response.IsSuccessStatusCode)
             {
-                return new SendResult(SendOutcome.Delivered, status, retries, null, null,
-                    readBody ? await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false) : null);
+                return new SendResult(SendOutcome.Delivered, status, retries, null, null, body);
             }
             var transient = status is 408 or 429 or >= 500;
-            var body = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
             return new SendResult(transient ? SendOutcome.Transient : SendOutcome.Permanent, status, retries,
-                $"HTTP {status} {response.ReasonPhrase}{(body.Length > 0 ? ": " + body : "")}",
-                response.Headers.RetryAfter?.Delta);
+                $"HTTP {status} {Excerpt(response.ReasonPhrase ?? "")}{(body is { Length: > 0 } ? ": " + body : "")}",
+                RetryAfter(response));
         }
         finally
         {
@@ -261,11 +310,92 @@ public sealed class HttpSender : IDisposable
         return message;
     }
 
-    private static async Task<string> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// How long <paramref name="response"/>'s <c>Retry-After</c> asks to wait, cut to <see cref="ActivationSettings.MaxRetryAfterSeconds"/>:
+    /// a number of seconds, or an HTTP date read against the injected clock (a date passed: no wait). Null without one
+    /// (or with one that does not parse).
+    /// </summary>
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
     {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return text.Length > 300 ? text[..300] + "…" : text;
+        var header = response.Headers.RetryAfter;
+        var asked = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        return asked is not { } wait ? null : wait < TimeSpan.Zero ? TimeSpan.Zero : wait > _maxRetryAfter ? _maxRetryAfter : wait;
+    }
+
+    /// <summary>
+    /// Words an error from at most the first <see cref="ErrorBodyBytes"/> bytes of its body (as UTF-8): the rest is never
+    /// read, however much more is sent. The status says what failed and the body only words it, so a body that stops
+    /// coming (the attempt's timeout) or breaks off words it with what came.
+    /// </summary>
+    private static async Task<string> ReadErrorAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[ErrorBodyBytes];
+        var length = 0;
+        try
+        {
+            var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            int read;
+            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+        }
+        catch (Exception error) when (error is OperationCanceledException or IOException or HttpRequestException)
+        {
+            // What came is all there is to say.
+        }
+        return Excerpt(Encoding.UTF8.GetString(buffer, 0, length));
+    }
+
+    /// <summary>
+    /// The body of an answer that is parsed, as UTF-8 text: refused (<see cref="AnswerTooLargeException"/>) as soon as it
+    /// declares or runs past <see cref="MaxAnswerBytes"/>. A body that breaks off fails the attempt as a connection would.
+    /// </summary>
+    private static async Task<string> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        if (response.Content.Headers.ContentLength is > MaxAnswerBytes and var declared)
+        {
+            throw new AnswerTooLargeException(status, $"the answer's body declares {declared} bytes, more than the {MaxAnswerBytes} bytes an answer that is parsed may have");
+        }
+        using var body = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (body.Length + read > MaxAnswerBytes)
+                {
+                    throw new AnswerTooLargeException(status, $"the answer's body runs past the {MaxAnswerBytes} bytes an answer that is parsed may have");
+                }
+                body.Write(buffer, 0, read);
+            }
+        }
+        catch (IOException error)
+        {
+            throw new HttpRequestException($"the answer's body broke off: {error.Message}", error);
+        }
+        return Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length);
+    }
+
+    /// <summary>The first 300 characters of <paramref name="text"/> (… when there were more): what an error keeps of what a destination sent.</summary>
+    public static string Excerpt(string text)
+    {
+        if (text.Length <= ErrorChars)
+        {
+            return text;
+        }
+        var cut = char.IsHighSurrogate(text[ErrorChars - 1]) ? ErrorChars - 1 : ErrorChars;
+        return text[..cut] + "…";
     }
 
     public void Dispose() => _client.Dispose();
+}
+
+/// <summary>An answer that is parsed is longer than <see cref="HttpSender.MaxAnswerBytes"/> (<see cref="HttpSender.AnswerTooLargeCode"/>).</summary>
+public sealed class AnswerTooLargeException(int statusCode, string message) : Exception(message)
+{
+    public int StatusCode { get; } = statusCode;
 }

@@ -12,7 +12,8 @@ namespace Tessera.Activation.Tests.Delivery;
 /// <summary>
 /// A real workspace on disk on a fake clock, with a CRM dataset (CRM id, email, phone, tier, consent)
 /// and an audience of gold-tier customers whose memberships the batch engine writes. Delivery waits
-/// (retries, circuit breaks) run on the real clock with millisecond delays.
+/// (retries, circuit breaks, the delivery loop's) run on the real clock with millisecond delays, unless a test
+/// gives them a clock of its own.
 /// </summary>
 public sealed class ActivationWorkspace : IAsyncDisposable
 {
@@ -30,13 +31,13 @@ public sealed class ActivationWorkspace : IAsyncDisposable
           "consent": {"type": "object", "fields": {"email": {"type": "bool"}, "adTargeting": {"type": "bool"}}}}}
         """;
 
-    private ActivationWorkspace(string directory, FakeTimeProvider time, Workspace workspace, ActivationSettings settings)
+    private ActivationWorkspace(string directory, FakeTimeProvider time, Workspace workspace, ActivationSettings settings, TimeProvider waits)
     {
         Directory = directory;
         Time = time;
         Workspace = workspace;
         Settings = settings;
-        Activation = new ActivationService(workspace.Catalog, workspace.Identity, workspace.Audiences, workspace.Memberships, workspace.Profiles, settings, waits: TimeProvider.System);
+        Activation = new ActivationService(workspace.Catalog, workspace.Identity, workspace.Audiences, workspace.Memberships, workspace.Profiles, settings, waits: waits);
         workspace.Ingestion.AddObserver(Activation);
     }
 
@@ -52,7 +53,8 @@ public sealed class ActivationWorkspace : IAsyncDisposable
 
     public string GoldId { get; private set; } = "";
 
-    public static async Task<ActivationWorkspace> CreateAsync(ActivationSettings? settings = null)
+    /// <param name="waits">The clock delivery waits on (the real one when null).</param>
+    public static async Task<ActivationWorkspace> CreateAsync(ActivationSettings? settings = null, TimeProvider? waits = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "tessera-activation-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -67,7 +69,7 @@ public sealed class ActivationWorkspace : IAsyncDisposable
             CircuitBreakSeconds = 1,
             AttemptTimeoutSeconds = 5,
             AllowedPrivateNetworks = [LocalNetwork],
-        });
+        }, waits ?? TimeProvider.System);
         var gold = await workspace.Audiences.CreateAsync("prod", "gold", "tier = \"gold\"");
         await workspace.Audiences.PublishAsync("prod", gold.Id);
         fixture.GoldId = gold.Id;
