@@ -31,8 +31,8 @@ public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Retrie
 /// a circuit breaker per destination (one sender per destination) and a timeout per attempt. Every
 /// request carries an <c>Idempotency-Key</c> header and the destination's auth header if it has one. Connections go
 /// straight to the destination and only to addresses <see cref="EndpointAddresses"/> allows, checked on the
-/// address connected to, after DNS and on every redirect: a refused one fails the request for good
-/// (<see cref="EndpointAddresses.RefusedCode"/>, not retried). With <see cref="ActivationSettings.Proxy"/> they go
+/// address connected to, after DNS: a refused one fails the request for good (<see cref="EndpointAddresses.RefusedCode"/>,
+/// not retried). Redirects are not followed: a 3xx is a permanent failure naming where it points. With <see cref="ActivationSettings.Proxy"/> they go
 /// through that proxy instead, and each request's host is checked before it is sent (<see cref="ProxiedHandler"/>).
 /// </summary>
 /// <remarks>
@@ -178,8 +178,11 @@ public sealed class HttpSender : IDisposable
                 return new SendResult(SendOutcome.Delivered, status, retries, null, null, body);
             }
             var transient = status is 408 or 429 or >= 500;
+            var redirect = status is >= 300 and < 400 && response.Headers.Location is { } location
+                ? $" to {Excerpt(location.ToString())}: redirects are not followed; set the destination's endpoint to where it points"
+                : "";
             return new SendResult(transient ? SendOutcome.Transient : SendOutcome.Permanent, status, retries,
-                $"HTTP {status} {Excerpt(response.ReasonPhrase ?? "")}{(body is { Length: > 0 } ? ": " + body : "")}",
+                $"HTTP {status} {Excerpt(response.ReasonPhrase ?? "")}{redirect}{(body is { Length: > 0 } ? ": " + body : "")}",
                 RetryAfter(response));
         }
         finally
@@ -190,12 +193,15 @@ public sealed class HttpSender : IDisposable
 
     /// <summary>
     /// A socket handler that connects only to allowed addresses: a literal one as it is, a name to those of its
-    /// addresses that are allowed (none: refused, naming them), so a name that resolves inside the network, or a
-    /// redirect to such an address, is refused as the URL would be.
+    /// addresses that are allowed (none: refused, naming them), so a name that resolves inside the network is refused as
+    /// the URL would be.
     /// </summary>
     private static SocketsHttpHandler CheckedHandler(EndpointAddresses policy) => new()
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        // Not followed: a 301, 302 or 303 turns the POST into a GET without its body, which a 200 then "delivers" (the data
+        // silently lost), and headers such as an API key would go to wherever it points. A 3xx fails for good, naming it.
+        AllowAutoRedirect = false,
         // Through a proxy the connection would be the proxy's, and the destination's address never checked.
         UseProxy = false,
         ConnectCallback = async (context, cancellationToken) =>

@@ -190,16 +190,26 @@ public sealed class EndpointAddressTests
         Assert.Empty(receiver.Requests);
     }
 
-    [Fact]
-    public async Task A_redirect_to_the_metadata_service_is_refused()
+    [Theory]
+    [InlineData(301)]
+    [InlineData(302)]
+    [InlineData(303)]
+    [InlineData(307)]
+    [InlineData(308)]
+    public async Task A_redirect_is_not_followed_and_fails_for_good_naming_where_it_points(int status)
     {
+        // Followed, a 301-303 turned the POST into a GET without its body, and a 200 to that counted as delivered; any
+        // redirect could point at the metadata service, or take the destination's API key header elsewhere.
         await using var receiver = await LocalReceiver.StartAsync(Token);
-        receiver.Respond = _ => (307, null);
-        receiver.Location = _ => "http://169.254.169.254/latest/meta-data/iam/security-credentials/";
+        receiver.Respond = n => n == 1 ? (status, null) : (200, null); // the redirect's target would answer 200
+        receiver.Location = _ => new Uri(receiver.Address, "/moved/").ToString();
         using var sender = new HttpSender(Named(receiver.Address), new ActivationSettings { MaxAttempts = 2, AllowedPrivateNetworks = ["127.0.0.0/8"] }, TimeProvider.System);
-        var refused = await sender.SendAsync(Request(), "k1", Token);
-        Assert.Equal(SendOutcome.Permanent, refused.Outcome);
-        Assert.Equal("ENDPOINT_ADDRESS_REFUSED: 169.254.169.254: 169.254.169.254 is a cloud metadata service's address (never allowed)", refused.Error);
+
+        var result = await sender.SendAsync(Request(), "k1", Token);
+
+        Assert.Equal((SendOutcome.Permanent, status, 0), (result.Outcome, result.StatusCode, result.Retries));
+        Assert.Contains($" to {new Uri(receiver.Address, "/moved/")}: redirects are not followed; set the destination's endpoint to where it points",
+            result.Error, StringComparison.Ordinal);
         Assert.Single(receiver.Requests);
     }
 
