@@ -25,24 +25,25 @@ namespace Tessera.Ingestion.Sources;
 public sealed class ParquetSourceReader : ISourceReader
 {
     private readonly Stream _stream;
+    // Opened once: its footer, read here to check the groups, is what the column-wise way reads them by.
+    private readonly ParquetReader _reader;
     private readonly int _rowGroups;
-    private readonly bool _flat;
     // Nested columns only: the whole file is within the row group limit, so it is deserialized in one call.
     private readonly bool _assembleWhole;
 
     public ParquetSourceReader(Stream stream, long maxRowGroupBytes)
     {
         _stream = stream;
-        var reader = ParquetReader.CreateAsync(stream, null, leaveStreamOpen: true).GetAwaiter().GetResult();
+        _reader = ParquetReader.CreateAsync(stream, null, leaveStreamOpen: true).GetAwaiter().GetResult();
         try
         {
-            _rowGroups = reader.RowGroupCount;
-            Columns = [.. reader.Schema.Fields.Select(f => f.Name)];
-            _flat = reader.Schema.Fields.All(f => f is DataField { IsArray: false, MaxRepetitionLevel: 0 });
+            _rowGroups = _reader.RowGroupCount;
+            Columns = [.. _reader.Schema.Fields.Select(f => f.Name)];
+            ReadsColumns = _reader.Schema.Fields.All(f => f is DataField { IsArray: false, MaxRepetitionLevel: 0 });
             long total = 0;
             for (var group = 0; group < _rowGroups; group++)
             {
-                var metadata = reader.Metadata!.RowGroups[group];
+                var metadata = _reader.Metadata!.RowGroups[group];
                 // The group's own total, or its columns' when a writer left that out (it is optional in older files).
                 var bytes = Math.Max(metadata.TotalByteSize, metadata.Columns.Sum(c => c.MetaData?.TotalUncompressedSize ?? 0));
                 if (bytes > maxRowGroupBytes)
@@ -57,9 +58,10 @@ public sealed class ParquetSourceReader : ISourceReader
             }
             _assembleWhole = total <= maxRowGroupBytes;
         }
-        finally
+        catch
         {
-            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
         }
     }
 
@@ -68,53 +70,44 @@ public sealed class ParquetSourceReader : ISourceReader
     public IReadOnlyList<string> Columns { get; }
 
     /// <summary>Whether the file's columns are all flat, so that they are read column by column.</summary>
-    internal bool ReadsColumns => _flat;
+    internal bool ReadsColumns { get; }
 
-    public IEnumerable<SourceRecord> Read() => _flat ? ReadColumns() : ReadAssembled();
+    public IEnumerable<SourceRecord> Read() => ReadsColumns ? ReadColumns() : ReadAssembled();
 
     private IEnumerable<SourceRecord> ReadColumns()
     {
         var record = new SourceRecord();
         long row = 0;
-        _stream.Position = 0;
-        var reader = ParquetReader.CreateAsync(_stream, null, leaveStreamOpen: true).GetAwaiter().GetResult();
-        try
+        var fields = _reader.Schema.GetDataFields();
+        for (var group = 0; group < _rowGroups; group++)
         {
-            var fields = reader.Schema.GetDataFields();
-            for (var group = 0; group < _rowGroups; group++)
+            using var rowGroup = _reader.OpenRowGroupReader(group);
+            var rows = rowGroup.RowCount;
+            var columns = new ColumnCursor[fields.Length];
+            try
             {
-                using var rowGroup = reader.OpenRowGroupReader(group);
-                var rows = rowGroup.RowCount;
-                var columns = new ColumnCursor[fields.Length];
-                try
+                for (var c = 0; c < fields.Length; c++)
                 {
-                    for (var c = 0; c < fields.Length; c++)
-                    {
-                        columns[c] = ColumnCursor.Read(rowGroup, fields[c], group);
-                    }
-                    for (long r = 0; r < rows; r++)
-                    {
-                        row++;
-                        var values = new object?[columns.Length];
-                        for (var c = 0; c < columns.Length; c++)
-                        {
-                            values[c] = columns[c].Next();
-                        }
-                        yield return Set(record, row, values);
-                    }
+                    columns[c] = ColumnCursor.Read(rowGroup, fields[c], group);
                 }
-                finally
+                for (long r = 0; r < rows; r++)
                 {
-                    foreach (var column in columns)
+                    row++;
+                    var values = new object?[columns.Length];
+                    for (var c = 0; c < columns.Length; c++)
                     {
-                        column?.Dispose();
+                        values[c] = columns[c].Next();
                     }
+                    yield return Set(record, row, values);
                 }
             }
-        }
-        finally
-        {
-            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            finally
+            {
+                foreach (var column in columns)
+                {
+                    column?.Dispose();
+                }
+            }
         }
     }
 
@@ -174,7 +167,11 @@ public sealed class ParquetSourceReader : ISourceReader
         return plain;
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        _reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _stream.Dispose();
+    }
 
     /// <summary>One flat column of a row group as Parquet.Net decoded it: its defined values, and which rows have one.</summary>
     private abstract class ColumnCursor : IDisposable
