@@ -173,46 +173,62 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             restarted.RederiveAll();
             return encoded.Count;
         }
+        // The floor such a rebuild is judged against: the same stored entries rebuilt by a plain program.
+        var plain = new PlainLedgerRebuild(encoded, IdentityWorkload.Namespaces, workload.Stats.ByNamespace, unionFind);
+        var plainFloor = Floor("rebuild", "floor: plain rebuild of the same stored entries (Dictionary<string,int> per namespace + union-find)", Links, "links",
+            unionFind.Reset, plain.Run);
+        if (plain.Identities != n)
+        {
+            run.Problems.Add($"the plain rebuild numbered {plain.Identities:N0} identities, the workload has {n:N0}");
+        }
         var readBeforeRebuild = MeasureMemory(latency, "the rebuild");
         latency = null;
         var fromStored = Budgeted("rebuild", "Tessera rebuild from the stored ledger: LoadStored every entry + RederiveAll", "tessera", linkFloor,
             deadline => StoredRebuild(n, run.DistinctLinks, deadline));
         fromStored.Notes += $"; sized from the last start's counts, as IdentityService does{readBeforeRebuild}";
         RebuildTarget(fromStored);
-        if (fromStored.Completed)
+        // The same measurement beside the plain rebuild of the same entries, which also interns every occurrence's text.
+        var besidePlain = Add(fromStored with { Name = "Tessera rebuild from the stored ledger, beside a plain rebuild of it", Floor = plainFloor });
+        RebuildTarget(besidePlain);
+        if (!fromStored.Completed)
         {
-            CheckGraphs(restarted!, incrementalGraphs, "restarted");
-            // What that rebuild pays besides Record on pre-interned ids: reading the entries, and interning known values.
-            Once("rebuild", "stage: read every stored entry in place (LedgerCodec.Read and its identities, nothing recorded)", encoded.Count, "entries", "stage", null, () =>
-            {
-                long sum = 0;
-                for (var i = 0; i < encoded.Count; i++)
-                {
-                    var value = encoded.Value(i);
-                    var entry = LedgerCodec.Read(encoded.Key(i), value);
-                    var position = entry.IdentitiesAt;
-                    for (var k = 0; k < entry.Count; k++)
-                    {
-                        LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
-                        sum += ns.Length + identity.Length;
-                    }
-                }
-                _sink += sum;
-            });
-            Once("rebuild", "stage: every stored entry recorded again into the rebuilt graph (every identity known, no derivation)", encoded.Count, "entries", "stage", null, () =>
-            {
-                var load = restarted!.LoadStored();
-                for (var i = 0; i < encoded.Count; i++)
-                {
-                    load.Take(encoded.Key(i), encoded.Value(i));
-                }
-                load.Complete();
-            });
-            restarted = null;
-            Settle.Heap();
-            Budgeted("rebuild", "stage: the same rebuild at a first start (no size kept: tables grow by doubling)", "stage", linkFloor,
-                deadline => StoredRebuild(0, 0, deadline));
+            Say("  [red]the rebuild from the stored ledger ran out of its budget: lookups, which need the whole graph, are not measured[/]");
+            return;
         }
+        CheckGraphs(restarted!, incrementalGraphs, "restarted");
+        // What that rebuild pays besides Record on pre-interned ids: reading the entries, and interning known values.
+        Once("rebuild", "stage: read every stored entry in place (LedgerCodec.Read and its identities, nothing recorded)", encoded.Count, "entries", "stage", null, () =>
+        {
+            long sum = 0;
+            for (var i = 0; i < encoded.Count; i++)
+            {
+                var value = encoded.Value(i);
+                var entry = LedgerCodec.Read(encoded.Key(i), value);
+                var position = entry.IdentitiesAt;
+                for (var k = 0; k < entry.Count; k++)
+                {
+                    LedgerCodec.ReadIdentity(value, ref position, out var ns, out var identity);
+                    sum += ns.Length + identity.Length;
+                }
+            }
+            _sink += sum;
+        });
+        Once("rebuild", "stage: every stored entry recorded again into the rebuilt graph (every identity known, no derivation)", encoded.Count, "entries", "stage", null, () =>
+        {
+            var load = restarted!.LoadStored();
+            for (var i = 0; i < encoded.Count; i++)
+            {
+                load.Take(encoded.Key(i), encoded.Value(i));
+            }
+            load.Complete();
+        });
+
+        // (e) Identity to graph, on the graph a restart rebuilt from the stored ledger (what a running server looks up in).
+        LookupsIn(restarted!, unionFind);
+        restarted = null;
+        Settle.Heap();
+        Budgeted("rebuild", "stage: the same rebuild at a first start (no size kept: tables grow by doubling)", "stage", linkFloor,
+            deadline => StoredRebuild(0, 0, deadline));
         restarted = null;
         encoded = null;
 
@@ -229,18 +245,11 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
         RebuildTarget(build);
         if (!build.Completed)
         {
-            Say("  [red]Build ran out of its budget: memory and lookups, which need the whole graph, are not measured[/]");
+            Say("  [red]Build ran out of its budget: the memory of its graph is not measured[/]");
             return;
         }
         CheckGraphs(built!, incrementalGraphs, "built");
-        for (var id = 0; id < n; id += Math.Max(1, n / 1000))
-        {
-            if (!built!.TryGetNode(new IdentityKey(IdentityWorkload.Namespaces[workload.NamespaceOf[id]], workload.Values[id]), out var node) || node != id)
-            {
-                run.Problems.Add($"Build numbered {workload.Values[id]} {node}, the workload {id}: ids are not in order of first occurrence");
-                break;
-            }
-        }
+        CheckNumbering(built!, "Build");
         Settle.Heap();
         var memory = new MemoryFigures
         {
@@ -259,22 +268,30 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             + $"(the values alone as strings: {memory.ValueStringBytes / 1048576.0:N0} MiB); process working set {memory.WorkingSetAfter / 1048576.0:N0} MiB "
             + $"with the workload and lookup floor alive, {memory.WorkingSetWithLedger / 1048576.0:N0} MiB with the LedgerEntry list, peak {memory.PeakWorkingSet / 1048576.0:N0} MiB");
 
+        GC.KeepAlive(built);
+    }
+
+    /// <summary>Interning known values and identity-to-graph lookups in <paramref name="graph"/>, beside plain dictionaries of the graph's own strings.</summary>
+    private void LookupsIn(IdentityGraph graph, UnionFind unionFind)
+    {
         // The floor's dictionaries hold the very strings the graph holds, so that neither side's keys
         // are laid out better in memory than the other's.
+        CheckNumbering(graph, "the rebuild");
+        var n = workload.IdentityCount;
         var graphValues = new string[n];
         var floorIndex = new Dictionary<string, int>(n, StringComparer.Ordinal);
         for (var id = 0; id < n; id++)
         {
-            graphValues[id] = built!.KeyOf(id).Value;
+            graphValues[id] = graph.KeyOf(id).Value;
             floorIndex.Add(graphValues[id], id);
         }
+        // The union-find answers for the same ids: linked over every occurrence, as the link floor left it.
+        unionFind.Reset();
+        LinkAll(unionFind);
 
-        // What Build pays per identity occurrence on top of Record: interning a value it has seen before.
-        InternStages(built!, floorIndex);
-
-        // (e) Identity to graph.
-        Lookups(built!, floorIndex, unionFind, graphValues);
-        GC.KeepAlive(built);
+        // What a rebuild pays per identity occurrence on top of Record: interning a value it has seen before.
+        InternStages(graph, floorIndex);
+        Lookups(graph, floorIndex, unionFind, graphValues);
     }
 
     /// <summary>
@@ -317,6 +334,20 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
     {
         figure.Target = "≤ 10 s at 10,000,000 identities";
         figure.Met = !AtTenMillion ? null : figure.Completed && figure.Seconds <= 10;
+    }
+
+    /// <summary>Whether the graph numbered identities in order of first occurrence, as the workload does (the floors use the workload's ids).</summary>
+    private void CheckNumbering(IdentityGraph graph, string what)
+    {
+        var n = workload.IdentityCount;
+        for (var id = 0; id < n; id += Math.Max(1, n / 1000))
+        {
+            if (!graph.TryGetNode(new IdentityKey(IdentityWorkload.Namespaces[workload.NamespaceOf[id]], workload.Values[id]), out var node) || node != id)
+            {
+                run.Problems.Add($"{what} numbered {workload.Values[id]} {node}, the workload {id}: ids are not in order of first occurrence");
+                return;
+            }
+        }
     }
 
     private void CheckGraphs(IdentityGraph graph, int? expected, string what)
@@ -396,8 +427,9 @@ internal sealed class IdentitySuite(IdentityWorkload workload, IdentityRun run, 
             return "";
         }
         var nanoseconds = memory.Measure();
-        Say($"  memory: a dependent random read over 256 MiB, just before {before}: {nanoseconds:N0} ns");
-        return $"; a dependent random read over 256 MiB took {nanoseconds:N0} ns just before";
+        var firstTouch = Tessera.Bench.MemoryLatency.FirstTouchMicroseconds();
+        Say($"  memory: a dependent random read over 256 MiB, just before {before}: {nanoseconds:N0} ns; a page of new memory first touched: {firstTouch:N1} µs");
+        return $"; a dependent random read over 256 MiB took {nanoseconds:N0} ns just before, a first touch of a 4 KiB page of new memory {firstTouch:N1} µs";
     }
 
     /// <returns>How many occurrences were added before <paramref name="deadline"/> (a timestamp), looked at every 1,024.</returns>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Tessera.Bench;
 
@@ -41,5 +42,29 @@ internal sealed class MemoryLatency
         var elapsed = watch.Elapsed;
         GC.KeepAlive(at);
         return elapsed.TotalNanoseconds / Reads;
+    }
+
+    /// <summary>
+    /// Microseconds to first touch a 4 KiB page of memory new to the process (a byte written in each page of 256 MiB
+    /// taken from the system and given back): what a rebuild pays for every page of the tables it fills, which on the
+    /// benchmarks' virtual machine has moved between about 2 and 20 µs (BENCHMARKS.md, "A page first touched").
+    /// </summary>
+    public static double FirstTouchMicroseconds()
+    {
+        const int bytes = 256 << 20, page = 4096;
+        var block = Marshal.AllocHGlobal(bytes); // malloc, which maps a block this large afresh and unmaps it when freed
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            for (var at = 0; at < bytes; at += page)
+            {
+                Marshal.WriteByte(block, at, 1);
+            }
+            return watch.Elapsed.TotalMicroseconds / (bytes / page);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(block);
+        }
     }
 }
