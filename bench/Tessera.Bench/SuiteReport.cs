@@ -253,6 +253,34 @@ internal static class Machine
         }
     }
 
+    /// <summary>
+    /// CPU time the hypervisor has taken from this virtual machine since boot (<c>steal</c> in /proc/stat, all cores), or
+    /// null where there is none to read: on the benchmarks' machine seconds of it fall within a step now and then, which
+    /// the step's wall time carries and its process CPU time does not.
+    /// </summary>
+    public static double? StealSeconds()
+    {
+        try
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return null;
+            }
+            using var stat = new StreamReader("/proc/stat");
+            var fields = stat.ReadLine()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // cpu user nice system idle iowait irq softirq steal ..., in clock ticks of 1/100 s (USER_HZ on Linux).
+            return fields is { Length: > 8 } && fields[0] == "cpu" && long.TryParse(fields[8], CultureInfo.InvariantCulture, out var ticks) ? ticks / 100.0 : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static string CpuModel()
     {
         try
