@@ -666,6 +666,12 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
     /// a later consent sends them again as an add). What was sent is known by a fingerprint per
     /// (audience, profile). Returns the run, or null when nothing changed.
     /// </summary>
+    /// <remarks>
+    /// Nothing is sent while the destination has a batch in flight (it came back retrying or blocked, or a crash
+    /// interrupted it): the profiles are kept for a later round. That batch holds older changes of the same profiles (a
+    /// feed add carries the identities the profile had when it joined), and sent after an update it would overwrite the
+    /// newer state at the destination. Once it is delivered or dead-lettered, the update sends what differs from it.
+    /// </remarks>
     public async Task<DeliveryRun?> DeliverUpdatesAsync(string sandbox, string name, IReadOnlyCollection<IdentityKey> touched, CancellationToken cancellationToken = default)
     {
         var worker = Worker(sandbox, name);
@@ -675,6 +681,12 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             var destination = Destinations.Require(sandbox, name);
             if (!destination.Enabled || ConnectorTypes.Http(destination.Connector) is null || touched.Count == 0)
             {
+                return null;
+            }
+            var state = Log.State(sandbox, name);
+            if (state.InFlight is not null)
+            {
+                Touch(sandbox, touched);
                 return null;
             }
             var now = _time.GetUtcNow();
@@ -692,7 +704,6 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                     }
                 }
             }
-            var state = Log.State(sandbox, name);
             var run = new DeliveryRun { Id = state.NextRun++, Destination = name, Kind = DeliveryKinds.Update, StartedAt = now, Received = changes.Count };
             var refused = new List<MembershipChange>();
             var records = new List<DeliveryRecord>();
