@@ -112,6 +112,18 @@ public sealed record ActivationSettings
     /// </summary>
     public string? Proxy { get; set; }
 
+    /// <summary>
+    /// Destinations the server's delivery loop delivers or exports to at once, each on its own (one batch at a time, in
+    /// order): a destination that backs off, answers slowly or exports for long takes one of them and holds up no other.
+    /// </summary>
+    public int DeliveryParallelism { get; set; } = 8;
+
+    /// <summary>
+    /// The most <see cref="DeliveryParallelism"/> may be: each takes a connection and a batch in memory, and what a
+    /// destination costs the machine while it waits is a task, not a thread.
+    /// </summary>
+    public const int DeliveryParallelismCeiling = 256;
+
     /// <summary>Delivery runs and audit entries kept per destination (oldest dropped first).</summary>
     public int MaxRunsKept { get; set; } = 10_000;
 
@@ -129,6 +141,7 @@ public sealed record ActivationSettings
         new("activation.circuitBreakSeconds", CircuitBreakSeconds, 1, CircuitBreakSecondsCeiling, "seconds a destination's circuit stays open, and its longest backoff (a day at most)"),
         new("activation.deadLetterAfterHours", DeadLetterAfterHours, 1, DeadLetterAfterHoursCeiling, "hours a batch may keep failing before it is dead-lettered (thirty days at most)"),
         new("activation.pollMilliseconds", PollMilliseconds, PollMillisecondsFloor, PollMillisecondsCeiling, "milliseconds between the server's looks for due deliveries (a minute at most)"),
+        new("activation.deliveryParallelism", DeliveryParallelism, 1, DeliveryParallelismCeiling, "destinations the server delivers to at once"),
         new("activation.maxRunsKept", MaxRunsKept, 1, int.MaxValue, "delivery runs kept per destination"),
     ];
 

@@ -23,6 +23,7 @@ public sealed class ActivationSettingsRangeTests
         { "circuitBreakSeconds", 1, 86_400 },
         { "deadLetterAfterHours", 1, 720 },
         { "pollMilliseconds", 10, 60_000 },
+        { "deliveryParallelism", 1, 256 },
         { "maxRunsKept", 1, int.MaxValue },
     };
 

@@ -230,13 +230,13 @@ public sealed class HostileAnswerTests
         await ws.CustomersAsync(Enumerable.Range(1, 3), _ => "gold");
         await ws.EvaluateAsync();
         await ws.Activation.CreateAsync("prod", ws.Webhook(receiver.Address), Token); // a backfill of the 3 members
-        var retrying = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var retrying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         ws.Activation.Ran += (_, _, run) =>
         {
             if (run.Status == RunStatuses.Retrying)
             {
-                retrying.TrySetResult(clock.Created(poll)); // the loop's waits begun so far
+                retrying.TrySetResult();
             }
             else if (run.Status == RunStatuses.Delivered)
             {
@@ -247,8 +247,9 @@ public sealed class HostileAnswerTests
         var loop = ws.Activation.RunAsync(poll, stop.Token);
         try
         {
-            var waits = await Within(retrying.Task);
-            await Within(clock.WaitForTimerAsync(poll, waits + 1)); // the loop waits for its next round
+            await Within(retrying.Task);
+            await Within(ws.Activation.DeliveryPass("prod", "hook")); // the destination's pass is over
+            await Within(clock.WaitForTimerAsync(poll)); // and the loop waits for its next round
             clock.Advance(TimeSpan.FromHours(1)); // activation.maxRetryAfterSeconds
             await Within(delivered.Task);
         }

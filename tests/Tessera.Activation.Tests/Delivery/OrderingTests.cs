@@ -32,8 +32,8 @@ public sealed class OrderingTests
         await ws.CustomersAsync([1], _ => "gold", email: _ => "new1@example.com");
 
         var runs = new List<DeliveryRun>();
-        var retrying = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var delivered = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var retrying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         ws.Activation.Ran += (_, _, run) =>
         {
             lock (runs)
@@ -42,22 +42,23 @@ public sealed class OrderingTests
             }
             if (run is { Kind: DeliveryKinds.Feed, Status: RunStatuses.Retrying })
             {
-                retrying.TrySetResult(clock.Created(Poll));
+                retrying.TrySetResult();
             }
             else if (run is { Kind: DeliveryKinds.Feed, Status: RunStatuses.Delivered })
             {
-                delivered.TrySetResult(clock.Created(Poll));
+                delivered.TrySetResult();
             }
         };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var loop = ws.Activation.RunAsync(Poll, stop.Token);
         try
         {
-            var waits = await Within(retrying.Task);
-            await Within(clock.WaitForTimerAsync(Poll, waits + 1)); // that round is over
+            await Within(retrying.Task);
+            await Within(ws.Activation.DeliveryPass("prod", "hook")); // that pass is over
+            await Within(clock.WaitForTimerAsync(Poll)); // and the loop waits for its next round
             clock.Advance(TimeSpan.FromSeconds(30)); // activation.circuitBreakSeconds: the batch is sent again
-            waits = await Within(delivered.Task);
-            await Within(clock.WaitForTimerAsync(Poll, waits + 1));
+            await Within(delivered.Task);
+            await Within(ws.Activation.DeliveryPass("prod", "hook")); // the pass that sent it, and then what it held
         }
         finally
         {
