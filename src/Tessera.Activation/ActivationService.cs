@@ -656,7 +656,8 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
     /// (audience, profile). Returns the run, or null when nothing changed.
     /// </summary>
     /// <remarks>
-    /// Nothing is sent while the destination has a batch in flight (it came back retrying or blocked, or a crash
+    /// A policy made after the destination was saved blocks its updates (a <see cref="RunStatuses.Blocked"/> run, the
+    /// profiles kept) as it blocks its batches. Nothing is sent while the destination has a batch in flight (it came back retrying or blocked, or a crash
     /// interrupted it): the profiles are kept for a later round. That batch holds older changes of the same profiles (a
     /// feed add carries the identities the profile had when it joined), and sent after an update it would overwrite the
     /// newer state at the destination. Once it is delivered or dead-lettered, the update sends what differs from it.
@@ -679,6 +680,29 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                 return null;
             }
             var now = _time.GetUtcNow();
+            if (Governance.Check(sandbox, destination) is { Count: > 0 } violations)
+            {
+                // A policy made after the destination was saved holds its updates as it holds its batches: nothing is
+                // sent until it is resolved, the profiles kept for then.
+                worker.Hold(touched);
+                worker.NotBefore = _waits.GetUtcNow() + TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+                var blocked = new DeliveryRun
+                {
+                    Id = state.NextRun++,
+                    Destination = name,
+                    Kind = DeliveryKinds.Update,
+                    Status = RunStatuses.Blocked,
+                    Error = $"POLICY_VIOLATION: {string.Join(" and ", violations)}",
+                    StartedAt = now,
+                    FinishedAt = now,
+                };
+                using var held = new WriteSet(1024);
+                ActivationLog.PutRun(held, sandbox, blocked);
+                ActivationLog.PutState(held, sandbox, name, state);
+                await Log.CommitAsync(held, cancellationToken).ConfigureAwait(false);
+                Ran?.Invoke(sandbox, name, blocked);
+                return blocked;
+            }
             var changes = new List<MembershipChange>();
             foreach (var profileId in touched.Select(t => (_identity.GraphOf(sandbox, t)?.Primary ?? t).ToString()).Distinct(StringComparer.Ordinal))
             {
