@@ -146,6 +146,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
     {
         var deleted = await Destinations.DeleteAsync(sandbox, name).ConfigureAwait(false);
         Retire(sandbox, name);
+        Worker(sandbox, name).TakeHeld(); // a destination made again under this name starts from now
         _sendsUpdates.TryRemove(sandbox, out _);
         await _memberships.DeleteCursorAsync(sandbox, Consumer(name), cancellationToken).ConfigureAwait(false);
         await Log.ForgetAsync(sandbox, name, cancellationToken).ConfigureAwait(false);
@@ -281,7 +282,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             run.Status = RunStatuses.Blocked;
             run.Error = $"POLICY_VIOLATION: {string.Join(" and ", violations)}";
             run.FinishedAt = _time.GetUtcNow();
-            worker.RetryAfter = TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+            worker.NotBefore = _waits.GetUtcNow() + TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
             using var blocked = new WriteSet(1024);
             ActivationLog.PutRun(blocked, sandbox, run);
             await Log.CommitAsync(blocked, cancellationToken).ConfigureAwait(false);
@@ -302,7 +303,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                 // Kept in flight: the same batch goes again (same key) once the destination recovers.
                 run.Status = RunStatuses.Retrying;
                 run.Error = failure.Error;
-                worker.RetryAfter = failure.RetryAfter ?? TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+                worker.NotBefore = _waits.GetUtcNow() + (failure.RetryAfter ?? TimeSpan.FromSeconds(_settings.CircuitBreakSeconds));
                 await Log.SaveStateAsync(sandbox, destination.Name, state, cancellationToken).ConfigureAwait(false);
                 Ran?.Invoke(sandbox, destination.Name, run);
                 return run;
@@ -317,7 +318,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             run.Status = RunStatuses.Delivered;
             Log.PutSent(writes, sandbox, destination.Name, records);
         }
-        worker.RetryAfter = null;
+        worker.NotBefore = default;
         if (batch.Kind == DeliveryKinds.Feed)
         {
             // The cursor first: a crash before the state is saved sends this batch again under the same key.
@@ -628,18 +629,6 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
     /// <summary>Per sandbox, whether it has a streaming destination (record changes are collected only then); forgotten on every destination write.</summary>
     private readonly ConcurrentDictionary<string, bool> _sendsUpdates = new(StringComparer.Ordinal);
 
-    private void Touch(string sandbox, IReadOnlyCollection<IdentityKey> identities)
-    {
-        if (identities.Count > 0)
-        {
-            var touched = _touched.GetOrAdd(sandbox, _ => new());
-            foreach (var identity in identities)
-            {
-                touched.TryAdd(identity, 0);
-            }
-        }
-    }
-
     public void OnCommitted(string sandbox, WriteSet committed)
     {
         // Ingestion's hot path: nothing is collected for a sandbox without a streaming destination.
@@ -666,6 +655,13 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
     /// a later consent sends them again as an add). What was sent is known by a fingerprint per
     /// (audience, profile). Returns the run, or null when nothing changed.
     /// </summary>
+    /// <remarks>
+    /// A policy made after the destination was saved blocks its updates (a <see cref="RunStatuses.Blocked"/> run, the
+    /// profiles kept) as it blocks its batches. Nothing is sent while the destination has a batch in flight (it came back retrying or blocked, or a crash
+    /// interrupted it): the profiles are kept for a later round. That batch holds older changes of the same profiles (a
+    /// feed add carries the identities the profile had when it joined), and sent after an update it would overwrite the
+    /// newer state at the destination. Once it is delivered or dead-lettered, the update sends what differs from it.
+    /// </remarks>
     public async Task<DeliveryRun?> DeliverUpdatesAsync(string sandbox, string name, IReadOnlyCollection<IdentityKey> touched, CancellationToken cancellationToken = default)
     {
         var worker = Worker(sandbox, name);
@@ -677,7 +673,36 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             {
                 return null;
             }
+            var state = Log.State(sandbox, name);
+            if (state.InFlight is not null)
+            {
+                worker.Hold(touched);
+                return null;
+            }
             var now = _time.GetUtcNow();
+            if (Governance.Check(sandbox, destination) is { Count: > 0 } violations)
+            {
+                // A policy made after the destination was saved holds its updates as it holds its batches: nothing is
+                // sent until it is resolved, the profiles kept for then.
+                worker.Hold(touched);
+                worker.NotBefore = _waits.GetUtcNow() + TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+                var blocked = new DeliveryRun
+                {
+                    Id = state.NextRun++,
+                    Destination = name,
+                    Kind = DeliveryKinds.Update,
+                    Status = RunStatuses.Blocked,
+                    Error = $"POLICY_VIOLATION: {string.Join(" and ", violations)}",
+                    StartedAt = now,
+                    FinishedAt = now,
+                };
+                using var held = new WriteSet(1024);
+                ActivationLog.PutRun(held, sandbox, blocked);
+                ActivationLog.PutState(held, sandbox, name, state);
+                await Log.CommitAsync(held, cancellationToken).ConfigureAwait(false);
+                Ran?.Invoke(sandbox, name, blocked);
+                return blocked;
+            }
             var changes = new List<MembershipChange>();
             foreach (var profileId in touched.Select(t => (_identity.GraphOf(sandbox, t)?.Primary ?? t).ToString()).Distinct(StringComparer.Ordinal))
             {
@@ -692,7 +717,6 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                     }
                 }
             }
-            var state = Log.State(sandbox, name);
             var run = new DeliveryRun { Id = state.NextRun++, Destination = name, Kind = DeliveryKinds.Update, StartedAt = now, Received = changes.Count };
             var refused = new List<MembershipChange>();
             var records = new List<DeliveryRecord>();
@@ -726,8 +750,8 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             {
                 // Updates are recomputed from the profiles: the same profiles are tried again next round.
                 run.Status = RunStatuses.Retrying;
-                worker.RetryAfter = failure.RetryAfter ?? TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
-                Touch(sandbox, touched);
+                worker.NotBefore = _waits.GetUtcNow() + (failure.RetryAfter ?? TimeSpan.FromSeconds(_settings.CircuitBreakSeconds));
+                worker.Hold(touched);
             }
             else if (failure is null)
             {
@@ -802,80 +826,156 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
     // ---------------------------------------------------------------- background
 
     /// <summary>
-    /// Delivers every enabled streaming destination of every sandbox until cancelled: each destination
-    /// as its micro-batch policy says, a failing one after its retry delay.
+    /// Delivers every enabled destination of every sandbox until cancelled: each streaming destination as its
+    /// micro-batch policy says (a failing one after its retry delay), each file destination on its schedule.
     /// </summary>
+    /// <remarks>
+    /// Every <paramref name="poll"/>, each destination that is due and not already being delivered gets a pass of its
+    /// own (its due batches in order, then its updates), up to <see cref="ActivationSettings.DeliveryParallelism"/> at
+    /// once, least recently started first; the loop does not wait for them. So one destination's backoff, slow answers or
+    /// long export hold up no other's, while each destination still sends one batch at a time, in order (its gate). A
+    /// destination with a pass running keeps the profiles touched meanwhile for its next pass. Cancelled, the loop
+    /// returns once every pass has stopped (what was in flight stays in flight).
+    /// </remarks>
     public async Task RunAsync(TimeSpan poll, CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        using var slots = new SemaphoreSlim(_settings.DeliveryParallelism);
+        var passes = new List<Task>();
+        try
         {
-            foreach (var sandbox in _catalog.ListSandboxes())
+            while (!cancellationToken.IsCancellationRequested)
             {
-                var touched = TakeTouched(sandbox.Name);
-                foreach (var destination in Destinations.List(sandbox.Name).Where(d => d.Enabled && d.Connector == ConnectorTypes.File))
+                passes.RemoveAll(p => p.IsCompleted);
+                var now = _waits.GetUtcNow();
+                var due = new List<(string Sandbox, Destination Destination, DestinationWorker Worker)>();
+                foreach (var sandbox in _catalog.ListSandboxes())
                 {
-                    try
+                    var touched = TakeTouched(sandbox.Name);
+                    foreach (var destination in Destinations.List(sandbox.Name).Where(d => d.Enabled))
                     {
-                        await ExportIfDueAsync(sandbox.Name, destination.Name, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    catch (Exception error)
-                    {
-                        Failed?.Invoke(error); // tried again next round
-                    }
-                }
-                foreach (var destination in Destinations.List(sandbox.Name).Where(d => d.Enabled && ConnectorTypes.Http(d.Connector) is not null))
-                {
-                    var worker = Worker(sandbox.Name, destination.Name);
-                    if (worker.NotBefore > _waits.GetUtcNow())
-                    {
-                        Touch(sandbox.Name, touched); // kept for the round this destination is tried again
-                        continue;
-                    }
-                    try
-                    {
-                        while (await DeliverOnceAsync(sandbox.Name, destination.Name, cancellationToken: cancellationToken).ConfigureAwait(false) is { } run)
+                        var streaming = ConnectorTypes.Http(destination.Connector) is not null;
+                        if (!streaming && destination.Connector != ConnectorTypes.File)
                         {
-                            if (run.Status is RunStatuses.Retrying or RunStatuses.Blocked)
-                            {
-                                worker.NotBefore = _waits.GetUtcNow() + (worker.RetryAfter ?? poll);
-                                break;
-                            }
+                            continue;
                         }
-                        if (touched.Count > 0 && await DeliverUpdatesAsync(sandbox.Name, destination.Name, touched, cancellationToken).ConfigureAwait(false) is { Status: RunStatuses.Retrying })
+                        var worker = Worker(sandbox.Name, destination.Name);
+                        if (streaming)
                         {
-                            worker.NotBefore = _waits.GetUtcNow() + (worker.RetryAfter ?? poll);
+                            worker.Hold(touched); // for its next pass, whenever that is
+                        }
+                        if (worker.Pass.IsCompleted && worker.NotBefore <= now)
+                        {
+                            due.Add((sandbox.Name, destination, worker));
                         }
                     }
-                    catch (CatalogException)
+                }
+                foreach (var (sandbox, destination, worker) in due.OrderBy(d => d.Worker.Started))
+                {
+                    if (!slots.Wait(0))
                     {
-                        // Deleted or redefined while delivering: the next round reads the catalog again.
+                        break; // the rest are due next round, before those that just had a turn
                     }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    catch (Exception error)
-                    {
-                        // The loop outlives one destination's failure; what was in flight stays in flight.
-                        Failed?.Invoke(error);
-                        worker.NotBefore = _waits.GetUtcNow() + TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
-                    }
+                    worker.Started = ++_passesStarted;
+                    var streaming = destination.Connector != ConnectorTypes.File;
+                    // Off the loop's thread (a pass maps and hashes before its first wait), and known as the worker's
+                    // pass before it starts.
+                    var pass = new Task<Task>(() => PassAsync(sandbox, destination.Name, streaming, worker, slots, cancellationToken));
+                    worker.Pass = pass.Unwrap();
+                    passes.Add(worker.Pass);
+                    pass.Start(TaskScheduler.Default);
+                }
+                try
+                {
+                    await Task.Delay(poll, _waits, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
                 }
             }
-            try
+        }
+        finally
+        {
+            await Task.WhenAll(passes).ConfigureAwait(false); // passes end on the token and never fault
+        }
+    }
+
+    /// <summary>Passes <see cref="RunAsync"/> has started (orders the due destinations, least recently started first).</summary>
+    private long _passesStarted;
+
+    /// <summary>One destination's pass of <see cref="RunAsync"/>: its export if one is due, or its due batches and updates; then its slot is freed.</summary>
+    private async Task PassAsync(string sandbox, string name, bool streaming, DestinationWorker worker, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (streaming)
             {
-                await Task.Delay(poll, _waits, cancellationToken).ConfigureAwait(false);
+                await DeliverDueAsync(sandbox, name, worker, cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            else
             {
-                break;
+                await ExportIfDueAsync(sandbox, name, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: what was in flight stays in flight.
+        }
+        catch (CatalogException) when (streaming)
+        {
+            // Deleted or redefined while delivering: the next round reads the catalog again.
+        }
+        catch (Exception error)
+        {
+            // The loop outlives one destination's failure; what was in flight stays in flight. An export is tried again
+            // next round, a streaming destination after a circuit break.
+            Failed?.Invoke(error);
+            if (streaming)
+            {
+                worker.NotBefore = _waits.GetUtcNow() + TimeSpan.FromSeconds(_settings.CircuitBreakSeconds);
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>
+    /// Delivers a streaming destination's due batches, then its updates of the profiles touched since its last pass; a
+    /// batch that comes back retrying or blocked ends the pass (its worker waits the delay out), the updates kept for later.
+    /// </summary>
+    private async Task DeliverDueAsync(string sandbox, string name, DestinationWorker worker, CancellationToken cancellationToken)
+    {
+        var touched = worker.TakeHeld();
+        var done = false;
+        try
+        {
+            while (await DeliverOnceAsync(sandbox, name, cancellationToken: cancellationToken).ConfigureAwait(false) is { } run)
+            {
+                if (run.Status is RunStatuses.Retrying or RunStatuses.Blocked)
+                {
+                    return; // updates wait behind the batch in flight (DeliverUpdatesAsync)
+                }
+            }
+            if (touched.Count > 0)
+            {
+                await DeliverUpdatesAsync(sandbox, name, touched, cancellationToken).ConfigureAwait(false); // keeps what it cannot send
+            }
+            done = true;
+        }
+        finally
+        {
+            if (!done)
+            {
+                worker.Hold(touched);
             }
         }
     }
+
+    /// <summary>The pass <see cref="RunAsync"/> is running for a destination (a completed task when none): for tests, to wait for it to end.</summary>
+    internal Task DeliveryPass(string sandbox, string name) =>
+        _workers.TryGetValue((sandbox, name), out var worker) ? worker.Pass : Task.CompletedTask;
 
     private DestinationWorker Worker(string sandbox, string name) => _workers.GetOrAdd((sandbox, name), _ => new DestinationWorker());
 
@@ -909,11 +1009,38 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         private HttpSender? _sender;
         private int _senderVersion;
 
+        private readonly HashSet<IdentityKey> _held = [];
+
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
-        public TimeSpan? RetryAfter { get; set; }
-
+        /// <summary>Until when the delivery loop leaves the destination alone (a failure's retry delay, set under <see cref="Gate"/>).</summary>
         public DateTimeOffset NotBefore { get; set; }
+
+        /// <summary>The delivery loop's pass over this destination (completed when none is running); set by the loop only.</summary>
+        public Task Pass { get; set; } = Task.CompletedTask;
+
+        /// <summary>When the loop last started a pass over it (in passes started), for turns when more are due than run at once.</summary>
+        public long Started { get; set; }
+
+        /// <summary>Keeps touched profiles for the destination's next update pass.</summary>
+        public void Hold(IEnumerable<IdentityKey> touched)
+        {
+            lock (_held)
+            {
+                _held.UnionWith(touched);
+            }
+        }
+
+        /// <summary>The profiles kept for the next update pass, now taken.</summary>
+        public List<IdentityKey> TakeHeld()
+        {
+            lock (_held)
+            {
+                var taken = _held.ToList();
+                _held.Clear();
+                return taken;
+            }
+        }
 
         private readonly Dictionary<(string, long), ChangedProfiles> _changed = [];
 

@@ -274,10 +274,9 @@ public sealed record WorkspaceConfig
         {
             throw new CatalogException("CONFIG_INVALID", $"{path}: activation.proxy '{proxy}' {problem}");
         }
-        if (config.Activation.MaxRetryAfterSeconds is < 1 or > ActivationSettings.MaxRetryAfterSecondsCeiling)
+        if (config.Activation.Ranges().Select(r => r.Problem).FirstOrDefault(p => p is not null) is { } outOfRange)
         {
-            throw new CatalogException("CONFIG_INVALID",
-                $"{path}: activation.maxRetryAfterSeconds must be between 1 and {ActivationSettings.MaxRetryAfterSecondsCeiling} (a day): the longest wait a destination's Retry-After can ask for");
+            throw new CatalogException("CONFIG_INVALID", $"{path}: {outOfRange}");
         }
         if (config.Limits.MaxLineLength is < 1 or > IngestionLimits.MaxLineLengthCeiling)
         {

@@ -60,6 +60,15 @@ public sealed class HttpSender : IDisposable
     /// <summary>Characters of an error answer's body (or of its reason phrase) kept in the error.</summary>
     private const int ErrorChars = 300;
 
+    /// <summary>
+    /// Bytes of an answer's body left unread (a success's, which is not read, or an error's past its first
+    /// <see cref="ErrorBodyBytes"/>) that the handler drains to reuse the connection (<c>MaxResponseDrainSize</c>); past
+    /// it, the connection is closed instead. Destinations answer a delivery with a few hundred bytes of JSON, drained
+    /// whole to keep the connection; a longer answer costs a new connection rather than reading what nobody needs
+    /// (SocketsHttpHandler's default is 1 MiB a response).
+    /// </summary>
+    public const int ResponseDrainBytes = 64 * 1024;
+
     private static readonly ResiliencePropertyKey<int> s_retries = new("tessera.retries");
     private static readonly ResiliencePropertyKey<string?> s_body = new("tessera.body");
     private readonly HttpClient _client;
@@ -76,9 +85,7 @@ public sealed class HttpSender : IDisposable
         var longestBackoff = TimeSpan.FromSeconds(settings.CircuitBreakSeconds);
         _endpoint = new Uri(destination.Settings["endpoint"].TrimEnd('/') + "/");
         _auth = destination.Settings.TryGetValue("authHeader", out var header) ? (header, destination.Settings["authValue"]) : null;
-        var policy = new EndpointAddresses(settings.AllowedPrivateNetworks);
-        _client = new HttpClient(handler ?? (settings.Proxy is { } proxy ? new ProxiedHandler(new Uri(proxy), policy) : CheckedHandler(policy)),
-            disposeHandler: handler is null)
+        _client = new HttpClient(handler ?? Handler(settings), disposeHandler: handler is null)
         {
             Timeout = Timeout.InfiniteTimeSpan, // the pipeline times attempts out
         };
@@ -191,6 +198,13 @@ public sealed class HttpSender : IDisposable
         }
     }
 
+    /// <summary>The handler a sender sends through when it is given none: <see cref="ProxiedHandler"/> with a proxy, else <see cref="CheckedHandler"/>.</summary>
+    internal static HttpMessageHandler Handler(ActivationSettings settings)
+    {
+        var policy = new EndpointAddresses(settings.AllowedPrivateNetworks);
+        return settings.Proxy is { } proxy ? new ProxiedHandler(new Uri(proxy), policy) : CheckedHandler(policy);
+    }
+
     /// <summary>
     /// A socket handler that connects only to allowed addresses: a literal one as it is, a name to those of its
     /// addresses that are allowed (none: refused, naming them), so a name that resolves inside the network is refused as
@@ -204,6 +218,7 @@ public sealed class HttpSender : IDisposable
         AllowAutoRedirect = false,
         // Through a proxy the connection would be the proxy's, and the destination's address never checked.
         UseProxy = false,
+        MaxResponseDrainSize = ResponseDrainBytes,
         ConnectCallback = async (context, cancellationToken) =>
         {
             var host = context.DnsEndPoint.Host.Trim('[', ']');
@@ -251,6 +266,7 @@ public sealed class HttpSender : IDisposable
         Proxy = new WebProxy(proxy),
         UseProxy = true,
         AllowAutoRedirect = false,
+        MaxResponseDrainSize = ResponseDrainBytes,
     })
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

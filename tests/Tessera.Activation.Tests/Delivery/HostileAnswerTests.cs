@@ -20,9 +20,9 @@ public sealed class HostileAnswerTests
 
     /// <summary>
     /// What a sender's connection takes off the wire of an answer it does not read, on top of what it reads, before it
-    /// closes (SocketsHttpHandler.MaxResponseDrainSize, 1 MiB), with the framing and read buffers over.
+    /// closes (<see cref="HttpSender.ResponseDrainBytes"/>), with the framing and read buffers over.
     /// </summary>
-    private const long Drained = 1024 * 1024 + 64 * 1024;
+    private const long Drained = HttpSender.ResponseDrainBytes + (64 * 1024);
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -33,7 +33,7 @@ public sealed class HostileAnswerTests
         var body = new EndlessBody();
         receiver.Respond = _ => (500, null);
         receiver.Answer = body.WriteAsync;
-        using var connections = new WatchedConnections();
+        using var connections = new WatchedConnections(Settings());
         using var sender = new HttpSender(Hook(receiver.Address), Settings(), new FakeTimeProvider(ActivationWorkspace.Start), connections);
 
         var result = await Within(sender.SendAsync(Request(), "k1", Token));
@@ -52,8 +52,25 @@ public sealed class HostileAnswerTests
         await using var receiver = await LocalReceiver.StartAsync(Token);
         var body = new EndlessBody();
         receiver.Answer = body.WriteAsync;
-        using var connections = new WatchedConnections();
+        using var connections = new WatchedConnections(Settings());
         using var sender = new HttpSender(Hook(receiver.Address), Settings(), new FakeTimeProvider(ActivationWorkspace.Start), connections);
+
+        var result = await Within(sender.SendAsync(Request(), "k1", Token));
+        await Within(body.Done.Task);
+
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.InRange(connections.Received, 1, Drained);
+    }
+
+    [Fact]
+    public async Task Through_a_proxy_an_endless_answer_that_is_not_needed_is_not_read()
+    {
+        await using var proxy = await LocalReceiver.StartAsync(Token);
+        var body = new EndlessBody();
+        proxy.Answer = body.WriteAsync;
+        var settings = Settings() with { Proxy = proxy.Address.ToString() };
+        using var connections = new WatchedConnections(settings);
+        using var sender = new HttpSender(Hook(new Uri("http://192.0.2.10/hook")), settings, new FakeTimeProvider(ActivationWorkspace.Start), connections);
 
         var result = await Within(sender.SendAsync(Request(), "k1", Token));
         await Within(body.Done.Task);
@@ -68,7 +85,7 @@ public sealed class HostileAnswerTests
         await using var receiver = await LocalReceiver.StartAsync(Token);
         var body = new EndlessBody();
         receiver.Answer = body.WriteAsync;
-        using var connections = new WatchedConnections();
+        using var connections = new WatchedConnections(Settings(maxAttempts: 3));
         using var sender = new HttpSender(Hook(receiver.Address), Settings(maxAttempts: 3), new FakeTimeProvider(ActivationWorkspace.Start), connections);
 
         var result = await Within(sender.SendAsync(Request(), "k1", Token, readBody: true));
@@ -116,7 +133,7 @@ public sealed class HostileAnswerTests
             await StallAsync(context);
         };
         var clock = new FakeTimeProvider(ActivationWorkspace.Start);
-        using var connections = new WatchedConnections();
+        using var connections = new WatchedConnections(Settings());
         using var sender = new HttpSender(Hook(receiver.Address), Settings(), clock, connections);
 
         var call = sender.SendAsync(Request(), "k1", Token, readBody);
@@ -213,13 +230,13 @@ public sealed class HostileAnswerTests
         await ws.CustomersAsync(Enumerable.Range(1, 3), _ => "gold");
         await ws.EvaluateAsync();
         await ws.Activation.CreateAsync("prod", ws.Webhook(receiver.Address), Token); // a backfill of the 3 members
-        var retrying = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var retrying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         ws.Activation.Ran += (_, _, run) =>
         {
             if (run.Status == RunStatuses.Retrying)
             {
-                retrying.TrySetResult(clock.Created(poll)); // the loop's waits begun so far
+                retrying.TrySetResult();
             }
             else if (run.Status == RunStatuses.Delivered)
             {
@@ -230,8 +247,9 @@ public sealed class HostileAnswerTests
         var loop = ws.Activation.RunAsync(poll, stop.Token);
         try
         {
-            var waits = await Within(retrying.Task);
-            await Within(clock.WaitForTimerAsync(poll, waits + 1)); // the loop waits for its next round
+            await Within(retrying.Task);
+            await Within(ws.Activation.DeliveryPass("prod", "hook")); // the destination's pass is over
+            await Within(clock.WaitForTimerAsync(poll)); // and the loop waits for its next round
             clock.Advance(TimeSpan.FromHours(1)); // activation.maxRetryAfterSeconds
             await Within(delivered.Task);
         }
@@ -344,15 +362,23 @@ public sealed class HostileAnswerTests
     }
 
     /// <summary>
-    /// The sender's connections, watched: when an answer's headers have arrived (its body is then the sender's to read),
-    /// and how many bytes the sender has taken off the wire. What a receiver writes is no measure: Kestrel takes writes
-    /// and drops them once the connection has gone, before it says the request was aborted.
+    /// The connections of the handler a sender builds for <c>settings</c> (its own address checks, drain and proxy),
+    /// watched: when an answer's headers have arrived (its body is then the sender's to read), and how many bytes the
+    /// sender has taken off the wire. What a receiver writes is no measure: Kestrel takes writes and drops them once the
+    /// connection has gone, before it says the request was aborted.
     /// </summary>
     private sealed class WatchedConnections : DelegatingHandler
     {
         private long _received;
 
-        public WatchedConnections() => InnerHandler = new SocketsHttpHandler { UseProxy = false, ConnectCallback = ConnectAsync };
+        public WatchedConnections(ActivationSettings settings)
+        {
+            var handler = HttpSender.Handler(settings);
+            var sockets = handler as SocketsHttpHandler ?? (SocketsHttpHandler)((DelegatingHandler)handler).InnerHandler!;
+            var connect = sockets.ConnectCallback ?? ConnectAsync;
+            sockets.ConnectCallback = async (context, cancellationToken) => new CountingStream(await connect(context, cancellationToken), this);
+            InnerHandler = handler;
+        }
 
         public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -365,13 +391,14 @@ public sealed class HostileAnswerTests
             return response;
         }
 
-        private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+        /// <summary>A plain connection, as SocketsHttpHandler makes one without a callback (to a proxy).</summary>
+        private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
         {
             var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
             try
             {
                 await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new CountingStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true), this);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
             }
             catch
             {

@@ -74,6 +74,28 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public async Task A_policy_made_after_activation_blocks_updates_too()
+    {
+        await using var ws = await ActivationWorkspace.CreateAsync();
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        await ws.CustomersAsync(Enumerable.Range(1, 2), _ => "gold");
+        await ws.EvaluateAsync();
+        await ws.Activation.CreateAsync("prod", ws.Webhook(receiver.Address) with { MarketingAction = "exportToThirdParty" }, Token);
+        await ws.Activation.DrainAsync("prod", "hook", Token);
+        ws.Activation.TakeTouched("prod");
+        var before = receiver.Requests.Count;
+        await ws.Activation.Governance.LabelAsync("prod", "crm", "tier", ["C2"]);
+        await ws.Activation.Governance.SavePolicyAsync("prod", new UsagePolicy { Name = "no-export", Labels = ["C2"], Actions = ["exportToThirdParty"] });
+
+        // No batch is due, but c1's record changes (a new email): the update is held by the policy as a batch would be.
+        await ws.CustomersAsync([1], _ => "gold", email: _ => "new1@example.com");
+        var blocked = await ws.Activation.DeliverUpdatesAsync("prod", "hook", ws.Activation.TakeTouched("prod"), Token);
+        Assert.Equal((DeliveryKinds.Update, RunStatuses.Blocked), (blocked?.Kind, blocked?.Status));
+        Assert.Contains("POLICY_VIOLATION: ", blocked!.Error, StringComparison.Ordinal);
+        Assert.Equal(before, receiver.Requests.Count);
+    }
+
+    [Fact]
     public async Task Labels_and_policies_are_checked()
     {
         await using var ws = await ActivationWorkspace.CreateAsync();
