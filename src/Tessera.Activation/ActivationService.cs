@@ -704,8 +704,17 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                 return blocked;
             }
             var changes = new List<MembershipChange>();
-            foreach (var profileId in touched.Select(t => (_identity.GraphOf(sandbox, t)?.Primary ?? t).ToString()).Distinct(StringComparer.Ordinal))
+            var unsent = UnsentFeedProfiles(sandbox, destination);
+            var waiting = new List<IdentityKey>();
+            foreach (var group in touched.GroupBy(t => (_identity.GraphOf(sandbox, t)?.Primary ?? t).ToString(), StringComparer.Ordinal))
             {
+                var profileId = group.Key;
+                if (unsent is null || unsent.Contains(profileId))
+                {
+                    // Its feed change, older, goes first (with the next batch); sent now, the update would be followed by it.
+                    waiting.AddRange(group);
+                    continue;
+                }
                 var identities = IdentityKey.TryParse(profileId, out var primary) && _identity.GraphOf(sandbox, primary) is { } graph
                     ? graph.Identities.Select(i => i.ToString()).Order(StringComparer.Ordinal).ToList()
                     : [profileId];
@@ -737,6 +746,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                 }
                 Exclude(run, ExclusionReasons.Consent);
             }
+            worker.Hold(waiting);
             if (records.Count == 0)
             {
                 return null;
@@ -772,6 +782,23 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
         {
             worker.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The profiles with feed changes of the destination's audiences that it has not been sent yet (after its cursor:
+    /// younger than its batch's age, or not planned yet), or null when there are at least a batch of them, so that more
+    /// may follow unread (then every update waits for the feed to be sent).
+    /// </summary>
+    private HashSet<string>? UnsentFeedProfiles(string sandbox, Destination destination)
+    {
+        var max = destination.Batching.MaxRecords;
+        var pending = _memberships.Read(sandbox, _memberships.Cursor(sandbox, Consumer(destination.Name)) ?? 0, max);
+        if (pending.Count >= max)
+        {
+            return null;
+        }
+        var activated = destination.Audiences.Select(a => a.AudienceId).ToHashSet(StringComparer.Ordinal);
+        return pending.Where(c => activated.Contains(c.AudienceId)).Select(c => c.ProfileId).ToHashSet(StringComparer.Ordinal);
     }
 
     // ---------------------------------------------------------------- dead letters

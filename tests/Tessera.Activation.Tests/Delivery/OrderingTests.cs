@@ -74,6 +74,58 @@ public sealed class OrderingTests
             runs.Select(r => (r.Kind, r.Status)));
     }
 
+    /// <summary>
+    /// c1 joins with one email, and the feed's add waits for its micro-batch's age; meanwhile a second email is linked
+    /// (an update). The update must wait for that add: sent first, it would be followed by the add's older identities.
+    /// </summary>
+    [Fact]
+    public async Task An_update_waits_for_the_feed_change_of_its_profile_not_yet_sent()
+    {
+        var clock = new WatchedClock(ActivationWorkspace.Start);
+        await using var ws = await ActivationWorkspace.CreateAsync(Settings(), clock);
+        await using var receiver = await LocalReceiver.StartAsync(Token);
+        await ws.Activation.CreateAsync("prod", ws.Webhook(receiver.Address) with { Batching = new() { MaxRecords = 100, MaxAgeSeconds = 60 } }, Token);
+        await ws.CustomersAsync([1], _ => "gold", email: _ => "old1@example.com");
+        await ws.EvaluateAsync();
+        await ws.CustomersAsync([1], _ => "gold", email: _ => "new1@example.com");
+
+        var runs = new List<DeliveryRun>();
+        var updated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ws.Activation.Ran += (_, _, run) =>
+        {
+            lock (runs)
+            {
+                runs.Add(run);
+            }
+            if (run.Kind == DeliveryKinds.Update)
+            {
+                updated.TrySetResult();
+            }
+        };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var loop = ws.Activation.RunAsync(Poll, stop.Token);
+        try
+        {
+            await Within(clock.WaitForTimerAsync(Poll)); // the first round has started its pass
+            await Within(ws.Activation.DeliveryPass("prod", "hook"));
+            Assert.Empty(receiver.Accepted); // the add is younger than its batch's age, and the update waits for it
+            ws.Time.Advance(TimeSpan.FromSeconds(60)); // the add is due
+            clock.Advance(Poll); // and the loop's next round comes
+            await Within(updated.Task);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await loop;
+        }
+
+        var sent = receiver.Accepted.SelectMany(Emails).Where(r => r.Profile == "CRMID:c1").ToList();
+        Assert.Equal(["add", "update"], sent.Select(r => r.Operation));
+        Assert.Equal([Sha256("old1@example.com")], sent[0].Emails);
+        Assert.Equal([Sha256("new1@example.com"), Sha256("old1@example.com")], sent[^1].Emails.Order(StringComparer.Ordinal));
+        Assert.Equal([(DeliveryKinds.Feed, RunStatuses.Delivered), (DeliveryKinds.Update, RunStatuses.Delivered)], runs.Select(r => (r.Kind, r.Status)));
+    }
+
     private static ActivationSettings Settings() => new()
     {
         MaxAttempts = 1,
