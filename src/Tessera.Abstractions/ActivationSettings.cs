@@ -22,9 +22,6 @@ public sealed record ActivationSettings
     /// <summary>Per sandbox, what an unknown consent counts as there (overrides <see cref="DefaultConsent"/>).</summary>
     public Dictionary<string, string> DefaultConsentBySandbox { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Records of a streaming destination's micro-batch when its policy names none.</summary>
-    public int MaxBatchRecords { get; set; } = 1_000;
-
     /// <summary>Attempts of one HTTP request (the first and the retries) before the batch waits and tries again.</summary>
     public int MaxAttempts { get; set; } = 6;
 

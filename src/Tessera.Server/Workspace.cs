@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Tessera.Abstractions;
 using Tessera.Activation;
 using Tessera.Activation.Delivery;
@@ -236,6 +237,15 @@ public sealed record WorkspaceConfig
     /// <summary>Consent, delivery retries and retention of activation (docs/limits.md).</summary>
     public ActivationSettings Activation { get; set; } = new();
 
+    /// <summary>
+    /// The configuration's JSON refuses a key it does not know: a misspelt setting (<c>maxAttemps</c>, a limit under the
+    /// wrong section) would otherwise be ignored without a word and its default used.
+    /// </summary>
+    private static readonly ServerJson StrictJson = new(new JsonSerializerOptions(ServerJson.Default.Options)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    });
+
     public static WorkspaceConfig Load(string path)
     {
         if (!File.Exists(path))
@@ -245,11 +255,13 @@ public sealed record WorkspaceConfig
         WorkspaceConfig config;
         try
         {
-            config = JsonSerializer.Deserialize(File.ReadAllBytes(path), ServerJson.Default.WorkspaceConfig) ?? new WorkspaceConfig();
+            config = JsonSerializer.Deserialize(File.ReadAllBytes(path), StrictJson.WorkspaceConfig) ?? new WorkspaceConfig();
         }
         catch (JsonException error)
         {
-            throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}");
+            // An unknown key's message names the key and the type, not where it is in the file.
+            var where = error.Path is { } at && !error.Message.Contains(at, StringComparison.Ordinal) ? $" (at {at}, line {error.LineNumber + 1})" : "";
+            throw new CatalogException("CONFIG_INVALID", $"{path}: {error.Message}{where}");
         }
         // "identity": null or "defaultPhoneRegion": null in the file mean the defaults.
         config.Limits ??= new IngestionLimits();
