@@ -874,7 +874,7 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
             {
                 passes.RemoveAll(p => p.IsCompleted);
                 var now = _waits.GetUtcNow();
-                var due = new List<(string Sandbox, Destination Destination, DestinationWorker Worker)>();
+                var due = new List<(string Sandbox, string Name, bool Streaming, DestinationWorker Worker)>();
                 foreach (var sandbox in _catalog.ListSandboxes())
                 {
                     var touched = TakeTouched(sandbox.Name);
@@ -892,21 +892,20 @@ public sealed partial class ActivationService : IAsyncDisposable, ICommittedFact
                         }
                         if (worker.Pass.IsCompleted && worker.NotBefore <= now)
                         {
-                            due.Add((sandbox.Name, destination, worker));
+                            due.Add((sandbox.Name, destination.Name, streaming, worker));
                         }
                     }
                 }
-                foreach (var (sandbox, destination, worker) in due.OrderBy(d => d.Worker.Started))
+                foreach (var (sandbox, name, streaming, worker) in due.OrderBy(d => d.Worker.Started))
                 {
                     if (!slots.Wait(0))
                     {
                         break; // the rest are due next round, before those that just had a turn
                     }
                     worker.Started = ++_passesStarted;
-                    var streaming = destination.Connector != ConnectorTypes.File;
                     // Off the loop's thread (a pass maps and hashes before its first wait), and known as the worker's
                     // pass before it starts.
-                    var pass = new Task<Task>(() => PassAsync(sandbox, destination.Name, streaming, worker, slots, cancellationToken));
+                    var pass = new Task<Task>(() => PassAsync(sandbox, name, streaming, worker, slots, cancellationToken));
                     worker.Pass = pass.Unwrap();
                     passes.Add(worker.Pass);
                     pass.Start(TaskScheduler.Default);
